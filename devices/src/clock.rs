@@ -1,0 +1,74 @@
+//! The time seam: every read of time in faultline goes through a [`Clock`].
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A source of monotonic time, in nanoseconds since the emulator started, and of the
+/// wall-clock offset the guest sees for `CLOCK_REALTIME`.
+pub trait Clock: Send + Sync {
+    /// Monotonic nanoseconds since this clock's epoch (the emulator's start).
+    fn now_ns(&self) -> u64;
+    /// Nanoseconds since the Unix epoch, for `CLOCK_REALTIME` and `gettimeofday`.
+    fn realtime_ns(&self) -> u64;
+    /// Blocks the calling hart for `ns` nanoseconds of this clock's time.
+    fn sleep_ns(&self, ns: u64);
+}
+
+/// The host clock: harts are host threads and time is the host's monotonic clock.
+#[derive(Debug)]
+pub struct HostClock {
+    epoch: Instant,
+    realtime_at_epoch_ns: u64,
+}
+
+impl HostClock {
+    /// A host clock whose epoch is now.
+    pub fn new() -> Self {
+        let realtime_at_epoch_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        HostClock { epoch: Instant::now(), realtime_at_epoch_ns }
+    }
+
+    /// The process-wide host clock, created on first use.
+    pub fn global() -> &'static HostClock {
+        static CLOCK: OnceLock<HostClock> = OnceLock::new();
+        CLOCK.get_or_init(HostClock::new)
+    }
+}
+
+impl Default for HostClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for HostClock {
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
+    }
+
+    fn realtime_ns(&self) -> u64 {
+        self.realtime_at_epoch_ns + self.now_ns()
+    }
+
+    fn sleep_ns(&self, ns: u64) {
+        std::thread::sleep(Duration::from_nanos(ns));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_clock_is_monotonic_and_sleeps() {
+        let c = HostClock::new();
+        let a = c.now_ns();
+        c.sleep_ns(2_000_000);
+        let b = c.now_ns();
+        assert!(b >= a + 2_000_000, "slept {} ns", b - a);
+        assert!(c.realtime_ns() > 1_600_000_000_000_000_000);
+    }
+}

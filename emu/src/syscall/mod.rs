@@ -1,0 +1,3 @@
+//! The Linux system-call layer (riscv64 numbers).
+
+pub mod nr;

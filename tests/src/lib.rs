@@ -1,0 +1,1 @@
+//! Helpers shared by faultline's end-to-end tests (see `tests/tests/`).

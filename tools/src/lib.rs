@@ -1,0 +1,11 @@
+//! Offline analysis for faultline runs: reading `--stats` JSON files.
+
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// Reads a `--stats` JSON file written by `faultline run`.
+pub fn read_stats(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read stats file {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
