@@ -1,5 +1,10 @@
 //! faultline's emulator: the RV64GC core, harts, the ELF loader, the Linux system-call
 //! layer and the command line.
 
+pub mod cli;
 pub mod cpu;
+pub mod hart;
+pub mod loader;
+pub mod process;
+pub mod run;
 pub mod syscall;

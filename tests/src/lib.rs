@@ -1,1 +1,119 @@
-//! Helpers shared by faultline's end-to-end tests (see `tests/tests/`).
+//! Helpers shared by faultline's end-to-end tests: where the `faultline` binary and the
+//! guests are, the guest manifest, and running a guest under faultline or qemu-riscv64.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The `faultline` binary under test: `$FAULTLINE_BIN`, or the one cargo built beside
+/// this test executable (target/<profile>/faultline).
+pub fn faultline_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("FAULTLINE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let bin = profile_dir.join("faultline");
+    assert!(bin.exists(), "{} not built: run `cargo build --release` first", bin.display());
+    bin
+}
+
+/// The folder of guest ELFs: `$FAULTLINE_GUESTS_DIR` (relative to the repository root)
+/// or the committed `guests/bin`.
+pub fn guests_dir() -> PathBuf {
+    let rel = std::env::var("FAULTLINE_GUESTS_DIR").unwrap_or_else(|_| "guests/bin".into());
+    repo_root().join(rel)
+}
+
+/// One line of `guests/expected/manifest.txt`.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Guest path under the guests folder, e.g. `hello` or `isa/rv64i`.
+    pub name: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The expected shell exit status (128+N for death by signal N).
+    pub status: i32,
+    /// The expected standard output.
+    pub stdout: Vec<u8>,
+}
+
+/// Reads the guest manifest and the expected outputs.
+pub fn manifest() -> Vec<Case> {
+    let dir = repo_root().join("guests/expected");
+    let text = std::fs::read_to_string(dir.join("manifest.txt")).expect("guests/expected/manifest.txt");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 3, "malformed manifest line: {l:?}");
+            let stdout_path = dir.join(format!("{}.stdout", f[0]));
+            Case {
+                name: f[0].to_string(),
+                args: f[1].split(' ').filter(|a| !a.is_empty()).map(String::from).collect(),
+                status: f[2].parse().expect("numeric status"),
+                stdout: std::fs::read(&stdout_path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", stdout_path.display())),
+            }
+        })
+        .collect()
+}
+
+/// The shell-style status of a finished process (128+N for a signal).
+pub fn shell_status(o: &Output) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    o.status.code().unwrap_or_else(|| 128 + o.status.signal().unwrap_or(0))
+}
+
+/// Runs a guest under faultline with extra faultline options before the program.
+pub fn run_faultline(opts: &[&str], guest: &Path, args: &[String]) -> Output {
+    Command::new(faultline_bin())
+        .arg("run")
+        .args(opts)
+        .arg(guest)
+        .args(args)
+        .output()
+        .expect("spawn faultline")
+}
+
+/// Whether qemu-riscv64 is installed.
+pub fn have_qemu() -> bool {
+    Command::new("qemu-riscv64").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Runs a guest under qemu-riscv64.
+pub fn run_qemu(guest: &Path, args: &[String]) -> Output {
+    Command::new("qemu-riscv64").arg(guest).args(args).output().expect("spawn qemu-riscv64")
+}
+
+/// Checks every manifest case named `name`: faultline's stdout and status against the
+/// expected ones and, where qemu-riscv64 is installed, against qemu's.
+pub fn check_guest(name: &str) {
+    let cases: Vec<Case> = manifest().into_iter().filter(|c| c.name == name).collect();
+    assert!(!cases.is_empty(), "no manifest case named {name}");
+    for c in cases {
+        let guest = guests_dir().join(&c.name);
+        let out = run_faultline(&[], &guest, &c.args);
+        let got = shell_status(&out);
+        assert_eq!(
+            (got, String::from_utf8_lossy(&out.stdout)),
+            (c.status, String::from_utf8_lossy(&c.stdout)),
+            "{name} {:?} under faultline (stderr: {})",
+            c.args,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if have_qemu() {
+            let q = run_qemu(&guest, &c.args);
+            assert_eq!(
+                (got, String::from_utf8_lossy(&out.stdout)),
+                (shell_status(&q), String::from_utf8_lossy(&q.stdout)),
+                "{name} {:?}: faultline differs from qemu-riscv64",
+                c.args
+            );
+        }
+    }
+}

@@ -1,3 +1,78 @@
-//! The Linux system-call layer (riscv64 numbers).
+//! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
+pub mod filemap;
+pub mod fs;
+pub mod futex;
+pub mod guest;
+pub mod info;
+pub mod mm;
 pub mod nr;
+pub mod signal;
+pub mod thread;
+pub mod time;
+
+use crate::cpu::Cpu;
+use crate::hart::Thread;
+use mmu::Errno;
+
+/// What a system call asks of the hart that made it.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Put this value in a0 and continue.
+    Return(i64),
+    /// End the calling thread with this status.
+    ExitThread(i32),
+    /// End the whole process with this status.
+    ExitGroup(i32),
+    /// Kill the process with this signal, for this reason.
+    Signal(i32, String),
+}
+
+/// Converts a syscall-style result into an outcome.
+pub(crate) fn ret(r: Result<i64, Errno>) -> Outcome {
+    Outcome::Return(r.unwrap_or_else(|e| e.neg()))
+}
+
+/// Runs system call `nr` for thread `t`, whose registers are `cpu`.
+pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
+    let outcome = route(t, cpu, nr, a);
+    if t.proc.opts.strace {
+        trace(t.tid, nr, &a, &outcome);
+    }
+    outcome
+}
+
+fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
+    if let Some(v) = t.proc.files.handle(&*t.proc.mm, n, a) {
+        return Outcome::Return(v);
+    }
+    if let Some(o) = mm::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = thread::handle(t, cpu, n, a) {
+        return o;
+    }
+    if let Some(o) = time::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = signal::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = info::handle(t, n, a) {
+        return o;
+    }
+    t.proc.warn_unsupported(n);
+    Outcome::Return(Errno::ENOSYS.neg())
+}
+
+fn trace(tid: u32, nr: u64, a: &[u64; 6], outcome: &Outcome) {
+    let name = nr::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_string);
+    let args = a.iter().map(|v| format!("{v:#x}")).collect::<Vec<_>>().join(", ");
+    let result = match outcome {
+        Outcome::Return(v) if (-4095..0).contains(v) => format!("-1 errno={}", -v),
+        Outcome::Return(v) => format!("{v:#x}"),
+        Outcome::ExitThread(s) | Outcome::ExitGroup(s) => format!("? (exit {s})"),
+        Outcome::Signal(s, _) => format!("? (killed by signal {s})"),
+    };
+    eprintln!("{tid} {name}({args}) = {result}");
+}

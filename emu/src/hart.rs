@@ -1,0 +1,166 @@
+//! Harts: each guest thread runs on its own host thread, executing the RV64GC core
+//! against the shared address space and handing system calls to the syscall layer.
+
+use crate::cpu::{Cpu, Exit, HartEnv};
+use crate::process::{HartReport, Process, REQ_EXIT};
+use crate::syscall::{self, Outcome};
+use devices::{Clock, HostClock};
+use mmu::{HartMem, MemFault};
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::Arc;
+
+impl HartEnv for HartMem {
+    #[inline]
+    fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        HartMem::load(self, addr, size)
+    }
+    #[inline]
+    fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        HartMem::store(self, addr, size, val)
+    }
+    #[inline]
+    fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        HartMem::fetch_u16(self, addr)
+    }
+    #[inline]
+    fn atomic_u32(&mut self, addr: u64) -> Result<&AtomicU32, MemFault> {
+        HartMem::atomic_u32(self, addr)
+    }
+    #[inline]
+    fn atomic_u64(&mut self, addr: u64) -> Result<&AtomicU64, MemFault> {
+        HartMem::atomic_u64(self, addr)
+    }
+    #[inline]
+    fn interrupt_pending(&self) -> bool {
+        HartMem::interrupt_pending(self)
+    }
+    #[inline]
+    fn icache_epoch(&self) -> u64 {
+        HartMem::icache_epoch(self)
+    }
+    fn now_ns(&self) -> u64 {
+        HostClock::global().now_ns()
+    }
+}
+
+/// Per-thread state the system calls need beyond the CPU registers.
+pub struct Thread {
+    /// The process this thread belongs to.
+    pub proc: Arc<Process>,
+    /// The hart's private path to memory.
+    pub mem: HartMem,
+    /// The guest thread id.
+    pub tid: u32,
+    /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at thread exit.
+    pub clear_child_tid: u64,
+    /// The blocked-signal mask (recorded; delivery comes later).
+    pub sigmask: u64,
+    /// Signals raised while blocked, delivered when unblocked.
+    pub pending_signals: u64,
+    /// The recorded `stack_t` of sigaltstack (ss_flags starts as SS_DISABLE).
+    pub altstack: [u8; 24],
+    /// The thread's name (prctl PR_SET_NAME).
+    pub name: String,
+}
+
+/// A `stack_t` with only SS_DISABLE set, the initial alternate signal stack.
+pub const ALTSTACK_DISABLED: [u8; 24] = [0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// Linux signal numbers faultline reports.
+pub mod sig {
+    /// Illegal instruction.
+    pub const SIGILL: i32 = 4;
+    /// Trace/breakpoint trap.
+    pub const SIGTRAP: i32 = 5;
+    /// Abort.
+    pub const SIGABRT: i32 = 6;
+    /// Bus error.
+    pub const SIGBUS: i32 = 7;
+    /// Killed.
+    pub const SIGKILL: i32 = 9;
+    /// Segmentation fault.
+    pub const SIGSEGV: i32 = 11;
+
+    /// The signal's name, as in `SIGSEGV`.
+    pub fn name(sig: i32) -> String {
+        let n = match sig {
+            1 => "SIGHUP",
+            2 => "SIGINT",
+            3 => "SIGQUIT",
+            SIGILL => "SIGILL",
+            SIGTRAP => "SIGTRAP",
+            SIGABRT => "SIGABRT",
+            SIGBUS => "SIGBUS",
+            8 => "SIGFPE",
+            SIGKILL => "SIGKILL",
+            10 => "SIGUSR1",
+            SIGSEGV => "SIGSEGV",
+            12 => "SIGUSR2",
+            13 => "SIGPIPE",
+            14 => "SIGALRM",
+            15 => "SIGTERM",
+            _ => return format!("signal {sig}"),
+        };
+        n.to_string()
+    }
+}
+
+impl Thread {
+    /// Kills the whole process with a fatal signal, reporting it on one stderr line.
+    pub fn die(&self, cpu: &Cpu, signal: i32, detail: &str) -> ! {
+        eprintln!(
+            "faultline: {} in tid {} at pc {:#x}: {}",
+            sig::name(signal),
+            self.tid,
+            cpu.pc,
+            detail
+        );
+        self.proc.exit(128 + signal, Some((self.tid, report(cpu))))
+    }
+}
+
+fn report(cpu: &Cpu) -> HartReport {
+    HartReport { instructions: cpu.instret }
+}
+
+/// Runs a hart until its thread ends. Process exits do not return.
+pub fn run(mut t: Thread, mut cpu: Cpu) {
+    t.mem.enter_guest();
+    loop {
+        match cpu.run(&mut t.mem) {
+            Exit::Ecall => {
+                t.mem.leave_guest();
+                let nr = cpu.x[17];
+                let args = [cpu.x[10], cpu.x[11], cpu.x[12], cpu.x[13], cpu.x[14], cpu.x[15]];
+                let outcome = syscall::dispatch(&mut t, &mut cpu, nr, args);
+                match outcome {
+                    Outcome::Return(v) => cpu.x[10] = v as u64,
+                    Outcome::ExitThread(status) => {
+                        let remaining = t.proc.remove_thread(t.tid, report(&cpu));
+                        if remaining == 0 {
+                            t.proc.exit(status, None);
+                        }
+                        return;
+                    }
+                    Outcome::ExitGroup(status) => t.proc.exit(status, Some((t.tid, report(&cpu)))),
+                    Outcome::Signal(signal, why) => t.die(&cpu, signal, &why),
+                }
+                t.mem.enter_guest();
+            }
+            Exit::Interrupt => {
+                if t.mem.service_interrupts() & REQ_EXIT != 0 {
+                    t.mem.leave_guest();
+                    t.proc.record_report(t.tid, report(&cpu));
+                    loop {
+                        std::thread::park();
+                    }
+                }
+            }
+            Exit::Fault(f) => t.die(&cpu, f.signal(), &f.to_string()),
+            Exit::IllegalInstruction { insn } => {
+                t.die(&cpu, sig::SIGILL, &format!("illegal instruction {insn:#010x}"))
+            }
+            Exit::Breakpoint => t.die(&cpu, sig::SIGTRAP, "breakpoint (ebreak)"),
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The mm system calls: argument checks and hand-off to the memory manager.
+
+use super::{nr, ret, Outcome};
+use crate::hart::Thread;
+use mmu::{map, Errno};
+
+/// Handles the mm family; None if `n` is not one of them.
+pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+    let mm = &*t.proc.mm;
+    Some(match n {
+        nr::brk => Outcome::Return(mm.brk(a[0]) as i64),
+        nr::mmap => {
+            let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
+            if flags & map::ANONYMOUS == 0 && fd >= 0 {
+                return Some(ret(super::filemap::map_file(&t.proc.files, mm, addr, len, prot, flags, fd, off)));
+            }
+            ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
+        }
+        nr::munmap => ret(mm.munmap(a[0], a[1]).map(|_| 0)),
+        nr::mprotect => ret(mm.mprotect(a[0], a[1], a[2] as u32).map(|_| 0)),
+        nr::mremap => ret(mm.mremap(a[0], a[1], a[2], a[3] as u32, a[4]).map(|v| v as i64)),
+        nr::madvise => ret(mm.madvise(a[0], a[1], a[2] as u32).map(|_| 0)),
+        // Every page stays resident (no reclaim yet), so locking is already true.
+        nr::mlock | nr::munlock | nr::mlock2 | nr::mlockall | nr::munlockall => Outcome::Return(0),
+        nr::msync => {
+            if a[0] % mmu::PAGE_SIZE != 0 {
+                ret(Err(Errno::EINVAL))
+            } else {
+                Outcome::Return(0)
+            }
+        }
+        _ => return None,
+    })
+}
