@@ -64,11 +64,6 @@ impl FdTable {
         }
     }
 
-    /// The number of guest fds the table allows (the guest's RLIMIT_NOFILE).
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
     /// The host file behind guest fd `fd`; EBADF if it is not open.
     pub fn get(&self, fd: i32) -> Result<Arc<HostFd>, Errno> {
         let slots = self.slots.lock();

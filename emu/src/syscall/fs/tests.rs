@@ -734,3 +734,36 @@ fn paths_through_symlinked_directories_work() {
     assert_eq!(g.call(nr::unlinkat, &[AT_FDCWD as u64, p, 0]), 0);
     assert!(s.path("sub").is_dir());
 }
+
+#[test]
+fn files_is_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Files>();
+}
+
+#[test]
+fn sendfile_and_copy_file_range_update_guest_offsets() {
+    let s = Scratch::new("copy");
+    let g = Guest::host(&s);
+    std::fs::write(s.path("src"), "0123456789").unwrap();
+    let src = g.open(&s.path_str("src"), libc::O_RDONLY, 0) as u64;
+    let dst = g.open(&s.path_str("dst"), libc::O_CREAT | libc::O_WRONLY, 0o600) as u64;
+    g.mem.write_bytes(OUT, &2u64.to_le_bytes()).unwrap();
+    assert_eq!(g.call(nr::sendfile, &[dst, src, OUT, 3]), 3);
+    assert_eq!(g.u64_at(OUT), 5);
+    assert_eq!(std::fs::read(s.path("dst")).unwrap(), b"234");
+    assert_eq!(
+        g.call(nr::lseek, &[src, 0, libc::SEEK_CUR as u64]),
+        0,
+        "in_fd offset untouched"
+    );
+
+    g.mem.write_bytes(OUT, &7u64.to_le_bytes()).unwrap();
+    assert_eq!(g.call(nr::copy_file_range, &[src, OUT, dst, 0, 3, 0]), 3);
+    assert_eq!(g.u64_at(OUT), 10);
+    assert_eq!(std::fs::read(s.path("dst")).unwrap(), b"234789");
+    assert_eq!(
+        g.call(nr::sendfile, &[dst, src, UNMAPPED, 3]),
+        err(Errno::EFAULT)
+    );
+}
