@@ -1,22 +1,101 @@
-//! Guest memory as system calls see it (placeholder until the file layer lands).
-use mmu::Errno;
+//! Guest memory as the system-call layer sees it: byte copies to and from guest addresses.
+
+use mmu::{AddressSpace, Errno};
+
 /// Guest memory as system calls see it.
 pub trait GuestMemory {
-    /// Copies guest memory out.
+    /// Copies guest bytes at `addr` into `buf`; EFAULT if any byte is unreadable.
     fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno>;
-    /// Copies into guest memory.
+    /// Copies `data` into guest memory at `addr`; EFAULT if any byte is unwritable.
     fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno>;
-    /// Reads a C string.
+    /// Reads a NUL-terminated string (without the NUL) of at most `max` bytes.
     fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno>;
 }
-impl GuestMemory for mmu::AddressSpace {
+
+impl GuestMemory for AddressSpace {
     fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        mmu::AddressSpace::read_bytes(self, addr, buf)
+        AddressSpace::read_bytes(self, addr, buf)
     }
+
     fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        mmu::AddressSpace::write_bytes(self, addr, data)
+        AddressSpace::write_bytes(self, addr, data)
     }
+
     fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
-        mmu::AddressSpace::read_cstring(self, addr, max)
+        AddressSpace::read_cstring(self, addr, max)
+    }
+}
+
+/// Typed helpers over [`GuestMemory`] for the little-endian scalars system calls exchange.
+pub(crate) trait GuestMemoryExt: GuestMemory {
+    /// Reads a little-endian u64 at `addr`.
+    fn read_u64(&self, addr: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.read_bytes(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// Writes `v` as a little-endian u64 at `addr`.
+    fn write_u64(&self, addr: u64, v: u64) -> Result<(), Errno> {
+        self.write_bytes(addr, &v.to_le_bytes())
+    }
+}
+
+impl<M: GuestMemory + ?Sized> GuestMemoryExt for M {}
+
+/// A flat byte buffer standing in for guest memory in tests: `base..base + len` is
+/// mapped read-write, everything else faults.
+#[cfg(test)]
+pub(crate) struct VecMemory {
+    base: u64,
+    bytes: std::sync::Mutex<Vec<u8>>,
+}
+
+#[cfg(test)]
+impl VecMemory {
+    /// `len` zeroed bytes mapped at `base`.
+    pub(crate) fn new(base: u64, len: usize) -> VecMemory {
+        VecMemory {
+            base,
+            bytes: std::sync::Mutex::new(vec![0; len]),
+        }
+    }
+
+    fn range(&self, addr: u64, len: usize, have: usize) -> Result<std::ops::Range<usize>, Errno> {
+        let start = addr.checked_sub(self.base).ok_or(Errno::EFAULT)? as usize;
+        let end = start.checked_add(len).ok_or(Errno::EFAULT)?;
+        if end > have {
+            return Err(Errno::EFAULT);
+        }
+        Ok(start..end)
+    }
+}
+
+#[cfg(test)]
+impl GuestMemory for VecMemory {
+    fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let bytes = self.bytes.lock().unwrap();
+        let r = self.range(addr, buf.len(), bytes.len())?;
+        buf.copy_from_slice(&bytes[r]);
+        Ok(())
+    }
+
+    fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut bytes = self.bytes.lock().unwrap();
+        let have = bytes.len();
+        let r = self.range(addr, data.len(), have)?;
+        bytes[r].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let bytes = self.bytes.lock().unwrap();
+        let start = self.range(addr, 0, bytes.len())?.start;
+        let window = &bytes[start..bytes.len().min(start.saturating_add(max))];
+        match window.iter().position(|&b| b == 0) {
+            Some(n) => Ok(window[..n].to_vec()),
+            None if window.len() == max => Ok(window.to_vec()),
+            None => Err(Errno::EFAULT),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
+pub mod fdtable;
 pub mod filemap;
 pub mod fs;
 pub mod futex;
@@ -7,7 +8,9 @@ pub mod guest;
 pub mod info;
 pub mod mm;
 pub mod nr;
+pub mod path;
 pub mod signal;
+pub mod stat;
 pub mod thread;
 pub mod time;
 
