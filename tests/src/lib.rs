@@ -90,6 +90,18 @@ pub fn run_qemu(guest: &Path, args: &[String]) -> Output {
     Command::new("qemu-riscv64").arg(guest).args(args).output().expect("spawn qemu-riscv64")
 }
 
+/// Guests whose expected output is Linux's but which qemu-user is known to get wrong
+/// (`guests/expected/qemu-divergences.txt`): no differential check against qemu for them.
+pub fn qemu_divergent() -> Vec<String> {
+    let path = repo_root().join("guests/expected/qemu-divergences.txt");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split('\t').next().map(String::from))
+        .collect()
+}
+
 /// Checks every manifest case named `name`: faultline's stdout and status against the
 /// expected ones and, where qemu-riscv64 is installed, against qemu's.
 pub fn check_guest(name: &str) {
@@ -106,7 +118,7 @@ pub fn check_guest(name: &str) {
             c.args,
             String::from_utf8_lossy(&out.stderr)
         );
-        if have_qemu() {
+        if have_qemu() && !qemu_divergent().contains(&c.name) {
             let q = run_qemu(&guest, &c.args);
             assert_eq!(
                 (got, String::from_utf8_lossy(&out.stdout)),
