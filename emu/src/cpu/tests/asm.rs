@@ -151,3 +151,8 @@ pub fn fsw(rs2: u32, rs1: u32, imm: i32) -> u32 {
 pub fn fsd(rs2: u32, rs1: u32, imm: i32) -> u32 {
     s(0x27, 3, rs1, rs2, imm)
 }
+
+/// A fused multiply-add: `opcode` 0x43/0x47/0x4b/0x4f, `fmt` 0 single, 1 double.
+pub fn fma(opcode: u32, fmt: u32, rm: u32, rd: u32, rs1: u32, rs2: u32, rs3: u32) -> u32 {
+    rs3 << 27 | fmt << 25 | rs2 << 20 | rs1 << 15 | rm << 12 | rd << 7 | opcode
+}

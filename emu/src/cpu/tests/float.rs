@@ -187,3 +187,182 @@ fn compressed_floating_point_loads_and_stores() {
     assert_eq!(env.mem.read_u64(DATA + 64), 0x4009_21fb_5444_2d18);
     assert_eq!(cpu.f[FA1 as usize], 0x4009_21fb_5444_2d18);
 }
+
+/// Dynamic rounding mode field.
+const DYN: u32 = 7;
+
+fn d(v: f64) -> u64 {
+    v.to_bits()
+}
+
+fn s(v: f32) -> u64 {
+    0xffff_ffff_0000_0000 | u64::from(v.to_bits())
+}
+
+/// Runs one instruction with fa1/fa2/fa3 set; returns (fa0, a0, fflags).
+fn run_one(insn: u32, fa1: u64, fa2: u64, fa3: u64) -> (u64, u64, u32) {
+    let (cpu, exit) = run_fp(&[insn, ECALL], &[(FA1, fa1), (FA2, fa2), (13, fa3)], &[]);
+    assert_eq!(exit, Exit::Ecall);
+    (cpu.f[FA0 as usize], cpu.x[A0 as usize], cpu.fcsr() & 0x1f)
+}
+
+/// Runs one instruction reading a1 = `a1`; returns (fa0, fflags).
+fn run_int_source(insn: u32, a1: u64) -> (u64, u32) {
+    let (mut env, mut cpu) = setup(&[insn, ECALL]);
+    cpu.x[A1 as usize] = a1;
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    (cpu.f[FA0 as usize], cpu.fcsr() & 0x1f)
+}
+
+#[test]
+fn double_arithmetic() {
+    let op = |funct7: u32| fp(funct7, DYN, FA0, FA1, FA2);
+    assert_eq!(run_one(op(0x01), d(1.5), d(2.25), 0).0, d(3.75));
+    assert_eq!(run_one(op(0x05), d(1.5), d(2.25), 0).0, d(-0.75));
+    assert_eq!(run_one(op(0x09), d(1.5), d(2.25), 0).0, d(3.375));
+    assert_eq!(run_one(op(0x0d), d(3.0), d(2.0), 0).0, d(1.5));
+    assert_eq!(run_one(fp(0x2d, DYN, FA0, FA1, 0), d(2.25), 0, 0).0, d(1.5));
+    let (q, _, flags) = run_one(op(0x0d), d(1.0), d(3.0), 0);
+    assert_eq!((q, flags), (d(1.0 / 3.0), 0x01), "inexact");
+    let (q, _, flags) = run_one(op(0x0d), d(1.0), d(0.0), 0);
+    assert_eq!((q, flags), (d(f64::INFINITY), 0x08), "divide by zero");
+}
+
+#[test]
+fn single_arithmetic_boxes_results() {
+    let op = |funct7: u32| fp(funct7, DYN, FA0, FA1, FA2);
+    assert_eq!(run_one(op(0x00), s(1.5), s(2.25), 0).0, s(3.75));
+    assert_eq!(run_one(op(0x08), s(1.5), s(2.25), 0).0, s(3.375));
+    assert_eq!(run_one(fp(0x2c, DYN, FA0, FA1, 0), s(2.25), 0, 0).0, s(1.5));
+    // An unboxed operand is the canonical NaN, and so is the result.
+    let (r, _, flags) = run_one(op(0x00), 0x3fc0_0000, s(1.0), 0);
+    assert_eq!((r, flags), (CANONICAL_NAN_S, 0));
+}
+
+#[test]
+fn fused_multiply_add_signs() {
+    for (fmt, v) in [(1, d as fn(f64) -> u64), (0, |x: f64| s(x as f32))] {
+        let run = |opcode| {
+            run_one(
+                fma(opcode, fmt, DYN, FA0, FA1, FA2, 13),
+                v(2.0),
+                v(3.0),
+                v(1.0),
+            )
+            .0
+        };
+        assert_eq!(run(0x43), v(7.0), "fmadd");
+        assert_eq!(run(0x47), v(5.0), "fmsub");
+        assert_eq!(run(0x4b), v(-5.0), "fnmsub");
+        assert_eq!(run(0x4f), v(-7.0), "fnmadd");
+        // Signed zeros: fnmadd(0, 1, 0) = -0, fmsub(0, 1, 0) = +0.
+        let zero = |opcode| {
+            run_one(
+                fma(opcode, fmt, 0, FA0, FA1, FA2, 13),
+                v(0.0),
+                v(1.0),
+                v(0.0),
+            )
+            .0
+        };
+        assert_eq!(zero(0x4f), v(-0.0));
+        assert_eq!(zero(0x47), v(0.0));
+    }
+}
+
+#[test]
+fn conversions_to_integers_sign_extend() {
+    // fcvt.w.s a0, fa1, rtz
+    let (_, a0, _) = run_one(fp(0x60, 1, A0, FA1, 0), s(-1.5), 0, 0);
+    assert_eq!(a0, u64::MAX);
+    // fcvt.wu.s of 3e9: the 32-bit result is sign-extended.
+    let (_, a0, _) = run_one(fp(0x60, 1, A0, FA1, 1), s(3e9), 0, 0);
+    assert_eq!(a0, 0xffff_ffff_b2d0_5e00);
+    // fcvt.w.d of NaN saturates with NV.
+    let (_, a0, flags) = run_one(fp(0x61, 1, A0, FA1, 0), d(f64::NAN), 0, 0);
+    assert_eq!((a0, flags), (0x7fff_ffff, 0x10));
+    // fcvt.l.d and fcvt.lu.d.
+    let (_, a0, _) = run_one(fp(0x61, 1, A0, FA1, 2), d(-1e18), 0, 0);
+    assert_eq!(a0, (-1_000_000_000_000_000_000i64) as u64);
+    let (_, a0, _) = run_one(fp(0x61, 1, A0, FA1, 3), d(1.8e19), 0, 0);
+    assert_eq!(a0, 18_000_000_000_000_000_000);
+}
+
+#[test]
+fn conversions_from_integers() {
+    // fcvt.d.wu fa0, a1 uses the low word only.
+    assert_eq!(
+        run_int_source(fp(0x69, 0, FA0, A1, 1), 0x1_ffff_ffff).0,
+        d(4_294_967_295.0)
+    );
+    // fcvt.d.w sign-extends the low word.
+    assert_eq!(
+        run_int_source(fp(0x69, 0, FA0, A1, 0), 0xffff_ffff).0,
+        d(-1.0)
+    );
+    // fcvt.s.l rounds and boxes.
+    let (r, flags) = run_int_source(fp(0x68, DYN, FA0, A1, 2), (1 << 60) + 1);
+    assert_eq!((r, flags), (s(1.152_921_5e18), 0x01));
+    // fcvt.s.lu
+    assert_eq!(
+        run_int_source(fp(0x68, DYN, FA0, A1, 3), u64::MAX).0,
+        s(1.844_674_4e19)
+    );
+}
+
+#[test]
+fn rounding_modes_static_and_dynamic() {
+    // fcvt.w.d a0, fa1 with static RDN and RUP, then dynamic with frm = RUP.
+    let cvt = |rm| fp(0x61, rm, A0, FA1, 0);
+    assert_eq!(run_one(cvt(2), d(1.1), 0, 0).1, 1);
+    assert_eq!(run_one(cvt(3), d(1.1), 0, 0).1, 2);
+    let (cpu, _) = run_fp(
+        &[csr(5, ZERO, 3, 0x002), cvt(DYN), ECALL],
+        &[(FA1, d(1.1))],
+        &[],
+    );
+    assert_eq!(cpu.x[A0 as usize], 2);
+    assert_eq!(cpu.fcsr(), 3 << 5 | 0x01);
+}
+
+#[test]
+fn precision_conversions() {
+    // fcvt.s.d fa0, fa1 then fcvt.d.s fa2, fa0.
+    let code = [
+        fp(0x20, DYN, FA0, FA1, 1),
+        fp(0x21, DYN, FA2, FA0, 0),
+        ECALL,
+    ];
+    let (cpu, _) = run_fp(&code, &[(FA1, d(0.1))], &[]);
+    assert_eq!(cpu.f[FA0 as usize], s(0.1));
+    assert_eq!(cpu.f[FA2 as usize], d(f64::from(0.1f32)));
+    assert_eq!(cpu.fcsr(), 0x01);
+}
+
+#[test]
+fn comparisons_and_min_max() {
+    let qnan = d(f64::NAN);
+    // feq.d is quiet, flt.d signals on a quiet NaN.
+    assert_eq!(run_one(fp(0x51, 2, A0, FA1, FA2), d(1.0), d(1.0), 0).1, 1);
+    assert_eq!(
+        run_one(fp(0x51, 2, A0, FA1, FA2), qnan, d(1.0), 0).1 as u32,
+        0
+    );
+    assert_eq!(run_one(fp(0x51, 2, A0, FA1, FA2), qnan, d(1.0), 0).2, 0);
+    assert_eq!(run_one(fp(0x51, 1, A0, FA1, FA2), qnan, d(1.0), 0).2, 0x10);
+    assert_eq!(run_one(fp(0x51, 0, A0, FA1, FA2), d(1.0), d(1.0), 0).1, 1);
+    assert_eq!(run_one(fp(0x50, 1, A0, FA1, FA2), s(1.0), s(2.0), 0).1, 1);
+    // fmin/fmax order -0 below +0 and ignore a quiet NaN.
+    assert_eq!(
+        run_one(fp(0x15, 0, FA0, FA1, FA2), d(0.0), d(-0.0), 0).0,
+        d(-0.0)
+    );
+    assert_eq!(
+        run_one(fp(0x15, 1, FA0, FA1, FA2), d(0.0), d(-0.0), 0).0,
+        d(0.0)
+    );
+    assert_eq!(
+        run_one(fp(0x14, 0, FA0, FA1, FA2), s(2.0), CANONICAL_NAN_S, 0).0,
+        s(2.0)
+    );
+}
