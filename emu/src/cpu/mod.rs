@@ -6,9 +6,28 @@
 //! decoded-code generation and the time base. The emulator implements it on top of
 //! `mmu::HartMem`; unit tests implement it on a flat buffer.
 
+mod alu;
+mod atomic;
+mod cache;
+pub mod compressed;
+pub mod csr;
+pub mod decode;
+mod exec;
+mod float;
 pub mod fpu;
+pub mod insn;
+#[cfg(test)]
+mod tests;
 
+pub use compressed::expand_compressed;
+pub use decode::decode;
+pub use insn::{Insn, Op};
+
+use atomic::Reservation;
+use cache::DecodedCache;
+use exec::PageExit;
 use mmu::MemFault;
+use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// What the core needs from the hart it runs on.
@@ -30,4 +49,130 @@ pub trait HartEnv {
     fn icache_epoch(&self) -> u64;
     /// Nanoseconds of the hart's clock, for the `time` CSR.
     fn now_ns(&self) -> u64;
+}
+
+/// Why [`Cpu::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// An ecall: `pc` already points past it; a7 holds the system call number.
+    Ecall,
+    /// An ebreak or c.ebreak: `pc` points at it (the guest gets SIGTRAP).
+    Breakpoint,
+    /// [`HartEnv::interrupt_pending`] was seen: `pc` is the next instruction to run.
+    Interrupt,
+    /// A load, store, fetch or atomic faulted: `pc` points at the instruction.
+    Fault(MemFault),
+    /// An illegal or unsupported instruction: `pc` points at it (the guest gets SIGILL).
+    /// `insn` holds its encoding (16 bits for a compressed one).
+    IllegalInstruction {
+        /// The instruction's encoding.
+        insn: u32,
+    },
+}
+
+/// One hart's architectural state plus its decoded-code cache.
+pub struct Cpu {
+    /// Integer registers; x[0] reads as zero.
+    pub x: [u64; 32],
+    /// Floating-point registers; singles are NaN-boxed.
+    pub f: [u64; 32],
+    /// Address of the next instruction.
+    pub pc: u64,
+    /// Instructions retired (exact whenever [`Cpu::run`] has returned).
+    pub instret: u64,
+    /// Accrued exception flags (5 bits).
+    fflags: u8,
+    /// Dynamic rounding mode (3 bits; 5-7 make dynamic-rounding instructions illegal).
+    frm: u8,
+    reservation: Option<Reservation>,
+    /// Decoded code; `None` until the first run, and while a run holds it.
+    icache: Option<Box<DecodedCache>>,
+}
+
+impl Cpu {
+    /// A hart about to run at `pc`, every register zero.
+    pub fn new(pc: u64) -> Cpu {
+        Cpu {
+            x: [0; 32],
+            f: [0; 32],
+            pc,
+            instret: 0,
+            fflags: 0,
+            frm: 0,
+            reservation: None,
+            icache: None,
+        }
+    }
+
+    /// Runs guest code until an ecall, a trap, or a pending request
+    /// ([`HartEnv::interrupt_pending`]), which is checked at every taken branch or jump
+    /// and whenever control leaves a page, so at most a page of straight-line code runs
+    /// between checks. The run makes progress before it first checks.
+    ///
+    /// Returning is like a trap into the kernel: the LR reservation is dropped.
+    pub fn run<E: HartEnv>(&mut self, env: &mut E) -> Exit {
+        // The cache is moved out for the run so that the pages it lends and the
+        // registers can be borrowed at the same time.
+        let mut cache = self.icache.take().unwrap_or_default();
+        cache.sync_epoch(env.icache_epoch());
+        let exit = loop {
+            let epoch = cache.epoch();
+            match self.run_page(cache.page(self.pc), env, epoch) {
+                PageExit::Boundary => {
+                    if env.interrupt_pending() {
+                        break Exit::Interrupt;
+                    }
+                    cache.sync_epoch(env.icache_epoch());
+                }
+                PageExit::FlushIcache => cache.clear(),
+                PageExit::Stop(exit) => break exit,
+            }
+        };
+        self.icache = Some(cache);
+        self.drop_reservation();
+        exit
+    }
+
+    /// Drops all decoded code, so that the next run decodes from memory again.
+    pub fn flush_icache(&mut self) {
+        self.icache = None;
+    }
+
+    /// A copy for a new thread (clone): the same registers, pc, instret and fcsr; no
+    /// decoded code and no reservation.
+    pub fn fork_thread(&self) -> Cpu {
+        Cpu {
+            x: self.x,
+            f: self.f,
+            pc: self.pc,
+            instret: self.instret,
+            fflags: self.fflags,
+            frm: self.frm,
+            reservation: None,
+            icache: None,
+        }
+    }
+
+    /// The fcsr CSR: fflags | frm << 5.
+    pub fn fcsr(&self) -> u32 {
+        u32::from(self.fflags) | u32::from(self.frm) << 5
+    }
+
+    /// Sets fcsr (fflags and frm), e.g. when restoring a signal frame.
+    pub fn set_fcsr(&mut self, fcsr: u32) {
+        self.fflags = fcsr as u8 & 0x1f;
+        self.frm = (fcsr >> 5) as u8 & 7;
+    }
+}
+
+impl fmt::Debug for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cpu")
+            .field("pc", &format_args!("{:#x}", self.pc))
+            .field("x", &format_args!("{:x?}", self.x))
+            .field("f", &format_args!("{:x?}", self.f))
+            .field("fcsr", &format_args!("{:#x}", self.fcsr()))
+            .field("instret", &self.instret)
+            .finish()
+    }
 }

@@ -1,0 +1,72 @@
+//! The user-level CSRs: the floating-point control and status registers and the
+//! read-only counters.
+
+use super::insn::{Insn, Op};
+use super::{Cpu, HartEnv};
+
+/// Accrued floating-point exception flags.
+pub const FFLAGS: u16 = 0x001;
+/// Dynamic rounding mode.
+pub const FRM: u16 = 0x002;
+/// fflags | frm << 5.
+pub const FCSR: u16 = 0x003;
+/// Cycle counter (this core counts one cycle per retired instruction).
+pub const CYCLE: u16 = 0xc00;
+/// Wall-clock time in ticks of [`TIMEBASE_NS`].
+pub const TIME: u16 = 0xc01;
+/// Retired-instruction counter.
+pub const INSTRET: u16 = 0xc02;
+/// Nanoseconds per `time` tick: a 10 MHz timebase, as on common RISC-V Linux boards.
+pub const TIMEBASE_NS: u64 = 100;
+
+/// Whether user code may access CSR `number`, writing it if `writes`. Decoding turns
+/// every other access into an illegal instruction, so execution never sees one.
+pub(super) fn is_accessible(number: u16, writes: bool) -> bool {
+    match number {
+        FFLAGS | FRM | FCSR => true,
+        CYCLE | TIME | INSTRET => !writes,
+        _ => false,
+    }
+}
+
+impl Cpu {
+    /// Executes a csrr* instruction that decoding accepted. `retired` is the number of
+    /// instructions retired in the current block and not yet added to `instret`.
+    #[inline(never)]
+    pub(super) fn exec_csr<E: HartEnv>(&mut self, insn: &Insn, env: &E, retired: u64) {
+        let number = insn.imm as u16;
+        let old = match number {
+            FFLAGS => u64::from(self.fflags),
+            FRM => u64::from(self.frm),
+            FCSR => u64::from(self.fcsr()),
+            TIME => env.now_ns() / TIMEBASE_NS,
+            _ => self.instret + retired,
+        };
+        let (src, writes) = match insn.op {
+            Op::Csrrw | Op::Csrrs | Op::Csrrc => (
+                self.x[insn.rs1 as usize & 31],
+                insn.rs1 != 0 || insn.op == Op::Csrrw,
+            ),
+            _ => (u64::from(insn.rs1), insn.rs1 != 0 || insn.op == Op::Csrrwi),
+        };
+        let new = match insn.op {
+            Op::Csrrw | Op::Csrrwi => src,
+            Op::Csrrs | Op::Csrrsi => old | src,
+            _ => old & !src,
+        };
+        if writes {
+            match number {
+                FFLAGS => self.fflags = new as u8 & 0x1f,
+                FRM => self.frm = new as u8 & 7,
+                FCSR => {
+                    self.fflags = new as u8 & 0x1f;
+                    self.frm = (new >> 5) as u8 & 7;
+                }
+                // The counters are read-only: decoding rejects writes to them.
+                _ => {}
+            }
+        }
+        self.x[insn.rd as usize & 31] = old;
+        self.x[0] = 0;
+    }
+}

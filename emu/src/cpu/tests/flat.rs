@@ -1,0 +1,222 @@
+//! `FlatEnv`: a [`HartEnv`] on a flat, shareable byte buffer at a fixed base address,
+//! with configurable faults.
+
+use crate::cpu::{Cpu, Exit, HartEnv};
+use mmu::fault::{Access, FaultKind};
+use mmu::MemFault;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Guest memory shared by the harts of a test. Backed by `AtomicU64`s so that host
+/// atomics on it are aligned; plain accesses go through raw pointers and tests keep them
+/// from racing with writes to the same bytes.
+pub struct FlatMem {
+    pub base: u64,
+    words: Box<[AtomicU64]>,
+}
+
+impl FlatMem {
+    pub fn new(base: u64, size: usize) -> Arc<FlatMem> {
+        let words = (0..size.div_ceil(8)).map(|_| AtomicU64::new(0)).collect();
+        Arc::new(FlatMem { base, words })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.words.len() as u64 * 8
+    }
+
+    fn offset(&self, addr: u64, size: u64) -> Option<usize> {
+        let off = addr.checked_sub(self.base)?;
+        (off.checked_add(size)? <= self.len()).then_some(off as usize)
+    }
+
+    fn ptr(&self, off: usize) -> *mut u8 {
+        // SAFETY: callers pass offsets that `offset` checked against the buffer.
+        unsafe { self.words.as_ptr().cast::<u8>().cast_mut().add(off) }
+    }
+
+    pub fn read(&self, addr: u64, buf: &mut [u8]) {
+        let off = self.offset(addr, buf.len() as u64).expect("read in bounds");
+        // SAFETY: in bounds; no test writes these bytes concurrently.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr(off), buf.as_mut_ptr(), buf.len()) }
+    }
+
+    pub fn write(&self, addr: u64, data: &[u8]) {
+        let off = self
+            .offset(addr, data.len() as u64)
+            .expect("write in bounds");
+        // SAFETY: in bounds; no test accesses these bytes concurrently.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr(off), data.len()) }
+    }
+
+    pub fn read_u64(&self, addr: u64) -> u64 {
+        let mut b = [0; 8];
+        self.read(addr, &mut b);
+        u64::from_le_bytes(b)
+    }
+
+    pub fn write_u64(&self, addr: u64, v: u64) {
+        self.write(addr, &v.to_le_bytes());
+    }
+
+    /// Writes instruction words (16-bit parcels are given as words below 0x10000 whose
+    /// low bits are not 0b11, and take 2 bytes); returns the address after them.
+    pub fn write_code(&self, mut addr: u64, code: &[u32]) -> u64 {
+        for &insn in code {
+            if insn & 3 != 3 {
+                self.write(addr, &(insn as u16).to_le_bytes());
+                addr += 2;
+            } else {
+                self.write(addr, &insn.to_le_bytes());
+                addr += 4;
+            }
+        }
+        addr
+    }
+}
+
+/// A hart's view of a [`FlatMem`].
+pub struct FlatEnv {
+    pub mem: Arc<FlatMem>,
+    /// Addresses whose accesses fault (any access), with the kind reported.
+    pub fault_ranges: Vec<(Range<u64>, FaultKind)>,
+    /// Addresses that cannot be executed.
+    pub no_exec: Vec<Range<u64>>,
+    pub epoch: Arc<AtomicU64>,
+    pub interrupt: Arc<AtomicBool>,
+    pub now_ns: u64,
+    /// Number of parcels fetched, to observe decoding.
+    pub fetches: u64,
+}
+
+impl FlatEnv {
+    pub fn new(mem: Arc<FlatMem>) -> FlatEnv {
+        FlatEnv {
+            mem,
+            fault_ranges: Vec::new(),
+            no_exec: Vec::new(),
+            epoch: Arc::new(AtomicU64::new(0)),
+            interrupt: Arc::new(AtomicBool::new(false)),
+            now_ns: 0,
+            fetches: 0,
+        }
+    }
+
+    fn check(&self, addr: u64, size: u64, access: Access) -> Result<usize, MemFault> {
+        let fault = |kind| MemFault { addr, access, kind };
+        for (range, kind) in &self.fault_ranges {
+            if addr < range.end && addr + size > range.start {
+                return Err(fault(*kind));
+            }
+        }
+        if access == Access::Exec && self.no_exec.iter().any(|r| r.contains(&addr)) {
+            return Err(fault(FaultKind::Protection));
+        }
+        self.mem
+            .offset(addr, size)
+            .ok_or(fault(FaultKind::Unmapped))
+    }
+
+    fn atomic(&self, addr: u64, size: u64) -> Result<*mut u8, MemFault> {
+        let off = self.check(addr, size, Access::Write)?;
+        if addr & (size - 1) != 0 {
+            return Err(MemFault {
+                addr,
+                access: Access::Write,
+                kind: FaultKind::Misaligned,
+            });
+        }
+        Ok(self.mem.ptr(off))
+    }
+}
+
+impl HartEnv for FlatEnv {
+    fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        let p = self
+            .mem
+            .ptr(self.check(addr, u64::from(size), Access::Read)?);
+        // SAFETY: `check` bounds-checked the access; tests keep it from racing.
+        unsafe {
+            Ok(match size {
+                1 => u64::from(p.read()),
+                2 => u64::from(p.cast::<u16>().read_unaligned()),
+                4 => u64::from(p.cast::<u32>().read_unaligned()),
+                _ => p.cast::<u64>().read_unaligned(),
+            })
+        }
+    }
+
+    fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        let p = self
+            .mem
+            .ptr(self.check(addr, u64::from(size), Access::Write)?);
+        // SAFETY: as for `load`.
+        unsafe {
+            match size {
+                1 => p.write(val as u8),
+                2 => p.cast::<u16>().write_unaligned(val as u16),
+                4 => p.cast::<u32>().write_unaligned(val as u32),
+                _ => p.cast::<u64>().write_unaligned(val),
+            }
+        }
+        Ok(())
+    }
+
+    fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        self.fetches += 1;
+        let off = self.check(addr, 2, Access::Exec)?;
+        let mut b = [0u8; 2];
+        // SAFETY: as for `load`.
+        unsafe { std::ptr::copy_nonoverlapping(self.mem.ptr(off), b.as_mut_ptr(), 2) };
+        Ok(u16::from_le_bytes(b))
+    }
+
+    fn atomic_u32(&mut self, addr: u64) -> Result<&AtomicU32, MemFault> {
+        let p = self.atomic(addr, 4)?;
+        // SAFETY: aligned, in bounds, and lives as long as `self.mem`.
+        Ok(unsafe { AtomicU32::from_ptr(p.cast()) })
+    }
+
+    fn atomic_u64(&mut self, addr: u64) -> Result<&AtomicU64, MemFault> {
+        let p = self.atomic(addr, 8)?;
+        // SAFETY: as for `atomic_u32`.
+        Ok(unsafe { AtomicU64::from_ptr(p.cast()) })
+    }
+
+    fn interrupt_pending(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed)
+    }
+
+    fn icache_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+}
+
+/// Where test code is placed (page-aligned).
+pub const CODE: u64 = 0x1_0000;
+/// A data area after the code.
+pub const DATA: u64 = 0x2_0000;
+/// Size of the test memory.
+pub const MEM_SIZE: usize = 0x2_0000;
+
+/// A fresh memory and environment with `code` at [`CODE`].
+pub fn setup(code: &[u32]) -> (FlatEnv, Cpu) {
+    let mem = FlatMem::new(CODE, MEM_SIZE);
+    mem.write_code(CODE, code);
+    (FlatEnv::new(mem), Cpu::new(CODE))
+}
+
+/// Runs `code` with the given initial registers until it exits; returns the hart.
+pub fn run_code(code: &[u32], regs: &[(usize, u64)]) -> (Cpu, Exit) {
+    let (mut env, mut cpu) = setup(code);
+    for &(r, v) in regs {
+        cpu.x[r] = v;
+    }
+    let exit = cpu.run(&mut env);
+    (cpu, exit)
+}

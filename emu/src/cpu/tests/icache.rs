@@ -1,0 +1,157 @@
+//! The decoded-code cache: reuse, invalidation (fence.i, epoch, flush_icache) and
+//! instructions at and across page boundaries.
+
+use super::asm::*;
+use super::flat::{setup, FlatEnv, FlatMem, CODE};
+use crate::cpu::{Cpu, Exit};
+use mmu::fault::{Access, FaultKind};
+use std::sync::atomic::Ordering;
+
+/// Code at CODE: `addi a0, zero, 1; ecall`; a stub at CODE + 0x100: `fence.i; j CODE`.
+fn patched_program() -> (FlatEnv, Cpu) {
+    let (env, cpu) = setup(&[addi(A0, ZERO, 1), ECALL]);
+    env.mem
+        .write_code(CODE + 0x100, &[FENCE_I, jal(ZERO, -0x104)]);
+    (env, cpu)
+}
+
+fn rerun(env: &mut FlatEnv, cpu: &mut Cpu, pc: u64) -> u64 {
+    cpu.pc = pc;
+    assert_eq!(cpu.run(env), Exit::Ecall);
+    cpu.x[A0 as usize]
+}
+
+#[test]
+fn decoded_code_is_reused() {
+    let (mut env, mut cpu) = patched_program();
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 1);
+    let fetches = env.fetches;
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 1);
+    assert_eq!(env.fetches, fetches, "nothing fetched again");
+}
+
+#[test]
+fn modified_code_needs_fence_i() {
+    let (mut env, mut cpu) = patched_program();
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 1);
+    env.mem.write_code(CODE, &[addi(A0, ZERO, 2)]);
+    // Without fence.i the old decode may run (and here does).
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 1);
+    // After fence.i the new one runs.
+    assert_eq!(rerun(&mut env, &mut cpu, CODE + 0x100), 2);
+}
+
+#[test]
+fn epoch_change_invalidates() {
+    let (mut env, mut cpu) = patched_program();
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 1);
+    env.mem.write_code(CODE, &[addi(A0, ZERO, 3)]);
+    env.epoch.fetch_add(1, Ordering::Relaxed);
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 3);
+}
+
+#[test]
+fn epoch_change_is_seen_at_a_taken_branch() {
+    // The loop ends only once its first instruction is re-decoded after the patch.
+    let code = [addi(A1, ZERO, 0), addi(A0, A0, 1), beq(A1, ZERO, -8), ECALL];
+    let (mut env, mut cpu) = setup(&code);
+    let (mem, epoch) = (env.mem.clone(), env.epoch.clone());
+    let patcher = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        mem.write_code(CODE, &[addi(A1, ZERO, 1)]);
+        epoch.fetch_add(1, Ordering::SeqCst);
+    });
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    patcher.join().unwrap();
+    assert!(cpu.x[A0 as usize] > 1);
+}
+
+#[test]
+fn flush_icache_invalidates() {
+    let (mut env, mut cpu) = patched_program();
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 1);
+    env.mem.write_code(CODE, &[addi(A0, ZERO, 4)]);
+    cpu.flush_icache();
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 4);
+}
+
+#[test]
+fn self_modifying_code_with_fence_i() {
+    // Overwrite the instruction at `target` with a1, fence.i, then run it.
+    let target = CODE + 16;
+    let (mut env, mut cpu) = setup(&[
+        store(2, A1, A2, 0),
+        FENCE_I,
+        NOP,
+        NOP,
+        addi(A0, ZERO, 1),
+        ECALL,
+    ]);
+    // Decode the target first, so that a stale copy exists.
+    assert_eq!(rerun(&mut env, &mut cpu, target), 1);
+    cpu.x[A1 as usize] = u64::from(addi(A0, ZERO, 5));
+    cpu.x[A2 as usize] = target;
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 5);
+}
+
+#[test]
+fn instruction_straddling_a_page_boundary() {
+    let mem = FlatMem::new(CODE, 0x3000);
+    // c.nop at 0xffc, a 4-byte instruction at 0xffe straddling into the next page.
+    let end = mem.write_code(
+        CODE + 0xffc,
+        &[0x0001, addi(A0, ZERO, 7), addi(A1, ZERO, 8), ECALL],
+    );
+    assert_eq!(end, CODE + 0x100a);
+    let mut env = FlatEnv::new(mem);
+    let mut cpu = Cpu::new(CODE + 0xffc);
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    assert_eq!((cpu.x[A0 as usize], cpu.x[A1 as usize]), (7, 8));
+    assert_eq!((cpu.pc, cpu.instret), (CODE + 0x100a, 4));
+
+    // Jumping straight to it works too, including from the cache.
+    for _ in 0..2 {
+        cpu.x[A0 as usize] = 0;
+        assert_eq!(rerun(&mut env, &mut cpu, CODE + 0xffe), 7);
+    }
+
+    // Its second half not executable: a fetch fault at the second page, reported at
+    // the instruction.
+    let mut cpu = Cpu::new(CODE + 0xffc);
+    env.no_exec.push(CODE + 0x1000..CODE + 0x2000);
+    let exit = cpu.run(&mut env);
+    let Exit::Fault(f) = exit else {
+        panic!("{exit:?}")
+    };
+    assert_eq!(
+        (f.addr, f.access, f.kind),
+        (CODE + 0x1000, Access::Exec, FaultKind::Protection)
+    );
+    assert_eq!(cpu.pc, CODE + 0xffe);
+}
+
+#[test]
+fn code_crossing_pages_sequentially_and_by_branches() {
+    let mem = FlatMem::new(CODE, 0x3000);
+    // A loop whose body spans a page boundary: 4 instructions before and 4 after.
+    let start = CODE + 0x1000 - 16;
+    mem.write_code(
+        start,
+        &[
+            addi(A0, A0, 1),
+            addi(A0, A0, 1),
+            addi(A0, A0, 1),
+            addi(A0, A0, 1),
+            addi(A0, A0, 1),
+            addi(A1, A1, 1),
+            addi(T0, ZERO, 100),
+            blt(A1, T0, -28),
+            ECALL,
+        ],
+    );
+    let mut env = FlatEnv::new(mem);
+    let mut cpu = Cpu::new(start);
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    assert_eq!(cpu.x[A0 as usize], 500);
+    assert_eq!(cpu.instret, 8 * 100 + 1);
+}

@@ -1,0 +1,12 @@
+//! Tests of the core on a flat test memory.
+
+mod asm;
+mod atomics;
+mod bench;
+mod compressed_table;
+mod decode_table;
+mod decoding;
+mod flat;
+mod float;
+mod icache;
+mod integer;
