@@ -5,7 +5,7 @@
 //! runs the fault handler ([`crate::fault`]) and walks again.
 //!
 //! Why a TLB hit may touch the frame without any lock: frames are freed only after a TLB
-//! shootdown ([`crate::shootdown`]), which waits until this hart has flushed its TLB at a
+//! shootdown (the `shootdown` module), which waits until this hart has flushed its TLB at a
 //! block boundary ([`HartMem::service_interrupts`]) or is outside guest code
 //! ([`HartMem::leave_guest`]). Memory accesses through a `HartMem` must therefore be made
 //! in guest state; a TLB miss made outside it re-enters guest state first.
@@ -109,6 +109,12 @@ unsafe fn write_host(p: *mut u8, size: u32, val: u64) {
         4 => (p as *mut u32).write_unaligned((val as u32).to_le()),
         8 => (p as *mut u64).write_unaligned(val.to_le()),
         _ => bad_size(size),
+    }
+}
+
+fn check_size(size: u32) {
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        bad_size(size)
     }
 }
 
@@ -263,6 +269,7 @@ impl HartMem {
     #[cold]
     #[inline(never)]
     fn load_slow(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        check_size(size);
         if crosses_page(addr, size) {
             // Byte by byte, as Linux's misaligned-access emulation does: the fault
             // reports the first inaccessible byte.
@@ -280,6 +287,7 @@ impl HartMem {
     #[cold]
     #[inline(never)]
     fn store_slow(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        check_size(size);
         if crosses_page(addr, size) {
             for i in 0..size {
                 self.store(addr.wrapping_add(i as u64), 1, val >> (8 * i))?;

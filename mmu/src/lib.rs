@@ -11,7 +11,9 @@
 //! Locking, outermost first: `mmap_lock` ([`rwsem`]), then the short internal locks (the
 //! frame pool's free list, a shared object's page map, the hart registry). Page-table
 //! entries are atomics: walked without locks, changed under `mmap_lock`. A frame is freed
-//! only after every TLB that could reach it has been shot down ([`shootdown`]).
+//! only after every TLB that could reach it has been shot down (the `shootdown` module).
+
+#![warn(missing_docs)]
 
 mod current;
 pub mod errno;

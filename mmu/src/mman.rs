@@ -261,44 +261,50 @@ pub(crate) fn mprotect(space: &AddressSpace, addr: u64, len: u64, prot: u32) -> 
     Ok(())
 }
 
-/// Moves the pages of `[old, old + moved)` to `new` by re-pointing their entries (the
-/// frames and their contents stay), and maps `[new, new + new_len)` with the attributes of
-/// the VMA at `old`. Unless `keep_old`, the old range is unmapped.
-#[allow(clippy::too_many_arguments)]
+/// A move of part of a mapping: `moved` bytes at `old` go to `new`, where the mapping
+/// becomes `new_len` bytes long.
+struct Move {
+    old: u64,
+    moved: u64,
+    new: u64,
+    new_len: u64,
+    /// MREMAP_DONTUNMAP: the old range stays mapped, empty.
+    keep_old: bool,
+}
+
+/// Moves the pages by re-pointing their entries (the frames and their contents stay) and
+/// maps the new range with the attributes of the VMA at `m.old`.
 fn move_mapping(
     space: &AddressSpace,
     mm: &mut MmState,
     inv: &mut Invalidation,
     caller: &Caller,
-    old: u64,
-    moved: u64,
-    new: u64,
-    new_len: u64,
-    keep_old: bool,
+    m: Move,
 ) -> Result<(), Errno> {
-    let src = mm.vmas.find(old).cloned().expect("mremap source checked");
+    let src = mm.vmas.find(m.old).cloned().expect("mremap source checked");
     let pt = space.page_table();
-    pt.for_each_valid(old, old + moved, |va, slot, _| {
+    pt.for_each_valid(m.old, m.old + m.moved, |va, slot, _| {
         let pte = slot.swap(0, Ordering::AcqRel);
         if Pte::from_bits(pte).is_valid() {
-            pt.slot_or_alloc(new + (va - old))
+            pt.slot_or_alloc(m.new + (va - m.old))
                 .store(pte, Ordering::Release);
             inv.flush = true;
         }
     });
-    if !keep_old {
-        inv.vmas.extend(mm.vmas.remove_range(old, old + moved));
+    if !m.keep_old {
+        inv.vmas
+            .extend(mm.vmas.remove_range(m.old, m.old + m.moved));
     }
     inv.code |= src.prot & prot::EXEC != 0;
     let locked = src.flags.contains(VmaFlags::LOCKED);
     mm.vmas.insert(Vma {
-        start: new,
-        end: new + new_len,
-        pgoff: src.pgoff_of(old),
+        start: m.new,
+        end: m.new + m.new_len,
+        pgoff: src.pgoff_of(m.old),
         ..src
     });
-    if locked && new_len > moved {
-        populate(space, mm, caller, new + moved, new + new_len)?;
+    if locked && m.new_len > m.moved {
+        populate(space, mm, caller, m.new + m.moved, m.new + m.new_len)?;
     }
     Ok(())
 }
@@ -376,11 +382,13 @@ pub(crate) fn mremap(
             &mut mm,
             &mut inv,
             &caller,
-            old_addr,
-            old_len.min(new_len),
-            new_addr,
-            new_len,
-            dontunmap,
+            Move {
+                old: old_addr,
+                moved: old_len.min(new_len),
+                new: new_addr,
+                new_len,
+                keep_old: dontunmap,
+            },
         )?;
         return Ok(new_addr);
     }
@@ -403,7 +411,17 @@ pub(crate) fn mremap(
     }
     let dst = place(space, &mm.vmas, 0, new_len)?;
     move_mapping(
-        space, &mut mm, &mut inv, &caller, old_addr, old_len, dst, new_len, dontunmap,
+        space,
+        &mut mm,
+        &mut inv,
+        &caller,
+        Move {
+            old: old_addr,
+            moved: old_len,
+            new: dst,
+            new_len,
+            keep_old: dontunmap,
+        },
     )?;
     Ok(dst)
 }
@@ -480,7 +498,7 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
 pub(crate) fn set_brk_start(space: &AddressSpace, start: u64) {
     let caller = space.caller();
     let mut mm = space.lock_write(&caller);
-    let start = page_align(start).expect("brk start below TASK_SIZE");
+    let start = page_align(start).unwrap_or(TASK_SIZE).min(TASK_SIZE);
     mm.brk_start = start;
     mm.brk = start;
 }

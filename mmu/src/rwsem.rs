@@ -15,8 +15,8 @@
 //!   most [`MAX_READERS_WAKEUP`]), wherever it sits in the queue, as Linux's
 //!   `rwsem_mark_wake` does.
 //!
-//! The acquisition policy lives in [`may_read`]/[`may_write`] and the wake policy in
-//! [`RwSemaphore::wake_waiters`], which is where lock handoff after a long wait plugs in.
+//! The acquisition policy lives in `may_read`/`may_write` and the wake policy in
+//! `RwSemaphore::wake_waiters`, which is where lock handoff after a long wait plugs in.
 //!
 //! Every acquisition is counted into the stats of the hart that makes it, with the time it
 //! spent queued measured on the devices clock (uncontended acquisitions wait 0 ns and do
@@ -304,5 +304,254 @@ impl<T> DerefMut for RwSemWriteGuard<'_, T> {
 impl<T> Drop for RwSemWriteGuard<'_, T> {
     fn drop(&mut self) {
         self.sem.release(WaitKind::Write);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
+    use std::thread::JoinHandle;
+    use std::time::{Duration, Instant};
+
+    type Sem = Arc<RwSemaphore<()>>;
+    type Log = Arc<parking_lot::Mutex<Vec<&'static str>>>;
+
+    fn sem() -> Sem {
+        Arc::new(RwSemaphore::new((), &MMAP_LOCK_COUNTERS))
+    }
+
+    /// Waits (yielding) until `cond` holds; the decision is the state, not the time.
+    fn wait_for(what: &str, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::yield_now();
+        }
+    }
+
+    fn queue(s: &Sem) -> Vec<WaitKind> {
+        s.snapshot().queue
+    }
+
+    /// A thread that takes the lock as `kind`, logs `name`, then holds it until told to
+    /// release (or at once when `hold` is false). Returns once it is queued or holds.
+    struct Locker {
+        release: Option<mpsc::Sender<()>>,
+        acquired: mpsc::Receiver<()>,
+        join: JoinHandle<()>,
+    }
+
+    fn spawn_locker(s: &Sem, log: &Log, kind: WaitKind, name: &'static str, hold: bool) -> Locker {
+        let (s2, log2) = (s.clone(), log.clone());
+        let (rel_tx, rel_rx) = mpsc::channel::<()>();
+        let (acq_tx, acq_rx) = mpsc::channel::<()>();
+        let before = s.snapshot();
+        let join = std::thread::spawn(move || {
+            let stats = HartStats::default();
+            let _r = (kind == WaitKind::Read).then(|| s2.read(&stats));
+            let _w = (kind == WaitKind::Write).then(|| s2.write(&stats));
+            log2.lock().push(name);
+            acq_tx.send(()).unwrap();
+            if hold {
+                rel_rx.recv().unwrap();
+            }
+        });
+        // Queued (the queue grew) or holding (it logged).
+        let n = log.lock().len();
+        wait_for(name, || {
+            queue(s).len() > before.queue.len() || log.lock().len() > n
+        });
+        Locker {
+            release: hold.then_some(rel_tx),
+            acquired: acq_rx,
+            join,
+        }
+    }
+
+    impl Locker {
+        fn holds(&self) -> bool {
+            self.acquired.try_recv().is_ok()
+        }
+        fn finish(self) {
+            if let Some(r) = self.release {
+                let _ = r.send(());
+            }
+            self.join.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn new_reader_does_not_overtake_a_queued_writer() {
+        let (s, log) = (sem(), Log::default());
+        let stats = HartStats::default();
+        let r0 = s.read(&stats);
+        let w = spawn_locker(&s, &log, WaitKind::Write, "W", false);
+        assert_eq!(queue(&s), vec![WaitKind::Write]);
+        assert!(
+            s.try_read(&stats).is_none(),
+            "try_read does not overtake either"
+        );
+        let r = spawn_locker(&s, &log, WaitKind::Read, "R", false);
+        assert_eq!(queue(&s), vec![WaitKind::Write, WaitKind::Read]);
+        assert!(log.lock().is_empty());
+        drop(r0);
+        w.finish();
+        r.finish();
+        assert_eq!(*log.lock(), vec!["W", "R"]);
+    }
+
+    #[test]
+    fn waking_a_writer_wakes_only_it() {
+        let (s, log) = (sem(), Log::default());
+        let stats = HartStats::default();
+        let g = s.write(&stats);
+        let w = spawn_locker(&s, &log, WaitKind::Write, "W", true);
+        let r1 = spawn_locker(&s, &log, WaitKind::Read, "R1", true);
+        let r2 = spawn_locker(&s, &log, WaitKind::Read, "R2", true);
+        assert_eq!(
+            queue(&s),
+            vec![WaitKind::Write, WaitKind::Read, WaitKind::Read]
+        );
+        drop(g);
+        wait_for("W to hold", || log.lock().len() == 1);
+        let snap = s.snapshot();
+        assert!(snap.writer && snap.readers == 0);
+        assert_eq!(snap.queue, vec![WaitKind::Read, WaitKind::Read]);
+        assert!(!r1.holds() && !r2.holds());
+        w.finish();
+        wait_for("both readers", || s.snapshot().readers == 2);
+        assert!(s.snapshot().queue.is_empty());
+        r1.finish();
+        r2.finish();
+        assert_eq!(log.lock()[0], "W");
+    }
+
+    #[test]
+    fn waking_readers_wakes_all_queued_readers_even_behind_a_writer() {
+        let (s, log) = (sem(), Log::default());
+        let stats = HartStats::default();
+        let g = s.write(&stats);
+        let r1 = spawn_locker(&s, &log, WaitKind::Read, "R1", true);
+        let w = spawn_locker(&s, &log, WaitKind::Write, "W", true);
+        let r2 = spawn_locker(&s, &log, WaitKind::Read, "R2", true);
+        assert_eq!(
+            queue(&s),
+            vec![WaitKind::Read, WaitKind::Write, WaitKind::Read]
+        );
+        drop(g);
+        wait_for("both readers", || log.lock().len() == 2);
+        let snap = s.snapshot();
+        assert_eq!((snap.readers, snap.writer), (2, false));
+        assert_eq!(snap.queue, vec![WaitKind::Write]);
+        assert!(!w.holds());
+        r1.finish();
+        assert!(!s.snapshot().writer, "one reader still holds");
+        r2.finish();
+        wait_for("the writer", || s.snapshot().writer);
+        w.finish();
+        assert_eq!(log.lock()[2], "W");
+    }
+
+    #[test]
+    fn writers_are_served_in_arrival_order() {
+        let (s, log) = (sem(), Log::default());
+        let stats = HartStats::default();
+        let g = s.write(&stats);
+        let names = ["W1", "W2", "W3", "W4"];
+        let lockers: Vec<Locker> = names
+            .iter()
+            .map(|&n| spawn_locker(&s, &log, WaitKind::Write, n, false))
+            .collect();
+        assert_eq!(queue(&s).len(), 4);
+        drop(g);
+        for l in lockers {
+            l.finish();
+        }
+        assert_eq!(*log.lock(), names);
+    }
+
+    #[test]
+    fn try_variants_follow_the_same_rules() {
+        let s = sem();
+        let stats = HartStats::default();
+        let r1 = s.try_read(&stats).expect("free");
+        let r2 = s.try_read(&stats).expect("shared");
+        assert!(s.try_write(&stats).is_none());
+        drop((r1, r2));
+        let w = s.try_write(&stats).expect("free");
+        assert!(s.try_read(&stats).is_none() && s.try_write(&stats).is_none());
+        drop(w);
+        let snap = s.snapshot();
+        assert_eq!((snap.readers, snap.writer, snap.queue.len()), (0, false, 0));
+        assert_eq!(stats.get(Counter::MmapLockReadAcquired), 2);
+        assert_eq!(stats.get(Counter::MmapLockWriteAcquired), 1);
+    }
+
+    #[test]
+    fn acquisitions_and_waits_are_counted_per_acquirer() {
+        let s = sem();
+        let mine = HartStats::default();
+        let g = s.write(&mine);
+        let waiter = Arc::new(HartStats::default());
+        let (s2, w2) = (s.clone(), waiter.clone());
+        let t = std::thread::spawn(move || drop(s2.read(&w2)));
+        wait_for("queued reader", || queue(&s).len() == 1);
+        // Hold long enough that the measured wait is clearly non-zero.
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(2) {
+            std::hint::spin_loop();
+        }
+        drop(g);
+        t.join().unwrap();
+        assert_eq!(mine.get(Counter::MmapLockWriteAcquired), 1);
+        assert_eq!(mine.get(Counter::MmapLockWriteWaitNs), 0, "uncontended");
+        assert_eq!(waiter.get(Counter::MmapLockReadAcquired), 1);
+        assert!(waiter.get(Counter::MmapLockReadWaitNs) >= 1_000_000);
+        drop(s.read(&mine));
+        assert_eq!(mine.get(Counter::MmapLockReadAcquired), 1);
+    }
+
+    #[test]
+    fn at_most_max_readers_wake_at_once() {
+        let s = sem();
+        let stats = HartStats::default();
+        let g = s.write(&stats);
+        let n = MAX_READERS_WAKEUP + 4;
+        let held = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(parking_lot::RwLock::new(()));
+        let closed = gate.write();
+        let threads: Vec<_> = (0..n)
+            .map(|_| {
+                let (s, held, gate) = (s.clone(), held.clone(), gate.clone());
+                std::thread::spawn(move || {
+                    let _r = s.read(&HartStats::default());
+                    held.fetch_add(1, Ordering::SeqCst);
+                    drop(gate.read());
+                })
+            })
+            .collect();
+        wait_for("all readers queued", || queue(&s).len() == n);
+        drop(g);
+        wait_for("the first batch", || {
+            held.load(Ordering::SeqCst) == MAX_READERS_WAKEUP
+        });
+        let snap = s.snapshot();
+        assert_eq!(snap.readers as usize, MAX_READERS_WAKEUP);
+        assert_eq!(snap.queue.len(), 4);
+        drop(closed);
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(held.load(Ordering::SeqCst), n);
+    }
+
+    #[test]
+    fn guards_give_access_to_the_data() {
+        let s = RwSemaphore::new(5u32, &MMAP_LOCK_COUNTERS);
+        let stats = HartStats::default();
+        *s.write(&stats) += 1;
+        assert_eq!(*s.read(&stats), 6);
     }
 }

@@ -1,7 +1,7 @@
 //! [`AddressSpace`]: one guest process's memory, shared by all its harts.
 //!
-//! The mm system calls live in [`crate::mman`] and the guest-memory copies in
-//! [`crate::uaccess`]; this module holds the state they share and the public entry
+//! The mm system calls live in the `mman` module and the guest-memory copies in
+//! `uaccess`; this module holds the state they share and the public entry
 //! points.
 
 use crate::current;
