@@ -151,7 +151,7 @@ impl Process {
         }
         let mut total = Map::new();
         total.insert("instructions".into(), json!(total_insns));
-        for (k, v) in &mm.total {
+        for (k, v) in &mm.totals {
             total.insert(k.clone(), json!(v));
         }
         let doc = json!({ "harts": harts, "total": total });

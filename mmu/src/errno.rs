@@ -49,6 +49,8 @@ impl Errno {
     pub const ETIMEDOUT: Errno = Errno(110);
 
     /// The value a system call returns to the guest for this error: `-errno`.
+    // Named for what the guest gets back; `Errno` is not a number to negate in general.
+    #[allow(clippy::should_implement_trait)]
     pub fn neg(self) -> i64 {
         -(self.0 as i64)
     }

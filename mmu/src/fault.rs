@@ -1,6 +1,28 @@
-//! Guest memory faults as the CPU sees them, and (to come) the fault state machine.
+//! Guest memory faults: what the CPU sees ([`MemFault`]) and the handler that resolves
+//! TLB misses on pages that are missing or lack a permission.
+//!
+//! The handler runs with `mmap_lock` held (for read by a faulting hart or a user copy, for
+//! write when an mm system call populates), finds the VMA, checks the access against its
+//! protection, and installs a page: a zeroed frame for private anonymous memory, the
+//! object's frame for shared anonymous memory. The entry is installed with a
+//! compare-exchange, so two harts faulting the same page together allocate one frame
+//! between them (the loser gives its frame back).
+//!
+//! Running out of frames: Linux answers a fault it cannot satisfy for lack of memory
+//! with the OOM killer, which kills the process with SIGKILL. Here the guest process is
+//! the emulator process, so a guest access that needs a frame when the pool is exhausted
+//! panics with a message naming the pool size (`MmConfig::frame_pool_bytes`): the
+//! emulator reports it like any fatal error and the process dies, as the guest would
+//! have. System calls report it as `ENOMEM` instead (mmap with `MAP_POPULATE` or
+//! `MAP_LOCKED`, `MADV_POPULATE_*`), and guest-memory copies made by system calls
+//! return `ENOMEM` rather than `EFAULT`.
 
+use crate::pagetable::Pte;
+use crate::space::{AddressSpace, MmState};
+use crate::stats::{Counter, HartStats};
+use crate::vma::Backing;
 use std::fmt;
+use std::sync::atomic::Ordering;
 
 /// The kind of access that faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,4 +83,76 @@ impl fmt::Display for MemFault {
         };
         write!(f, "{what} {:#x} ({why})", self.addr)
     }
+}
+
+/// Why the handler could not make a page accessible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultError {
+    /// The access is not allowed: the guest gets a signal.
+    Fault(FaultKind),
+    /// No frame left to back the page.
+    OutOfMemory,
+}
+
+/// Makes the page containing `addr` accessible for `access` as its VMA allows, with
+/// `mmap_lock` held (`mm` is what it protects). Returns the page's entry, which allows
+/// `access`.
+pub(crate) fn fault_in(
+    space: &AddressSpace,
+    mm: &MmState,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+) -> Result<Pte, FaultError> {
+    let vma = mm
+        .vmas
+        .find(addr)
+        .ok_or(FaultError::Fault(FaultKind::Unmapped))?;
+    if !vma.allows(access) {
+        return Err(FaultError::Fault(FaultKind::Protection));
+    }
+    let slot = space.page_table().slot_or_alloc(addr);
+    let current = Pte::from_bits(slot.load(Ordering::Acquire));
+    if current.is_valid() {
+        // Another hart installed it since this one walked. Entries carry their VMA's
+        // protection (mprotect rewrites them under the write lock), so it allows `access`.
+        debug_assert!(
+            current.allows(access),
+            "PTE {current:?} lags VMA prot {:#x}",
+            vma.prot
+        );
+        return match current.allows(access) {
+            true => Ok(current),
+            false => Err(FaultError::Fault(FaultKind::Protection)),
+        };
+    }
+    let frame = match &vma.backing {
+        Backing::Private => space.frames().alloc_zeroed(),
+        Backing::Shared(obj) => obj.get_page(vma.pgoff_of(addr)),
+    }
+    .ok_or(FaultError::OutOfMemory)?;
+    let pte = Pte::new(frame, vma.prot);
+    // Release: the frame's zeroes (or shared contents) are visible to every walker that
+    // finds the entry.
+    match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            stats.add(Counter::FaultsMinor, 1);
+            Ok(pte)
+        }
+        Err(winner) => {
+            space.frames().put(frame);
+            Ok(Pte::from_bits(winner))
+        }
+    }
+}
+
+/// The guest touched a page that needs a frame and the pool has none left: the process
+/// dies, as Linux's OOM killer would make it (see the module docs).
+#[cold]
+pub(crate) fn out_of_memory(space: &AddressSpace) -> ! {
+    panic!(
+        "guest out of memory: all {} MiB of the frame pool are in use (MmConfig::frame_pool_bytes); \
+         Linux would kill the process (SIGKILL)",
+        (space.frames().capacity() as u64 * crate::PAGE_SIZE) >> 20
+    )
 }

@@ -1,1 +1,228 @@
-//! (being written)
+//! The host frame pool: one big anonymous host mapping cut into 4 KiB guest frames.
+//!
+//! The pool reserves `MmConfig::frame_pool_bytes` of host address space with
+//! `MAP_NORESERVE`, so the host backs only the frames the guest actually touches. Frames
+//! are handed out from a free list (recycled frames first, then never-used ones) and carry
+//! a reference count: a frame stays allocated while any page-table entry or shared-memory
+//! object refers to it, which is what copy-on-write and shared mappings build on.
+//!
+//! Running out of frames is the guest running out of memory. The pool reports it as
+//! `None` from [`FramePool::alloc_zeroed`]; what each caller makes of it is documented in
+//! [`crate::fault`].
+
+use parking_lot::Mutex;
+use std::io;
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+
+/// Index of a 4 KiB frame in its pool.
+pub type FrameId = u32;
+
+const FRAME_BYTES: usize = crate::PAGE_SIZE as usize;
+
+/// Byte pattern freed frames are filled with in debug builds, so that a use after free
+/// reads recognisable garbage instead of plausible data.
+#[cfg(debug_assertions)]
+pub const POISON: u8 = 0xa5;
+
+/// A private anonymous host mapping, unmapped on drop.
+struct HostRegion {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the region is plain memory; who may touch which bytes is governed by the frame
+// ownership rules of the pool's users, not by the region itself.
+unsafe impl Send for HostRegion {}
+unsafe impl Sync for HostRegion {}
+
+impl HostRegion {
+    fn reserve(len: usize) -> io::Result<Self> {
+        // SAFETY: a fresh anonymous mapping with no address hint aliases nothing.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(HostRegion {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+}
+
+impl Drop for HostRegion {
+    fn drop(&mut self) {
+        // SAFETY: the region was mapped by `reserve` and nothing refers to it any more.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+struct FreeList {
+    /// Frames given back, reused last-in first-out (their cache lines are warm).
+    recycled: Vec<FrameId>,
+    /// Frames at or above this index have never been handed out: still zero from the host.
+    next_fresh: u32,
+}
+
+/// A pool of reference-counted 4 KiB frames in one host mapping.
+pub struct FramePool {
+    frames: HostRegion,
+    /// One `AtomicU32` per frame, in a lazily backed mapping of its own so a big pool costs
+    /// nothing until used.
+    refcounts: HostRegion,
+    nframes: u32,
+    free: Mutex<FreeList>,
+}
+
+impl FramePool {
+    /// Reserves a pool of `bytes` (rounded down to whole frames, at least one frame).
+    pub fn new(bytes: u64) -> io::Result<Self> {
+        let nframes = bytes / crate::PAGE_SIZE;
+        if nframes == 0 || nframes > u32::MAX as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("frame pool of {bytes} bytes: need 1 to 2^32 frames"),
+            ));
+        }
+        let frames = HostRegion::reserve(nframes as usize * FRAME_BYTES)?;
+        let refcounts = HostRegion::reserve(nframes as usize * std::mem::size_of::<AtomicU32>())?;
+        Ok(FramePool {
+            frames,
+            refcounts,
+            nframes: nframes as u32,
+            free: Mutex::new(FreeList {
+                recycled: Vec::new(),
+                next_fresh: 0,
+            }),
+        })
+    }
+
+    /// How many frames the pool holds.
+    pub fn capacity(&self) -> u32 {
+        self.nframes
+    }
+
+    /// How many frames are allocated now.
+    pub fn in_use(&self) -> u32 {
+        let free = self.free.lock();
+        free.next_fresh - free.recycled.len() as u32
+    }
+
+    /// Allocates a frame filled with zeroes, with a reference count of one; `None` when the
+    /// pool is exhausted.
+    ///
+    /// The zeroes are plain stores: whoever publishes the frame (a page-table entry) must
+    /// do so with release ordering so that readers who find it see zeroes.
+    pub fn alloc_zeroed(&self) -> Option<FrameId> {
+        let (frame, fresh) = {
+            let mut free = self.free.lock();
+            if let Some(f) = free.recycled.pop() {
+                (f, false)
+            } else if free.next_fresh < self.nframes {
+                free.next_fresh += 1;
+                (free.next_fresh - 1, true)
+            } else {
+                return None;
+            }
+        };
+        if !fresh {
+            // SAFETY: the frame is ours alone: it just left the free list.
+            unsafe { std::ptr::write_bytes(self.host_ptr(frame), 0, FRAME_BYTES) };
+        }
+        self.refcount_cell(frame).store(1, Ordering::Relaxed);
+        Some(frame)
+    }
+
+    /// Adds a reference to an allocated frame.
+    pub fn get(&self, frame: FrameId) {
+        let old = self.refcount_cell(frame).fetch_add(1, Ordering::Relaxed);
+        debug_assert!(old > 0, "get of free frame {frame}");
+    }
+
+    /// Drops a reference; the frame returns to the free list when the last one goes.
+    ///
+    /// Callers drop the reference a page-table entry held only after every TLB that could
+    /// still reach the frame has been shot down.
+    pub fn put(&self, frame: FrameId) {
+        let old = self.refcount_cell(frame).fetch_sub(1, Ordering::Release);
+        debug_assert!(old > 0, "put of free frame {frame}");
+        if old != 1 {
+            return;
+        }
+        // Pairs with the release decrements of the other owners: their accesses to the
+        // frame happen before it is recycled.
+        fence(Ordering::Acquire);
+        #[cfg(debug_assertions)]
+        // SAFETY: the last reference is gone; nobody may touch the frame any more.
+        unsafe {
+            std::ptr::write_bytes(self.host_ptr(frame), POISON, FRAME_BYTES)
+        };
+        self.free.lock().recycled.push(frame);
+    }
+
+    /// The current reference count of `frame` (0 when free).
+    pub fn refcount(&self, frame: FrameId) -> u32 {
+        self.refcount_cell(frame).load(Ordering::Relaxed)
+    }
+
+    /// The host address of the first byte of `frame`.
+    #[inline]
+    pub fn host_ptr(&self, frame: FrameId) -> *mut u8 {
+        debug_assert!(frame < self.nframes);
+        // SAFETY: in bounds of the frames region for any valid frame id.
+        unsafe { self.frames.ptr.add(frame as usize * FRAME_BYTES) }
+    }
+
+    fn refcount_cell(&self, frame: FrameId) -> &AtomicU32 {
+        assert!(frame < self.nframes, "frame {frame} out of pool");
+        // SAFETY: in bounds; the region is zero-initialised, suitably aligned memory, a
+        // valid AtomicU32 array, accessed only atomically.
+        unsafe { &*(self.refcounts.ptr as *const AtomicU32).add(frame as usize) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_zeroed_recycled_and_counted() {
+        let pool = FramePool::new(4 * crate::PAGE_SIZE).unwrap();
+        let a = pool.alloc_zeroed().unwrap();
+        unsafe { pool.host_ptr(a).write_bytes(0x5a, FRAME_BYTES) };
+        pool.get(a);
+        assert_eq!(pool.refcount(a), 2);
+        pool.put(a);
+        assert_eq!(pool.in_use(), 1);
+        pool.put(a);
+        assert_eq!(pool.in_use(), 0);
+        let b = pool.alloc_zeroed().unwrap();
+        assert_eq!(a, b, "recycled first");
+        let bytes = unsafe { std::slice::from_raw_parts(pool.host_ptr(b), FRAME_BYTES) };
+        assert!(bytes.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn exhaustion_returns_none() {
+        let pool = FramePool::new(2 * crate::PAGE_SIZE + 100).unwrap();
+        assert_eq!(pool.capacity(), 2);
+        let a = pool.alloc_zeroed().unwrap();
+        let _b = pool.alloc_zeroed().unwrap();
+        assert!(pool.alloc_zeroed().is_none());
+        pool.put(a);
+        assert_eq!(pool.alloc_zeroed(), Some(a));
+    }
+
+    #[test]
+    fn empty_pool_is_rejected() {
+        assert!(FramePool::new(100).is_err());
+    }
+}

@@ -1,101 +1,402 @@
 //! [`HartMem`]: a hart's private path to guest memory through its software TLB.
+//!
+//! Loads, stores and fetches first probe the TLB (one compare, one add); a miss walks the
+//! shared page table without locks and, if the page is missing or lacks the permission,
+//! runs the fault handler ([`crate::fault`]) and walks again.
+//!
+//! Why a TLB hit may touch the frame without any lock: frames are freed only after a TLB
+//! shootdown (the `shootdown` module), which waits until this hart has flushed its TLB at a
+//! block boundary ([`HartMem::service_interrupts`]) or is outside guest code
+//! ([`HartMem::leave_guest`]). Memory accesses through a `HartMem` must therefore be made
+//! in guest state; a TLB miss made outside it re-enters guest state first.
 
-use crate::{AddressSpace, HartStats, MemFault};
-use std::sync::atomic::{AtomicU32, AtomicU64};
+use crate::current;
+use crate::fault::{self, FaultError};
+use crate::pagetable::{Pte, TASK_SIZE};
+use crate::shootdown::HartShared;
+use crate::stats::Counter;
+use crate::tlb::Tlb;
+use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Request bits reserved for the emulator (bits 0..=15).
+pub const EMULATOR_BITS: u32 = 0xffff;
+/// The memory manager's TLB shootdown request.
+const SHOOTDOWN_BIT: u32 = 1 << 16;
 
 /// Requests another thread may raise on a hart: it sees them at its next block boundary.
 #[derive(Debug, Default)]
 pub struct HartSignal {
-    _private: (),
+    word: AtomicU32,
 }
 
 impl HartSignal {
     /// Raises the emulator-level request bit `bit` (bits 0..=15 are the emulator's; the
     /// memory manager uses the others for TLB shootdowns).
-    pub fn raise(&self, _bit: u32) {
-        unimplemented!()
+    pub fn raise(&self, bit: u32) {
+        assert!(bit < 16, "emulator request bit {bit} out of 0..=15");
+        // Release: what the raiser wrote before is visible to the hart that takes the bit.
+        self.word.fetch_or(1 << bit, Ordering::Release);
     }
 
     /// Takes (clears and returns) the emulator-level request bits.
     pub fn take(&self) -> u32 {
-        unimplemented!()
+        self.word.fetch_and(!EMULATOR_BITS, Ordering::Acquire) & EMULATOR_BITS
+    }
+
+    /// Whether any request (emulator or memory manager) is pending.
+    #[inline]
+    pub fn pending(&self) -> bool {
+        self.word.load(Ordering::Relaxed) != 0
+    }
+
+    pub(crate) fn raise_shootdown(&self) {
+        self.word.fetch_or(SHOOTDOWN_BIT, Ordering::SeqCst);
+    }
+
+    fn clear_shootdown(&self) {
+        self.word.fetch_and(!SHOOTDOWN_BIT, Ordering::SeqCst);
+    }
+
+    fn take_all(&self) -> u32 {
+        self.word.swap(0, Ordering::SeqCst)
     }
 }
 
 /// One hart's handle on its address space: TLB, statistics, shootdown acknowledgement.
 pub struct HartMem {
-    _private: (),
+    tlb: Tlb,
+    signal: Arc<HartSignal>,
+    shared: Arc<HartShared>,
+    space: Arc<AddressSpace>,
+    /// The TLB generation the TLB is current with.
+    seen_gen: u64,
+}
+
+#[cold]
+#[inline(never)]
+fn bad_size(size: u32) -> ! {
+    panic!("guest access of {size} bytes (must be 1, 2, 4 or 8)")
+}
+
+/// Reads `size` bytes, little-endian, at host address `p`.
+///
+/// # Safety
+/// `p..p + size` must lie in one allocated frame the caller may access.
+#[inline(always)]
+unsafe fn read_host(p: *const u8, size: u32) -> u64 {
+    // Guest memory is shared with other harts: accesses go through raw pointers only,
+    // never references, and races between harts are the guest's own.
+    match size {
+        1 => p.read() as u64,
+        2 => (p as *const u16).read_unaligned().to_le() as u64,
+        4 => (p as *const u32).read_unaligned().to_le() as u64,
+        8 => (p as *const u64).read_unaligned().to_le(),
+        _ => bad_size(size),
+    }
+}
+
+/// Writes the low `size` bytes of `val`, little-endian, at host address `p`.
+///
+/// # Safety
+/// As for [`read_host`].
+#[inline(always)]
+unsafe fn write_host(p: *mut u8, size: u32, val: u64) {
+    match size {
+        1 => p.write(val as u8),
+        2 => (p as *mut u16).write_unaligned((val as u16).to_le()),
+        4 => (p as *mut u32).write_unaligned((val as u32).to_le()),
+        8 => (p as *mut u64).write_unaligned(val.to_le()),
+        _ => bad_size(size),
+    }
+}
+
+fn check_size(size: u32) {
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        bad_size(size)
+    }
+}
+
+fn crosses_page(addr: u64, size: u32) -> bool {
+    (addr & (PAGE_SIZE - 1)) + size as u64 > PAGE_SIZE
 }
 
 impl HartMem {
+    pub(crate) fn new(space: Arc<AddressSpace>, shared: Arc<HartShared>, seen_gen: u64) -> HartMem {
+        HartMem {
+            tlb: Tlb::new(),
+            signal: shared.signal.clone(),
+            shared,
+            space,
+            seen_gen,
+        }
+    }
+
     /// Loads `size` (1, 2, 4 or 8) bytes, little-endian, zero-extended. Misaligned and
     /// page-crossing accesses work (Linux emulates misaligned scalar accesses).
-    pub fn load(&mut self, _addr: u64, _size: u32) -> Result<u64, MemFault> {
-        unimplemented!()
+    #[inline]
+    pub fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        match self.tlb.probe_read(addr, size as u64) {
+            // SAFETY: a TLB entry's frame stays allocated until this hart flushes (module docs).
+            Some(p) => Ok(unsafe { read_host(p, size) }),
+            None => self.load_slow(addr, size),
+        }
     }
 
     /// Stores the low `size` (1, 2, 4 or 8) bytes of `val`, little-endian.
-    pub fn store(&mut self, _addr: u64, _size: u32, _val: u64) -> Result<(), MemFault> {
-        unimplemented!()
+    #[inline]
+    pub fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        match self.tlb.probe_write(addr, size as u64) {
+            // SAFETY: as in `load`.
+            Some(p) => {
+                unsafe { write_host(p, size, val) };
+                Ok(())
+            }
+            None => self.store_slow(addr, size, val),
+        }
     }
 
     /// Fetches the 16-bit parcel at `addr` for execution (needs PROT_EXEC).
-    pub fn fetch_u16(&mut self, _addr: u64) -> Result<u16, MemFault> {
-        unimplemented!()
+    #[inline]
+    pub fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        match self.tlb.probe_exec(addr, 2) {
+            // SAFETY: as in `load`.
+            Some(p) => Ok(unsafe { read_host(p, 2) } as u16),
+            None => self.fetch_slow(addr),
+        }
     }
 
     /// The host atomic behind the naturally aligned u32 at `addr`, with write permission.
-    pub fn atomic_u32(&mut self, _addr: u64) -> Result<&AtomicU32, MemFault> {
-        unimplemented!()
+    #[inline]
+    pub fn atomic_u32(&mut self, addr: u64) -> Result<&AtomicU32, MemFault> {
+        let p = match self.tlb.probe_write(addr, 4) {
+            Some(p) if addr & 3 == 0 => p,
+            _ => self.atomic_slow(addr, 4)?,
+        };
+        // SAFETY: aligned, inside a live frame for as long as `self` is borrowed (no
+        // flush can happen meanwhile); guest memory is only ever accessed through raw
+        // pointers and atomics.
+        Ok(unsafe { AtomicU32::from_ptr(p.cast()) })
     }
 
     /// The host atomic behind the naturally aligned u64 at `addr`, with write permission.
-    pub fn atomic_u64(&mut self, _addr: u64) -> Result<&AtomicU64, MemFault> {
-        unimplemented!()
+    #[inline]
+    pub fn atomic_u64(&mut self, addr: u64) -> Result<&AtomicU64, MemFault> {
+        let p = match self.tlb.probe_write(addr, 8) {
+            Some(p) if addr & 7 == 0 => p,
+            _ => self.atomic_slow(addr, 8)?,
+        };
+        // SAFETY: as in `atomic_u32`.
+        Ok(unsafe { AtomicU64::from_ptr(p.cast()) })
     }
 
     /// Whether a request (shootdown or emulator bit) waits; one relaxed load.
     #[inline]
     pub fn interrupt_pending(&self) -> bool {
-        unimplemented!()
+        self.signal.pending()
     }
 
     /// Acknowledges pending shootdowns (flushing the TLB) and returns the emulator-level
     /// request bits that were raised, clearing them.
     pub fn service_interrupts(&mut self) -> u32 {
-        unimplemented!()
+        // Taking the bits first: a shootdown raised after this is seen next time, and one
+        // raised before has already bumped the generation `sync_tlb` reads.
+        let bits = self.signal.take_all();
+        self.sync_tlb();
+        bits & EMULATOR_BITS
     }
 
     /// Marks the hart as outside guest code (in a system call or blocked): shootdowns no
     /// longer wait for it. [`enter_guest`](Self::enter_guest) flushes what they invalidated.
     pub fn leave_guest(&mut self) {
-        unimplemented!()
+        current::claim(&self.shared);
+        // SeqCst (hence release): every access through the TLB happens before an initiator
+        // that reads `false` frees anything.
+        self.shared.in_guest.store(false, Ordering::SeqCst);
+        self.space.shootdown().notify_waiters();
     }
 
     /// Marks the hart as running guest code again.
     pub fn enter_guest(&mut self) {
-        unimplemented!()
+        current::claim(&self.shared);
+        // The store must precede the generation load (Dekker, see `crate::shootdown`).
+        self.shared.in_guest.store(true, Ordering::SeqCst);
+        self.signal.clear_shootdown();
+        self.sync_tlb();
     }
 
     /// The generation of decoded code: it changes whenever cached decodes may be stale.
     #[inline]
     pub fn icache_epoch(&self) -> u64 {
-        unimplemented!()
+        self.space.icache_epoch()
     }
 
     /// The signal handle other threads use to interrupt this hart.
     pub fn signal(&self) -> Arc<HartSignal> {
-        unimplemented!()
+        self.signal.clone()
     }
 
     /// The address space this hart runs in.
     pub fn space(&self) -> &Arc<AddressSpace> {
-        unimplemented!()
+        &self.space
     }
 
     /// This hart's counters.
     pub fn stats(&self) -> &HartStats {
-        unimplemented!()
+        &self.shared.stats
+    }
+
+    /// The guest thread id this hart was attached with.
+    pub fn tid(&self) -> u32 {
+        self.shared.tid
+    }
+
+    /// Flushes the TLB if the generation moved and acknowledges the current generation.
+    fn sync_tlb(&mut self) {
+        let gen = self.space.shootdown().generation();
+        if gen != self.seen_gen {
+            self.tlb.flush();
+            self.seen_gen = gen;
+            self.shared.stats.add(Counter::TlbFlushes, 1);
+        }
+        if self.shared.acked_gen.load(Ordering::Relaxed) != gen {
+            self.shared.acked_gen.store(gen, Ordering::SeqCst);
+            self.space.shootdown().notify_waiters();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn load_slow(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
+        check_size(size);
+        if crosses_page(addr, size) {
+            // Byte by byte, as Linux's misaligned-access emulation does: the fault
+            // reports the first inaccessible byte.
+            let mut v = 0;
+            for i in 0..size {
+                v |= self.load(addr.wrapping_add(i as u64), 1)? << (8 * i);
+            }
+            return Ok(v);
+        }
+        let (p, _) = self.translate(addr, Access::Read)?;
+        // SAFETY: `translate` returned a live frame address with room for the access.
+        Ok(unsafe { read_host(p, size) })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn store_slow(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        check_size(size);
+        if crosses_page(addr, size) {
+            for i in 0..size {
+                self.store(addr.wrapping_add(i as u64), 1, val >> (8 * i))?;
+            }
+            return Ok(());
+        }
+        let (p, pte) = self.translate(addr, Access::Write)?;
+        // SAFETY: as in `load_slow`.
+        unsafe { write_host(p, size, val) };
+        if pte.is_writable_code() {
+            // After the store: whoever sees the new epoch sees the new code.
+            self.space.bump_icache_epoch();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fetch_slow(&mut self, addr: u64) -> Result<u16, MemFault> {
+        if crosses_page(addr, 2) {
+            let lo = self.fetch_byte(addr)?;
+            let hi = self.fetch_byte(addr.wrapping_add(1))?;
+            return Ok(lo as u16 | (hi as u16) << 8);
+        }
+        let (p, _) = self.translate(addr, Access::Exec)?;
+        // SAFETY: as in `load_slow`.
+        Ok(unsafe { read_host(p, 2) } as u16)
+    }
+
+    fn fetch_byte(&mut self, addr: u64) -> Result<u8, MemFault> {
+        let (p, _) = self.translate(addr, Access::Exec)?;
+        // SAFETY: as in `load_slow`.
+        Ok(unsafe { p.read() })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn atomic_slow(&mut self, addr: u64, size: u64) -> Result<*mut u8, MemFault> {
+        if addr & (size - 1) != 0 {
+            return Err(MemFault {
+                addr,
+                access: Access::Write,
+                kind: FaultKind::Misaligned,
+            });
+        }
+        let (p, pte) = self.translate(addr, Access::Write)?;
+        if pte.is_writable_code() {
+            // Before the atomic operation (it happens in the caller): the epoch moves
+            // within the current block, so the next block boundary sees it.
+            self.space.bump_icache_epoch();
+        }
+        Ok(p)
+    }
+
+    /// Translates `addr` for `access`, faulting the page in if needed, and enters it into
+    /// the TLB. Returns the host address and the page's entry.
+    fn translate(&mut self, addr: u64, access: Access) -> Result<(*mut u8, Pte), MemFault> {
+        self.shared.stats.add(Counter::TlbMisses, 1);
+        if !self.shared.in_guest.load(Ordering::Relaxed) {
+            self.enter_guest();
+        }
+        if addr >= TASK_SIZE {
+            return Err(MemFault {
+                addr,
+                access,
+                kind: FaultKind::Unmapped,
+            });
+        }
+        let mut pte = self.space.page_table().lookup(addr);
+        if !pte.allows(access) {
+            pte = self.fault_in(addr, access)?;
+        }
+        let host_page = self.space.frames().host_ptr(pte.frame());
+        self.tlb.fill(addr, host_page, pte);
+        Ok((
+            host_page.wrapping_add((addr & (PAGE_SIZE - 1)) as usize),
+            pte,
+        ))
+    }
+
+    /// Runs the fault handler under `mmap_lock` for read. If the lock is not free at once,
+    /// the hart leaves guest state while it waits: the writer holding the lock may be
+    /// waiting for this very hart to acknowledge a shootdown.
+    fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
+        let space = self.space.clone();
+        let stats = self.shared.stats.clone();
+        let mm = match space.mmap_lock().try_read(&stats) {
+            Some(g) => g,
+            None => {
+                self.leave_guest();
+                let g = space.mmap_lock().read(&stats);
+                self.enter_guest();
+                g
+            }
+        };
+        match fault::fault_in(&space, &mm, addr, access, &stats) {
+            Ok(pte) => Ok(pte),
+            Err(FaultError::Fault(kind)) => Err(MemFault { addr, access, kind }),
+            Err(FaultError::OutOfMemory) => {
+                drop(mm);
+                fault::out_of_memory(&space)
+            }
+        }
+    }
+}
+
+impl Drop for HartMem {
+    fn drop(&mut self) {
+        self.space.shootdown().detach(&self.shared);
+        current::release(&self.shared);
     }
 }

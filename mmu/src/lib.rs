@@ -7,16 +7,28 @@
 //!   and the byte copies system calls make to and from guest memory;
 //! - [`HartMem`] (one per hart, owned by the hart's host thread): the fast load, store,
 //!   fetch and atomic paths through the hart's TLB.
+//!
+//! Locking, outermost first: `mmap_lock` ([`rwsem`]), then the short internal locks (the
+//! frame pool's free list, a shared object's page map, the hart registry). Page-table
+//! entries are atomics: walked without locks, changed under `mmap_lock`. A frame is freed
+//! only after every TLB that could reach it has been shot down (the `shootdown` module).
 
+#![warn(missing_docs)]
+
+mod current;
 pub mod errno;
 pub mod fault;
 pub mod frames;
 pub mod hart;
+mod mman;
 pub mod pagetable;
 pub mod rwsem;
+pub mod shmem;
+mod shootdown;
 pub mod space;
 pub mod stats;
 pub mod tlb;
+mod uaccess;
 pub mod vma;
 
 pub use errno::Errno;
@@ -70,4 +82,42 @@ pub mod map {
     pub const HUGETLB: u32 = 0x40000;
     /// Like FIXED but fail with EEXIST instead of replacing.
     pub const FIXED_NOREPLACE: u32 = 0x100000;
+}
+
+/// mremap flags.
+pub mod mremap {
+    /// The mapping may move if it cannot grow in place.
+    pub const MAYMOVE: u32 = 1;
+    /// Move to the given new address (requires MAYMOVE).
+    pub const FIXED: u32 = 2;
+    /// Move the pages but leave the old range mapped (empty).
+    pub const DONTUNMAP: u32 = 4;
+}
+
+/// madvise advice values (Linux's, riscv64 = asm-generic).
+pub mod madv {
+    /// No special treatment.
+    pub const NORMAL: u32 = 0;
+    /// Expect random page references.
+    pub const RANDOM: u32 = 1;
+    /// Expect sequential page references.
+    pub const SEQUENTIAL: u32 = 2;
+    /// Will need these pages.
+    pub const WILLNEED: u32 = 3;
+    /// Drop the pages: private anonymous memory reads back as zeroes.
+    pub const DONTNEED: u32 = 4;
+    /// The pages may be freed lazily (done at once here, like DONTNEED).
+    pub const FREE: u32 = 8;
+    /// Free the pages and their backing store (shared mappings only).
+    pub const REMOVE: u32 = 9;
+    /// Do not inherit across fork.
+    pub const DONTFORK: u32 = 10;
+    /// Do inherit across fork.
+    pub const DOFORK: u32 = 11;
+    /// Populate the pages for read.
+    pub const POPULATE_READ: u32 = 22;
+    /// Populate the pages for write.
+    pub const POPULATE_WRITE: u32 = 23;
+    /// Like DONTNEED, also for locked pages.
+    pub const DONTNEED_LOCKED: u32 = 24;
 }

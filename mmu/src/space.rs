@@ -1,6 +1,18 @@
 //! [`AddressSpace`]: one guest process's memory, shared by all its harts.
+//!
+//! The mm system calls live in the `mman` module and the guest-memory copies in
+//! `uaccess`; this module holds the state they share and the public entry
+//! points.
 
-use crate::{Errno, HartMem, MmStats};
+use crate::current;
+use crate::frames::FramePool;
+use crate::pagetable::{PageTable, TASK_SIZE};
+use crate::rwsem::{RwSemReadGuard, RwSemWriteGuard, RwSemaphore, MMAP_LOCK_COUNTERS};
+use crate::shootdown::{HartShared, Shootdown};
+use crate::vma::{Vma, VmaTree};
+use crate::{mman, uaccess, Errno, HartMem, HartStats, MmStats};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Configuration of an address space.
@@ -24,101 +36,278 @@ impl Default for MmConfig {
     }
 }
 
+/// What `mmap_lock` protects.
+pub(crate) struct MmState {
+    /// The VMAs.
+    pub vmas: VmaTree,
+    /// Where the heap starts (page aligned).
+    pub brk_start: u64,
+    /// The current program break (not necessarily page aligned).
+    pub brk: u64,
+}
+
+/// The hart (if any) on whose behalf the calling thread acts.
+pub(crate) struct Caller(Option<Arc<HartShared>>);
+
+impl Caller {
+    /// The caller's hart, for shootdowns that must not wait for their own initiator.
+    pub fn hart(&self) -> Option<&HartShared> {
+        self.0.as_deref()
+    }
+}
+
+static NEXT_SPACE_ID: AtomicU64 = AtomicU64::new(1);
+
 /// A guest address space: VMAs, page table, frames, `mmap_lock`, and the harts using it.
 pub struct AddressSpace {
-    _private: (),
+    id: u64,
+    cfg: MmConfig,
+    frames: Arc<FramePool>,
+    page_table: PageTable,
+    mmap_lock: RwSemaphore<MmState>,
+    shootdown: Shootdown,
+    icache_epoch: AtomicU64,
+    /// Stats of every hart ever attached, by tid: they outlive the harts.
+    hart_stats: Mutex<Vec<(u32, Arc<HartStats>)>>,
+    /// Stats of work done on no hart's behalf.
+    unattributed: HartStats,
 }
 
 impl AddressSpace {
     /// Creates an empty address space.
-    pub fn new(_cfg: MmConfig) -> std::io::Result<Arc<Self>> {
-        unimplemented!()
+    pub fn new(cfg: MmConfig) -> std::io::Result<Arc<Self>> {
+        if cfg.mmap_base > TASK_SIZE || cfg.mmap_min_addr >= cfg.mmap_base {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "bad mmap range {:#x}..{:#x}",
+                    cfg.mmap_min_addr, cfg.mmap_base
+                ),
+            ));
+        }
+        Ok(Arc::new(AddressSpace {
+            id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
+            frames: Arc::new(FramePool::new(cfg.frame_pool_bytes)?),
+            cfg,
+            page_table: PageTable::new(),
+            mmap_lock: RwSemaphore::new(
+                MmState {
+                    vmas: VmaTree::new(),
+                    brk_start: 0,
+                    brk: 0,
+                },
+                &MMAP_LOCK_COUNTERS,
+            ),
+            shootdown: Shootdown::default(),
+            icache_epoch: AtomicU64::new(0),
+            hart_stats: Mutex::new(Vec::new()),
+            unattributed: HartStats::default(),
+        }))
     }
 
     /// Registers a hart (guest thread `tid`) and returns its private access handle. The hart
     /// takes part in TLB shootdowns from now until the handle is dropped.
-    pub fn attach_hart(self: &Arc<Self>, _tid: u32) -> HartMem {
-        unimplemented!()
+    ///
+    /// The hart starts outside guest code: shootdowns do not wait for it until it enters
+    /// guest code ([`HartMem::enter_guest`], or implicitly at its first TLB miss).
+    pub fn attach_hart(self: &Arc<Self>, tid: u32) -> HartMem {
+        let stats = Arc::new(HartStats::default());
+        self.hart_stats.lock().push((tid, stats.clone()));
+        let shared = Arc::new(HartShared {
+            tid,
+            space_id: self.id,
+            in_guest: AtomicBool::new(false),
+            acked_gen: AtomicU64::new(0),
+            owner: AtomicU64::new(0),
+            signal: Arc::default(),
+            stats,
+        });
+        let gen = self.shootdown.attach(shared.clone());
+        shared.acked_gen.store(gen, Ordering::SeqCst);
+        HartMem::new(self.clone(), shared, gen)
     }
 
     /// mmap(2) of anonymous memory (file mappings come with the page cache): returns the
     /// address. `flags` are [`crate::map`] bits, `prot` are [`crate::prot`] bits.
-    pub fn mmap(&self, _addr: u64, _len: u64, _prot: u32, _flags: u32) -> Result<u64, Errno> {
-        unimplemented!()
+    ///
+    /// Without `MAP_ANONYMOUS` the call fails with `EBADF`, as Linux's does for fd -1.
+    pub fn mmap(&self, addr: u64, len: u64, prot: u32, flags: u32) -> Result<u64, Errno> {
+        mman::mmap(self, addr, len, prot, flags)
     }
 
     /// munmap(2).
-    pub fn munmap(&self, _addr: u64, _len: u64) -> Result<(), Errno> {
-        unimplemented!()
+    pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        mman::munmap(self, addr, len)
     }
 
     /// mprotect(2).
-    pub fn mprotect(&self, _addr: u64, _len: u64, _prot: u32) -> Result<(), Errno> {
-        unimplemented!()
+    pub fn mprotect(&self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
+        mman::mprotect(self, addr, len, prot)
     }
 
     /// mremap(2): `flags` are MREMAP_MAYMOVE (1) and MREMAP_FIXED (2).
+    ///
+    /// MREMAP_DONTUNMAP (4) is supported too: the pages move and the old range stays
+    /// mapped, reading back as zeroes.
     pub fn mremap(
         &self,
-        _old_addr: u64,
-        _old_len: u64,
-        _new_len: u64,
-        _flags: u32,
-        _new_addr: u64,
+        old_addr: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u32,
+        new_addr: u64,
     ) -> Result<u64, Errno> {
-        unimplemented!()
+        mman::mremap(self, old_addr, old_len, new_len, flags, new_addr)
     }
 
     /// madvise(2).
-    pub fn madvise(&self, _addr: u64, _len: u64, _advice: u32) -> Result<(), Errno> {
-        unimplemented!()
+    pub fn madvise(&self, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
+        mman::madvise(self, addr, len, advice)
     }
 
     /// Sets where the heap starts (end of the loaded image, page aligned).
-    pub fn set_brk_start(&self, _start: u64) {
-        unimplemented!()
+    pub fn set_brk_start(&self, start: u64) {
+        mman::set_brk_start(self, start)
     }
 
     /// brk(2): moves the program break if it can and returns the (new or unchanged) break.
-    pub fn brk(&self, _new_brk: u64) -> u64 {
-        unimplemented!()
+    pub fn brk(&self, new_brk: u64) -> u64 {
+        mman::brk(self, new_brk)
     }
 
     /// Copies guest memory into `buf`, faulting pages in as a guest read would; EFAULT if
     /// any byte is unmapped or unreadable.
-    pub fn read_bytes(&self, _addr: u64, _buf: &mut [u8]) -> Result<(), Errno> {
-        unimplemented!()
+    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        uaccess::read_bytes(self, addr, buf)
     }
 
     /// Copies `data` into guest memory as a guest write would; EFAULT if any byte is
     /// unmapped or not writable.
-    pub fn write_bytes(&self, _addr: u64, _data: &[u8]) -> Result<(), Errno> {
-        unimplemented!()
+    pub fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        uaccess::write_bytes(self, addr, data)
     }
 
     /// Reads a NUL-terminated string (without the NUL) of at most `max` bytes.
-    pub fn read_cstring(&self, _addr: u64, _max: usize) -> Result<Vec<u8>, Errno> {
-        unimplemented!()
+    ///
+    /// If no NUL occurs within `max` bytes, the first `max` bytes are returned.
+    pub fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        uaccess::read_cstring(self, addr, max)
     }
 
     /// Atomically loads the aligned u32 at `addr` (futex word); EFAULT/EINVAL on failure.
-    pub fn load_u32_atomic(&self, _addr: u64) -> Result<u32, Errno> {
-        unimplemented!()
+    pub fn load_u32_atomic(&self, addr: u64) -> Result<u32, Errno> {
+        uaccess::load_u32_atomic(self, addr)
     }
 
     /// Atomically replaces the aligned u32 at `addr` with `f(old)` and returns `old`
     /// (FUTEX_WAKE_OP); requires write permission.
-    pub fn update_u32_atomic(&self, _addr: u64, _f: &dyn Fn(u32) -> u32) -> Result<u32, Errno> {
-        unimplemented!()
+    pub fn update_u32_atomic(&self, addr: u64, f: &dyn Fn(u32) -> u32) -> Result<u32, Errno> {
+        uaccess::update_u32_atomic(self, addr, f)
     }
 
     /// Makes every hart drop its decoded-instruction cache (riscv_flush_icache).
     pub fn flush_icache_all(&self) {
-        unimplemented!()
+        self.bump_icache_epoch();
     }
 
     /// A snapshot of the counters, per hart and in total.
     pub fn stats(&self) -> MmStats {
-        unimplemented!()
+        let harts = self.hart_stats.lock();
+        MmStats::collect(
+            harts
+                .iter()
+                .map(|(tid, s)| (Some(*tid), &**s))
+                .chain([(None, &self.unattributed)]),
+        )
+    }
+
+    /// A copy of the VMAs, in address order.
+    pub fn vmas(&self) -> Vec<Vma> {
+        let caller = self.caller();
+        self.lock_read(&caller).vmas.iter().cloned().collect()
+    }
+
+    /// Frames currently allocated to this space.
+    pub fn frames_in_use(&self) -> u32 {
+        self.frames.in_use()
+    }
+
+    /// The configuration the space was created with.
+    pub fn config(&self) -> &MmConfig {
+        &self.cfg
+    }
+
+    pub(crate) fn page_table(&self) -> &PageTable {
+        &self.page_table
+    }
+
+    pub(crate) fn frames(&self) -> &Arc<FramePool> {
+        &self.frames
+    }
+
+    pub(crate) fn shootdown(&self) -> &Shootdown {
+        &self.shootdown
+    }
+
+    pub(crate) fn mmap_lock(&self) -> &RwSemaphore<MmState> {
+        &self.mmap_lock
+    }
+
+    #[inline]
+    pub(crate) fn icache_epoch(&self) -> u64 {
+        self.icache_epoch.load(Ordering::Acquire)
+    }
+
+    /// Release: code written before the bump is visible to whoever reads the new epoch.
+    pub(crate) fn bump_icache_epoch(&self) {
+        self.icache_epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// The hart the calling thread runs in this space, if any.
+    pub(crate) fn caller(&self) -> Caller {
+        Caller(current::hart_in(self.id))
+    }
+
+    /// The stats the caller's work is counted into.
+    pub(crate) fn stats_of<'a>(&'a self, caller: &'a Caller) -> &'a HartStats {
+        caller.0.as_ref().map_or(&self.unattributed, |h| &h.stats)
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf.
+    pub(crate) fn lock_read(&self, caller: &Caller) -> RwSemReadGuard<'_, MmState> {
+        let stats = self.stats_of(caller);
+        match self.mmap_lock.try_read(stats) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.read(stats)),
+        }
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf.
+    pub(crate) fn lock_write(&self, caller: &Caller) -> RwSemWriteGuard<'_, MmState> {
+        let stats = self.stats_of(caller);
+        match self.mmap_lock.try_write(stats) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.write(stats)),
+        }
+    }
+
+    /// Runs `wait` with the caller's hart out of guest state if it was in it: the holder
+    /// of the lock being waited for may be waiting for this hart's acknowledgement. The
+    /// hart's TLB cannot be flushed from here, so if a shootdown happened meanwhile its
+    /// request stays raised and the hart flushes at its next block boundary.
+    fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
+        let hart = caller.hart().filter(|h| h.in_guest.load(Ordering::Relaxed));
+        if let Some(h) = hart {
+            h.in_guest.store(false, Ordering::SeqCst);
+            self.shootdown.notify_waiters();
+        }
+        let r = wait();
+        if let Some(h) = hart {
+            h.in_guest.store(true, Ordering::SeqCst);
+            if h.acked_gen.load(Ordering::SeqCst) != self.shootdown.generation() {
+                h.signal.raise_shootdown();
+            }
+        }
+        r
     }
 }

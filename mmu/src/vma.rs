@@ -1,1 +1,524 @@
-//! (being written)
+//! Virtual memory areas and the sorted tree that holds them.
+//!
+//! A [`Vma`] is a page-aligned range with one protection, one set of flags and one
+//! backing. The [`VmaTree`] keeps them sorted and non-overlapping, splits them when an
+//! operation covers part of one, and merges neighbours that have become indistinguishable,
+//! as Linux does (so `/proc/self/maps`-like views and VMA counts match the kernel's).
+
+use crate::shmem::SharedAnon;
+use crate::{prot, Access, PAGE_SIZE};
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// Flags of a VMA (Linux's `VM_*` subset that matters here).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct VmaFlags(pub u32);
+
+impl VmaFlags {
+    /// Pages are shared with other mappers of the same object (`MAP_SHARED`).
+    pub const SHARED: VmaFlags = VmaFlags(1);
+    /// Not backed by a file.
+    pub const ANONYMOUS: VmaFlags = VmaFlags(2);
+    /// Mapped with `MAP_GROWSDOWN` (a stack).
+    pub const GROWSDOWN: VmaFlags = VmaFlags(4);
+    /// Pages are locked in memory (populated at map time; `MADV_DONTNEED` refuses them).
+    pub const LOCKED: VmaFlags = VmaFlags(8);
+
+    /// Whether all of `other`'s flags are set.
+    pub fn contains(self, other: VmaFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for VmaFlags {
+    type Output = VmaFlags;
+    fn bitor(self, rhs: VmaFlags) -> VmaFlags {
+        VmaFlags(self.0 | rhs.0)
+    }
+}
+
+/// What supplies a VMA's pages.
+#[derive(Clone, Debug)]
+pub enum Backing {
+    /// Private anonymous memory: demand-zero frames owned by the page table.
+    Private,
+    /// Shared anonymous memory: frames owned by the object, at the VMA's page offset.
+    Shared(Arc<SharedAnon>),
+}
+
+impl Backing {
+    fn same_object(&self, other: &Backing) -> bool {
+        match (self, other) {
+            (Backing::Private, Backing::Private) => true,
+            (Backing::Shared(a), Backing::Shared(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// One virtual memory area: `[start, end)`, page aligned, non-empty.
+#[derive(Clone, Debug)]
+pub struct Vma {
+    /// First address.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    /// [`crate::prot`] bits.
+    pub prot: u32,
+    /// Flags.
+    pub flags: VmaFlags,
+    /// Page offset of `start` within the backing object.
+    pub pgoff: u64,
+    /// The pages' source.
+    pub backing: Backing,
+    /// A label such as `[heap]` (named areas merge only with areas of the same name).
+    pub name: Option<Arc<str>>,
+}
+
+impl Vma {
+    /// A private anonymous area.
+    pub fn anonymous(start: u64, end: u64, prot: u32) -> Vma {
+        Vma {
+            start,
+            end,
+            prot,
+            flags: VmaFlags::ANONYMOUS,
+            pgoff: 0,
+            backing: Backing::Private,
+            name: None,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Whether the area is empty (never true of an area in a tree).
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// Whether `addr` lies in the area.
+    pub fn contains(&self, addr: u64) -> bool {
+        self.start <= addr && addr < self.end
+    }
+
+    /// Whether the area's protection permits `access` (write implies read, as on RISC-V).
+    pub fn allows(&self, access: Access) -> bool {
+        match access {
+            Access::Read => self.prot & (prot::READ | prot::WRITE) != 0,
+            Access::Write => self.prot & prot::WRITE != 0,
+            Access::Exec => self.prot & prot::EXEC != 0,
+        }
+    }
+
+    /// Whether the area is shared.
+    pub fn is_shared(&self) -> bool {
+        self.flags.contains(VmaFlags::SHARED)
+    }
+
+    /// Page offset in the backing object of the page containing `addr`.
+    pub fn pgoff_of(&self, addr: u64) -> u64 {
+        self.pgoff + (addr - self.start) / PAGE_SIZE
+    }
+
+    /// Whether `next` could be merged onto the end of `self`.
+    fn can_merge_with(&self, next: &Vma) -> bool {
+        self.end == next.start
+            && self.prot == next.prot
+            && self.flags == next.flags
+            && self.name == next.name
+            && self.backing.same_object(&next.backing)
+            && match self.backing {
+                // Private anonymous pages belong to the page table: offsets do not matter.
+                Backing::Private => true,
+                Backing::Shared(_) => next.pgoff == self.pgoff_of(self.end),
+            }
+    }
+
+    /// Cuts the area at `addr` (strictly inside it) and returns the upper part.
+    fn split_off(&mut self, addr: u64) -> Vma {
+        debug_assert!(self.start < addr && addr < self.end && addr.is_multiple_of(PAGE_SIZE));
+        let mut upper = self.clone();
+        upper.start = addr;
+        upper.pgoff = self.pgoff_of(addr);
+        self.end = addr;
+        upper
+    }
+}
+
+/// The VMAs of an address space, sorted by start address.
+#[derive(Clone, Debug, Default)]
+pub struct VmaTree {
+    map: BTreeMap<u64, Vma>,
+}
+
+impl VmaTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of areas.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether there are no areas.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// All areas in address order.
+    pub fn iter(&self) -> impl Iterator<Item = &Vma> {
+        self.map.values()
+    }
+
+    /// The area containing `addr`.
+    pub fn find(&self, addr: u64) -> Option<&Vma> {
+        self.map
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| v.end > addr)
+    }
+
+    /// The areas overlapping `[start, end)`, in address order.
+    pub fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
+        let first = self.find(start).map_or(start, |v| v.start);
+        self.map
+            .range(first..end)
+            .map(|(_, v)| v)
+            .filter(move |v| v.end > start)
+    }
+
+    /// Whether no area overlaps `[start, end)`.
+    pub fn is_free(&self, start: u64, end: u64) -> bool {
+        self.overlapping(start, end).next().is_none()
+    }
+
+    /// Whether areas cover every byte of `[start, end)`.
+    pub fn covers(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        for v in self.overlapping(start, end) {
+            if v.start > at {
+                return false;
+            }
+            at = v.end;
+        }
+        at >= end
+    }
+
+    /// Splits the area containing `addr` so that an area starts there (if one covers it).
+    pub fn split_at(&mut self, addr: u64) {
+        let Some(v) = self.find(addr) else { return };
+        if v.start == addr {
+            return;
+        }
+        let key = v.start;
+        let upper = self.map.get_mut(&key).expect("found above").split_off(addr);
+        self.map.insert(addr, upper);
+    }
+
+    /// Removes every part of every area inside `[start, end)` and returns the removed
+    /// pieces in address order.
+    pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
+        keys.iter()
+            .map(|k| self.map.remove(k).expect("key listed"))
+            .collect()
+    }
+
+    /// Inserts `vma` (which must not overlap any area) and merges it with compatible
+    /// neighbours. Returns the start of the area that now contains it.
+    pub fn insert(&mut self, vma: Vma) -> u64 {
+        assert!(
+            vma.start < vma.end
+                && vma.start.is_multiple_of(PAGE_SIZE)
+                && vma.end.is_multiple_of(PAGE_SIZE)
+        );
+        assert!(
+            self.is_free(vma.start, vma.end),
+            "VMA {:#x}-{:#x} overlaps",
+            vma.start,
+            vma.end
+        );
+        let (start, end) = (vma.start, vma.end);
+        self.map.insert(start, vma);
+        self.merge_at(end);
+        self.merge_at(start)
+    }
+
+    /// Applies `f` to every area (or part of one) inside `[start, end)`, splitting at the
+    /// boundaries, then merges what became compatible. Returns the pieces as they were
+    /// before `f`.
+    pub fn update_range(&mut self, start: u64, end: u64, mut f: impl FnMut(&mut Vma)) -> Vec<Vma> {
+        self.split_at(start);
+        self.split_at(end);
+        let mut before = Vec::new();
+        let mut boundaries = vec![start];
+        for (_, v) in self.map.range_mut(start..end) {
+            before.push(v.clone());
+            f(v);
+            boundaries.push(v.end);
+        }
+        for b in boundaries.into_iter().rev() {
+            self.merge_at(b);
+        }
+        before
+    }
+
+    /// Changes the end of the area starting at `start` to `new_end` (growing into free
+    /// space or shrinking it), merging with the next area when possible.
+    pub fn resize(&mut self, start: u64, new_end: u64) {
+        let v = self.map.get(&start).expect("resize of a missing VMA");
+        assert!(new_end > start && new_end.is_multiple_of(PAGE_SIZE));
+        if new_end > v.end {
+            assert!(self.is_free(v.end, new_end), "VMA growth overlaps");
+        }
+        self.map.get_mut(&start).expect("checked").end = new_end;
+        self.merge_at(new_end);
+    }
+
+    /// Merges the area ending at `addr` with the one starting there, if compatible.
+    /// Returns the start of the area now containing `addr` (or `addr`).
+    fn merge_at(&mut self, addr: u64) -> u64 {
+        let Some(next) = self.map.get(&addr) else {
+            return addr;
+        };
+        let Some((&pkey, prev)) = self.map.range(..addr).next_back() else {
+            return addr;
+        };
+        if !prev.can_merge_with(next) {
+            return addr;
+        }
+        let next = self.map.remove(&addr).expect("present");
+        self.map.get_mut(&pkey).expect("present").end = next.end;
+        pkey
+    }
+
+    /// The highest `start` with `[start, start + len)` free, `lo <= start` and
+    /// `start + len <= hi`.
+    pub fn find_gap_top_down(&self, len: u64, lo: u64, hi: u64) -> Option<u64> {
+        if len == 0 || hi < lo || hi - lo < len {
+            return None;
+        }
+        let mut gap_end = hi;
+        // Areas starting below `hi`, from the top down; one straddling `hi` ends the
+        // first gap at its start.
+        for v in self.map.range(..hi).rev().map(|(_, v)| v) {
+            if v.end < gap_end {
+                let gap_start = v.end.max(lo);
+                if gap_end >= gap_start + len {
+                    return Some(gap_end - len);
+                }
+            }
+            gap_end = gap_end.min(v.start);
+            if gap_end < lo + len {
+                return None;
+            }
+        }
+        (gap_end >= lo + len).then(|| gap_end - len)
+    }
+
+    /// The lowest `start` with `[start, start + len)` free, `lo <= start` and
+    /// `start + len <= hi`.
+    pub fn find_gap_bottom_up(&self, len: u64, lo: u64, hi: u64) -> Option<u64> {
+        if len == 0 || hi < lo || hi - lo < len {
+            return None;
+        }
+        let mut gap_start = self.find(lo).map_or(lo, |v| v.end);
+        for v in self
+            .map
+            .range((Bound::Excluded(lo), Bound::Unbounded))
+            .map(|(_, v)| v)
+        {
+            if v.start >= gap_start + len {
+                break;
+            }
+            gap_start = gap_start.max(v.end);
+        }
+        (gap_start.checked_add(len)? <= hi).then_some(gap_start)
+    }
+
+    /// Checks the tree's invariants: sorted, aligned, non-empty, non-overlapping, and no
+    /// two adjacent areas that should have been merged.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut prev: Option<&Vma> = None;
+        for (&k, v) in &self.map {
+            if k != v.start
+                || v.start >= v.end
+                || !v.start.is_multiple_of(PAGE_SIZE)
+                || !v.end.is_multiple_of(PAGE_SIZE)
+            {
+                return Err(format!("bad VMA {:#x}-{:#x} at key {k:#x}", v.start, v.end));
+            }
+            if let Some(p) = prev {
+                if p.end > v.start {
+                    return Err(format!(
+                        "overlap {:#x}-{:#x} / {:#x}",
+                        p.start, p.end, v.start
+                    ));
+                }
+                if p.can_merge_with(v) {
+                    return Err(format!(
+                        "unmerged {:#x}-{:#x} / {:#x}-{:#x}",
+                        p.start, p.end, v.start, v.end
+                    ));
+                }
+            }
+            prev = Some(v);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const P: u64 = PAGE_SIZE;
+    const RW: u32 = prot::READ | prot::WRITE;
+
+    fn spans(t: &VmaTree) -> Vec<(u64, u64, u32)> {
+        t.iter().map(|v| (v.start / P, v.end / P, v.prot)).collect()
+    }
+
+    #[test]
+    fn insert_merges_and_split_splits() {
+        let mut t = VmaTree::new();
+        t.insert(Vma::anonymous(10 * P, 20 * P, RW));
+        t.insert(Vma::anonymous(30 * P, 40 * P, RW));
+        t.insert(Vma::anonymous(20 * P, 30 * P, RW));
+        assert_eq!(spans(&t), vec![(10, 40, RW)]);
+        t.update_range(15 * P, 25 * P, |v| v.prot = prot::READ);
+        assert_eq!(
+            spans(&t),
+            vec![(10, 15, RW), (15, 25, prot::READ), (25, 40, RW)]
+        );
+        t.update_range(15 * P, 25 * P, |v| v.prot = RW);
+        assert_eq!(spans(&t), vec![(10, 40, RW)]);
+        let removed = t.remove_range(12 * P, 14 * P);
+        assert_eq!(removed.len(), 1);
+        assert_eq!(spans(&t), vec![(10, 12, RW), (14, 40, RW)]);
+        assert!(t.covers(14 * P, 40 * P) && !t.covers(11 * P, 15 * P));
+        assert!(t.is_free(12 * P, 14 * P) && !t.is_free(12 * P, 15 * P));
+        assert_eq!(t.find(13 * P).map(|v| v.start), None);
+        assert_eq!(t.find(39 * P + 5).map(|v| v.start), Some(14 * P));
+        t.validate().unwrap();
+    }
+
+    #[test]
+    fn named_and_shared_areas_merge_only_with_their_kind() {
+        let pool = Arc::new(crate::frames::FramePool::new(16 * P).unwrap());
+        let obj = Arc::new(SharedAnon::new(pool));
+        let mut t = VmaTree::new();
+        let mut heap = Vma::anonymous(10 * P, 20 * P, RW);
+        heap.name = Some("[heap]".into());
+        t.insert(heap);
+        t.insert(Vma::anonymous(20 * P, 30 * P, RW));
+        let shared = |s: u64, e: u64, pgoff: u64| Vma {
+            flags: VmaFlags::SHARED | VmaFlags::ANONYMOUS,
+            backing: Backing::Shared(obj.clone()),
+            pgoff,
+            ..Vma::anonymous(s * P, e * P, RW)
+        };
+        t.insert(shared(30, 35, 0));
+        t.insert(shared(35, 40, 5));
+        t.insert(shared(40, 45, 7));
+        assert_eq!(
+            spans(&t),
+            vec![(10, 20, RW), (20, 30, RW), (30, 40, RW), (40, 45, RW)]
+        );
+        t.split_at(33 * P);
+        assert_eq!(t.find(33 * P).unwrap().pgoff, 3);
+        t.validate().unwrap_err();
+        t.update_range(33 * P, 34 * P, |_| {});
+        t.validate().unwrap();
+    }
+
+    #[test]
+    fn gaps() {
+        let mut t = VmaTree::new();
+        t.insert(Vma::anonymous(10 * P, 20 * P, RW));
+        t.insert(Vma::anonymous(25 * P, 30 * P, 0));
+        assert_eq!(t.find_gap_top_down(5 * P, P, 100 * P), Some(95 * P));
+        assert_eq!(t.find_gap_top_down(5 * P, P, 30 * P), Some(20 * P));
+        assert_eq!(t.find_gap_top_down(6 * P, P, 30 * P), Some(4 * P));
+        assert_eq!(t.find_gap_top_down(6 * P, 5 * P, 28 * P), None);
+        assert_eq!(
+            t.find_gap_top_down(5 * P, P, 27 * P),
+            Some(20 * P),
+            "straddling area"
+        );
+        assert_eq!(t.find_gap_bottom_up(5 * P, 12 * P, 100 * P), Some(20 * P));
+        assert_eq!(t.find_gap_bottom_up(6 * P, 12 * P, 100 * P), Some(30 * P));
+        assert_eq!(t.find_gap_bottom_up(6 * P, 12 * P, 35 * P), None);
+        assert_eq!(t.find_gap_bottom_up(3 * P, 0, 100 * P), Some(0));
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Map(u64, u64, u32),
+        Unmap(u64, u64),
+        Protect(u64, u64, u32),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let range = (0u64..64, 1u64..16);
+        prop_oneof![
+            (range.clone(), 0u32..4).prop_map(|((s, l), p)| Op::Map(s, l, p)),
+            range.clone().prop_map(|(s, l)| Op::Unmap(s, l)),
+            (range, 0u32..4).prop_map(|((s, l), p)| Op::Protect(s, l, p)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn tree_agrees_with_page_model(ops in proptest::collection::vec(op(), 1..60)) {
+            // The model: the protection of each of 80 pages, or None when unmapped.
+            let mut model: Vec<Option<u32>> = vec![None; 80];
+            let mut t = VmaTree::new();
+            for op in ops {
+                match op {
+                    Op::Map(s, l, p) => {
+                        t.remove_range(s * P, (s + l) * P);
+                        t.insert(Vma::anonymous(s * P, (s + l) * P, p));
+                        model[s as usize..(s + l) as usize].fill(Some(p));
+                    }
+                    Op::Unmap(s, l) => {
+                        t.remove_range(s * P, (s + l) * P);
+                        model[s as usize..(s + l) as usize].fill(None);
+                    }
+                    Op::Protect(s, l, p) => {
+                        let covered = t.covers(s * P, (s + l) * P);
+                        prop_assert_eq!(covered, model[s as usize..(s + l) as usize].iter().all(Option::is_some));
+                        if covered {
+                            t.update_range(s * P, (s + l) * P, |v| v.prot = p);
+                            model[s as usize..(s + l) as usize].fill(Some(p));
+                        }
+                    }
+                }
+                prop_assert!(t.validate().is_ok(), "{:?}", t.validate());
+                for (page, want) in model.iter().enumerate() {
+                    prop_assert_eq!(t.find(page as u64 * P + 7).map(|v| v.prot), *want);
+                }
+                // Merged: as few areas as there are runs of equal mapped pages.
+                let runs = model.iter().enumerate().filter(|&(i, m)| m.is_some() && (i == 0 || model[i - 1] != *m)).count();
+                prop_assert_eq!(t.len(), runs);
+            }
+            // Gap finding agrees with the model too.
+            for len in 1..6u64 {
+                let want = (0..=80 - len).rev().find(|&s| model[s as usize..(s + len) as usize].iter().all(Option::is_none));
+                prop_assert_eq!(t.find_gap_top_down(len * P, 0, 80 * P), want.map(|s| s * P));
+                let want = (0..=80 - len).find(|&s| model[s as usize..(s + len) as usize].iter().all(Option::is_none));
+                prop_assert_eq!(t.find_gap_bottom_up(len * P, 0, 80 * P), want.map(|s| s * P));
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Which hart the calling host thread runs, as far as the memory manager knows.
+//!
+//! The system-call side of the API ([`crate::AddressSpace`]) is not told which hart calls
+//! it, yet it needs to know: lock acquisitions are counted into the calling hart's stats,
+//! a shootdown must not wait for its own initiator, and a hart that blocks on `mmap_lock`
+//! must stop counting as "in guest code" while it waits. A [`crate::HartMem`] claims the
+//! thread it runs on whenever it enters or leaves guest code or misses in its TLB; the
+//! claim is checked against the hart's owner token, so a thread that merely used to run a
+//! hart (or ran one of another address space) is not mistaken for it.
+
+use crate::shootdown::HartShared;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static TOKEN: u64 = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
+    static CURRENT: RefCell<Option<Arc<HartShared>>> = const { RefCell::new(None) };
+}
+
+/// A token unique to the calling thread (never 0).
+pub(crate) fn thread_token() -> u64 {
+    TOKEN.with(|t| *t)
+}
+
+/// Records that the calling thread runs `hart`.
+pub(crate) fn claim(hart: &Arc<HartShared>) {
+    let token = thread_token();
+    if hart.owner.load(Ordering::Relaxed) != token {
+        hart.owner.store(token, Ordering::Relaxed);
+    }
+    CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        if !c.as_ref().is_some_and(|h| Arc::ptr_eq(h, hart)) {
+            *c = Some(hart.clone());
+        }
+    });
+}
+
+/// The hart of address space `space_id` the calling thread runs, if any.
+pub(crate) fn hart_in(space_id: u64) -> Option<Arc<HartShared>> {
+    let token = thread_token();
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|h| h.space_id == space_id && h.owner.load(Ordering::Relaxed) == token)
+            .cloned()
+    })
+}
+
+/// Forgets `hart` if the calling thread had claimed it.
+pub(crate) fn release(hart: &Arc<HartShared>) {
+    // try_with: a hart dropped during thread-local destruction has nothing to release.
+    let _ = CURRENT.try_with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_some_and(|h| Arc::ptr_eq(h, hart)) {
+            *c = None;
+        }
+    });
+}

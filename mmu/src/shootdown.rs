@@ -1,0 +1,151 @@
+//! TLB shootdown: making sure no hart can still reach a translation before the frame or
+//! permission behind it goes away.
+//!
+//! Every attached hart publishes a [`HartShared`]: whether it is running guest code, and
+//! the last TLB generation it acknowledged. An initiator (holding `mmap_lock` for write,
+//! after changing the page table) bumps the space's generation, raises the shootdown
+//! request bit on every attached hart, and waits until each other hart either is outside
+//! guest code or has acknowledged the new generation. A hart acknowledges at a block
+//! boundary by flushing its whole TLB.
+//!
+//! Ordering (a Dekker handshake, all SeqCst):
+//! - initiator: clear entries; `generation += 1`; raise bits; load each `in_guest`;
+//! - hart entering guest code: store `in_guest = true`; load `generation`; flush if it
+//!   moved.
+//!
+//! Either the initiator sees `in_guest == true` (and waits for the acknowledgement) or the
+//! hart sees the new generation (and flushes before touching guest memory, and its walks
+//! then see the cleared entries, which were stored before the generation). A hart leaving
+//! guest code stores `in_guest = false` after its last access through the TLB, so the
+//! initiator that reads `false` frees frames only after those accesses.
+
+use crate::hart::HartSignal;
+use crate::stats::HartStats;
+use devices::Parker;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The part of a hart that other threads look at.
+pub(crate) struct HartShared {
+    /// The guest thread id.
+    pub tid: u32,
+    /// The address space's unique id.
+    pub space_id: u64,
+    /// Whether the hart may be using its TLB (running guest code).
+    pub in_guest: AtomicBool,
+    /// The last TLB generation the hart flushed for.
+    pub acked_gen: AtomicU64,
+    /// Token of the thread running the hart ([`crate::current`]); 0 once detached.
+    pub owner: AtomicU64,
+    /// Request bits (shootdown and emulator requests).
+    pub signal: Arc<HartSignal>,
+    /// The hart's counters.
+    pub stats: Arc<HartStats>,
+}
+
+impl HartShared {
+    /// Whether an initiator of generation `gen` need not wait for this hart.
+    fn released(&self, gen: u64) -> bool {
+        !self.in_guest.load(Ordering::SeqCst) || self.acked_gen.load(Ordering::SeqCst) >= gen
+    }
+}
+
+/// The shootdown state of one address space.
+#[derive(Default)]
+pub(crate) struct Shootdown {
+    generation: AtomicU64,
+    harts: Mutex<Vec<Arc<HartShared>>>,
+    /// Initiators parked waiting for acknowledgements.
+    waiters: Mutex<Vec<Arc<Parker>>>,
+    nwaiters: AtomicUsize,
+}
+
+/// How long an initiator spins, then yields, before it parks between checks.
+const SPIN_ROUNDS: u32 = 64;
+const YIELD_ROUNDS: u32 = 64;
+/// How long a parked initiator sleeps before checking again on its own (acknowledging
+/// harts normally wake it sooner).
+const PARK_TIMEOUT: Duration = Duration::from_micros(200);
+
+impl Shootdown {
+    /// The current TLB generation.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Registers a hart; returns the generation its (empty) TLB is current with.
+    pub fn attach(&self, hart: Arc<HartShared>) -> u64 {
+        let mut harts = self.harts.lock();
+        harts.push(hart);
+        // Read under the list lock: an initiator that bumps later also sees the hart.
+        self.generation()
+    }
+
+    /// Unregisters a hart that no longer uses its TLB.
+    pub fn detach(&self, hart: &Arc<HartShared>) {
+        hart.in_guest.store(false, Ordering::SeqCst);
+        hart.owner.store(0, Ordering::Relaxed);
+        self.harts.lock().retain(|h| !Arc::ptr_eq(h, hart));
+        self.notify_waiters();
+    }
+
+    /// Invalidates every TLB: returns once no hart other than `initiator` can still use a
+    /// translation made before the call. The initiator's own hart gets the request too and
+    /// flushes at its next block boundary (or when it re-enters guest code).
+    pub fn shoot(&self, initiator: Option<&HartShared>) {
+        let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let harts: Vec<Arc<HartShared>> = self.harts.lock().clone();
+        for h in &harts {
+            h.signal.raise_shootdown();
+        }
+        let mut pending: Vec<&Arc<HartShared>> = harts
+            .iter()
+            .filter(|h| !initiator.is_some_and(|i| std::ptr::eq(&***h, i)))
+            .collect();
+        let mut parker: Option<Arc<Parker>> = None;
+        let mut round = 0u32;
+        loop {
+            pending.retain(|h| !h.released(gen));
+            if pending.is_empty() {
+                break;
+            }
+            round += 1;
+            if round <= SPIN_ROUNDS {
+                for _ in 0..32 {
+                    std::hint::spin_loop();
+                }
+            } else if round <= SPIN_ROUNDS + YIELD_ROUNDS {
+                std::thread::yield_now();
+            } else {
+                let p = parker.get_or_insert_with(|| {
+                    let p = Arc::new(Parker::new());
+                    self.waiters.lock().push(p.clone());
+                    // SeqCst pairs with the load in `notify_waiters`: a hart that
+                    // acknowledges after this store sees a waiter and unparks it.
+                    self.nwaiters.fetch_add(1, Ordering::SeqCst);
+                    p
+                });
+                if pending.iter().all(|h| h.released(gen)) {
+                    continue;
+                }
+                p.park_timeout(PARK_TIMEOUT);
+            }
+        }
+        if let Some(p) = parker {
+            self.waiters.lock().retain(|w| !Arc::ptr_eq(w, &p));
+            self.nwaiters.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Wakes parked initiators: a hart calls this after acknowledging or leaving guest code.
+    pub fn notify_waiters(&self) {
+        if self.nwaiters.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        for p in self.waiters.lock().iter() {
+            p.unpark();
+        }
+    }
+}
