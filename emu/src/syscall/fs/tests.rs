@@ -396,7 +396,7 @@ fn dup_dup3_fcntl_and_cloexec() {
     ) as u64;
     assert_eq!(
         g.call(nr::fcntl, &[fd, libc::F_GETFD as u64]),
-        libc::FD_CLOEXEC.into()
+        i64::from(libc::FD_CLOEXEC)
     );
     let d = g.call(nr::dup, &[fd]) as u64;
     assert_eq!(d, fd + 1);
