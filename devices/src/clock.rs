@@ -28,7 +28,10 @@ impl HostClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        HostClock { epoch: Instant::now(), realtime_at_epoch_ns }
+        HostClock {
+            epoch: Instant::now(),
+            realtime_at_epoch_ns,
+        }
     }
 
     /// The process-wide host clock, created on first use.

@@ -40,7 +40,11 @@ pub struct RunArgs {
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,
     /// Arguments passed to the program.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub args: Vec<String>,
 }
 
@@ -53,5 +57,7 @@ fn parse_env(s: &str) -> Result<String, String> {
 
 /// The environment a guest gets when no --env is given.
 pub fn default_env() -> Vec<String> {
-    ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "LANG=C"].map(String::from).to_vec()
+    ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "LANG=C"]
+        .map(String::from)
+        .to_vec()
 }

@@ -64,7 +64,9 @@ pub struct Thread {
 }
 
 /// A `stack_t` with only SS_DISABLE set, the initial alternate signal stack.
-pub const ALTSTACK_DISABLED: [u8; 24] = [0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+pub const ALTSTACK_DISABLED: [u8; 24] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
 
 /// Linux signal numbers faultline reports.
 pub mod sig {
@@ -120,7 +122,9 @@ impl Thread {
 }
 
 fn report(cpu: &Cpu) -> HartReport {
-    HartReport { instructions: cpu.instret }
+    HartReport {
+        instructions: cpu.instret,
+    }
 }
 
 /// Runs a hart until its thread ends. Process exits do not return.
@@ -131,7 +135,9 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
             Exit::Ecall => {
                 t.mem.leave_guest();
                 let nr = cpu.x[17];
-                let args = [cpu.x[10], cpu.x[11], cpu.x[12], cpu.x[13], cpu.x[14], cpu.x[15]];
+                let args = [
+                    cpu.x[10], cpu.x[11], cpu.x[12], cpu.x[13], cpu.x[14], cpu.x[15],
+                ];
                 let outcome = syscall::dispatch(&mut t, &mut cpu, nr, args);
                 match outcome {
                     Outcome::Return(v) => cpu.x[10] = v as u64,
@@ -157,9 +163,11 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
                 }
             }
             Exit::Fault(f) => t.die(&cpu, f.signal(), &f.to_string()),
-            Exit::IllegalInstruction { insn } => {
-                t.die(&cpu, sig::SIGILL, &format!("illegal instruction {insn:#010x}"))
-            }
+            Exit::IllegalInstruction { insn } => t.die(
+                &cpu,
+                sig::SIGILL,
+                &format!("illegal instruction {insn:#010x}"),
+            ),
             Exit::Breakpoint => t.die(&cpu, sig::SIGTRAP, "breakpoint (ebreak)"),
         }
     }

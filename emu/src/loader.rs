@@ -17,7 +17,7 @@ const ET_DYN_BASE: u64 = 0x2a_aaaa_a000;
 /// The riscv64 HWCAP bits for the IMAFDC extensions (bit = letter - 'A').
 pub const HWCAP_RV64GC: u64 = (1 << (b'I' - b'A'))
     | (1 << (b'M' - b'A'))
-    | (1 << (b'A' - b'A'))
+    | 1 // 'A'
     | (1 << (b'F' - b'A'))
     | (1 << (b'D' - b'A'))
     | (1 << (b'C' - b'A'));
@@ -112,10 +112,22 @@ fn seg_prot(flags: u32) -> u32 {
 /// Loads the ELF at `path` into `mm` and builds the initial stack from `start`.
 pub fn load(mm: &AddressSpace, path: &Path, start: &StartInfo) -> Result<LoadedImage, LoadError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|err| LoadError::Read { path: name.clone(), err })?;
-    let malformed = |why: String| LoadError::Malformed { path: name.clone(), why };
-    let unsupported = |why: &str| LoadError::Unsupported { path: name.clone(), why: why.into() };
-    let map_err = |why: String| LoadError::Map { path: name.clone(), why };
+    let bytes = std::fs::read(path).map_err(|err| LoadError::Read {
+        path: name.clone(),
+        err,
+    })?;
+    let malformed = |why: String| LoadError::Malformed {
+        path: name.clone(),
+        why,
+    };
+    let unsupported = |why: &str| LoadError::Unsupported {
+        path: name.clone(),
+        why: why.into(),
+    };
+    let map_err = |why: String| LoadError::Map {
+        path: name.clone(),
+        why,
+    };
 
     let elf = Elf::parse(&bytes).map_err(|e| malformed(e.to_string()))?;
     if !elf.is_64 || !elf.little_endian || elf.header.e_machine != EM_RISCV {
@@ -129,7 +141,11 @@ pub fn load(mm: &AddressSpace, path: &Path, start: &StartInfo) -> Result<LoadedI
     let bias = match elf.header.e_type {
         header::ET_EXEC => 0,
         header::ET_DYN => ET_DYN_BASE,
-        _ => return Err(unsupported("not an executable (ET_EXEC or static-PIE ET_DYN)")),
+        _ => {
+            return Err(unsupported(
+                "not an executable (ET_EXEC or static-PIE ET_DYN)",
+            ))
+        }
     };
 
     let loads: Vec<_> = elf
@@ -183,7 +199,8 @@ pub fn load(mm: &AddressSpace, path: &Path, start: &StartInfo) -> Result<LoadedI
                 p |= seg_prot(other.p_flags);
             }
         }
-        mm.mprotect(lo, hi - lo, p).map_err(|e| map_err(format!("mprotect: {e}")))?;
+        mm.mprotect(lo, hi - lo, p)
+            .map_err(|e| map_err(format!("mprotect: {e}")))?;
     }
 
     let phdr_addr = elf
@@ -225,7 +242,11 @@ pub fn load(mm: &AddressSpace, path: &Path, start: &StartInfo) -> Result<LoadedI
     let sp = build_stack(mm, start, &auxv).map_err(|e| map_err(format!("initial stack: {e}")))?;
     let brk_start = page_ceil(image_end);
     mm.set_brk_start(brk_start);
-    Ok(LoadedImage { entry: auxv.entry, sp, brk_start })
+    Ok(LoadedImage {
+        entry: auxv.entry,
+        sp,
+        brk_start,
+    })
 }
 
 /// The image-dependent auxv values.

@@ -1,5 +1,6 @@
 //! A guest process: its address space, files, threads and the way it ends.
 
+use crate::syscall::filemap::SharedFileMaps;
 use crate::syscall::fs::Files;
 use crate::syscall::futex::FutexTable;
 use crate::syscall::signal::SignalState;
@@ -45,6 +46,8 @@ pub struct Process {
     pub futexes: FutexTable,
     /// Signal dispositions.
     pub signals: SignalState,
+    /// MAP_SHARED file mappings, written back at msync, munmap and exit.
+    pub shared_maps: SharedFileMaps,
     /// Live threads: tid → the handle that interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<HartSignal>>>,
     /// Reports of harts that have stopped, and of running ones once they stop.
@@ -65,6 +68,7 @@ impl Process {
             pid,
             futexes: FutexTable::default(),
             signals: SignalState::default(),
+            shared_maps: SharedFileMaps::default(),
             threads: Mutex::new(BTreeMap::new()),
             reports: Mutex::new(BTreeMap::new()),
             next_tid: AtomicU32::new(pid),
@@ -124,6 +128,7 @@ impl Process {
         for s in self.threads.lock().values() {
             s.raise(REQ_EXIT);
         }
+        self.shared_maps.sync_all(&self.mm);
         if let Some(path) = &self.opts.stats {
             if let Err(e) = self.write_stats(path) {
                 eprintln!("faultline: cannot write stats to {}: {e}", path.display());

@@ -31,36 +31,66 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     }
     if let Some(stats) = &args.stats {
-        let dir = stats.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = stats
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         if !dir.is_dir() {
-            bail!("--stats {}: directory {} does not exist", stats.display(), dir.display());
+            bail!(
+                "--stats {}: directory {} does not exist",
+                stats.display(),
+                dir.display()
+            );
         }
     }
     let mm = AddressSpace::new(MmConfig::default()).context("cannot reserve guest memory")?;
     let execfn = guest_path(&args.program, args.root.as_deref());
-    let files = Files::new(args.root.as_deref(), Path::new(&execfn))
-        .with_context(|| match &args.root {
+    let files =
+        Files::new(args.root.as_deref(), Path::new(&execfn)).with_context(|| match &args.root {
             Some(r) => format!("cannot open root {}", r.display()),
             None => "cannot set up the guest's files".to_string(),
         })?;
     let mut argv = vec![args.program.display().to_string()];
     argv.extend(args.args.iter().cloned());
-    let env = if args.env.is_empty() { default_env() } else { args.env.clone() };
+    let env = if args.env.is_empty() {
+        default_env()
+    } else {
+        args.env.clone()
+    };
     let mut random = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut random);
     // SAFETY: these id getters cannot fail and touch no memory.
-    let ids = unsafe { (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()) };
-    let start = StartInfo { args: &argv, env: &env, execfn: &execfn, random, ids };
+    let ids = unsafe {
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        )
+    };
+    let start = StartInfo {
+        args: &argv,
+        env: &env,
+        execfn: &execfn,
+        random,
+        ids,
+    };
     let image = loader::load(&mm, &args.program, &start)?;
 
-    let opts = RunOptions { strace: args.strace, stats: args.stats.as_ref().map(PathBuf::from) };
+    let opts = RunOptions {
+        strace: args.strace,
+        stats: args.stats.as_ref().map(PathBuf::from),
+    };
     let proc = Process::new(mm.clone(), files, opts);
     let tid = proc.alloc_tid();
     let mem = mm.attach_hart(tid);
     proc.add_thread(tid, mem.signal());
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
-    let name = args.program.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = args
+        .program
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let thread = Thread {
         proc,
         mem,

@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 const EMULATOR_ERROR: i32 = 2;
 
 fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("spawn faultline")
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("spawn faultline")
 }
 
 fn assert_one_line_error(o: &Output, needle: &str) {
@@ -19,7 +22,9 @@ fn assert_one_line_error(o: &Output, needle: &str) {
 
 fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("faultline-cli-{}-{name}", std::process::id()));
-    std::fs::File::create(&p).and_then(|mut f| f.write_all(bytes)).expect("write temp file");
+    std::fs::File::create(&p)
+        .and_then(|mut f| f.write_all(bytes))
+        .expect("write temp file");
     p
 }
 

@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The `faultline` binary under test: `$FAULTLINE_BIN`, or the one cargo built beside
@@ -16,9 +19,16 @@ pub fn faultline_bin() -> PathBuf {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
     let bin = profile_dir.join("faultline");
-    assert!(bin.exists(), "{} not built: run `cargo build --release` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} not built: run `cargo build --release` first",
+        bin.display()
+    );
     bin
 }
 
@@ -45,7 +55,8 @@ pub struct Case {
 /// Reads the guest manifest and the expected outputs.
 pub fn manifest() -> Vec<Case> {
     let dir = repo_root().join("guests/expected");
-    let text = std::fs::read_to_string(dir.join("manifest.txt")).expect("guests/expected/manifest.txt");
+    let text =
+        std::fs::read_to_string(dir.join("manifest.txt")).expect("guests/expected/manifest.txt");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
@@ -54,7 +65,11 @@ pub fn manifest() -> Vec<Case> {
             let stdout_path = dir.join(format!("{}.stdout", f[0]));
             Case {
                 name: f[0].to_string(),
-                args: f[1].split(' ').filter(|a| !a.is_empty()).map(String::from).collect(),
+                args: f[1]
+                    .split(' ')
+                    .filter(|a| !a.is_empty())
+                    .map(String::from)
+                    .collect(),
                 status: f[2].parse().expect("numeric status"),
                 stdout: std::fs::read(&stdout_path)
                     .unwrap_or_else(|e| panic!("{}: {e}", stdout_path.display())),
@@ -66,7 +81,9 @@ pub fn manifest() -> Vec<Case> {
 /// The shell-style status of a finished process (128+N for a signal).
 pub fn shell_status(o: &Output) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    o.status.code().unwrap_or_else(|| 128 + o.status.signal().unwrap_or(0))
+    o.status
+        .code()
+        .unwrap_or_else(|| 128 + o.status.signal().unwrap_or(0))
 }
 
 /// Runs a guest under faultline with extra faultline options before the program.
@@ -82,12 +99,19 @@ pub fn run_faultline(opts: &[&str], guest: &Path, args: &[String]) -> Output {
 
 /// Whether qemu-riscv64 is installed.
 pub fn have_qemu() -> bool {
-    Command::new("qemu-riscv64").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("qemu-riscv64")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Runs a guest under qemu-riscv64.
 pub fn run_qemu(guest: &Path, args: &[String]) -> Output {
-    Command::new("qemu-riscv64").arg(guest).args(args).output().expect("spawn qemu-riscv64")
+    Command::new("qemu-riscv64")
+        .arg(guest)
+        .args(args)
+        .output()
+        .expect("spawn qemu-riscv64")
 }
 
 /// Guests whose expected output is Linux's but which qemu-user is known to get wrong

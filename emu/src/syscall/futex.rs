@@ -48,7 +48,11 @@ impl FutexTable {
         if bitset == 0 {
             return Err(Errno::EINVAL);
         }
-        let w = Arc::new(Waiter { parker: Parker::new(), bitset, woken: AtomicBool::new(false) });
+        let w = Arc::new(Waiter {
+            parker: Parker::new(),
+            bitset,
+            woken: AtomicBool::new(false),
+        });
         {
             // The value check and the enqueue happen under the queue lock that wakers
             // take, so a wake between a guest's store and this check is never lost.
@@ -91,7 +95,9 @@ impl FutexTable {
         n: u32,
         bitset: u32,
     ) -> i64 {
-        let Some(list) = q.get_mut(&addr) else { return 0 };
+        let Some(list) = q.get_mut(&addr) else {
+            return 0;
+        };
         let mut woken = 0;
         let mut i = 0;
         while i < list.len() && woken < n as i64 {
@@ -201,7 +207,11 @@ pub fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
     let clock = HostClock::global();
     ret(match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            let bitset = if cmd == FUTEX_WAIT { FUTEX_BITSET_MATCH_ANY } else { a[5] as u32 };
+            let bitset = if cmd == FUTEX_WAIT {
+                FUTEX_BITSET_MATCH_ANY
+            } else {
+                a[5] as u32
+            };
             let timeout = if a[3] == 0 {
                 Ok(None)
             } else {
@@ -231,9 +241,12 @@ pub fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
         }
         FUTEX_REQUEUE => proc.futexes.requeue(mm, addr, val, a[3] as u32, a[4], None),
         FUTEX_CMP_REQUEUE => {
-            proc.futexes.requeue(mm, addr, val, a[3] as u32, a[4], Some(a[5] as u32))
+            proc.futexes
+                .requeue(mm, addr, val, a[3] as u32, a[4], Some(a[5] as u32))
         }
-        FUTEX_WAKE_OP => proc.futexes.wake_op(mm, addr, val, a[4], a[3] as u32, a[5] as u32),
+        FUTEX_WAKE_OP => proc
+            .futexes
+            .wake_op(mm, addr, val, a[4], a[3] as u32, a[5] as u32),
         _ => Err(Errno::ENOSYS),
     })
 }

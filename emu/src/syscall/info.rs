@@ -12,7 +12,9 @@ const PR_SET_NAME: u64 = 15;
 const PR_GET_NAME: u64 = 16;
 
 fn host_cpus() -> u64 {
-    std::thread::available_parallelism().map_or(1, |n| n.get() as u64).min(1024)
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get() as u64)
+        .min(1024)
 }
 
 fn uname_bytes() -> Vec<u8> {
@@ -20,7 +22,14 @@ fn uname_bytes() -> Vec<u8> {
     let mut host = [0u8; 65];
     // SAFETY: host is a writable 65-byte buffer; gethostname NUL-terminates within it.
     unsafe { libc::gethostname(host.as_mut_ptr().cast(), 64) };
-    let fields: [&[u8]; 6] = [b"Linux", &host, b"6.12.0-faultline", b"#1 SMP", b"riscv64", b"(none)"];
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        &host,
+        b"6.12.0-faultline",
+        b"#1 SMP",
+        b"riscv64",
+        b"(none)",
+    ];
     let mut out = vec![0u8; 65 * 6];
     for (i, f) in fields.iter().enumerate() {
         let n = f.iter().position(|&c| c == 0).unwrap_or(f.len()).min(64);
@@ -41,10 +50,10 @@ fn rlimit(resource: u64) -> Result<(u64, u64), Errno> {
 /// riscv_hwprobe keys and the values faultline's harts report.
 fn hwprobe(key: i64) -> Option<u64> {
     match key {
-        0..=2 => Some(0),   // mvendorid, marchid, mimpid: not a real vendor
-        3 => Some(1),       // BASE_BEHAVIOR: IMA
-        4 => Some(1 | 2),   // IMA_EXT_0: FD and C
-        5 => Some(0),       // CPUPERF_0: misaligned access speed unknown
+        0..=2 => Some(0), // mvendorid, marchid, mimpid: not a real vendor
+        3 => Some(1),     // BASE_BEHAVIOR: IMA
+        4 => Some(1 | 2), // IMA_EXT_0: FD and C
+        5 => Some(0),     // CPUPERF_0: misaligned access speed unknown
         _ => None,
     }
 }
@@ -70,7 +79,14 @@ fn hwprobe_pairs(t: &Thread, addr: u64, count: u64) -> Result<i64, Errno> {
 pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     // SAFETY: these id getters cannot fail and touch no memory.
-    let ids = unsafe { (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()) };
+    let ids = unsafe {
+        (
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        )
+    };
     Some(match n {
         nr::uname => ret(mm.write_bytes(a[0], &uname_bytes()).map(|_| 0)),
         nr::getuid => Outcome::Return(ids.0 as i64),
@@ -108,7 +124,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         }
         nr::sched_getaffinity => {
             let size = a[1] as usize;
-            if size == 0 || size % 8 != 0 {
+            if size == 0 || !size.is_multiple_of(8) {
                 return Some(ret(Err(Errno::EINVAL)));
             }
             let cpus = host_cpus();

@@ -7,26 +7,40 @@ use mmu::{map, Errno};
 /// Handles the mm family; None if `n` is not one of them.
 pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
+    let shared = &t.proc.shared_maps;
     Some(match n {
         nr::brk => Outcome::Return(mm.brk(a[0]) as i64),
         nr::mmap => {
-            let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
+            let (addr, len, prot, flags, fd, off) =
+                (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
             if flags & map::ANONYMOUS == 0 && fd >= 0 {
-                return Some(ret(super::filemap::map_file(&t.proc.files, mm, addr, len, prot, flags, fd, off)));
+                let files = &t.proc.files;
+                return Some(ret(shared.map(files, mm, addr, len, prot, flags, fd, off)));
+            }
+            if flags & map::FIXED != 0 {
+                if let Err(e) = shared.release(mm, addr, len) {
+                    return Some(ret(Err(e)));
+                }
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }
-        nr::munmap => ret(mm.munmap(a[0], a[1]).map(|_| 0)),
+        nr::munmap => ret(shared
+            .release(mm, a[0], a[1])
+            .and_then(|_| mm.munmap(a[0], a[1]))
+            .map(|_| 0)),
         nr::mprotect => ret(mm.mprotect(a[0], a[1], a[2] as u32).map(|_| 0)),
-        nr::mremap => ret(mm.mremap(a[0], a[1], a[2], a[3] as u32, a[4]).map(|v| v as i64)),
+        nr::mremap => ret(shared
+            .release(mm, a[0], a[1])
+            .and_then(|_| mm.mremap(a[0], a[1], a[2], a[3] as u32, a[4]))
+            .map(|v| v as i64)),
         nr::madvise => ret(mm.madvise(a[0], a[1], a[2] as u32).map(|_| 0)),
         // Every page stays resident (no reclaim yet), so locking is already true.
         nr::mlock | nr::munlock | nr::mlock2 | nr::mlockall | nr::munlockall => Outcome::Return(0),
         nr::msync => {
-            if a[0] % mmu::PAGE_SIZE != 0 {
+            if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))
             } else {
-                Outcome::Return(0)
+                ret(shared.sync(mm, a[0], a[1]).map(|_| 0))
             }
         }
         _ => return None,

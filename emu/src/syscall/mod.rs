@@ -45,8 +45,43 @@ pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome 
     outcome
 }
 
+/// File system calls that read a file through an fd in a0, and those that write it.
+const FILE_READS: &[u64] = &[
+    nr::read,
+    nr::pread64,
+    nr::readv,
+    nr::preadv,
+    nr::preadv2,
+    nr::fsync,
+    nr::fdatasync,
+];
+const FILE_WRITES: &[u64] = &[
+    nr::write,
+    nr::pwrite64,
+    nr::writev,
+    nr::pwritev,
+    nr::pwritev2,
+    nr::ftruncate,
+    nr::fallocate,
+];
+
+/// Runs a file system call, keeping MAP_SHARED file mappings coherent with it.
+fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
+    let (proc, mm) = (&t.proc, &*t.proc.mm);
+    let mapped = if FILE_READS.contains(&n) || FILE_WRITES.contains(&n) {
+        proc.shared_maps.before_file_call(&proc.files, mm, a[0])
+    } else {
+        None
+    };
+    let r = proc.files.handle(mm, n, a)?;
+    if let Some(key) = mapped.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
+        proc.shared_maps.after_file_write(mm, key);
+    }
+    Some(r)
+}
+
 fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
-    if let Some(v) = t.proc.files.handle(&*t.proc.mm, n, a) {
+    if let Some(v) = file_call(t, n, a) {
         return Outcome::Return(v);
     }
     if let Some(o) = mm::handle(t, n, a) {
@@ -70,7 +105,11 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
 
 fn trace(tid: u32, nr: u64, a: &[u64; 6], outcome: &Outcome) {
     let name = nr::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_string);
-    let args = a.iter().map(|v| format!("{v:#x}")).collect::<Vec<_>>().join(", ");
+    let args = a
+        .iter()
+        .map(|v| format!("{v:#x}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let result = match outcome {
         Outcome::Return(v) if (-4095..0).contains(v) => format!("-1 errno={}", -v),
         Outcome::Return(v) => format!("{v:#x}"),

@@ -34,7 +34,9 @@ pub struct SignalState {
 
 impl Default for SignalState {
     fn default() -> Self {
-        SignalState { actions: Mutex::new([SigAction::default(); NSIG]) }
+        SignalState {
+            actions: Mutex::new([SigAction::default(); NSIG]),
+        }
     }
 }
 
@@ -63,7 +65,10 @@ fn raise(t: &mut Thread, signal: i32, how: &str) -> Outcome {
     let why = if act.handler == SIG_DFL {
         format!("raised by {how}")
     } else {
-        format!("raised by {how} (handler at {:#x} not run: signal delivery is not supported yet)", act.handler)
+        format!(
+            "raised by {how} (handler at {:#x} not run: signal delivery is not supported yet)",
+            act.handler
+        )
     };
     Outcome::Signal(signal, why)
 }
@@ -74,7 +79,11 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     Some(match n {
         nr::rt_sigaction => {
             let signal = a[0] as i64;
-            if !(1..=NSIG as i64).contains(&signal) || a[3] != 8 || signal == 9 || signal == 19 && a[1] != 0 {
+            if !(1..=NSIG as i64).contains(&signal)
+                || a[3] != 8
+                || signal == 9
+                || signal == 19 && a[1] != 0
+            {
                 return Some(ret(Err(Errno::EINVAL)));
             }
             let idx = (signal - 1) as usize;
@@ -85,7 +94,11 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                     return Some(ret(Err(e)));
                 }
                 let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
-                t.proc.signals.actions.lock()[idx] = SigAction { handler: w(0), flags: w(1), mask: w(2) };
+                t.proc.signals.actions.lock()[idx] = SigAction {
+                    handler: w(0),
+                    flags: w(1),
+                    mask: w(2),
+                };
             }
             if a[2] != 0 {
                 let mut b = [0u8; 24];
@@ -129,9 +142,9 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
             Outcome::Return(0)
         }
-        nr::rt_sigpending => {
-            ret(mm.write_bytes(a[0], &t.pending_signals.to_le_bytes()).map(|_| 0))
-        }
+        nr::rt_sigpending => ret(mm
+            .write_bytes(a[0], &t.pending_signals.to_le_bytes())
+            .map(|_| 0)),
         nr::sigaltstack => {
             // Recorded and reported back; running handlers on it comes with delivery.
             let old = t.altstack;
@@ -158,11 +171,19 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
         }
         nr::tgkill | nr::tkill => {
-            let (target, signal) = if n == nr::tgkill { (a[1], a[2]) } else { (a[0], a[1]) };
+            let (target, signal) = if n == nr::tgkill {
+                (a[1], a[2])
+            } else {
+                (a[0], a[1])
+            };
             if !(0..=NSIG as u64).contains(&signal) {
                 ret(Err(Errno::EINVAL))
             } else if target as u32 == t.tid {
-                raise(t, signal as i32, if n == nr::tgkill { "tgkill" } else { "tkill" })
+                raise(
+                    t,
+                    signal as i32,
+                    if n == nr::tgkill { "tgkill" } else { "tkill" },
+                )
             } else if signal == 0 {
                 Outcome::Return(0)
             } else {
@@ -171,7 +192,9 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 raise(t, signal as i32, "tgkill from another thread")
             }
         }
-        nr::rt_sigreturn => Outcome::Signal(sig::SIGSEGV, "rt_sigreturn without a signal frame".into()),
+        nr::rt_sigreturn => {
+            Outcome::Signal(sig::SIGSEGV, "rt_sigreturn without a signal frame".into())
+        }
         _ => return None,
     })
 }

@@ -71,7 +71,11 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         proc: proc.clone(),
         mem,
         tid,
-        clear_child_tid: if c.flags & CLONE_CHILD_CLEARTID != 0 { c.child_tid } else { 0 },
+        clear_child_tid: if c.flags & CLONE_CHILD_CLEARTID != 0 {
+            c.child_tid
+        } else {
+            0
+        },
         sigmask: t.sigmask,
         pending_signals: 0,
         altstack: ALTSTACK_DISABLED,
@@ -91,7 +95,13 @@ pub fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome>
     Some(match n {
         nr::clone => {
             // riscv64 uses the CLONE_BACKWARDS order: flags, stack, ptid, tls, ctid.
-            let c = CloneArgs { flags: a[0], stack: a[1], parent_tid: a[2], tls: a[3], child_tid: a[4] };
+            let c = CloneArgs {
+                flags: a[0],
+                stack: a[1],
+                parent_tid: a[2],
+                tls: a[3],
+                child_tid: a[4],
+            };
             ret(clone_thread(t, cpu, c))
         }
         nr::clone3 => {
@@ -123,7 +133,10 @@ pub fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome>
         nr::exit => {
             if t.clear_child_tid != 0 {
                 // As Linux does at thread exit: clear the tid word and wake one joiner.
-                if mm.write_bytes(t.clear_child_tid, &0u32.to_le_bytes()).is_ok() {
+                if mm
+                    .write_bytes(t.clear_child_tid, &0u32.to_le_bytes())
+                    .is_ok()
+                {
                     t.proc.futexes.wake(t.clear_child_tid, 1, u32::MAX);
                 }
             }

@@ -37,7 +37,10 @@ pub fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno
 }
 
 fn host_cpu_time(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid, writable timespec.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as u64 * NS + ts.tv_nsec as u64
@@ -59,7 +62,11 @@ fn clock_ns(id: u64) -> Result<u64, Errno> {
 
 /// Sleeps until `deadline_ns` on clock `id`, or for `ns` if relative.
 fn sleep(id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
-    let remaining = if flags & TIMER_ABSTIME != 0 { ns.saturating_sub(clock_ns(id)?) } else { ns };
+    let remaining = if flags & TIMER_ABSTIME != 0 {
+        ns.saturating_sub(clock_ns(id)?)
+    } else {
+        ns
+    };
     if remaining > 0 {
         HostClock::global().sleep_ns(remaining);
     }
@@ -70,11 +77,18 @@ fn sleep(id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
 pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
     Some(ret(match n {
-        nr::clock_gettime => clock_ns(a[0]).and_then(|ns| write_timespec(mm, a[1], ns)).map(|_| 0),
-        nr::clock_getres => {
-            clock_ns(a[0]).and_then(|_| if a[1] != 0 { write_timespec(mm, a[1], 1) } else { Ok(()) })
-                .map(|_| 0)
-        }
+        nr::clock_gettime => clock_ns(a[0])
+            .and_then(|ns| write_timespec(mm, a[1], ns))
+            .map(|_| 0),
+        nr::clock_getres => clock_ns(a[0])
+            .and_then(|_| {
+                if a[1] != 0 {
+                    write_timespec(mm, a[1], 1)
+                } else {
+                    Ok(())
+                }
+            })
+            .map(|_| 0),
         nr::gettimeofday => {
             if a[0] != 0 {
                 let ns = HostClock::global().realtime_ns();
@@ -87,9 +101,7 @@ pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
         }
         nr::nanosleep => read_timespec_ns(mm, a[0]).and_then(|ns| sleep(CLOCK_MONOTONIC, 0, ns)),
-        nr::clock_nanosleep => {
-            read_timespec_ns(mm, a[2]).and_then(|ns| sleep(a[0], a[1], ns))
-        }
+        nr::clock_nanosleep => read_timespec_ns(mm, a[2]).and_then(|ns| sleep(a[0], a[1], ns)),
         nr::times => {
             let ticks = host_cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID) / (NS / 100);
             if a[0] != 0 {
