@@ -12,6 +12,12 @@
 //! frame pool's free list, a shared object's page map, the hart registry). Page-table
 //! entries are atomics: walked without locks, changed under `mmap_lock`. A frame is freed
 //! only after every TLB that could reach it has been shot down (the `shootdown` module).
+//!
+//! What the emulator owes the shootdown protocol, per hart: [`HartMem::enter_guest`]
+//! before running guest code; [`HartMem::leave_guest`] before a system call or any
+//! blocking wait, and `enter_guest` again after it; at block boundaries, when
+//! [`HartMem::interrupt_pending`] is true, [`HartMem::service_interrupts`]. A hart that
+//! keeps running guest code without reaching a block boundary holds up every munmap.
 
 #![warn(missing_docs)]
 

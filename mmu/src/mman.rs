@@ -349,8 +349,11 @@ pub(crate) fn mremap(
 
     if old_len == 0 {
         // A second mapping of the same shared pages.
-        if !vma.is_shared() || !may_move {
+        if !vma.is_shared() {
             return Err(Errno::EINVAL);
+        }
+        if !may_move {
+            return Err(Errno::ENOMEM);
         }
         let dst = if fixed {
             inv.unmap(&mut mm, new_addr, new_addr + new_len);

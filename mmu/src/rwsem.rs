@@ -66,6 +66,8 @@ pub enum WaitKind {
 
 struct Waiter {
     kind: WaitKind,
+    /// When it joined the queue, on the semaphore's clock.
+    queued_at_ns: u64,
     parker: Parker,
     /// Set (release) by the waker once the lock is the waiter's.
     granted: AtomicBool,
@@ -102,6 +104,8 @@ pub struct RwSemSnapshot {
 pub struct RwSemaphore<T> {
     state: Mutex<SemState>,
     counters: &'static LockCounters,
+    /// The time base waits are measured on.
+    clock: &'static dyn Clock,
     data: UnsafeCell<T>,
 }
 
@@ -111,7 +115,8 @@ unsafe impl<T: Send> Send for RwSemaphore<T> {}
 unsafe impl<T: Send + Sync> Sync for RwSemaphore<T> {}
 
 impl<T> RwSemaphore<T> {
-    /// A free semaphore protecting `data`, counting acquisitions into `counters`.
+    /// A free semaphore protecting `data`, counting acquisitions into `counters` and
+    /// measuring waits on the host clock.
     pub fn new(data: T, counters: &'static LockCounters) -> Self {
         RwSemaphore {
             state: Mutex::new(SemState {
@@ -120,6 +125,7 @@ impl<T> RwSemaphore<T> {
                 queue: VecDeque::new(),
             }),
             counters,
+            clock: HostClock::global(),
             data: UnsafeCell::new(data),
         }
     }
@@ -189,6 +195,7 @@ impl<T> RwSemaphore<T> {
                 _ => {
                     let w = Arc::new(Waiter {
                         kind,
+                        queued_at_ns: self.clock.now_ns(),
                         parker: Parker::new(),
                         granted: AtomicBool::new(false),
                     });
@@ -199,14 +206,12 @@ impl<T> RwSemaphore<T> {
         };
         stats.add(acquired, 1);
         if let Some(w) = waiter {
-            let clock = HostClock::global();
-            let queued_at = clock.now_ns();
             // Acquire pairs with the waker's release: the previous holder's writes are
             // visible once the grant is.
             while !w.granted.load(Ordering::Acquire) {
                 w.parker.park();
             }
-            stats.add(waited, clock.now_ns().saturating_sub(queued_at));
+            stats.add(waited, self.clock.now_ns().saturating_sub(w.queued_at_ns));
         }
     }
 

@@ -61,11 +61,6 @@ impl SharedAnon {
             self.pool.put(f);
         }
     }
-
-    /// Number of pages the object holds.
-    pub fn resident_pages(&self) -> usize {
-        self.pages.lock().len()
-    }
 }
 
 impl Drop for SharedAnon {

@@ -96,17 +96,17 @@ pub struct MmStats {
     pub per_hart: BTreeMap<u32, BTreeMap<String, u64>>,
     /// Sums over all harts, plus work done on no hart's behalf (such as the loader's
     /// mmaps before the first hart attached).
-    pub totals: BTreeMap<String, u64>,
+    pub total: BTreeMap<String, u64>,
 }
 
 impl MmStats {
     /// The total of the counter called `name` (0 if unknown).
-    pub fn total(&self, name: &str) -> u64 {
-        self.totals.get(name).copied().unwrap_or(0)
+    pub fn total_of(&self, name: &str) -> u64 {
+        self.total.get(name).copied().unwrap_or(0)
     }
 
     /// The value of the counter called `name` for hart `tid` (0 if unknown).
-    pub fn hart(&self, tid: u32, name: &str) -> u64 {
+    pub fn hart_of(&self, tid: u32, name: &str) -> u64 {
         self.per_hart
             .get(&tid)
             .and_then(|m| m.get(name))
@@ -121,7 +121,7 @@ impl MmStats {
     ) -> MmStats {
         let mut out = MmStats::default();
         for c in Counter::ALL {
-            out.totals.insert(c.name().to_string(), 0);
+            out.total.insert(c.name().to_string(), 0);
         }
         for (tid, stats) in sources {
             for (name, v) in stats.snapshot() {
@@ -132,7 +132,7 @@ impl MmStats {
                         .entry(name.clone())
                         .or_default() += v;
                 }
-                *out.totals.entry(name).or_default() += v;
+                *out.total.entry(name).or_default() += v;
             }
         }
         out
@@ -152,11 +152,11 @@ mod tests {
         b.add(Counter::FaultsMinor, 4);
         other.add(Counter::MmapLockWriteAcquired, 1);
         let s = MmStats::collect([(Some(1), &a), (Some(2), &b), (Some(1), &b), (None, &other)]);
-        assert_eq!(s.hart(1, "faults.minor"), 7);
-        assert_eq!(s.hart(2, "faults.minor"), 4);
-        assert_eq!(s.total("faults.minor"), 11);
-        assert_eq!(s.total("mmap_lock.write_acquired"), 1);
-        assert_eq!(s.total("tlb.shootdowns"), 0);
+        assert_eq!(s.hart_of(1, "faults.minor"), 7);
+        assert_eq!(s.hart_of(2, "faults.minor"), 4);
+        assert_eq!(s.total_of("faults.minor"), 11);
+        assert_eq!(s.total_of("mmap_lock.write_acquired"), 1);
+        assert_eq!(s.total_of("tlb.shootdowns"), 0);
         assert!(s.per_hart.get(&1).unwrap().contains_key("faults.major"));
         fn serializable<T: Serialize>(_: &T) {}
         serializable(&s);

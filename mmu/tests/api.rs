@@ -57,8 +57,8 @@ fn demand_zero_pages_and_round_trips() {
         assert_eq!(h.load(addr, size), Ok(0x1122_3344_5566_7788 & mask));
     }
     assert_eq!(h.stats().get(mmu::stats::Counter::FaultsMinor), 2);
-    assert_eq!(space.stats().total("faults.minor"), 2);
-    assert_eq!(space.stats().hart(1, "faults.major"), 0);
+    assert_eq!(space.stats().total_of("faults.minor"), 2);
+    assert_eq!(space.stats().hart_of(1, "faults.major"), 0);
 }
 
 #[test]
@@ -600,7 +600,7 @@ fn populate_and_out_of_memory() {
     let space = space_with(8 * P);
     let a = space.mmap(0, 4 * P, RW, ANON | map::POPULATE).unwrap();
     assert_eq!(space.frames_in_use(), 4);
-    assert_eq!(space.stats().total("faults.minor"), 4);
+    assert_eq!(space.stats().total_of("faults.minor"), 4);
     assert_eq!(
         space.mmap(0, 8 * P, RW, ANON | map::POPULATE),
         Err(Errno::ENOMEM)
@@ -628,7 +628,7 @@ fn populate_and_out_of_memory() {
 #[test]
 fn stats_follow_the_calling_hart_and_outlive_it() {
     let space = space_with(16 << 20);
-    let before = space.stats().total("mmap_lock.write_acquired");
+    let before = space.stats().total_of("mmap_lock.write_acquired");
     let mut h = space.attach_hart(3);
     h.leave_guest();
     let a = space.mmap(0, P, RW, ANON).unwrap();
@@ -643,7 +643,7 @@ fn stats_follow_the_calling_hart_and_outlive_it() {
     space.munmap(a, P).unwrap();
     drop(h);
     let s = space.stats();
-    assert_eq!(s.hart(3, "mmap_lock.write_acquired"), 2);
-    assert_eq!(s.hart(3, "tlb.shootdowns"), 1);
-    assert_eq!(s.total("mmap_lock.write_acquired"), before + 2);
+    assert_eq!(s.hart_of(3, "mmap_lock.write_acquired"), 2);
+    assert_eq!(s.hart_of(3, "tlb.shootdowns"), 1);
+    assert_eq!(s.total_of("mmap_lock.write_acquired"), before + 2);
 }

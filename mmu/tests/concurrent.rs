@@ -128,7 +128,7 @@ fn munmap_shoots_down_a_spinning_hart() {
     space.write_bytes(b, &(!PATTERN).to_le_bytes()).unwrap();
     let flushes = hart.join().unwrap();
     assert!(flushes >= 1);
-    assert_eq!(space.stats().total("tlb.shootdowns"), 1);
+    assert_eq!(space.stats().total_of("tlb.shootdowns"), 1);
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn racing_faults_on_one_page_allocate_one_frame() {
         t.join().unwrap();
     }
     assert_eq!(space.frames_in_use() as u64, pages);
-    assert_eq!(space.stats().total("faults.minor"), pages);
+    assert_eq!(space.stats().total_of("faults.minor"), pages);
     let mut h = space.attach_hart(1);
     for p in 0..pages {
         assert_eq!(h.load(a + p * P, 8), Ok(threads as u64), "page {p}");
@@ -393,6 +393,6 @@ fn stress_mm_calls_against_guest_accesses() {
     assert_eq!(total, spins, "the spinner's own stores all landed");
     assert_eq!(space.frames_in_use(), 4, "every worker frame was freed");
     let stats = space.stats();
-    assert!(stats.total("tlb.shootdowns") > 0);
-    assert!(stats.hart(100, "mmap_lock.write_acquired") > 0);
+    assert!(stats.total_of("tlb.shootdowns") > 0);
+    assert!(stats.hart_of(100, "mmap_lock.write_acquired") > 0);
 }
