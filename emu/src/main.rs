@@ -6,7 +6,32 @@ use emu::cli::{Cli, Command};
 /// Exit status for emulator errors (bad ELF, bad option), distinct from guest statuses.
 const EMULATOR_ERROR: i32 = 2;
 
+/// A panic on any hart ends the whole emulator with one line: the other harts must not run
+/// on, and no guest output may follow as if nothing happened. A guest exhausting the frame
+/// pool dies as Linux's OOM killer would end it (SIGKILL).
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        if msg.starts_with("guest out of memory") {
+            eprintln!("faultline: SIGKILL: {msg}");
+            std::process::exit(128 + 9);
+        }
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("faultline: internal error{at}: {msg}");
+        std::process::exit(EMULATOR_ERROR);
+    }));
+}
+
 fn main() {
+    install_panic_hook();
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => {

@@ -156,7 +156,7 @@ impl Process {
         }
         let mut total = Map::new();
         total.insert("instructions".into(), json!(total_insns));
-        for (k, v) in &mm.totals {
+        for (k, v) in &mm.total {
             total.insert(k.clone(), json!(v));
         }
         let doc = json!({ "harts": harts, "total": total });
