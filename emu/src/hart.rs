@@ -3,6 +3,9 @@
 
 use crate::cpu::{Cpu, Exit, HartEnv};
 use crate::process::{HartReport, Process, REQ_EXIT};
+use crate::signals::altstack::AltStack;
+use crate::signals::deliver;
+use crate::signals::info::SigInfo;
 use crate::syscall::{self, Outcome};
 use devices::{Clock, HostClock};
 use mmu::{HartMem, MemFault};
@@ -53,20 +56,18 @@ pub struct Thread {
     pub tid: u32,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at thread exit.
     pub clear_child_tid: u64,
-    /// The blocked-signal mask (recorded; delivery comes later).
+    /// The blocked-signal mask.
     pub sigmask: u64,
-    /// Signals raised while blocked, delivered when unblocked.
+    /// Signals sent to this thread and not yet delivered (blocked ones wait here).
     pub pending_signals: u64,
-    /// The recorded `stack_t` of sigaltstack (ss_flags starts as SS_DISABLE).
-    pub altstack: [u8; 24],
+    /// The alternate signal stack (sigaltstack).
+    pub altstack: AltStack,
     /// The thread's name (prctl PR_SET_NAME).
     pub name: String,
 }
 
-/// A `stack_t` with only SS_DISABLE set, the initial alternate signal stack.
-pub const ALTSTACK_DISABLED: [u8; 24] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
+/// The alternate signal stack every thread starts with: none.
+pub const ALTSTACK_DISABLED: AltStack = AltStack::DISABLED;
 
 /// Linux signal numbers faultline reports.
 pub mod sig {
@@ -127,6 +128,14 @@ fn report(cpu: &Cpu) -> HartReport {
     }
 }
 
+/// Delivers the signal of a trap the hart's own instruction raised. The frame is written
+/// through the address space, which only code outside guest state may use.
+fn trap(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
+    t.mem.leave_guest();
+    deliver::synchronous(t, cpu, info, detail);
+    t.mem.enter_guest();
+}
+
 /// Runs a hart until its thread ends. Process exits do not return.
 pub fn run(mut t: Thread, mut cpu: Cpu) {
     t.mem.enter_guest();
@@ -141,7 +150,9 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
                 let outcome = syscall::dispatch(&mut t, &mut cpu, nr, args);
                 match outcome {
                     Outcome::Return(v) => cpu.x[10] = v as u64,
+                    Outcome::Resume => {}
                     Outcome::ExitThread(status) => {
+                        t.proc.signals.forget_thread(t.tid);
                         let remaining = t.proc.remove_thread(t.tid, report(&cpu));
                         if remaining == 0 {
                             t.proc.exit(status, None);
@@ -151,6 +162,7 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
                     Outcome::ExitGroup(status) => t.proc.exit(status, Some((t.tid, report(&cpu)))),
                     Outcome::Signal(signal, why) => t.die(&cpu, signal, &why),
                 }
+                deliver::pending(&mut t, &mut cpu);
                 t.mem.enter_guest();
             }
             Exit::Interrupt => {
@@ -162,13 +174,16 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
                     }
                 }
             }
-            Exit::Fault(f) => t.die(&cpu, f.signal(), &f.to_string()),
-            Exit::IllegalInstruction { insn } => t.die(
-                &cpu,
-                sig::SIGILL,
-                &format!("illegal instruction {insn:#010x}"),
-            ),
-            Exit::Breakpoint => t.die(&cpu, sig::SIGTRAP, "breakpoint (ebreak)"),
+            Exit::Fault(f) => trap(&mut t, &mut cpu, SigInfo::from_fault(&f), &f.to_string()),
+            Exit::IllegalInstruction { insn } => {
+                let info = SigInfo::illegal_instruction(cpu.pc);
+                let detail = format!("illegal instruction {insn:#010x}");
+                trap(&mut t, &mut cpu, info, &detail)
+            }
+            Exit::Breakpoint => {
+                let info = SigInfo::breakpoint(cpu.pc);
+                trap(&mut t, &mut cpu, info, "breakpoint (ebreak)")
+            }
         }
     }
 }

@@ -7,4 +7,5 @@ pub mod hart;
 pub mod loader;
 pub mod process;
 pub mod run;
+pub mod signals;
 pub mod syscall;

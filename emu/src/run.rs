@@ -5,8 +5,9 @@ use crate::cpu::Cpu;
 use crate::hart::{self, Thread, ALTSTACK_DISABLED};
 use crate::loader::{self, StartInfo};
 use crate::process::{Process, RunOptions};
+use crate::signals::trampoline;
 use crate::syscall::fs::Files;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use mmu::{AddressSpace, MmConfig};
 use std::path::{Path, PathBuf};
 
@@ -76,6 +77,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         ids,
     };
     let image = loader::load(&mm, &args.program, &start)?;
+    trampoline::map_into(&mm)
+        .map_err(|e| anyhow!("cannot map the signal-return trampoline: {e}"))?;
 
     let opts = RunOptions {
         strace: args.strace,

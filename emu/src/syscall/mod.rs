@@ -23,6 +23,9 @@ use mmu::Errno;
 pub enum Outcome {
     /// Put this value in a0 and continue.
     Return(i64),
+    /// Continue with the registers as the call left them (rt_sigreturn restored them
+    /// all, a0 included).
+    Resume,
     /// End the calling thread with this status.
     ExitThread(i32),
     /// End the whole process with this status.
@@ -40,7 +43,7 @@ pub(crate) fn ret(r: Result<i64, Errno>) -> Outcome {
 pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
     let outcome = route(t, cpu, nr, a);
     if t.proc.opts.strace {
-        trace(t.tid, nr, &a, &outcome);
+        trace(t.tid, nr, &a, &outcome, cpu);
     }
     outcome
 }
@@ -93,7 +96,7 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     if let Some(o) = time::handle(t, n, a) {
         return o;
     }
-    if let Some(o) = signal::handle(t, n, a) {
+    if let Some(o) = signal::handle(t, cpu, n, a) {
         return o;
     }
     if let Some(o) = info::handle(t, n, a) {
@@ -103,7 +106,7 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     Outcome::Return(Errno::ENOSYS.neg())
 }
 
-fn trace(tid: u32, nr: u64, a: &[u64; 6], outcome: &Outcome) {
+fn trace(tid: u32, nr: u64, a: &[u64; 6], outcome: &Outcome, cpu: &Cpu) {
     let name = nr::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_string);
     let args = a
         .iter()
@@ -113,6 +116,7 @@ fn trace(tid: u32, nr: u64, a: &[u64; 6], outcome: &Outcome) {
     let result = match outcome {
         Outcome::Return(v) if (-4095..0).contains(v) => format!("-1 errno={}", -v),
         Outcome::Return(v) => format!("{v:#x}"),
+        Outcome::Resume => format!("{:#x}", cpu.x[10]),
         Outcome::ExitThread(s) | Outcome::ExitGroup(s) => format!("? (exit {s})"),
         Outcome::Signal(s, _) => format!("? (killed by signal {s})"),
     };

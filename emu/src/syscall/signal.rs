@@ -1,11 +1,16 @@
-//! Signal dispositions and self-directed signals. Handlers are recorded but not yet
-//! delivered: a signal that would run a handler, or whose default action is to
-//! terminate, ends the process the way an unhandled one does.
+//! Signal dispositions, masks and self-directed signals. A signal sent to the calling
+//! thread becomes pending; the hart delivers it (`signals::deliver`) on the way back to
+//! the guest, once the mask lets it through.
 
 use super::{nr, ret, Outcome};
-use crate::hart::{sig, Thread};
+use crate::cpu::Cpu;
+use crate::hart::Thread;
+use crate::signals::altstack::{AltStack, STACK_T_SIZE};
+use crate::signals::deliver;
+use crate::signals::info::{code, SigInfo};
 use mmu::Errno;
 use parking_lot::Mutex;
+use std::collections::HashMap;
 
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
@@ -14,7 +19,7 @@ const SIG_UNBLOCK: u64 = 1;
 const SIG_SETMASK: u64 = 2;
 const NSIG: usize = 64;
 /// Signals that can never be blocked: SIGKILL and SIGSTOP.
-const UNBLOCKABLE: u64 = (1 << (9 - 1)) | (1 << (19 - 1));
+pub const UNBLOCKABLE: u64 = (1 << (9 - 1)) | (1 << (19 - 1));
 
 /// One recorded `struct sigaction` (riscv64 layout: handler, flags, mask).
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,16 +32,60 @@ pub struct SigAction {
     pub mask: u64,
 }
 
+/// What delivering a signal does, given its action.
+#[derive(Clone, Copy, Debug)]
+pub enum Disposition {
+    /// Nothing: SIG_IGN, or SIG_DFL for a signal whose default is to be ignored.
+    Ignore,
+    /// End the process (every other default action).
+    Terminate,
+    /// Run this handler.
+    Handle(SigAction),
+}
+
 /// The process-wide signal state.
 pub struct SignalState {
     actions: Mutex<[SigAction; NSIG]>,
+    /// The siginfo of each signal sent and still pending, by (tid, signal). A thread's
+    /// pending set is a bit mask in its `Thread`; the details that go with each bit are
+    /// kept here.
+    sent: Mutex<HashMap<(u32, i32), SigInfo>>,
 }
 
 impl Default for SignalState {
     fn default() -> Self {
         SignalState {
             actions: Mutex::new([SigAction::default(); NSIG]),
+            sent: Mutex::default(),
         }
+    }
+}
+
+impl SignalState {
+    /// What delivering `signal` (1..=64) does now.
+    pub fn disposition(&self, signal: i32) -> Disposition {
+        let act = self.actions.lock()[(signal - 1) as usize];
+        match act.handler {
+            SIG_IGN => Disposition::Ignore,
+            SIG_DFL if default_ignored(signal) => Disposition::Ignore,
+            SIG_DFL => Disposition::Terminate,
+            _ => Disposition::Handle(act),
+        }
+    }
+
+    /// Resets `signal`'s action to SIG_DFL (SA_RESETHAND).
+    pub fn reset_to_default(&self, signal: i32) {
+        self.actions.lock()[(signal - 1) as usize] = SigAction::default();
+    }
+
+    /// Takes the siginfo recorded when `signal` was sent to thread `tid`.
+    pub fn take_sent(&self, tid: u32, signal: i32) -> Option<SigInfo> {
+        self.sent.lock().remove(&(tid, signal))
+    }
+
+    /// Drops what is recorded for a thread that ended with signals still pending.
+    pub fn forget_thread(&self, tid: u32) {
+        self.sent.lock().retain(|&(t, _), _| t != tid);
     }
 }
 
@@ -45,36 +94,50 @@ fn default_ignored(signal: i32) -> bool {
     matches!(signal, 17 | 18 | 23 | 28)
 }
 
-fn bit(signal: i32) -> u64 {
+/// The mask bit of `signal` (1..=64).
+pub fn bit(signal: i32) -> u64 {
     1u64 << (signal - 1)
 }
 
-/// Raises `signal` on the calling thread: ignored, left pending while blocked, or fatal.
-fn raise(t: &mut Thread, signal: i32, how: &str) -> Outcome {
-    if signal == 0 {
+/// Makes `info.signo` (1..=64) pending on the calling thread, unless it is ignored and
+/// not blocked: a blocked signal is kept, as its action may change before it is
+/// unblocked.
+fn send_to_self(t: &mut Thread, info: SigInfo) -> Outcome {
+    let b = bit(info.signo);
+    let ignored = matches!(t.proc.signals.disposition(info.signo), Disposition::Ignore);
+    if t.sigmask & b == 0 && ignored {
         return Outcome::Return(0);
     }
-    let act = t.proc.signals.actions.lock()[(signal - 1) as usize];
-    if act.handler == SIG_IGN || (act.handler == SIG_DFL && default_ignored(signal)) {
-        return Outcome::Return(0);
+    // A standard signal already pending is not queued again: the first one's info stays.
+    if t.pending_signals & b == 0 {
+        t.pending_signals |= b;
+        t.proc.signals.sent.lock().insert((t.tid, info.signo), info);
     }
-    if t.sigmask & bit(signal) != 0 {
-        t.pending_signals |= bit(signal);
-        return Outcome::Return(0);
+    Outcome::Return(0)
+}
+
+/// A signal for another thread of the process. Its pending set belongs to its hart,
+/// which nothing here can interrupt to deliver it, so only the outcomes that do not
+/// depend on the target are honoured: ignored, or the whole process dies.
+fn send_to_other_thread(t: &Thread, target: u64, signal: i32) -> Outcome {
+    match t.proc.signals.disposition(signal) {
+        Disposition::Ignore => Outcome::Return(0),
+        Disposition::Terminate => {
+            Outcome::Signal(signal, format!("sent by tgkill to thread {target}"))
+        }
+        Disposition::Handle(act) => Outcome::Signal(
+            signal,
+            format!(
+                "sent by tgkill to thread {target}, whose handler at {:#x} cannot run: \
+                 signals are delivered only to the thread that sends them",
+                act.handler
+            ),
+        ),
     }
-    let why = if act.handler == SIG_DFL {
-        format!("raised by {how}")
-    } else {
-        format!(
-            "raised by {how} (handler at {:#x} not run: signal delivery is not supported yet)",
-            act.handler
-        )
-    };
-    Outcome::Signal(signal, why)
 }
 
 /// Handles the signal family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     Some(match n {
         nr::rt_sigaction => {
@@ -112,6 +175,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             Outcome::Return(0)
         }
         nr::rt_sigprocmask => {
+            // Signals this unblocks are delivered by the hart as the call returns.
             if a[3] != 8 {
                 return Some(ret(Err(Errno::EINVAL)));
             }
@@ -134,26 +198,26 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                     return Some(ret(Err(e)));
                 }
             }
-            let deliverable = t.pending_signals & !t.sigmask;
-            if deliverable != 0 {
-                let signal = deliverable.trailing_zeros() as i32 + 1;
-                t.pending_signals &= !bit(signal);
-                return Some(raise(t, signal, "an earlier kill, unblocked"));
-            }
             Outcome::Return(0)
         }
         nr::rt_sigpending => ret(mm
             .write_bytes(a[0], &t.pending_signals.to_le_bytes())
             .map(|_| 0)),
         nr::sigaltstack => {
-            // Recorded and reported back; running handlers on it comes with delivery.
-            let old = t.altstack;
+            let sp = cpu.x[2];
+            let old = t.altstack.to_stack_t(sp);
             if a[0] != 0 {
-                let mut b = [0u8; 24];
+                let mut b = [0u8; STACK_T_SIZE];
                 if let Err(e) = mm.read_bytes(a[0], &mut b) {
                     return Some(ret(Err(e)));
                 }
-                t.altstack = b;
+                if t.altstack.contains(sp) {
+                    return Some(ret(Err(Errno::EPERM)));
+                }
+                match AltStack::from_stack_t(&b) {
+                    Ok(s) => t.altstack = s,
+                    Err(e) => return Some(ret(Err(e))),
+                }
             }
             if a[1] != 0 {
                 if let Err(e) = mm.write_bytes(a[1], &old) {
@@ -164,10 +228,20 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         }
         nr::kill => {
             let pid = a[0] as i64;
-            if pid == t.proc.pid as i64 || pid == 0 || pid == -1 {
-                raise(t, a[1] as i32, "kill")
-            } else {
+            let signal = a[1];
+            if signal > NSIG as u64 {
+                ret(Err(Errno::EINVAL))
+            } else if pid != t.proc.pid as i64 && pid != 0 && pid != -1 {
                 ret(Err(Errno::ESRCH))
+            } else if signal == 0 {
+                Outcome::Return(0)
+            } else {
+                // Process-directed: Linux may pick any thread not blocking it; the
+                // sender is one.
+                send_to_self(
+                    t,
+                    SigInfo::sent_by_self(signal as i32, code::SI_USER, t.proc.pid),
+                )
             }
         }
         nr::tgkill | nr::tkill => {
@@ -176,25 +250,20 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             } else {
                 (a[0], a[1])
             };
-            if !(0..=NSIG as u64).contains(&signal) {
+            if signal > NSIG as u64 {
                 ret(Err(Errno::EINVAL))
-            } else if target as u32 == t.tid {
-                raise(
-                    t,
-                    signal as i32,
-                    if n == nr::tgkill { "tgkill" } else { "tkill" },
-                )
             } else if signal == 0 {
                 Outcome::Return(0)
+            } else if target as u32 == t.tid {
+                send_to_self(
+                    t,
+                    SigInfo::sent_by_self(signal as i32, code::SI_TKILL, t.proc.pid),
+                )
             } else {
-                // Another thread of this process: with no delivery yet, a fatal signal
-                // ends the process all the same.
-                raise(t, signal as i32, "tgkill from another thread")
+                send_to_other_thread(t, target, signal as i32)
             }
         }
-        nr::rt_sigreturn => {
-            Outcome::Signal(sig::SIGSEGV, "rt_sigreturn without a signal frame".into())
-        }
+        nr::rt_sigreturn => deliver::sigreturn(t, cpu),
         _ => return None,
     })
 }
