@@ -9,7 +9,7 @@
 use super::alu::sext32;
 use super::insn::{Insn, Op};
 use super::{Cpu, HartEnv};
-use mmu::MemFault;
+use mmu::{Access, FaultKind, MemFault};
 use std::sync::atomic::Ordering::SeqCst;
 
 /// The reservation set by the last LR.
@@ -35,7 +35,7 @@ impl Cpu {
         let src = self.x[insn.rs2 as usize & 31];
         let old = match insn.op {
             Op::LrW => {
-                let value = env.atomic_u32(addr)?.load(SeqCst);
+                let value = load_reserved(env, addr, 4)? as u32;
                 self.reservation = Some(Reservation {
                     addr,
                     value: u64::from(value),
@@ -44,7 +44,7 @@ impl Cpu {
                 sext32(u64::from(value))
             }
             Op::LrD => {
-                let value = env.atomic_u64(addr)?.load(SeqCst);
+                let value = load_reserved(env, addr, 8)?;
                 self.reservation = Some(Reservation {
                     addr,
                     value,
@@ -146,6 +146,20 @@ impl Cpu {
 }
 
 /// Atomically replaces the word with `f(old)`, returning `old`.
+/// The load half of LR: a load (read permission is enough, as on Linux, where LR on
+/// read-only data succeeds and only the SC faults), but naturally aligned or SIGBUS.
+fn load_reserved<E: HartEnv>(env: &mut E, addr: u64, size: u32) -> Result<u64, MemFault> {
+    if !addr.is_multiple_of(u64::from(size)) {
+        return Err(MemFault {
+            addr,
+            access: Access::Read,
+            kind: FaultKind::Misaligned,
+        });
+    }
+    std::sync::atomic::fence(SeqCst);
+    env.load(addr, size)
+}
+
 fn update(cell: &std::sync::atomic::AtomicU32, f: impl Fn(u32) -> u32) -> u32 {
     match cell.fetch_update(SeqCst, SeqCst, |old| Some(f(old))) {
         Ok(old) | Err(old) => old,
