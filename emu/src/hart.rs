@@ -2,7 +2,7 @@
 //! against the shared address space and handing system calls to the syscall layer.
 
 use crate::cpu::{Cpu, Exit, HartEnv};
-use crate::process::{HartReport, Process, REQ_EXIT};
+use crate::process::{HartLive, Process, REQ_EXIT};
 use crate::signals::altstack::AltStack;
 use crate::signals::deliver;
 use crate::signals::info::SigInfo;
@@ -54,6 +54,8 @@ pub struct Thread {
     pub mem: HartMem,
     /// The guest thread id.
     pub tid: u32,
+    /// Where this hart publishes its counts for the statistics.
+    pub live: Arc<HartLive>,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at thread exit.
     pub clear_child_tid: u64,
     /// The blocked-signal mask.
@@ -118,13 +120,8 @@ impl Thread {
             cpu.pc,
             detail
         );
-        self.proc.exit(128 + signal, Some((self.tid, report(cpu))))
-    }
-}
-
-fn report(cpu: &Cpu) -> HartReport {
-    HartReport {
-        instructions: cpu.instret,
+        self.live.settle(cpu.instret);
+        self.proc.exit(128 + signal)
     }
 }
 
@@ -143,6 +140,7 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
         match cpu.run(&mut t.mem) {
             Exit::Ecall => {
                 t.mem.leave_guest();
+                t.live.settle(cpu.instret);
                 let nr = cpu.x[17];
                 let args = [
                     cpu.x[10], cpu.x[11], cpu.x[12], cpu.x[13], cpu.x[14], cpu.x[15],
@@ -153,22 +151,22 @@ pub fn run(mut t: Thread, mut cpu: Cpu) {
                     Outcome::Resume => {}
                     Outcome::ExitThread(status) => {
                         t.proc.signals.forget_thread(t.tid);
-                        let remaining = t.proc.remove_thread(t.tid, report(&cpu));
-                        if remaining == 0 {
-                            t.proc.exit(status, None);
+                        if t.proc.remove_thread(t.tid) == 0 {
+                            t.proc.exit(status);
                         }
                         return;
                     }
-                    Outcome::ExitGroup(status) => t.proc.exit(status, Some((t.tid, report(&cpu)))),
+                    Outcome::ExitGroup(status) => t.proc.exit(status),
                     Outcome::Signal(signal, why) => t.die(&cpu, signal, &why),
                 }
                 deliver::pending(&mut t, &mut cpu);
+                t.live.unsettle();
                 t.mem.enter_guest();
             }
             Exit::Interrupt => {
                 if t.mem.service_interrupts() & REQ_EXIT != 0 {
                     t.mem.leave_guest();
-                    t.proc.record_report(t.tid, report(&cpu));
+                    t.live.settle(cpu.instret);
                     loop {
                         std::thread::park();
                     }

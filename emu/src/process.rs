@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// How the guest was started, as the system calls need to know it.
@@ -25,12 +25,31 @@ pub struct RunOptions {
 /// Emulator request bit raised on every hart when the process is going away.
 pub const REQ_EXIT: u32 = 1;
 
-/// What one hart reports when it stops.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HartReport {
-    /// Instructions retired by the hart.
-    pub instructions: u64,
+/// What a hart publishes for the statistics, read by whichever thread ends the process.
+#[derive(Debug, Default)]
+pub struct HartLive {
+    /// Instructions retired, as of the hart's last system call or stop.
+    instructions: AtomicU64,
+    /// Whether the hart is outside guest code (in a system call, blocked or stopped), so
+    /// its published count is final for as long as it stays there.
+    settled: AtomicBool,
 }
+
+impl HartLive {
+    /// Publishes the retired-instruction count and marks the hart outside guest code.
+    pub fn settle(&self, instructions: u64) {
+        self.instructions.store(instructions, Ordering::Relaxed);
+        self.settled.store(true, Ordering::Release);
+    }
+
+    /// Marks the hart as running guest code again.
+    pub fn unsettle(&self) {
+        self.settled.store(false, Ordering::Relaxed);
+    }
+}
+
+/// How long process exit waits for harts in guest code to stop and publish their counts.
+const EXIT_SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The shared state of one guest process (all its threads).
 pub struct Process {
@@ -50,8 +69,8 @@ pub struct Process {
     pub shared_maps: SharedFileMaps,
     /// Live threads: tid → the handle that interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<HartSignal>>>,
-    /// Reports of harts that have stopped, and of running ones once they stop.
-    reports: Mutex<BTreeMap<u32, HartReport>>,
+    /// Every hart that ever ran, live or ended, with what it published.
+    harts: Mutex<BTreeMap<u32, Arc<HartLive>>>,
     next_tid: AtomicU32,
     warned: Mutex<HashSet<u64>>,
     exiting: Mutex<bool>,
@@ -70,7 +89,7 @@ impl Process {
             signals: SignalState::default(),
             shared_maps: SharedFileMaps::default(),
             threads: Mutex::new(BTreeMap::new()),
-            reports: Mutex::new(BTreeMap::new()),
+            harts: Mutex::new(BTreeMap::new()),
             next_tid: AtomicU32::new(pid),
             warned: Mutex::new(HashSet::new()),
             exiting: Mutex::new(false),
@@ -82,22 +101,19 @@ impl Process {
         self.next_tid.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Records a live thread.
-    pub fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) {
+    /// Records a live thread; returns where its hart publishes its counts.
+    pub fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) -> Arc<HartLive> {
         self.threads.lock().insert(tid, signal);
+        let live = Arc::new(HartLive::default());
+        self.harts.lock().insert(tid, live.clone());
+        live
     }
 
-    /// Removes a thread that ended, keeping its report; returns how many remain.
-    pub fn remove_thread(&self, tid: u32, report: HartReport) -> usize {
-        self.reports.lock().insert(tid, report);
+    /// Removes a thread that ended (its published counts stay); returns how many remain.
+    pub fn remove_thread(&self, tid: u32) -> usize {
         let mut t = self.threads.lock();
         t.remove(&tid);
         t.len()
-    }
-
-    /// Records a hart's latest report without removing it (used at process exit).
-    pub fn record_report(&self, tid: u32, report: HartReport) {
-        self.reports.lock().insert(tid, report);
     }
 
     /// Prints one warning per unsupported system call number.
@@ -111,7 +127,7 @@ impl Process {
     /// Ends the whole process with `status` (exit_group or a fatal signal): writes the
     /// statistics and exits the emulator. Only the first caller proceeds; the others park
     /// forever while it exits.
-    pub fn exit(&self, status: i32, last: Option<(u32, HartReport)>) -> ! {
+    pub fn exit(&self, status: i32) -> ! {
         {
             let mut e = self.exiting.lock();
             if *e {
@@ -122,12 +138,10 @@ impl Process {
             }
             *e = true;
         }
-        if let Some((tid, r)) = last {
-            self.record_report(tid, r);
-        }
         for s in self.threads.lock().values() {
             s.raise(REQ_EXIT);
         }
+        self.wait_settled();
         self.shared_maps.sync_all(&self.mm);
         if let Some(path) = &self.opts.stats {
             if let Err(e) = self.write_stats(path) {
@@ -138,15 +152,29 @@ impl Process {
         std::process::exit(status)
     }
 
+    /// Waits (bounded) until every hart has stopped or is outside guest code, so the
+    /// instruction counts in the statistics are the final ones.
+    fn wait_settled(&self) {
+        let deadline = std::time::Instant::now() + EXIT_SETTLE_TIMEOUT;
+        let harts: Vec<Arc<HartLive>> = self.harts.lock().values().cloned().collect();
+        for h in harts {
+            while !h.settled.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+        }
+    }
+
     fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
         let mm = self.mm.stats();
-        let reports = self.reports.lock().clone();
+        let harts_live = self.harts.lock().clone();
         let mut harts = Vec::new();
         let mut total_insns = 0;
         for (tid, counters) in &mm.per_hart {
             let mut h = Map::new();
             h.insert("tid".into(), json!(tid));
-            let insns = reports.get(tid).map_or(0, |r| r.instructions);
+            let insns = harts_live
+                .get(tid)
+                .map_or(0, |h| h.instructions.load(Ordering::Relaxed));
             total_insns += insns;
             h.insert("instructions".into(), json!(insns));
             for (k, v) in counters {

@@ -87,7 +87,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let proc = Process::new(mm.clone(), files, opts);
     let tid = proc.alloc_tid();
     let mem = mm.attach_hart(tid);
-    proc.add_thread(tid, mem.signal());
+    let live = proc.add_thread(tid, mem.signal());
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
     let name = args
@@ -98,6 +98,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         proc,
         mem,
         tid,
+        live,
         clear_child_tid: 0,
         sigmask: 0,
         pending_signals: 0,

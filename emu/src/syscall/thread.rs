@@ -66,11 +66,12 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
     // Attached before the parent returns, so the new hart takes part in every shootdown
     // from the moment the guest can know its tid.
     let mem = proc.mm.attach_hart(tid);
-    proc.add_thread(tid, mem.signal());
+    let live = proc.add_thread(tid, mem.signal());
     let thread = Thread {
         proc: proc.clone(),
         mem,
         tid,
+        live,
         clear_child_tid: if c.flags & CLONE_CHILD_CLEARTID != 0 {
             c.child_tid
         } else {
