@@ -1,5 +1,11 @@
-//! The per-hart cache of decoded code: guest pages of lazily decoded instruction slots,
-//! so that each instruction is fetched and decoded once, not every time it runs.
+//! The per-hart cache of decoded code: guest code decoded once into blocks of
+//! straight-line instructions, found by guest address through per-page entry tables.
+//!
+//! A block runs from its first instruction to the first control transfer or trap-like
+//! instruction, the end of its page, or [`MAX_BLOCK`] instructions. Each block remembers
+//! the blocks that last followed it (one for falling through, one for a taken branch or
+//! jump), so the run loop rarely looks anything up. Everything is dropped together
+//! (new icache epoch, fence.i), which keeps those links valid without bookkeeping.
 
 use super::compressed::expand_compressed;
 use super::decode::decode;
@@ -9,70 +15,41 @@ use mmu::MemFault;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Guest page size the cache is organised by.
+/// Guest page size: blocks never run past the end of the page they start in.
 pub(super) const PAGE_SIZE: u64 = 4096;
-/// One slot per possible instruction start (every 2 bytes).
-pub(super) const SLOTS: usize = PAGE_SIZE as usize / 2;
+/// One entry per possible instruction start (every 2 bytes) of a page.
+const ENTRIES: usize = PAGE_SIZE as usize / 2;
+/// The most instructions in a block, which bounds how long straight-line code runs
+/// between two polls of the hart's request flag.
+pub(super) const MAX_BLOCK: usize = 64;
+/// Decoded instructions kept before the cache starts over, bounding its memory.
+const MAX_INSNS: usize = 1 << 22;
 /// Entries in the direct-mapped table of recently used pages.
 const RECENT: usize = 64;
+/// No block (an empty entry or link).
+const NONE: u32 = u32::MAX;
 
-/// The decoded instructions of one guest page, indexed by (pc % page size) / 2. An
-/// instruction that straddles into the next page lives in the page where it starts.
-pub(super) struct DecodedPage {
-    slots: Box<[Insn; SLOTS]>,
+/// A decoded block.
+struct Block {
+    /// Guest address of the first instruction.
+    pc: u64,
+    /// Guest address after the last instruction, where control falls through to.
+    fallthrough: u64,
+    /// The blocks that last followed this one: [falling through, taken transfer].
+    /// A link is only used after checking its block's address.
+    links: [u32; 2],
+    code: Box<[Insn]>,
 }
 
-impl DecodedPage {
-    fn new() -> DecodedPage {
-        let slots = vec![Insn::bare(Op::Undecoded, 0); SLOTS]
-            .into_boxed_slice()
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("the slot vector has SLOTS entries"));
-        DecodedPage { slots }
-    }
-
-    /// The slots, for the run loop.
-    #[inline(always)]
-    pub(super) fn slots(&mut self) -> &mut [Insn; SLOTS] {
-        &mut self.slots
-    }
-}
-
-/// Fetches and decodes the instruction at `pc`, fetching its second parcel from the
-/// next page if it straddles the boundary.
-#[inline(never)]
-pub(super) fn fetch_and_decode<E: HartEnv>(pc: u64, env: &mut E) -> Result<Insn, MemFault> {
-    let low = env.fetch_u16(pc)?;
-    let insn = if low & 3 != 3 {
-        match expand_compressed(low) {
-            Some(raw) => Insn {
-                len: 2,
-                ..decode(raw)
-            },
-            None => Insn::illegal(u32::from(low), 2),
-        }
-    } else {
-        let high = env.fetch_u16(pc.wrapping_add(2))?;
-        decode(u32::from(low) | u32::from(high) << 16)
-    };
-    Ok(specialise(insn))
-}
-
-/// Rewrites an instruction into a form that is cheaper to run with the same effect:
-/// operations that only write rd become nops when rd is x0, which lets the run loop
-/// write rd for them without re-zeroing x0.
-fn specialise(insn: Insn) -> Insn {
-    if insn.rd == 0 && insn.op.only_writes_rd() {
-        Insn::bare(Op::Nop, insn.len)
-    } else {
-        insn
-    }
-}
-
-/// The cache of decoded pages, valid for one icache epoch.
+/// The decoded code of one hart for one icache epoch.
 pub(super) struct DecodedCache {
     epoch: u64,
-    pages: Vec<DecodedPage>,
+    blocks: Vec<Block>,
+    /// Instructions in all blocks.
+    insns: usize,
+    /// Per guest page: the block starting at each 2-byte offset, or NONE.
+    pages: Vec<Box<[u32; ENTRIES]>>,
+    /// Guest page number to index into `pages`.
     index: HashMap<u64, u32, BuildHasherDefault<PageNumberHasher>>,
     /// (guest page number, index into `pages`), direct-mapped by page number; tag
     /// `u64::MAX` marks an empty entry (no guest page number is that large).
@@ -83,6 +60,8 @@ impl Default for DecodedCache {
     fn default() -> Self {
         DecodedCache {
             epoch: 0,
+            blocks: Vec::new(),
+            insns: 0,
             pages: Vec::new(),
             index: HashMap::default(),
             recent: [(u64::MAX, 0); RECENT],
@@ -91,43 +70,161 @@ impl Default for DecodedCache {
 }
 
 impl DecodedCache {
-    /// The epoch the cached code was decoded in.
-    pub(super) fn epoch(&self) -> u64 {
-        self.epoch
-    }
-
     /// Drops everything if the code was decoded in another epoch than `epoch`.
-    pub(super) fn sync_epoch(&mut self, epoch: u64) {
-        if epoch != self.epoch {
-            self.clear();
-            self.epoch = epoch;
+    /// Returns whether it did.
+    pub(super) fn sync_epoch(&mut self, epoch: u64) -> bool {
+        if epoch == self.epoch {
+            return false;
         }
+        self.clear();
+        self.epoch = epoch;
+        true
     }
 
     /// Drops all decoded code.
     pub(super) fn clear(&mut self) {
+        self.blocks.clear();
+        self.insns = 0;
         self.pages.clear();
         self.index.clear();
         self.recent.fill((u64::MAX, 0));
     }
 
-    /// The decoded page holding `pc`, created empty if needed.
-    #[inline]
-    pub(super) fn page(&mut self, pc: u64) -> &mut DecodedPage {
+    /// Block `id`: the address of its first instruction, the address after its last,
+    /// and its instructions.
+    #[inline(always)]
+    pub(super) fn block(&self, id: u32) -> (u64, u64, &[Insn]) {
+        let block = &self.blocks[id as usize];
+        (block.pc, block.fallthrough, &block.code)
+    }
+
+    /// The block that last followed block `from` (by a taken transfer if `taken`), if
+    /// it starts at `pc`.
+    #[inline(always)]
+    pub(super) fn linked(&self, from: u32, taken: bool, pc: u64) -> Option<u32> {
+        let link = self.blocks[from as usize].links[taken as usize];
+        // An empty link (NONE) is out of bounds.
+        let block = self.blocks.get(link as usize)?;
+        (block.pc == pc).then_some(link)
+    }
+
+    /// Records that block `to` followed block `from` (by a taken transfer if `taken`).
+    /// Harmless if the cache started over meanwhile: links are checked before use.
+    pub(super) fn link(&mut self, from: u32, taken: bool, to: u32) {
+        if let Some(block) = self.blocks.get_mut(from as usize) {
+            block.links[taken as usize] = to;
+        }
+    }
+
+    /// The block starting at `pc`, decoded now if it is not yet. A fetch fault on its
+    /// first instruction is returned; one on a later instruction ends the block before
+    /// it, to be reported if control gets there.
+    #[inline(never)]
+    pub(super) fn block_at<E: HartEnv>(&mut self, pc: u64, env: &mut E) -> Result<u32, MemFault> {
+        let page = self.page(pc);
+        let entry = ((pc % PAGE_SIZE) / 2) as usize;
+        let id = self.pages[page][entry];
+        if id != NONE {
+            return Ok(id);
+        }
+        if self.insns >= MAX_INSNS {
+            self.clear();
+            return self.block_at(pc, env);
+        }
+        let id = self.decode_block(pc, env)?;
+        self.pages[page][entry] = id;
+        Ok(id)
+    }
+
+    /// Index into `pages` of the page holding `pc`, created if needed.
+    fn page(&mut self, pc: u64) -> usize {
         let number = pc / PAGE_SIZE;
-        let entry = &mut self.recent[number as usize % RECENT];
-        let at = if entry.0 == number {
-            entry.1
-        } else {
-            let pages = &mut self.pages;
-            let at = *self.index.entry(number).or_insert_with(|| {
-                pages.push(DecodedPage::new());
-                (pages.len() - 1) as u32
-            });
-            *entry = (number, at);
-            at
-        };
-        &mut self.pages[at as usize]
+        let recent = &mut self.recent[number as usize % RECENT];
+        if recent.0 == number {
+            return recent.1 as usize;
+        }
+        let pages = &mut self.pages;
+        let at = *self.index.entry(number).or_insert_with(|| {
+            pages.push(
+                vec![NONE; ENTRIES]
+                    .into_boxed_slice()
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!("the entry vector has ENTRIES entries")),
+            );
+            (pages.len() - 1) as u32
+        });
+        *recent = (number, at);
+        at as usize
+    }
+
+    fn decode_block<E: HartEnv>(&mut self, pc: u64, env: &mut E) -> Result<u32, MemFault> {
+        let mut code = Vec::new();
+        let mut at = pc;
+        loop {
+            let insn = match fetch_and_decode(at, env) {
+                Ok(insn) => insn,
+                Err(fault) if code.is_empty() => return Err(fault),
+                Err(_) => break,
+            };
+            code.push(prepare(insn, (at - pc) as i32));
+            at = at.wrapping_add(u64::from(insn.len));
+            if ends_block(insn.op) || code.len() == MAX_BLOCK || (at ^ pc) >= PAGE_SIZE {
+                break;
+            }
+        }
+        self.insns += code.len();
+        self.blocks.push(Block {
+            pc,
+            fallthrough: at,
+            links: [NONE; 2],
+            code: code.into_boxed_slice(),
+        });
+        Ok((self.blocks.len() - 1) as u32)
+    }
+}
+
+/// Fetches and decodes the instruction at `pc`, fetching its second parcel from the
+/// next page if it straddles the boundary.
+fn fetch_and_decode<E: HartEnv>(pc: u64, env: &mut E) -> Result<Insn, MemFault> {
+    let low = env.fetch_u16(pc)?;
+    if low & 3 != 3 {
+        return Ok(match expand_compressed(low) {
+            Some(raw) => Insn {
+                len: 2,
+                ..decode(raw)
+            },
+            None => Insn::illegal(u32::from(low), 2),
+        });
+    }
+    let high = env.fetch_u16(pc.wrapping_add(2))?;
+    Ok(decode(u32::from(low) | u32::from(high) << 16))
+}
+
+/// Whether `op` must be the last instruction of a block: it transfers control, leaves
+/// the run, or drops the cache.
+fn ends_block(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu | Ecall | Ebreak | Illegal | FenceI
+    )
+}
+
+/// Rewrites the instruction at byte `offset` of its block into the form the run loop
+/// executes: pc-relative immediates become relative to the block start (so the loop
+/// never tracks the pc of each instruction), and operations that only write rd become
+/// nops when rd is x0 (so the loop can write rd for them without re-zeroing x0).
+fn prepare(insn: Insn, offset: i32) -> Insn {
+    use Op::*;
+    match insn.op {
+        op if insn.rd == 0 && op.only_writes_rd() => Insn::bare(Nop, insn.len),
+        // Cannot overflow: auipc's immediate is a multiple of 4096 between -2^31 and
+        // 2^31 - 4096, branch and jump immediates are far smaller, and offset < 4096.
+        Auipc | Jal | Beq | Bne | Blt | Bge | Bltu | Bgeu => Insn {
+            imm: insn.imm + offset,
+            ..insn
+        },
+        _ => insn,
     }
 }
 

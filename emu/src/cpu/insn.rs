@@ -7,8 +7,6 @@
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
-    /// A cache slot that has not been decoded yet (never produced by [`super::decode`]).
-    Undecoded,
     /// An illegal or unsupported encoding; `imm` holds its raw bits.
     Illegal,
     /// An instruction without architectural effect (wfi, hints, writes to x0).

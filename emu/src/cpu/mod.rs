@@ -25,7 +25,6 @@ pub use insn::{Insn, Op};
 
 use atomic::Reservation;
 use cache::DecodedCache;
-use exec::PageExit;
 use mmu::MemFault;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -105,29 +104,16 @@ impl Cpu {
     }
 
     /// Runs guest code until an ecall, a trap, or a pending request
-    /// ([`HartEnv::interrupt_pending`]), which is checked at every taken branch or jump
-    /// and whenever control leaves a page, so at most a page of straight-line code runs
-    /// between checks. The run makes progress before it first checks.
+    /// ([`HartEnv::interrupt_pending`]). Requests are checked between decoded blocks: at
+    /// every taken branch or jump and at least every 64 instructions. The first block
+    /// runs before the first check.
     ///
     /// Returning is like a trap into the kernel: the LR reservation is dropped.
     pub fn run<E: HartEnv>(&mut self, env: &mut E) -> Exit {
-        // The cache is moved out for the run so that the pages it lends and the
+        // The cache is moved out for the run so that the code it lends and the
         // registers can be borrowed at the same time.
         let mut cache = self.icache.take().unwrap_or_default();
-        cache.sync_epoch(env.icache_epoch());
-        let exit = loop {
-            let epoch = cache.epoch();
-            match self.run_page(cache.page(self.pc), env, epoch) {
-                PageExit::Boundary => {
-                    if env.interrupt_pending() {
-                        break Exit::Interrupt;
-                    }
-                    cache.sync_epoch(env.icache_epoch());
-                }
-                PageExit::FlushIcache => cache.clear(),
-                PageExit::Stop(exit) => break exit,
-            }
-        };
+        let exit = self.run_blocks(&mut cache, env);
         self.icache = Some(cache);
         self.drop_reservation();
         exit

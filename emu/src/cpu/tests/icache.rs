@@ -155,3 +155,13 @@ fn code_crossing_pages_sequentially_and_by_branches() {
     assert_eq!(cpu.x[A0 as usize], 500);
     assert_eq!(cpu.instret, 8 * 100 + 1);
 }
+
+#[test]
+fn entering_a_decoded_block_in_its_middle() {
+    let (mut env, mut cpu) = setup(&[addi(A0, A0, 1), addi(A0, A0, 2), addi(A0, A0, 4), ECALL]);
+    assert_eq!(rerun(&mut env, &mut cpu, CODE), 7);
+    cpu.x[A0 as usize] = 0;
+    assert_eq!(rerun(&mut env, &mut cpu, CODE + 8), 4);
+    cpu.x[A0 as usize] = 0;
+    assert_eq!(rerun(&mut env, &mut cpu, CODE + 4), 6);
+}

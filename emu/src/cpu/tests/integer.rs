@@ -406,7 +406,7 @@ fn interrupts_are_seen_at_taken_branches() {
 }
 
 #[test]
-fn interrupts_are_seen_in_straight_line_code_at_page_ends() {
+fn interrupts_are_seen_in_long_straight_line_code() {
     let mem = super::flat::FlatMem::new(CODE, 0x4000);
     let nops = vec![NOP; 1024];
     mem.write_code(CODE, &nops);
@@ -416,7 +416,7 @@ fn interrupts_are_seen_in_straight_line_code_at_page_ends() {
     env.interrupt
         .store(true, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(cpu.run(&mut env), Exit::Interrupt);
-    assert_eq!((cpu.pc, cpu.instret), (CODE + 0x1000, 1024));
+    assert_eq!((cpu.pc, cpu.instret), (CODE + 64 * 4, 64));
 }
 
 #[test]
@@ -482,4 +482,26 @@ fn fork_thread_copies_state_without_reservation() {
     assert_eq!(child.run(&mut env), Exit::Ecall);
     assert_eq!(child.x[A2 as usize], 1, "no reservation in the child");
     assert!(format!("{child:?}").contains("fcsr: 0x45"));
+}
+
+#[test]
+fn returns_reach_each_call_site() {
+    // A loop calling f (which adds 1 to a0) from two sites; each return must come back
+    // to its own site.
+    let code = [
+        jal(RA, 28),        // 0: call f
+        addi(A1, A1, 10),   // 4
+        jal(RA, 20),        // 8: call f
+        addi(A1, A1, 100),  // 12
+        addi(A2, A2, -1),   // 16
+        bne(A2, ZERO, -20), // 20: loop to 0
+        ECALL,              // 24
+        addi(A0, A0, 1),    // 28: f
+        jalr(ZERO, RA, 0),  // 32
+    ];
+    let (cpu, exit) = run_code(&code, &[(A2 as usize, 50)]);
+    assert_eq!(exit, Exit::Ecall);
+    assert_eq!(cpu.x[A0 as usize], 100);
+    assert_eq!(cpu.x[A1 as usize], 50 * 110);
+    assert_eq!(cpu.instret, 50 * 10 + 1);
 }
