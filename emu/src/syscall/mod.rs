@@ -11,6 +11,7 @@ pub mod nr;
 pub mod path;
 pub mod signal;
 pub mod stat;
+pub mod strace;
 pub mod thread;
 pub mod time;
 
@@ -43,7 +44,7 @@ pub(crate) fn ret(r: Result<i64, Errno>) -> Outcome {
 pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
     let outcome = route(t, cpu, nr, a);
     if t.proc.opts.strace {
-        trace(t.tid, nr, &a, &outcome, cpu);
+        strace::trace(&t.proc.mm, t.tid, nr, &a, &outcome, cpu.x[10]);
     }
     outcome
 }
@@ -104,21 +105,4 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     }
     t.proc.warn_unsupported(n);
     Outcome::Return(Errno::ENOSYS.neg())
-}
-
-fn trace(tid: u32, nr: u64, a: &[u64; 6], outcome: &Outcome, cpu: &Cpu) {
-    let name = nr::name(nr).map_or_else(|| format!("syscall_{nr}"), str::to_string);
-    let args = a
-        .iter()
-        .map(|v| format!("{v:#x}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let result = match outcome {
-        Outcome::Return(v) if (-4095..0).contains(v) => format!("-1 errno={}", -v),
-        Outcome::Return(v) => format!("{v:#x}"),
-        Outcome::Resume => format!("{:#x}", cpu.x[10]),
-        Outcome::ExitThread(s) | Outcome::ExitGroup(s) => format!("? (exit {s})"),
-        Outcome::Signal(s, _) => format!("? (killed by signal {s})"),
-    };
-    eprintln!("{tid} {name}({args}) = {result}");
 }
