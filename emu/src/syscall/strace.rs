@@ -87,10 +87,8 @@ pub fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: &Outcom
             let text = text.split(" (os error").next().unwrap_or(&text).to_string();
             format!("-1 errno={} ({text})", -v)
         }
-        Outcome::Return(v) if signature(n).first().is_some_and(|k| matches!(k, Dec)) => {
-            v.to_string()
-        }
-        Outcome::Return(v) => format!("{v:#x}"),
+        Outcome::Return(v) if matches!(n, nr::mmap | nr::mremap | nr::brk) => format!("{v:#x}"),
+        Outcome::Return(v) => v.to_string(),
         Outcome::Resume => format!("{a0:#x} (registers restored)"),
         Outcome::ExitThread(s) | Outcome::ExitGroup(s) => format!("? (exit {s})"),
         Outcome::Signal(s, _) => format!("? (killed by signal {s})"),
