@@ -27,6 +27,8 @@ guest_tests! {
     compute => "compute",
     page_fault1 => "page_fault1",
     float => "float",
+    stress_atomics => "stress_atomics",
+    stress_futex => "stress_futex",
     isa_rv64i => "isa/rv64i",
     isa_rv64m => "isa/rv64m",
     isa_rv64a => "isa/rv64a",
