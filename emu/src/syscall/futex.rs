@@ -1,9 +1,10 @@
 //! futex(2): wait queues keyed by guest address (one process, so private and shared
 //! futexes are the same), parked through the devices seam.
 
-use super::{ret, time::read_timespec_ns, Outcome};
+use super::time::{clock_ns, read_timespec_ns, CLOCK_MONOTONIC, CLOCK_REALTIME};
+use super::{ret, Outcome};
 use crate::hart::Thread;
-use devices::{Clock, HostClock, Parker};
+use devices::Parker;
 use mmu::{AddressSpace, Errno};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
@@ -167,7 +168,8 @@ impl FutexTable {
         let mut oparg = sext12((encoded >> 12) & 0xfff);
         let cmparg = sext12(encoded & 0xfff);
         if op & 8 != 0 {
-            oparg = 1u32.checked_shl(oparg).unwrap_or(0);
+            // Linux warns about and masks an out-of-range shift rather than refusing it.
+            oparg = 1u32 << (oparg & 31);
         }
         let apply = move |old: u32| match op & 7 {
             0 => oparg,
@@ -176,7 +178,9 @@ impl FutexTable {
             3 => old & !oparg,
             _ => old ^ oparg,
         };
-        if op & 7 > 4 || cmp > 5 {
+        // An unknown operation changes nothing; an unknown comparison is only found
+        // after the operation was applied, as in Linux.
+        if op & 7 > 4 {
             return Err(Errno::ENOSYS);
         }
         let mut q = self.queues.lock();
@@ -189,7 +193,8 @@ impl FutexTable {
             2 => o < c,
             3 => o <= c,
             4 => o > c,
-            _ => o >= c,
+            5 => o >= c,
+            _ => return Err(Errno::ENOSYS),
         };
         if hit {
             woken += Self::wake_locked(&mut q, addr2, n2, FUTEX_BITSET_MATCH_ANY);
@@ -198,14 +203,41 @@ impl FutexTable {
     }
 }
 
+/// A futex word must be naturally aligned.
+fn check_aligned(addr: u64) -> Result<(), Errno> {
+    if addr.is_multiple_of(4) {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
+
+/// A wake or requeue count: Linux refuses negative ones.
+fn count(v: u64) -> Result<u32, Errno> {
+    // The count is a C int in the kernel's interface.
+    let c = v as u32 as i32;
+    if c < 0 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(c as u32)
+    }
+}
+
 /// Handles futex(2).
 pub fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
+    ret(futex(t, a))
+}
+
+fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let (addr, op, val) = (a[0], a[1], a[2] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT_BITSET {
+        return Err(Errno::ENOSYS);
+    }
+    check_aligned(addr)?;
     let proc = &t.proc;
     let mm = &*proc.mm;
-    let clock = HostClock::global();
-    ret(match cmd {
+    match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
             let bitset = if cmd == FUTEX_WAIT {
                 FUTEX_BITSET_MATCH_ANY
@@ -213,40 +245,39 @@ pub fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
                 a[5] as u32
             };
             let timeout = if a[3] == 0 {
-                Ok(None)
+                None
             } else {
-                read_timespec_ns(mm, a[3]).map(|ns| {
-                    if cmd == FUTEX_WAIT {
-                        Some(ns)
+                let ns = read_timespec_ns(mm, a[3])?;
+                if cmd == FUTEX_WAIT {
+                    Some(ns)
+                } else {
+                    // WAIT_BITSET takes an absolute time on the chosen clock.
+                    let id = if op & FUTEX_CLOCK_REALTIME != 0 {
+                        CLOCK_REALTIME
                     } else {
-                        // WAIT_BITSET takes an absolute time on the chosen clock.
-                        let now = if op & FUTEX_CLOCK_REALTIME != 0 {
-                            clock.realtime_ns()
-                        } else {
-                            clock.now_ns()
-                        };
-                        Some(ns.saturating_sub(now))
-                    }
-                })
+                        CLOCK_MONOTONIC
+                    };
+                    Some(ns.saturating_sub(clock_ns(id)?))
+                }
             };
-            timeout.and_then(|to| proc.futexes.wait(mm, addr, val, bitset, to))
+            proc.futexes.wait(mm, addr, val, bitset, timeout)
         }
         FUTEX_WAKE => Ok(proc.futexes.wake(addr, val, FUTEX_BITSET_MATCH_ANY)),
-        FUTEX_WAKE_BITSET => {
-            if a[5] as u32 == 0 {
-                Err(Errno::EINVAL)
-            } else {
-                Ok(proc.futexes.wake(addr, val, a[5] as u32))
-            }
+        FUTEX_WAKE_BITSET => match a[5] as u32 {
+            0 => Err(Errno::EINVAL),
+            bits => Ok(proc.futexes.wake(addr, val, bits)),
+        },
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            check_aligned(a[4])?;
+            let (n_wake, n_move) = (count(a[2])?, count(a[3])?);
+            let expect = (cmd == FUTEX_CMP_REQUEUE).then_some(a[5] as u32);
+            proc.futexes.requeue(mm, addr, n_wake, n_move, a[4], expect)
         }
-        FUTEX_REQUEUE => proc.futexes.requeue(mm, addr, val, a[3] as u32, a[4], None),
-        FUTEX_CMP_REQUEUE => {
+        FUTEX_WAKE_OP => {
+            check_aligned(a[4])?;
             proc.futexes
-                .requeue(mm, addr, val, a[3] as u32, a[4], Some(a[5] as u32))
+                .wake_op(mm, addr, val, a[4], a[3] as u32, a[5] as u32)
         }
-        FUTEX_WAKE_OP => proc
-            .futexes
-            .wake_op(mm, addr, val, a[4], a[3] as u32, a[5] as u32),
         _ => Err(Errno::ENOSYS),
-    })
+    }
 }

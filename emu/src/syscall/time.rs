@@ -5,8 +5,10 @@ use crate::hart::Thread;
 use devices::{Clock, HostClock};
 use mmu::{AddressSpace, Errno};
 
-const CLOCK_REALTIME: u64 = 0;
-const CLOCK_MONOTONIC: u64 = 1;
+/// The guest's wall clock.
+pub const CLOCK_REALTIME: u64 = 0;
+/// The guest's monotonic clock.
+pub const CLOCK_MONOTONIC: u64 = 1;
 const CLOCK_PROCESS_CPUTIME_ID: u64 = 2;
 const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
 const CLOCK_MONOTONIC_RAW: u64 = 4;
@@ -36,6 +38,7 @@ pub fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno
     mm.write_bytes(addr, &b)
 }
 
+/// Reads a host clock (CPU-time clocks, and the uptime the guest's monotonic clock starts at).
 fn host_cpu_time(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -46,13 +49,23 @@ fn host_cpu_time(clock: libc::clockid_t) -> u64 {
     ts.tv_sec as u64 * NS + ts.tv_nsec as u64
 }
 
+/// Where the guest's CLOCK_MONOTONIC stood when the emulator started: the host's uptime
+/// then, so that the guest sees a machine that has been up a while (programs compute
+/// "now minus a second") and its monotonic times are comparable with the host's.
+fn monotonic_base_ns() -> u64 {
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        host_cpu_time(libc::CLOCK_MONOTONIC).saturating_sub(HostClock::global().now_ns())
+    })
+}
+
 /// The time on guest clock `id`, in nanoseconds.
-fn clock_ns(id: u64) -> Result<u64, Errno> {
+pub fn clock_ns(id: u64) -> Result<u64, Errno> {
     let c = HostClock::global();
     match id {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(c.realtime_ns()),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
-            Ok(c.now_ns())
+            Ok(monotonic_base_ns() + c.now_ns())
         }
         CLOCK_PROCESS_CPUTIME_ID => Ok(host_cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID)),
         CLOCK_THREAD_CPUTIME_ID => Ok(host_cpu_time(libc::CLOCK_THREAD_CPUTIME_ID)),
