@@ -79,5 +79,8 @@ fn root_must_be_a_directory() {
 fn dynamically_linked_program_is_refused() {
     let guest = concat!(env!("CARGO_MANIFEST_DIR"), "/../guests/bin/hello-dynamic");
     let o = faultline(&["run", guest]);
-    assert_one_line_error(&o, "dynamically linked programs (PT_INTERP) are not supported yet");
+    assert_one_line_error(
+        &o,
+        "dynamically linked programs (PT_INTERP) are not supported yet",
+    );
 }
