@@ -230,13 +230,16 @@ fn dispatch_loop(shared: &Shared) {
             })
             .collect();
         let next = st.model.next_event_ns();
-        let done = st.closing && next.is_none() && finished.is_empty();
+        let closing = st.closing;
         drop(st);
+        // Callbacks may submit more, and take time: look again before waiting.
+        let ran_callbacks = !finished.is_empty();
         for (completion, pending) in finished {
             finish(&shared.backing, completion, pending);
         }
         match next {
-            _ if done => return,
+            _ if ran_callbacks => {}
+            None if closing => return,
             Some(t) if t > now => {
                 shared.clock.park_until(&shared.dispatcher, t);
             }

@@ -13,6 +13,8 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 #[derive(Debug, Clone)]
 pub struct LatencyHistogram {
     hist: Histogram<u64>,
+    // Kept apart because the histogram only knows it to its precision.
+    max_ns: u64,
 }
 
 impl Default for LatencyHistogram {
@@ -21,13 +23,19 @@ impl Default for LatencyHistogram {
             // Cannot fail: 3 digits is within hdrhistogram's 0..=5, and auto-resize lifts
             // the upper bound.
             hist: Histogram::new(SIGNIFICANT_DIGITS).expect("valid histogram precision"),
+            max_ns: 0,
         }
     }
 }
 
 impl LatencyHistogram {
     fn record(&mut self, ns: u64) {
-        self.hist.saturating_record(ns);
+        self.max_ns = self.max_ns.max(ns);
+        // `record` grows the histogram; `saturating_record` would clamp to its current
+        // bound instead, so it is only the fallback for values beyond any bound.
+        if self.hist.record(ns).is_err() {
+            self.hist.saturating_record(ns);
+        }
     }
 
     /// Number of samples.
@@ -35,14 +43,14 @@ impl LatencyHistogram {
         self.hist.len()
     }
 
-    /// The value below which `q` (0..=1) of the samples lie, 0 when empty.
+    /// The value below which `q` (0..=1) of the samples lie, to 0.1%; 0 when empty.
     pub fn quantile_ns(&self, q: f64) -> u64 {
         self.hist.value_at_quantile(q)
     }
 
-    /// The largest sample (to the histogram's precision), 0 when empty.
+    /// The largest sample, exactly; 0 when empty.
     pub fn max_ns(&self) -> u64 {
-        self.hist.max()
+        self.max_ns
     }
 
     /// The mean, 0 when empty.
