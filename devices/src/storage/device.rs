@@ -58,7 +58,7 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     dispatcher: Parker,
-    clock: Arc<dyn Clock>,
+    clock: &'static dyn Clock,
     backing: Arc<BackingStore>,
 }
 
@@ -73,11 +73,13 @@ pub struct StorageDevice {
 }
 
 impl StorageDevice {
-    /// Starts a device with `config` over `backing`, keeping time on `clock`.
+    /// Starts a device with `config` over `backing`, keeping time on `clock` (the one
+    /// every other wait in the emulator uses, so device latencies and lock waits share
+    /// a time line).
     pub fn new(
         config: DeviceConfig,
         backing: Arc<BackingStore>,
-        clock: Arc<dyn Clock>,
+        clock: &'static dyn Clock,
     ) -> Result<StorageDevice, ZeroDepth> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -195,7 +197,7 @@ impl StorageDevice {
         self.shared.state.lock().model.stats().clone()
     }
 
-    /// Requests queued and in service.
+    /// Requests queued and in service, for a queue-depth counter track.
     pub fn outstanding(&self) -> usize {
         let st = self.shared.state.lock();
         st.model.queued() + st.model.in_flight()

@@ -263,6 +263,18 @@ mod tests {
     }
 
     #[test]
+    fn policies_numbered_as_linux() {
+        let n = |p| SchedPolicy::from_number(p);
+        assert_eq!(n(0), Some(SchedPolicy::Other));
+        assert_eq!(n(1), Some(SchedPolicy::Fifo));
+        assert_eq!(n(2), Some(SchedPolicy::RoundRobin));
+        assert_eq!(n(3), Some(SchedPolicy::Batch));
+        assert_eq!(n(4), None);
+        assert_eq!(n(5), Some(SchedPolicy::Idle));
+        assert_eq!(n(6), Some(SchedPolicy::Deadline));
+    }
+
+    #[test]
     fn urgency_orders_rt_be_idle() {
         let order = [
             IoPriority::realtime(0).unwrap(),
