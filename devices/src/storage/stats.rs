@@ -72,7 +72,8 @@ pub struct ClassStats {
     pub reads: u64,
     /// Writes completed, failed or not.
     pub writes: u64,
-    /// Requests that failed.
+    /// Requests the device failed (injected errors; a host file that cannot be written
+    /// is the backing store's failure, not the device's, and is not counted).
     pub errors: u64,
     /// Bytes of reads that succeeded.
     pub bytes_read: u64,
@@ -140,7 +141,8 @@ pub struct DeviceStats {
     pub stalls: u64,
     /// Nanoseconds of random stalls.
     pub stall_ns: u64,
-    /// Dispatches a scheduled stall held back.
+    /// Scheduled stalls that found work ready to start and held it back (at most one
+    /// per stall).
     pub stall_deferrals: u64,
 }
 
