@@ -1,5 +1,6 @@
 //! The time seam: every read of time in faultline goes through a [`Clock`].
 
+use crate::park::Parker;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,15 @@ pub trait Clock: Send + Sync {
     fn realtime_ns(&self) -> u64;
     /// Blocks the calling hart for `ns` nanoseconds of this clock's time.
     fn sleep_ns(&self, ns: u64);
+
+    /// Blocks on `parker` until it is unparked or this clock reaches `deadline_ns`;
+    /// returns whether it was unparked. A clock whose time is not the host's overrides
+    /// this; the default measures the remaining time on this clock and waits that long on
+    /// the host.
+    fn park_until(&self, parker: &Parker, deadline_ns: u64) -> bool {
+        let remaining = deadline_ns.saturating_sub(self.now_ns());
+        parker.park_timeout(Duration::from_nanos(remaining))
+    }
 }
 
 /// The host clock: harts are host threads and time is the host's monotonic clock.
@@ -73,5 +83,16 @@ mod tests {
         let b = c.now_ns();
         assert!(b >= a + 2_000_000, "slept {} ns", b - a);
         assert!(c.realtime_ns() > 1_600_000_000_000_000_000);
+    }
+
+    #[test]
+    fn park_until_times_out_at_the_deadline_or_wakes() {
+        let c = HostClock::new();
+        let p = Parker::new();
+        let deadline = c.now_ns() + 2_000_000;
+        assert!(!c.park_until(&p, deadline));
+        assert!(c.now_ns() >= deadline);
+        p.unpark();
+        assert!(c.park_until(&p, u64::MAX));
     }
 }

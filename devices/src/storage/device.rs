@@ -1,0 +1,272 @@
+//! The storage device on a running clock: a dispatcher thread drives the
+//! [`DeviceModel`] in the clock's time, moves the bytes to and from the
+//! [`BackingStore`] when a request completes, and hands each submitter its result.
+
+use super::backing::BackingStore;
+use super::model::{Completion, DeviceConfig, DeviceModel, ZeroDepth};
+use super::prio::IoPriority;
+use super::request::{IoError, IoKind, IoRequest, RequestId};
+use super::stats::DeviceStats;
+use crate::{Clock, Parker};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// What a request does with data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IoOp {
+    /// Read `len` bytes at `offset`.
+    Read {
+        /// Byte offset on the device.
+        offset: u64,
+        /// Bytes to read.
+        len: u64,
+    },
+    /// Write `data` at `offset`.
+    Write {
+        /// Byte offset on the device.
+        offset: u64,
+        /// The bytes, written to the backing store when the request completes.
+        data: Vec<u8>,
+    },
+}
+
+/// A finished request: its timeline and outcome, and for a successful read its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoDone {
+    /// When it was submitted, started and completed, and whether it succeeded.
+    pub completion: Completion,
+    /// The bytes read; empty for writes and failed reads.
+    pub data: Vec<u8>,
+}
+
+type OnDone = Box<dyn FnOnce(IoDone) + Send>;
+
+struct Pending {
+    /// The bytes to write; empty for a read.
+    write_data: Vec<u8>,
+    on_done: OnDone,
+}
+
+struct State {
+    model: DeviceModel,
+    pending: HashMap<RequestId, Pending>,
+    closing: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    dispatcher: Parker,
+    clock: &'static dyn Clock,
+    backing: Arc<BackingStore>,
+}
+
+/// A simulated storage device serving requests in real time on `clock`.
+///
+/// Requests complete on a dispatcher thread, which runs completion callbacks; a
+/// callback may submit further requests but should not block for long, as it holds up
+/// every later completion. Dropping the device waits for the requests already submitted.
+pub struct StorageDevice {
+    shared: Arc<Shared>,
+    dispatcher: Option<JoinHandle<()>>,
+}
+
+impl StorageDevice {
+    /// Starts a device with `config` over `backing`, keeping time on `clock` (the one
+    /// every other wait in the emulator uses, so device latencies and lock waits share
+    /// a time line).
+    pub fn new(
+        config: DeviceConfig,
+        backing: Arc<BackingStore>,
+        clock: &'static dyn Clock,
+    ) -> Result<StorageDevice, ZeroDepth> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                model: DeviceModel::new(config)?,
+                pending: HashMap::new(),
+                closing: false,
+            }),
+            dispatcher: Parker::new(),
+            clock,
+            backing,
+        });
+        let for_thread = shared.clone();
+        let dispatcher = std::thread::Builder::new()
+            .name("storage".into())
+            .spawn(move || dispatch_loop(&for_thread))
+            .expect("spawn the storage dispatcher thread");
+        Ok(StorageDevice {
+            shared,
+            dispatcher: Some(dispatcher),
+        })
+    }
+
+    /// The bytes behind the device.
+    pub fn backing(&self) -> &Arc<BackingStore> {
+        &self.shared.backing
+    }
+
+    /// Queues `op` and returns at once; `on_done` runs on the dispatcher thread when the
+    /// request completes.
+    pub fn submit(
+        &self,
+        op: IoOp,
+        submitter: u32,
+        priority: IoPriority,
+        on_done: impl FnOnce(IoDone) + Send + 'static,
+    ) -> RequestId {
+        let (request, write_data) = match op {
+            IoOp::Read { offset, len } => (
+                IoRequest::read(offset, len, submitter, priority),
+                Vec::new(),
+            ),
+            IoOp::Write { offset, data } => (
+                IoRequest::write(offset, data.len() as u64, submitter, priority),
+                data,
+            ),
+        };
+        let mut st = self.shared.state.lock();
+        // Read under the lock so submissions reach the model in time order.
+        let now = self.shared.clock.now_ns();
+        let id = st.model.submit(now, request);
+        st.pending.insert(
+            id,
+            Pending {
+                write_data,
+                on_done: Box::new(on_done),
+            },
+        );
+        drop(st);
+        self.shared.dispatcher.unpark();
+        id
+    }
+
+    /// Submits `op` and blocks until it completes.
+    pub fn submit_and_wait(&self, op: IoOp, submitter: u32, priority: IoPriority) -> IoDone {
+        let slot = Arc::new((Mutex::new(None), Parker::new()));
+        let filler = slot.clone();
+        self.submit(op, submitter, priority, move |done| {
+            *filler.0.lock() = Some(done);
+            filler.1.unpark();
+        });
+        loop {
+            if let Some(done) = slot.0.lock().take() {
+                return done;
+            }
+            slot.1.park();
+        }
+    }
+
+    /// Reads `buf.len()` bytes at `offset`, blocking until the device has served it.
+    pub fn read(
+        &self,
+        offset: u64,
+        buf: &mut [u8],
+        submitter: u32,
+        priority: IoPriority,
+    ) -> Completion {
+        let op = IoOp::Read {
+            offset,
+            len: buf.len() as u64,
+        };
+        let done = self.submit_and_wait(op, submitter, priority);
+        if done.completion.result.is_ok() {
+            buf.copy_from_slice(&done.data);
+        }
+        done.completion
+    }
+
+    /// Writes `data` at `offset`, blocking until the device has served it.
+    pub fn write(
+        &self,
+        offset: u64,
+        data: &[u8],
+        submitter: u32,
+        priority: IoPriority,
+    ) -> Completion {
+        let op = IoOp::Write {
+            offset,
+            data: data.to_vec(),
+        };
+        self.submit_and_wait(op, submitter, priority).completion
+    }
+
+    /// A snapshot of the device's counters and distributions.
+    pub fn stats(&self) -> DeviceStats {
+        self.shared.state.lock().model.stats().clone()
+    }
+
+    /// Requests queued and in service, for a queue-depth counter track.
+    pub fn outstanding(&self) -> usize {
+        let st = self.shared.state.lock();
+        st.model.queued() + st.model.in_flight()
+    }
+}
+
+impl Drop for StorageDevice {
+    fn drop(&mut self) {
+        self.shared.state.lock().closing = true;
+        self.shared.dispatcher.unpark();
+        if let Some(t) = self.dispatcher.take() {
+            // A panic in a completion callback already reported itself; nothing to add.
+            let _ = t.join();
+        }
+    }
+}
+
+fn dispatch_loop(shared: &Shared) {
+    loop {
+        let mut st = shared.state.lock();
+        let now = shared.clock.now_ns();
+        let finished: Vec<(Completion, Pending)> = st
+            .model
+            .advance(now)
+            .into_iter()
+            .map(|c| {
+                let p = st
+                    .pending
+                    .remove(&c.id)
+                    .expect("every submitted request has its pending entry");
+                (c, p)
+            })
+            .collect();
+        let next = st.model.next_event_ns();
+        let closing = st.closing;
+        drop(st);
+        // Callbacks may submit more, and take time: look again before waiting.
+        let ran_callbacks = !finished.is_empty();
+        for (completion, pending) in finished {
+            finish(&shared.backing, completion, pending);
+        }
+        match next {
+            _ if ran_callbacks => {}
+            None if closing => return,
+            Some(t) if t > now => {
+                shared.clock.park_until(&shared.dispatcher, t);
+            }
+            Some(_) => {}
+            None => shared.dispatcher.park(),
+        }
+    }
+}
+
+/// Moves the request's bytes and tells its submitter.
+fn finish(backing: &BackingStore, mut completion: Completion, pending: Pending) {
+    let mut data = Vec::new();
+    if completion.result.is_ok() {
+        let r = &completion.request;
+        match r.kind {
+            IoKind::Read => {
+                data = vec![0; r.len as usize];
+                backing.read_at(r.offset, &mut data);
+            }
+            IoKind::Write => {
+                if let Err(e) = backing.write_at(r.offset, &pending.write_data) {
+                    completion.result = Err(IoError::Backing(e.to_string()));
+                }
+            }
+        }
+    }
+    (pending.on_done)(IoDone { completion, data });
+}

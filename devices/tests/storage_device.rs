@@ -1,0 +1,118 @@
+//! The device on the host clock: real bytes through a backing file, real elapsed time.
+
+use devices::storage::{
+    BackingStore, DeviceConfig, ErrorInjection, IoOp, IoPriority, LatencyModel, StorageDevice,
+};
+use devices::HostClock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn device(dir: &tempfile::TempDir, config: DeviceConfig) -> StorageDevice {
+    let backing = Arc::new(BackingStore::create(dir.path().join("swap"), 1 << 20).unwrap());
+    StorageDevice::new(config, backing, HostClock::global()).unwrap()
+}
+
+fn be() -> IoPriority {
+    IoPriority::best_effort(4).unwrap()
+}
+
+#[test]
+fn requests_take_at_least_the_modelled_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = device(
+        &dir,
+        DeviceConfig {
+            latency: "fixed:2ms".parse().unwrap(),
+            depth: 2,
+            ..DeviceConfig::default()
+        },
+    );
+    let data: Vec<u8> = (0..8192u32).map(|i| (i % 253) as u8).collect();
+    let start = Instant::now();
+    let w = dev.write(4096, &data, 1, be());
+    assert!(w.result.is_ok());
+    assert!(start.elapsed() >= Duration::from_millis(2));
+    assert_eq!(w.service_ns(), 2_000_000);
+
+    // Four concurrent readers on two channels: two rounds of 2 ms at the least.
+    let dev = Arc::new(dev);
+    let start = Instant::now();
+    let readers: Vec<_> = (0..4)
+        .map(|tid| {
+            let dev = dev.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0; 8192];
+                let c = dev.read(4096, &mut buf, tid, be());
+                (c, buf)
+            })
+        })
+        .collect();
+    for r in readers {
+        let (c, buf) = r.join().unwrap();
+        assert!(c.result.is_ok());
+        assert_eq!(buf, data);
+    }
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_millis(4), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    let stats = dev.stats();
+    assert_eq!((stats.total.reads, stats.total.writes), (4, 1));
+    assert!(stats.total.read_latency.quantile_ns(0.5) >= 2_000_000);
+}
+
+#[test]
+fn past_end_reads_zeroes_and_injected_errors_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = device(
+        &dir,
+        DeviceConfig {
+            latency: LatencyModel::fixed(10_000),
+            errors: ErrorInjection::range(0, 4096).unwrap(),
+            ..DeviceConfig::default()
+        },
+    );
+    let mut buf = vec![0xEE; 4096];
+    let c = dev.read(1 << 20, &mut buf, 1, be());
+    assert!(c.result.is_ok());
+    assert!(buf.iter().all(|&b| b == 0));
+
+    let mut buf = vec![0xEE; 16];
+    let c = dev.read(100, &mut buf, 1, be());
+    assert_eq!(c.result.as_ref().unwrap_err().errno(), 5);
+    assert!(
+        buf.iter().all(|&b| b == 0xEE),
+        "a failed read leaves the buffer alone"
+    );
+}
+
+#[test]
+fn asynchronous_requests_all_complete_before_drop_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = device(
+        &dir,
+        DeviceConfig {
+            latency: "uniform:100us..500us".parse().unwrap(),
+            depth: 3,
+            ..DeviceConfig::default()
+        },
+    );
+    let backing = dev.backing().clone();
+    let done = Arc::new(AtomicUsize::new(0));
+    for i in 0..50u64 {
+        let done = done.clone();
+        let op = IoOp::Write {
+            offset: i * 512,
+            data: vec![i as u8; 512],
+        };
+        dev.submit(op, 7, IoPriority::idle(), move |d| {
+            assert!(d.completion.result.is_ok());
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    drop(dev);
+    assert_eq!(done.load(Ordering::SeqCst), 50);
+    let mut buf = [0; 512];
+    backing.read_at(49 * 512, &mut buf);
+    assert_eq!(buf, [49; 512]);
+}
