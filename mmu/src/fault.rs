@@ -44,6 +44,9 @@ pub enum FaultKind {
     Protection,
     /// An atomic access that is not naturally aligned (SIGBUS, BUS_ADRALN).
     Misaligned,
+    /// The hart was killed ([`crate::HartSignal::kill`]) while the fault waited for
+    /// `mmap_lock`: the access never completes and the thread dies of SIGKILL.
+    Killed,
 }
 
 /// A guest access that cannot complete: the guest thread gets a signal.
@@ -58,10 +61,11 @@ pub struct MemFault {
 }
 
 impl MemFault {
-    /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7).
+    /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7, SIGKILL = 9).
     pub fn signal(&self) -> i32 {
         match self.kind {
             FaultKind::Misaligned => 7,
+            FaultKind::Killed => 9,
             _ => 11,
         }
     }
@@ -80,6 +84,7 @@ impl fmt::Display for MemFault {
             (FaultKind::Protection, Access::Exec) => "non-executable mapping",
             (FaultKind::Protection, Access::Read) => "unreadable mapping",
             (FaultKind::Misaligned, _) => "misaligned atomic",
+            (FaultKind::Killed, _) => "killed while waiting for mmap_lock",
         };
         write!(f, "{what} {:#x} ({why})", self.addr)
     }

@@ -17,7 +17,9 @@ use crate::shootdown::HartShared;
 use crate::stats::Counter;
 use crate::tlb::Tlb;
 use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use devices::Parker;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Request bits reserved for the emulator (bits 0..=15).
@@ -26,9 +28,14 @@ pub const EMULATOR_BITS: u32 = 0xffff;
 const SHOOTDOWN_BIT: u32 = 1 << 16;
 
 /// Requests another thread may raise on a hart: it sees them at its next block boundary.
+/// A fatal signal ([`HartSignal::kill`]) also ends the hart's killable waits at once.
 #[derive(Debug, Default)]
 pub struct HartSignal {
     word: AtomicU32,
+    /// Linux's `fatal_signal_pending`.
+    fatal: AtomicBool,
+    /// The parker of the killable wait the hart is in, if any.
+    killable_wait: Mutex<Option<Arc<Parker>>>,
 }
 
 impl HartSignal {
@@ -61,6 +68,33 @@ impl HartSignal {
 
     fn take_all(&self) -> u32 {
         self.word.swap(0, Ordering::SeqCst)
+    }
+
+    /// Marks a fatal signal pending for the hart: a killable wait it is in (or enters)
+    /// for `mmap_lock` gives up, as the kernel's `*_killable` lock calls do, and the mm
+    /// call or fault that made it fails (EINTR, or a fault reported as [`FaultKind::Killed`]).
+    /// Uninterruptible waits are not affected. The flag stays set: the hart is dying.
+    pub fn kill(&self) {
+        self.fatal.store(true, Ordering::SeqCst);
+        if let Some(p) = self.killable_wait.lock().as_ref() {
+            p.unpark();
+        }
+    }
+
+    /// Whether [`kill`](Self::kill) was called.
+    pub fn fatal_pending(&self) -> bool {
+        self.fatal.load(Ordering::SeqCst)
+    }
+
+    /// Registers the parker of a killable wait, so that `kill` wakes it. The waiter checks
+    /// [`fatal_pending`](Self::fatal_pending) after this and before every park.
+    pub(crate) fn arm_kill(&self, parker: &Arc<Parker>) {
+        *self.killable_wait.lock() = Some(parker.clone());
+    }
+
+    /// Unregisters the parker of a finished killable wait.
+    pub(crate) fn disarm_kill(&self) {
+        *self.killable_wait.lock() = None;
     }
 }
 
@@ -247,6 +281,12 @@ impl HartMem {
         &self.shared.stats
     }
 
+    /// Tells the memory manager whether the guest thread runs under a real-time scheduling
+    /// policy: a real-time thread's lock waits claim the handoff at once, as Linux's do.
+    pub fn set_realtime(&mut self, realtime: bool) {
+        self.shared.realtime.store(realtime, Ordering::Relaxed);
+    }
+
     /// The guest thread id this hart was attached with.
     pub fn tid(&self) -> u32 {
         self.shared.tid
@@ -374,11 +414,12 @@ impl HartMem {
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
         let space = self.space.clone();
         let stats = self.shared.stats.clone();
-        let mm = match space.mmap_lock().try_read(&stats) {
+        let caller = space.caller();
+        let mm = match space.mmap_lock().try_read(space.acquirer(&caller)) {
             Some(g) => g,
             None => {
                 self.leave_guest();
-                let g = space.mmap_lock().read(&stats);
+                let g = space.mmap_lock().read(space.acquirer(&caller));
                 self.enter_guest();
                 g
             }

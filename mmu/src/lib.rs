@@ -23,6 +23,7 @@
 
 mod current;
 pub mod errno;
+pub mod events;
 pub mod fault;
 pub mod frames;
 pub mod hart;

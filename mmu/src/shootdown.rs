@@ -43,6 +43,8 @@ pub(crate) struct HartShared {
     pub signal: Arc<HartSignal>,
     /// The hart's counters.
     pub stats: Arc<HartStats>,
+    /// Whether the guest thread runs under a real-time scheduling policy.
+    pub realtime: AtomicBool,
 }
 
 impl HartShared {

@@ -7,7 +7,9 @@
 use crate::current;
 use crate::frames::FramePool;
 use crate::pagetable::{PageTable, TASK_SIZE};
-use crate::rwsem::{RwSemReadGuard, RwSemWriteGuard, RwSemaphore, MMAP_LOCK_COUNTERS};
+use crate::rwsem::{
+    Acquirer, RwSemReadGuard, RwSemWriteGuard, RwSemaphore, Task, MMAP_LOCK_COUNTERS,
+};
 use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaTree};
 use crate::{mman, uaccess, Errno, HartMem, HartStats, MmStats};
@@ -121,6 +123,7 @@ impl AddressSpace {
             owner: AtomicU64::new(0),
             signal: Arc::default(),
             stats,
+            realtime: AtomicBool::new(false),
         });
         let gen = self.shootdown.attach(shared.clone());
         shared.acked_gen.store(gen, Ordering::SeqCst);
@@ -224,7 +227,8 @@ impl AddressSpace {
     /// A copy of the VMAs, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         let caller = self.caller();
-        self.lock_read(&caller).vmas.iter().cloned().collect()
+        let mm = self.lock_read(&caller);
+        mm.vmas.iter().cloned().collect()
     }
 
     /// Frames currently allocated to this space.
@@ -273,21 +277,36 @@ impl AddressSpace {
         caller.0.as_ref().map_or(&self.unattributed, |h| &h.stats)
     }
 
+    /// The caller as a lock acquirer: its stats, thread id, real-time flag and signal.
+    pub(crate) fn acquirer<'a>(&'a self, caller: &'a Caller) -> Acquirer<'a> {
+        match caller.hart() {
+            Some(h) => Acquirer {
+                stats: &h.stats,
+                task: Task {
+                    tid: h.tid,
+                    realtime: h.realtime.load(Ordering::Relaxed),
+                },
+                signal: Some(&h.signal),
+            },
+            None => Acquirer::anonymous(&self.unattributed),
+        }
+    }
+
     /// Takes `mmap_lock` for read on the caller's behalf.
-    pub(crate) fn lock_read(&self, caller: &Caller) -> RwSemReadGuard<'_, MmState> {
-        let stats = self.stats_of(caller);
-        match self.mmap_lock.try_read(stats) {
+    pub(crate) fn lock_read<'a>(&'a self, caller: &'a Caller) -> RwSemReadGuard<'a, MmState> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
             Some(g) => g,
-            None => self.blocking(caller, || self.mmap_lock.read(stats)),
+            None => self.blocking(caller, || self.mmap_lock.read(who)),
         }
     }
 
     /// Takes `mmap_lock` for write on the caller's behalf.
-    pub(crate) fn lock_write(&self, caller: &Caller) -> RwSemWriteGuard<'_, MmState> {
-        let stats = self.stats_of(caller);
-        match self.mmap_lock.try_write(stats) {
+    pub(crate) fn lock_write<'a>(&'a self, caller: &'a Caller) -> RwSemWriteGuard<'a, MmState> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_write(who) {
             Some(g) => g,
-            None => self.blocking(caller, || self.mmap_lock.write(stats)),
+            None => self.blocking(caller, || self.mmap_lock.write(who)),
         }
     }
 
