@@ -1,9 +1,9 @@
 //! Guest memory faults: what the CPU sees ([`MemFault`]) and the handler that resolves
 //! TLB misses on pages that are missing or lack a permission.
 //!
-//! The handler runs with `mmap_lock` held (for read by a faulting hart or a user copy, for
-//! write when an mm system call populates), finds the VMA, checks the access against its
-//! protection, and installs a page: a zeroed frame for private anonymous memory, the
+//! The handler runs with the VMA held stable — by its per-VMA read lock, or by
+//! `mmap_lock` (for read by a faulting hart or a user copy, for write when an mm system
+//! call populates) — checks the access against its protection, and installs a page: a zeroed frame for private anonymous memory, the
 //! object's frame for shared anonymous memory. The entry is installed with a
 //! compare-exchange, so two harts faulting the same page together allocate one frame
 //! between them (the loser gives its frame back).
@@ -20,7 +20,7 @@
 use crate::pagetable::Pte;
 use crate::space::{AddressSpace, MmState};
 use crate::stats::{Counter, HartStats};
-use crate::vma::Backing;
+use crate::vma::{Backing, Vma};
 use std::fmt;
 use std::sync::atomic::Ordering;
 
@@ -116,11 +116,25 @@ pub(crate) fn fault_in(
     if !vma.allows(access) {
         return Err(FaultError::Fault(FaultKind::Protection));
     }
+    handle_mm_fault(space, vma, addr, access, stats)
+}
+
+/// Linux's `handle_mm_fault`: installs the page containing `addr` in `vma`, which
+/// allows `access` and is held stable by the caller (its per-VMA read lock or
+/// `mmap_lock`). Returns the page's entry, which allows `access`.
+pub(crate) fn handle_mm_fault(
+    space: &AddressSpace,
+    vma: &Vma,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+) -> Result<Pte, FaultError> {
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_valid() {
         // Another hart installed it since this one walked. Entries carry their VMA's
-        // protection (mprotect rewrites them under the write lock), so it allows `access`.
+        // protection (mprotect rewrites them with the VMA write-locked), so it allows
+        // `access`.
         debug_assert!(
             current.allows(access),
             "PTE {current:?} lags VMA prot {:#x}",

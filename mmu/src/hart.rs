@@ -16,6 +16,8 @@ use crate::pagetable::{Pte, TASK_SIZE};
 use crate::shootdown::HartShared;
 use crate::stats::Counter;
 use crate::tlb::Tlb;
+use crate::vma_index::VmaView;
+use crate::vma_lock;
 use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
 use devices::Parker;
 use parking_lot::Mutex;
@@ -106,6 +108,8 @@ pub struct HartMem {
     space: Arc<AddressSpace>,
     /// The TLB generation the TLB is current with.
     seen_gen: u64,
+    /// The VMA snapshot this hart's faults last looked in.
+    vma_view: VmaView,
 }
 
 #[cold]
@@ -164,6 +168,7 @@ impl HartMem {
             shared,
             space,
             seen_gen,
+            vma_view: VmaView::default(),
         }
     }
 
@@ -245,6 +250,7 @@ impl HartMem {
     /// longer wait for it. [`enter_guest`](Self::enter_guest) flushes what they invalidated.
     pub fn leave_guest(&mut self) {
         current::claim(&self.shared);
+        self.forget_vmas();
         // SeqCst (hence release): every access through the TLB happens before an initiator
         // that reads `false` frees anything.
         self.shared.in_guest.store(false, Ordering::SeqCst);
@@ -292,10 +298,17 @@ impl HartMem {
         self.shared.tid
     }
 
+    /// Drops the cached VMA snapshot: a stale one would keep removed VMAs, and the shared
+    /// objects behind them, alive until this hart's next fault.
+    fn forget_vmas(&mut self) {
+        self.vma_view = VmaView::default();
+    }
+
     /// Flushes the TLB if the generation moved and acknowledges the current generation.
     fn sync_tlb(&mut self) {
         let gen = self.space.shootdown().generation();
         if gen != self.seen_gen {
+            self.forget_vmas();
             self.tlb.flush();
             self.seen_gen = gen;
             self.shared.stats.add(Counter::TlbFlushes, 1);
@@ -408,12 +421,35 @@ impl HartMem {
         ))
     }
 
-    /// Runs the fault handler under `mmap_lock` for read. If the lock is not free at once,
-    /// the hart leaves guest state while it waits: the writer holding the lock may be
-    /// waiting for this very hart to acknowledge a shootdown.
+    /// Runs the fault handler under the VMA's per-VMA read lock if it can be had without
+    /// waiting, else under `mmap_lock` for read. If `mmap_lock` is not free at once, the
+    /// hart leaves guest state while it waits: the writer holding the lock may be waiting
+    /// for this very hart to acknowledge a shootdown.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
         let space = self.space.clone();
         let stats = self.shared.stats.clone();
+        space.vma_index().refresh(&mut self.vma_view);
+        if let Some(vma) =
+            vma_lock::lock_vma_for_fault(space.vma_index(), &mut self.vma_view, addr, &stats)
+        {
+            stats.add(Counter::VmaLockSuccess, 1);
+            let node = vma.node();
+            if !node.allows(access) {
+                return Err(MemFault {
+                    addr,
+                    access,
+                    kind: FaultKind::Protection,
+                });
+            }
+            return match fault::handle_mm_fault(&space, node, addr, access, &stats) {
+                Ok(pte) => Ok(pte),
+                Err(FaultError::Fault(kind)) => Err(MemFault { addr, access, kind }),
+                Err(FaultError::OutOfMemory) => {
+                    drop(vma);
+                    fault::out_of_memory(&space)
+                }
+            };
+        }
         let caller = space.caller();
         let mm = match space.mmap_lock().try_read(space.acquirer(&caller)) {
             Some(g) => g,

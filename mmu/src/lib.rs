@@ -28,6 +28,7 @@ pub mod fault;
 pub mod frames;
 pub mod hart;
 mod mman;
+mod mmap_lock;
 pub mod pagetable;
 pub mod rwsem;
 pub mod shmem;
@@ -37,6 +38,8 @@ pub mod stats;
 pub mod tlb;
 mod uaccess;
 pub mod vma;
+pub mod vma_index;
+pub mod vma_lock;
 
 pub use errno::Errno;
 pub use fault::{Access, FaultKind, MemFault};

@@ -7,6 +7,7 @@
 
 use crate::fault::{self, FaultError};
 use crate::frames::FrameId;
+use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::shmem::SharedAnon;
 use crate::space::{AddressSpace, Caller, MmState};
@@ -71,8 +72,8 @@ impl<'a> Invalidation<'a> {
     }
 
     /// Removes the VMAs in `[start, end)` and their pages.
-    fn unmap(&mut self, mm: &mut MmState, start: u64, end: u64) {
-        let removed = mm.vmas.remove_range(start, end);
+    fn unmap(&mut self, mm: &mut MmWriteGuard, start: u64, end: u64) {
+        let removed = mm.remove_range(start, end);
         for v in &removed {
             self.code |= v.prot & prot::EXEC != 0;
             self.zap(v.start, v.end);
@@ -202,7 +203,7 @@ pub(crate) fn mmap(
     if flags & map::LOCKED != 0 {
         vma.flags = vma.flags | VmaFlags::LOCKED;
     }
-    mm.vmas.insert(vma);
+    mm.insert(vma);
     if flags & (map::POPULATE | map::LOCKED) != 0 {
         if let Err(e) = populate(space, &mm, &caller, start, end) {
             inv.unmap(&mut mm, start, end);
@@ -247,7 +248,7 @@ pub(crate) fn mprotect(space: &AddressSpace, addr: u64, len: u64, prot: u32) -> 
         return Err(Errno::ENOMEM);
     }
     let mut inv = Invalidation::new(space, &caller);
-    let before = mm.vmas.update_range(addr, end, |v| v.prot = new);
+    let before = mm.update_range(addr, end, |v| v.prot = new);
     for v in before.iter().filter(|v| v.prot != new) {
         inv.code |= (v.prot | new) & prot::EXEC != 0;
         space
@@ -276,7 +277,7 @@ struct Move {
 /// maps the new range with the attributes of the VMA at `m.old`.
 fn move_mapping(
     space: &AddressSpace,
-    mm: &mut MmState,
+    mm: &mut MmWriteGuard,
     inv: &mut Invalidation,
     caller: &Caller,
     m: Move,
@@ -292,12 +293,11 @@ fn move_mapping(
         }
     });
     if !m.keep_old {
-        inv.vmas
-            .extend(mm.vmas.remove_range(m.old, m.old + m.moved));
+        inv.vmas.extend(mm.remove_range(m.old, m.old + m.moved));
     }
     inv.code |= src.prot & prot::EXEC != 0;
     let locked = src.flags.contains(VmaFlags::LOCKED);
-    mm.vmas.insert(Vma {
+    mm.insert(Vma {
         start: m.new,
         end: m.new + m.new_len,
         pgoff: src.pgoff_of(m.old),
@@ -362,7 +362,7 @@ pub(crate) fn mremap(
             place(space, &mm.vmas, 0, new_len)?
         };
         let pgoff = vma.pgoff_of(old_addr);
-        mm.vmas.insert(Vma {
+        mm.insert(Vma {
             start: dst,
             end: dst + new_len,
             pgoff,
@@ -402,7 +402,7 @@ pub(crate) fn mremap(
         }
         let grown_end = old_addr + new_len;
         if old_end == vma.end && grown_end <= TASK_SIZE && mm.vmas.is_free(old_end, grown_end) {
-            mm.vmas.resize(vma.start, grown_end);
+            mm.resize(vma.start, grown_end);
             if vma.flags.contains(VmaFlags::LOCKED) {
                 populate(space, &mm, &caller, old_end, grown_end)?;
             }
@@ -502,8 +502,7 @@ pub(crate) fn set_brk_start(space: &AddressSpace, start: u64) {
     let caller = space.caller();
     let mut mm = space.lock_write(&caller);
     let start = page_align(start).unwrap_or(TASK_SIZE).min(TASK_SIZE);
-    mm.brk_start = start;
-    mm.brk = start;
+    mm.set_brk(start, start);
 }
 
 pub(crate) fn brk(space: &AddressSpace, new_brk: u64) -> u64 {
@@ -524,11 +523,12 @@ pub(crate) fn brk(space: &AddressSpace, new_brk: u64) -> u64 {
         if !mm.vmas.is_free(old_top, new_top) {
             return old;
         }
-        mm.vmas.insert(Vma {
+        mm.insert(Vma {
             name: Some("[heap]".into()),
             ..Vma::anonymous(old_top, new_top, prot::READ | prot::WRITE)
         });
     }
-    mm.brk = new_brk;
+    let start = mm.brk_start;
+    mm.set_brk(start, new_brk);
     new_brk
 }

@@ -6,12 +6,12 @@
 
 use crate::current;
 use crate::frames::FramePool;
+use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::{PageTable, TASK_SIZE};
-use crate::rwsem::{
-    Acquirer, RwSemReadGuard, RwSemWriteGuard, RwSemaphore, Task, MMAP_LOCK_COUNTERS,
-};
+use crate::rwsem::{Acquirer, RwSemReadGuard, RwSemaphore, Task, MMAP_LOCK_COUNTERS};
 use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaTree};
+use crate::vma_index::VmaIndex;
 use crate::{mman, uaccess, Errno, HartMem, HartStats, MmStats};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -67,6 +67,8 @@ pub struct AddressSpace {
     frames: Arc<FramePool>,
     page_table: PageTable,
     mmap_lock: RwSemaphore<MmState>,
+    /// The VMAs as faults see them without `mmap_lock`.
+    vma_index: VmaIndex,
     shootdown: Shootdown,
     icache_epoch: AtomicU64,
     /// Stats of every hart ever attached, by tid: they outlive the harts.
@@ -100,6 +102,7 @@ impl AddressSpace {
                 },
                 &MMAP_LOCK_COUNTERS,
             ),
+            vma_index: VmaIndex::default(),
             shootdown: Shootdown::default(),
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
@@ -224,6 +227,17 @@ impl AddressSpace {
         )
     }
 
+    /// Runs `copy` the way fork's `dup_mmap` runs its copying: with `mmap_lock` held for
+    /// write and every VMA write-locked, so no fault can run under a per-VMA lock
+    /// meanwhile. `copy` gets the VMAs in address order.
+    pub fn dup_mmap<R>(&self, copy: impl FnOnce(&[Vma]) -> R) -> R {
+        let caller = self.caller();
+        let mm = self.lock_write(&caller);
+        mm.write_lock_all();
+        let vmas: Vec<Vma> = mm.vmas.iter().cloned().collect();
+        copy(&vmas)
+    }
+
     /// A copy of the VMAs, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         let caller = self.caller();
@@ -301,20 +315,25 @@ impl AddressSpace {
         }
     }
 
-    /// Takes `mmap_lock` for write on the caller's behalf.
-    pub(crate) fn lock_write<'a>(&'a self, caller: &'a Caller) -> RwSemWriteGuard<'a, MmState> {
+    /// Takes `mmap_lock` for write on the caller's behalf, opening a write session.
+    pub(crate) fn lock_write<'a>(&'a self, caller: &'a Caller) -> MmWriteGuard<'a> {
         let who = self.acquirer(caller);
-        match self.mmap_lock.try_write(who) {
+        let g = match self.mmap_lock.try_write(who) {
             Some(g) => g,
             None => self.blocking(caller, || self.mmap_lock.write(who)),
-        }
+        };
+        MmWriteGuard::new(g, self, caller)
+    }
+
+    pub(crate) fn vma_index(&self) -> &VmaIndex {
+        &self.vma_index
     }
 
     /// Runs `wait` with the caller's hart out of guest state if it was in it: the holder
     /// of the lock being waited for may be waiting for this hart's acknowledgement. The
     /// hart's TLB cannot be flushed from here, so if a shootdown happened meanwhile its
     /// request stays raised and the hart flushes at its next block boundary.
-    fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
+    pub(crate) fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
         let hart = caller.hart().filter(|h| h.in_guest.load(Ordering::Relaxed));
         if let Some(h) = hart {
             h.in_guest.store(false, Ordering::SeqCst);

@@ -83,6 +83,19 @@ counters! {
     MmapLockWriteSteals => "mmap_lock.write_steals",
     /// Killable waits for `mmap_lock` ended by a fatal signal.
     MmapLockKilled => "mmap_lock.killed",
+    /// Faults handled entirely under a per-VMA lock (permission failures included).
+    VmaLockSuccess => "vma_lock.success",
+    /// Per-VMA lock attempts that failed (VMA write-locked or none found): the fault
+    /// went the `mmap_lock` way.
+    VmaLockAbort => "vma_lock.abort",
+    /// Faults under a per-VMA lock that returned RETRY (the lock dropped to wait).
+    VmaLockRetry => "vma_lock.retry",
+    /// Per-VMA lock attempts that found their VMA detached and looked again.
+    VmaLockMiss => "vma_lock.miss",
+    /// VMAs write-locked by mm operations.
+    VmaLockWriteLocked => "vma_lock.write_locked",
+    /// Nanoseconds mm operations waited for a VMA's readers before write-locking it.
+    VmaLockWriteWaitNs => "vma_lock.write_wait_ns",
     /// Faults resolved without I/O (demand-zero pages, pages already in memory).
     FaultsMinor => "faults.minor",
     /// Faults that needed I/O (none yet: no file-backed pages).

@@ -123,8 +123,10 @@ fn munmap_shoots_down_a_spinning_hart() {
     }
     space.munmap(a, P).unwrap();
     unmapped.store(true, Ordering::Release);
-    // The frame is free now: reuse it with other contents.
-    let b = space.mmap(0, P, RW, ANON).unwrap();
+    // The frame is free now: reuse it with other contents, at another address (a fault
+    // at `a` that comes after this must not find a legitimate new mapping there).
+    let b = space.mmap(a - 64 * P, P, RW, ANON).unwrap();
+    assert_ne!(a, b);
     space.write_bytes(b, &(!PATTERN).to_le_bytes()).unwrap();
     let flushes = hart.join().unwrap();
     assert!(flushes >= 1);
