@@ -17,10 +17,12 @@
 //! `MAP_LOCKED`, `MADV_POPULATE_*`), and guest-memory copies made by system calls
 //! return `ENOMEM` rather than `EFAULT`.
 
+use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
 use crate::pagetable::Pte;
 use crate::space::{AddressSpace, MmState};
 use crate::stats::{Counter, HartStats};
 use crate::vma::{Backing, Vma};
+use crate::Errno;
 use std::fmt;
 use std::sync::atomic::Ordering;
 
@@ -92,11 +94,42 @@ impl fmt::Display for MemFault {
 
 /// Why the handler could not make a page accessible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FaultError {
+pub enum FaultError {
     /// The access is not allowed: the guest gets a signal.
     Fault(FaultKind),
     /// No frame left to back the page.
     OutOfMemory,
+    /// The hart was killed while the fault waited for a lock.
+    Killed,
+}
+
+impl FaultError {
+    /// What a system call that faulted reports: EFAULT, ENOMEM, or EINTR for a dying
+    /// thread.
+    pub fn errno(self) -> Errno {
+        match self {
+            FaultError::Fault(_) => Errno::EFAULT,
+            FaultError::OutOfMemory => Errno::ENOMEM,
+            FaultError::Killed => Errno::EINTR,
+        }
+    }
+}
+
+/// The page work of anonymous memory ([`handle_mm_fault`]): it never waits.
+pub(crate) struct AnonPages<'a> {
+    /// Where the pages go.
+    pub space: &'a AddressSpace,
+    /// Where the faults are counted.
+    pub stats: &'a HartStats,
+}
+
+impl PageFaultHandler for AnonPages<'_> {
+    fn handle(&self, _: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
+        match handle_mm_fault(self.space, vma, addr, access, self.stats) {
+            Ok(pte) => FaultOutcome::Done(pte),
+            Err(e) => FaultOutcome::Error(e),
+        }
+    }
 }
 
 /// Makes the page containing `addr` accessible for `access` as its VMA allows, with

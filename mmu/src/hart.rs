@@ -11,13 +11,13 @@
 //! in guest state; a TLB miss made outside it re-enters guest state first.
 
 use crate::current;
-use crate::fault::{self, FaultError};
+use crate::fault::{self, AnonPages, FaultError};
+use crate::fault_state;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::shootdown::HartShared;
 use crate::stats::Counter;
 use crate::tlb::Tlb;
 use crate::vma_index::VmaView;
-use crate::vma_lock;
 use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
 use devices::Parker;
 use parking_lot::Mutex;
@@ -421,53 +421,35 @@ impl HartMem {
         ))
     }
 
-    /// Runs the fault handler under the VMA's per-VMA read lock if it can be had without
-    /// waiting, else under `mmap_lock` for read. If `mmap_lock` is not free at once, the
-    /// hart leaves guest state while it waits: the writer holding the lock may be waiting
-    /// for this very hart to acknowledge a shootdown.
+    /// Runs the fault state machine under the address space's policy. Its lock waits
+    /// leave guest state (the writer holding a lock may be waiting for this very hart to
+    /// acknowledge a shootdown); if a shootdown went by meanwhile, the TLB is flushed
+    /// before the access goes on.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
         let space = self.space.clone();
-        let stats = self.shared.stats.clone();
-        space.vma_index().refresh(&mut self.vma_view);
-        if let Some(vma) =
-            vma_lock::lock_vma_for_fault(space.vma_index(), &mut self.vma_view, addr, &stats)
-        {
-            stats.add(Counter::VmaLockSuccess, 1);
-            let node = vma.node();
-            if !node.allows(access) {
-                return Err(MemFault {
-                    addr,
-                    access,
-                    kind: FaultKind::Protection,
-                });
-            }
-            return match fault::handle_mm_fault(&space, node, addr, access, &stats) {
-                Ok(pte) => Ok(pte),
-                Err(FaultError::Fault(kind)) => Err(MemFault { addr, access, kind }),
-                Err(FaultError::OutOfMemory) => {
-                    drop(vma);
-                    fault::out_of_memory(&space)
-                }
-            };
-        }
         let caller = space.caller();
-        let mm = match space.mmap_lock().try_read(space.acquirer(&caller)) {
-            Some(g) => g,
-            None => {
-                self.leave_guest();
-                let g = space.mmap_lock().read(space.acquirer(&caller));
-                self.enter_guest();
-                g
-            }
+        let handler = AnonPages {
+            space: &space,
+            stats: &self.shared.stats,
         };
-        match fault::fault_in(&space, &mm, addr, access, &stats) {
-            Ok(pte) => Ok(pte),
-            Err(FaultError::Fault(kind)) => Err(MemFault { addr, access, kind }),
-            Err(FaultError::OutOfMemory) => {
-                drop(mm);
-                fault::out_of_memory(&space)
-            }
-        }
+        let policy = space.config().policy;
+        let r = fault_state::handle_user_fault(
+            &space,
+            &caller,
+            &mut self.vma_view,
+            policy,
+            addr,
+            access,
+            &handler,
+        );
+        self.sync_tlb();
+        let kind = match r {
+            Ok(pte) => return Ok(pte),
+            Err(FaultError::Fault(kind)) => kind,
+            Err(FaultError::Killed) => FaultKind::Killed,
+            Err(FaultError::OutOfMemory) => fault::out_of_memory(&space),
+        };
+        Err(MemFault { addr, access, kind })
     }
 }
 

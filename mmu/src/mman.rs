@@ -101,13 +101,6 @@ impl Drop for Invalidation<'_> {
     }
 }
 
-fn fault_errno(e: FaultError) -> Errno {
-    match e {
-        FaultError::Fault(_) => Errno::EFAULT,
-        FaultError::OutOfMemory => Errno::ENOMEM,
-    }
-}
-
 /// Faults in every page of `[start, end)` the VMAs there allow any access to (writable
 /// ones for write, as Linux's populate does).
 fn populate(
@@ -125,7 +118,7 @@ fn populate(
         let Some(access) = access else { continue };
         let mut va = start.max(v.start);
         while va < end.min(v.end) {
-            fault::fault_in(space, mm, va, access, stats).map_err(fault_errno)?;
+            fault::fault_in(space, mm, va, access, stats).map_err(FaultError::errno)?;
             va += PAGE_SIZE;
         }
     }
@@ -485,7 +478,7 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
             let stats = space.stats_of(&caller);
             let mut va = addr;
             while va < end {
-                fault::fault_in(space, &mm, va, access, stats).map_err(fault_errno)?;
+                fault::fault_in(space, &mm, va, access, stats).map_err(FaultError::errno)?;
                 va += PAGE_SIZE;
             }
         }

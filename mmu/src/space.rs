@@ -8,11 +8,15 @@ use crate::current;
 use crate::frames::FramePool;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::{PageTable, TASK_SIZE};
-use crate::rwsem::{Acquirer, RwSemReadGuard, RwSemaphore, Task, MMAP_LOCK_COUNTERS};
+use crate::rwsem::queue::SemSnapshot;
+use crate::rwsem::{
+    Acquirer, Killed, RwSemReadGuard, RwSemaphore, Task, DEFAULT_HANDOFF_NS, MMAP_LOCK_COUNTERS,
+};
 use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaTree};
 use crate::vma_index::VmaIndex;
-use crate::{mman, uaccess, Errno, HartMem, HartStats, MmStats};
+use crate::{mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
+use devices::HostClock;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,6 +30,11 @@ pub struct MmConfig {
     pub mmap_min_addr: u64,
     /// Top of the region non-fixed mmaps are placed below (they grow down from here).
     pub mmap_base: u64,
+    /// How faults take their locks.
+    pub policy: FaultPolicy,
+    /// How long the first waiter for `mmap_lock` waits before it may claim a handoff
+    /// (real-time threads claim it at once).
+    pub mmap_lock_handoff_ns: u64,
 }
 
 impl Default for MmConfig {
@@ -34,6 +43,8 @@ impl Default for MmConfig {
             frame_pool_bytes: 16 << 30,
             mmap_min_addr: 0x10000,
             mmap_base: 0x3f_a000_0000,
+            policy: FaultPolicy::default(),
+            mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
         }
     }
 }
@@ -89,18 +100,21 @@ impl AddressSpace {
                 ),
             ));
         }
+        let handoff_ns = cfg.mmap_lock_handoff_ns;
         Ok(Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
             frames: Arc::new(FramePool::new(cfg.frame_pool_bytes)?),
             cfg,
             page_table: PageTable::new(),
-            mmap_lock: RwSemaphore::new(
+            mmap_lock: RwSemaphore::with_clock(
                 MmState {
                     vmas: VmaTree::new(),
                     brk_start: 0,
                     brk: 0,
                 },
                 &MMAP_LOCK_COUNTERS,
+                HostClock::global(),
+                handoff_ns,
             ),
             vma_index: VmaIndex::default(),
             shootdown: Shootdown::default(),
@@ -238,6 +252,12 @@ impl AddressSpace {
         copy(&vmas)
     }
 
+    /// The state of `mmap_lock`: holders, wait queue, handoff bit (for diagnostics and
+    /// tests).
+    pub fn mmap_lock_state(&self) -> SemSnapshot {
+        self.mmap_lock.snapshot()
+    }
+
     /// A copy of the VMAs, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         let caller = self.caller();
@@ -265,10 +285,6 @@ impl AddressSpace {
 
     pub(crate) fn shootdown(&self) -> &Shootdown {
         &self.shootdown
-    }
-
-    pub(crate) fn mmap_lock(&self) -> &RwSemaphore<MmState> {
-        &self.mmap_lock
     }
 
     #[inline]
@@ -312,6 +328,19 @@ impl AddressSpace {
         match self.mmap_lock.try_read(who) {
             Some(g) => g,
             None => self.blocking(caller, || self.mmap_lock.read(who)),
+        }
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf, giving up if the caller's hart
+    /// is killed while it waits (Linux's `mmap_read_lock_killable` after a trylock).
+    pub(crate) fn lock_read_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<RwSemReadGuard<'a, MmState>, Killed> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
+            Some(g) => Ok(g),
+            None => self.blocking(caller, || self.mmap_lock.read_killable(who)),
         }
     }
 

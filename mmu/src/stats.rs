@@ -100,6 +100,8 @@ counters! {
     FaultsMinor => "faults.minor",
     /// Faults that needed I/O (none yet: no file-backed pages).
     FaultsMajor => "faults.major",
+    /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
+    FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.
     TlbShootdowns => "tlb.shootdowns",
     /// TLB misses (slow-path translations).

@@ -23,10 +23,7 @@ fn user_ptr(
     }
     let mut pte = space.page_table().lookup(addr);
     if !pte.allows(access) {
-        pte = fault::fault_in(space, mm, addr, access, stats).map_err(|e| match e {
-            FaultError::Fault(_) => Errno::EFAULT,
-            FaultError::OutOfMemory => Errno::ENOMEM,
-        })?;
+        pte = fault::fault_in(space, mm, addr, access, stats).map_err(FaultError::errno)?;
     }
     let host = space
         .frames()
