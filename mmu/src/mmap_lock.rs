@@ -12,7 +12,7 @@
 use crate::rwsem::RwSemWriteGuard;
 use crate::space::{AddressSpace, Caller, MmState};
 use crate::stats::Counter;
-use crate::vma::{Vma, VmaNode};
+use crate::vma::{Vma, VmaFlags, VmaNode};
 use devices::{Clock, HostClock};
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
@@ -97,6 +97,11 @@ impl<'a> MmWriteGuard<'a> {
         for node in self.mm.vmas.nodes() {
             self.write_lock(node);
         }
+    }
+
+    /// Sets the flags every new VMA gets (mlockall(MCL_FUTURE)).
+    pub fn set_def_flags(&mut self, flags: VmaFlags) {
+        self.mm.def_flags = flags;
     }
 
     /// Sets where the heap starts and the program break.

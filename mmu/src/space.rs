@@ -13,9 +13,9 @@ use crate::rwsem::{
     Acquirer, Killed, RwSemReadGuard, RwSemaphore, Task, DEFAULT_HANDOFF_NS, MMAP_LOCK_COUNTERS,
 };
 use crate::shootdown::{HartShared, Shootdown};
-use crate::vma::{Vma, VmaTree};
+use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
-use crate::{mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
+use crate::{madvise, mlock, mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
 use devices::HostClock;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,6 +57,8 @@ pub(crate) struct MmState {
     pub brk_start: u64,
     /// The current program break (not necessarily page aligned).
     pub brk: u64,
+    /// Flags every new VMA gets (Linux's `mm->def_flags`: mlockall(MCL_FUTURE)).
+    pub def_flags: VmaFlags,
 }
 
 /// The hart (if any) on whose behalf the calling thread acts.
@@ -111,6 +113,7 @@ impl AddressSpace {
                     vmas: VmaTree::new(),
                     brk_start: 0,
                     brk: 0,
+                    def_flags: VmaFlags::default(),
                 },
                 &MMAP_LOCK_COUNTERS,
                 HostClock::global(),
@@ -180,9 +183,37 @@ impl AddressSpace {
         mman::mremap(self, old_addr, old_len, new_len, flags, new_addr)
     }
 
-    /// madvise(2).
+    /// madvise(2), under the lock Linux takes for `advice` ([`madvise::advice_lock`]).
     pub fn madvise(&self, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
-        mman::madvise(self, addr, len, advice)
+        madvise::madvise(self, addr, len, advice)
+    }
+
+    /// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME): names (or, with `None`, unnames) the
+    /// anonymous memory in `[addr, addr + len)`. EINVAL for a name longer than
+    /// [`madvise::ANON_NAME_MAX`] bytes or with a character other than printable ASCII
+    /// (`\`, `` ` ``, `$`, `[` and `]` excluded); ENOMEM if part of the range is unmapped.
+    pub fn set_anon_name(&self, addr: u64, len: u64, name: Option<&[u8]>) -> Result<(), Errno> {
+        madvise::set_anon_name(self, addr, len, name)
+    }
+
+    /// mlock(2) (`how` 0) and mlock2(2) (`how` [`crate::mlock_flags::ONFAULT`]).
+    pub fn mlock(&self, addr: u64, len: u64, how: u32) -> Result<(), Errno> {
+        mlock::mlock(self, addr, len, how)
+    }
+
+    /// munlock(2).
+    pub fn munlock(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        mlock::munlock(self, addr, len)
+    }
+
+    /// mlockall(2): `how` is made of [`crate::mlock_flags`]' MCL_* bits.
+    pub fn mlockall(&self, how: u32) -> Result<(), Errno> {
+        mlock::mlockall(self, how)
+    }
+
+    /// munlockall(2).
+    pub fn munlockall(&self) -> Result<(), Errno> {
+        mlock::munlockall(self)
     }
 
     /// Sets where the heap starts (end of the loaded image, page aligned).
@@ -352,6 +383,22 @@ impl AddressSpace {
             None => self.blocking(caller, || self.mmap_lock.write(who)),
         };
         MmWriteGuard::new(g, self, caller)
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, as Linux's
+    /// `mmap_write_lock_killable` does: EINTR if the caller's hart is killed meanwhile.
+    pub(crate) fn lock_write_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<MmWriteGuard<'a>, Errno> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self
+                .blocking(caller, || self.mmap_lock.write_killable(who))
+                .map_err(|Killed| Errno::EINTR)?,
+        };
+        Ok(MmWriteGuard::new(g, self, caller))
     }
 
     pub(crate) fn vma_index(&self) -> &VmaIndex {

@@ -25,10 +25,33 @@ impl VmaFlags {
     pub const GROWSDOWN: VmaFlags = VmaFlags(4);
     /// Pages are locked in memory (populated at map time; `MADV_DONTNEED` refuses them).
     pub const LOCKED: VmaFlags = VmaFlags(8);
+    /// Locked, but pages are populated as they fault in (`MLOCK_ONFAULT`), not at once.
+    pub const LOCKONFAULT: VmaFlags = VmaFlags(16);
+    /// `MADV_RANDOM`: expect random access.
+    pub const RAND_READ: VmaFlags = VmaFlags(32);
+    /// `MADV_SEQUENTIAL`: expect sequential access.
+    pub const SEQ_READ: VmaFlags = VmaFlags(64);
+    /// `MADV_DONTFORK`: not copied into a child.
+    pub const DONTCOPY: VmaFlags = VmaFlags(128);
+    /// `MADV_WIPEONFORK`: a child gets zeroes.
+    pub const WIPEONFORK: VmaFlags = VmaFlags(256);
+    /// `MADV_DONTDUMP`: left out of core dumps.
+    pub const DONTDUMP: VmaFlags = VmaFlags(512);
+    /// `MADV_MERGEABLE`: offered to same-page merging.
+    pub const MERGEABLE: VmaFlags = VmaFlags(1024);
+    /// `MADV_HUGEPAGE`: huge pages wanted.
+    pub const HUGEPAGE: VmaFlags = VmaFlags(2048);
+    /// `MADV_NOHUGEPAGE`: huge pages not wanted.
+    pub const NOHUGEPAGE: VmaFlags = VmaFlags(4096);
 
     /// Whether all of `other`'s flags are set.
     pub fn contains(self, other: VmaFlags) -> bool {
         self.0 & other.0 == other.0
+    }
+
+    /// These flags without `other`'s.
+    pub fn without(self, other: VmaFlags) -> VmaFlags {
+        VmaFlags(self.0 & !other.0)
     }
 }
 
@@ -75,6 +98,9 @@ pub struct Vma {
     pub backing: Backing,
     /// A label such as `[heap]` (named areas merge only with areas of the same name).
     pub name: Option<Arc<str>>,
+    /// The name given with `prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME)` (`[anon:NAME]` in
+    /// Linux's maps); areas merge only with areas of the same anonymous name.
+    pub anon_name: Option<Arc<str>>,
 }
 
 impl Vma {
@@ -88,6 +114,7 @@ impl Vma {
             pgoff: 0,
             backing: Backing::Private,
             name: None,
+            anon_name: None,
         }
     }
 
@@ -134,6 +161,7 @@ impl Vma {
             && self.flags == other.flags
             && self.pgoff == other.pgoff
             && self.name == other.name
+            && self.anon_name == other.anon_name
             && self.backing.same_object(&other.backing)
     }
 
@@ -143,6 +171,7 @@ impl Vma {
             && self.prot == next.prot
             && self.flags == next.flags
             && self.name == next.name
+            && self.anon_name == next.anon_name
             && self.backing.same_object(&next.backing)
             && match self.backing {
                 // Private anonymous pages belong to the page table: offsets do not matter.
