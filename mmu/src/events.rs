@@ -44,6 +44,15 @@ pub struct LockRecord {
 pub enum MmEvent {
     /// A lock acquisition.
     Lock(LockRecord),
+    /// A TLB shootdown the hart initiated.
+    Shootdown {
+        /// When it started, on the host clock.
+        at_ns: u64,
+        /// Nanoseconds until every other hart had acknowledged.
+        wait_ns: u64,
+        /// How many harts were running guest code and had to acknowledge.
+        harts: u32,
+    },
 }
 
 /// A bounded log of a hart's most recent events.

@@ -8,6 +8,7 @@
 //! is still held (declare it after the lock guard): `mmap_lock` for write, or — for
 //! MADV_DONTNEED and MADV_FREE — the per-VMA read lock or `mmap_lock` for read.
 
+use crate::events::MmEvent;
 use crate::frames::FrameId;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::Pte;
@@ -15,6 +16,7 @@ use crate::prot;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::Counter;
 use crate::vma::Vma;
+use devices::{Clock, HostClock};
 use std::sync::atomic::Ordering;
 
 /// Page-table changes whose TLB shootdown and frame releases are due; done on drop.
@@ -84,11 +86,20 @@ impl Drop for Invalidation<'_> {
         }
         if self.flush {
             let shootdown = self.space.shootdown();
-            self.space
+            let clock = HostClock::global();
+            let start = clock.now_ns();
+            let harts = self
+                .space
                 .blocking(self.caller, || shootdown.shoot(self.caller.hart()));
-            self.space
-                .stats_of(self.caller)
-                .add(Counter::TlbShootdowns, 1);
+            let wait_ns = clock.now_ns() - start;
+            let stats = self.space.stats_of(self.caller);
+            stats.add(Counter::TlbShootdowns, 1);
+            stats.add(Counter::TlbShootdownWaitNs, wait_ns);
+            stats.record(MmEvent::Shootdown {
+                at_ns: start,
+                wait_ns,
+                harts: harts as u32,
+            });
         }
         for &f in &self.frames {
             self.space.frames().put(f);

@@ -5,6 +5,7 @@
 //! points.
 
 use crate::current;
+use crate::events::MmEvent;
 use crate::frames::FramePool;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::{PageTable, TASK_SIZE};
@@ -287,6 +288,18 @@ impl AddressSpace {
     /// tests).
     pub fn mmap_lock_state(&self) -> SemSnapshot {
         self.mmap_lock.snapshot()
+    }
+
+    /// Takes the event records of every hart ever attached (by thread id) and of work done
+    /// on no hart's behalf (`None`), each hart's oldest first.
+    pub fn drain_events(&self) -> Vec<(Option<u32>, MmEvent)> {
+        let harts = self.hart_stats.lock();
+        harts
+            .iter()
+            .map(|(tid, s)| (Some(*tid), &**s))
+            .chain([(None, &self.unattributed)])
+            .flat_map(|(tid, s)| s.drain_events().into_iter().map(move |e| (tid, e)))
+            .collect()
     }
 
     /// A copy of the VMAs, in address order.

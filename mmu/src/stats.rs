@@ -104,6 +104,8 @@ counters! {
     FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.
     TlbShootdowns => "tlb.shootdowns",
+    /// Nanoseconds this hart's shootdowns waited for the other harts' acknowledgements.
+    TlbShootdownWaitNs => "tlb.shootdown_wait_ns",
     /// TLB misses (slow-path translations).
     TlbMisses => "tlb.misses",
     /// Whole-TLB flushes (shootdown acknowledgements, re-entries after invalidations).

@@ -1,6 +1,7 @@
 //! Harts on several threads: TLB shootdowns, racing faults, and a stress mix of mm calls
 //! and guest accesses.
 
+use mmu::events::MmEvent;
 use mmu::stats::Counter;
 use mmu::{madv, map, mremap, prot, AddressSpace, FaultKind, HartMem, MmConfig, PAGE_SIZE};
 use rand::rngs::StdRng;
@@ -130,7 +131,28 @@ fn munmap_shoots_down_a_spinning_hart() {
     space.write_bytes(b, &(!PATTERN).to_le_bytes()).unwrap();
     let flushes = hart.join().unwrap();
     assert!(flushes >= 1);
-    assert_eq!(space.stats().total_of("tlb.shootdowns"), 1);
+    let stats = space.stats();
+    assert_eq!(stats.total_of("tlb.shootdowns"), 1);
+    assert!(
+        stats.total_of("tlb.shootdown_wait_ns") > 0,
+        "it waited for the spinner"
+    );
+    let shootdowns: Vec<_> = space
+        .drain_events()
+        .into_iter()
+        .filter_map(|(tid, e)| match e {
+            MmEvent::Shootdown { harts, wait_ns, .. } => Some((tid, harts, wait_ns)),
+            MmEvent::Lock(_) => None,
+        })
+        .collect();
+    assert_eq!(shootdowns.len(), 1);
+    let (tid, harts, wait_ns) = shootdowns[0];
+    assert_eq!(
+        (tid, harts),
+        (None, 1),
+        "initiated on no hart, waited for one"
+    );
+    assert_eq!(wait_ns, stats.total_of("tlb.shootdown_wait_ns"));
 }
 
 #[test]
