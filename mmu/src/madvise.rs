@@ -3,7 +3,8 @@
 //!
 //! - MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE: the per-VMA read lock when the range
 //!   lies in one VMA and that lock can be had at once (a fault's attempt, counted as
-//!   one), else `mmap_lock` for read;
+//!   one), else `mmap_lock` for read (always, under the `mmap` policy: a kernel without
+//!   per-VMA locks);
 //! - MADV_WILLNEED, COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE, COLLAPSE, REMOVE:
 //!   `mmap_lock` for read;
 //! - every other advice changes VMA flags: `mmap_lock` for write (killable), write-locking
@@ -109,7 +110,11 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
     let caller = space.caller();
     match advice_lock(advice) {
         AdviceLock::VmaRead => {
-            if let Some(g) = lock_one_vma(space, &caller, start, end) {
+            let vma_locks = space.config().policy.tries_vma_lock();
+            if let Some(g) = vma_locks
+                .then(|| lock_one_vma(space, &caller, start, end))
+                .flatten()
+            {
                 let mut inv = Invalidation::new(space, &caller);
                 let r = discard(&mut inv, g.node(), start, end, advice);
                 drop(inv);

@@ -329,6 +329,15 @@ fn remap(
         });
         return Ok((dst, None));
     }
+    if !fixed && !dontunmap && new_len <= old_len {
+        // Linux shrinks without looking at VMA boundaries: it just unmaps the tail.
+        inv.unmap(
+            mm,
+            old_addr + new_len,
+            old_addr.saturating_add(old_len).min(TASK_SIZE),
+        );
+        return Ok((old_addr, None));
+    }
     let old_end = old_addr
         .checked_add(old_len)
         .filter(|&e| e <= vma.end)
@@ -354,10 +363,6 @@ fn remap(
         return Ok((new_addr, populate));
     }
     if !dontunmap {
-        if new_len <= old_len {
-            inv.unmap(mm, old_addr + new_len, old_end);
-            return Ok((old_addr, None));
-        }
         let grown_end = old_addr + new_len;
         if old_end == vma.end && grown_end <= TASK_SIZE && mm.vmas.is_free(old_end, grown_end) {
             mm.resize(vma.start, grown_end);

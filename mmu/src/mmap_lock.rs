@@ -43,8 +43,12 @@ impl<'a> MmWriteGuard<'a> {
         }
     }
 
-    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers.
+    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under the
+    /// `mmap` policy (a kernel without per-VMA locks) there are none to take.
     pub fn write_lock(&self, node: &VmaNode) {
+        if !self.space.config().policy.tries_vma_lock() {
+            return;
+        }
         let stats = self.space.stats_of(self.caller);
         let locked = node.lock().start_write(self.seq, |drain| {
             let clock = HostClock::global();

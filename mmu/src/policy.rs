@@ -17,7 +17,8 @@ use std::str::FromStr;
 /// How faults take their locks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum FaultPolicy {
-    /// Every fault under `mmap_lock` for read.
+    /// Every fault under `mmap_lock` for read: a kernel without per-VMA locks (before
+    /// 6.4), so mm calls write-lock no VMA and madvise discards take `mmap_lock`.
     Mmap,
     /// One per-VMA attempt; abort or RETRY goes to `mmap_lock` (Linux today).
     #[default]
