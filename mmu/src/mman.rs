@@ -196,7 +196,15 @@ fn move_mapping(
     inv: &mut Invalidation,
     m: Move,
 ) -> Option<Range<u64>> {
-    let src = mm.vmas.find(m.old).cloned().expect("mremap source checked");
+    let node = mm
+        .vmas
+        .find_node(m.old)
+        .cloned()
+        .expect("mremap source checked");
+    // Before its entries move: a fault under its VMA lock must not put one back behind
+    // the move (Linux's move_vma write-locks the source too, even one it keeps).
+    mm.write_lock(&node);
+    let src = node.vma().clone();
     let pt = space.page_table();
     pt.for_each_valid(m.old, m.old + m.moved, |va, slot, _| {
         let pte = slot.swap(0, Ordering::AcqRel);

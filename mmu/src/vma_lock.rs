@@ -373,6 +373,31 @@ mod tests {
     }
 
     #[test]
+    fn a_move_waits_for_the_source_vmas_readers_even_when_it_keeps_it() {
+        use crate::mremap::{DONTUNMAP, MAYMOVE};
+        for flags in [MAYMOVE, MAYMOVE | DONTUNMAP] {
+            let space = space();
+            let stats = HartStats::default();
+            let a = space.mmap(0, 2 * P, RW, ANON | map::POPULATE).unwrap();
+            // Something right after it, so that growing means moving.
+            space.mmap(a + 2 * P, P, RW, ANON | map::FIXED).unwrap();
+            let held = fault_lock(&space, a, &stats).expect("free");
+            let grow = if flags & DONTUNMAP != 0 { 2 * P } else { 3 * P };
+            let mremap = {
+                let space = space.clone();
+                std::thread::spawn(move || space.mremap(a, 2 * P, grow, flags, 0))
+            };
+            wait_for("mremap to mark the source", || {
+                held.node().lock().writer_waiting()
+            });
+            assert!(!mremap.is_finished());
+            drop(held);
+            let moved = mremap.join().unwrap().unwrap();
+            assert_ne!(moved, a);
+        }
+    }
+
+    #[test]
     fn fork_write_locks_every_vma_and_the_session_end_releases_them_all() {
         let space = space();
         let stats = HartStats::default();
