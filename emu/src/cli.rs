@@ -1,6 +1,8 @@
 //! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...`.
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use mmu::FaultPolicy;
 use std::path::PathBuf;
 
 /// faultline: a multithreaded RV64GC Linux user-mode emulator whose memory manager
@@ -36,6 +38,18 @@ pub struct RunArgs {
     /// Write per-hart and total counters as JSON to FILE when the guest exits.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
+    /// How page faults take their locks: `mmap` (every fault under mmap_lock), `vma`
+    /// (a per-VMA lock attempt first, as Linux does), `vma-retry` (a retry after I/O
+    /// goes back under the per-VMA lock) or `vma-hold` (I/O waited for holding the
+    /// per-VMA lock).
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "vma",
+        value_parser = PossibleValuesParser::new(FaultPolicy::NAMES)
+            .map(|s| s.parse::<FaultPolicy>().expect("one of the possible values"))
+    )]
+    pub policy: FaultPolicy,
     /// The static riscv64 ELF to run.
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,

@@ -44,7 +44,11 @@ pub fn run(args: RunArgs) -> Result<()> {
             );
         }
     }
-    let mm = AddressSpace::new(MmConfig::default()).context("cannot reserve guest memory")?;
+    let cfg = MmConfig {
+        policy: args.policy,
+        ..MmConfig::default()
+    };
+    let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
     let execfn = guest_path(&args.program, args.root.as_deref());
     let files =
         Files::new(args.root.as_deref(), Path::new(&execfn)).with_context(|| match &args.root {

@@ -1,9 +1,9 @@
 //! Guest memory faults: what the CPU sees ([`MemFault`]) and the handler that resolves
 //! TLB misses on pages that are missing or lack a permission.
 //!
-//! The handler runs with `mmap_lock` held (for read by a faulting hart or a user copy, for
-//! write when an mm system call populates), finds the VMA, checks the access against its
-//! protection, and installs a page: a zeroed frame for private anonymous memory, the
+//! The handler runs with the VMA held stable — by its per-VMA read lock, or by
+//! `mmap_lock` (for read by a faulting hart or a user copy, for write when an mm system
+//! call populates) — checks the access against its protection, and installs a page: a zeroed frame for private anonymous memory, the
 //! object's frame for shared anonymous memory. The entry is installed with a
 //! compare-exchange, so two harts faulting the same page together allocate one frame
 //! between them (the loser gives its frame back).
@@ -17,10 +17,12 @@
 //! `MAP_LOCKED`, `MADV_POPULATE_*`), and guest-memory copies made by system calls
 //! return `ENOMEM` rather than `EFAULT`.
 
+use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
 use crate::pagetable::Pte;
 use crate::space::{AddressSpace, MmState};
 use crate::stats::{Counter, HartStats};
-use crate::vma::Backing;
+use crate::vma::{Backing, Vma};
+use crate::Errno;
 use std::fmt;
 use std::sync::atomic::Ordering;
 
@@ -44,6 +46,9 @@ pub enum FaultKind {
     Protection,
     /// An atomic access that is not naturally aligned (SIGBUS, BUS_ADRALN).
     Misaligned,
+    /// The hart was killed ([`crate::HartSignal::kill`]) while the fault waited for
+    /// `mmap_lock`: the access never completes and the thread dies of SIGKILL.
+    Killed,
 }
 
 /// A guest access that cannot complete: the guest thread gets a signal.
@@ -58,10 +63,11 @@ pub struct MemFault {
 }
 
 impl MemFault {
-    /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7).
+    /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7, SIGKILL = 9).
     pub fn signal(&self) -> i32 {
         match self.kind {
             FaultKind::Misaligned => 7,
+            FaultKind::Killed => 9,
             _ => 11,
         }
     }
@@ -80,6 +86,7 @@ impl fmt::Display for MemFault {
             (FaultKind::Protection, Access::Exec) => "non-executable mapping",
             (FaultKind::Protection, Access::Read) => "unreadable mapping",
             (FaultKind::Misaligned, _) => "misaligned atomic",
+            (FaultKind::Killed, _) => "killed while waiting for mmap_lock",
         };
         write!(f, "{what} {:#x} ({why})", self.addr)
     }
@@ -87,11 +94,42 @@ impl fmt::Display for MemFault {
 
 /// Why the handler could not make a page accessible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FaultError {
+pub enum FaultError {
     /// The access is not allowed: the guest gets a signal.
     Fault(FaultKind),
     /// No frame left to back the page.
     OutOfMemory,
+    /// The hart was killed while the fault waited for a lock.
+    Killed,
+}
+
+impl FaultError {
+    /// What a system call that faulted reports: EFAULT, ENOMEM, or EINTR for a dying
+    /// thread.
+    pub fn errno(self) -> Errno {
+        match self {
+            FaultError::Fault(_) => Errno::EFAULT,
+            FaultError::OutOfMemory => Errno::ENOMEM,
+            FaultError::Killed => Errno::EINTR,
+        }
+    }
+}
+
+/// The page work of anonymous memory ([`handle_mm_fault`]): it never waits.
+pub(crate) struct AnonPages<'a> {
+    /// Where the pages go.
+    pub space: &'a AddressSpace,
+    /// Where the faults are counted.
+    pub stats: &'a HartStats,
+}
+
+impl PageFaultHandler for AnonPages<'_> {
+    fn handle(&self, _: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
+        match handle_mm_fault(self.space, vma, addr, access, self.stats) {
+            Ok(pte) => FaultOutcome::Done(pte),
+            Err(e) => FaultOutcome::Error(e),
+        }
+    }
 }
 
 /// Makes the page containing `addr` accessible for `access` as its VMA allows, with
@@ -111,11 +149,25 @@ pub(crate) fn fault_in(
     if !vma.allows(access) {
         return Err(FaultError::Fault(FaultKind::Protection));
     }
+    handle_mm_fault(space, vma, addr, access, stats)
+}
+
+/// Linux's `handle_mm_fault`: installs the page containing `addr` in `vma`, which
+/// allows `access` and is held stable by the caller (its per-VMA read lock or
+/// `mmap_lock`). Returns the page's entry, which allows `access`.
+pub(crate) fn handle_mm_fault(
+    space: &AddressSpace,
+    vma: &Vma,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+) -> Result<Pte, FaultError> {
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_valid() {
         // Another hart installed it since this one walked. Entries carry their VMA's
-        // protection (mprotect rewrites them under the write lock), so it allows `access`.
+        // protection (mprotect rewrites them with the VMA write-locked), so it allows
+        // `access`.
         debug_assert!(
             current.allows(access),
             "PTE {current:?} lags VMA prot {:#x}",

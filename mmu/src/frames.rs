@@ -147,6 +147,24 @@ impl FramePool {
         debug_assert!(old > 0, "get of free frame {frame}");
     }
 
+    /// Adds a reference to `frame` unless it is free (Linux's `get_page_unless_zero`):
+    /// how a lock-free walker pins a frame it found in a page-table entry. The caller
+    /// must check the entry still maps the frame before using it.
+    pub fn try_get(&self, frame: FrameId) -> bool {
+        let cell = self.refcount_cell(frame);
+        let mut n = cell.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return false;
+            }
+            // Acquire pairs with the release of the reference that kept it allocated.
+            match cell.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+    }
+
     /// Drops a reference; the frame returns to the free list when the last one goes.
     ///
     /// Callers drop the reference a page-table entry held only after every TLB that could
@@ -208,6 +226,18 @@ mod tests {
         assert_eq!(a, b, "recycled first");
         let bytes = unsafe { std::slice::from_raw_parts(pool.host_ptr(b), FRAME_BYTES) };
         assert!(bytes.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn try_get_pins_only_allocated_frames() {
+        let pool = FramePool::new(2 * crate::PAGE_SIZE).unwrap();
+        let a = pool.alloc_zeroed().unwrap();
+        assert!(pool.try_get(a));
+        assert_eq!(pool.refcount(a), 2);
+        pool.put(a);
+        pool.put(a);
+        assert!(!pool.try_get(a), "free");
+        assert_eq!(pool.refcount(a), 0);
     }
 
     #[test]

@@ -11,13 +11,17 @@
 //! in guest state; a TLB miss made outside it re-enters guest state first.
 
 use crate::current;
-use crate::fault::{self, FaultError};
+use crate::fault::{self, AnonPages, FaultError};
+use crate::fault_state;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::shootdown::HartShared;
 use crate::stats::Counter;
 use crate::tlb::Tlb;
+use crate::vma_index::VmaView;
 use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use devices::Parker;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Request bits reserved for the emulator (bits 0..=15).
@@ -26,9 +30,14 @@ pub const EMULATOR_BITS: u32 = 0xffff;
 const SHOOTDOWN_BIT: u32 = 1 << 16;
 
 /// Requests another thread may raise on a hart: it sees them at its next block boundary.
+/// A fatal signal ([`HartSignal::kill`]) also ends the hart's killable waits at once.
 #[derive(Debug, Default)]
 pub struct HartSignal {
     word: AtomicU32,
+    /// Linux's `fatal_signal_pending`.
+    fatal: AtomicBool,
+    /// The parker of the killable wait the hart is in, if any.
+    killable_wait: Mutex<Option<Arc<Parker>>>,
 }
 
 impl HartSignal {
@@ -62,6 +71,33 @@ impl HartSignal {
     fn take_all(&self) -> u32 {
         self.word.swap(0, Ordering::SeqCst)
     }
+
+    /// Marks a fatal signal pending for the hart: a killable wait it is in (or enters)
+    /// for `mmap_lock` gives up, as the kernel's `*_killable` lock calls do, and the mm
+    /// call or fault that made it fails (EINTR, or a fault reported as [`FaultKind::Killed`]).
+    /// Uninterruptible waits are not affected. The flag stays set: the hart is dying.
+    pub fn kill(&self) {
+        self.fatal.store(true, Ordering::SeqCst);
+        if let Some(p) = self.killable_wait.lock().as_ref() {
+            p.unpark();
+        }
+    }
+
+    /// Whether [`kill`](Self::kill) was called.
+    pub fn fatal_pending(&self) -> bool {
+        self.fatal.load(Ordering::SeqCst)
+    }
+
+    /// Registers the parker of a killable wait, so that `kill` wakes it. The waiter checks
+    /// [`fatal_pending`](Self::fatal_pending) after this and before every park.
+    pub(crate) fn arm_kill(&self, parker: &Arc<Parker>) {
+        *self.killable_wait.lock() = Some(parker.clone());
+    }
+
+    /// Unregisters the parker of a finished killable wait.
+    pub(crate) fn disarm_kill(&self) {
+        *self.killable_wait.lock() = None;
+    }
 }
 
 /// One hart's handle on its address space: TLB, statistics, shootdown acknowledgement.
@@ -72,6 +108,8 @@ pub struct HartMem {
     space: Arc<AddressSpace>,
     /// The TLB generation the TLB is current with.
     seen_gen: u64,
+    /// The VMA snapshot this hart's faults last looked in.
+    vma_view: VmaView,
 }
 
 #[cold]
@@ -130,6 +168,7 @@ impl HartMem {
             shared,
             space,
             seen_gen,
+            vma_view: VmaView::default(),
         }
     }
 
@@ -211,6 +250,7 @@ impl HartMem {
     /// longer wait for it. [`enter_guest`](Self::enter_guest) flushes what they invalidated.
     pub fn leave_guest(&mut self) {
         current::claim(&self.shared);
+        self.forget_vmas();
         // SeqCst (hence release): every access through the TLB happens before an initiator
         // that reads `false` frees anything.
         self.shared.in_guest.store(false, Ordering::SeqCst);
@@ -247,15 +287,28 @@ impl HartMem {
         &self.shared.stats
     }
 
+    /// Tells the memory manager whether the guest thread runs under a real-time scheduling
+    /// policy: a real-time thread's lock waits claim the handoff at once, as Linux's do.
+    pub fn set_realtime(&mut self, realtime: bool) {
+        self.shared.realtime.store(realtime, Ordering::Relaxed);
+    }
+
     /// The guest thread id this hart was attached with.
     pub fn tid(&self) -> u32 {
         self.shared.tid
+    }
+
+    /// Drops the cached VMA snapshot: a stale one would keep removed VMAs, and the shared
+    /// objects behind them, alive until this hart's next fault.
+    fn forget_vmas(&mut self) {
+        self.vma_view = VmaView::default();
     }
 
     /// Flushes the TLB if the generation moved and acknowledges the current generation.
     fn sync_tlb(&mut self) {
         let gen = self.space.shootdown().generation();
         if gen != self.seen_gen {
+            self.forget_vmas();
             self.tlb.flush();
             self.seen_gen = gen;
             self.shared.stats.add(Counter::TlbFlushes, 1);
@@ -368,29 +421,35 @@ impl HartMem {
         ))
     }
 
-    /// Runs the fault handler under `mmap_lock` for read. If the lock is not free at once,
-    /// the hart leaves guest state while it waits: the writer holding the lock may be
-    /// waiting for this very hart to acknowledge a shootdown.
+    /// Runs the fault state machine under the address space's policy. Its lock waits
+    /// leave guest state (the writer holding a lock may be waiting for this very hart to
+    /// acknowledge a shootdown); if a shootdown went by meanwhile, the TLB is flushed
+    /// before the access goes on.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
         let space = self.space.clone();
-        let stats = self.shared.stats.clone();
-        let mm = match space.mmap_lock().try_read(&stats) {
-            Some(g) => g,
-            None => {
-                self.leave_guest();
-                let g = space.mmap_lock().read(&stats);
-                self.enter_guest();
-                g
-            }
+        let caller = space.caller();
+        let handler = AnonPages {
+            space: &space,
+            stats: &self.shared.stats,
         };
-        match fault::fault_in(&space, &mm, addr, access, &stats) {
-            Ok(pte) => Ok(pte),
-            Err(FaultError::Fault(kind)) => Err(MemFault { addr, access, kind }),
-            Err(FaultError::OutOfMemory) => {
-                drop(mm);
-                fault::out_of_memory(&space)
-            }
-        }
+        let policy = space.config().policy;
+        let r = fault_state::handle_user_fault(
+            &space,
+            &caller,
+            &mut self.vma_view,
+            policy,
+            addr,
+            access,
+            &handler,
+        );
+        self.sync_tlb();
+        let kind = match r {
+            Ok(pte) => return Ok(pte),
+            Err(FaultError::Fault(kind)) => kind,
+            Err(FaultError::Killed) => FaultKind::Killed,
+            Err(FaultError::OutOfMemory) => fault::out_of_memory(&space),
+        };
+        Err(MemFault { addr, access, kind })
     }
 }
 

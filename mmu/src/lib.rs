@@ -23,11 +23,19 @@
 
 mod current;
 pub mod errno;
+pub mod events;
 pub mod fault;
+pub mod fault_state;
 pub mod frames;
 pub mod hart;
+mod invalidate;
+pub mod madvise;
+mod mlock;
 mod mman;
+mod mmap_lock;
 pub mod pagetable;
+pub mod policy;
+mod populate;
 pub mod rwsem;
 pub mod shmem;
 mod shootdown;
@@ -36,10 +44,13 @@ pub mod stats;
 pub mod tlb;
 mod uaccess;
 pub mod vma;
+pub mod vma_index;
+pub mod vma_lock;
 
 pub use errno::Errno;
 pub use fault::{Access, FaultKind, MemFault};
 pub use hart::{HartMem, HartSignal};
+pub use policy::FaultPolicy;
 pub use space::{AddressSpace, MmConfig};
 pub use stats::{HartStats, MmStats};
 
@@ -126,4 +137,38 @@ pub mod madv {
     pub const POPULATE_WRITE: u32 = 23;
     /// Like DONTNEED, also for locked pages.
     pub const DONTNEED_LOCKED: u32 = 24;
+    /// Offer the pages to same-page merging.
+    pub const MERGEABLE: u32 = 12;
+    /// Withdraw them from same-page merging.
+    pub const UNMERGEABLE: u32 = 13;
+    /// Use huge pages where possible.
+    pub const HUGEPAGE: u32 = 14;
+    /// Do not use huge pages.
+    pub const NOHUGEPAGE: u32 = 15;
+    /// Leave the pages out of core dumps.
+    pub const DONTDUMP: u32 = 16;
+    /// Put them back into core dumps.
+    pub const DODUMP: u32 = 17;
+    /// A child gets zeroes here after fork.
+    pub const WIPEONFORK: u32 = 18;
+    /// Undo WIPEONFORK.
+    pub const KEEPONFORK: u32 = 19;
+    /// Deactivate the pages (reclaim them sooner).
+    pub const COLD: u32 = 20;
+    /// Reclaim the pages now.
+    pub const PAGEOUT: u32 = 21;
+    /// Collapse the pages into huge pages.
+    pub const COLLAPSE: u32 = 25;
+}
+
+/// Flags of mlock2 and mlockall.
+pub mod mlock_flags {
+    /// mlock2: lock the pages as they fault in, not at once.
+    pub const ONFAULT: u32 = 1;
+    /// mlockall: lock what is mapped now.
+    pub const MCL_CURRENT: u32 = 1;
+    /// mlockall: lock what gets mapped later.
+    pub const MCL_FUTURE: u32 = 2;
+    /// mlockall: with the others, lock pages as they fault in.
+    pub const MCL_ONFAULT: u32 = 4;
 }

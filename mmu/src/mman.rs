@@ -1,18 +1,20 @@
-//! The mm system calls: mmap, munmap, mprotect, mremap, madvise, brk.
+//! The mm system calls that change the VMAs: mmap, munmap, mprotect, mremap, brk.
 //!
-//! Each runs with `mmap_lock` held for write. Page-table entries a call clears or weakens
-//! are recorded in an [`Invalidation`], which, before the lock is released, bumps the
-//! icache epoch if code was affected, shoots down every TLB, and only then drops the
-//! references the cleared entries held on their frames.
+//! Each holds `mmap_lock` for write (taken killable, as Linux does) through an
+//! [`MmWriteGuard`], which write-locks exactly the VMAs the call changes; page-table
+//! entries it clears or weakens go into an [`Invalidation`]. Prefaulting (MAP_POPULATE,
+//! MAP_LOCKED, the growth of a locked mapping or heap) comes afterwards, under the read
+//! side ([`crate::populate`]), with errors ignored, as Linux's `mm_populate` does.
 
-use crate::fault::{self, FaultError};
-use crate::frames::FrameId;
+use crate::invalidate::Invalidation;
+use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::{Pte, TASK_SIZE};
+use crate::populate::populate_ignoring_errors;
 use crate::shmem::SharedAnon;
-use crate::space::{AddressSpace, Caller, MmState};
-use crate::stats::Counter;
+use crate::space::{AddressSpace, Caller};
 use crate::vma::{Backing, Vma, VmaFlags, VmaTree};
-use crate::{madv, map, mremap as mremap_flags, prot, Access, Errno, PAGE_SIZE};
+use crate::{map, mremap as mremap_flags, prot, Errno, PAGE_SIZE};
+use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -22,113 +24,24 @@ const PROT_GROWS: u32 = 0x0100_0000 | 0x0200_0000;
 const PROT_RWX: u32 = prot::READ | prot::WRITE | prot::EXEC;
 
 /// `len` rounded up to whole pages, `None` on overflow.
-fn page_align(len: u64) -> Option<u64> {
+pub(crate) fn page_align(len: u64) -> Option<u64> {
     len.checked_add(PAGE_SIZE - 1).map(|l| l & !(PAGE_SIZE - 1))
 }
 
-fn is_aligned(addr: u64) -> bool {
+pub(crate) fn is_aligned(addr: u64) -> bool {
     addr.is_multiple_of(PAGE_SIZE)
 }
 
-/// Page-table changes whose TLB shootdown and frame releases are due; done on drop, which
-/// must come before `mmap_lock` is released (declare it after the lock guard).
-struct Invalidation<'a> {
-    space: &'a AddressSpace,
-    caller: &'a Caller,
-    /// References held by cleared entries, dropped after the shootdown.
-    frames: Vec<FrameId>,
-    /// Whether any TLB may hold a translation that is no longer right.
-    flush: bool,
-    /// Whether executable pages changed (decoded code may be stale).
-    code: bool,
-    /// Removed VMAs, dropped last (with them, possibly, shared objects).
-    vmas: Vec<Vma>,
+/// Whether a VMA with `flags` is populated when it is created or grows.
+fn populated_when_mapped(flags: VmaFlags) -> bool {
+    flags.contains(VmaFlags::LOCKED) && !flags.contains(VmaFlags::LOCKONFAULT)
 }
 
-impl<'a> Invalidation<'a> {
-    fn new(space: &'a AddressSpace, caller: &'a Caller) -> Self {
-        Invalidation {
-            space,
-            caller,
-            frames: Vec::new(),
-            flush: false,
-            code: false,
-            vmas: Vec::new(),
-        }
+/// Populates `range` (if any) once the write lock is gone.
+fn populate_after(space: &AddressSpace, caller: &Caller, range: Option<Range<u64>>) {
+    if let Some(r) = range {
+        populate_ignoring_errors(space, caller, r.start, r.end);
     }
-
-    /// Clears the entries of `[start, end)`, keeping their frame references for later.
-    fn zap(&mut self, start: u64, end: u64) {
-        self.space
-            .page_table()
-            .for_each_valid(start, end, |_, slot, _| {
-                let old = Pte::from_bits(slot.swap(0, Ordering::AcqRel));
-                if old.is_valid() {
-                    self.frames.push(old.frame());
-                    self.flush = true;
-                }
-            });
-    }
-
-    /// Removes the VMAs in `[start, end)` and their pages.
-    fn unmap(&mut self, mm: &mut MmState, start: u64, end: u64) {
-        let removed = mm.vmas.remove_range(start, end);
-        for v in &removed {
-            self.code |= v.prot & prot::EXEC != 0;
-            self.zap(v.start, v.end);
-        }
-        self.vmas.extend(removed);
-    }
-}
-
-impl Drop for Invalidation<'_> {
-    fn drop(&mut self) {
-        if self.code {
-            // Before the shootdown: harts acknowledge at block boundaries, where they also
-            // check the epoch, so none runs stale decoded code once the call returns.
-            self.space.bump_icache_epoch();
-        }
-        if self.flush {
-            self.space.shootdown().shoot(self.caller.hart());
-            self.space
-                .stats_of(self.caller)
-                .add(Counter::TlbShootdowns, 1);
-        }
-        for &f in &self.frames {
-            self.space.frames().put(f);
-        }
-    }
-}
-
-fn fault_errno(e: FaultError) -> Errno {
-    match e {
-        FaultError::Fault(_) => Errno::EFAULT,
-        FaultError::OutOfMemory => Errno::ENOMEM,
-    }
-}
-
-/// Faults in every page of `[start, end)` the VMAs there allow any access to (writable
-/// ones for write, as Linux's populate does).
-fn populate(
-    space: &AddressSpace,
-    mm: &MmState,
-    caller: &Caller,
-    start: u64,
-    end: u64,
-) -> Result<(), Errno> {
-    let stats = space.stats_of(caller);
-    for v in mm.vmas.overlapping(start, end) {
-        let access = [Access::Write, Access::Read, Access::Exec]
-            .into_iter()
-            .find(|&a| v.allows(a));
-        let Some(access) = access else { continue };
-        let mut va = start.max(v.start);
-        while va < end.min(v.end) {
-            fault::fault_in(space, mm, va, access, stats).map_err(fault_errno)?;
-            va += PAGE_SIZE;
-        }
-    }
-    Ok(())
 }
 
 /// Where a non-fixed mapping of `len` bytes goes: the hint if that range is free, else
@@ -172,43 +85,45 @@ pub(crate) fn mmap(
         return Err(Errno::EINVAL);
     }
     let caller = space.caller();
-    let mut mm = space.lock_write(&caller);
-    let start = if fixed {
-        if addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
-            return Err(Errno::ENOMEM);
-        }
-        if addr < space.config().mmap_min_addr {
-            return Err(Errno::EPERM);
-        }
-        if flags & map::FIXED_NOREPLACE != 0 && !mm.vmas.is_free(addr, addr + len) {
-            return Err(Errno::EEXIST);
-        }
-        addr
-    } else {
-        place(space, &mm.vmas, addr, len)?
-    };
-    let end = start + len;
-    let mut inv = Invalidation::new(space, &caller);
-    inv.unmap(&mut mm, start, end);
+    let (start, populate) = {
+        let mut mm = space.lock_write_killable(&caller)?;
+        let start = if fixed {
+            if addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
+                return Err(Errno::ENOMEM);
+            }
+            if addr < space.config().mmap_min_addr {
+                return Err(Errno::EPERM);
+            }
+            if flags & map::FIXED_NOREPLACE != 0 && !mm.vmas.is_free(addr, addr + len) {
+                return Err(Errno::EEXIST);
+            }
+            addr
+        } else {
+            place(space, &mm.vmas, addr, len)?
+        };
+        let end = start + len;
+        let mut inv = Invalidation::new(space, &caller);
+        inv.unmap(&mut mm, start, end);
 
-    let mut vma = Vma::anonymous(start, end, prot & PROT_RWX);
-    if shared {
-        vma.flags = vma.flags | VmaFlags::SHARED;
-        vma.backing = Backing::Shared(Arc::new(SharedAnon::new(space.frames().clone())));
-    }
-    if flags & map::GROWSDOWN != 0 {
-        vma.flags = vma.flags | VmaFlags::GROWSDOWN;
-    }
-    if flags & map::LOCKED != 0 {
-        vma.flags = vma.flags | VmaFlags::LOCKED;
-    }
-    mm.vmas.insert(vma);
-    if flags & (map::POPULATE | map::LOCKED) != 0 {
-        if let Err(e) = populate(space, &mm, &caller, start, end) {
-            inv.unmap(&mut mm, start, end);
-            return Err(e);
+        let mut vma = Vma::anonymous(start, end, prot & PROT_RWX);
+        // mlockall(MCL_FUTURE) locks every later mapping.
+        vma.flags = vma.flags | mm.def_flags;
+        if shared {
+            vma.flags = vma.flags | VmaFlags::SHARED;
+            vma.backing = Backing::Shared(Arc::new(SharedAnon::new(space.frames().clone())));
         }
-    }
+        if flags & map::GROWSDOWN != 0 {
+            vma.flags = vma.flags | VmaFlags::GROWSDOWN;
+        }
+        if flags & map::LOCKED != 0 {
+            vma.flags = vma.flags | VmaFlags::LOCKED;
+        }
+        let populate = flags & (map::POPULATE | map::NONBLOCK) == map::POPULATE
+            || populated_when_mapped(vma.flags);
+        mm.insert(vma);
+        (start, populate.then_some(start..end))
+    };
+    populate_after(space, &caller, populate);
     Ok(start)
 }
 
@@ -221,7 +136,7 @@ pub(crate) fn munmap(space: &AddressSpace, addr: u64, len: u64) -> Result<(), Er
         return Err(Errno::EINVAL);
     }
     let caller = space.caller();
-    let mut mm = space.lock_write(&caller);
+    let mut mm = space.lock_write_killable(&caller)?;
     let mut inv = Invalidation::new(space, &caller);
     inv.unmap(&mut mm, addr, addr + len);
     Ok(())
@@ -242,12 +157,12 @@ pub(crate) fn mprotect(space: &AddressSpace, addr: u64, len: u64, prot: u32) -> 
         .ok_or(Errno::ENOMEM)?;
     let new = prot & PROT_RWX;
     let caller = space.caller();
-    let mut mm = space.lock_write(&caller);
+    let mut mm = space.lock_write_killable(&caller)?;
     if !mm.vmas.covers(addr, end) {
         return Err(Errno::ENOMEM);
     }
     let mut inv = Invalidation::new(space, &caller);
-    let before = mm.vmas.update_range(addr, end, |v| v.prot = new);
+    let before = mm.update_range(addr, end, |v| v.prot = new);
     for v in before.iter().filter(|v| v.prot != new) {
         inv.code |= (v.prot | new) & prot::EXEC != 0;
         space
@@ -273,15 +188,23 @@ struct Move {
 }
 
 /// Moves the pages by re-pointing their entries (the frames and their contents stay) and
-/// maps the new range with the attributes of the VMA at `m.old`.
+/// maps the new range with the attributes of the VMA at `m.old`. Returns the part of the
+/// new range to populate afterwards (a locked mapping that grew).
 fn move_mapping(
     space: &AddressSpace,
-    mm: &mut MmState,
+    mm: &mut MmWriteGuard,
     inv: &mut Invalidation,
-    caller: &Caller,
     m: Move,
-) -> Result<(), Errno> {
-    let src = mm.vmas.find(m.old).cloned().expect("mremap source checked");
+) -> Option<Range<u64>> {
+    let node = mm
+        .vmas
+        .find_node(m.old)
+        .cloned()
+        .expect("mremap source checked");
+    // Before its entries move: a fault under its VMA lock must not put one back behind
+    // the move (Linux's move_vma write-locks the source too, even one it keeps).
+    mm.write_lock(&node);
+    let src = node.vma().clone();
     let pt = space.page_table();
     pt.for_each_valid(m.old, m.old + m.moved, |va, slot, _| {
         let pte = slot.swap(0, Ordering::AcqRel);
@@ -292,21 +215,17 @@ fn move_mapping(
         }
     });
     if !m.keep_old {
-        inv.vmas
-            .extend(mm.vmas.remove_range(m.old, m.old + m.moved));
+        inv.vmas.extend(mm.remove_range(m.old, m.old + m.moved));
     }
     inv.code |= src.prot & prot::EXEC != 0;
-    let locked = src.flags.contains(VmaFlags::LOCKED);
-    mm.vmas.insert(Vma {
+    let grows_locked = populated_when_mapped(src.flags) && m.new_len > m.moved;
+    mm.insert(Vma {
         start: m.new,
         end: m.new + m.new_len,
         pgoff: src.pgoff_of(m.old),
         ..src
     });
-    if locked && m.new_len > m.moved {
-        populate(space, mm, caller, m.new + m.moved, m.new + m.new_len)?;
-    }
-    Ok(())
+    grows_locked.then_some(m.new + m.moved..m.new + m.new_len)
 }
 
 pub(crate) fn mremap(
@@ -343,8 +262,56 @@ pub(crate) fn mremap(
         }
     }
     let caller = space.caller();
-    let mut mm = space.lock_write(&caller);
-    let mut inv = Invalidation::new(space, &caller);
+    let (dst, populate) = {
+        let mut mm = space.lock_write_killable(&caller)?;
+        let mut inv = Invalidation::new(space, &caller);
+        remap(
+            space,
+            &mut mm,
+            &mut inv,
+            Remap {
+                old_addr,
+                old_len,
+                new_len,
+                new_addr,
+                may_move,
+                fixed,
+                dontunmap,
+            },
+        )?
+    };
+    populate_after(space, &caller, populate);
+    Ok(dst)
+}
+
+/// The checked arguments of an mremap.
+struct Remap {
+    old_addr: u64,
+    old_len: u64,
+    new_len: u64,
+    new_addr: u64,
+    may_move: bool,
+    fixed: bool,
+    dontunmap: bool,
+}
+
+/// mremap's work under the write lock: returns the new address and the range to
+/// populate afterwards.
+fn remap(
+    space: &AddressSpace,
+    mm: &mut MmWriteGuard,
+    inv: &mut Invalidation,
+    r: Remap,
+) -> Result<(u64, Option<Range<u64>>), Errno> {
+    let Remap {
+        old_addr,
+        old_len,
+        new_len,
+        new_addr,
+        may_move,
+        fixed,
+        dontunmap,
+    } = r;
     let vma = mm.vmas.find(old_addr).cloned().ok_or(Errno::EFAULT)?;
 
     if old_len == 0 {
@@ -356,19 +323,28 @@ pub(crate) fn mremap(
             return Err(Errno::ENOMEM);
         }
         let dst = if fixed {
-            inv.unmap(&mut mm, new_addr, new_addr + new_len);
+            inv.unmap(mm, new_addr, new_addr + new_len);
             new_addr
         } else {
             place(space, &mm.vmas, 0, new_len)?
         };
         let pgoff = vma.pgoff_of(old_addr);
-        mm.vmas.insert(Vma {
+        mm.insert(Vma {
             start: dst,
             end: dst + new_len,
             pgoff,
             ..vma
         });
-        return Ok(dst);
+        return Ok((dst, None));
+    }
+    if !fixed && !dontunmap && new_len <= old_len {
+        // Linux shrinks without looking at VMA boundaries: it just unmaps the tail.
+        inv.unmap(
+            mm,
+            old_addr + new_len,
+            old_addr.saturating_add(old_len).min(TASK_SIZE),
+        );
+        return Ok((old_addr, None));
     }
     let old_end = old_addr
         .checked_add(old_len)
@@ -376,15 +352,14 @@ pub(crate) fn mremap(
         .ok_or(Errno::EFAULT)?;
 
     if fixed {
-        inv.unmap(&mut mm, new_addr, new_addr + new_len);
+        inv.unmap(mm, new_addr, new_addr + new_len);
         if old_len > new_len {
-            inv.unmap(&mut mm, old_addr + new_len, old_end);
+            inv.unmap(mm, old_addr + new_len, old_end);
         }
-        move_mapping(
+        let populate = move_mapping(
             space,
-            &mut mm,
-            &mut inv,
-            &caller,
+            mm,
+            inv,
             Move {
                 old: old_addr,
                 moved: old_len.min(new_len),
@@ -392,32 +367,25 @@ pub(crate) fn mremap(
                 new_len,
                 keep_old: dontunmap,
             },
-        )?;
-        return Ok(new_addr);
+        );
+        return Ok((new_addr, populate));
     }
     if !dontunmap {
-        if new_len <= old_len {
-            inv.unmap(&mut mm, old_addr + new_len, old_end);
-            return Ok(old_addr);
-        }
         let grown_end = old_addr + new_len;
         if old_end == vma.end && grown_end <= TASK_SIZE && mm.vmas.is_free(old_end, grown_end) {
-            mm.vmas.resize(vma.start, grown_end);
-            if vma.flags.contains(VmaFlags::LOCKED) {
-                populate(space, &mm, &caller, old_end, grown_end)?;
-            }
-            return Ok(old_addr);
+            mm.resize(vma.start, grown_end);
+            let populate = populated_when_mapped(vma.flags).then_some(old_end..grown_end);
+            return Ok((old_addr, populate));
         }
     }
     if !may_move {
         return Err(Errno::ENOMEM);
     }
     let dst = place(space, &mm.vmas, 0, new_len)?;
-    move_mapping(
+    let populate = move_mapping(
         space,
-        &mut mm,
-        &mut inv,
-        &caller,
+        mm,
+        inv,
         Move {
             old: old_addr,
             moved: old_len,
@@ -425,110 +393,63 @@ pub(crate) fn mremap(
             new_len,
             keep_old: dontunmap,
         },
-    )?;
-    Ok(dst)
-}
-
-/// Whether `advice` is one Linux knows (hardware-poison injection aside).
-fn known_advice(advice: u32) -> bool {
-    matches!(advice, 0..=4 | 8..=25)
-}
-
-pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
-    if !known_advice(advice) || !is_aligned(addr) {
-        return Err(Errno::EINVAL);
-    }
-    let len = page_align(len).ok_or(Errno::EINVAL)?;
-    let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
-    if len == 0 {
-        return Ok(());
-    }
-    if end > TASK_SIZE {
-        return Err(Errno::ENOMEM);
-    }
-    let caller = space.caller();
-    let mm = space.lock_write(&caller);
-    let mut inv = Invalidation::new(space, &caller);
-    let pieces: Vec<Vma> = mm.vmas.overlapping(addr, end).cloned().collect();
-    let hole = !mm.vmas.covers(addr, end);
-    match advice {
-        madv::DONTNEED | madv::DONTNEED_LOCKED | madv::FREE | madv::REMOVE => {
-            let refused = |v: &Vma| {
-                v.flags.contains(VmaFlags::LOCKED) && advice != madv::DONTNEED_LOCKED
-                    || advice == madv::FREE && v.is_shared()
-                    || advice == madv::REMOVE && !v.is_shared()
-            };
-            if pieces.iter().any(refused) {
-                return Err(Errno::EINVAL);
-            }
-            for v in &pieces {
-                let (s, e) = (addr.max(v.start), end.min(v.end));
-                inv.zap(s, e);
-                inv.code |= v.prot & prot::EXEC != 0;
-                if let (madv::REMOVE, Backing::Shared(obj)) = (advice, &v.backing) {
-                    obj.remove_pages(v.pgoff_of(s), (e - s) / PAGE_SIZE);
-                }
-            }
-        }
-        madv::POPULATE_READ | madv::POPULATE_WRITE => {
-            if hole {
-                return Err(Errno::ENOMEM);
-            }
-            let access = if advice == madv::POPULATE_WRITE {
-                Access::Write
-            } else {
-                Access::Read
-            };
-            if !pieces.iter().all(|v| v.allows(access)) {
-                return Err(Errno::EINVAL);
-            }
-            let stats = space.stats_of(&caller);
-            let mut va = addr;
-            while va < end {
-                fault::fault_in(space, &mm, va, access, stats).map_err(fault_errno)?;
-                va += PAGE_SIZE;
-            }
-        }
-        // The rest are hints about paging, forking or merging: nothing to do here.
-        _ => {}
-    }
-    if hole {
-        return Err(Errno::ENOMEM);
-    }
-    Ok(())
+    );
+    Ok((dst, populate))
 }
 
 pub(crate) fn set_brk_start(space: &AddressSpace, start: u64) {
     let caller = space.caller();
     let mut mm = space.lock_write(&caller);
     let start = page_align(start).unwrap_or(TASK_SIZE).min(TASK_SIZE);
-    mm.brk_start = start;
-    mm.brk = start;
+    mm.set_brk(start, start);
 }
 
+/// brk(2): the new break, the unchanged one if it cannot move, or -EINTR for a thread
+/// killed while it waited for `mmap_lock`.
 pub(crate) fn brk(space: &AddressSpace, new_brk: u64) -> u64 {
     let caller = space.caller();
-    let mut mm = space.lock_write(&caller);
+    let (brk, populate) = match move_brk(space, &caller, new_brk) {
+        Ok(r) => r,
+        Err(e) => return e.neg() as u64,
+    };
+    populate_after(space, &caller, populate);
+    brk
+}
+
+/// brk's work under the write lock: the break and the range to populate afterwards.
+fn move_brk(
+    space: &AddressSpace,
+    caller: &Caller,
+    new_brk: u64,
+) -> Result<(u64, Option<Range<u64>>), Errno> {
+    let mut mm = space.lock_write_killable(caller)?;
     let old = mm.brk;
     if new_brk < mm.brk_start {
-        return old;
+        return Ok((old, None));
     }
     let old_top = page_align(old).expect("break below TASK_SIZE");
     let Some(new_top) = page_align(new_brk).filter(|&t| t <= TASK_SIZE) else {
-        return old;
+        return Ok((old, None));
     };
-    let mut inv = Invalidation::new(space, &caller);
+    let mut inv = Invalidation::new(space, caller);
+    let mut populate = None;
     if new_top < old_top {
         inv.unmap(&mut mm, new_top, old_top);
     } else if new_top > old_top {
         if !mm.vmas.is_free(old_top, new_top) {
-            return old;
+            return Ok((old, None));
         }
-        mm.vmas.insert(Vma {
+        let mut heap = Vma {
             name: Some("[heap]".into()),
             ..Vma::anonymous(old_top, new_top, prot::READ | prot::WRITE)
-        });
+        };
+        heap.flags = heap.flags | mm.def_flags;
+        if populated_when_mapped(heap.flags) {
+            populate = Some(old_top..new_top);
+        }
+        mm.insert(heap);
     }
-    mm.brk = new_brk;
-    new_brk
+    let start = mm.brk_start;
+    mm.set_brk(start, new_brk);
+    Ok((new_brk, populate))
 }

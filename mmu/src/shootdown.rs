@@ -43,6 +43,8 @@ pub(crate) struct HartShared {
     pub signal: Arc<HartSignal>,
     /// The hart's counters.
     pub stats: Arc<HartStats>,
+    /// Whether the guest thread runs under a real-time scheduling policy.
+    pub realtime: AtomicBool,
 }
 
 impl HartShared {
@@ -93,8 +95,9 @@ impl Shootdown {
 
     /// Invalidates every TLB: returns once no hart other than `initiator` can still use a
     /// translation made before the call. The initiator's own hart gets the request too and
-    /// flushes at its next block boundary (or when it re-enters guest code).
-    pub fn shoot(&self, initiator: Option<&HartShared>) {
+    /// flushes at its next block boundary (or when it re-enters guest code). Returns how
+    /// many other harts it had to wait for (those in guest code when it started).
+    pub fn shoot(&self, initiator: Option<&HartShared>) -> usize {
         let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let harts: Vec<Arc<HartShared>> = self.harts.lock().clone();
         for h in &harts {
@@ -104,6 +107,8 @@ impl Shootdown {
             .iter()
             .filter(|h| !initiator.is_some_and(|i| std::ptr::eq(&***h, i)))
             .collect();
+        pending.retain(|h| !h.released(gen));
+        let waited_for = pending.len();
         let mut parker: Option<Arc<Parker>> = None;
         let mut round = 0u32;
         loop {
@@ -137,6 +142,7 @@ impl Shootdown {
             self.waiters.lock().retain(|w| !Arc::ptr_eq(w, &p));
             self.nwaiters.fetch_sub(1, Ordering::SeqCst);
         }
+        waited_for
     }
 
     /// Wakes parked initiators: a hart calls this after acknowledging or leaving guest code.

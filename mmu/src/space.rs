@@ -5,12 +5,19 @@
 //! points.
 
 use crate::current;
+use crate::events::MmEvent;
 use crate::frames::FramePool;
+use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::{PageTable, TASK_SIZE};
-use crate::rwsem::{RwSemReadGuard, RwSemWriteGuard, RwSemaphore, MMAP_LOCK_COUNTERS};
+use crate::rwsem::queue::SemSnapshot;
+use crate::rwsem::{
+    Acquirer, Killed, RwSemReadGuard, RwSemaphore, Task, DEFAULT_HANDOFF_NS, MMAP_LOCK_COUNTERS,
+};
 use crate::shootdown::{HartShared, Shootdown};
-use crate::vma::{Vma, VmaTree};
-use crate::{mman, uaccess, Errno, HartMem, HartStats, MmStats};
+use crate::vma::{Vma, VmaFlags, VmaTree};
+use crate::vma_index::VmaIndex;
+use crate::{madvise, mlock, mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
+use devices::HostClock;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,6 +31,11 @@ pub struct MmConfig {
     pub mmap_min_addr: u64,
     /// Top of the region non-fixed mmaps are placed below (they grow down from here).
     pub mmap_base: u64,
+    /// How faults take their locks.
+    pub policy: FaultPolicy,
+    /// How long the first waiter for `mmap_lock` waits before it may claim a handoff
+    /// (real-time threads claim it at once).
+    pub mmap_lock_handoff_ns: u64,
 }
 
 impl Default for MmConfig {
@@ -32,6 +44,8 @@ impl Default for MmConfig {
             frame_pool_bytes: 16 << 30,
             mmap_min_addr: 0x10000,
             mmap_base: 0x3f_a000_0000,
+            policy: FaultPolicy::default(),
+            mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
         }
     }
 }
@@ -44,6 +58,8 @@ pub(crate) struct MmState {
     pub brk_start: u64,
     /// The current program break (not necessarily page aligned).
     pub brk: u64,
+    /// Flags every new VMA gets (Linux's `mm->def_flags`: mlockall(MCL_FUTURE)).
+    pub def_flags: VmaFlags,
 }
 
 /// The hart (if any) on whose behalf the calling thread acts.
@@ -65,6 +81,8 @@ pub struct AddressSpace {
     frames: Arc<FramePool>,
     page_table: PageTable,
     mmap_lock: RwSemaphore<MmState>,
+    /// The VMAs as faults see them without `mmap_lock`.
+    vma_index: VmaIndex,
     shootdown: Shootdown,
     icache_epoch: AtomicU64,
     /// Stats of every hart ever attached, by tid: they outlive the harts.
@@ -85,19 +103,24 @@ impl AddressSpace {
                 ),
             ));
         }
+        let handoff_ns = cfg.mmap_lock_handoff_ns;
         Ok(Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
             frames: Arc::new(FramePool::new(cfg.frame_pool_bytes)?),
             cfg,
             page_table: PageTable::new(),
-            mmap_lock: RwSemaphore::new(
+            mmap_lock: RwSemaphore::with_clock(
                 MmState {
                     vmas: VmaTree::new(),
                     brk_start: 0,
                     brk: 0,
+                    def_flags: VmaFlags::default(),
                 },
                 &MMAP_LOCK_COUNTERS,
+                HostClock::global(),
+                handoff_ns,
             ),
+            vma_index: VmaIndex::default(),
             shootdown: Shootdown::default(),
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
@@ -121,6 +144,7 @@ impl AddressSpace {
             owner: AtomicU64::new(0),
             signal: Arc::default(),
             stats,
+            realtime: AtomicBool::new(false),
         });
         let gen = self.shootdown.attach(shared.clone());
         shared.acked_gen.store(gen, Ordering::SeqCst);
@@ -160,9 +184,37 @@ impl AddressSpace {
         mman::mremap(self, old_addr, old_len, new_len, flags, new_addr)
     }
 
-    /// madvise(2).
+    /// madvise(2), under the lock Linux takes for `advice` ([`madvise::advice_lock`]).
     pub fn madvise(&self, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
-        mman::madvise(self, addr, len, advice)
+        madvise::madvise(self, addr, len, advice)
+    }
+
+    /// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME): names (or, with `None`, unnames) the
+    /// anonymous memory in `[addr, addr + len)`. EINVAL for a name longer than
+    /// [`madvise::ANON_NAME_MAX`] bytes or with a character other than printable ASCII
+    /// (`\`, `` ` ``, `$`, `[` and `]` excluded); ENOMEM if part of the range is unmapped.
+    pub fn set_anon_name(&self, addr: u64, len: u64, name: Option<&[u8]>) -> Result<(), Errno> {
+        madvise::set_anon_name(self, addr, len, name)
+    }
+
+    /// mlock(2) (`how` 0) and mlock2(2) (`how` [`crate::mlock_flags::ONFAULT`]).
+    pub fn mlock(&self, addr: u64, len: u64, how: u32) -> Result<(), Errno> {
+        mlock::mlock(self, addr, len, how)
+    }
+
+    /// munlock(2).
+    pub fn munlock(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        mlock::munlock(self, addr, len)
+    }
+
+    /// mlockall(2): `how` is made of [`crate::mlock_flags`]' MCL_* bits.
+    pub fn mlockall(&self, how: u32) -> Result<(), Errno> {
+        mlock::mlockall(self, how)
+    }
+
+    /// munlockall(2).
+    pub fn munlockall(&self) -> Result<(), Errno> {
+        mlock::munlockall(self)
     }
 
     /// Sets where the heap starts (end of the loaded image, page aligned).
@@ -221,10 +273,40 @@ impl AddressSpace {
         )
     }
 
+    /// Runs `copy` the way fork's `dup_mmap` runs its copying: with `mmap_lock` held for
+    /// write and every VMA write-locked, so no fault can run under a per-VMA lock
+    /// meanwhile. `copy` gets the VMAs in address order.
+    pub fn dup_mmap<R>(&self, copy: impl FnOnce(&[Vma]) -> R) -> R {
+        let caller = self.caller();
+        let mm = self.lock_write(&caller);
+        mm.write_lock_all();
+        let vmas: Vec<Vma> = mm.vmas.iter().cloned().collect();
+        copy(&vmas)
+    }
+
+    /// The state of `mmap_lock`: holders, wait queue, handoff bit (for diagnostics and
+    /// tests).
+    pub fn mmap_lock_state(&self) -> SemSnapshot {
+        self.mmap_lock.snapshot()
+    }
+
+    /// Takes the event records of every hart ever attached (by thread id) and of work done
+    /// on no hart's behalf (`None`), each hart's oldest first.
+    pub fn drain_events(&self) -> Vec<(Option<u32>, MmEvent)> {
+        let harts = self.hart_stats.lock();
+        harts
+            .iter()
+            .map(|(tid, s)| (Some(*tid), &**s))
+            .chain([(None, &self.unattributed)])
+            .flat_map(|(tid, s)| s.drain_events().into_iter().map(move |e| (tid, e)))
+            .collect()
+    }
+
     /// A copy of the VMAs, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         let caller = self.caller();
-        self.lock_read(&caller).vmas.iter().cloned().collect()
+        let mm = self.lock_read(&caller);
+        mm.vmas.iter().cloned().collect()
     }
 
     /// Frames currently allocated to this space.
@@ -249,10 +331,6 @@ impl AddressSpace {
         &self.shootdown
     }
 
-    pub(crate) fn mmap_lock(&self) -> &RwSemaphore<MmState> {
-        &self.mmap_lock
-    }
-
     #[inline]
     pub(crate) fn icache_epoch(&self) -> u64 {
         self.icache_epoch.load(Ordering::Acquire)
@@ -273,29 +351,78 @@ impl AddressSpace {
         caller.0.as_ref().map_or(&self.unattributed, |h| &h.stats)
     }
 
-    /// Takes `mmap_lock` for read on the caller's behalf.
-    pub(crate) fn lock_read(&self, caller: &Caller) -> RwSemReadGuard<'_, MmState> {
-        let stats = self.stats_of(caller);
-        match self.mmap_lock.try_read(stats) {
-            Some(g) => g,
-            None => self.blocking(caller, || self.mmap_lock.read(stats)),
+    /// The caller as a lock acquirer: its stats, thread id, real-time flag and signal.
+    pub(crate) fn acquirer<'a>(&'a self, caller: &'a Caller) -> Acquirer<'a> {
+        match caller.hart() {
+            Some(h) => Acquirer {
+                stats: &h.stats,
+                task: Task {
+                    tid: h.tid,
+                    realtime: h.realtime.load(Ordering::Relaxed),
+                },
+                signal: Some(&h.signal),
+            },
+            None => Acquirer::anonymous(&self.unattributed),
         }
     }
 
-    /// Takes `mmap_lock` for write on the caller's behalf.
-    pub(crate) fn lock_write(&self, caller: &Caller) -> RwSemWriteGuard<'_, MmState> {
-        let stats = self.stats_of(caller);
-        match self.mmap_lock.try_write(stats) {
+    /// Takes `mmap_lock` for read on the caller's behalf.
+    pub(crate) fn lock_read<'a>(&'a self, caller: &'a Caller) -> RwSemReadGuard<'a, MmState> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
             Some(g) => g,
-            None => self.blocking(caller, || self.mmap_lock.write(stats)),
+            None => self.blocking(caller, || self.mmap_lock.read(who)),
         }
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf, giving up if the caller's hart
+    /// is killed while it waits (Linux's `mmap_read_lock_killable` after a trylock).
+    pub(crate) fn lock_read_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<RwSemReadGuard<'a, MmState>, Killed> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
+            Some(g) => Ok(g),
+            None => self.blocking(caller, || self.mmap_lock.read_killable(who)),
+        }
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, opening a write session.
+    pub(crate) fn lock_write<'a>(&'a self, caller: &'a Caller) -> MmWriteGuard<'a> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.write(who)),
+        };
+        MmWriteGuard::new(g, self, caller)
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, as Linux's
+    /// `mmap_write_lock_killable` does: EINTR if the caller's hart is killed meanwhile.
+    pub(crate) fn lock_write_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<MmWriteGuard<'a>, Errno> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self
+                .blocking(caller, || self.mmap_lock.write_killable(who))
+                .map_err(|Killed| Errno::EINTR)?,
+        };
+        Ok(MmWriteGuard::new(g, self, caller))
+    }
+
+    pub(crate) fn vma_index(&self) -> &VmaIndex {
+        &self.vma_index
     }
 
     /// Runs `wait` with the caller's hart out of guest state if it was in it: the holder
     /// of the lock being waited for may be waiting for this hart's acknowledgement. The
     /// hart's TLB cannot be flushed from here, so if a shootdown happened meanwhile its
     /// request stays raised and the hart flushes at its next block boundary.
-    fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
+    pub(crate) fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
         let hart = caller.hart().filter(|h| h.in_guest.load(Ordering::Relaxed));
         if let Some(h) = hart {
             h.in_guest.store(false, Ordering::SeqCst);

@@ -4,67 +4,142 @@
 //! its behalf, such as a system call it makes) adds, anyone reads. Counter names are
 //! dotted (`mmap_lock.read_acquired`) and stable: reports and tests key on them.
 
+use crate::events::{EventLog, MmEvent};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One memory-manager counter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Counter {
-    /// `mmap_lock` taken for read.
-    MmapLockReadAcquired,
-    /// `mmap_lock` taken for write.
-    MmapLockWriteAcquired,
-    /// Nanoseconds spent waiting to take `mmap_lock` for read.
-    MmapLockReadWaitNs,
-    /// Nanoseconds spent waiting to take `mmap_lock` for write.
-    MmapLockWriteWaitNs,
-    /// Faults resolved without I/O (demand-zero pages, pages already in memory).
-    FaultsMinor,
-    /// Faults that needed I/O (none yet: no file-backed pages).
-    FaultsMajor,
-    /// TLB shootdowns this hart initiated.
-    TlbShootdowns,
-    /// TLB misses (slow-path translations).
-    TlbMisses,
-    /// Whole-TLB flushes (shootdown acknowledgements, re-entries after invalidations).
-    TlbFlushes,
-}
-
-impl Counter {
-    /// Every counter, in report order.
-    pub const ALL: [Counter; 9] = [
-        Counter::MmapLockReadAcquired,
-        Counter::MmapLockWriteAcquired,
-        Counter::MmapLockReadWaitNs,
-        Counter::MmapLockWriteWaitNs,
-        Counter::FaultsMinor,
-        Counter::FaultsMajor,
-        Counter::TlbShootdowns,
-        Counter::TlbMisses,
-        Counter::TlbFlushes,
-    ];
-
-    /// The counter's dotted name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Counter::MmapLockReadAcquired => "mmap_lock.read_acquired",
-            Counter::MmapLockWriteAcquired => "mmap_lock.write_acquired",
-            Counter::MmapLockReadWaitNs => "mmap_lock.read_wait_ns",
-            Counter::MmapLockWriteWaitNs => "mmap_lock.write_wait_ns",
-            Counter::FaultsMinor => "faults.minor",
-            Counter::FaultsMajor => "faults.major",
-            Counter::TlbShootdowns => "tlb.shootdowns",
-            Counter::TlbMisses => "tlb.misses",
-            Counter::TlbFlushes => "tlb.flushes",
+/// Declares [`Counter`] with each variant's dotted name, in report order.
+macro_rules! counters {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
+        /// One memory-manager counter.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Counter {
+            $($(#[doc = $doc])* $variant,)*
         }
-    }
+
+        impl Counter {
+            /// Every counter, in report order.
+            pub const ALL: &'static [Counter] = &[$(Counter::$variant),*];
+
+            /// The counter's dotted name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Counter::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-/// Counters of one hart (atomics: the hart writes, anyone reads).
-#[derive(Debug, Default)]
+counters! {
+    /// `mmap_lock` taken for read.
+    MmapLockReadAcquired => "mmap_lock.read_acquired",
+    /// `mmap_lock` taken for write.
+    MmapLockWriteAcquired => "mmap_lock.write_acquired",
+    /// Nanoseconds spent waiting to take `mmap_lock` for read.
+    MmapLockReadWaitNs => "mmap_lock.read_wait_ns",
+    /// Nanoseconds spent waiting to take `mmap_lock` for write.
+    MmapLockWriteWaitNs => "mmap_lock.write_wait_ns",
+    /// Nanoseconds `mmap_lock` was held for read.
+    MmapLockReadHoldNs => "mmap_lock.read_hold_ns",
+    /// Nanoseconds `mmap_lock` was held for write.
+    MmapLockWriteHoldNs => "mmap_lock.write_hold_ns",
+    /// Read acquisitions that queued and waited under 1 µs.
+    MmapLockReadWaitsLt1us => "mmap_lock.read_waits_lt_1us",
+    /// Read acquisitions that queued and waited 1–10 µs.
+    MmapLockReadWaits1us10us => "mmap_lock.read_waits_1us_10us",
+    /// Read acquisitions that queued and waited 10–100 µs.
+    MmapLockReadWaits10us100us => "mmap_lock.read_waits_10us_100us",
+    /// Read acquisitions that queued and waited 100 µs–1 ms.
+    MmapLockReadWaits100us1ms => "mmap_lock.read_waits_100us_1ms",
+    /// Read acquisitions that queued and waited 1–10 ms.
+    MmapLockReadWaits1ms10ms => "mmap_lock.read_waits_1ms_10ms",
+    /// Read acquisitions that queued and waited 10–100 ms.
+    MmapLockReadWaits10ms100ms => "mmap_lock.read_waits_10ms_100ms",
+    /// Read acquisitions that queued and waited 100 ms–1 s.
+    MmapLockReadWaits100ms1s => "mmap_lock.read_waits_100ms_1s",
+    /// Read acquisitions that queued and waited 1 s or more.
+    MmapLockReadWaitsGe1s => "mmap_lock.read_waits_ge_1s",
+    /// Write acquisitions that queued and waited under 1 µs.
+    MmapLockWriteWaitsLt1us => "mmap_lock.write_waits_lt_1us",
+    /// Write acquisitions that queued and waited 1–10 µs.
+    MmapLockWriteWaits1us10us => "mmap_lock.write_waits_1us_10us",
+    /// Write acquisitions that queued and waited 10–100 µs.
+    MmapLockWriteWaits10us100us => "mmap_lock.write_waits_10us_100us",
+    /// Write acquisitions that queued and waited 100 µs–1 ms.
+    MmapLockWriteWaits100us1ms => "mmap_lock.write_waits_100us_1ms",
+    /// Write acquisitions that queued and waited 1–10 ms.
+    MmapLockWriteWaits1ms10ms => "mmap_lock.write_waits_1ms_10ms",
+    /// Write acquisitions that queued and waited 10–100 ms.
+    MmapLockWriteWaits10ms100ms => "mmap_lock.write_waits_10ms_100ms",
+    /// Write acquisitions that queued and waited 100 ms–1 s.
+    MmapLockWriteWaits100ms1s => "mmap_lock.write_waits_100ms_1s",
+    /// Write acquisitions that queued and waited 1 s or more.
+    MmapLockWriteWaitsGe1s => "mmap_lock.write_waits_ge_1s",
+    /// Times a waiting writer set the handoff bit of `mmap_lock`.
+    MmapLockHandoffs => "mmap_lock.handoffs",
+    /// Write acquisitions of `mmap_lock` taken past queued waiters.
+    MmapLockWriteSteals => "mmap_lock.write_steals",
+    /// Killable waits for `mmap_lock` ended by a fatal signal.
+    MmapLockKilled => "mmap_lock.killed",
+    /// Faults handled entirely under a per-VMA lock (permission failures included).
+    VmaLockSuccess => "vma_lock.success",
+    /// Per-VMA lock attempts that failed (VMA write-locked or none found): the fault
+    /// went the `mmap_lock` way.
+    VmaLockAbort => "vma_lock.abort",
+    /// Faults under a per-VMA lock that returned RETRY (the lock dropped to wait).
+    VmaLockRetry => "vma_lock.retry",
+    /// Per-VMA lock attempts that found their VMA detached and looked again.
+    VmaLockMiss => "vma_lock.miss",
+    /// VMAs write-locked by mm operations.
+    VmaLockWriteLocked => "vma_lock.write_locked",
+    /// Nanoseconds mm operations waited for a VMA's readers before write-locking it.
+    VmaLockWriteWaitNs => "vma_lock.write_wait_ns",
+    /// Faults resolved without I/O (demand-zero pages, pages already in memory).
+    FaultsMinor => "faults.minor",
+    /// Faults that needed I/O (none yet: no file-backed pages).
+    FaultsMajor => "faults.major",
+    /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
+    FaultsRetry => "faults.retry",
+    /// TLB shootdowns this hart initiated.
+    TlbShootdowns => "tlb.shootdowns",
+    /// Nanoseconds this hart's shootdowns waited for the other harts' acknowledgements.
+    TlbShootdownWaitNs => "tlb.shootdown_wait_ns",
+    /// TLB misses (slow-path translations).
+    TlbMisses => "tlb.misses",
+    /// Whole-TLB flushes (shootdown acknowledgements, re-entries after invalidations).
+    TlbFlushes => "tlb.flushes",
+    /// Event records lost because the hart's event log was full.
+    EventsDropped => "events.dropped",
+}
+
+/// Which decade of nanoseconds a wait falls in: 0 for under 1 µs, 1 for 1–10 µs, … 7
+/// for 1 s or more (the order of the `*_waits_*` counters).
+pub fn wait_decade(ns: u64) -> usize {
+    let mut bound = 1_000;
+    let mut decade = 0;
+    while decade < 7 && ns >= bound {
+        bound *= 10;
+        decade += 1;
+    }
+    decade
+}
+
+/// Counters and recent events of one hart (atomics: the hart writes, anyone reads).
+#[derive(Debug)]
 pub struct HartStats {
     counts: [AtomicU64; Counter::ALL.len()],
+    events: EventLog,
+}
+
+impl Default for HartStats {
+    fn default() -> Self {
+        HartStats {
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            events: EventLog::default(),
+        }
+    }
 }
 
 impl HartStats {
@@ -85,6 +160,18 @@ impl HartStats {
             .iter()
             .map(|&c| (c.name().to_string(), self.get(c)))
             .collect()
+    }
+
+    /// Records `event` in the hart's event log (the oldest record goes if it is full).
+    pub fn record(&self, event: MmEvent) {
+        if self.events.push(event) {
+            self.add(Counter::EventsDropped, 1);
+        }
+    }
+
+    /// Takes the recorded events, oldest first.
+    pub fn drain_events(&self) -> Vec<MmEvent> {
+        self.events.drain()
     }
 }
 
@@ -120,7 +207,7 @@ impl MmStats {
         sources: impl IntoIterator<Item = (Option<u32>, &'a HartStats)>,
     ) -> MmStats {
         let mut out = MmStats::default();
-        for c in Counter::ALL {
+        for &c in Counter::ALL {
             out.total.insert(c.name().to_string(), 0);
         }
         for (tid, stats) in sources {
@@ -160,5 +247,32 @@ mod tests {
         assert!(s.per_hart.get(&1).unwrap().contains_key("faults.major"));
         fn serializable<T: Serialize>(_: &T) {}
         serializable(&s);
+    }
+
+    #[test]
+    fn waits_fall_in_decades() {
+        let cases = [
+            (0, 0),
+            (999, 0),
+            (1_000, 1),
+            (9_999, 1),
+            (10_000, 2),
+            (100_000, 3),
+            (1_000_000, 4),
+            (10_000_000, 5),
+            (99_999_999, 5),
+            (100_000_000, 6),
+            (1_000_000_000, 7),
+            (u64::MAX, 7),
+        ];
+        for (ns, decade) in cases {
+            assert_eq!(wait_decade(ns), decade, "{ns} ns");
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let names: std::collections::HashSet<_> = Counter::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), Counter::ALL.len());
     }
 }

@@ -1,38 +1,74 @@
 //! Copies between guest memory and the emulator, as system calls make them.
 //!
-//! They hold `mmap_lock` for read from the first page to the last: frames are freed only
-//! under the write lock, so every frame a copy finds stays allocated while it copies. Pages
-//! are faulted in as the guest's own access would, with the same permission checks.
+//! Like Linux's `copy_from_user`, a copy takes no lock while the pages are there: it
+//! walks the page table and pins each page's frame (a reference taken only if the frame
+//! is still allocated, then a check that the entry still maps it, as GUP-fast does), so
+//! the frame cannot be freed under the copy even by an madvise that runs under a per-VMA
+//! or a shared `mmap_lock`. A missing or insufficient entry is a kernel-mode fault: it
+//! is resolved under `mmap_lock` for read (never the per-VMA lock: Linux tries that for
+//! user faults only), with the same permission checks as the guest's own access.
 
 use crate::fault::{self, FaultError};
+use crate::frames::FrameId;
 use crate::pagetable::{Pte, TASK_SIZE};
-use crate::space::{AddressSpace, MmState};
-use crate::{Access, Errno, HartStats, PAGE_SIZE};
+use crate::space::{AddressSpace, Caller};
+use crate::{Access, Errno, PAGE_SIZE};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The host address of `addr` for `access` and the page's entry, faulting the page in.
-fn user_ptr(
-    space: &AddressSpace,
-    mm: &MmState,
-    stats: &HartStats,
+/// A guest page pinned for a copy; unpinned on drop.
+struct Pinned<'a> {
+    space: &'a AddressSpace,
+    frame: FrameId,
+    /// The host address of the guest address asked for.
+    host: *mut u8,
+    pte: Pte,
+}
+
+impl Drop for Pinned<'_> {
+    fn drop(&mut self) {
+        self.space.frames().put(self.frame);
+    }
+}
+
+/// Pins the page containing `addr` for `access`, faulting it in if needed.
+fn pin<'a>(
+    space: &'a AddressSpace,
+    caller: &Caller,
     addr: u64,
     access: Access,
-) -> Result<(*mut u8, Pte), Errno> {
+) -> Result<Pinned<'a>, Errno> {
     if addr >= TASK_SIZE {
         return Err(Errno::EFAULT);
     }
-    let mut pte = space.page_table().lookup(addr);
-    if !pte.allows(access) {
-        pte = fault::fault_in(space, mm, addr, access, stats).map_err(|e| match e {
-            FaultError::Fault(_) => Errno::EFAULT,
-            FaultError::OutOfMemory => Errno::ENOMEM,
-        })?;
+    let pt = space.page_table();
+    loop {
+        let pte = pt.lookup(addr);
+        if !pte.allows(access) {
+            let mm = space.lock_read(caller);
+            fault::fault_in(space, &mm, addr, access, space.stats_of(caller))
+                .map_err(FaultError::errno)?;
+            // Pinned lock-free like any present page: the fault's page may already be
+            // gone again (a concurrent MADV_DONTNEED), and then it is faulted again.
+            continue;
+        }
+        if !space.frames().try_get(pte.frame()) {
+            continue;
+        }
+        if pt.lookup(addr) != pte {
+            space.frames().put(pte.frame());
+            continue;
+        }
+        let host = space
+            .frames()
+            .host_ptr(pte.frame())
+            .wrapping_add((addr & (PAGE_SIZE - 1)) as usize);
+        return Ok(Pinned {
+            space,
+            frame: pte.frame(),
+            host,
+            pte,
+        });
     }
-    let host = space
-        .frames()
-        .host_ptr(pte.frame())
-        .wrapping_add((addr & (PAGE_SIZE - 1)) as usize);
-    Ok((host, pte))
 }
 
 /// Calls `f(host, done, n)` for each page-bounded piece of `[addr, addr + len)`, where
@@ -48,16 +84,14 @@ fn for_each_piece(
         return Ok(());
     }
     let caller = space.caller();
-    let mm = space.lock_read(&caller);
-    let stats = space.stats_of(&caller);
     let mut code_written = false;
     let mut done = 0usize;
     while done < len {
         let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
         let n = (len - done).min((PAGE_SIZE - (va & (PAGE_SIZE - 1))) as usize);
-        let (host, pte) = user_ptr(space, &mm, stats, va, access)?;
-        code_written |= access == Access::Write && pte.is_writable_code();
-        if !f(host, done, n) {
+        let page = pin(space, &caller, va, access)?;
+        code_written |= access == Access::Write && page.pte.is_writable_code();
+        if !f(page.host, done, n) {
             break;
         }
         done += n;
@@ -71,8 +105,8 @@ fn for_each_piece(
 pub(crate) fn read_bytes(space: &AddressSpace, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
     let dst = buf.as_mut_ptr();
     for_each_piece(space, addr, buf.len(), Access::Read, |host, done, n| {
-        // SAFETY: `host..host + n` is in a frame kept alive by the read lock; `dst + done`
-        // has `n` bytes left in `buf`. Guest memory is read through raw pointers only.
+        // SAFETY: `host..host + n` is in a pinned frame; `dst + done` has `n` bytes left
+        // in `buf`. Guest memory is read through raw pointers only.
         unsafe { std::ptr::copy_nonoverlapping(host, dst.add(done), n) };
         true
     })
@@ -104,27 +138,29 @@ pub(crate) fn read_cstring(space: &AddressSpace, addr: u64, max: usize) -> Resul
     Ok(out)
 }
 
-/// The aligned u32 at `addr`, usable atomically while `mm` (the read lock) is held.
-fn user_atomic<'a>(
+/// Runs `op` on the aligned u32 at `addr`, pinned for `access`.
+fn with_user_atomic<R>(
     space: &AddressSpace,
-    mm: &'a MmState,
-    stats: &HartStats,
     addr: u64,
     access: Access,
-) -> Result<(&'a AtomicU32, Pte), Errno> {
+    op: impl FnOnce(&AtomicU32) -> R,
+) -> Result<R, Errno> {
     if addr & 3 != 0 {
         return Err(Errno::EINVAL);
     }
-    let (host, pte) = user_ptr(space, mm, stats, addr, access)?;
-    // SAFETY: aligned, and the frame stays allocated while the read lock (`mm`) is held.
-    Ok((unsafe { AtomicU32::from_ptr(host.cast()) }, pte))
+    let caller = space.caller();
+    let page = pin(space, &caller, addr, access)?;
+    // SAFETY: aligned, and the frame stays allocated while it is pinned.
+    let word = unsafe { AtomicU32::from_ptr(page.host.cast()) };
+    let r = op(word);
+    if access == Access::Write && page.pte.is_writable_code() {
+        space.bump_icache_epoch();
+    }
+    Ok(r)
 }
 
 pub(crate) fn load_u32_atomic(space: &AddressSpace, addr: u64) -> Result<u32, Errno> {
-    let caller = space.caller();
-    let mm = space.lock_read(&caller);
-    let (word, _) = user_atomic(space, &mm, space.stats_of(&caller), addr, Access::Read)?;
-    Ok(word.load(Ordering::SeqCst))
+    with_user_atomic(space, addr, Access::Read, |w| w.load(Ordering::SeqCst))
 }
 
 pub(crate) fn update_u32_atomic(
@@ -132,14 +168,8 @@ pub(crate) fn update_u32_atomic(
     addr: u64,
     f: &dyn Fn(u32) -> u32,
 ) -> Result<u32, Errno> {
-    let caller = space.caller();
-    let mm = space.lock_read(&caller);
-    let (word, pte) = user_atomic(space, &mm, space.stats_of(&caller), addr, Access::Write)?;
-    let old = word
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(f(v)))
-        .expect("always Some");
-    if pte.is_writable_code() {
-        space.bump_icache_epoch();
-    }
-    Ok(old)
+    with_user_atomic(space, addr, Access::Write, |w| {
+        w.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(f(v)))
+            .expect("always Some")
+    })
 }

@@ -6,6 +6,7 @@
 //! as Linux does (so `/proc/self/maps`-like views and VMA counts match the kernel's).
 
 use crate::shmem::SharedAnon;
+use crate::vma_lock::VmaLock;
 use crate::{prot, Access, PAGE_SIZE};
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -24,10 +25,33 @@ impl VmaFlags {
     pub const GROWSDOWN: VmaFlags = VmaFlags(4);
     /// Pages are locked in memory (populated at map time; `MADV_DONTNEED` refuses them).
     pub const LOCKED: VmaFlags = VmaFlags(8);
+    /// Locked, but pages are populated as they fault in (`MLOCK_ONFAULT`), not at once.
+    pub const LOCKONFAULT: VmaFlags = VmaFlags(16);
+    /// `MADV_RANDOM`: expect random access.
+    pub const RAND_READ: VmaFlags = VmaFlags(32);
+    /// `MADV_SEQUENTIAL`: expect sequential access.
+    pub const SEQ_READ: VmaFlags = VmaFlags(64);
+    /// `MADV_DONTFORK`: not copied into a child.
+    pub const DONTCOPY: VmaFlags = VmaFlags(128);
+    /// `MADV_WIPEONFORK`: a child gets zeroes.
+    pub const WIPEONFORK: VmaFlags = VmaFlags(256);
+    /// `MADV_DONTDUMP`: left out of core dumps.
+    pub const DONTDUMP: VmaFlags = VmaFlags(512);
+    /// `MADV_MERGEABLE`: offered to same-page merging.
+    pub const MERGEABLE: VmaFlags = VmaFlags(1024);
+    /// `MADV_HUGEPAGE`: huge pages wanted.
+    pub const HUGEPAGE: VmaFlags = VmaFlags(2048);
+    /// `MADV_NOHUGEPAGE`: huge pages not wanted.
+    pub const NOHUGEPAGE: VmaFlags = VmaFlags(4096);
 
     /// Whether all of `other`'s flags are set.
     pub fn contains(self, other: VmaFlags) -> bool {
         self.0 & other.0 == other.0
+    }
+
+    /// These flags without `other`'s.
+    pub fn without(self, other: VmaFlags) -> VmaFlags {
+        VmaFlags(self.0 & !other.0)
     }
 }
 
@@ -74,6 +98,9 @@ pub struct Vma {
     pub backing: Backing,
     /// A label such as `[heap]` (named areas merge only with areas of the same name).
     pub name: Option<Arc<str>>,
+    /// The name given with `prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME)` (`[anon:NAME]` in
+    /// Linux's maps); areas merge only with areas of the same anonymous name.
+    pub anon_name: Option<Arc<str>>,
 }
 
 impl Vma {
@@ -87,6 +114,7 @@ impl Vma {
             pgoff: 0,
             backing: Backing::Private,
             name: None,
+            anon_name: None,
         }
     }
 
@@ -124,12 +152,26 @@ impl Vma {
         self.pgoff + (addr - self.start) / PAGE_SIZE
     }
 
+    /// Whether `other` has the same range and attributes (the same backing object, not
+    /// just an equal one).
+    fn same_attrs(&self, other: &Vma) -> bool {
+        self.start == other.start
+            && self.end == other.end
+            && self.prot == other.prot
+            && self.flags == other.flags
+            && self.pgoff == other.pgoff
+            && self.name == other.name
+            && self.anon_name == other.anon_name
+            && self.backing.same_object(&other.backing)
+    }
+
     /// Whether `next` could be merged onto the end of `self`.
     fn can_merge_with(&self, next: &Vma) -> bool {
         self.end == next.start
             && self.prot == next.prot
             && self.flags == next.flags
             && self.name == next.name
+            && self.anon_name == next.anon_name
             && self.backing.same_object(&next.backing)
             && match self.backing {
                 // Private anonymous pages belong to the page table: offsets do not matter.
@@ -149,10 +191,59 @@ impl Vma {
     }
 }
 
+/// A VMA as the tree holds it: its attributes, which never change once it is in a tree,
+/// and its lock. An operation that changes an area replaces its node; the old node is
+/// *displaced* ([`VmaTree::take_displaced`]) and must be write-locked and detached before
+/// the change takes effect in the page table, so that faults holding it finish first and
+/// later ones notice it is gone.
+#[derive(Debug)]
+pub struct VmaNode {
+    vma: Vma,
+    lock: VmaLock,
+}
+
+impl VmaNode {
+    /// A node for `vma`, write-locked in write session `seq` (a node is born while its
+    /// creator holds `mmap_lock` for write, and readers cannot find it before that ends).
+    pub(crate) fn new(vma: Vma, seq: u64) -> Arc<VmaNode> {
+        Arc::new(VmaNode {
+            vma,
+            lock: VmaLock::new(seq),
+        })
+    }
+
+    /// The area.
+    pub fn vma(&self) -> &Vma {
+        &self.vma
+    }
+
+    /// Its per-VMA lock.
+    pub(crate) fn lock(&self) -> &VmaLock {
+        &self.lock
+    }
+}
+
+impl std::ops::Deref for VmaNode {
+    type Target = Vma;
+    fn deref(&self) -> &Vma {
+        &self.vma
+    }
+}
+
 /// The VMAs of an address space, sorted by start address.
-#[derive(Clone, Debug, Default)]
+///
+/// The tree lives under `mmap_lock`. It never changes a node in place: a split, a merge, a
+/// change of attributes or a removal puts new nodes in and keeps the old ones in a
+/// displaced list for the caller to write-lock (see [`VmaNode`]).
+#[derive(Debug, Default)]
 pub struct VmaTree {
-    map: BTreeMap<u64, Vma>,
+    map: BTreeMap<u64, Arc<VmaNode>>,
+    /// Nodes taken out of the tree since the last `take_displaced`.
+    displaced: Vec<Arc<VmaNode>>,
+    /// The write session new nodes are born write-locked in.
+    seq: u64,
+    /// Whether the tree changed since the last `take_changed`.
+    changed: bool,
 }
 
 impl VmaTree {
@@ -173,11 +264,21 @@ impl VmaTree {
 
     /// All areas in address order.
     pub fn iter(&self) -> impl Iterator<Item = &Vma> {
+        self.map.values().map(|n| &n.vma)
+    }
+
+    /// All nodes in address order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Arc<VmaNode>> {
         self.map.values()
     }
 
     /// The area containing `addr`.
     pub fn find(&self, addr: u64) -> Option<&Vma> {
+        self.find_node(addr).map(|n| &n.vma)
+    }
+
+    /// The node of the area containing `addr`.
+    pub fn find_node(&self, addr: u64) -> Option<&Arc<VmaNode>> {
         self.map
             .range(..=addr)
             .next_back()
@@ -187,6 +288,11 @@ impl VmaTree {
 
     /// The areas overlapping `[start, end)`, in address order.
     pub fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
+        self.overlapping_nodes(start, end).map(|n| &n.vma)
+    }
+
+    /// The nodes of the areas overlapping `[start, end)`, in address order.
+    pub fn overlapping_nodes(&self, start: u64, end: u64) -> impl Iterator<Item = &Arc<VmaNode>> {
         let first = self.find(start).map_or(start, |v| v.start);
         self.map
             .range(first..end)
@@ -211,15 +317,46 @@ impl VmaTree {
         at >= end
     }
 
+    /// Sets the write session that nodes created from now on are born write-locked in.
+    pub(crate) fn begin_session(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    /// Takes the nodes displaced since the last call.
+    pub fn take_displaced(&mut self) -> Vec<Arc<VmaNode>> {
+        std::mem::take(&mut self.displaced)
+    }
+
+    /// Whether the tree changed since the last call (and forgets it did).
+    pub(crate) fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    fn put(&mut self, vma: Vma) {
+        self.changed = true;
+        let node = VmaNode::new(vma, self.seq);
+        if let Some(old) = self.map.insert(node.start, node) {
+            self.displaced.push(old);
+        }
+    }
+
+    fn take(&mut self, start: u64) -> Arc<VmaNode> {
+        self.changed = true;
+        let old = self.map.remove(&start).expect("node present");
+        self.displaced.push(old.clone());
+        old
+    }
+
     /// Splits the area containing `addr` so that an area starts there (if one covers it).
-    pub fn split_at(&mut self, addr: u64) {
+    fn split_at(&mut self, addr: u64) {
         let Some(v) = self.find(addr) else { return };
         if v.start == addr {
             return;
         }
-        let key = v.start;
-        let upper = self.map.get_mut(&key).expect("found above").split_off(addr);
-        self.map.insert(addr, upper);
+        let mut lower = self.take(v.start).vma.clone();
+        let upper = lower.split_off(addr);
+        self.put(lower);
+        self.put(upper);
     }
 
     /// Removes every part of every area inside `[start, end)` and returns the removed
@@ -228,9 +365,7 @@ impl VmaTree {
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
-        keys.iter()
-            .map(|k| self.map.remove(k).expect("key listed"))
-            .collect()
+        keys.iter().map(|&k| self.take(k).vma.clone()).collect()
     }
 
     /// Inserts `vma` (which must not overlap any area) and merges it with compatible
@@ -248,26 +383,37 @@ impl VmaTree {
             vma.end
         );
         let (start, end) = (vma.start, vma.end);
-        self.map.insert(start, vma);
+        self.put(vma);
         self.merge_at(end);
         self.merge_at(start)
     }
 
-    /// Applies `f` to every area (or part of one) inside `[start, end)`, splitting at the
-    /// boundaries, then merges what became compatible. Returns the pieces as they were
-    /// before `f`.
-    pub fn update_range(&mut self, start: u64, end: u64, mut f: impl FnMut(&mut Vma)) -> Vec<Vma> {
-        self.split_at(start);
-        self.split_at(end);
-        let mut before = Vec::new();
-        let mut boundaries = vec![start];
-        for (_, v) in self.map.range_mut(start..end) {
-            before.push(v.clone());
-            f(v);
-            boundaries.push(v.end);
+    /// Applies `f` to every area (or part of one) inside `[start, end)` that it changes,
+    /// splitting those at the range's boundaries, then merges what became compatible.
+    /// Areas `f` leaves as they were are not touched (not even split), as Linux's
+    /// mprotect and madvise leave them. Returns the changed pieces as they were before.
+    pub fn update_range(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) -> Vec<Vma> {
+        let changing: Vec<(u64, u64)> = self
+            .overlapping(start, end)
+            .filter(|v| {
+                let mut new = (*v).clone();
+                f(&mut new);
+                !new.same_attrs(v)
+            })
+            .map(|v| (v.start.max(start), v.end.min(end)))
+            .collect();
+        let mut before = Vec::with_capacity(changing.len());
+        for &(s, e) in &changing {
+            self.split_at(s);
+            self.split_at(e);
+            let mut piece = self.take(s).vma.clone();
+            before.push(piece.clone());
+            f(&mut piece);
+            self.put(piece);
         }
-        for b in boundaries.into_iter().rev() {
-            self.merge_at(b);
+        for &(s, e) in changing.iter().rev() {
+            self.merge_at(e);
+            self.merge_at(s);
         }
         before
     }
@@ -280,7 +426,9 @@ impl VmaTree {
         if new_end > v.end {
             assert!(self.is_free(v.end, new_end), "VMA growth overlaps");
         }
-        self.map.get_mut(&start).expect("checked").end = new_end;
+        let mut v = self.take(start).vma.clone();
+        v.end = new_end;
+        self.put(v);
         self.merge_at(new_end);
     }
 
@@ -296,8 +444,10 @@ impl VmaTree {
         if !prev.can_merge_with(next) {
             return addr;
         }
-        let next = self.map.remove(&addr).expect("present");
-        self.map.get_mut(&pkey).expect("present").end = next.end;
+        let end = self.take(addr).end;
+        let mut merged = self.take(pkey).vma.clone();
+        merged.end = end;
+        self.put(merged);
         pkey
     }
 
@@ -310,7 +460,7 @@ impl VmaTree {
         let mut gap_end = hi;
         // Areas starting below `hi`, from the top down; one straddling `hi` ends the
         // first gap at its start.
-        for v in self.map.range(..hi).rev().map(|(_, v)| v) {
+        for v in self.map.range(..hi).rev().map(|(_, v)| &v.vma) {
             if v.end < gap_end {
                 let gap_start = v.end.max(lo);
                 if gap_end >= gap_start + len {
@@ -335,7 +485,7 @@ impl VmaTree {
         for v in self
             .map
             .range((Bound::Excluded(lo), Bound::Unbounded))
-            .map(|(_, v)| v)
+            .map(|(_, v)| &v.vma)
         {
             if v.start >= gap_start + len {
                 break;
@@ -349,7 +499,7 @@ impl VmaTree {
     /// two adjacent areas that should have been merged.
     pub fn validate(&self) -> Result<(), String> {
         let mut prev: Option<&Vma> = None;
-        for (&k, v) in &self.map {
+        for (&k, v) in self.map.iter().map(|(k, n)| (k, &n.vma)) {
             if k != v.start
                 || v.start >= v.end
                 || !v.start.is_multiple_of(PAGE_SIZE)
@@ -435,10 +585,11 @@ mod tests {
             spans(&t),
             vec![(10, 20, RW), (20, 30, RW), (30, 40, RW), (40, 45, RW)]
         );
-        t.split_at(33 * P);
+        t.update_range(33 * P, 34 * P, |v| v.prot = prot::READ);
         assert_eq!(t.find(33 * P).unwrap().pgoff, 3);
-        t.validate().unwrap_err();
-        t.update_range(33 * P, 34 * P, |_| {});
+        assert_eq!(t.find(34 * P).unwrap().pgoff, 4);
+        t.update_range(33 * P, 34 * P, |v| v.prot = RW);
+        assert_eq!(spans(&t)[2], (30, 40, RW), "merged back");
         t.validate().unwrap();
     }
 

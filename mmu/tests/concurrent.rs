@@ -1,8 +1,11 @@
 //! Harts on several threads: TLB shootdowns, racing faults, and a stress mix of mm calls
 //! and guest accesses.
 
+use mmu::events::MmEvent;
 use mmu::stats::Counter;
-use mmu::{madv, map, mremap, prot, AddressSpace, FaultKind, HartMem, MmConfig, PAGE_SIZE};
+use mmu::{
+    madv, map, mremap, prot, AddressSpace, FaultKind, FaultPolicy, HartMem, MmConfig, PAGE_SIZE,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,8 +18,13 @@ const ANON: u32 = map::PRIVATE | map::ANONYMOUS;
 const PATTERN: u64 = 0x1111_2222_3333_4444;
 
 fn space() -> Arc<AddressSpace> {
+    space_with(FaultPolicy::default())
+}
+
+fn space_with(policy: FaultPolicy) -> Arc<AddressSpace> {
     AddressSpace::new(MmConfig {
         frame_pool_bytes: 256 << 20,
+        policy,
         ..MmConfig::default()
     })
     .unwrap()
@@ -85,7 +93,7 @@ fn signal_bits_raise_interrupts_and_are_taken() {
     sig.raise(0);
     assert_eq!(sig.take(), 1);
     assert_eq!(sig.take(), 0);
-    assert!(std::panic::catch_unwind(|| sig.raise(16)).is_err());
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sig.raise(16))).is_err());
 }
 
 #[test]
@@ -123,12 +131,35 @@ fn munmap_shoots_down_a_spinning_hart() {
     }
     space.munmap(a, P).unwrap();
     unmapped.store(true, Ordering::Release);
-    // The frame is free now: reuse it with other contents.
-    let b = space.mmap(0, P, RW, ANON).unwrap();
+    // The frame is free now: reuse it with other contents, at another address (a fault
+    // at `a` that comes after this must not find a legitimate new mapping there).
+    let b = space.mmap(a - 64 * P, P, RW, ANON).unwrap();
+    assert_ne!(a, b);
     space.write_bytes(b, &(!PATTERN).to_le_bytes()).unwrap();
     let flushes = hart.join().unwrap();
     assert!(flushes >= 1);
-    assert_eq!(space.stats().total_of("tlb.shootdowns"), 1);
+    let stats = space.stats();
+    assert_eq!(stats.total_of("tlb.shootdowns"), 1);
+    assert!(
+        stats.total_of("tlb.shootdown_wait_ns") > 0,
+        "it waited for the spinner"
+    );
+    let shootdowns: Vec<_> = space
+        .drain_events()
+        .into_iter()
+        .filter_map(|(tid, e)| match e {
+            MmEvent::Shootdown { harts, wait_ns, .. } => Some((tid, harts, wait_ns)),
+            MmEvent::Lock(_) => None,
+        })
+        .collect();
+    assert_eq!(shootdowns.len(), 1);
+    let (tid, harts, wait_ns) = shootdowns[0];
+    assert_eq!(
+        (tid, harts),
+        (None, 1),
+        "initiated on no hart, waited for one"
+    );
+    assert_eq!(wait_ns, stats.total_of("tlb.shootdown_wait_ns"));
 }
 
 #[test]
@@ -263,7 +294,7 @@ fn stress_worker(space: Arc<AddressSpace>, owner: u64, iterations: u32) {
         let pick = if regions.is_empty() {
             0
         } else {
-            rng.gen_range(0..8)
+            rng.gen_range(0..12)
         };
         match pick {
             0 if regions.len() < 6 => {
@@ -326,6 +357,41 @@ fn stress_worker(space: Arc<AddressSpace>, owner: u64, iterations: u32) {
                 r.pages += grow;
                 fill(&mut h, owner, r);
             }
+            8 => {
+                // Discarded lazily or at once: either way the data must come back as
+                // it was or as zero, never as anything else.
+                let r = &regions[rng.gen_range(0..regions.len())];
+                let p = rng.gen_range(0..r.pages);
+                sys(&mut h, || space.madvise(r.addr + p * P, P, madv::FREE)).unwrap();
+                for off in OFFSETS {
+                    let v = h.load(r.addr + p * P + off, 8).unwrap();
+                    assert!(v == 0 || v == r.value(owner, p, off), "page after FREE");
+                    h.store(r.addr + p * P + off, 8, r.value(owner, p, off))
+                        .unwrap();
+                }
+            }
+            9 => {
+                // Locked, populated and unlocked again: splits and merges the VMA.
+                let r = &regions[rng.gen_range(0..regions.len())];
+                let p = rng.gen_range(0..r.pages);
+                sys(&mut h, || space.mlock(r.addr + p * P, P, 0)).unwrap();
+                verify(&mut h, owner, r);
+                sys(&mut h, || space.munlock(r.addr, r.pages * P)).unwrap();
+            }
+            10 => {
+                // Flag advice and names split the VMA; populating touches it all.
+                let r = &regions[rng.gen_range(0..regions.len())];
+                let p = rng.gen_range(0..r.pages);
+                sys(&mut h, || space.madvise(r.addr + p * P, P, madv::RANDOM)).unwrap();
+                sys(&mut h, || space.set_anon_name(r.addr, P, Some(b"stress"))).unwrap();
+                sys(&mut h, || {
+                    space.madvise(r.addr, r.pages * P, madv::POPULATE_WRITE)
+                })
+                .unwrap();
+                verify(&mut h, owner, r);
+                sys(&mut h, || space.madvise(r.addr, r.pages * P, madv::NORMAL)).unwrap();
+                sys(&mut h, || space.set_anon_name(r.addr, r.pages * P, None)).unwrap();
+            }
             5 => {
                 let r = &regions[rng.gen_range(0..regions.len())];
                 let p = rng.gen_range(0..r.pages);
@@ -351,10 +417,12 @@ fn stress_worker(space: Arc<AddressSpace>, owner: u64, iterations: u32) {
     }
 }
 
-#[test]
-fn stress_mm_calls_against_guest_accesses() {
-    let _w = Watchdog::new("stress_mm_calls_against_guest_accesses", 240);
-    let space = space();
+/// Many harts doing mm calls and faults at once under `policy`: no lost write, no read
+/// of a freed frame (values are checked everywhere), no deadlock (the watchdog), and
+/// counters that add up.
+fn stress(policy: FaultPolicy) {
+    let _w = Watchdog::new("stress", 240);
+    let space = space_with(policy);
     let shared = space.mmap(0, 4 * P, RW, ANON | map::POPULATE).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     // A hart that only reads, always in guest code: every shootdown must wait for it.
@@ -373,10 +441,10 @@ fn stress_mm_calls_against_guest_accesses() {
             n
         })
     };
-    let workers: Vec<_> = (0..3u64)
+    let workers: Vec<_> = (0..4u64)
         .map(|owner| {
             let space = space.clone();
-            std::thread::spawn(move || stress_worker(space, owner, 1500))
+            std::thread::spawn(move || stress_worker(space, owner, 1200))
         })
         .collect();
     for w in workers {
@@ -392,7 +460,58 @@ fn stress_mm_calls_against_guest_accesses() {
     }
     assert_eq!(total, spins, "the spinner's own stores all landed");
     assert_eq!(space.frames_in_use(), 4, "every worker frame was freed");
-    let stats = space.stats();
-    assert!(stats.total_of("tlb.shootdowns") > 0);
-    assert!(stats.hart_of(100, "mmap_lock.write_acquired") > 0);
+    let s = space.stats();
+    let t = |n: &str| s.total_of(n);
+    assert!(t("tlb.shootdowns") > 0);
+    assert!(s.hart_of(100, "mmap_lock.write_acquired") > 0);
+    for name in s.total.keys() {
+        let harts: u64 = s.per_hart.values().map(|h| h[name]).sum();
+        assert!(
+            harts <= t(name),
+            "{name}: harts add up to more than the total"
+        );
+    }
+    for mode in ["read", "write"] {
+        let waits: u64 = s
+            .total
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("mmap_lock.{mode}_waits_")))
+            .map(|(_, v)| v)
+            .sum();
+        assert!(
+            waits <= t(&format!("mmap_lock.{mode}_acquired")),
+            "{mode} waits"
+        );
+    }
+    // Anonymous faults never wait for I/O, so nothing retries.
+    assert_eq!((t("faults.retry"), t("vma_lock.retry")), (0, 0));
+    // Every page installed by a fault was installed under a VMA lock or mmap_lock.
+    assert!(t("faults.minor") <= t("vma_lock.success") + t("mmap_lock.read_acquired"));
+    if policy.tries_vma_lock() {
+        assert!(t("vma_lock.success") > 0 && t("vma_lock.write_locked") > 0);
+    } else {
+        for c in ["success", "abort", "miss", "retry", "write_locked"] {
+            assert_eq!(t(&format!("vma_lock.{c}")), 0, "{c} under mmap");
+        }
+    }
+}
+
+#[test]
+fn stress_mmap_policy() {
+    stress(FaultPolicy::Mmap);
+}
+
+#[test]
+fn stress_vma_policy() {
+    stress(FaultPolicy::Vma);
+}
+
+#[test]
+fn stress_vma_retry_policy() {
+    stress(FaultPolicy::VmaRetry);
+}
+
+#[test]
+fn stress_vma_hold_policy() {
+    stress(FaultPolicy::VmaHold);
 }

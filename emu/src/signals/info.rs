@@ -13,6 +13,8 @@ pub mod code {
     pub const SI_USER: i32 = 0;
     /// Sent by tkill(2) or tgkill(2).
     pub const SI_TKILL: i32 = -6;
+    /// Sent by the kernel itself.
+    pub const SI_KERNEL: i32 = 0x80;
     /// SIGILL: illegal opcode.
     pub const ILL_ILLOPC: i32 = 1;
     /// SIGTRAP: breakpoint.
@@ -60,6 +62,8 @@ impl SigInfo {
             FaultKind::Unmapped => code::SEGV_MAPERR,
             FaultKind::Protection => code::SEGV_ACCERR,
             FaultKind::Misaligned => code::BUS_ADRALN,
+            // SIGKILL cannot be caught; the code only shows in the report.
+            FaultKind::Killed => code::SI_KERNEL,
         };
         SigInfo {
             signo: f.signal(),

@@ -10,6 +10,9 @@ const RLIMIT_NOFILE: u64 = 7;
 const RLIM_INFINITY: u64 = u64::MAX;
 const PR_SET_NAME: u64 = 15;
 const PR_GET_NAME: u64 = 16;
+/// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name): names anonymous memory.
+const PR_SET_VMA: u64 = 0x53564d41;
+const PR_SET_VMA_ANON_NAME: u64 = 0;
 
 fn host_cpus() -> u64 {
     std::thread::available_parallelism()
@@ -73,6 +76,17 @@ fn hwprobe_pairs(t: &Thread, addr: u64, count: u64) -> Result<i64, Errno> {
         mm.write_bytes(at + 8, &v.to_le_bytes())?;
     }
     Ok(0)
+}
+
+/// PR_SET_VMA_ANON_NAME: the name (a NUL-terminated string, or NULL to unname) is read
+/// as Linux's `strndup_user` does: a name without a NUL in its first 80 bytes is too long.
+fn set_anon_name(t: &Thread, a: [u64; 6]) -> Result<(), Errno> {
+    let mm = &t.proc.mm;
+    let name = match a[4] {
+        0 => None,
+        ptr => Some(mm.read_cstring(ptr, mmu::madvise::ANON_NAME_MAX + 1)?),
+    };
+    mm.set_anon_name(a[2], a[3], name.as_deref())
 }
 
 /// Handles the information family; None if `n` is not one of them.
@@ -173,6 +187,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 b[..n].copy_from_slice(&t.name.as_bytes()[..n]);
                 ret(mm.write_bytes(a[1], &b).map(|_| 0))
             }
+            PR_SET_VMA if a[1] == PR_SET_VMA_ANON_NAME => ret(set_anon_name(t, a).map(|_| 0)),
             _ => ret(Err(Errno::EINVAL)),
         },
         nr::sysinfo => {

@@ -34,8 +34,11 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             .and_then(|_| mm.mremap(a[0], a[1], a[2], a[3] as u32, a[4]))
             .map(|v| v as i64)),
         nr::madvise => ret(mm.madvise(a[0], a[1], a[2] as u32).map(|_| 0)),
-        // Every page stays resident (no reclaim yet), so locking is already true.
-        nr::mlock | nr::munlock | nr::mlock2 | nr::mlockall | nr::munlockall => Outcome::Return(0),
+        nr::mlock => ret(mm.mlock(a[0], a[1], 0).map(|_| 0)),
+        nr::mlock2 => ret(mm.mlock(a[0], a[1], a[2] as u32).map(|_| 0)),
+        nr::munlock => ret(mm.munlock(a[0], a[1]).map(|_| 0)),
+        nr::mlockall => ret(mm.mlockall(a[0] as u32).map(|_| 0)),
+        nr::munlockall => ret(mm.munlockall().map(|_| 0)),
         nr::msync => {
             if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))

@@ -1,0 +1,108 @@
+//! [`Invalidation`]: page-table entries an operation cleared or weakened, and what is due
+//! because of them.
+//!
+//! When it drops, an invalidation bumps the icache epoch if code was affected, shoots
+//! down every TLB (the initiator counting as out of guest state while it waits, so two
+//! initiators never wait for each other), and only then drops the references the cleared
+//! entries held on their frames. It must drop while the lock that kept the range stable
+//! is still held (declare it after the lock guard): `mmap_lock` for write, or — for
+//! MADV_DONTNEED and MADV_FREE — the per-VMA read lock or `mmap_lock` for read.
+
+use crate::events::MmEvent;
+use crate::frames::FrameId;
+use crate::mmap_lock::MmWriteGuard;
+use crate::pagetable::Pte;
+use crate::prot;
+use crate::space::{AddressSpace, Caller};
+use crate::stats::Counter;
+use crate::vma::Vma;
+use devices::{Clock, HostClock};
+use std::sync::atomic::Ordering;
+
+/// Page-table changes whose TLB shootdown and frame releases are due; done on drop.
+pub(crate) struct Invalidation<'a> {
+    space: &'a AddressSpace,
+    caller: &'a Caller,
+    /// References held by cleared entries, dropped after the shootdown.
+    frames: Vec<FrameId>,
+    /// Whether any TLB may hold a translation that is no longer right.
+    pub flush: bool,
+    /// Whether executable pages changed (decoded code may be stale).
+    pub code: bool,
+    /// Removed VMAs, dropped last (with them, possibly, shared objects).
+    pub vmas: Vec<Vma>,
+}
+
+impl<'a> Invalidation<'a> {
+    /// Nothing invalidated yet.
+    pub fn new(space: &'a AddressSpace, caller: &'a Caller) -> Self {
+        Invalidation {
+            space,
+            caller,
+            frames: Vec::new(),
+            flush: false,
+            code: false,
+            vmas: Vec::new(),
+        }
+    }
+
+    /// Clears the entries of `[start, end)`, keeping their frame references for later.
+    /// Entries are swapped out atomically, so a fault installing one meanwhile either
+    /// comes before (and is cleared) or after (and stays).
+    pub fn zap(&mut self, start: u64, end: u64) {
+        self.space
+            .page_table()
+            .for_each_valid(start, end, |_, slot, _| {
+                let old = Pte::from_bits(slot.swap(0, Ordering::AcqRel));
+                if old.is_valid() {
+                    self.frames.push(old.frame());
+                    self.flush = true;
+                }
+            });
+    }
+
+    /// Clears the entries of `vma`'s part `[start, end)`, noting whether it held code.
+    pub fn zap_vma(&mut self, vma: &Vma, start: u64, end: u64) {
+        self.code |= vma.prot & prot::EXEC != 0;
+        self.zap(start, end);
+    }
+
+    /// Removes the VMAs in `[start, end)` and their pages.
+    pub fn unmap(&mut self, mm: &mut MmWriteGuard, start: u64, end: u64) {
+        let removed = mm.remove_range(start, end);
+        for v in &removed {
+            self.zap_vma(v, v.start, v.end);
+        }
+        self.vmas.extend(removed);
+    }
+}
+
+impl Drop for Invalidation<'_> {
+    fn drop(&mut self) {
+        if self.code {
+            // Before the shootdown: harts acknowledge at block boundaries, where they also
+            // check the epoch, so none runs stale decoded code once the call returns.
+            self.space.bump_icache_epoch();
+        }
+        if self.flush {
+            let shootdown = self.space.shootdown();
+            let clock = HostClock::global();
+            let start = clock.now_ns();
+            let harts = self
+                .space
+                .blocking(self.caller, || shootdown.shoot(self.caller.hart()));
+            let wait_ns = clock.now_ns() - start;
+            let stats = self.space.stats_of(self.caller);
+            stats.add(Counter::TlbShootdowns, 1);
+            stats.add(Counter::TlbShootdownWaitNs, wait_ns);
+            stats.record(MmEvent::Shootdown {
+                at_ns: start,
+                wait_ns,
+                harts: harts as u32,
+            });
+        }
+        for &f in &self.frames {
+            self.space.frames().put(f);
+        }
+    }
+}

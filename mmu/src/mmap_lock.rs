@@ -1,0 +1,134 @@
+//! A write session of `mmap_lock`: the write guard the mm system calls change VMAs
+//! through.
+//!
+//! [`MmWriteGuard`] is where the two lock levels meet. Every change to the VMA tree goes
+//! through it, and right after each change it write-locks the VMAs the tree displaced
+//! (waiting, out of guest state, for their readers to leave) and detaches them, before the
+//! caller goes on to change the page table. When the guard drops it publishes the new
+//! tree for lock-free lookups if it changed, ends the write session — releasing every
+//! VMA write lock at once, as Linux's `mmap_write_unlock` does — and only then releases
+//! `mmap_lock` itself.
+
+use crate::rwsem::RwSemWriteGuard;
+use crate::space::{AddressSpace, Caller, MmState};
+use crate::stats::Counter;
+use crate::vma::{Vma, VmaFlags, VmaNode};
+use devices::{Clock, HostClock};
+use std::ops::Deref;
+use std::sync::atomic::Ordering;
+
+/// `mmap_lock` held for write, with the VMA write locks of its session.
+pub(crate) struct MmWriteGuard<'a> {
+    mm: RwSemWriteGuard<'a, MmState>,
+    space: &'a AddressSpace,
+    caller: &'a Caller,
+    /// The write session: VMAs write-locked in it carry this sequence.
+    seq: u64,
+}
+
+impl<'a> MmWriteGuard<'a> {
+    /// Opens a write session on a freshly taken write lock.
+    pub fn new(
+        mut mm: RwSemWriteGuard<'a, MmState>,
+        space: &'a AddressSpace,
+        caller: &'a Caller,
+    ) -> Self {
+        let seq = space.vma_index().seq().load(Ordering::SeqCst);
+        mm.vmas.begin_session(seq);
+        MmWriteGuard {
+            mm,
+            space,
+            caller,
+            seq,
+        }
+    }
+
+    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under the
+    /// `mmap` policy (a kernel without per-VMA locks) there are none to take.
+    pub fn write_lock(&self, node: &VmaNode) {
+        if !self.space.config().policy.tries_vma_lock() {
+            return;
+        }
+        let stats = self.space.stats_of(self.caller);
+        let locked = node.lock().start_write(self.seq, |drain| {
+            let clock = HostClock::global();
+            let start = clock.now_ns();
+            self.space.blocking(self.caller, drain);
+            stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);
+        });
+        if locked {
+            stats.add(Counter::VmaLockWriteLocked, 1);
+        }
+    }
+
+    /// Write-locks and detaches what the last tree change displaced.
+    fn settle(&mut self) {
+        for node in self.mm.vmas.take_displaced() {
+            self.write_lock(&node);
+            node.lock().detach();
+        }
+    }
+
+    /// Removes `[start, end)` from the tree (see [`crate::vma::VmaTree::remove_range`]).
+    pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        let removed = self.mm.vmas.remove_range(start, end);
+        self.settle();
+        removed
+    }
+
+    /// Inserts `vma` (see [`crate::vma::VmaTree::insert`]).
+    pub fn insert(&mut self, vma: Vma) -> u64 {
+        let at = self.mm.vmas.insert(vma);
+        self.settle();
+        at
+    }
+
+    /// Changes the areas in `[start, end)` (see [`crate::vma::VmaTree::update_range`]).
+    pub fn update_range(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) -> Vec<Vma> {
+        let before = self.mm.vmas.update_range(start, end, f);
+        self.settle();
+        before
+    }
+
+    /// Moves the end of the area at `start` (see [`crate::vma::VmaTree::resize`]).
+    pub fn resize(&mut self, start: u64, new_end: u64) {
+        self.mm.vmas.resize(start, new_end);
+        self.settle();
+    }
+
+    /// Write-locks every VMA, as fork's `dup_mmap` does before copying them.
+    pub fn write_lock_all(&self) {
+        for node in self.mm.vmas.nodes() {
+            self.write_lock(node);
+        }
+    }
+
+    /// Sets the flags every new VMA gets (mlockall(MCL_FUTURE)).
+    pub fn set_def_flags(&mut self, flags: VmaFlags) {
+        self.mm.def_flags = flags;
+    }
+
+    /// Sets where the heap starts and the program break.
+    pub fn set_brk(&mut self, brk_start: u64, brk: u64) {
+        self.mm.brk_start = brk_start;
+        self.mm.brk = brk;
+    }
+}
+
+impl Deref for MmWriteGuard<'_> {
+    type Target = MmState;
+    fn deref(&self) -> &MmState {
+        &self.mm
+    }
+}
+
+impl Drop for MmWriteGuard<'_> {
+    fn drop(&mut self) {
+        let index = self.space.vma_index();
+        if self.mm.vmas.take_changed() {
+            index.publish(self.mm.vmas.nodes().cloned().collect());
+        }
+        index.end_write_session();
+        // `mm` drops next: mmap_lock is released after the VMA write locks.
+    }
+}

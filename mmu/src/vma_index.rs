@@ -1,0 +1,87 @@
+//! The VMAs as faults find them without `mmap_lock` (Linux walks its maple tree under
+//! RCU): an immutable sorted snapshot of the tree's nodes, republished at the end of every
+//! `mmap_lock` write session that changed the tree, and the address space's write
+//! sequence, which tells which VMAs are write-locked ([`crate::vma_lock`]).
+//!
+//! Each hart caches the snapshot it last used in a [`VmaView`] and fetches the current
+//! one only when the generation has moved, so a fault normally touches no shared
+//! cache line but its own VMA's lock. A cached snapshot may be stale: the VMA it yields
+//! is then detached, which the lock attempt notices (a miss), or write-locked (an abort).
+
+use crate::vma::VmaNode;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A published snapshot: the nodes in address order.
+type Snapshot = Arc<[Arc<VmaNode>]>;
+
+/// The published snapshot and the write sequence of one address space.
+#[derive(Debug)]
+pub(crate) struct VmaIndex {
+    /// Linux's `mm_lock_seq`: VMAs whose lock sequence equals it are write-locked.
+    seq: AtomicU64,
+    /// Bumped at every publication.
+    generation: AtomicU64,
+    snapshot: Mutex<Snapshot>,
+}
+
+impl Default for VmaIndex {
+    fn default() -> Self {
+        VmaIndex {
+            // Nodes are born in session 0; the first write session is 1.
+            seq: AtomicU64::new(1),
+            // A fresh view (generation 0) fetches the first snapshot.
+            generation: AtomicU64::new(1),
+            snapshot: Mutex::new(Arc::from(Vec::new())),
+        }
+    }
+}
+
+impl VmaIndex {
+    /// The write sequence (current session while `mmap_lock` is write-held).
+    pub fn seq(&self) -> &AtomicU64 {
+        &self.seq
+    }
+
+    /// Publishes the tree's nodes (in address order) as the new snapshot.
+    pub fn publish(&self, nodes: Vec<Arc<VmaNode>>) {
+        let mut s = self.snapshot.lock();
+        *s = Arc::from(nodes);
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Linux's `vma_end_write_all`: ends the write session, releasing every VMA write
+    /// lock taken in it. Called with `mmap_lock` still held for write, after `publish`, so
+    /// a reader that misses on a node detached in this session finds its replacement.
+    pub fn end_write_session(&self) {
+        self.seq.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Brings `view` up to the current snapshot if it is stale.
+    pub fn refresh(&self, view: &mut VmaView) {
+        if self.generation.load(Ordering::Acquire) == view.generation {
+            return;
+        }
+        let s = self.snapshot.lock();
+        view.generation = self.generation.load(Ordering::Acquire);
+        view.snapshot = Some(s.clone());
+    }
+}
+
+/// A hart's cached snapshot.
+#[derive(Debug, Default)]
+pub(crate) struct VmaView {
+    generation: u64,
+    snapshot: Option<Snapshot>,
+}
+
+impl VmaView {
+    /// The node containing `addr` in the cached snapshot.
+    pub fn find(&self, addr: u64) -> Option<&Arc<VmaNode>> {
+        let nodes = self.snapshot.as_deref()?;
+        let i = nodes.partition_point(|n| n.start <= addr);
+        let n = nodes.get(i.checked_sub(1)?)?;
+        (addr < n.end).then_some(n)
+    }
+}
