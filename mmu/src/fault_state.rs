@@ -2,7 +2,7 @@
 //! with the fault-locking policy as a parameter.
 //!
 //! 1. Unless the policy is `mmap`, an attempt under the per-VMA lock
-//!    ([`crate::vma_lock::lock_vma_for_fault`]). Done, or a permission failure, counts
+//!    (`vma_lock::lock_vma_for_fault`). Done, or a permission failure, counts
 //!    `vma_lock.success`. An abort goes to step 2. A RETRY (the handler dropped the VMA
 //!    lock to wait) counts `vma_lock.retry` and carries TRIED if the attempt was major;
 //!    `vma-retry` then makes the attempt again under the per-VMA lock (with TRIED its

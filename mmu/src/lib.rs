@@ -1,6 +1,7 @@
 //! faultline's memory manager, living at the hypervisor level: the host frame pool, the
 //! shared page table, per-hart software TLBs, the VMA tree, `mmap_lock` (an rw-semaphore
-//! with explicit wait queues), demand-zero faults and the semantics of the mm system calls.
+//! with explicit wait queues), per-VMA locks, the fault state machine and its policies,
+//! demand-zero faults and the semantics of the mm system calls.
 //!
 //! The emulator talks to it through two handles:
 //! - [`AddressSpace`] (one per guest process, shared by all its harts): the mm system calls
@@ -8,10 +9,16 @@
 //! - [`HartMem`] (one per hart, owned by the hart's host thread): the fast load, store,
 //!   fetch and atomic paths through the hart's TLB.
 //!
-//! Locking, outermost first: `mmap_lock` ([`rwsem`]), then the short internal locks (the
-//! frame pool's free list, a shared object's page map, the hart registry). Page-table
-//! entries are atomics: walked without locks, changed under `mmap_lock`. A frame is freed
-//! only after every TLB that could reach it has been shot down (the `shootdown` module).
+//! Locking, outermost first: `mmap_lock` ([`rwsem`]), then the per-VMA locks
+//! ([`vma_lock`]: a fault read-locks its VMA without `mmap_lock` when it can, an mm call
+//! write-locks the VMAs it changes while it holds `mmap_lock` for write), then the short
+//! internal locks (the frame pool's free list, a shared object's page map, the hart
+//! registry). How faults take these locks is the [`FaultPolicy`] ([`fault_state`]).
+//! Page-table entries are atomics: walked without locks, installed by faults under either
+//! lock, cleared under `mmap_lock` for write or — by MADV_DONTNEED and MADV_FREE — under a
+//! VMA's read lock. A frame is freed only after every TLB that could reach it has been
+//! shot down (the `shootdown` module); copies made by system calls pin the frames they
+//! use.
 //!
 //! What the emulator owes the shootdown protocol, per hart: [`HartMem::enter_guest`]
 //! before running guest code; [`HartMem::leave_guest`] before a system call or any

@@ -3,7 +3,7 @@
 //! `mmap_lock` write session that changed the tree, and the address space's write
 //! sequence, which tells which VMAs are write-locked ([`crate::vma_lock`]).
 //!
-//! Each hart caches the snapshot it last used in a [`VmaView`] and fetches the current
+//! Each hart caches the snapshot it last used in a `VmaView` and fetches the current
 //! one only when the generation has moved, so a fault normally touches no shared
 //! cache line but its own VMA's lock. A cached snapshot may be stale: the VMA it yields
 //! is then detached, which the lock attempt notices (a miss), or write-locked (an abort).

@@ -1,13 +1,13 @@
 //! Per-VMA locks, with Linux's protocol (include/linux/mmap_lock.h, mm/mmap_lock.c).
 //!
-//! - A fault reads a VMA without `mmap_lock`: [`lock_vma_for_fault`] finds it in the
+//! - A fault reads a VMA without `mmap_lock`: `lock_vma_for_fault` finds it in the
 //!   published snapshot ([`crate::vma_index`]) and *tries* to read-lock it. The try never
 //!   waits: if the VMA is write-locked, or a writer is waiting to write-lock it, it fails
 //!   (`vma_lock.abort`) and the fault takes the `mmap_lock` way. If the VMA was detached
 //!   (removed or replaced) since the snapshot was taken, it counts `vma_lock.miss` and
 //!   looks again in a fresh snapshot. Finding no VMA at all is an abort too: only the
 //!   `mmap_lock` path may decide that an address is unmapped.
-//! - A writer write-locks a VMA ([`VmaLock::start_write`]) only while it holds
+//! - A writer write-locks a VMA (`VmaLock::start_write`) only while it holds
 //!   `mmap_lock` for write: it marks the VMA (so new readers fail) and sleeps, unbounded
 //!   and uninterruptibly, until the VMA's readers have left. There is no per-VMA unlock:
 //!   a VMA is write-locked while its lock sequence equals the address space's write
@@ -337,7 +337,12 @@ mod tests {
         let held_b = fault_lock(&space, b, &stats).expect("b is free");
         let before = space.stats().total_of("vma_lock.write_locked");
         // Changing a's protection neither waits for b's reader nor locks b.
-        space.mprotect(a, 4 * P, prot::READ | prot::EXEC).unwrap();
+        let mprotect = {
+            let space = space.clone();
+            std::thread::spawn(move || space.mprotect(a, 4 * P, prot::READ | prot::EXEC))
+        };
+        wait_for("mprotect of a alone", || mprotect.is_finished());
+        mprotect.join().unwrap().unwrap();
         let s = space.stats();
         assert_eq!(s.total_of("vma_lock.write_locked"), before + 1);
         // Asking for the protection it has already changes nothing and locks nothing.
@@ -373,28 +378,65 @@ mod tests {
     }
 
     #[test]
-    fn a_move_waits_for_the_source_vmas_readers_even_when_it_keeps_it() {
-        use crate::mremap::{DONTUNMAP, MAYMOVE};
-        for flags in [MAYMOVE, MAYMOVE | DONTUNMAP] {
+    fn a_move_waits_for_the_source_vmas_readers_before_moving_anything() {
+        use crate::mremap::{DONTUNMAP, FIXED, MAYMOVE};
+        for flags in [MAYMOVE | FIXED, MAYMOVE | FIXED | DONTUNMAP] {
             let space = space();
             let stats = HartStats::default();
             let a = space.mmap(0, 2 * P, RW, ANON | map::POPULATE).unwrap();
-            // Something right after it, so that growing means moving.
-            space.mmap(a + 2 * P, P, RW, ANON | map::FIXED).unwrap();
             let held = fault_lock(&space, a, &stats).expect("free");
-            let grow = if flags & DONTUNMAP != 0 { 2 * P } else { 3 * P };
+            // Far from `a`, so the moved VMA merges with nothing.
+            let to = a - 64 * P;
             let mremap = {
                 let space = space.clone();
-                std::thread::spawn(move || space.mremap(a, 2 * P, grow, flags, 0))
+                std::thread::spawn(move || space.mremap(a, 2 * P, 2 * P, flags, to))
             };
             wait_for("mremap to mark the source", || {
                 held.node().lock().writer_waiting()
             });
-            assert!(!mremap.is_finished());
+            assert!(
+                space.page_table().lookup(a).is_valid(),
+                "nothing moved while a fault holds the source"
+            );
             drop(held);
-            let moved = mremap.join().unwrap().unwrap();
-            assert_ne!(moved, a);
+            assert_eq!(mremap.join().unwrap(), Ok(to));
+            assert!(!space.page_table().lookup(a).is_valid());
+            assert!(space.page_table().lookup(to).is_valid());
         }
+    }
+
+    #[test]
+    fn a_hart_waiting_to_write_lock_a_vma_does_not_hold_up_shootdowns() {
+        let space = space();
+        let stats = HartStats::default();
+        let a = space.mmap(0, 2 * P, RW, ANON).unwrap();
+        let held = fault_lock(&space, a, &stats).expect("free");
+        // A hart calls mprotect straight from guest code and waits for the reader.
+        let hart = {
+            let space = space.clone();
+            std::thread::spawn(move || {
+                let mut h = space.attach_hart(2);
+                h.enter_guest();
+                space.mprotect(a, P, prot::READ)
+            })
+        };
+        wait_for("the hart to wait for the reader", || {
+            held.node().lock().writer_waiting()
+        });
+        // The reader shoots down TLBs (as MADV_DONTNEED under the VMA lock does): it
+        // must not wait for the hart that waits for it.
+        let shooter = {
+            let space = space.clone();
+            std::thread::spawn(move || space.shootdown().shoot(None))
+        };
+        wait_for("the shootdown", || shooter.is_finished());
+        assert_eq!(
+            shooter.join().unwrap(),
+            0,
+            "no hart in guest code to wait for"
+        );
+        drop(held);
+        assert_eq!(hart.join().unwrap(), Ok(()));
     }
 
     #[test]

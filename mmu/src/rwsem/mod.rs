@@ -731,6 +731,7 @@ mod tests {
         let reader = spawn_locker(&s, &log, WaitKind::Read, "R", true);
         assert_eq!(queue(&s), vec![WaitKind::Write, WaitKind::Read]);
         signal.kill();
+        wait_for("the killed writer to give up", || killed.is_finished());
         assert_eq!(killed.join().unwrap(), (Err(Killed), 1));
         // The reader behind the killed writer now shares the lock with the first reader.
         wait_for("the reader", || reader.holds() || !log.lock().is_empty());

@@ -22,7 +22,9 @@
 //!   waiters behind it are woken as a release would.
 //!
 //! Readers are granted by the waker, so only a writer can lose a race for a free lock:
-//! that is why only writers set the handoff bit here.
+//! that is why only writers set the handoff bit here. Writers do not spin on a held lock
+//! (on the host that would only burn the cores the harts share); the steal an optimistic
+//! spinner makes when the lock comes free is what an arriving writer does here.
 
 use std::collections::VecDeque;
 
