@@ -43,6 +43,7 @@ guest_tests! {
     isa_zicsr => "isa/zicsr",
     isa_fence => "isa/fence",
     isa_trap => "isa/trap",
+    vma_locks => "vma_locks",
 }
 
 #[test]
