@@ -46,6 +46,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let cfg = MmConfig {
         policy: args.policy,
+        cache: args.cache_config(),
         ..MmConfig::default()
     };
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;

@@ -8,6 +8,7 @@ use crate::current;
 use crate::events::MmEvent;
 use crate::frames::FramePool;
 use crate::mmap_lock::MmWriteGuard;
+use crate::pagecache::{CacheConfig, CachedFile, PageCache};
 use crate::pagetable::{PageTable, TASK_SIZE};
 use crate::rwsem::queue::SemSnapshot;
 use crate::rwsem::{
@@ -17,9 +18,10 @@ use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
 use crate::{madvise, mlock, mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
+use devices::storage::IoPriority;
 use devices::HostClock;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Configuration of an address space.
@@ -36,6 +38,8 @@ pub struct MmConfig {
     /// How long the first waiter for `mmap_lock` waits before it may claim a handoff
     /// (real-time threads claim it at once).
     pub mmap_lock_handoff_ns: u64,
+    /// The page cache's storage device and read-around window.
+    pub cache: CacheConfig,
 }
 
 impl Default for MmConfig {
@@ -46,6 +50,7 @@ impl Default for MmConfig {
             mmap_base: 0x3f_a000_0000,
             policy: FaultPolicy::default(),
             mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -79,6 +84,7 @@ pub struct AddressSpace {
     id: u64,
     cfg: MmConfig,
     frames: Arc<FramePool>,
+    page_cache: PageCache,
     page_table: PageTable,
     mmap_lock: RwSemaphore<MmState>,
     /// The VMAs as faults see them without `mmap_lock`.
@@ -104,9 +110,11 @@ impl AddressSpace {
             ));
         }
         let handoff_ns = cfg.mmap_lock_handoff_ns;
+        let frames = Arc::new(FramePool::new(cfg.frame_pool_bytes)?);
         Ok(Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
-            frames: Arc::new(FramePool::new(cfg.frame_pool_bytes)?),
+            page_cache: PageCache::new(frames.clone(), &cfg.cache)?,
+            frames,
             cfg,
             page_table: PageTable::new(),
             mmap_lock: RwSemaphore::with_clock(
@@ -145,6 +153,7 @@ impl AddressSpace {
             signal: Arc::default(),
             stats,
             realtime: AtomicBool::new(false),
+            io_priority: AtomicU16::new(IoPriority::DEFAULT.to_raw()),
         });
         let gen = self.shootdown.attach(shared.clone());
         shared.acked_gen.store(gen, Ordering::SeqCst);
@@ -156,7 +165,26 @@ impl AddressSpace {
     ///
     /// Without `MAP_ANONYMOUS` the call fails with `EBADF`, as Linux's does for fd -1.
     pub fn mmap(&self, addr: u64, len: u64, prot: u32, flags: u32) -> Result<u64, Errno> {
-        mman::mmap(self, addr, len, prot, flags)
+        mman::mmap_backed(self, addr, len, prot, flags, None)
+    }
+
+    /// mmap(2) of `file` from byte `offset` (page aligned): a file-backed mapping whose
+    /// pages come from the page cache. `flags` must not include `MAP_ANONYMOUS`.
+    pub fn mmap_file(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u32,
+        flags: u32,
+        file: Arc<CachedFile>,
+        offset: u64,
+    ) -> Result<u64, Errno> {
+        mman::mmap_backed(self, addr, len, prot, flags, Some((file, offset)))
+    }
+
+    /// The page cache of this space's files.
+    pub fn page_cache(&self) -> &PageCache {
+        &self.page_cache
     }
 
     /// munmap(2).
@@ -265,12 +293,15 @@ impl AddressSpace {
     /// A snapshot of the counters, per hart and in total.
     pub fn stats(&self) -> MmStats {
         let harts = self.hart_stats.lock();
-        MmStats::collect(
+        let mut stats = MmStats::collect(
             harts
                 .iter()
                 .map(|(tid, s)| (Some(*tid), &**s))
                 .chain([(None, &self.unattributed)]),
-        )
+        );
+        // The storage device is shared by every hart: its counters exist only in total.
+        stats.total.extend(self.page_cache.io_counters());
+        stats
     }
 
     /// Runs `copy` the way fork's `dup_mmap` runs its copying: with `mmap_lock` held for

@@ -72,14 +72,14 @@ const FILE_WRITES: &[u64] = &[
 /// Runs a file system call, keeping MAP_SHARED file mappings coherent with it.
 fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
-    let mapped = if FILE_READS.contains(&n) || FILE_WRITES.contains(&n) {
-        proc.shared_maps.before_file_call(&proc.files, mm, a[0])
+    let cached = if FILE_READS.contains(&n) || FILE_WRITES.contains(&n) {
+        filemap::before_file_call(&proc.files, mm, a[0], t.io_issuer())
     } else {
         None
     };
     let r = proc.files.handle(mm, n, a)?;
-    if let Some(key) = mapped.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
-        proc.shared_maps.after_file_write(mm, key);
+    if let Some(file) = cached.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
+        filemap::after_file_write(mm, &file);
     }
     Some(r)
 }

@@ -1,0 +1,144 @@
+/*
+ * filemap: file mappings through the page cache.
+ *
+ * Usage: filemap DIR PAGES        check coherence and print "filemap: ok PAGES"
+ *        filemap DIR PAGES touch  map an existing DIR/filemap.dat and read one
+ *                                 byte per page (for SIGBUS on a failed read)
+ *        filemap DIR 0 eof        touch a mapped page past the end of a file
+ *
+ * The coherence check writes a file of PAGES pages with write(2), reads it
+ * through a MAP_SHARED mapping (one major fault per read-around window),
+ * stores a marker into every page through the mapping, and checks that
+ * msync makes the markers visible to pread, that pwrite is visible in the
+ * mapping, that MAP_PRIVATE stores stay private, and that after munmap the
+ * file read back with read(2) has every marker.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE 4096
+
+static void fail(const char *what)
+{
+    printf("filemap: FAIL %s\n", what);
+    exit(1);
+}
+
+static unsigned char pattern(long page, long i)
+{
+    return (unsigned char)(page * 31 + i * 7);
+}
+
+static void check_coherence(const char *file, long pages)
+{
+    int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        fail("open");
+    unsigned char buf[PAGE];
+    for (long p = 0; p < pages; p++) {
+        for (long i = 0; i < PAGE; i++)
+            buf[i] = pattern(p, i);
+        if (write(fd, buf, PAGE) != PAGE)
+            fail("write");
+    }
+    size_t len = (size_t)pages * PAGE;
+    unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        fail("mmap shared");
+    for (long p = 0; p < pages; p++)
+        if (m[p * PAGE + 5] != pattern(p, 5))
+            fail("mapped bytes differ from the file");
+    for (long p = 0; p < pages; p++)
+        snprintf((char *)m + p * PAGE, 16, "page %ld", p);
+    if (msync(m, len, MS_SYNC) != 0)
+        fail("msync");
+    char got[16];
+    if (pread(fd, got, sizeof got, (off_t)(pages - 1) * PAGE) != sizeof got)
+        fail("pread");
+    char want[16];
+    snprintf(want, sizeof want, "page %ld", pages - 1);
+    if (strcmp(got, want) != 0)
+        fail("shared store not in the file after msync");
+    if (pwrite(fd, "PWRITE", 6, 100) != 6 || memcmp(m + 100, "PWRITE", 6) != 0)
+        fail("pwrite not visible in the mapping");
+    /* A store without msync is seen by read(2). */
+    memcpy(m + PAGE + 200, "UNSYNCED", 8);
+    if (pread(fd, got, 8, PAGE + 200) != 8 || memcmp(got, "UNSYNCED", 8) != 0)
+        fail("read(2) does not see a dirty mapped page");
+
+    unsigned char *priv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (priv == MAP_FAILED)
+        fail("mmap private");
+    if (memcmp(priv + 100, "PWRITE", 6) != 0)
+        fail("private mapping does not show the file");
+    memcpy(priv + 300, "PRIVATE", 7);
+    if (memcmp(m + 300, "PRIVATE", 7) == 0)
+        fail("private store leaked into the shared mapping");
+    if (munmap(priv, len) != 0 || munmap(m, len) != 0)
+        fail("munmap");
+    close(fd);
+
+    fd = open(file, O_RDONLY);
+    for (long p = 0; p < pages; p++) {
+        if (read(fd, buf, PAGE) != PAGE)
+            fail("read back");
+        snprintf(want, sizeof want, "page %ld", p);
+        if (strcmp((char *)buf, want) != 0 || buf[PAGE - 1] != pattern(p, PAGE - 1))
+            fail("file content after munmap");
+    }
+    close(fd);
+    unlink(file);
+    printf("filemap: ok %ld\n", pages);
+}
+
+static void touch(const char *file, long pages)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0)
+        fail("open");
+    volatile unsigned char *m = mmap(NULL, (size_t)pages * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        fail("mmap");
+    unsigned sum = 0;
+    for (long p = 0; p < pages; p++)
+        sum += m[p * PAGE];
+    printf("filemap: touched %ld pages (%u)\n", pages, sum & 1);
+}
+
+static void past_eof(const char *file)
+{
+    int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, "x", 1) != 1)
+        fail("create");
+    volatile char *m = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        fail("mmap");
+    unlink(file);
+    if (m[0] != 'x')
+        fail("first page");
+    printf("filemap: touching past the end\n");
+    fflush(stdout);
+    (void)m[PAGE];
+    fail("no SIGBUS past the end of the file");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        fail("usage: filemap DIR PAGES [touch|eof]");
+    char file[4096];
+    snprintf(file, sizeof file, "%s/filemap.dat", argv[1]);
+    long pages = atol(argv[2]);
+    if (argc > 3 && strcmp(argv[3], "touch") == 0)
+        touch(file, pages);
+    else if (argc > 3 && strcmp(argv[3], "eof") == 0)
+        past_eof(file);
+    else
+        check_coherence(file, pages);
+    return 0;
+}

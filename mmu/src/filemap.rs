@@ -1,0 +1,314 @@
+//! Faults on file-backed VMAs (Linux's `filemap_fault` and `finish_fault`).
+//!
+//! A read fault maps the page-cache page without write permission: private mappings
+//! copy on write, and shared ones learn of their first store (write-notify), which
+//! marks the folio dirty. A miss starts the read with read-around and waits for it at
+//! [`FaultCtx::wait_for`], where the policy decides whether the fault lock is dropped; a
+//! folio someone else holds locked is waited for the same way. A hit also maps the
+//! already-cached, unlocked neighbours in its fault-around block, read-only, never
+//! waiting for any of them.
+
+use crate::fault::{FaultError, FaultKind};
+use crate::fault_state::{FaultCtx, FaultOutcome, MustRetry};
+use crate::folio::Folio;
+use crate::invalidate::Invalidation;
+use crate::pagecache::{CachedFile, Lookup};
+use crate::pagetable::Pte;
+use crate::policy::PageWait;
+use crate::readahead::AccessHint;
+use crate::space::{AddressSpace, Caller};
+use crate::stats::{Counter, HartStats};
+use crate::vma::{Vma, VmaFlags};
+use crate::{prot, Access, PAGE_SIZE};
+use devices::storage::IoPriority;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Pages in a fault-around block (Linux's default `fault_around_bytes` of 64 KiB).
+const FAULT_AROUND_PAGES: u64 = 16;
+
+/// Where a file fault waits: through the policy's hook, or (system calls and populate,
+/// with `mmap_lock` held) simply in place.
+pub(crate) enum Waits<'c, 'a> {
+    /// A guest fault: the policy decides.
+    Policy(&'c mut FaultCtx<'a>),
+    /// Wait holding whatever lock the caller holds.
+    InPlace,
+}
+
+impl Waits<'_, '_> {
+    fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
+        match self {
+            Waits::Policy(ctx) => ctx.wait_for(what, wait),
+            Waits::InPlace => {
+                wait();
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether an earlier attempt of this fault already waited for its page.
+    fn tried(&self) -> bool {
+        match self {
+            Waits::Policy(ctx) => ctx.tried(),
+            Waits::InPlace => false,
+        }
+    }
+}
+
+/// Resolves a fault at `addr` of the file-backed `vma` (held stable by the caller),
+/// which allows `access`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn file_fault(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    file: &Arc<CachedFile>,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+    mut waits: Waits<'_, '_>,
+) -> FaultOutcome {
+    let slot = space.page_table().slot_or_alloc(addr);
+    loop {
+        let current = Pte::from_bits(slot.load(Ordering::Acquire));
+        let outcome = if !current.is_valid() {
+            fill_entry(
+                space, caller, vma, file, addr, access, stats, &mut waits, slot,
+            )
+        } else if current.allows(access) {
+            Some(FaultOutcome::Done(current))
+        } else {
+            write_upgrade(space, caller, vma, file, addr, slot, current, stats)
+        };
+        // `None`: another fault changed the entry meanwhile; look at it again.
+        if let Some(outcome) = outcome {
+            return outcome;
+        }
+    }
+}
+
+/// Maps the page-cache page of `addr` at its empty `slot`, reading it in if need be.
+#[allow(clippy::too_many_arguments)]
+fn fill_entry(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    file: &Arc<CachedFile>,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+    waits: &mut Waits<'_, '_>,
+    slot: &AtomicU64,
+) -> Option<FaultOutcome> {
+    let pgoff = vma.pgoff_of(addr);
+    let (tid, priority) = caller
+        .hart()
+        .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()));
+    let mut major = false;
+    let folio = loop {
+        let found = space
+            .page_cache()
+            .find_or_read(file, pgoff, hint(vma), tid, priority);
+        match found {
+            Err(_) => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+            Ok(Lookup::BeyondEof) => {
+                return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)))
+            }
+            Ok(Lookup::Reading(f)) => {
+                stats.add(Counter::PagecacheMisses, 1);
+                if waits.tried() {
+                    // The page was read once already and is gone again before the retry.
+                    stats.add(Counter::FaultsRetryIoMiss, 1);
+                }
+                major = true;
+                if waits.wait(PageWait::Io, || f.wait_unlocked()).is_err() {
+                    return Some(FaultOutcome::Retry { major: true });
+                }
+                f.lock();
+                break f;
+            }
+            Ok(Lookup::Cached(f)) => {
+                if !f.try_lock() {
+                    let what = PageWait::FolioLocked {
+                        uptodate: f.is_uptodate(),
+                    };
+                    if waits.wait(what, || f.wait_unlocked()).is_err() {
+                        return Some(FaultOutcome::Retry { major: false });
+                    }
+                    continue;
+                }
+                stats.add(Counter::PagecacheHits, 1);
+                break f;
+            }
+        }
+    };
+    // The folio is locked by this fault from here on.
+    if !folio.is_uptodate() {
+        folio.unlock();
+        file.forget(pgoff, &folio);
+        return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
+    }
+    let outcome = map_folio(space, vma, &folio, slot, access);
+    folio.unlock();
+    if let Some(FaultOutcome::Done(_)) = outcome {
+        let counter = match major || waits.tried() {
+            true => Counter::FaultsMajor,
+            false => Counter::FaultsMinor,
+        };
+        stats.add(counter, 1);
+        if access != Access::Write {
+            fault_around(space, vma, file, addr);
+        }
+    }
+    outcome
+}
+
+/// Maps the cached, up-to-date, unlocked pages of `addr`'s fault-around block that have
+/// no entry yet, read-only; a folio that is locked is skipped, never waited for.
+fn fault_around(space: &AddressSpace, vma: &Vma, file: &CachedFile, addr: u64) {
+    let block = FAULT_AROUND_PAGES * PAGE_SIZE;
+    let start = (addr & !(block - 1)).max(vma.start);
+    let end = ((addr & !(block - 1)) + block).min(vma.end);
+    let frames = space.frames();
+    for a in (start..end)
+        .step_by(PAGE_SIZE as usize)
+        .filter(|&a| a != addr & !(PAGE_SIZE - 1))
+    {
+        let Some(folio) = file.lookup(vma.pgoff_of(a)) else {
+            continue;
+        };
+        if !folio.try_lock() {
+            continue;
+        }
+        if folio.is_uptodate() {
+            let slot = space.page_table().slot_or_alloc(a);
+            frames.get(folio.frame());
+            let pte = Pte::new(folio.frame(), read_prot(vma));
+            if slot
+                .compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                frames.put(folio.frame());
+            }
+        }
+        folio.unlock();
+    }
+}
+
+/// The read-around hint of `vma`'s madvise flags.
+fn hint(vma: &Vma) -> AccessHint {
+    if vma.flags.contains(VmaFlags::RAND_READ) {
+        AccessHint::Random
+    } else if vma.flags.contains(VmaFlags::SEQ_READ) {
+        AccessHint::Sequential
+    } else {
+        AccessHint::Normal
+    }
+}
+
+/// What a page of `vma` is mapped with before anyone writes it: never writable, so the
+/// first store faults (to copy, or to mark the folio dirty).
+fn read_prot(vma: &Vma) -> u32 {
+    vma.prot & !prot::WRITE
+}
+
+/// Installs `folio` (locked, up to date) at `slot` for `access`.
+fn map_folio(
+    space: &AddressSpace,
+    vma: &Vma,
+    folio: &Folio,
+    slot: &AtomicU64,
+    access: Access,
+) -> Option<FaultOutcome> {
+    let frames = space.frames();
+    let pte = match (access, vma.is_shared()) {
+        (Access::Write, false) => match copy_frame(space, folio.frame()) {
+            Some(copy) => Pte::new(copy, vma.prot),
+            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+        },
+        (Access::Write, true) => {
+            folio.mark_dirty_mapped();
+            frames.get(folio.frame());
+            Pte::new(folio.frame(), vma.prot)
+        }
+        _ => {
+            frames.get(folio.frame());
+            Pte::new(folio.frame(), read_prot(vma))
+        }
+    };
+    // Release: the frame's bytes are visible to every walker that finds the entry.
+    match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(FaultOutcome::Done(pte)),
+        Err(_) => {
+            // Another fault mapped it first: its entry decides what comes next.
+            frames.put(pte.frame());
+            None
+        }
+    }
+}
+
+/// A new frame holding a copy of `frame`'s bytes.
+fn copy_frame(space: &AddressSpace, frame: u32) -> Option<u32> {
+    let copy = space.frames().alloc_zeroed()?;
+    // SAFETY: `copy` is ours alone; `frame` is pinned by its folio (or entry).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            space.frames().host_ptr(frame),
+            space.frames().host_ptr(copy),
+            PAGE_SIZE as usize,
+        )
+    };
+    Some(copy)
+}
+
+/// A store to a page mapped without write permission in a writable `vma`: a shared
+/// mapping marks the folio dirty and gains write permission; a private mapping copies a
+/// page-cache page (its own copy, write-protected by mprotect, just regains it).
+#[allow(clippy::too_many_arguments)]
+fn write_upgrade(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    file: &CachedFile,
+    addr: u64,
+    slot: &AtomicU64,
+    current: Pte,
+    stats: &HartStats,
+) -> Option<FaultOutcome> {
+    let folio = file.lookup(vma.pgoff_of(addr));
+    let cached = folio.as_ref().filter(|f| f.frame() == current.frame());
+    let new = match (vma.is_shared(), cached) {
+        (true, Some(f)) => {
+            f.mark_dirty_mapped();
+            current.with_prot(vma.prot)
+        }
+        (false, Some(f)) => match copy_frame(space, f.frame()) {
+            Some(copy) => Pte::new(copy, vma.prot),
+            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+        },
+        (_, None) => current.with_prot(vma.prot),
+    };
+    match slot.compare_exchange(
+        current.bits(),
+        new.bits(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => {
+            if new.frame() != current.frame() {
+                // Other harts may still read the cache page through their TLBs.
+                let mut inv = Invalidation::new(space, caller);
+                inv.release_after_flush(current.frame());
+            }
+            stats.add(Counter::FaultsMinor, 1);
+            Some(FaultOutcome::Done(new))
+        }
+        Err(_) => {
+            if new.frame() != current.frame() {
+                space.frames().put(new.frame());
+            }
+            None
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The page cache: each file's pages ([`Folio`]s), keyed by the host file's
+//! `(st_dev, st_ino)`, filled through the simulated storage device.
+//!
+//! The device decides *when* a read or a write-back completes (its latency, queueing,
+//! scheduler and failures); the bytes themselves come from and go to the host file
+//! ([`FileData`]), so whatever the guest writes reads back identical. A miss locks new
+//! folios for the whole read-around window, submits one device request for them and
+//! returns at once: the completion fills the frames and unlocks the folios, so a fault
+//! can choose to wait for it with or without its lock.
+
+use crate::folio::Folio;
+use crate::frames::{FrameId, FramePool};
+use crate::readahead::{self, AccessHint};
+use crate::PAGE_SIZE;
+use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
+use devices::HostClock;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::sync::Arc;
+
+/// A file's identity on the host: `(st_dev, st_ino)`.
+pub type FileKey = (u64, u64);
+
+/// The bytes of a host file, as the page cache reads and writes them.
+pub trait FileData: Send + Sync {
+    /// Fills `buf` from `offset`; returns how many bytes the file had there (short at its
+    /// end).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes all of `data` at `offset`.
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
+    /// The file's current size in bytes.
+    fn size(&self) -> io::Result<u64>;
+}
+
+/// One file's cached pages.
+pub struct CachedFile {
+    key: FileKey,
+    data: Arc<dyn FileData>,
+    frames: Arc<FramePool>,
+    pages: Mutex<BTreeMap<u64, Arc<Folio>>>,
+}
+
+impl std::fmt::Debug for CachedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedFile")
+            .field("key", &self.key)
+            .field("pages", &self.pages.lock().len())
+            .finish()
+    }
+}
+
+impl CachedFile {
+    /// The host file's identity.
+    pub fn key(&self) -> FileKey {
+        self.key
+    }
+
+    /// The file's size in pages (a partial last page counts).
+    pub fn size_pages(&self) -> io::Result<u64> {
+        Ok(self.data.size()?.div_ceil(PAGE_SIZE))
+    }
+
+    /// The cached folio at page `pgoff`, if any.
+    pub fn lookup(&self, pgoff: u64) -> Option<Arc<Folio>> {
+        self.pages.lock().get(&pgoff).cloned()
+    }
+
+    /// Forgets the folio at `pgoff` if it is still `folio` (a failed read, so that the
+    /// next access tries again).
+    pub fn forget(&self, pgoff: u64, folio: &Arc<Folio>) {
+        let mut pages = self.pages.lock();
+        if pages.get(&pgoff).is_some_and(|f| Arc::ptr_eq(f, folio)) {
+            pages.remove(&pgoff);
+            drop(pages);
+            self.frames.put(folio.frame());
+        }
+    }
+
+    /// Copies the bytes of page `pgoff` from the host file into `frame`, zero past its end.
+    fn fill(&self, pgoff: u64, frame: FrameId) -> io::Result<()> {
+        let mut page = [0u8; PAGE_SIZE as usize];
+        self.data.read_at(pgoff * PAGE_SIZE, &mut page)?;
+        // SAFETY: the frame belongs to a folio locked by the caller: nobody maps it yet
+        // or, for a refresh, stores through a mapping race the same way a write(2)
+        // racing a mapped store does on Linux.
+        unsafe {
+            std::ptr::copy_nonoverlapping(page.as_ptr(), self.frames.host_ptr(frame), page.len())
+        };
+        Ok(())
+    }
+}
+
+impl Drop for CachedFile {
+    fn drop(&mut self) {
+        for f in self.pages.get_mut().values() {
+            self.frames.put(f.frame());
+        }
+    }
+}
+
+/// What a page-cache look-up found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The page was cached (it may still be locked, being read or written).
+    Cached(Arc<Folio>),
+    /// It was not: this call locked it and started its read (with read-around).
+    Reading(Arc<Folio>),
+    /// The page lies past the end of the file.
+    BeyondEof,
+}
+
+/// How page-cache I/O is timed and sized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheConfig {
+    /// The storage device; `None` completes every request at once.
+    pub device: Option<DeviceConfig>,
+    /// Read-around window in bytes (`--readahead`); 0 reads only the faulting page.
+    pub readahead_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    /// No device (I/O completes at once) and Linux's default read-ahead.
+    fn default() -> Self {
+        CacheConfig {
+            device: None,
+            readahead_bytes: DEFAULT_READAHEAD,
+        }
+    }
+}
+
+/// Read-around window when none is configured: Linux's default `read_ahead_kb`.
+pub const DEFAULT_READAHEAD: u64 = 128 << 10;
+
+/// The page cache of one address space.
+pub struct PageCache {
+    frames: Arc<FramePool>,
+    device: Option<StorageDevice>,
+    readahead_pages: u64,
+    files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("files", &self.files.lock().len())
+            .finish()
+    }
+}
+
+/// Device offsets of different files' requests lie this far apart, so a scheduler that
+/// orders by offset sees each file as one region.
+const FILE_SPAN: u64 = 1 << 40;
+
+impl PageCache {
+    /// An empty cache whose pages come from `frames`.
+    pub fn new(frames: Arc<FramePool>, cfg: &CacheConfig) -> io::Result<PageCache> {
+        let device = match &cfg.device {
+            None => None,
+            Some(dc) => Some(timing_device(dc.clone())?),
+        };
+        Ok(PageCache {
+            frames,
+            device,
+            readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
+            files: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The cached file `key`, registering it with `data` on first use.
+    pub fn file(&self, key: FileKey, data: Arc<dyn FileData>) -> Arc<CachedFile> {
+        self.files
+            .lock()
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(CachedFile {
+                    key,
+                    data,
+                    frames: self.frames.clone(),
+                    pages: Mutex::new(BTreeMap::new()),
+                })
+            })
+            .clone()
+    }
+
+    /// The cached file `key`, if the cache knows it.
+    pub fn known(&self, key: FileKey) -> Option<Arc<CachedFile>> {
+        self.files.lock().get(&key).cloned()
+    }
+
+    /// Whether any file has been cached (so system calls can skip identifying theirs).
+    pub fn is_empty(&self) -> bool {
+        self.files.lock().is_empty()
+    }
+
+    /// Finds page `pgoff` of `file`, or starts reading it and its read-around window
+    /// (uncached neighbours only, one request) on behalf of thread `submitter` at
+    /// `priority`. Never waits.
+    pub fn find_or_read(
+        &self,
+        file: &Arc<CachedFile>,
+        pgoff: u64,
+        hint: AccessHint,
+        submitter: u32,
+        priority: IoPriority,
+    ) -> Result<Lookup, io::Error> {
+        if let Some(f) = file.lookup(pgoff) {
+            return Ok(Lookup::Cached(f));
+        }
+        let file_pages = file.size_pages()?;
+        if pgoff >= file_pages {
+            return Ok(Lookup::BeyondEof);
+        }
+        let window = readahead::window(pgoff, file_pages, self.readahead_pages, hint);
+        let mut batch: Vec<(u64, Arc<Folio>)> = Vec::new();
+        {
+            let mut pages = file.pages.lock();
+            if let Some(f) = pages.get(&pgoff) {
+                return Ok(Lookup::Cached(f.clone()));
+            }
+            // The contiguous uncached run around the page, inside the window.
+            let mut first = pgoff;
+            while first > window.start && !pages.contains_key(&(first - 1)) {
+                first -= 1;
+            }
+            let mut end = pgoff + 1;
+            while end < window.end && !pages.contains_key(&end) {
+                end += 1;
+            }
+            for p in first..end {
+                let Some(frame) = self.frames.alloc_zeroed() else {
+                    if p <= pgoff {
+                        // Not even the faulting page fits: give back what was taken.
+                        for (q, f) in batch.drain(..) {
+                            pages.remove(&q);
+                            self.frames.put(f.frame());
+                        }
+                        return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+                    }
+                    break;
+                };
+                let folio = Arc::new(Folio::new_locked(frame));
+                pages.insert(p, folio.clone());
+                batch.push((p, folio));
+            }
+        }
+        let target = batch
+            .iter()
+            .find(|(p, _)| *p == pgoff)
+            .map(|(_, f)| f.clone())
+            .expect("the faulting page is in its own batch");
+        let first = batch[0].0;
+        let len = batch.len() as u64 * PAGE_SIZE;
+        let file2 = file.clone();
+        let complete = move |ok: bool| {
+            for (p, folio) in &batch {
+                let filled = ok && file2.fill(*p, folio.frame()).is_ok();
+                folio.finish_read(filled);
+            }
+        };
+        match &self.device {
+            None => complete(true),
+            Some(dev) => {
+                let offset = file_region(file) + first * PAGE_SIZE;
+                dev.submit(
+                    IoOp::Read { offset, len },
+                    submitter,
+                    priority,
+                    move |done| complete(done.completion.result.is_ok()),
+                );
+            }
+        }
+        Ok(Lookup::Reading(target))
+    }
+
+    /// Writes the dirty pages of `file` back (msync, fsync, munmap, before a file system
+    /// call that must see them); each waits for its device write.
+    pub fn write_back(
+        &self,
+        file: &CachedFile,
+        submitter: u32,
+        priority: IoPriority,
+    ) -> io::Result<()> {
+        let size = file.data.size()?;
+        let dirty: Vec<(u64, Arc<Folio>)> = file
+            .pages
+            .lock()
+            .iter()
+            .filter(|(_, f)| f.is_dirty())
+            .map(|(&p, f)| (p, f.clone()))
+            .collect();
+        let mut result = Ok(());
+        for (p, folio) in dirty {
+            folio.lock();
+            let start = p * PAGE_SIZE;
+            if folio.take_dirty() && start < size {
+                let n = (size - start).min(PAGE_SIZE) as usize;
+                let mut page = vec![0u8; n];
+                // SAFETY: the frame is the folio's, alive while the cache holds it;
+                // concurrent stores through a mapping stay dirty (see `take_dirty`).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        self.frames.host_ptr(folio.frame()),
+                        page.as_mut_ptr(),
+                        n,
+                    )
+                };
+                if let Some(dev) = &self.device {
+                    let op = IoOp::Write {
+                        offset: 0,
+                        data: vec![0; n],
+                    };
+                    dev.submit_and_wait(op, submitter, priority);
+                }
+                if let Err(e) = file.data.write_at(start, &page) {
+                    folio.mark_dirty();
+                    result = Err(e);
+                }
+            }
+            folio.unlock();
+        }
+        result
+    }
+
+    /// Writes back every cached file's dirty pages.
+    pub fn write_back_all(&self, submitter: u32, priority: IoPriority) -> io::Result<()> {
+        let files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
+        // Every file gets its write-back even when an earlier one failed.
+        let mut result = Ok(());
+        for f in &files {
+            if let Err(e) = self.write_back(f, submitter, priority) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    /// After a write(2) changed `[offset, offset + len)` of `file` on the host: reloads
+    /// the cached pages it touched, so mappings see the new bytes.
+    pub fn refresh(&self, file: &CachedFile, offset: u64, len: u64) {
+        let first = offset / PAGE_SIZE;
+        let end = offset.saturating_add(len).div_ceil(PAGE_SIZE);
+        let folios: Vec<(u64, Arc<Folio>)> = file
+            .pages
+            .lock()
+            .range(first..end.max(first))
+            .map(|(&p, f)| (p, f.clone()))
+            .collect();
+        for (p, folio) in folios {
+            folio.lock();
+            if folio.is_uptodate() {
+                // A failed re-read leaves the old bytes: the mapping keeps what it had.
+                let _ = file.fill(p, folio.frame());
+            }
+            folio.unlock();
+        }
+    }
+
+    /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…); empty without one.
+    pub fn io_counters(&self) -> Vec<(String, u64)> {
+        self.device
+            .as_ref()
+            .map(|d| d.stats().counters())
+            .unwrap_or_default()
+    }
+}
+
+/// Where `file`'s requests start on the device.
+fn file_region(file: &CachedFile) -> u64 {
+    (file.key.1 % (1 << 20)) * FILE_SPAN
+}
+
+/// A device over an empty, already-unlinked scratch file: the device supplies the
+/// timing, [`FileData`] the bytes (reads past the scratch file's end cost nothing).
+fn timing_device(cfg: DeviceConfig) -> io::Result<StorageDevice> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("faultline-io-{}-{n}", std::process::id()));
+    let store = BackingStore::create(&path, 0)?;
+    std::fs::remove_file(&path)?;
+    StorageDevice::new(cfg, Arc::new(store), HostClock::global())
+        .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))
+}
