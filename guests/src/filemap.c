@@ -4,6 +4,8 @@
  * Usage: filemap DIR PAGES        check coherence and print "filemap: ok PAGES"
  *        filemap DIR PAGES touch  map an existing DIR/filemap.dat and read one
  *                                 byte per page (for SIGBUS on a failed read)
+ *        filemap DIR PAGES touch-idle  the same in the idle I/O class
+ *                                 (ioprio_set), so the reads carry it
  *        filemap DIR 0 eof        touch a mapped page past the end of a file
  *
  * The coherence check writes a file of PAGES pages with write(2), reads it
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -136,6 +139,13 @@ int main(int argc, char **argv)
     long pages = atol(argv[2]);
     if (argc > 3 && strcmp(argv[3], "touch") == 0)
         touch(file, pages);
+    else if (argc > 3 && strcmp(argv[3], "touch-idle") == 0) {
+        /* IOPRIO_WHO_PROCESS, this thread, IOPRIO_CLASS_IDLE << 13. */
+        if (syscall(SYS_ioprio_set, 1, 0, 3 << 13) != 0 ||
+            syscall(SYS_ioprio_get, 1, 0) != 3 << 13)
+            fail("ioprio_set");
+        touch(file, pages);
+    }
     else if (argc > 3 && strcmp(argv[3], "eof") == 0)
         past_eof(file);
     else

@@ -312,3 +312,103 @@ fn write_upgrade(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pagecache::tests::MemFile;
+    use crate::{map, MmConfig};
+
+    const PAGES: u64 = 8;
+
+    /// A space with `PAGES` pages of a patterned file mapped with `flags`, every page
+    /// already in the page cache but none mapped.
+    fn mapped(flags: u32) -> (Arc<AddressSpace>, Arc<CachedFile>, Arc<MemFile>, u64) {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let data = MemFile::patterned(PAGES);
+        let file = space.page_cache().file((9, 9), data.clone());
+        let cached = space
+            .page_cache()
+            .find_or_read(&file, 0, AccessHint::Normal, 0, IoPriority::DEFAULT)
+            .unwrap();
+        assert!(matches!(cached, crate::pagecache::Lookup::Reading(_)));
+        let len = PAGES * PAGE_SIZE;
+        let base = space
+            .mmap_file(0, len, prot::READ | prot::WRITE, flags, file.clone(), 0)
+            .unwrap();
+        (space, file, data, base)
+    }
+
+    fn entry(space: &AddressSpace, addr: u64) -> Pte {
+        space.page_table().lookup(addr)
+    }
+
+    #[test]
+    fn fault_around_maps_cached_neighbours_read_only_and_skips_locked_ones() {
+        let (space, file, data, base) = mapped(map::PRIVATE);
+        let busy = file.lookup(3).unwrap();
+        assert!(busy.try_lock());
+        let mut b = [0u8; 1];
+        // Would hang if fault-around waited for the locked folio.
+        space.read_bytes(base, &mut b).unwrap();
+        assert_eq!(b[0], data.0.lock()[0]);
+        for p in 0..PAGES {
+            let pte = entry(&space, base + p * PAGE_SIZE);
+            assert_eq!(pte.is_valid(), p != 3, "page {p}");
+            assert!(!pte.allows(Access::Write), "page {p} mapped writable");
+        }
+        busy.unlock();
+    }
+
+    #[test]
+    fn a_private_store_copies_the_page_and_leaves_the_cache_alone() {
+        let (space, file, data, base) = mapped(map::PRIVATE);
+        let addr = base + PAGE_SIZE + 5;
+        let mut b = [0u8; 1];
+        space.read_bytes(addr, &mut b).unwrap();
+        space.write_bytes(addr, b"X").unwrap();
+        let folio = file.lookup(1).unwrap();
+        assert_ne!(entry(&space, addr).frame(), folio.frame());
+        assert!(!folio.is_dirty());
+        space.read_bytes(addr, &mut b).unwrap();
+        assert_eq!(&b, b"X");
+        space
+            .page_cache()
+            .write_back_all(0, IoPriority::DEFAULT)
+            .unwrap();
+        assert_eq!(data.0.lock()[4096 + 5], (31 + 5) as u8);
+    }
+
+    #[test]
+    fn a_shared_store_dirties_the_cached_page_and_write_back_reaches_the_file() {
+        let (space, file, data, base) = mapped(map::SHARED);
+        let addr = base + 2 * PAGE_SIZE + 9;
+        space.write_bytes(addr, b"Y").unwrap();
+        let folio = file.lookup(2).unwrap();
+        assert_eq!(entry(&space, addr).frame(), folio.frame());
+        assert!(folio.is_dirty());
+        space
+            .page_cache()
+            .write_back_all(0, IoPriority::DEFAULT)
+            .unwrap();
+        assert_eq!(data.0.lock()[2 * 4096 + 9], b'Y');
+    }
+
+    #[test]
+    fn mprotect_keeps_file_pages_write_protected_until_a_store_faults() {
+        let (space, file, _, base) = mapped(map::PRIVATE);
+        space.mprotect(base, PAGES * PAGE_SIZE, prot::READ).unwrap();
+        let mut b = [0u8; 1];
+        space.read_bytes(base, &mut b).unwrap();
+        space
+            .mprotect(base, PAGES * PAGE_SIZE, prot::READ | prot::WRITE)
+            .unwrap();
+        assert!(!entry(&space, base).allows(Access::Write));
+        space.write_bytes(base, b"Z").unwrap();
+        assert_ne!(entry(&space, base).frame(), file.lookup(0).unwrap().frame());
+    }
+}

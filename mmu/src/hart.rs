@@ -302,11 +302,6 @@ impl HartMem {
             .store(priority.to_raw(), Ordering::Relaxed);
     }
 
-    /// The guest thread's effective I/O priority.
-    pub fn io_priority(&self) -> IoPriority {
-        self.shared.io_priority()
-    }
-
     /// The guest thread id this hart was attached with.
     pub fn tid(&self) -> u32 {
         self.shared.tid

@@ -127,6 +127,18 @@ fn each_policy_waits_for_page_cache_reads_its_own_way() {
 }
 
 #[test]
+fn page_cache_reads_carry_the_faulting_threads_io_priority() {
+    let dir = Scratch::new("ioprio");
+    std::fs::write(dir.0.join("filemap.dat"), vec![3u8; 8 * 4096]).unwrap();
+    let opts = ["--readahead", "4KiB"];
+    let (status, stdout, stderr, totals) = filemap(&opts, &[&dir.path(), "8", "touch-idle"], &dir);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert_eq!(count(&totals, "io.reads"), 8);
+    assert_eq!(count(&totals, "io.idle.reads"), 8);
+    assert_eq!(count(&totals, "io.be.reads"), 0);
+}
+
+#[test]
 fn a_page_past_the_end_of_the_file_is_sigbus() {
     let dir = Scratch::new("eof");
     let (status, stdout, stderr, _) = filemap(&[], &[&dir.path(), "0", "eof"], &dir);

@@ -9,6 +9,7 @@ pub mod info;
 pub mod mm;
 pub mod nr;
 pub mod path;
+pub mod prio;
 pub mod signal;
 pub mod stat;
 pub mod strace;
@@ -98,6 +99,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = signal::handle(t, cpu, n, a) {
+        return o;
+    }
+    if let Some(o) = prio::handle(t, n, a) {
         return o;
     }
     if let Some(o) = info::handle(t, n, a) {
