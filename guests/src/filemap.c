@@ -6,6 +6,8 @@
  *                                 byte per page (for SIGBUS on a failed read)
  *        filemap DIR PAGES touch-idle  the same in the idle I/O class
  *                                 (ioprio_set), so the reads carry it
+ *        filemap DIR PAGES read   read(2) an existing DIR/filemap.dat a page at
+ *                                 a time and print how it went
  *        filemap DIR 0 eof        touch a mapped page past the end of a file
  *
  * The coherence check writes a file of PAGES pages with write(2), reads it
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <errno.h>
 #include <unistd.h>
 
 #define PAGE 4096
@@ -57,13 +60,13 @@ static void check_coherence(const char *file, long pages)
         if (m[p * PAGE + 5] != pattern(p, 5))
             fail("mapped bytes differ from the file");
     for (long p = 0; p < pages; p++)
-        snprintf((char *)m + p * PAGE, 16, "page %ld", p);
+        snprintf((char *)m + p * PAGE, 32, "page %ld", p);
     if (msync(m, len, MS_SYNC) != 0)
         fail("msync");
-    char got[16];
+    char got[32];
     if (pread(fd, got, sizeof got, (off_t)(pages - 1) * PAGE) != sizeof got)
         fail("pread");
-    char want[16];
+    char want[32];
     snprintf(want, sizeof want, "page %ld", pages - 1);
     if (strcmp(got, want) != 0)
         fail("shared store not in the file after msync");
@@ -113,6 +116,22 @@ static void touch(const char *file, long pages)
     printf("filemap: touched %ld pages (%u)\n", pages, sum & 1);
 }
 
+static void read_pages(const char *file, long pages)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0)
+        fail("open");
+    unsigned char buf[PAGE];
+    for (long p = 0; p < pages; p++) {
+        ssize_t n = read(fd, buf, PAGE);
+        if (n < 0) {
+            printf("filemap: read failed: %s\n", errno == EIO ? "EIO" : "other");
+            return;
+        }
+    }
+    printf("filemap: read %ld pages\n", pages);
+}
+
 static void past_eof(const char *file)
 {
     int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -146,6 +165,8 @@ int main(int argc, char **argv)
             fail("ioprio_set");
         touch(file, pages);
     }
+    else if (argc > 3 && strcmp(argv[3], "read") == 0)
+        read_pages(file, pages);
     else if (argc > 3 && strcmp(argv[3], "eof") == 0)
         past_eof(file);
     else

@@ -11,6 +11,7 @@
 use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
 use crate::readahead::{self, AccessHint};
+use crate::stats::{Counter, HartStats};
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::HostClock;
@@ -271,6 +272,66 @@ impl PageCache {
             }
         }
         Ok(Lookup::Reading(target))
+    }
+
+    /// read(2) of `file`: copies up to `buf.len()` bytes from `offset` out of the cache,
+    /// reading missing pages (sequential read-ahead) on behalf of `submitter` and waiting
+    /// for them. Returns the bytes copied, short at the end of the file; a failed device
+    /// read is EIO unless some bytes were already copied.
+    pub(crate) fn read(
+        &self,
+        file: &Arc<CachedFile>,
+        offset: u64,
+        buf: &mut [u8],
+        submitter: u32,
+        priority: IoPriority,
+        stats: &HartStats,
+    ) -> io::Result<usize> {
+        let end = offset
+            .saturating_add(buf.len() as u64)
+            .min(file.data.size()?);
+        let mut at = offset;
+        while at < end {
+            let pgoff = at / PAGE_SIZE;
+            let folio = match self.find_or_read(
+                file,
+                pgoff,
+                AccessHint::Sequential,
+                submitter,
+                priority,
+            )? {
+                Lookup::BeyondEof => break,
+                Lookup::Cached(f) => {
+                    stats.add(Counter::PagecacheHits, 1);
+                    f
+                }
+                Lookup::Reading(f) => {
+                    stats.add(Counter::PagecacheMisses, 1);
+                    f
+                }
+            };
+            folio.wait_unlocked();
+            if !folio.is_uptodate() {
+                file.forget(pgoff, &folio);
+                if at > offset {
+                    break;
+                }
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            let in_page = at % PAGE_SIZE;
+            let n = (PAGE_SIZE - in_page).min(end - at) as usize;
+            let done = (at - offset) as usize;
+            // SAFETY: the folio's frame is held by the cache; `in_page + n` stays inside it.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.frames.host_ptr(folio.frame()).add(in_page as usize),
+                    buf[done..done + n].as_mut_ptr(),
+                    n,
+                )
+            };
+            at += n as u64;
+        }
+        Ok((at.max(offset) - offset) as usize)
     }
 
     /// Writes the dirty pages of `file` back (msync, fsync, munmap, before a file system

@@ -182,6 +182,22 @@ impl AddressSpace {
         mman::mmap_backed(self, addr, len, prot, flags, Some((file, offset)))
     }
 
+    /// read(2) of `file` through the page cache on behalf of the calling thread: see
+    /// [`PageCache`]'s read. Counts `pagecache.hits` and `pagecache.misses`.
+    pub fn read_cached(
+        &self,
+        file: &Arc<CachedFile>,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> std::io::Result<usize> {
+        let caller = self.caller();
+        let (tid, priority) = caller
+            .hart()
+            .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()));
+        self.page_cache
+            .read(file, offset, buf, tid, priority, self.stats_of(&caller))
+    }
+
     /// The page cache of this space's files.
     pub fn page_cache(&self) -> &PageCache {
         &self.page_cache

@@ -157,6 +157,30 @@ fn a_failed_storage_read_is_sigbus_on_the_faulting_access() {
 }
 
 #[test]
+fn file_reads_go_through_the_page_cache_and_a_failed_one_is_eio() {
+    let dir = Scratch::new("read");
+    std::fs::write(dir.0.join("filemap.dat"), vec![5u8; 64 * 4096]).unwrap();
+    let args = [dir.path(), "64".to_string(), "read".to_string()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (status, stdout, stderr, totals) = filemap(&[], &args, &dir);
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "filemap: read 64 pages\n"),
+        "{stderr}"
+    );
+    // 256 KiB in 128 KiB read-ahead windows.
+    assert_eq!(count(&totals, "io.reads"), 2);
+    assert_eq!(count(&totals, "pagecache.misses"), 2);
+    assert_eq!(count(&totals, "pagecache.hits"), 62);
+    let (status, stdout, stderr, _) = filemap(&["--storage-errors", "1"], &args, &dir);
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "filemap: read failed: EIO\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_storage_options_are_one_clear_error_with_status_2() {
     for (opt, value) in [
         ("--storage-latency", "fixed:5parsecs"),

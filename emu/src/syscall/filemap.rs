@@ -2,13 +2,14 @@
 //!
 //! mmap of a file descriptor maps the file's pages from the memory manager's page cache
 //! (`mmu::pagecache`), reached by the host file's `(st_dev, st_ino)`; the host file is
-//! the backing store behind the simulated storage device. read(2) and write(2) still go
-//! to the host file, kept coherent with the cache: before a file system call on a cached
-//! file its dirty pages are written back, and after a call that may have changed it the
-//! cached pages are reloaded from it.
+//! the backing store behind the simulated storage device. Reads of regular files go
+//! through the same cache ([`read_cached`]); writes go to the host file, with the cache
+//! kept coherent: before a write or sync on a cached file its dirty pages are written
+//! back, and after a write the cached pages it touched are reloaded.
 
 use super::fdtable::HostFd;
 use super::fs::Files;
+use super::nr;
 use devices::storage::IoPriority;
 use mmu::pagecache::{CachedFile, FileData, FileKey};
 use mmu::{map, prot, AddressSpace, Errno};
@@ -140,16 +141,36 @@ pub fn map(
     if st.st_mode & libc::S_IFMT != libc::S_IFREG {
         return Err(Errno(libc::ENODEV));
     }
-    let cache = mm.page_cache();
-    let cached = match cache.known((st.st_dev, st.st_ino)) {
-        Some(c) => c,
-        None => {
-            let data = HostFile::open(&file).map_err(errno)?;
-            cache.file((st.st_dev, st.st_ino), Arc::new(data))
-        }
-    };
+    let cached = cached_file(mm, &file, &st)?;
     mm.mmap_file(addr, len, prot_bits, flags, cached, off)
         .map(|a| a as i64)
+}
+
+/// read(2) of regular file `file` at `offset` through `mm`'s page cache, registering
+/// the file on first use.
+pub fn read_cached(
+    mm: &AddressSpace,
+    file: &HostFd,
+    offset: u64,
+    buf: &mut [u8],
+) -> Result<usize, Errno> {
+    let st = stat(file.raw()).map_err(errno)?;
+    let cached = cached_file(mm, file, &st)?;
+    mm.read_cached(&cached, offset, buf).map_err(errno)
+}
+
+/// The page cache's entry for `file` (whose status is `st`), made on first use.
+fn cached_file(
+    mm: &AddressSpace,
+    file: &HostFd,
+    st: &libc::stat,
+) -> Result<Arc<CachedFile>, Errno> {
+    let cache = mm.page_cache();
+    let key = (st.st_dev, st.st_ino);
+    Ok(match cache.known(key) {
+        Some(c) => c,
+        None => cache.file(key, Arc::new(HostFile::open(file).map_err(errno)?)),
+    })
 }
 
 /// Writes back every dirty page-cache page (msync, munmap, process exit).
@@ -179,7 +200,30 @@ pub fn before_file_call(
     Some(file)
 }
 
-/// After a call that may have changed `file`: reloads its cached pages from the host.
-pub fn after_file_write(mm: &AddressSpace, file: &CachedFile) {
-    mm.page_cache().refresh(file, 0, u64::MAX);
+/// The bytes `(offset, len)` a successful write-family call `n` with arguments `a`
+/// that returned `r` changed, where that is known (write, pwrite64); the whole file
+/// otherwise.
+pub fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
+    let whole = (0, u64::MAX);
+    match n {
+        nr::pwrite64 => (a[3], r),
+        nr::write => {
+            let Ok(file) = files.host_fd(a[0] as i32) else {
+                return whole;
+            };
+            // SAFETY: lseek touches no memory.
+            let end = unsafe { libc::lseek(file.raw(), 0, libc::SEEK_CUR) };
+            match u64::try_from(end) {
+                Ok(end) if end >= r => (end - r, r),
+                _ => whole,
+            }
+        }
+        _ => whole,
+    }
+}
+
+/// After a call changed `(offset, len)` of `file`: reloads those cached pages from the
+/// host.
+pub fn after_file_write(mm: &AddressSpace, file: &CachedFile, (offset, len): (u64, u64)) {
+    mm.page_cache().refresh(file, offset, len);
 }

@@ -50,16 +50,10 @@ pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome 
     outcome
 }
 
-/// File system calls that read a file through an fd in a0, and those that write it.
-const FILE_READS: &[u64] = &[
-    nr::read,
-    nr::pread64,
-    nr::readv,
-    nr::preadv,
-    nr::preadv2,
-    nr::fsync,
-    nr::fdatasync,
-];
+/// File system calls on an fd in a0 that need the host file current: syncs, and preadv2
+/// (whose RWF_* flags read the host file directly; other reads go through the page
+/// cache). Writes need it too, and change it.
+const FILE_SYNCS: &[u64] = &[nr::preadv2, nr::fsync, nr::fdatasync];
 const FILE_WRITES: &[u64] = &[
     nr::write,
     nr::pwrite64,
@@ -73,14 +67,15 @@ const FILE_WRITES: &[u64] = &[
 /// Runs a file system call, keeping MAP_SHARED file mappings coherent with it.
 fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
-    let cached = if FILE_READS.contains(&n) || FILE_WRITES.contains(&n) {
+    let cached = if FILE_SYNCS.contains(&n) || FILE_WRITES.contains(&n) {
         filemap::before_file_call(&proc.files, mm, a[0], t.io_issuer())
     } else {
         None
     };
     let r = proc.files.handle(mm, n, a)?;
     if let Some(file) = cached.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
-        filemap::after_file_write(mm, &file);
+        let range = filemap::written_range(&proc.files, n, a, r as u64);
+        filemap::after_file_write(mm, &file, range);
     }
     Some(r)
 }
