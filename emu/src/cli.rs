@@ -80,6 +80,10 @@ pub struct RunArgs {
     /// Read-around window of a page-cache miss, such as `128KiB`.
     #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = spec::parse_size)]
     pub readahead: u64,
+    /// Bound on resident guest memory, such as `64MiB`: page-cache pages are reclaimed
+    /// to stay under it (anonymous memory is not: there is no swap yet).
+    #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
+    pub mem_limit: Option<u64>,
     /// The static riscv64 ELF to run.
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,
@@ -106,6 +110,7 @@ impl RunArgs {
                 seed: 0,
             }),
             readahead_bytes: self.readahead,
+            mem_limit: self.mem_limit,
         }
     }
 }

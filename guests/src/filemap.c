@@ -8,6 +8,9 @@
  *                                 (ioprio_set), so the reads carry it
  *        filemap DIR PAGES read   read(2) an existing DIR/filemap.dat a page at
  *                                 a time and print how it went
+ *        filemap DIR PAGES thrash T R  T threads each read one byte per page of
+ *                                 a shared mapping of DIR/filemap.dat, R rounds,
+ *                                 each thread starting at its own page
  *        filemap DIR 0 eof        touch a mapped page past the end of a file
  *
  * The coherence check writes a file of PAGES pages with write(2), reads it
@@ -19,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +136,39 @@ static void read_pages(const char *file, long pages)
     printf("filemap: read %ld pages\n", pages);
 }
 
+static volatile unsigned char *thrash_map;
+static long thrash_pages, thrash_rounds, thrash_threads;
+
+static void *thrash_worker(void *arg)
+{
+    long id = (long)arg;
+    unsigned sum = 0;
+    for (long r = 0; r < thrash_rounds; r++)
+        for (long i = 0; i < thrash_pages; i++)
+            sum += thrash_map[((i + id * thrash_pages / thrash_threads) % thrash_pages) * PAGE];
+    return (void *)(long)(sum & 1);
+}
+
+static void thrash(const char *file, long pages, long threads, long rounds)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0 || threads < 1 || threads > 64)
+        fail("thrash arguments");
+    thrash_map = mmap(NULL, (size_t)pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+    if (thrash_map == MAP_FAILED)
+        fail("mmap");
+    thrash_pages = pages;
+    thrash_rounds = rounds;
+    thrash_threads = threads;
+    pthread_t t[64];
+    for (long i = 0; i < threads; i++)
+        if (pthread_create(&t[i], NULL, thrash_worker, (void *)i) != 0)
+            fail("pthread_create");
+    for (long i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    printf("filemap: %ld threads read %ld pages %ld times\n", threads, pages, rounds);
+}
+
 static void past_eof(const char *file)
 {
     int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -165,6 +202,8 @@ int main(int argc, char **argv)
             fail("ioprio_set");
         touch(file, pages);
     }
+    else if (argc > 5 && strcmp(argv[3], "thrash") == 0)
+        thrash(file, pages, atol(argv[4]), atol(argv[5]));
     else if (argc > 3 && strcmp(argv[3], "read") == 0)
         read_pages(file, pages);
     else if (argc > 3 && strcmp(argv[3], "eof") == 0)

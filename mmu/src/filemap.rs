@@ -16,6 +16,7 @@ use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
 use crate::readahead::AccessHint;
+use crate::reclaim;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
 use crate::vma::{Vma, VmaFlags};
@@ -122,11 +123,16 @@ fn fill_entry(
                     stats.add(Counter::FaultsRetryIoMiss, 1);
                 }
                 major = true;
+                reclaim::direct(space, caller, stats);
                 if waits.wait(PageWait::Io, || f.wait_unlocked()).is_err() {
                     return Some(FaultOutcome::Retry { major: true });
                 }
                 f.lock();
-                break f;
+                match usable(file, pgoff, &f) {
+                    Some(true) => break f,
+                    Some(false) => continue,
+                    None => return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus))),
+                }
             }
             Ok(Lookup::Cached(f)) => {
                 if !f.try_lock() {
@@ -138,17 +144,18 @@ fn fill_entry(
                     }
                     continue;
                 }
-                stats.add(Counter::PagecacheHits, 1);
-                break f;
+                match usable(file, pgoff, &f) {
+                    Some(true) => {
+                        stats.add(Counter::PagecacheHits, 1);
+                        break f;
+                    }
+                    Some(false) => continue,
+                    None => return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus))),
+                }
             }
         }
     };
     // The folio is locked by this fault from here on.
-    if !folio.is_uptodate() {
-        folio.unlock();
-        file.forget(pgoff, &folio);
-        return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
-    }
     let outcome = map_folio(space, vma, &folio, slot, access);
     folio.unlock();
     if let Some(FaultOutcome::Done(_)) = outcome {
@@ -194,6 +201,21 @@ fn fault_around(space: &AddressSpace, vma: &Vma, file: &CachedFile, addr: u64) {
         }
         folio.unlock();
     }
+}
+
+/// Whether the locked folio `f` of page `pgoff` can be mapped. If not it is unlocked:
+/// reclaimed meanwhile (`Some(false)`: look again), or its read failed (`None`, after
+/// dropping it so a later access reads again: the fault ends in SIGBUS).
+fn usable(file: &CachedFile, pgoff: u64, f: &Arc<Folio>) -> Option<bool> {
+    if f.is_uptodate() {
+        return Some(true);
+    }
+    f.unlock();
+    if f.has_error() {
+        file.forget(pgoff, f);
+        return None;
+    }
+    Some(false)
 }
 
 /// The read-around hint of `vma`'s madvise flags.

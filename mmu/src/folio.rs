@@ -18,6 +18,9 @@ struct FolioState {
     dirty: bool,
     /// The read that filled it failed: faults on it get SIGBUS, read(2) EIO.
     error: bool,
+    /// Touched since reclaim last looked at it (Linux's PG_referenced): it gets a
+    /// second chance.
+    referenced: bool,
     /// A writable shared mapping may store into it without faulting, so it can be dirty
     /// again after any write-back.
     writably_mapped: bool,
@@ -87,6 +90,16 @@ impl Folio {
         s.writably_mapped = true;
     }
 
+    /// Notes a use, so reclaim passes over it once.
+    pub fn mark_accessed(&self) {
+        self.state.lock().referenced = true;
+    }
+
+    /// Clears the referenced bit; returns whether it was set.
+    pub fn test_and_clear_referenced(&self) -> bool {
+        std::mem::take(&mut self.state.lock().referenced)
+    }
+
     /// Marks it as changed by a write that is complete (write(2)).
     pub fn mark_dirty(&self) {
         self.state.lock().dirty = true;
@@ -142,6 +155,12 @@ impl Folio {
             s.error = !ok;
         }
         self.unlock();
+    }
+
+    /// Called with the folio lock held as reclaim drops it from the cache: whoever still
+    /// holds it finds it no longer up to date (and without error) and looks again.
+    pub fn evict(&self) {
+        self.state.lock().uptodate = false;
     }
 
     /// Called with the folio lock held before its bytes are written back: clears the

@@ -40,6 +40,7 @@ pub mod pagetable;
 pub mod policy;
 mod populate;
 pub mod readahead;
+mod reclaim;
 pub mod rwsem;
 pub mod shmem;
 mod shootdown;

@@ -16,7 +16,7 @@ use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::HostClock;
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::sync::Arc;
 
@@ -118,6 +118,9 @@ pub struct CacheConfig {
     pub device: Option<DeviceConfig>,
     /// Read-around window in bytes (`--readahead`); 0 reads only the faulting page.
     pub readahead_bytes: u64,
+    /// Bound on the frames the address space may have resident (`--mem-limit`), in
+    /// bytes; page-cache pages are reclaimed to stay under it.
+    pub mem_limit: Option<u64>,
 }
 
 impl Default for CacheConfig {
@@ -126,6 +129,7 @@ impl Default for CacheConfig {
         CacheConfig {
             device: None,
             readahead_bytes: DEFAULT_READAHEAD,
+            mem_limit: None,
         }
     }
 }
@@ -139,6 +143,20 @@ pub struct PageCache {
     device: Option<StorageDevice>,
     readahead_pages: u64,
     files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
+    /// Cached pages in the order reclaim considers them (oldest first).
+    lru: Mutex<VecDeque<LruEntry>>,
+    /// `mem_limit` in frames.
+    limit_frames: Option<u64>,
+}
+
+/// A page on the reclaim list.
+pub(crate) struct LruEntry {
+    /// Its file.
+    pub file: Arc<CachedFile>,
+    /// Its page offset in the file.
+    pub pgoff: u64,
+    /// The page.
+    pub folio: Arc<Folio>,
 }
 
 impl std::fmt::Debug for PageCache {
@@ -165,6 +183,8 @@ impl PageCache {
             device,
             readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
             files: Mutex::new(HashMap::new()),
+            lru: Mutex::new(VecDeque::new()),
+            limit_frames: cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1)),
         })
     }
 
@@ -206,6 +226,7 @@ impl PageCache {
         priority: IoPriority,
     ) -> Result<Lookup, io::Error> {
         if let Some(f) = file.lookup(pgoff) {
+            f.mark_accessed();
             return Ok(Lookup::Cached(f));
         }
         let file_pages = file.size_pages()?;
@@ -245,6 +266,13 @@ impl PageCache {
                 batch.push((p, folio));
             }
         }
+        self.lru
+            .lock()
+            .extend(batch.iter().map(|(p, folio)| LruEntry {
+                file: file.clone(),
+                pgoff: *p,
+                folio: folio.clone(),
+            }));
         let target = batch
             .iter()
             .find(|(p, _)| *p == pgoff)
@@ -310,8 +338,13 @@ impl PageCache {
                     f
                 }
             };
-            folio.wait_unlocked();
+            folio.lock();
             if !folio.is_uptodate() {
+                folio.unlock();
+                if !folio.has_error() {
+                    // Reclaimed before it could be copied: look it up again.
+                    continue;
+                }
                 file.forget(pgoff, &folio);
                 if at > offset {
                     break;
@@ -329,6 +362,7 @@ impl PageCache {
                     n,
                 )
             };
+            folio.unlock();
             at += n as u64;
         }
         Ok((at.max(offset) - offset) as usize)
@@ -342,7 +376,6 @@ impl PageCache {
         submitter: u32,
         priority: IoPriority,
     ) -> io::Result<()> {
-        let size = file.data.size()?;
         let dirty: Vec<(u64, Arc<Folio>)> = file
             .pages
             .lock()
@@ -353,30 +386,8 @@ impl PageCache {
         let mut result = Ok(());
         for (p, folio) in dirty {
             folio.lock();
-            let start = p * PAGE_SIZE;
-            if folio.take_dirty() && start < size {
-                let n = (size - start).min(PAGE_SIZE) as usize;
-                let mut page = vec![0u8; n];
-                // SAFETY: the frame is the folio's, alive while the cache holds it;
-                // concurrent stores through a mapping stay dirty (see `take_dirty`).
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        self.frames.host_ptr(folio.frame()),
-                        page.as_mut_ptr(),
-                        n,
-                    )
-                };
-                if let Some(dev) = &self.device {
-                    let op = IoOp::Write {
-                        offset: 0,
-                        data: vec![0; n],
-                    };
-                    dev.submit_and_wait(op, submitter, priority);
-                }
-                if let Err(e) = file.data.write_at(start, &page) {
-                    folio.mark_dirty();
-                    result = Err(e);
-                }
+            if let Err(e) = self.write_folio(file, p, &folio, submitter, priority) {
+                result = Err(e);
             }
             folio.unlock();
         }
@@ -415,6 +426,79 @@ impl PageCache {
             }
             folio.unlock();
         }
+    }
+
+    /// Frames over the memory limit (0 without one).
+    pub(crate) fn frames_over_limit(&self) -> u64 {
+        self.limit_frames.map_or(0, |limit| {
+            u64::from(self.frames.in_use()).saturating_sub(limit)
+        })
+    }
+
+    /// The next page reclaim may take, locked, with its file and offset: the oldest page
+    /// not referenced since the last look (referenced ones go to the back once), still
+    /// cached, not locked. Looks at no more than `budget` pages; returns how many it
+    /// looked at, too.
+    pub(crate) fn next_victim(&self, budget: usize) -> (usize, Option<LruEntry>) {
+        let mut lru = self.lru.lock();
+        let mut scanned = 0;
+        while scanned < budget {
+            let Some(e) = lru.pop_front() else {
+                break;
+            };
+            scanned += 1;
+            let still_cached = e
+                .file
+                .lookup(e.pgoff)
+                .is_some_and(|f| Arc::ptr_eq(&f, &e.folio));
+            if !still_cached {
+                continue;
+            }
+            if e.folio.test_and_clear_referenced() || !e.folio.try_lock() {
+                lru.push_back(e);
+                continue;
+            }
+            return (scanned, Some(e));
+        }
+        (scanned, None)
+    }
+
+    /// Puts a page reclaim could not take back at the end of the list.
+    pub(crate) fn keep(&self, page: LruEntry) {
+        self.lru.lock().push_back(page);
+    }
+
+    /// Writes one locked folio back if it is dirty. Concurrent stores through a mapping
+    /// keep it dirty (see [`Folio::take_dirty`]).
+    pub(crate) fn write_folio(
+        &self,
+        file: &CachedFile,
+        pgoff: u64,
+        folio: &Folio,
+        submitter: u32,
+        priority: IoPriority,
+    ) -> io::Result<()> {
+        let size = file.data.size()?;
+        let start = pgoff * PAGE_SIZE;
+        if !folio.take_dirty() || start >= size {
+            return Ok(());
+        }
+        let n = (size - start).min(PAGE_SIZE) as usize;
+        let mut page = vec![0u8; n];
+        // SAFETY: the frame is the folio's, alive while the cache holds it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.frames.host_ptr(folio.frame()), page.as_mut_ptr(), n)
+        };
+        if let Some(dev) = &self.device {
+            let op = IoOp::Write {
+                offset: 0,
+                data: vec![0; n],
+            };
+            dev.submit_and_wait(op, submitter, priority);
+        }
+        file.data
+            .write_at(start, &page)
+            .inspect_err(|_| folio.mark_dirty())
     }
 
     /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…); empty without one.
@@ -494,6 +578,7 @@ pub(crate) mod tests {
             &CacheConfig {
                 device,
                 readahead_bytes,
+                mem_limit: None,
             },
         )
         .unwrap()

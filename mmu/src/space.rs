@@ -17,7 +17,9 @@ use crate::rwsem::{
 use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
-use crate::{madvise, mlock, mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
+use crate::{
+    madvise, mlock, mman, reclaim, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats,
+};
 use devices::storage::IoPriority;
 use devices::HostClock;
 use parking_lot::Mutex;
@@ -194,8 +196,12 @@ impl AddressSpace {
         let (tid, priority) = caller
             .hart()
             .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()));
-        self.page_cache
-            .read(file, offset, buf, tid, priority, self.stats_of(&caller))
+        let stats = self.stats_of(&caller);
+        let n = self
+            .page_cache
+            .read(file, offset, buf, tid, priority, stats)?;
+        reclaim::direct(self, &caller, stats);
+        Ok(n)
     }
 
     /// The page cache of this space's files.

@@ -106,6 +106,10 @@ counters! {
     PagecacheHits => "pagecache.hits",
     /// Page-cache look-ups that had to read the page from the device.
     PagecacheMisses => "pagecache.misses",
+    /// Pages reclaim looked at.
+    ReclaimScanned => "reclaim.scanned",
+    /// Pages reclaim freed.
+    ReclaimReclaimed => "reclaim.reclaimed",
     /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
     FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.

@@ -181,6 +181,68 @@ fn file_reads_go_through_the_page_cache_and_a_failed_one_is_eio() {
 }
 
 #[test]
+fn under_a_memory_limit_reclaimed_pages_come_back_identical() {
+    for policy in ["mmap", "vma", "vma-retry", "vma-hold"] {
+        let dir = Scratch::new(&format!("limit-{policy}"));
+        let opts = ["--policy", policy, "--mem-limit", "1MiB"];
+        let (status, stdout, stderr, totals) = filemap(&opts, &[&dir.path(), "512"], &dir);
+        assert_eq!(
+            (status, stdout.as_str()),
+            (0, "filemap: ok 512\n"),
+            "{policy}: {stderr}"
+        );
+        let reclaimed = count(&totals, "reclaim.reclaimed");
+        assert!(
+            reclaimed > 256,
+            "{policy}: only {reclaimed} pages reclaimed"
+        );
+        assert!(count(&totals, "reclaim.scanned") >= reclaimed, "{policy}");
+    }
+}
+
+#[test]
+fn threads_thrashing_a_file_under_a_memory_limit_read_pages_again() {
+    for policy in ["vma", "vma-hold"] {
+        let dir = Scratch::new(&format!("thrash-{policy}"));
+        std::fs::write(dir.0.join("filemap.dat"), vec![9u8; 128 * 4096]).unwrap();
+        let opts = [
+            "--policy",
+            policy,
+            "--mem-limit",
+            "700KiB",
+            "--storage-latency",
+            "fixed:500us",
+            "--readahead",
+            "4KiB",
+        ];
+        let args = [
+            dir.path(),
+            "128".into(),
+            "thrash".into(),
+            "4".into(),
+            "2".into(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, stdout, stderr, totals) = filemap(&opts, &args, &dir);
+        assert_eq!(
+            (status, stdout.as_str()),
+            (0, "filemap: 4 threads read 128 pages 2 times\n"),
+            "{policy}: {stderr}"
+        );
+        assert!(
+            count(&totals, "pagecache.misses") > 128,
+            "{policy}: no page read twice"
+        );
+        assert!(count(&totals, "reclaim.reclaimed") > 0, "{policy}");
+        let io_miss = count(&totals, "faults.retry_io_miss");
+        assert!(io_miss <= count(&totals, "faults.retry"), "{policy}");
+        if policy == "vma-hold" {
+            assert_eq!(io_miss, 0, "vma-hold never drops its lock to wait");
+        }
+    }
+}
+
+#[test]
 fn bad_storage_options_are_one_clear_error_with_status_2() {
     for (opt, value) in [
         ("--storage-latency", "fixed:5parsecs"),
@@ -190,6 +252,7 @@ fn bad_storage_options_are_one_clear_error_with_status_2() {
         ("--storage-stall", "every:1ms"),
         ("--storage-errors", "2"),
         ("--readahead", "lots"),
+        ("--mem-limit", "12 parsecs"),
     ] {
         let out = run_faultline(&[opt, value], &guests_dir().join("hello"), &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
