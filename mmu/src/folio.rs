@@ -21,9 +21,6 @@ struct FolioState {
     /// Touched since reclaim last looked at it (Linux's PG_referenced): it gets a
     /// second chance.
     referenced: bool,
-    /// A writable shared mapping may store into it without faulting, so it can be dirty
-    /// again after any write-back.
-    writably_mapped: bool,
     waiters: Vec<Arc<Parker>>,
 }
 
@@ -83,13 +80,6 @@ impl Folio {
         self.state.lock().dirty
     }
 
-    /// Marks it as changed by a store through a shared mapping that may go on storing.
-    pub fn mark_dirty_mapped(&self) {
-        let mut s = self.state.lock();
-        s.dirty = true;
-        s.writably_mapped = true;
-    }
-
     /// Notes a use, so reclaim passes over it once.
     pub fn mark_accessed(&self) {
         self.state.lock().referenced = true;
@@ -100,7 +90,8 @@ impl Folio {
         std::mem::take(&mut self.state.lock().referenced)
     }
 
-    /// Marks it as changed by a write that is complete (write(2)).
+    /// Marks it as changed (a store through a shared mapping, which was allowed only
+    /// once this is done).
     pub fn mark_dirty(&self) {
         self.state.lock().dirty = true;
     }
@@ -163,14 +154,10 @@ impl Folio {
         self.state.lock().uptodate = false;
     }
 
-    /// Called with the folio lock held before its bytes are written back: clears the
-    /// dirty flag unless a writable mapping can dirty it again unseen. Returns whether
-    /// it was dirty.
+    /// Called with the folio lock held before its bytes are written back (and its
+    /// mappings write-protected): clears the dirty flag. Returns whether it was dirty.
     pub fn take_dirty(&self) -> bool {
-        let mut s = self.state.lock();
-        let was = s.dirty;
-        s.dirty = s.writably_mapped;
-        was
+        std::mem::take(&mut self.state.lock().dirty)
     }
 }
 
@@ -211,11 +198,10 @@ mod tests {
     }
 
     #[test]
-    fn write_back_keeps_a_writably_mapped_folio_dirty() {
+    fn write_back_takes_the_dirty_flag_once() {
         let f = Folio::new_locked(1);
         f.mark_dirty();
         assert!(f.take_dirty() && !f.is_dirty());
-        f.mark_dirty_mapped();
-        assert!(f.take_dirty() && f.is_dirty());
+        assert!(!f.take_dirty());
     }
 }

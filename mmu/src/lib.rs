@@ -41,6 +41,7 @@ pub mod policy;
 mod populate;
 pub mod readahead;
 mod reclaim;
+mod rmap;
 pub mod rwsem;
 pub mod shmem;
 mod shootdown;

@@ -18,6 +18,7 @@ use devices::HostClock;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A file's identity on the host: `(st_dev, st_ino)`.
@@ -147,7 +148,12 @@ pub struct PageCache {
     lru: Mutex<VecDeque<LruEntry>>,
     /// `mem_limit` in frames.
     limit_frames: Option<u64>,
+    /// Whether a page may have been dirtied since the last write-back of everything.
+    maybe_dirty: AtomicBool,
 }
+
+/// Write-protects the mappings of page `pgoff` of a file before it is written back.
+pub(crate) type Cleaner<'a> = &'a dyn Fn(&Arc<CachedFile>, u64, &Folio);
 
 /// A page on the reclaim list.
 pub(crate) struct LruEntry {
@@ -185,6 +191,7 @@ impl PageCache {
             files: Mutex::new(HashMap::new()),
             lru: Mutex::new(VecDeque::new()),
             limit_frames: cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1)),
+            maybe_dirty: AtomicBool::new(false),
         })
     }
 
@@ -369,12 +376,14 @@ impl PageCache {
     }
 
     /// Writes the dirty pages of `file` back (msync, fsync, munmap, before a file system
-    /// call that must see them); each waits for its device write.
-    pub fn write_back(
+    /// call that must see them); each waits for its device write. `clean` write-protects
+    /// a page's mappings first, so that a later store dirties it again.
+    pub(crate) fn write_back(
         &self,
-        file: &CachedFile,
+        file: &Arc<CachedFile>,
         submitter: u32,
         priority: IoPriority,
+        clean: Cleaner<'_>,
     ) -> io::Result<()> {
         let dirty: Vec<(u64, Arc<Folio>)> = file
             .pages
@@ -386,7 +395,7 @@ impl PageCache {
         let mut result = Ok(());
         for (p, folio) in dirty {
             folio.lock();
-            if let Err(e) = self.write_folio(file, p, &folio, submitter, priority) {
+            if let Err(e) = self.write_folio(file, p, &folio, submitter, priority, clean) {
                 result = Err(e);
             }
             folio.unlock();
@@ -394,13 +403,22 @@ impl PageCache {
         result
     }
 
-    /// Writes back every cached file's dirty pages.
-    pub fn write_back_all(&self, submitter: u32, priority: IoPriority) -> io::Result<()> {
+    /// Writes back every cached file's dirty pages (nothing to look at unless a page was
+    /// dirtied since the last time).
+    pub(crate) fn write_back_all(
+        &self,
+        submitter: u32,
+        priority: IoPriority,
+        clean: Cleaner<'_>,
+    ) -> io::Result<()> {
+        if !self.maybe_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
         let files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
         // Every file gets its write-back even when an earlier one failed.
         let mut result = Ok(());
         for f in &files {
-            if let Err(e) = self.write_back(f, submitter, priority) {
+            if let Err(e) = self.write_back(f, submitter, priority, clean) {
                 result = Err(e);
             }
         }
@@ -468,21 +486,23 @@ impl PageCache {
         self.lru.lock().push_back(page);
     }
 
-    /// Writes one locked folio back if it is dirty. Concurrent stores through a mapping
-    /// keep it dirty (see [`Folio::take_dirty`]).
+    /// Writes one locked folio back if it is dirty, after `clean` has write-protected its
+    /// mappings: a store that comes after the copy faults and dirties it again.
     pub(crate) fn write_folio(
         &self,
-        file: &CachedFile,
+        file: &Arc<CachedFile>,
         pgoff: u64,
         folio: &Folio,
         submitter: u32,
         priority: IoPriority,
+        clean: Cleaner<'_>,
     ) -> io::Result<()> {
         let size = file.data.size()?;
         let start = pgoff * PAGE_SIZE;
         if !folio.take_dirty() || start >= size {
             return Ok(());
         }
+        clean(file, pgoff, folio);
         let n = (size - start).min(PAGE_SIZE) as usize;
         let mut page = vec![0u8; n];
         // SAFETY: the frame is the folio's, alive while the cache holds it.
@@ -496,9 +516,15 @@ impl PageCache {
             };
             dev.submit_and_wait(op, submitter, priority);
         }
-        file.data
-            .write_at(start, &page)
-            .inspect_err(|_| folio.mark_dirty())
+        file.data.write_at(start, &page).inspect_err(|_| {
+            folio.mark_dirty();
+            self.note_dirty();
+        })
+    }
+
+    /// Notes that some page became dirty, so the next write-back of everything looks.
+    pub(crate) fn note_dirty(&self) {
+        self.maybe_dirty.store(true, Ordering::Release);
     }
 
     /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…); empty without one.
@@ -663,7 +689,9 @@ pub(crate) mod tests {
         // SAFETY: the frame is the folio's, held by the cache.
         unsafe { *c.frames.host_ptr(f.frame()).add(7) = 0xEE };
         f.mark_dirty();
-        c.write_back_all(1, IoPriority::DEFAULT).unwrap();
+        c.note_dirty();
+        c.write_back_all(1, IoPriority::DEFAULT, &|_, _, _| {})
+            .unwrap();
         assert_eq!(data.0.lock()[4096 + 7], 0xEE);
         assert!(!f.is_dirty());
         data.0.lock()[4096 + 8] = 0xDD;

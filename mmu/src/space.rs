@@ -6,6 +6,7 @@
 
 use crate::current;
 use crate::events::MmEvent;
+use crate::folio::Folio;
 use crate::frames::FramePool;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagecache::{CacheConfig, CachedFile, PageCache};
@@ -18,7 +19,7 @@ use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
 use crate::{
-    madvise, mlock, mman, reclaim, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats,
+    madvise, mlock, mman, reclaim, rmap, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats,
 };
 use devices::storage::IoPriority;
 use devices::HostClock;
@@ -202,6 +203,33 @@ impl AddressSpace {
             .read(file, offset, buf, tid, priority, stats)?;
         reclaim::direct(self, &caller, stats);
         Ok(n)
+    }
+
+    /// Writes back the dirty pages of `file` (fsync, before a write to it) on behalf of
+    /// thread `submitter` at `priority`; their mappings are write-protected first, so
+    /// later stores dirty them again.
+    pub fn sync_file(
+        &self,
+        file: &Arc<CachedFile>,
+        submitter: u32,
+        priority: IoPriority,
+    ) -> std::io::Result<()> {
+        let caller = self.caller();
+        let clean = |f: &Arc<CachedFile>, p: u64, folio: &Folio| {
+            rmap::write_protect(self, &caller, f, p, folio)
+        };
+        self.page_cache
+            .write_back(file, submitter, priority, &clean)
+    }
+
+    /// Writes back every dirty page-cache page (msync, munmap, exit), as
+    /// [`AddressSpace::sync_file`] does.
+    pub fn sync_files(&self, submitter: u32, priority: IoPriority) -> std::io::Result<()> {
+        let caller = self.caller();
+        let clean = |f: &Arc<CachedFile>, p: u64, folio: &Folio| {
+            rmap::write_protect(self, &caller, f, p, folio)
+        };
+        self.page_cache.write_back_all(submitter, priority, &clean)
     }
 
     /// The page cache of this space's files.

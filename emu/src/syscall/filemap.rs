@@ -175,9 +175,7 @@ fn cached_file(
 
 /// Writes back every dirty page-cache page (msync, munmap, process exit).
 pub fn sync_all(mm: &AddressSpace, who: IoIssuer) -> Result<(), Errno> {
-    mm.page_cache()
-        .write_back_all(who.tid, who.priority)
-        .map_err(errno)
+    mm.sync_files(who.tid, who.priority).map_err(errno)
 }
 
 /// Before a file system call on guest fd `fd`: writes back the cached file's dirty
@@ -194,7 +192,7 @@ pub fn before_file_call(
     }
     let key = file_key(&*files.host_fd(fd as i32).ok()?)?;
     let file = cache.known(key)?;
-    if let Err(e) = cache.write_back(&file, who.tid, who.priority) {
+    if let Err(e) = mm.sync_file(&file, who.tid, who.priority) {
         eprintln!("faultline: writing back cached pages of a file failed: {e}");
     }
     Some(file)
