@@ -19,9 +19,8 @@ use crate::readahead::AccessHint;
 use crate::reclaim;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
-use crate::vma::{Vma, VmaFlags};
+use crate::vma::{Backing, Vma, VmaFlags};
 use crate::{prot, Access, PAGE_SIZE};
-use devices::storage::IoPriority;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -103,9 +102,7 @@ fn fill_entry(
     slot: &AtomicU64,
 ) -> Option<FaultOutcome> {
     let pgoff = vma.pgoff_of(addr);
-    let (tid, priority) = caller
-        .hart()
-        .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()));
+    let (tid, priority) = caller.io();
     let mut major = false;
     let folio = loop {
         let found = space
@@ -216,6 +213,23 @@ fn usable(file: &CachedFile, pgoff: u64, f: &Arc<Folio>) -> Option<bool> {
         return None;
     }
     Some(false)
+}
+
+/// MADV_WILLNEED of `vma`'s part `[start, end)`: starts reading the file pages not
+/// cached yet, without waiting for them.
+pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+    let Backing::File(file) = &vma.backing else {
+        return;
+    };
+    let (tid, priority) = caller.io();
+    let cache = space.page_cache();
+    for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
+        match cache.find_or_read(file, pgoff, AccessHint::Sequential, tid, priority) {
+            Ok(Lookup::Cached(_)) | Ok(Lookup::Reading(_)) => {}
+            Ok(Lookup::BeyondEof) | Err(_) => break,
+        }
+    }
+    reclaim::direct(space, caller, space.stats_of(caller));
 }
 
 /// The read-around hint of `vma`'s madvise flags.
@@ -342,6 +356,7 @@ mod tests {
     use super::*;
     use crate::pagecache::tests::MemFile;
     use crate::{map, MmConfig};
+    use devices::storage::IoPriority;
 
     const PAGES: u64 = 8;
 
@@ -428,6 +443,48 @@ mod tests {
         assert!(folio.is_dirty() && entry(&space, base).allows(Access::Write));
         space.sync_files(0, IoPriority::DEFAULT).unwrap();
         assert_eq!(&data.0.lock()[1..3], b"AB");
+    }
+
+    #[test]
+    fn madv_pageout_writes_back_and_drops_pages_that_fault_back_identical() {
+        let (space, file, data, base) = mapped(map::SHARED);
+        space.write_bytes(base + 3 * PAGE_SIZE, b"KEEP").unwrap();
+        space
+            .madvise(base, PAGES * PAGE_SIZE, crate::madv::PAGEOUT)
+            .unwrap();
+        assert!(
+            (0..PAGES).all(|p| file.lookup(p).is_none()),
+            "all reclaimed"
+        );
+        assert!(!entry(&space, base + 3 * PAGE_SIZE).is_valid());
+        assert_eq!(&data.0.lock()[3 * 4096..3 * 4096 + 4], b"KEEP");
+        let mut b = [0u8; 4];
+        space.read_bytes(base + 3 * PAGE_SIZE, &mut b).unwrap();
+        assert_eq!(&b, b"KEEP");
+        let s = space.stats();
+        assert_eq!(s.total_of("reclaim.reclaimed"), PAGES);
+    }
+
+    #[test]
+    fn madv_willneed_reads_ahead_and_madv_cold_clears_referenced_bits() {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let file = space.page_cache().file((7, 7), MemFile::patterned(PAGES));
+        let len = PAGES * PAGE_SIZE;
+        let base = space
+            .mmap_file(0, len, prot::READ, map::PRIVATE, file.clone(), 0)
+            .unwrap();
+        space.madvise(base, len, crate::madv::WILLNEED).unwrap();
+        assert!((0..PAGES).all(|p| file.lookup(p).is_some()));
+        let mut b = [0u8; 1];
+        space.read_bytes(base, &mut b).unwrap();
+        assert_eq!(space.stats().total_of("pagecache.hits"), 1);
+        file.lookup(0).unwrap().mark_accessed();
+        space.madvise(base, len, crate::madv::COLD).unwrap();
+        assert!(!file.lookup(0).unwrap().test_and_clear_referenced());
     }
 
     #[test]

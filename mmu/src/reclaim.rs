@@ -10,9 +10,11 @@
 //! longer up to date and looks it up again: the retry that reads it a second time counts
 //! `faults.retry_io_miss`. Anonymous memory is not reclaimed (there is no swap).
 
+use crate::pagecache::LruEntry;
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
+use crate::vma::{Backing, Vma};
 use devices::storage::IoPriority;
 
 /// Pages reclaim looks at per page it must free, at most (the rest are locked,
@@ -27,9 +29,7 @@ pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
     if want == 0 {
         return;
     }
-    let (tid, priority) = caller
-        .hart()
-        .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()));
+    let (tid, priority) = caller.io();
     let mut budget = (want * SCAN_PER_PAGE + 32) as usize;
     while want > 0 && budget > 0 {
         let (scanned, victim) = cache.next_victim(budget);
@@ -38,22 +38,76 @@ pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
         let Some(page) = victim else {
             break;
         };
-        let (file, pgoff, folio) = (&page.file, page.pgoff, &page.folio);
-        rmap::unmap(space, caller, file, pgoff, folio);
-        let only_cached = space.frames().refcount(folio.frame()) == 1;
-        if !only_cached
-            || cache
-                .write_folio(file, pgoff, folio, tid, priority, &|_, _, _| {})
-                .is_err()
-        {
-            folio.unlock();
-            cache.keep(page);
-            continue;
+        if evict(space, caller, page, tid, priority) {
+            stats.add(Counter::ReclaimReclaimed, 1);
+            want -= 1;
         }
-        folio.evict();
-        file.forget(pgoff, folio);
+    }
+}
+
+/// Takes the locked page out of the cache: unmaps it everywhere, writes it back if
+/// dirty, and drops it if nobody maps it any more. Unlocks it either way; a page that
+/// stays goes back on the list. Returns whether it was dropped.
+fn evict(
+    space: &AddressSpace,
+    caller: &Caller,
+    page: LruEntry,
+    tid: u32,
+    priority: IoPriority,
+) -> bool {
+    let cache = space.page_cache();
+    let (file, pgoff, folio) = (&page.file, page.pgoff, &page.folio);
+    rmap::unmap(space, caller, file, pgoff, folio);
+    let only_cached = space.frames().refcount(folio.frame()) == 1;
+    // Unmapped already: nothing left to write-protect.
+    if !only_cached
+        || cache
+            .write_folio(file, pgoff, folio, tid, priority, &|_, _, _| {})
+            .is_err()
+    {
         folio.unlock();
-        stats.add(Counter::ReclaimReclaimed, 1);
-        want -= 1;
+        cache.keep(page);
+        return false;
+    }
+    folio.evict();
+    file.forget(pgoff, folio);
+    folio.unlock();
+    true
+}
+
+/// MADV_PAGEOUT of the file pages of `vma`'s part `[start, end)`: reclaims each cached
+/// page that is not locked, as reclaim would.
+pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+    let Backing::File(file) = &vma.backing else {
+        return;
+    };
+    let stats = space.stats_of(caller);
+    let (tid, priority) = caller.io();
+    for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
+        stats.add(Counter::ReclaimScanned, 1);
+        let Some(folio) = file.lookup(pgoff).filter(|f| f.try_lock()) else {
+            continue;
+        };
+        let page = LruEntry {
+            file: file.clone(),
+            pgoff,
+            folio,
+        };
+        if evict(space, caller, page, tid, priority) {
+            stats.add(Counter::ReclaimReclaimed, 1);
+        }
+    }
+}
+
+/// MADV_COLD of the file pages of `vma`'s part `[start, end)`: they lose their
+/// referenced bit, so reclaim takes them first.
+pub(crate) fn deactivate(vma: &Vma, start: u64, end: u64) {
+    let Backing::File(file) = &vma.backing else {
+        return;
+    };
+    for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
+        if let Some(f) = file.lookup(pgoff) {
+            f.test_and_clear_referenced();
+        }
     }
 }

@@ -78,6 +78,13 @@ impl Caller {
     pub fn hart(&self) -> Option<&HartShared> {
         self.0.as_deref()
     }
+
+    /// Who the caller's storage requests are for: its thread id and I/O priority (0 and
+    /// the default outside any hart).
+    pub fn io(&self) -> (u32, IoPriority) {
+        self.hart()
+            .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()))
+    }
 }
 
 static NEXT_SPACE_ID: AtomicU64 = AtomicU64::new(1);
@@ -194,9 +201,7 @@ impl AddressSpace {
         buf: &mut [u8],
     ) -> std::io::Result<usize> {
         let caller = self.caller();
-        let (tid, priority) = caller
-            .hart()
-            .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()));
+        let (tid, priority) = caller.io();
         let stats = self.stats_of(&caller);
         let n = self
             .page_cache
