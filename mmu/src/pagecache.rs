@@ -14,7 +14,7 @@ use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
-use devices::HostClock;
+use devices::{HostClock, Parker};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
@@ -150,6 +150,21 @@ pub struct PageCache {
     limit_frames: Option<u64>,
     /// Whether a page may have been dirtied since the last write-back of everything.
     maybe_dirty: AtomicBool,
+    /// Unparked when resident memory rises above the low watermark.
+    kswapd_wake: Arc<Parker>,
+}
+
+/// Levels of resident memory under a `--mem-limit`, as Linux's zone watermarks: above
+/// `Low` the background reclaimer wakes and frees down to `High`; at `Min` (the limit
+/// itself) a thread that needs pages reclaims them itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Watermark {
+    /// The limit.
+    Min,
+    /// 1/16 below it.
+    Low,
+    /// 1/8 below it.
+    High,
 }
 
 /// Write-protects the mappings of page `pgoff` of a file before it is written back.
@@ -192,6 +207,7 @@ impl PageCache {
             lru: Mutex::new(VecDeque::new()),
             limit_frames: cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1)),
             maybe_dirty: AtomicBool::new(false),
+            kswapd_wake: Arc::new(Parker::new()),
         })
     }
 
@@ -272,6 +288,9 @@ impl PageCache {
                 pages.insert(p, folio.clone());
                 batch.push((p, folio));
             }
+        }
+        if self.frames_over(Watermark::Low) > 0 {
+            self.kswapd_wake.unpark();
         }
         self.lru
             .lock()
@@ -448,9 +467,24 @@ impl PageCache {
 
     /// Frames over the memory limit (0 without one).
     pub(crate) fn frames_over_limit(&self) -> u64 {
+        self.frames_over(Watermark::Min)
+    }
+
+    /// Frames above `mark` (0 without a limit).
+    pub(crate) fn frames_over(&self, mark: Watermark) -> u64 {
         self.limit_frames.map_or(0, |limit| {
-            u64::from(self.frames.in_use()).saturating_sub(limit)
+            let level = match mark {
+                Watermark::Min => limit,
+                Watermark::Low => limit - limit / 16,
+                Watermark::High => limit - limit / 8,
+            };
+            u64::from(self.frames.in_use()).saturating_sub(level)
         })
+    }
+
+    /// What wakes the background reclaimer.
+    pub(crate) fn kswapd_wake(&self) -> Arc<Parker> {
+        self.kswapd_wake.clone()
     }
 
     /// The next page reclaim may take, locked, with its file and offset: the oldest page

@@ -1,34 +1,74 @@
 //! Reclaim of page-cache pages, keeping an address space under its memory limit
 //! (`--mem-limit`).
 //!
-//! Direct reclaim: a thread that has just started reading pages into the cache while the
-//! space is over its limit frees as many cached pages as it is over, oldest first, with
-//! a second chance for pages referenced since they were last looked at (a CLOCK over
-//! one list rather than Linux's active and inactive lists). A victim is unmapped from
-//! every VMA of its file ([`rmap`]), the TLBs are shot down, a dirty page is written
-//! back, and only a page nobody else maps any more leaves the cache. A thread that waited for that page meanwhile finds it no
-//! longer up to date and looks it up again: the retry that reads it a second time counts
-//! `faults.retry_io_miss`. Anonymous memory is not reclaimed (there is no swap).
+//! Background reclaim (kswapd) frees pages once resident memory passes the low
+//! watermark, down to the high one. Direct reclaim: a thread that has just started
+//! reading pages into the cache while the space is over its limit frees as many cached
+//! pages as it is over. Either takes the oldest pages first, with a second chance for
+//! pages referenced since they were last looked at (a CLOCK over one list rather than
+//! Linux's active and inactive lists). A victim is unmapped from every VMA of its file
+//! ([`rmap`]), the TLBs are shot down, a dirty page is written back, and only a page
+//! nobody else maps any more leaves the cache. A thread that waited for that page
+//! meanwhile finds it no longer up to date and looks it up again: the retry that reads
+//! it a second time counts `faults.retry_io_miss`. Anonymous memory is not reclaimed
+//! (there is no swap).
 
-use crate::pagecache::LruEntry;
+use crate::pagecache::{LruEntry, Watermark};
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
 use crate::vma::{Backing, Vma};
 use devices::storage::IoPriority;
+use devices::Parker;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 /// Pages reclaim looks at per page it must free, at most (the rest are locked,
 /// referenced or still mapped).
 const SCAN_PER_PAGE: u64 = 4;
 
-/// Frees cached pages until the space is no longer over its memory limit, or the
-/// scan budget is spent.
+/// How often the background reclaimer looks even when not woken, and notices that its
+/// address space is gone.
+const KSWAPD_PERIOD: Duration = Duration::from_millis(50);
+
+/// Direct reclaim: frees cached pages until the space is no longer over its memory
+/// limit, or the scan budget is spent.
 pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
-    let cache = space.page_cache();
-    let mut want = cache.frames_over_limit();
-    if want == 0 {
-        return;
+    let want = space.page_cache().frames_over_limit();
+    if want > 0 {
+        shrink(space, caller, want, stats);
     }
+}
+
+/// Starts the background reclaimer (Linux's kswapd) of `space`: woken when resident
+/// memory rises above the low watermark, it frees cached pages down to the high one.
+/// Its work is counted on no hart. It ends once the space is gone.
+pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
+    let wake = space.page_cache().kswapd_wake();
+    let weak = Arc::downgrade(space);
+    std::thread::Builder::new()
+        .name("kswapd".into())
+        .spawn(move || kswapd(&weak, &wake))
+        .map(drop)
+}
+
+fn kswapd(space: &Weak<AddressSpace>, wake: &Parker) {
+    loop {
+        wake.park_timeout(KSWAPD_PERIOD);
+        let Some(space) = space.upgrade() else {
+            return;
+        };
+        let want = space.page_cache().frames_over(Watermark::High);
+        if want > 0 {
+            let caller = space.caller();
+            shrink(&space, &caller, want, space.stats_of(&caller));
+        }
+    }
+}
+
+/// Frees up to `want` cached pages, oldest unreferenced first, within a scan budget.
+fn shrink(space: &AddressSpace, caller: &Caller, mut want: u64, stats: &HartStats) {
+    let cache = space.page_cache();
     let (tid, priority) = caller.io();
     let mut budget = (want * SCAN_PER_PAGE + 32) as usize;
     while want > 0 && budget > 0 {

@@ -121,7 +121,8 @@ impl AddressSpace {
         }
         let handoff_ns = cfg.mmap_lock_handoff_ns;
         let frames = Arc::new(FramePool::new(cfg.frame_pool_bytes)?);
-        Ok(Arc::new(AddressSpace {
+        let limited = cfg.cache.mem_limit.is_some();
+        let space = Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
             page_cache: PageCache::new(frames.clone(), &cfg.cache)?,
             frames,
@@ -143,7 +144,11 @@ impl AddressSpace {
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
             unattributed: HartStats::default(),
-        }))
+        });
+        if limited {
+            reclaim::spawn_kswapd(&space)?;
+        }
+        Ok(space)
     }
 
     /// Registers a hart (guest thread `tid`) and returns its private access handle. The hart
