@@ -12,6 +12,7 @@
  *                                 a shared mapping of DIR/filemap.dat, R rounds,
  *                                 each thread starting at its own page
  *        filemap DIR 0 eof        touch a mapped page past the end of a file
+ *        filemap DIR 0 truncate   the same after ftruncate shrank a mapped file
  *
  * The coherence check writes a file of PAGES pages with write(2), reads it
  * through a MAP_SHARED mapping (one major fault per read-around window),
@@ -169,17 +170,21 @@ static void thrash(const char *file, long pages, long threads, long rounds)
     printf("filemap: %ld threads read %ld pages %ld times\n", threads, pages, rounds);
 }
 
-static void past_eof(const char *file)
+static void past_eof(const char *file, int truncate)
 {
     int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || write(fd, "x", 1) != 1)
         fail("create");
+    if (truncate && ftruncate(fd, 2 * PAGE) != 0)
+        fail("grow");
     volatile char *m = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         fail("mmap");
     unlink(file);
     if (m[0] != 'x')
         fail("first page");
+    if (truncate && (m[PAGE] != 0 || ftruncate(fd, 1) != 0))
+        fail("shrink");
     printf("filemap: touching past the end\n");
     fflush(stdout);
     (void)m[PAGE];
@@ -207,7 +212,9 @@ int main(int argc, char **argv)
     else if (argc > 3 && strcmp(argv[3], "read") == 0)
         read_pages(file, pages);
     else if (argc > 3 && strcmp(argv[3], "eof") == 0)
-        past_eof(file);
+        past_eof(file, 0);
+    else if (argc > 3 && strcmp(argv[3], "truncate") == 0)
+        past_eof(file, 1);
     else
         check_coherence(file, pages);
     return 0;

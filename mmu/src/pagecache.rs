@@ -63,6 +63,15 @@ impl CachedFile {
         Ok(self.data.size()?.div_ceil(PAGE_SIZE))
     }
 
+    /// The cached folios from page `first` on.
+    pub(crate) fn pages_from(&self, first: u64) -> Vec<(u64, Arc<Folio>)> {
+        self.pages
+            .lock()
+            .range(first..)
+            .map(|(&p, f)| (p, f.clone()))
+            .collect()
+    }
+
     /// The cached folio at page `pgoff`, if any.
     pub fn lookup(&self, pgoff: u64) -> Option<Arc<Folio>> {
         self.pages.lock().get(&pgoff).cloned()

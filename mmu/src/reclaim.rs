@@ -13,7 +13,7 @@
 //! it a second time counts `faults.retry_io_miss`. Anonymous memory is not reclaimed
 //! (there is no swap).
 
-use crate::pagecache::{LruEntry, Watermark};
+use crate::pagecache::{CachedFile, LruEntry, Watermark};
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
@@ -136,6 +136,21 @@ pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: 
         if evict(space, caller, page, tid, priority) {
             stats.add(Counter::ReclaimReclaimed, 1);
         }
+    }
+}
+
+/// After the file shrank (ftruncate): drops the cached pages wholly past its new end,
+/// dirty or not, unmapping them first, so that a later access to them is SIGBUS.
+pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedFile>) {
+    let Ok(end) = file.size_pages() else {
+        return;
+    };
+    for (pgoff, folio) in file.pages_from(end) {
+        folio.lock();
+        rmap::unmap(space, caller, file, pgoff, &folio);
+        folio.evict();
+        file.forget(pgoff, &folio);
+        folio.unlock();
     }
 }
 

@@ -242,6 +242,12 @@ impl AddressSpace {
         self.page_cache.write_back_all(submitter, priority, &clean)
     }
 
+    /// After `file` shrank: drops its cached pages past the new end and their mappings,
+    /// so that a later access to them is SIGBUS, as after Linux's truncate.
+    pub fn truncate_cached(&self, file: &Arc<CachedFile>) {
+        reclaim::truncate(self, &self.caller(), file);
+    }
+
     /// The page cache of this space's files.
     pub fn page_cache(&self) -> &PageCache {
         &self.page_cache

@@ -141,9 +141,11 @@ fn page_cache_reads_carry_the_faulting_threads_io_priority() {
 #[test]
 fn a_page_past_the_end_of_the_file_is_sigbus() {
     let dir = Scratch::new("eof");
-    let (status, stdout, stderr, _) = filemap(&[], &[&dir.path(), "0", "eof"], &dir);
-    assert_eq!(status, 128 + 7, "{stdout}{stderr}");
-    assert!(stderr.contains("SIGBUS"), "{stderr}");
+    for mode in ["eof", "truncate"] {
+        let (status, stdout, stderr, _) = filemap(&[], &[&dir.path(), "0", mode], &dir);
+        assert_eq!(status, 128 + 7, "{mode}: {stdout}{stderr}");
+        assert!(stderr.contains("SIGBUS"), "{mode}: {stderr}");
+    }
 }
 
 #[test]

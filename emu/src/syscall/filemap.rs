@@ -220,8 +220,9 @@ pub fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
     }
 }
 
-/// After a call changed `(offset, len)` of `file`: reloads those cached pages from the
-/// host.
-pub fn after_file_write(mm: &AddressSpace, file: &CachedFile, (offset, len): (u64, u64)) {
+/// After a call changed `(offset, len)` of `file`: drops cached pages past its end if it
+/// shrank, and reloads those it touched from the host.
+pub fn after_file_write(mm: &AddressSpace, file: &Arc<CachedFile>, (offset, len): (u64, u64)) {
+    mm.truncate_cached(file);
     mm.page_cache().refresh(file, offset, len);
 }
