@@ -53,11 +53,6 @@ impl std::fmt::Debug for CachedFile {
 }
 
 impl CachedFile {
-    /// The host file's identity.
-    pub fn key(&self) -> FileKey {
-        self.key
-    }
-
     /// The file's size in pages (a partial last page counts).
     pub fn size_pages(&self) -> io::Result<u64> {
         Ok(self.data.size()?.div_ceil(PAGE_SIZE))
@@ -570,12 +565,20 @@ impl PageCache {
         self.maybe_dirty.store(true, Ordering::Release);
     }
 
-    /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…); empty without one.
+    /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…) and the total time
+    /// requests waited in its queue (`io.queue_wait_ns`); empty without a device.
     pub fn io_counters(&self) -> Vec<(String, u64)> {
-        self.device
-            .as_ref()
-            .map(|d| d.stats().counters())
-            .unwrap_or_default()
+        let Some(device) = &self.device else {
+            return Vec::new();
+        };
+        let stats = device.stats();
+        let wait = &stats.total.queue_wait;
+        let mut out = stats.counters();
+        out.push((
+            "io.queue_wait_ns".into(),
+            (wait.mean_ns() * wait.count() as f64).round() as u64,
+        ));
+        out
     }
 }
 
