@@ -13,6 +13,7 @@
  *                                 each thread starting at its own page
  *        filemap DIR 0 eof        touch a mapped page past the end of a file
  *        filemap DIR 0 truncate   the same after ftruncate shrank a mapped file
+ *        filemap DIR 0 special    read /proc/self/status, map /dev/zero
  *
  * The coherence check writes a file of PAGES pages with write(2), reads it
  * through a MAP_SHARED mapping (one major fault per read-around window),
@@ -170,6 +171,25 @@ static void thrash(const char *file, long pages, long threads, long rounds)
     printf("filemap: %ld threads read %ld pages %ld times\n", threads, pages, rounds);
 }
 
+static void special(void)
+{
+    char buf[8192];
+    int fd = open("/proc/self/status", O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        fail("/proc/self/status reads empty");
+    buf[n] = 0;
+    if (strncmp(buf, "Name:", 5) != 0 || memchr(buf, 0, (size_t)n) != NULL)
+        fail("/proc/self/status contents");
+    close(fd);
+    fd = open("/dev/zero", O_RDWR);
+    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (fd < 0 || p == MAP_FAILED || p[PAGE] != 0)
+        fail("/dev/zero mapping");
+    p[1] = 1;
+    printf("filemap: special files ok\n");
+}
+
 static void past_eof(const char *file, int truncate)
 {
     int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -215,6 +235,8 @@ int main(int argc, char **argv)
         past_eof(file, 0);
     else if (argc > 3 && strcmp(argv[3], "truncate") == 0)
         past_eof(file, 1);
+    else if (argc > 3 && strcmp(argv[3], "special") == 0)
+        special();
     else
         check_coherence(file, pages);
     return 0;

@@ -250,6 +250,17 @@ fn threads_thrashing_a_file_under_a_memory_limit_read_pages_again() {
 }
 
 #[test]
+fn pseudo_files_bypass_the_cache_and_dev_zero_maps_anonymous_memory() {
+    let dir = Scratch::new("special");
+    let (status, stdout, stderr, _) = filemap(&[], &[&dir.path(), "0", "special"], &dir);
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "filemap: special files ok\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_storage_options_are_one_clear_error_with_status_2() {
     for (opt, value) in [
         ("--storage-latency", "fixed:5parsecs"),

@@ -138,7 +138,12 @@ pub fn map(
         return Err(Errno::EACCES);
     }
     let st = stat(file.raw()).map_err(errno)?;
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+    if is_dev_zero(&st) {
+        // Linux gives such a mapping anonymous memory (shmem when shared).
+        let anon = flags | map::ANONYMOUS;
+        return mm.mmap(addr, len, prot_bits, anon).map(|a| a as i64);
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG || on_pseudo_fs(&file) {
         return Err(Errno(libc::ENODEV));
     }
     let cached = cached_file(mm, &file, &st)?;
@@ -148,15 +153,62 @@ pub fn map(
 
 /// read(2) of regular file `file` at `offset` through `mm`'s page cache, registering
 /// the file on first use.
+/// `None` for a file of a pseudo file system (see [`on_pseudo_fs`]), read from the host.
 pub fn read_cached(
     mm: &AddressSpace,
     file: &HostFd,
     offset: u64,
     buf: &mut [u8],
-) -> Result<usize, Errno> {
-    let st = stat(file.raw()).map_err(errno)?;
-    let cached = cached_file(mm, file, &st)?;
-    mm.read_cached(&cached, offset, buf).map_err(errno)
+) -> Option<Result<usize, Errno>> {
+    let st = match stat(file.raw()) {
+        Ok(st) => st,
+        Err(e) => return Some(Err(errno(e))),
+    };
+    let cached = match mm.page_cache().known((st.st_dev, st.st_ino)) {
+        Some(c) => c,
+        None if on_pseudo_fs(file) => return None,
+        None => match cached_file(mm, file, &st) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        },
+    };
+    Some(mm.read_cached(&cached, offset, buf).map_err(errno))
+}
+
+/// Whether `st` is the status of /dev/zero (character device 1:5).
+fn is_dev_zero(st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFCHR
+        && libc::major(st.st_rdev) == 1
+        && libc::minor(st.st_rdev) == 5
+}
+
+/// Whether `file` lives on a file system whose files are generated when read (procfs,
+/// sysfs and their kin): their sizes say nothing of their contents, so they bypass the
+/// page cache, as their pages are never cached on Linux either.
+fn on_pseudo_fs(file: &HostFd) -> bool {
+    const PSEUDO: [i64; 12] = [
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0x7363_6673, // securityfs
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0x6265_6570, // configfs
+        0xde5e_81e4, // efivarfs
+        0x6165_676c, // pstore
+        0xcafe_4a11, // bpf
+        0x6573_5543, // fusectl
+    ];
+    // SAFETY: fstatfs writes only into `sfs`.
+    let magic = unsafe {
+        let mut sfs: libc::statfs = std::mem::zeroed();
+        if libc::fstatfs(file.raw(), &mut sfs) != 0 {
+            return true;
+        }
+        sfs.f_type as i64
+    };
+    PSEUDO.contains(&magic)
 }
 
 /// The page cache's entry for `file` (whose status is `st`), made on first use.

@@ -44,7 +44,7 @@ impl GuestMemory for AddressSpace {
         offset: u64,
         buf: &mut [u8],
     ) -> Option<Result<usize, Errno>> {
-        Some(filemap::read_cached(self, file, offset, buf))
+        filemap::read_cached(self, file, offset, buf)
     }
 }
 
