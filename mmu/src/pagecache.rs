@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// A file's identity on the host: `(st_dev, st_ino)`.
 pub type FileKey = (u64, u64);
@@ -149,7 +149,7 @@ pub struct PageCache {
     readahead_pages: u64,
     files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
     /// Cached pages in the order reclaim considers them (oldest first).
-    lru: Mutex<VecDeque<LruEntry>>,
+    lru: Mutex<VecDeque<LruSlot>>,
     /// `mem_limit` in frames.
     limit_frames: Option<u64>,
     /// Whether a page may have been dirtied since the last write-back of everything.
@@ -174,7 +174,15 @@ pub(crate) enum Watermark {
 /// Write-protects the mappings of page `pgoff` of a file before it is written back.
 pub(crate) type Cleaner<'a> = &'a dyn Fn(&Arc<CachedFile>, u64, &Folio);
 
-/// A page on the reclaim list.
+/// A page on the reclaim list. It does not keep its file alive: a file nobody maps or
+/// reads may be forgotten whole ([`PageCache::file`]).
+struct LruSlot {
+    file: Weak<CachedFile>,
+    pgoff: u64,
+    folio: Arc<Folio>,
+}
+
+/// A page reclaim has taken off the list.
 pub(crate) struct LruEntry {
     /// Its file.
     pub file: Arc<CachedFile>,
@@ -191,6 +199,9 @@ impl std::fmt::Debug for PageCache {
             .finish()
     }
 }
+
+/// How many files the cache keeps before it forgets those nothing holds.
+pub const MAX_IDLE_FILES: usize = 128;
 
 /// Device offsets of different files' requests lie this far apart, so a scheduler that
 /// orders by offset sees each file as one region.
@@ -215,10 +226,18 @@ impl PageCache {
         })
     }
 
-    /// The cached file `key`, registering it with `data` on first use.
+    /// The cached file `key`, registering it with `data` on first use. Registering one
+    /// more than [`MAX_IDLE_FILES`] first forgets the files nothing else holds (no
+    /// mapping, no read in progress) and that have no dirty page: each holds a host
+    /// file descriptor.
     pub fn file(&self, key: FileKey, data: Arc<dyn FileData>) -> Arc<CachedFile> {
-        self.files
-            .lock()
+        let mut files = self.files.lock();
+        if files.len() >= MAX_IDLE_FILES && !files.contains_key(&key) {
+            files.retain(|_, f| {
+                Arc::strong_count(f) > 1 || f.pages.lock().values().any(|p| p.is_dirty())
+            });
+        }
+        files
             .entry(key)
             .or_insert_with(|| {
                 Arc::new(CachedFile {
@@ -298,8 +317,8 @@ impl PageCache {
         }
         self.lru
             .lock()
-            .extend(batch.iter().map(|(p, folio)| LruEntry {
-                file: file.clone(),
+            .extend(batch.iter().map(|(p, folio)| LruSlot {
+                file: Arc::downgrade(file),
                 pgoff: *p,
                 folio: folio.clone(),
             }));
@@ -503,8 +522,10 @@ impl PageCache {
                 break;
             };
             scanned += 1;
-            let still_cached = e
-                .file
+            let Some(file) = e.file.upgrade() else {
+                continue;
+            };
+            let still_cached = file
                 .lookup(e.pgoff)
                 .is_some_and(|f| Arc::ptr_eq(&f, &e.folio));
             if !still_cached {
@@ -514,14 +535,19 @@ impl PageCache {
                 lru.push_back(e);
                 continue;
             }
-            return (scanned, Some(e));
+            let (pgoff, folio) = (e.pgoff, e.folio);
+            return (scanned, Some(LruEntry { file, pgoff, folio }));
         }
         (scanned, None)
     }
 
     /// Puts a page reclaim could not take back at the end of the list.
     pub(crate) fn keep(&self, page: LruEntry) {
-        self.lru.lock().push_back(page);
+        self.lru.lock().push_back(LruSlot {
+            file: Arc::downgrade(&page.file),
+            pgoff: page.pgoff,
+            folio: page.folio,
+        });
     }
 
     /// Writes one locked folio back if it is dirty, after `clean` has write-protected its
@@ -722,6 +748,27 @@ pub(crate) mod tests {
                 .1,
             1
         );
+    }
+
+    #[test]
+    fn files_nothing_holds_are_forgotten_once_there_are_too_many() {
+        let c = cache(None, 0);
+        let held = c.file((0, 0), MemFile::patterned(1));
+        let dirty = c.file((0, 1), MemFile::patterned(1));
+        let Lookup::Reading(f) = read(&c, &dirty, 0) else {
+            panic!("a miss")
+        };
+        f.mark_dirty();
+        drop(dirty);
+        for ino in 2..MAX_IDLE_FILES as u64 + 2 {
+            let file = c.file((0, ino), MemFile::patterned(1));
+            read(&c, &file, 0);
+        }
+        assert!(c.known((0, 0)).is_some(), "held by someone");
+        assert!(c.known((0, 1)).is_some(), "has a dirty page");
+        assert!(c.known((0, 2)).is_none(), "forgotten");
+        assert!(c.files.lock().len() <= MAX_IDLE_FILES + 1);
+        drop(held);
     }
 
     #[test]
