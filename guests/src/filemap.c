@@ -19,8 +19,9 @@
  * through a MAP_SHARED mapping (one major fault per read-around window),
  * stores a marker into every page through the mapping, and checks that
  * msync makes the markers visible to pread, that pwrite is visible in the
- * mapping, that MAP_PRIVATE stores stay private, and that after munmap the
- * file read back with read(2) has every marker.
+ * mapping, that MAP_PRIVATE stores stay private, that after munmap the
+ * file read back with read(2) has every marker, and that O_TRUNC leaves no
+ * old page behind.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -103,6 +104,14 @@ static void check_coherence(const char *file, long pages)
         if (strcmp((char *)buf, want) != 0 || buf[PAGE - 1] != pattern(p, PAGE - 1))
             fail("file content after munmap");
     }
+    close(fd);
+
+    /* O_TRUNC empties the file: a hole read afterwards is zeroes, not old pages. */
+    fd = open(file, O_RDWR | O_TRUNC);
+    if (fd < 0 || lseek(fd, 2 * PAGE, SEEK_SET) != 2 * PAGE || write(fd, "z", 1) != 1)
+        fail("O_TRUNC rewrite");
+    if (pread(fd, got, 8, 10) != 8 || memcmp(got, "\0\0\0\0\0\0\0\0", 8) != 0)
+        fail("cached pages survived O_TRUNC");
     close(fd);
     unlink(file);
     printf("filemap: ok %ld\n", pages);

@@ -250,6 +250,23 @@ pub fn before_file_call(
     Some(file)
 }
 
+/// After open(2) with O_TRUNC returned guest fd `fd`: the file is empty now, so its
+/// cached pages go (and their shared mappings, as after any truncate).
+pub fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {
+    let cache = mm.page_cache();
+    if cache.is_empty() {
+        return;
+    }
+    let cached = files
+        .host_fd(fd as i32)
+        .ok()
+        .and_then(|f| file_key(&f))
+        .and_then(|key| cache.known(key));
+    if let Some(file) = cached {
+        mm.truncate_cached(&file);
+    }
+}
+
 /// The bytes `(offset, len)` a successful write-family call `n` with arguments `a`
 /// that returned `r` changed, where that is known (write, pwrite64); the whole file
 /// otherwise.

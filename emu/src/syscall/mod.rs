@@ -73,6 +73,9 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         None
     };
     let r = proc.files.handle(mm, n, a)?;
+    if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
+        filemap::after_truncating_open(&proc.files, mm, r as u64);
+    }
     if let Some(file) = cached.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
         let range = filemap::written_range(&proc.files, n, a, r as u64);
         filemap::after_file_write(mm, &file, range);
