@@ -64,19 +64,35 @@ const FILE_WRITES: &[u64] = &[
     nr::fallocate,
 ];
 
-/// Runs a file system call, keeping MAP_SHARED file mappings coherent with it.
+/// The guest fds of call `n` whose host files it reads directly (bypassing the page
+/// cache) and whose host file it writes.
+fn host_file_fds(n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) {
+    match n {
+        _ if FILE_SYNCS.contains(&n) => (Some(a[0]), None),
+        _ if FILE_WRITES.contains(&n) => (None, Some(a[0])),
+        // sendfile(out, in, …), copy_file_range(in, off, out, …), splice(in, off, out, …).
+        nr::sendfile => (Some(a[1]), Some(a[0])),
+        nr::copy_file_range | nr::splice => (Some(a[0]), Some(a[2])),
+        _ => (None, None),
+    }
+}
+
+/// Runs a file system call, keeping the page cache coherent with it: dirty pages of
+/// files it reads or writes on the host go there first, and the cached pages it
+/// overwrote are reloaded.
 fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
-    let cached = if FILE_SYNCS.contains(&n) || FILE_WRITES.contains(&n) {
-        filemap::before_file_call(&proc.files, mm, a[0], t.io_issuer())
-    } else {
-        None
-    };
+    let (read, written) = host_file_fds(n, a);
+    if let Some(fd) = read {
+        filemap::before_file_call(&proc.files, mm, fd, t.io_issuer());
+    }
+    let cached =
+        written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd, t.io_issuer()));
     let r = proc.files.handle(mm, n, a)?;
     if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
         filemap::after_truncating_open(&proc.files, mm, r as u64);
     }
-    if let Some(file) = cached.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
+    if let Some(file) = cached.filter(|_| r >= 0) {
         let range = filemap::written_range(&proc.files, n, a, r as u64);
         filemap::after_file_write(mm, &file, range);
     }
