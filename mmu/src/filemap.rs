@@ -124,7 +124,9 @@ fn fill_entry(
                 if waits.wait(PageWait::Io, || f.wait_unlocked()).is_err() {
                     return Some(FaultOutcome::Retry { major: true });
                 }
-                f.lock();
+                // Out of guest state: whoever holds it now (reclaim, write-back) may be
+                // shooting down TLBs and waiting for this hart.
+                space.blocking(caller, || f.lock());
                 match usable(file, pgoff, &f) {
                     Some(true) => break f,
                     Some(false) => continue,
