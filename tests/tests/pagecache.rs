@@ -209,7 +209,7 @@ fn under_a_memory_limit_reclaimed_pages_come_back_identical() {
 
 #[test]
 fn threads_thrashing_a_file_under_a_memory_limit_read_pages_again() {
-    for policy in ["vma", "vma-hold"] {
+    for policy in ["mmap", "vma", "vma-retry", "vma-hold"] {
         let dir = Scratch::new(&format!("thrash-{policy}"));
         std::fs::write(dir.0.join("filemap.dat"), vec![9u8; 128 * 4096]).unwrap();
         let opts = [
