@@ -2,8 +2,13 @@
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use devices::storage::{
+    spec, Bandwidth, DeviceConfig, ErrorInjection, IoScheduler, LatencyModel, StallModel,
+};
+use mmu::pagecache::CacheConfig;
 use mmu::FaultPolicy;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// faultline: a multithreaded RV64GC Linux user-mode emulator whose memory manager
 /// models Linux page-fault locking.
@@ -50,6 +55,35 @@ pub struct RunArgs {
             .map(|s| s.parse::<FaultPolicy>().expect("one of the possible values"))
     )]
     pub policy: FaultPolicy,
+    /// Service latency of the simulated storage device behind guest files: `fixed:5ms`,
+    /// `uniform:1ms..9ms`, `exp:2ms`, `lognormal:2ms,40ms` (median, p99) or a mixture
+    /// such as `mix:0.9*fixed:1ms+0.1*fixed:50ms`.
+    #[arg(long, value_name = "MODEL", default_value = "fixed:100us", value_parser = LatencyModel::from_str)]
+    pub storage_latency: LatencyModel,
+    /// Requests the storage device serves in parallel.
+    #[arg(long, value_name = "N", default_value = "32", value_parser = spec::parse_depth)]
+    pub storage_depth: usize,
+    /// Order in which the storage device serves queued requests: `fifo`, `prio` (strict
+    /// I/O priority) or `deadline`.
+    #[arg(long, value_name = "SCHED", default_value = "deadline", value_parser = IoScheduler::from_str)]
+    pub storage_sched: IoScheduler,
+    /// Bandwidth cap of the storage device, such as `200MiB/s` (none by default).
+    #[arg(long, value_name = "RATE", value_parser = Bandwidth::from_str)]
+    pub storage_bw: Option<Bandwidth>,
+    /// Stalls of the storage device: `every:500ms,for:100ms` or `p:0.01,for:50ms`.
+    #[arg(long, value_name = "SPEC", value_parser = StallModel::from_str)]
+    pub storage_stall: Option<StallModel>,
+    /// Fraction of storage reads that fail (0..1): a faulting access to the page gets
+    /// SIGBUS.
+    #[arg(long, value_name = "RATE", value_parser = ErrorInjection::from_str)]
+    pub storage_errors: Option<ErrorInjection>,
+    /// Read-around window of a page-cache miss, such as `128KiB`.
+    #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = spec::parse_size)]
+    pub readahead: u64,
+    /// Bound on resident guest memory, such as `64MiB`: page-cache pages are reclaimed
+    /// to stay under it (anonymous memory is not: there is no swap yet).
+    #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
+    pub mem_limit: Option<u64>,
     /// The static riscv64 ELF to run.
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,
@@ -60,6 +94,25 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub args: Vec<String>,
+}
+
+impl RunArgs {
+    /// The storage device and page-cache settings these options ask for.
+    pub fn cache_config(&self) -> CacheConfig {
+        CacheConfig {
+            device: Some(DeviceConfig {
+                latency: self.storage_latency.clone(),
+                depth: self.storage_depth,
+                scheduler: self.storage_sched,
+                bandwidth: self.storage_bw,
+                stall: self.storage_stall.unwrap_or_else(StallModel::never),
+                errors: self.storage_errors.unwrap_or_else(ErrorInjection::never),
+                seed: 0,
+            }),
+            readahead_bytes: self.readahead,
+            mem_limit: self.mem_limit,
+        }
+    }
 }
 
 fn parse_env(s: &str) -> Result<String, String> {

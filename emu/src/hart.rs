@@ -6,6 +6,7 @@ use crate::process::{HartLive, Process, REQ_EXIT};
 use crate::signals::altstack::AltStack;
 use crate::signals::deliver;
 use crate::signals::info::SigInfo;
+use crate::syscall::prio::Priorities;
 use crate::syscall::{self, Outcome};
 use devices::{Clock, HostClock};
 use mmu::{HartMem, MemFault};
@@ -66,6 +67,8 @@ pub struct Thread {
     pub altstack: AltStack,
     /// The thread's name (prctl PR_SET_NAME).
     pub name: String,
+    /// Nice, scheduling policy and I/O priority (inherited by threads it creates).
+    pub prio: Priorities,
 }
 
 /// The alternate signal stack every thread starts with: none.
@@ -111,6 +114,14 @@ pub mod sig {
 }
 
 impl Thread {
+    /// Who this thread's file write-back is done for, at which I/O priority.
+    pub fn io_issuer(&self) -> crate::syscall::filemap::IoIssuer {
+        crate::syscall::filemap::IoIssuer {
+            tid: self.tid,
+            priority: self.prio.effective_io(),
+        }
+    }
+
     /// Kills the whole process with a fatal signal, reporting it on one stderr line.
     pub fn die(&self, cpu: &Cpu, signal: i32, detail: &str) -> ! {
         eprintln!(

@@ -1,6 +1,6 @@
 //! A guest process: its address space, files, threads and the way it ends.
 
-use crate::syscall::filemap::SharedFileMaps;
+use crate::syscall::filemap::{self, IoIssuer};
 use crate::syscall::fs::Files;
 use crate::syscall::futex::FutexTable;
 use crate::syscall::signal::SignalState;
@@ -65,8 +65,6 @@ pub struct Process {
     pub futexes: FutexTable,
     /// Signal dispositions.
     pub signals: SignalState,
-    /// MAP_SHARED file mappings, written back at msync, munmap and exit.
-    pub shared_maps: SharedFileMaps,
     /// Live threads: tid → the handle that interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<HartSignal>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -87,7 +85,6 @@ impl Process {
             pid,
             futexes: FutexTable::default(),
             signals: SignalState::default(),
-            shared_maps: SharedFileMaps::default(),
             threads: Mutex::new(BTreeMap::new()),
             harts: Mutex::new(BTreeMap::new()),
             next_tid: AtomicU32::new(pid),
@@ -142,7 +139,16 @@ impl Process {
             s.raise(REQ_EXIT);
         }
         self.wait_settled();
-        self.shared_maps.sync_all(&self.mm);
+        let exit = IoIssuer {
+            tid: 0,
+            priority: devices::storage::IoPriority::DEFAULT,
+        };
+        if let Err(e) = filemap::sync_all(&self.mm, exit) {
+            eprintln!(
+                "faultline: writing back file mappings failed: errno {}",
+                e.0
+            );
+        }
         if let Some(path) = &self.opts.stats {
             if let Err(e) = self.write_stats(path) {
                 eprintln!("faultline: cannot write stats to {}: {e}", path.display());

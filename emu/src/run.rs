@@ -7,6 +7,7 @@ use crate::loader::{self, StartInfo};
 use crate::process::{Process, RunOptions};
 use crate::signals::trampoline;
 use crate::syscall::fs::Files;
+use crate::syscall::prio::Priorities;
 use anyhow::{anyhow, bail, Context, Result};
 use mmu::{AddressSpace, MmConfig};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let cfg = MmConfig {
         policy: args.policy,
+        cache: args.cache_config(),
         ..MmConfig::default()
     };
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
@@ -108,6 +110,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         pending_signals: 0,
         altstack: ALTSTACK_DISABLED,
         name,
+        prio: Priorities::default(),
     };
     hart::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.

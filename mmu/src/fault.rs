@@ -18,6 +18,7 @@
 //! return `ENOMEM` rather than `EFAULT`.
 
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
+use crate::filemap::{file_fault, Waits};
 use crate::pagetable::Pte;
 use crate::space::{AddressSpace, MmState};
 use crate::stats::{Counter, HartStats};
@@ -46,6 +47,9 @@ pub enum FaultKind {
     Protection,
     /// An atomic access that is not naturally aligned (SIGBUS, BUS_ADRALN).
     Misaligned,
+    /// A file page that cannot be read: its read failed or it lies past the end of the
+    /// file (SIGBUS, BUS_ADRERR).
+    Bus,
     /// The hart was killed ([`crate::HartSignal::kill`]) while the fault waited for
     /// `mmap_lock`: the access never completes and the thread dies of SIGKILL.
     Killed,
@@ -66,7 +70,7 @@ impl MemFault {
     /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7, SIGKILL = 9).
     pub fn signal(&self) -> i32 {
         match self.kind {
-            FaultKind::Misaligned => 7,
+            FaultKind::Misaligned | FaultKind::Bus => 7,
             FaultKind::Killed => 9,
             _ => 11,
         }
@@ -86,6 +90,7 @@ impl fmt::Display for MemFault {
             (FaultKind::Protection, Access::Exec) => "non-executable mapping",
             (FaultKind::Protection, Access::Read) => "unreadable mapping",
             (FaultKind::Misaligned, _) => "misaligned atomic",
+            (FaultKind::Bus, _) => "file page unreadable: I/O error or past end of file",
             (FaultKind::Killed, _) => "killed while waiting for mmap_lock",
         };
         write!(f, "{what} {:#x} ({why})", self.addr)
@@ -115,7 +120,8 @@ impl FaultError {
     }
 }
 
-/// The page work of anonymous memory ([`handle_mm_fault`]): it never waits.
+/// The page work of a guest fault: anonymous memory ([`handle_mm_fault`]) never waits;
+/// file pages wait at the policy's hook.
 pub(crate) struct AnonPages<'a> {
     /// Where the pages go.
     pub space: &'a AddressSpace,
@@ -124,7 +130,14 @@ pub(crate) struct AnonPages<'a> {
 }
 
 impl PageFaultHandler for AnonPages<'_> {
-    fn handle(&self, _: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
+    fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
+        if let Backing::File(file) = &vma.backing {
+            let caller = ctx.caller();
+            let waits = Waits::Policy(ctx);
+            return file_fault(
+                self.space, caller, vma, file, addr, access, self.stats, waits,
+            );
+        }
         match handle_mm_fault(self.space, vma, addr, access, self.stats) {
             Ok(pte) => FaultOutcome::Done(pte),
             Err(e) => FaultOutcome::Error(e),
@@ -162,6 +175,23 @@ pub(crate) fn handle_mm_fault(
     access: Access,
     stats: &HartStats,
 ) -> Result<Pte, FaultError> {
+    if let Backing::File(file) = &vma.backing {
+        let caller = space.caller();
+        return match file_fault(
+            space,
+            &caller,
+            vma,
+            file,
+            addr,
+            access,
+            stats,
+            Waits::InPlace,
+        ) {
+            FaultOutcome::Done(pte) => Ok(pte),
+            FaultOutcome::Error(e) => Err(e),
+            FaultOutcome::Retry { .. } => unreachable!("a fault waiting in place never retries"),
+        };
+    }
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_valid() {
@@ -181,6 +211,7 @@ pub(crate) fn handle_mm_fault(
     let frame = match &vma.backing {
         Backing::Private => space.frames().alloc_zeroed(),
         Backing::Shared(obj) => obj.get_page(vma.pgoff_of(addr)),
+        Backing::File(_) => unreachable!("file pages are handled above"),
     }
     .ok_or(FaultError::OutOfMemory)?;
     let pte = Pte::new(frame, vma.prot);

@@ -73,6 +73,11 @@ impl<'a> FaultCtx<'a> {
         self.kind
     }
 
+    /// Whose fault this is.
+    pub(crate) fn caller(&self) -> &'a Caller {
+        self.caller
+    }
+
     /// Whether this is a TRIED pass.
     pub fn tried(&self) -> bool {
         self.tried

@@ -19,6 +19,7 @@ use crate::stats::Counter;
 use crate::tlb::Tlb;
 use crate::vma_index::VmaView;
 use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
+use devices::storage::IoPriority;
 use devices::Parker;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -291,6 +292,14 @@ impl HartMem {
     /// policy: a real-time thread's lock waits claim the handoff at once, as Linux's do.
     pub fn set_realtime(&mut self, realtime: bool) {
         self.shared.realtime.store(realtime, Ordering::Relaxed);
+    }
+
+    /// Sets the I/O priority the guest thread's page-cache reads carry (its effective one,
+    /// from `ioprio_set(2)`, nice and scheduling policy).
+    pub fn set_io_priority(&mut self, priority: IoPriority) {
+        self.shared
+            .io_priority
+            .store(priority.to_raw(), Ordering::Relaxed);
     }
 
     /// The guest thread id this hart was attached with.

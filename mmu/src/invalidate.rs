@@ -61,6 +61,13 @@ impl<'a> Invalidation<'a> {
             });
     }
 
+    /// Drops a reference to `frame`, replaced in an entry this call changed, once every
+    /// TLB that may still reach it has been shot down.
+    pub fn release_after_flush(&mut self, frame: FrameId) {
+        self.frames.push(frame);
+        self.flush = true;
+    }
+
     /// Clears the entries of `vma`'s part `[start, end)`, noting whether it held code.
     pub fn zap_vma(&mut self, vma: &Vma, start: u64, end: u64) {
         self.code |= vma.prot & prot::EXEC != 0;

@@ -15,9 +15,11 @@
 //! stops the walk with its error (the VMAs before it were done), a hole makes the call
 //! fail with ENOMEM once the rest is done.
 //!
-//! faultline has no reclaim yet, so MADV_FREE drops the pages at once, one of the two
-//! outcomes Linux allows (it frees lazily, when memory runs short); COLD, PAGEOUT,
-//! WILLNEED and COLLAPSE have nothing to act on (no swap, page cache or huge pages).
+//! MADV_FREE drops the pages at once, one of the two outcomes Linux allows (it frees
+//! lazily, when memory runs short). On file mappings WILLNEED starts read-ahead of the
+//! range without waiting, COLD clears the pages' referenced bits and PAGEOUT reclaims
+//! them; on anonymous memory they have nothing to act on (no swap), nor has COLLAPSE
+//! (no huge pages).
 
 use crate::fault::{self, FaultError};
 use crate::invalidate::Invalidation;
@@ -27,6 +29,7 @@ use crate::space::{AddressSpace, Caller};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use crate::vma_lock::{self, VmaReadGuard};
+use crate::{filemap, reclaim};
 use crate::{madv, Access, Errno, PAGE_SIZE};
 use std::sync::Arc;
 
@@ -152,6 +155,17 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                     let pieces = pieces(&mm.vmas, start, end);
                     let mut inv = Invalidation::new(space, &caller);
                     walk(&pieces, start, end, |v, s, e| remove(&mut inv, v, s, e))
+                }
+                madv::WILLNEED | madv::COLD | madv::PAGEOUT => {
+                    let pieces = pieces(&mm.vmas, start, end);
+                    walk(&pieces, start, end, |v, s, e| {
+                        match advice {
+                            madv::WILLNEED => filemap::will_need(space, &caller, v, s, e),
+                            madv::COLD => reclaim::deactivate(v, s, e),
+                            _ => reclaim::page_out(space, &caller, v, s, e),
+                        }
+                        Ok(())
+                    })
                 }
                 _ => walk(&pieces(&mm.vmas, start, end), start, end, |_, _, _| Ok(())),
             }

@@ -8,6 +8,7 @@
 
 use crate::invalidate::Invalidation;
 use crate::mmap_lock::MmWriteGuard;
+use crate::pagecache::CachedFile;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::populate::populate_ignoring_errors;
 use crate::shmem::SharedAnon;
@@ -58,12 +59,14 @@ fn place(space: &AddressSpace, vmas: &VmaTree, hint: u64, len: u64) -> Result<u6
         .ok_or(Errno::ENOMEM)
 }
 
-pub(crate) fn mmap(
+/// mmap(2) of anonymous memory (`file` is `None`) or of a file from a byte offset.
+pub(crate) fn mmap_backed(
     space: &AddressSpace,
     addr: u64,
     len: u64,
     prot: u32,
     flags: u32,
+    file: Option<(Arc<CachedFile>, u64)>,
 ) -> Result<u64, Errno> {
     if len == 0 {
         return Err(Errno::EINVAL);
@@ -77,8 +80,11 @@ pub(crate) fn mmap(
         0 => return Err(Errno::EINVAL),
         _ => true,
     };
-    if flags & map::ANONYMOUS == 0 {
+    if (flags & map::ANONYMOUS == 0) != file.is_some() {
         return Err(Errno::EBADF);
+    }
+    if file.as_ref().is_some_and(|(_, off)| !is_aligned(*off)) {
+        return Err(Errno::EINVAL);
     }
     let fixed = flags & (map::FIXED | map::FIXED_NOREPLACE) != 0;
     if fixed && !is_aligned(addr) {
@@ -110,8 +116,16 @@ pub(crate) fn mmap(
         vma.flags = vma.flags | mm.def_flags;
         if shared {
             vma.flags = vma.flags | VmaFlags::SHARED;
-            vma.backing = Backing::Shared(Arc::new(SharedAnon::new(space.frames().clone())));
         }
+        vma.backing = match &file {
+            Some((f, off)) => {
+                vma.flags = vma.flags.without(VmaFlags::ANONYMOUS);
+                vma.pgoff = off / PAGE_SIZE;
+                Backing::File(f.clone())
+            }
+            None if shared => Backing::Shared(Arc::new(SharedAnon::new(space.frames().clone()))),
+            None => Backing::Private,
+        };
         if flags & map::GROWSDOWN != 0 {
             vma.flags = vma.flags | VmaFlags::GROWSDOWN;
         }
@@ -165,10 +179,16 @@ pub(crate) fn mprotect(space: &AddressSpace, addr: u64, len: u64, prot: u32) -> 
     let before = mm.update_range(addr, end, |v| v.prot = new);
     for v in before.iter().filter(|v| v.prot != new) {
         inv.code |= (v.prot | new) & prot::EXEC != 0;
+        // File pages stay write-protected until a store faults: that is where a private
+        // page gets its copy and a shared one is marked dirty.
+        let mapped = match v.backing {
+            Backing::File(_) => new & !prot::WRITE,
+            _ => new,
+        };
         space
             .page_table()
             .for_each_valid(v.start, v.end, |_, slot, old| {
-                let pte = old.with_prot(new);
+                let pte = old.with_prot(mapped);
                 slot.store(pte.bits(), Ordering::Release);
                 inv.flush |= old.downgrade_needs_flush(pte);
             });

@@ -21,9 +21,10 @@
 
 use crate::hart::HartSignal;
 use crate::stats::HartStats;
+use devices::storage::IoPriority;
 use devices::Parker;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,9 +46,18 @@ pub(crate) struct HartShared {
     pub stats: Arc<HartStats>,
     /// Whether the guest thread runs under a real-time scheduling policy.
     pub realtime: AtomicBool,
+    /// The guest thread's effective I/O priority (`ioprio_set(2)` encoding), which its
+    /// page-cache reads carry.
+    pub io_priority: AtomicU16,
 }
 
 impl HartShared {
+    /// The guest thread's effective I/O priority.
+    pub fn io_priority(&self) -> IoPriority {
+        IoPriority::from_raw(self.io_priority.load(Ordering::Relaxed))
+            .unwrap_or(IoPriority::DEFAULT)
+    }
+
     /// Whether an initiator of generation `gen` need not wait for this hart.
     fn released(&self, gen: u64) -> bool {
         !self.in_guest.load(Ordering::SeqCst) || self.acked_gen.load(Ordering::SeqCst) >= gen

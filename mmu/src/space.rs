@@ -6,8 +6,10 @@
 
 use crate::current;
 use crate::events::MmEvent;
+use crate::folio::Folio;
 use crate::frames::FramePool;
 use crate::mmap_lock::MmWriteGuard;
+use crate::pagecache::{CacheConfig, CachedFile, PageCache};
 use crate::pagetable::{PageTable, TASK_SIZE};
 use crate::rwsem::queue::SemSnapshot;
 use crate::rwsem::{
@@ -16,10 +18,13 @@ use crate::rwsem::{
 use crate::shootdown::{HartShared, Shootdown};
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
-use crate::{madvise, mlock, mman, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats};
+use crate::{
+    madvise, mlock, mman, reclaim, rmap, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats,
+};
+use devices::storage::IoPriority;
 use devices::HostClock;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Configuration of an address space.
@@ -36,6 +41,8 @@ pub struct MmConfig {
     /// How long the first waiter for `mmap_lock` waits before it may claim a handoff
     /// (real-time threads claim it at once).
     pub mmap_lock_handoff_ns: u64,
+    /// The page cache's storage device and read-around window.
+    pub cache: CacheConfig,
 }
 
 impl Default for MmConfig {
@@ -46,6 +53,7 @@ impl Default for MmConfig {
             mmap_base: 0x3f_a000_0000,
             policy: FaultPolicy::default(),
             mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
+            cache: CacheConfig::default(),
         }
     }
 }
@@ -70,6 +78,13 @@ impl Caller {
     pub fn hart(&self) -> Option<&HartShared> {
         self.0.as_deref()
     }
+
+    /// Who the caller's storage requests are for: its thread id and I/O priority (0 and
+    /// the default outside any hart).
+    pub fn io(&self) -> (u32, IoPriority) {
+        self.hart()
+            .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()))
+    }
 }
 
 static NEXT_SPACE_ID: AtomicU64 = AtomicU64::new(1);
@@ -79,6 +94,7 @@ pub struct AddressSpace {
     id: u64,
     cfg: MmConfig,
     frames: Arc<FramePool>,
+    page_cache: PageCache,
     page_table: PageTable,
     mmap_lock: RwSemaphore<MmState>,
     /// The VMAs as faults see them without `mmap_lock`.
@@ -104,9 +120,12 @@ impl AddressSpace {
             ));
         }
         let handoff_ns = cfg.mmap_lock_handoff_ns;
-        Ok(Arc::new(AddressSpace {
+        let frames = Arc::new(FramePool::new(cfg.frame_pool_bytes)?);
+        let limited = cfg.cache.mem_limit.is_some();
+        let space = Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
-            frames: Arc::new(FramePool::new(cfg.frame_pool_bytes)?),
+            page_cache: PageCache::new(frames.clone(), &cfg.cache)?,
+            frames,
             cfg,
             page_table: PageTable::new(),
             mmap_lock: RwSemaphore::with_clock(
@@ -125,7 +144,11 @@ impl AddressSpace {
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
             unattributed: HartStats::default(),
-        }))
+        });
+        if limited {
+            reclaim::spawn_kswapd(&space)?;
+        }
+        Ok(space)
     }
 
     /// Registers a hart (guest thread `tid`) and returns its private access handle. The hart
@@ -145,6 +168,7 @@ impl AddressSpace {
             signal: Arc::default(),
             stats,
             realtime: AtomicBool::new(false),
+            io_priority: AtomicU16::new(IoPriority::DEFAULT.to_raw()),
         });
         let gen = self.shootdown.attach(shared.clone());
         shared.acked_gen.store(gen, Ordering::SeqCst);
@@ -156,7 +180,77 @@ impl AddressSpace {
     ///
     /// Without `MAP_ANONYMOUS` the call fails with `EBADF`, as Linux's does for fd -1.
     pub fn mmap(&self, addr: u64, len: u64, prot: u32, flags: u32) -> Result<u64, Errno> {
-        mman::mmap(self, addr, len, prot, flags)
+        mman::mmap_backed(self, addr, len, prot, flags, None)
+    }
+
+    /// mmap(2) of `file` from byte `offset` (page aligned): a file-backed mapping whose
+    /// pages come from the page cache. `flags` must not include `MAP_ANONYMOUS`.
+    pub fn mmap_file(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u32,
+        flags: u32,
+        file: Arc<CachedFile>,
+        offset: u64,
+    ) -> Result<u64, Errno> {
+        mman::mmap_backed(self, addr, len, prot, flags, Some((file, offset)))
+    }
+
+    /// read(2) of `file` through the page cache on behalf of the calling thread: see
+    /// [`PageCache`]'s read. Counts `pagecache.hits` and `pagecache.misses`.
+    pub fn read_cached(
+        &self,
+        file: &Arc<CachedFile>,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> std::io::Result<usize> {
+        let caller = self.caller();
+        let (tid, priority) = caller.io();
+        let stats = self.stats_of(&caller);
+        let n = self
+            .page_cache
+            .read(file, offset, buf, tid, priority, stats)?;
+        reclaim::direct(self, &caller, stats);
+        Ok(n)
+    }
+
+    /// Writes back the dirty pages of `file` (fsync, before a write to it) on behalf of
+    /// thread `submitter` at `priority`; their mappings are write-protected first, so
+    /// later stores dirty them again.
+    pub fn sync_file(
+        &self,
+        file: &Arc<CachedFile>,
+        submitter: u32,
+        priority: IoPriority,
+    ) -> std::io::Result<()> {
+        let caller = self.caller();
+        let clean = |f: &Arc<CachedFile>, p: u64, folio: &Folio| {
+            rmap::write_protect(self, &caller, f, p, folio)
+        };
+        self.page_cache
+            .write_back(file, submitter, priority, &clean)
+    }
+
+    /// Writes back every dirty page-cache page (msync, munmap, exit), as
+    /// [`AddressSpace::sync_file`] does.
+    pub fn sync_files(&self, submitter: u32, priority: IoPriority) -> std::io::Result<()> {
+        let caller = self.caller();
+        let clean = |f: &Arc<CachedFile>, p: u64, folio: &Folio| {
+            rmap::write_protect(self, &caller, f, p, folio)
+        };
+        self.page_cache.write_back_all(submitter, priority, &clean)
+    }
+
+    /// After `file` shrank: drops its cached pages past the new end and their mappings,
+    /// so that a later access to them is SIGBUS, as after Linux's truncate.
+    pub fn truncate_cached(&self, file: &Arc<CachedFile>) {
+        reclaim::truncate(self, &self.caller(), file);
+    }
+
+    /// The page cache of this space's files.
+    pub fn page_cache(&self) -> &PageCache {
+        &self.page_cache
     }
 
     /// munmap(2).
@@ -265,12 +359,15 @@ impl AddressSpace {
     /// A snapshot of the counters, per hart and in total.
     pub fn stats(&self) -> MmStats {
         let harts = self.hart_stats.lock();
-        MmStats::collect(
+        let mut stats = MmStats::collect(
             harts
                 .iter()
                 .map(|(tid, s)| (Some(*tid), &**s))
                 .chain([(None, &self.unattributed)]),
-        )
+        );
+        // The storage device is shared by every hart: its counters exist only in total.
+        stats.total.extend(self.page_cache.io_counters());
+        stats
     }
 
     /// Runs `copy` the way fork's `dup_mmap` runs its copying: with `mmap_lock` held for

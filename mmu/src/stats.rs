@@ -98,8 +98,18 @@ counters! {
     VmaLockWriteWaitNs => "vma_lock.write_wait_ns",
     /// Faults resolved without I/O (demand-zero pages, pages already in memory).
     FaultsMinor => "faults.minor",
-    /// Faults that needed I/O (none yet: no file-backed pages).
+    /// Faults that needed I/O (a page-cache miss, or the retry after one).
     FaultsMajor => "faults.major",
+    /// Retries after an I/O wait that found their page gone from the page cache again.
+    FaultsRetryIoMiss => "faults.retry_io_miss",
+    /// Page-cache look-ups that found the page.
+    PagecacheHits => "pagecache.hits",
+    /// Page-cache look-ups that had to read the page from the device.
+    PagecacheMisses => "pagecache.misses",
+    /// Pages reclaim looked at.
+    ReclaimScanned => "reclaim.scanned",
+    /// Pages reclaim freed.
+    ReclaimReclaimed => "reclaim.reclaimed",
     /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
     FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.

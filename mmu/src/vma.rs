@@ -5,6 +5,7 @@
 //! operation covers part of one, and merges neighbours that have become indistinguishable,
 //! as Linux does (so `/proc/self/maps`-like views and VMA counts match the kernel's).
 
+use crate::pagecache::CachedFile;
 use crate::shmem::SharedAnon;
 use crate::vma_lock::VmaLock;
 use crate::{prot, Access, PAGE_SIZE};
@@ -69,6 +70,8 @@ pub enum Backing {
     Private,
     /// Shared anonymous memory: frames owned by the object, at the VMA's page offset.
     Shared(Arc<SharedAnon>),
+    /// A file: frames belong to its page cache, at the VMA's page offset.
+    File(Arc<CachedFile>),
 }
 
 impl Backing {
@@ -76,6 +79,7 @@ impl Backing {
         match (self, other) {
             (Backing::Private, Backing::Private) => true,
             (Backing::Shared(a), Backing::Shared(b)) => Arc::ptr_eq(a, b),
+            (Backing::File(a), Backing::File(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -176,7 +180,7 @@ impl Vma {
             && match self.backing {
                 // Private anonymous pages belong to the page table: offsets do not matter.
                 Backing::Private => true,
-                Backing::Shared(_) => next.pgoff == self.pgoff_of(self.end),
+                Backing::Shared(_) | Backing::File(_) => next.pgoff == self.pgoff_of(self.end),
             }
     }
 

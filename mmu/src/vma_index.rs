@@ -77,6 +77,11 @@ pub(crate) struct VmaView {
 }
 
 impl VmaView {
+    /// Every node of the cached snapshot, in address order.
+    pub fn nodes(&self) -> &[Arc<VmaNode>] {
+        self.snapshot.as_deref().unwrap_or_default()
+    }
+
     /// The node containing `addr` in the cached snapshot.
     pub fn find(&self, addr: u64) -> Option<&Arc<VmaNode>> {
         let nodes = self.snapshot.as_deref()?;

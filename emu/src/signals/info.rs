@@ -25,6 +25,8 @@ pub mod code {
     pub const SEGV_ACCERR: i32 = 2;
     /// SIGBUS: misaligned address.
     pub const BUS_ADRALN: i32 = 1;
+    /// SIGBUS: a nonexistent physical address (a file page that cannot be read).
+    pub const BUS_ADRERR: i32 = 2;
 }
 
 /// Where a signal came from: selects the `siginfo_t` union member that is filled in.
@@ -56,12 +58,14 @@ pub struct SigInfo {
 }
 
 impl SigInfo {
-    /// The signal a memory fault delivers: SIGSEGV (MAPERR or ACCERR) or SIGBUS (ADRALN).
+    /// The signal a memory fault delivers: SIGSEGV (MAPERR or ACCERR) or SIGBUS (ADRALN
+    /// or ADRERR).
     pub fn from_fault(f: &MemFault) -> SigInfo {
         let code = match f.kind {
             FaultKind::Unmapped => code::SEGV_MAPERR,
             FaultKind::Protection => code::SEGV_ACCERR,
             FaultKind::Misaligned => code::BUS_ADRALN,
+            FaultKind::Bus => code::BUS_ADRERR,
             // SIGKILL cannot be caught; the code only shows in the report.
             FaultKind::Killed => code::SI_KERNEL,
         };
@@ -167,6 +171,8 @@ mod tests {
         assert_eq!((acc.signo, acc.code), (sig::SIGSEGV, code::SEGV_ACCERR));
         let bus = SigInfo::from_fault(&f(FaultKind::Misaligned));
         assert_eq!((bus.signo, bus.code), (sig::SIGBUS, code::BUS_ADRALN));
+        let io = SigInfo::from_fault(&f(FaultKind::Bus));
+        assert_eq!((io.signo, io.code), (sig::SIGBUS, code::BUS_ADRERR));
         assert_eq!(bus.source, SigSource::Fault { addr: 0xff8 });
     }
 

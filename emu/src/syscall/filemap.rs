@@ -1,247 +1,297 @@
-//! File-backed mmap until the page cache exists.
+//! File mmap and the coherence of file system calls with file mappings.
 //!
-//! A mapping is filled with a copy of the file's bytes. For MAP_SHARED, faultline keeps a
-//! snapshot of what it copied and writes back every page the guest changed at msync,
-//! munmap, a MAP_FIXED replacement, mremap and process exit. Only changed pages are
-//! written, so a page the guest never stored to cannot clobber the file with stale bytes.
-//! The file system calls of this process stay coherent with the mappings: before one
-//! touches a mapped file, the guest's changes are written back; after one writes it, the
-//! mappings are refreshed from the file. The gap to Linux: two shared mappings of one
-//! file are separate copies, and a store racing a write(2) of the same page from another
-//! thread may be overwritten by the refresh (the page cache will make them one).
+//! mmap of a file descriptor maps the file's pages from the memory manager's page cache
+//! (`mmu::pagecache`), reached by the host file's `(st_dev, st_ino)`; the host file is
+//! the backing store behind the simulated storage device. Reads of regular files go
+//! through the same cache ([`read_cached`]); writes go to the host file, with the cache
+//! kept coherent: before a write or sync on a cached file its dirty pages are written
+//! back, and after a write the cached pages it touched are reloaded.
 
 use super::fdtable::HostFd;
 use super::fs::Files;
-use mmu::{map, prot, AddressSpace, Errno, PAGE_SIZE};
-use parking_lot::Mutex;
+use super::nr;
+use devices::storage::IoPriority;
+use mmu::pagecache::{CachedFile, FileData, FileKey};
+use mmu::{map, prot, AddressSpace, Errno};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
-/// One live MAP_SHARED file mapping.
-struct SharedMap {
-    base: u64,
-    /// (st_dev, st_ino) of the file.
-    key: (u64, u64),
-    file: Arc<HostFd>,
-    offset: u64,
-    /// The bytes as last synchronised with the file (the file-backed part only).
-    snapshot: Vec<u8>,
+/// A host file as the page cache reads and writes it: its own descriptor, opened for
+/// writing where the host allows, so write-back works whichever guest fd mapped it first.
+struct HostFile(OwnedFd);
+
+impl HostFile {
+    fn open(file: &HostFd) -> io::Result<HostFile> {
+        let path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.raw()))
+            .expect("no NUL in a path of digits");
+        // SAFETY: a plain open of a valid C string; the result is checked.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+        // SAFETY: as above; a read-only file is still cached (it cannot be dirtied).
+        let fd = match fd {
+            fd if fd >= 0 => fd,
+            _ => unsafe { libc::fcntl(file.raw(), libc::F_DUPFD_CLOEXEC, 0) },
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nobody else.
+        Ok(HostFile(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
 }
 
-/// The process's MAP_SHARED file mappings.
-#[derive(Default)]
-pub struct SharedFileMaps {
-    maps: Mutex<Vec<SharedMap>>,
+impl FileData for HostFile {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            // SAFETY: the destination is the unfilled tail of `buf`.
+            let n = unsafe {
+                libc::pread(
+                    self.0.as_raw_fd(),
+                    buf[done..].as_mut_ptr().cast(),
+                    buf.len() - done,
+                    (offset + done as u64) as libc::off_t,
+                )
+            };
+            match n {
+                0 => break,
+                n if n < 0 => return Err(io::Error::last_os_error()),
+                n => done += n as usize,
+            }
+        }
+        buf[done..].fill(0);
+        Ok(done)
+    }
+
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        let mut done = 0;
+        while done < data.len() {
+            // SAFETY: the source is the unwritten tail of `data`.
+            let n = unsafe {
+                libc::pwrite(
+                    self.0.as_raw_fd(),
+                    data[done..].as_ptr().cast(),
+                    data.len() - done,
+                    (offset + done as u64) as libc::off_t,
+                )
+            };
+            if n <= 0 {
+                return Err(io::Error::last_os_error());
+            }
+            done += n as usize;
+        }
+        Ok(())
+    }
+
+    fn size(&self) -> io::Result<u64> {
+        Ok(stat(self.0.as_raw_fd())?.st_size as u64)
+    }
 }
 
-fn overlaps(m: &SharedMap, addr: u64, len: u64) -> bool {
-    m.base < addr.saturating_add(len) && addr < m.base + m.snapshot.len() as u64
-}
-
-/// (st_dev, st_ino) of a host fd: how mappings and system calls find the same file.
-fn file_key(file: &HostFd) -> Option<(u64, u64)> {
+fn stat(fd: i32) -> io::Result<libc::stat> {
     // SAFETY: fstat writes only into `st`.
     unsafe {
         let mut st: libc::stat = std::mem::zeroed();
-        (libc::fstat(file.raw(), &mut st) == 0).then_some((st.st_dev, st.st_ino))
+        match libc::fstat(fd, &mut st) {
+            0 => Ok(st),
+            _ => Err(io::Error::last_os_error()),
+        }
     }
 }
 
-fn pread_full(file: &HostFd, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: the destination is the unfilled tail of `buf`.
-        let n = unsafe {
-            libc::pread(
-                file.raw(),
-                buf[done..].as_mut_ptr().cast(),
-                buf.len() - done,
-                (offset + done as u64) as libc::off_t,
-            )
-        };
-        match n {
-            0 => break,
-            n if n < 0 => return Err(Errno::last_os_error()),
-            n => done += n as usize,
-        }
-    }
-    Ok(done)
+/// (st_dev, st_ino) of a host fd: how mappings and system calls find the same file.
+fn file_key(file: &HostFd) -> Option<FileKey> {
+    stat(file.raw()).ok().map(|st| (st.st_dev, st.st_ino))
 }
 
-fn pwrite_full(file: &HostFd, buf: &[u8], offset: u64) -> Result<(), Errno> {
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: the source is the unwritten tail of `buf`.
-        let n = unsafe {
-            libc::pwrite(
-                file.raw(),
-                buf[done..].as_ptr().cast(),
-                buf.len() - done,
-                (offset + done as u64) as libc::off_t,
-            )
-        };
-        if n <= 0 {
-            return Err(Errno::last_os_error());
-        }
-        done += n as usize;
-    }
-    Ok(())
+fn errno(e: io::Error) -> Errno {
+    Errno(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
-/// Writes the guest's changes to pages of `m` inside [addr, addr+len) back to the file.
-fn write_back(mm: &AddressSpace, m: &mut SharedMap, addr: u64, len: u64) -> Result<(), Errno> {
-    let first = addr.saturating_sub(m.base) / PAGE_SIZE * PAGE_SIZE;
-    let end = (addr.saturating_add(len) - m.base).min(m.snapshot.len() as u64);
-    let mut page = vec![0u8; PAGE_SIZE as usize];
-    let mut at = first;
-    while at < end {
-        let n = (m.snapshot.len() as u64 - at).min(PAGE_SIZE) as usize;
-        let seen = &mut m.snapshot[at as usize..at as usize + n];
-        // A page unmapped or protected since is skipped: its content is not the guest's
-        // to write any more (it was written back when it was unmapped).
-        if mm.read_bytes(m.base + at, &mut page[..n]).is_ok() && page[..n] != *seen {
-            pwrite_full(&m.file, &page[..n], m.offset + at)?;
-            seen.copy_from_slice(&page[..n]);
-        }
-        at += PAGE_SIZE;
-    }
-    Ok(())
+/// Who file write-back is done for: the guest thread and its I/O priority.
+#[derive(Clone, Copy, Debug)]
+pub struct IoIssuer {
+    /// The guest thread id.
+    pub tid: u32,
+    /// Its effective I/O priority.
+    pub priority: IoPriority,
 }
 
-impl SharedFileMaps {
-    /// mmap(2) of `len` bytes of guest file `fd` at offset `off`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn map(
-        &self,
-        files: &Files,
-        mm: &AddressSpace,
-        addr: u64,
-        len: u64,
-        prot_bits: u32,
-        flags: u32,
-        fd: i32,
-        off: u64,
-    ) -> Result<i64, Errno> {
-        if !off.is_multiple_of(PAGE_SIZE) || len == 0 {
-            return Err(Errno::EINVAL);
-        }
-        let file = files.host_fd(fd)?;
-        // SAFETY: F_GETFL only reads the descriptor's status flags.
-        let fl = unsafe { libc::fcntl(file.raw(), libc::F_GETFL) };
-        let acc = fl & libc::O_ACCMODE;
-        let shared = flags & map::SHARED != 0;
-        if acc == libc::O_WRONLY || (shared && prot_bits & prot::WRITE != 0 && acc != libc::O_RDWR)
-        {
-            return Err(Errno::EACCES);
-        }
-        if flags & map::FIXED != 0 {
-            self.sync(mm, addr, len)?;
-        }
-        let mut data = vec![0u8; len.min(1 << 34) as usize];
-        let got = pread_full(&file, &mut data, off)?;
-        data.truncate(got);
-        let anon = (flags & !map::SHARED) | map::PRIVATE | map::ANONYMOUS;
-        let base = mm.mmap(addr, len, prot::READ | prot::WRITE, anon)?;
-        if let Err(e) = mm.write_bytes(base, &data) {
-            let _ = mm.munmap(base, len);
-            return Err(e);
-        }
-        if prot_bits != prot::READ | prot::WRITE {
-            mm.mprotect(base, len, prot_bits)?;
-        }
-        if shared {
-            let key = file_key(&file).ok_or_else(Errno::last_os_error)?;
-            self.maps.lock().push(SharedMap {
-                base,
-                key,
-                file,
-                offset: off,
-                snapshot: data,
-            });
-        }
-        Ok(base as i64)
+/// mmap(2) of `len` bytes of guest file `fd` at offset `off`.
+#[allow(clippy::too_many_arguments)]
+pub fn map(
+    files: &Files,
+    mm: &AddressSpace,
+    addr: u64,
+    len: u64,
+    prot_bits: u32,
+    flags: u32,
+    fd: i32,
+    off: u64,
+) -> Result<i64, Errno> {
+    let file = files.host_fd(fd)?;
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(file.raw(), libc::F_GETFL) };
+    let acc = fl & libc::O_ACCMODE;
+    let shared = flags & map::SHARED != 0;
+    if acc == libc::O_WRONLY || (shared && prot_bits & prot::WRITE != 0 && acc != libc::O_RDWR) {
+        return Err(Errno::EACCES);
     }
+    let st = stat(file.raw()).map_err(errno)?;
+    if is_dev_zero(&st) {
+        // Linux gives such a mapping anonymous memory (shmem when shared).
+        let anon = flags | map::ANONYMOUS;
+        return mm.mmap(addr, len, prot_bits, anon).map(|a| a as i64);
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG || on_pseudo_fs(&file) {
+        return Err(Errno(libc::ENODEV));
+    }
+    let cached = cached_file(mm, &file, &st)?;
+    mm.mmap_file(addr, len, prot_bits, flags, cached, off)
+        .map(|a| a as i64)
+}
 
-    /// Writes back the shared file pages in [addr, addr+len) the guest changed (msync).
-    pub fn sync(&self, mm: &AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
-        let mut maps = self.maps.lock();
-        for m in maps.iter_mut().filter(|m| overlaps(m, addr, len)) {
-            write_back(mm, m, addr, len)?;
+/// read(2) of regular file `file` at `offset` through `mm`'s page cache, registering
+/// the file on first use.
+/// `None` for a file of a pseudo file system (see [`on_pseudo_fs`]), read from the host.
+pub fn read_cached(
+    mm: &AddressSpace,
+    file: &HostFd,
+    offset: u64,
+    buf: &mut [u8],
+) -> Option<Result<usize, Errno>> {
+    let st = match stat(file.raw()) {
+        Ok(st) => st,
+        Err(e) => return Some(Err(errno(e))),
+    };
+    let cached = match mm.page_cache().known((st.st_dev, st.st_ino)) {
+        Some(c) => c,
+        None if on_pseudo_fs(file) => return None,
+        None => match cached_file(mm, file, &st) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        },
+    };
+    Some(mm.read_cached(&cached, offset, buf).map_err(errno))
+}
+
+/// Whether `st` is the status of /dev/zero (character device 1:5).
+fn is_dev_zero(st: &libc::stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFCHR
+        && libc::major(st.st_rdev) == 1
+        && libc::minor(st.st_rdev) == 5
+}
+
+/// Whether `file` lives on a file system whose files are generated when read (procfs,
+/// sysfs and their kin): their sizes say nothing of their contents, so they bypass the
+/// page cache, as their pages are never cached on Linux either.
+fn on_pseudo_fs(file: &HostFd) -> bool {
+    const PSEUDO: [i64; 12] = [
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0x7363_6673, // securityfs
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0x6265_6570, // configfs
+        0xde5e_81e4, // efivarfs
+        0x6165_676c, // pstore
+        0xcafe_4a11, // bpf
+        0x6573_5543, // fusectl
+    ];
+    // SAFETY: fstatfs writes only into `sfs`.
+    let magic = unsafe {
+        let mut sfs: libc::statfs = std::mem::zeroed();
+        if libc::fstatfs(file.raw(), &mut sfs) != 0 {
+            return true;
         }
-        Ok(())
-    }
+        sfs.f_type as i64
+    };
+    PSEUDO.contains(&magic)
+}
 
-    /// Writes back and forgets the part of every shared mapping in [addr, addr+len), as
-    /// munmap, mremap and a MAP_FIXED replacement need before the range changes.
-    pub fn release(&self, mm: &AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
-        self.sync(mm, addr, len)?;
-        let end = addr.saturating_add(len);
-        self.maps
-            .lock()
-            .retain(|m| !(addr <= m.base && m.base + m.snapshot.len() as u64 <= end));
-        Ok(())
-    }
+/// The page cache's entry for `file` (whose status is `st`), made on first use.
+fn cached_file(
+    mm: &AddressSpace,
+    file: &HostFd,
+    st: &libc::stat,
+) -> Result<Arc<CachedFile>, Errno> {
+    let cache = mm.page_cache();
+    let key = (st.st_dev, st.st_ino);
+    Ok(match cache.known(key) {
+        Some(c) => c,
+        None => cache.file(key, Arc::new(HostFile::open(file).map_err(errno)?)),
+    })
+}
 
-    /// The mapped file behind guest fd `fd`, if any shared mapping of it is live.
-    fn mapped_key(&self, files: &Files, fd: u64) -> Option<(u64, u64)> {
-        let maps = self.maps.lock();
-        if maps.is_empty() {
-            return None;
-        }
-        let key = file_key(&*files.host_fd(fd as i32).ok()?)?;
-        maps.iter().any(|m| m.key == key).then_some(key)
-    }
+/// Writes back every dirty page-cache page (msync, munmap, process exit).
+pub fn sync_all(mm: &AddressSpace, who: IoIssuer) -> Result<(), Errno> {
+    mm.sync_files(who.tid, who.priority).map_err(errno)
+}
 
-    /// Before a file system call on guest fd `fd`: writes back the guest's changes to
-    /// mappings of that file, so the call sees them. Returns the file if it is mapped.
-    pub fn before_file_call(
-        &self,
-        files: &Files,
-        mm: &AddressSpace,
-        fd: u64,
-    ) -> Option<(u64, u64)> {
-        let key = self.mapped_key(files, fd)?;
-        for m in self.maps.lock().iter_mut().filter(|m| m.key == key) {
-            let len = m.snapshot.len() as u64;
-            let base = m.base;
-            if let Err(e) = write_back(mm, m, base, len) {
-                eprintln!(
-                    "faultline: writing back a shared file mapping failed: errno {}",
-                    e.0
-                );
-            }
-        }
-        Some(key)
+/// Before a file system call on guest fd `fd`: writes back the cached file's dirty
+/// pages, so the call sees them. Returns the cached file, if the fd's file is cached.
+pub fn before_file_call(
+    files: &Files,
+    mm: &AddressSpace,
+    fd: u64,
+    who: IoIssuer,
+) -> Option<Arc<CachedFile>> {
+    let cache = mm.page_cache();
+    if cache.is_empty() {
+        return None;
     }
+    let key = file_key(&*files.host_fd(fd as i32).ok()?)?;
+    let file = cache.known(key)?;
+    if let Err(e) = mm.sync_file(&file, who.tid, who.priority) {
+        eprintln!("faultline: writing back cached pages of a file failed: {e}");
+    }
+    Some(file)
+}
 
-    /// After a call that may have changed file `key`: reloads its mappings from the file.
-    pub fn after_file_write(&self, mm: &AddressSpace, key: (u64, u64)) {
-        for m in self.maps.lock().iter_mut().filter(|m| m.key == key) {
-            let mut fresh = vec![0u8; m.snapshot.len()];
-            let Ok(got) = pread_full(&m.file, &mut fresh, m.offset) else {
-                continue;
+/// After open(2) with O_TRUNC returned guest fd `fd`: the file is empty now, so its
+/// cached pages go (and their shared mappings, as after any truncate).
+pub fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {
+    let cache = mm.page_cache();
+    if cache.is_empty() {
+        return;
+    }
+    let cached = files
+        .host_fd(fd as i32)
+        .ok()
+        .and_then(|f| file_key(&f))
+        .and_then(|key| cache.known(key));
+    if let Some(file) = cached {
+        mm.truncate_cached(&file);
+    }
+}
+
+/// The bytes `(offset, len)` a successful write-family call `n` with arguments `a`
+/// that returned `r` changed, where that is known (write, pwrite64); the whole file
+/// otherwise.
+pub fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
+    let whole = (0, u64::MAX);
+    match n {
+        nr::pwrite64 => (a[3], r),
+        nr::write => {
+            let Ok(file) = files.host_fd(a[0] as i32) else {
+                return whole;
             };
-            // Bytes past a truncated end read back as zeroes, as the mapping would show.
-            fresh[got..].fill(0);
-            let mut at = 0;
-            while at < fresh.len() {
-                let n = (fresh.len() - at).min(PAGE_SIZE as usize);
-                if fresh[at..at + n] != m.snapshot[at..at + n] {
-                    // Unwritable pages (mprotect) keep their old bytes, as a copy must.
-                    let _ = mm.write_bytes(m.base + at as u64, &fresh[at..at + n]);
-                }
-                at += n;
+            // SAFETY: lseek touches no memory.
+            let end = unsafe { libc::lseek(file.raw(), 0, libc::SEEK_CUR) };
+            match u64::try_from(end) {
+                Ok(end) if end >= r => (end - r, r),
+                _ => whole,
             }
-            m.snapshot = fresh;
         }
+        _ => whole,
     }
+}
 
-    /// Writes back every shared mapping (process exit).
-    pub fn sync_all(&self, mm: &AddressSpace) {
-        if let Err(e) = self.sync(mm, 0, u64::MAX) {
-            eprintln!(
-                "faultline: writing back a shared file mapping failed: errno {}",
-                e.0
-            );
-        }
-    }
+/// After a call changed `(offset, len)` of `file`: drops cached pages past its end if it
+/// shrank, and reloads those it touched from the host.
+pub fn after_file_write(mm: &AddressSpace, file: &Arc<CachedFile>, (offset, len): (u64, u64)) {
+    mm.truncate_cached(file);
+    mm.page_cache().refresh(file, offset, len);
 }

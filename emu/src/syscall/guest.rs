@@ -1,5 +1,8 @@
-//! Guest memory as the system-call layer sees it: byte copies to and from guest addresses.
+//! Guest memory as the system-call layer sees it: byte copies to and from guest addresses,
+//! and file reads through the page cache that belongs with it.
 
+use super::fdtable::HostFd;
+use super::filemap;
 use mmu::{AddressSpace, Errno};
 
 /// Guest memory as system calls see it.
@@ -10,6 +13,16 @@ pub trait GuestMemory {
     fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno>;
     /// Reads a NUL-terminated string (without the NUL) of at most `max` bytes.
     fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno>;
+    /// Reads regular file `file` at `offset` through the page cache that goes with this
+    /// memory; `None` where there is none and the host file is read directly.
+    fn read_file(
+        &self,
+        _file: &HostFd,
+        _offset: u64,
+        _buf: &mut [u8],
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
 }
 
 impl GuestMemory for AddressSpace {
@@ -23,6 +36,15 @@ impl GuestMemory for AddressSpace {
 
     fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
         AddressSpace::read_cstring(self, addr, max)
+    }
+
+    fn read_file(
+        &self,
+        file: &HostFd,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Option<Result<usize, Errno>> {
+        filemap::read_cached(self, file, offset, buf)
     }
 }
 

@@ -206,11 +206,6 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::getrusage => ret(mm.write_bytes(a[1], &[0u8; 144]).map(|_| 0)),
         nr::wait4 | nr::waitid => ret(Err(Errno(10))), // ECHILD: no child processes yet
         nr::membarrier => Outcome::Return(0),
-        nr::getpriority => Outcome::Return(20),
-        nr::setpriority | nr::ioprio_set | nr::sched_setscheduler | nr::sched_setparam => {
-            Outcome::Return(0)
-        }
-        nr::ioprio_get | nr::sched_getscheduler => Outcome::Return(0),
         nr::personality => Outcome::Return(0),
         _ => return None,
     })

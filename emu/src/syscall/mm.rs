@@ -1,13 +1,13 @@
 //! The mm system calls: argument checks and hand-off to the memory manager.
 
-use super::{nr, ret, Outcome};
+use super::{filemap, nr, ret, Outcome};
 use crate::hart::Thread;
 use mmu::{map, Errno};
 
 /// Handles the mm family; None if `n` is not one of them.
 pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
-    let shared = &t.proc.shared_maps;
+    let who = t.io_issuer();
     Some(match n {
         nr::brk => Outcome::Return(mm.brk(a[0]) as i64),
         nr::mmap => {
@@ -15,23 +15,18 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
             if flags & map::ANONYMOUS == 0 && fd >= 0 {
                 let files = &t.proc.files;
-                return Some(ret(shared.map(files, mm, addr, len, prot, flags, fd, off)));
-            }
-            if flags & map::FIXED != 0 {
-                if let Err(e) = shared.release(mm, addr, len) {
-                    return Some(ret(Err(e)));
-                }
+                return Some(ret(filemap::map(
+                    files, mm, addr, len, prot, flags, fd, off,
+                )));
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }
-        nr::munmap => ret(shared
-            .release(mm, a[0], a[1])
+        nr::munmap => ret(filemap::sync_all(mm, who)
             .and_then(|_| mm.munmap(a[0], a[1]))
             .map(|_| 0)),
         nr::mprotect => ret(mm.mprotect(a[0], a[1], a[2] as u32).map(|_| 0)),
-        nr::mremap => ret(shared
-            .release(mm, a[0], a[1])
-            .and_then(|_| mm.mremap(a[0], a[1], a[2], a[3] as u32, a[4]))
+        nr::mremap => ret(mm
+            .mremap(a[0], a[1], a[2], a[3] as u32, a[4])
             .map(|v| v as i64)),
         nr::madvise => ret(mm.madvise(a[0], a[1], a[2] as u32).map(|_| 0)),
         nr::mlock => ret(mm.mlock(a[0], a[1], 0).map(|_| 0)),
@@ -43,7 +38,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))
             } else {
-                ret(shared.sync(mm, a[0], a[1]).map(|_| 0))
+                ret(filemap::sync_all(mm, who).map(|_| 0))
             }
         }
         _ => return None,

@@ -9,6 +9,7 @@ pub mod info;
 pub mod mm;
 pub mod nr;
 pub mod path;
+pub mod prio;
 pub mod signal;
 pub mod stat;
 pub mod strace;
@@ -49,16 +50,10 @@ pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome 
     outcome
 }
 
-/// File system calls that read a file through an fd in a0, and those that write it.
-const FILE_READS: &[u64] = &[
-    nr::read,
-    nr::pread64,
-    nr::readv,
-    nr::preadv,
-    nr::preadv2,
-    nr::fsync,
-    nr::fdatasync,
-];
+/// File system calls on an fd in a0 that need the host file current: syncs, and preadv2
+/// (whose RWF_* flags read the host file directly; other reads go through the page
+/// cache). Writes need it too, and change it.
+const FILE_SYNCS: &[u64] = &[nr::preadv2, nr::fsync, nr::fdatasync];
 const FILE_WRITES: &[u64] = &[
     nr::write,
     nr::pwrite64,
@@ -69,17 +64,37 @@ const FILE_WRITES: &[u64] = &[
     nr::fallocate,
 ];
 
-/// Runs a file system call, keeping MAP_SHARED file mappings coherent with it.
+/// The guest fds of call `n` whose host files it reads directly (bypassing the page
+/// cache) and whose host file it writes.
+fn host_file_fds(n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) {
+    match n {
+        _ if FILE_SYNCS.contains(&n) => (Some(a[0]), None),
+        _ if FILE_WRITES.contains(&n) => (None, Some(a[0])),
+        // sendfile(out, in, …), copy_file_range(in, off, out, …), splice(in, off, out, …).
+        nr::sendfile => (Some(a[1]), Some(a[0])),
+        nr::copy_file_range | nr::splice => (Some(a[0]), Some(a[2])),
+        _ => (None, None),
+    }
+}
+
+/// Runs a file system call, keeping the page cache coherent with it: dirty pages of
+/// files it reads or writes on the host go there first, and the cached pages it
+/// overwrote are reloaded.
 fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
-    let mapped = if FILE_READS.contains(&n) || FILE_WRITES.contains(&n) {
-        proc.shared_maps.before_file_call(&proc.files, mm, a[0])
-    } else {
-        None
-    };
+    let (read, written) = host_file_fds(n, a);
+    if let Some(fd) = read {
+        filemap::before_file_call(&proc.files, mm, fd, t.io_issuer());
+    }
+    let cached =
+        written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd, t.io_issuer()));
     let r = proc.files.handle(mm, n, a)?;
-    if let Some(key) = mapped.filter(|_| FILE_WRITES.contains(&n) && r >= 0) {
-        proc.shared_maps.after_file_write(mm, key);
+    if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
+        filemap::after_truncating_open(&proc.files, mm, r as u64);
+    }
+    if let Some(file) = cached.filter(|_| r >= 0) {
+        let range = filemap::written_range(&proc.files, n, a, r as u64);
+        filemap::after_file_write(mm, &file, range);
     }
     Some(r)
 }
@@ -98,6 +113,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = signal::handle(t, cpu, n, a) {
+        return o;
+    }
+    if let Some(o) = prio::handle(t, n, a) {
         return o;
     }
     if let Some(o) = info::handle(t, n, a) {

@@ -65,7 +65,8 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
     }
     // Attached before the parent returns, so the new hart takes part in every shootdown
     // from the moment the guest can know its tid.
-    let mem = proc.mm.attach_hart(tid);
+    let mut mem = proc.mm.attach_hart(tid);
+    t.prio.apply(&mut mem);
     let live = proc.add_thread(tid, mem.signal());
     let thread = Thread {
         proc: proc.clone(),
@@ -81,6 +82,7 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         pending_signals: 0,
         altstack: ALTSTACK_DISABLED,
         name: t.name.clone(),
+        prio: t.prio,
     };
     std::thread::Builder::new()
         .name(format!("hart-{tid}"))

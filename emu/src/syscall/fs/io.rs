@@ -308,6 +308,39 @@ fn offset(pos: Pos, done: usize) -> Pos {
     }
 }
 
+/// A read of `buf.len()` bytes at `pos`: through the page cache for a regular file open
+/// for reading (plain reads, no RWF_* flags), from the host otherwise.
+fn file_read(mem: &dyn GuestMemory, file: &HostFd, buf: &mut [u8], pos: Pos) -> SysResult {
+    let at = match pos {
+        Pos::Current | Pos::V2(-1, 0) => None,
+        Pos::At(o) | Pos::V2(o, 0) if o >= 0 => Some(o),
+        _ => return host_read(file, buf, pos),
+    };
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(file.raw(), libc::F_GETFL) };
+    if !file.is_regular()
+        || fl < 0
+        || fl & libc::O_ACCMODE == libc::O_WRONLY
+        || fl & libc::O_DIRECT != 0
+    {
+        return host_read(file, buf, pos);
+    }
+    // SAFETY: lseek touches no memory.
+    let start = at.map_or_else(
+        || host(unsafe { libc::lseek(file.raw(), 0, libc::SEEK_CUR) }),
+        Ok,
+    )?;
+    let Some(read) = mem.read_file(file, start as u64, buf) else {
+        return host_read(file, buf, pos);
+    };
+    let n = read?;
+    if at.is_none() {
+        // SAFETY: as above.
+        host(unsafe { libc::lseek(file.raw(), start + n as i64, libc::SEEK_SET) })?;
+    }
+    Ok(n as i64)
+}
+
 /// Host read of `buf.len()` bytes at `pos`.
 fn host_read(file: &HostFd, buf: &mut [u8], pos: Pos) -> SysResult {
     let (fd, p, len) = (file.raw(), buf.as_mut_ptr().cast(), buf.len());
@@ -356,7 +389,7 @@ fn read_to(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> SysRe
     let mut done = 0;
     loop {
         let want = (total - done).min(buf.len());
-        let step = host_read(file, &mut buf[..want], offset(pos, done)).and_then(|n| {
+        let step = file_read(mem, file, &mut buf[..want], offset(pos, done)).and_then(|n| {
             scatter(mem, iov, done, &buf[..n as usize])?;
             Ok(n as usize)
         });

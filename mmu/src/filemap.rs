@@ -1,0 +1,505 @@
+//! Faults on file-backed VMAs (Linux's `filemap_fault` and `finish_fault`).
+//!
+//! A read fault maps the page-cache page without write permission: private mappings
+//! copy on write, and shared ones learn of their first store (write-notify), which
+//! marks the folio dirty. A miss starts the read with read-around and waits for it at
+//! [`FaultCtx::wait_for`], where the policy decides whether the fault lock is dropped; a
+//! folio someone else holds locked is waited for the same way. A hit also maps the
+//! already-cached, unlocked neighbours in its fault-around block, read-only, never
+//! waiting for any of them.
+
+use crate::fault::{FaultError, FaultKind};
+use crate::fault_state::{FaultCtx, FaultOutcome, MustRetry};
+use crate::folio::Folio;
+use crate::invalidate::Invalidation;
+use crate::pagecache::{CachedFile, Lookup};
+use crate::pagetable::Pte;
+use crate::policy::PageWait;
+use crate::readahead::AccessHint;
+use crate::reclaim;
+use crate::space::{AddressSpace, Caller};
+use crate::stats::{Counter, HartStats};
+use crate::vma::{Backing, Vma, VmaFlags};
+use crate::{prot, Access, PAGE_SIZE};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Pages in a fault-around block (Linux's default `fault_around_bytes` of 64 KiB).
+const FAULT_AROUND_PAGES: u64 = 16;
+
+/// Where a file fault waits: through the policy's hook, or (system calls and populate,
+/// with `mmap_lock` held) simply in place.
+pub(crate) enum Waits<'c, 'a> {
+    /// A guest fault: the policy decides.
+    Policy(&'c mut FaultCtx<'a>),
+    /// Wait holding whatever lock the caller holds.
+    InPlace,
+}
+
+impl Waits<'_, '_> {
+    fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
+        match self {
+            Waits::Policy(ctx) => ctx.wait_for(what, wait),
+            Waits::InPlace => {
+                wait();
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether an earlier attempt of this fault already waited for its page.
+    fn tried(&self) -> bool {
+        match self {
+            Waits::Policy(ctx) => ctx.tried(),
+            Waits::InPlace => false,
+        }
+    }
+}
+
+/// Resolves a fault at `addr` of the file-backed `vma` (held stable by the caller),
+/// which allows `access`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn file_fault(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    file: &Arc<CachedFile>,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+    mut waits: Waits<'_, '_>,
+) -> FaultOutcome {
+    let slot = space.page_table().slot_or_alloc(addr);
+    loop {
+        let current = Pte::from_bits(slot.load(Ordering::Acquire));
+        let outcome = if !current.is_valid() {
+            fill_entry(
+                space, caller, vma, file, addr, access, stats, &mut waits, slot,
+            )
+        } else if current.allows(access) {
+            Some(FaultOutcome::Done(current))
+        } else {
+            write_upgrade(space, caller, vma, file, addr, slot, current, stats)
+        };
+        // `None`: another fault changed the entry meanwhile; look at it again.
+        if let Some(outcome) = outcome {
+            return outcome;
+        }
+    }
+}
+
+/// Maps the page-cache page of `addr` at its empty `slot`, reading it in if need be.
+#[allow(clippy::too_many_arguments)]
+fn fill_entry(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    file: &Arc<CachedFile>,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+    waits: &mut Waits<'_, '_>,
+    slot: &AtomicU64,
+) -> Option<FaultOutcome> {
+    let pgoff = vma.pgoff_of(addr);
+    let (tid, priority) = caller.io();
+    let mut major = false;
+    let folio = loop {
+        let found = space
+            .page_cache()
+            .find_or_read(file, pgoff, hint(vma), tid, priority);
+        match found {
+            Err(_) => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+            Ok(Lookup::BeyondEof) => {
+                return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)))
+            }
+            Ok(Lookup::Reading(f)) => {
+                stats.add(Counter::PagecacheMisses, 1);
+                if waits.tried() {
+                    // The page was read once already and is gone again before the retry.
+                    stats.add(Counter::FaultsRetryIoMiss, 1);
+                }
+                major = true;
+                reclaim::direct(space, caller, stats);
+                if waits.wait(PageWait::Io, || f.wait_unlocked()).is_err() {
+                    return Some(FaultOutcome::Retry { major: true });
+                }
+                // Out of guest state: whoever holds it now (reclaim, write-back) may be
+                // shooting down TLBs and waiting for this hart.
+                space.blocking(caller, || f.lock());
+                match usable(file, pgoff, &f) {
+                    Some(true) => break f,
+                    Some(false) => continue,
+                    None => return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus))),
+                }
+            }
+            Ok(Lookup::Cached(f)) => {
+                if !f.try_lock() {
+                    let what = PageWait::FolioLocked {
+                        uptodate: f.is_uptodate(),
+                    };
+                    if waits.wait(what, || f.wait_unlocked()).is_err() {
+                        return Some(FaultOutcome::Retry { major: false });
+                    }
+                    continue;
+                }
+                match usable(file, pgoff, &f) {
+                    Some(true) => {
+                        stats.add(Counter::PagecacheHits, 1);
+                        break f;
+                    }
+                    Some(false) => continue,
+                    None => return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus))),
+                }
+            }
+        }
+    };
+    // The folio is locked by this fault from here on.
+    let outcome = map_folio(space, vma, &folio, slot, access);
+    folio.unlock();
+    if let Some(FaultOutcome::Done(_)) = outcome {
+        let counter = match major || waits.tried() {
+            true => Counter::FaultsMajor,
+            false => Counter::FaultsMinor,
+        };
+        stats.add(counter, 1);
+        if access != Access::Write {
+            fault_around(space, vma, file, addr);
+        }
+    }
+    outcome
+}
+
+/// Maps the cached, up-to-date, unlocked pages of `addr`'s fault-around block that have
+/// no entry yet, read-only; a folio that is locked is skipped, never waited for.
+fn fault_around(space: &AddressSpace, vma: &Vma, file: &CachedFile, addr: u64) {
+    let block = FAULT_AROUND_PAGES * PAGE_SIZE;
+    let start = (addr & !(block - 1)).max(vma.start);
+    let end = ((addr & !(block - 1)) + block).min(vma.end);
+    let frames = space.frames();
+    for a in (start..end)
+        .step_by(PAGE_SIZE as usize)
+        .filter(|&a| a != addr & !(PAGE_SIZE - 1))
+    {
+        let Some(folio) = file.lookup(vma.pgoff_of(a)) else {
+            continue;
+        };
+        if !folio.try_lock() {
+            continue;
+        }
+        if folio.is_uptodate() {
+            let slot = space.page_table().slot_or_alloc(a);
+            frames.get(folio.frame());
+            let pte = Pte::new(folio.frame(), read_prot(vma));
+            if slot
+                .compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                frames.put(folio.frame());
+            }
+        }
+        folio.unlock();
+    }
+}
+
+/// Whether the locked folio `f` of page `pgoff` can be mapped. If not it is unlocked:
+/// reclaimed meanwhile (`Some(false)`: look again), or its read failed (`None`, after
+/// dropping it so a later access reads again: the fault ends in SIGBUS).
+fn usable(file: &CachedFile, pgoff: u64, f: &Arc<Folio>) -> Option<bool> {
+    if f.is_uptodate() {
+        return Some(true);
+    }
+    f.unlock();
+    if f.has_error() {
+        file.forget(pgoff, f);
+        return None;
+    }
+    Some(false)
+}
+
+/// MADV_WILLNEED of `vma`'s part `[start, end)`: starts reading the file pages not
+/// cached yet, without waiting for them.
+pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+    let Backing::File(file) = &vma.backing else {
+        return;
+    };
+    let (tid, priority) = caller.io();
+    let cache = space.page_cache();
+    for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
+        match cache.find_or_read(file, pgoff, AccessHint::Sequential, tid, priority) {
+            Ok(Lookup::Cached(_)) | Ok(Lookup::Reading(_)) => {}
+            Ok(Lookup::BeyondEof) | Err(_) => break,
+        }
+    }
+    reclaim::direct(space, caller, space.stats_of(caller));
+}
+
+/// The read-around hint of `vma`'s madvise flags.
+fn hint(vma: &Vma) -> AccessHint {
+    if vma.flags.contains(VmaFlags::RAND_READ) {
+        AccessHint::Random
+    } else if vma.flags.contains(VmaFlags::SEQ_READ) {
+        AccessHint::Sequential
+    } else {
+        AccessHint::Normal
+    }
+}
+
+/// What a page of `vma` is mapped with before anyone writes it: never writable, so the
+/// first store faults (to copy, or to mark the folio dirty).
+fn read_prot(vma: &Vma) -> u32 {
+    vma.prot & !prot::WRITE
+}
+
+/// Installs `folio` (locked, up to date) at `slot` for `access`.
+fn map_folio(
+    space: &AddressSpace,
+    vma: &Vma,
+    folio: &Folio,
+    slot: &AtomicU64,
+    access: Access,
+) -> Option<FaultOutcome> {
+    let frames = space.frames();
+    let pte = match (access, vma.is_shared()) {
+        (Access::Write, false) => match copy_frame(space, folio.frame()) {
+            Some(copy) => Pte::new(copy, vma.prot),
+            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+        },
+        (Access::Write, true) => {
+            folio.mark_dirty();
+            space.page_cache().note_dirty();
+            frames.get(folio.frame());
+            Pte::new(folio.frame(), vma.prot)
+        }
+        _ => {
+            frames.get(folio.frame());
+            Pte::new(folio.frame(), read_prot(vma))
+        }
+    };
+    // Release: the frame's bytes are visible to every walker that finds the entry.
+    match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(FaultOutcome::Done(pte)),
+        Err(_) => {
+            // Another fault mapped it first: its entry decides what comes next.
+            frames.put(pte.frame());
+            None
+        }
+    }
+}
+
+/// A new frame holding a copy of `frame`'s bytes.
+fn copy_frame(space: &AddressSpace, frame: u32) -> Option<u32> {
+    let copy = space.frames().alloc_zeroed()?;
+    // SAFETY: `copy` is ours alone; `frame` is pinned by its folio (or entry).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            space.frames().host_ptr(frame),
+            space.frames().host_ptr(copy),
+            PAGE_SIZE as usize,
+        )
+    };
+    Some(copy)
+}
+
+/// A store to a page mapped without write permission in a writable `vma`: a shared
+/// mapping marks the folio dirty and gains write permission; a private mapping copies a
+/// page-cache page (its own copy, write-protected by mprotect, just regains it).
+#[allow(clippy::too_many_arguments)]
+fn write_upgrade(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    file: &CachedFile,
+    addr: u64,
+    slot: &AtomicU64,
+    current: Pte,
+    stats: &HartStats,
+) -> Option<FaultOutcome> {
+    let folio = file.lookup(vma.pgoff_of(addr));
+    let cached = folio.as_ref().filter(|f| f.frame() == current.frame());
+    let new = match (vma.is_shared(), cached) {
+        (true, Some(f)) => {
+            f.mark_dirty();
+            space.page_cache().note_dirty();
+            current.with_prot(vma.prot)
+        }
+        (false, Some(f)) => match copy_frame(space, f.frame()) {
+            Some(copy) => Pte::new(copy, vma.prot),
+            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+        },
+        (_, None) => current.with_prot(vma.prot),
+    };
+    match slot.compare_exchange(
+        current.bits(),
+        new.bits(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => {
+            if new.frame() != current.frame() {
+                // Other harts may still read the cache page through their TLBs.
+                let mut inv = Invalidation::new(space, caller);
+                inv.release_after_flush(current.frame());
+            }
+            stats.add(Counter::FaultsMinor, 1);
+            Some(FaultOutcome::Done(new))
+        }
+        Err(_) => {
+            if new.frame() != current.frame() {
+                space.frames().put(new.frame());
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pagecache::tests::MemFile;
+    use crate::{map, MmConfig};
+    use devices::storage::IoPriority;
+
+    const PAGES: u64 = 8;
+
+    /// A space with `PAGES` pages of a patterned file mapped with `flags`, every page
+    /// already in the page cache but none mapped.
+    fn mapped(flags: u32) -> (Arc<AddressSpace>, Arc<CachedFile>, Arc<MemFile>, u64) {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let data = MemFile::patterned(PAGES);
+        let file = space.page_cache().file((9, 9), data.clone());
+        let cached = space
+            .page_cache()
+            .find_or_read(&file, 0, AccessHint::Normal, 0, IoPriority::DEFAULT)
+            .unwrap();
+        assert!(matches!(cached, crate::pagecache::Lookup::Reading(_)));
+        let len = PAGES * PAGE_SIZE;
+        let base = space
+            .mmap_file(0, len, prot::READ | prot::WRITE, flags, file.clone(), 0)
+            .unwrap();
+        (space, file, data, base)
+    }
+
+    fn entry(space: &AddressSpace, addr: u64) -> Pte {
+        space.page_table().lookup(addr)
+    }
+
+    #[test]
+    fn fault_around_maps_cached_neighbours_read_only_and_skips_locked_ones() {
+        let (space, file, data, base) = mapped(map::PRIVATE);
+        let busy = file.lookup(3).unwrap();
+        assert!(busy.try_lock());
+        let mut b = [0u8; 1];
+        // Would hang if fault-around waited for the locked folio.
+        space.read_bytes(base, &mut b).unwrap();
+        assert_eq!(b[0], data.0.lock()[0]);
+        for p in 0..PAGES {
+            let pte = entry(&space, base + p * PAGE_SIZE);
+            assert_eq!(pte.is_valid(), p != 3, "page {p}");
+            assert!(!pte.allows(Access::Write), "page {p} mapped writable");
+        }
+        busy.unlock();
+    }
+
+    #[test]
+    fn a_private_store_copies_the_page_and_leaves_the_cache_alone() {
+        let (space, file, data, base) = mapped(map::PRIVATE);
+        let addr = base + PAGE_SIZE + 5;
+        let mut b = [0u8; 1];
+        space.read_bytes(addr, &mut b).unwrap();
+        space.write_bytes(addr, b"X").unwrap();
+        let folio = file.lookup(1).unwrap();
+        assert_ne!(entry(&space, addr).frame(), folio.frame());
+        assert!(!folio.is_dirty());
+        space.read_bytes(addr, &mut b).unwrap();
+        assert_eq!(&b, b"X");
+        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        assert_eq!(data.0.lock()[4096 + 5], (31 + 5) as u8);
+    }
+
+    #[test]
+    fn a_shared_store_dirties_the_cached_page_and_write_back_reaches_the_file() {
+        let (space, file, data, base) = mapped(map::SHARED);
+        let addr = base + 2 * PAGE_SIZE + 9;
+        space.write_bytes(addr, b"Y").unwrap();
+        let folio = file.lookup(2).unwrap();
+        assert_eq!(entry(&space, addr).frame(), folio.frame());
+        assert!(folio.is_dirty());
+        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        assert_eq!(data.0.lock()[2 * 4096 + 9], b'Y');
+    }
+
+    #[test]
+    fn write_back_write_protects_so_the_next_store_dirties_the_page_again() {
+        let (space, file, data, base) = mapped(map::SHARED);
+        space.write_bytes(base + 1, b"A").unwrap();
+        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        let folio = file.lookup(0).unwrap();
+        assert!(!folio.is_dirty());
+        assert!(!entry(&space, base).allows(Access::Write));
+        space.write_bytes(base + 2, b"B").unwrap();
+        assert!(folio.is_dirty() && entry(&space, base).allows(Access::Write));
+        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        assert_eq!(&data.0.lock()[1..3], b"AB");
+    }
+
+    #[test]
+    fn madv_pageout_writes_back_and_drops_pages_that_fault_back_identical() {
+        let (space, file, data, base) = mapped(map::SHARED);
+        space.write_bytes(base + 3 * PAGE_SIZE, b"KEEP").unwrap();
+        space
+            .madvise(base, PAGES * PAGE_SIZE, crate::madv::PAGEOUT)
+            .unwrap();
+        assert!(
+            (0..PAGES).all(|p| file.lookup(p).is_none()),
+            "all reclaimed"
+        );
+        assert!(!entry(&space, base + 3 * PAGE_SIZE).is_valid());
+        assert_eq!(&data.0.lock()[3 * 4096..3 * 4096 + 4], b"KEEP");
+        let mut b = [0u8; 4];
+        space.read_bytes(base + 3 * PAGE_SIZE, &mut b).unwrap();
+        assert_eq!(&b, b"KEEP");
+        let s = space.stats();
+        assert_eq!(s.total_of("reclaim.reclaimed"), PAGES);
+    }
+
+    #[test]
+    fn madv_willneed_reads_ahead_and_madv_cold_clears_referenced_bits() {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let file = space.page_cache().file((7, 7), MemFile::patterned(PAGES));
+        let len = PAGES * PAGE_SIZE;
+        let base = space
+            .mmap_file(0, len, prot::READ, map::PRIVATE, file.clone(), 0)
+            .unwrap();
+        space.madvise(base, len, crate::madv::WILLNEED).unwrap();
+        assert!((0..PAGES).all(|p| file.lookup(p).is_some()));
+        let mut b = [0u8; 1];
+        space.read_bytes(base, &mut b).unwrap();
+        assert_eq!(space.stats().total_of("pagecache.hits"), 1);
+        file.lookup(0).unwrap().mark_accessed();
+        space.madvise(base, len, crate::madv::COLD).unwrap();
+        assert!(!file.lookup(0).unwrap().test_and_clear_referenced());
+    }
+
+    #[test]
+    fn mprotect_keeps_file_pages_write_protected_until_a_store_faults() {
+        let (space, file, _, base) = mapped(map::PRIVATE);
+        space.mprotect(base, PAGES * PAGE_SIZE, prot::READ).unwrap();
+        let mut b = [0u8; 1];
+        space.read_bytes(base, &mut b).unwrap();
+        space
+            .mprotect(base, PAGES * PAGE_SIZE, prot::READ | prot::WRITE)
+            .unwrap();
+        assert!(!entry(&space, base).allows(Access::Write));
+        space.write_bytes(base, b"Z").unwrap();
+        assert_ne!(entry(&space, base).frame(), file.lookup(0).unwrap().frame());
+    }
+}

@@ -1,0 +1,207 @@
+//! A page of the page cache ([`Folio`]): its frame and the flags that say whether its
+//! bytes may be used (`uptodate`), whether they must go back to the file (`dirty`) and
+//! whether someone is filling or writing it (the folio lock).
+//!
+//! The folio lock has its own wait queue of parkers, so a fault waiting for a read in
+//! flight sleeps through the same seam as every other wait and is woken, with all the
+//! other waiters, when the reader unlocks.
+
+use crate::frames::FrameId;
+use devices::Parker;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+#[derive(Default)]
+struct FolioState {
+    locked: bool,
+    uptodate: bool,
+    dirty: bool,
+    /// The read that filled it failed: faults on it get SIGBUS, read(2) EIO.
+    error: bool,
+    /// Touched since reclaim last looked at it (Linux's PG_referenced): it gets a
+    /// second chance.
+    referenced: bool,
+    waiters: Vec<Arc<Parker>>,
+}
+
+/// One cached page of a file.
+pub struct Folio {
+    frame: FrameId,
+    state: Mutex<FolioState>,
+}
+
+impl std::fmt::Debug for Folio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.state.lock();
+        f.debug_struct("Folio")
+            .field("frame", &self.frame)
+            .field("locked", &s.locked)
+            .field("uptodate", &s.uptodate)
+            .field("dirty", &s.dirty)
+            .finish()
+    }
+}
+
+impl Folio {
+    /// A folio over `frame`, locked and not yet up to date: its creator fills it and
+    /// then calls [`Folio::finish_read`].
+    pub fn new_locked(frame: FrameId) -> Folio {
+        Folio {
+            frame,
+            state: Mutex::new(FolioState {
+                locked: true,
+                ..FolioState::default()
+            }),
+        }
+    }
+
+    /// The frame holding the page's bytes.
+    pub fn frame(&self) -> FrameId {
+        self.frame
+    }
+
+    /// Whether the bytes are valid.
+    pub fn is_uptodate(&self) -> bool {
+        self.state.lock().uptodate
+    }
+
+    /// Whether someone holds the folio lock.
+    pub fn is_locked(&self) -> bool {
+        self.state.lock().locked
+    }
+
+    /// Whether the read that filled it failed.
+    pub fn has_error(&self) -> bool {
+        self.state.lock().error
+    }
+
+    /// Whether it holds bytes not yet written to the file.
+    pub fn is_dirty(&self) -> bool {
+        self.state.lock().dirty
+    }
+
+    /// Notes a use, so reclaim passes over it once.
+    pub fn mark_accessed(&self) {
+        self.state.lock().referenced = true;
+    }
+
+    /// Clears the referenced bit; returns whether it was set.
+    pub fn test_and_clear_referenced(&self) -> bool {
+        std::mem::take(&mut self.state.lock().referenced)
+    }
+
+    /// Marks it as changed (a store through a shared mapping, which was allowed only
+    /// once this is done).
+    pub fn mark_dirty(&self) {
+        self.state.lock().dirty = true;
+    }
+
+    /// Takes the folio lock if it is free; never waits (fault-around uses this).
+    pub fn try_lock(&self) -> bool {
+        let mut s = self.state.lock();
+        !std::mem::replace(&mut s.locked, true)
+    }
+
+    /// Takes the folio lock, sleeping in `park` style until it is free.
+    pub fn lock(&self) {
+        while !self.try_lock() {
+            self.wait_unlocked();
+        }
+    }
+
+    /// Sleeps until the folio lock is free (without taking it).
+    pub fn wait_unlocked(&self) {
+        let parker = Arc::new(Parker::new());
+        loop {
+            {
+                let mut s = self.state.lock();
+                if !s.locked {
+                    return;
+                }
+                s.waiters.push(parker.clone());
+            }
+            parker.park();
+        }
+    }
+
+    /// Releases the folio lock and wakes every waiter.
+    pub fn unlock(&self) {
+        let waiters = {
+            let mut s = self.state.lock();
+            debug_assert!(s.locked, "unlock of an unlocked folio");
+            s.locked = false;
+            std::mem::take(&mut s.waiters)
+        };
+        for w in waiters {
+            w.unpark();
+        }
+    }
+
+    /// Ends the read its creator started: up to date on success, in error otherwise;
+    /// unlocks.
+    pub fn finish_read(&self, ok: bool) {
+        {
+            let mut s = self.state.lock();
+            s.uptodate = ok;
+            s.error = !ok;
+        }
+        self.unlock();
+    }
+
+    /// Called with the folio lock held as reclaim drops it from the cache: whoever still
+    /// holds it finds it no longer up to date (and without error) and looks again.
+    pub fn evict(&self) {
+        self.state.lock().uptodate = false;
+    }
+
+    /// Called with the folio lock held before its bytes are written back (and its
+    /// mappings write-protected): clears the dirty flag. Returns whether it was dirty.
+    pub fn take_dirty(&self) -> bool {
+        std::mem::take(&mut self.state.lock().dirty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn a_new_folio_is_locked_and_not_uptodate_until_its_read_finishes() {
+        let f = Folio::new_locked(3);
+        assert!(f.is_locked() && !f.is_uptodate() && !f.try_lock());
+        f.finish_read(true);
+        assert!(!f.is_locked() && f.is_uptodate() && !f.has_error());
+        let g = Folio::new_locked(4);
+        g.finish_read(false);
+        assert!(!g.is_uptodate() && g.has_error());
+    }
+
+    #[test]
+    fn waiters_sleep_until_the_lock_is_released() {
+        let f = Arc::new(Folio::new_locked(1));
+        let woke = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (f, woke) = (f.clone(), woke.clone());
+            std::thread::spawn(move || {
+                f.wait_unlocked();
+                woke.store(true, Ordering::SeqCst);
+                assert!(f.is_uptodate());
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!woke.load(Ordering::SeqCst));
+        f.finish_read(true);
+        waiter.join().unwrap();
+        assert!(woke.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn write_back_takes_the_dirty_flag_once() {
+        let f = Folio::new_locked(1);
+        f.mark_dirty();
+        assert!(f.take_dirty() && !f.is_dirty());
+        assert!(!f.take_dirty());
+    }
+}

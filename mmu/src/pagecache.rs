@@ -1,0 +1,794 @@
+//! The page cache: each file's pages ([`Folio`]s), keyed by the host file's
+//! `(st_dev, st_ino)`, filled through the simulated storage device.
+//!
+//! The device decides *when* a read or a write-back completes (its latency, queueing,
+//! scheduler and failures); the bytes themselves come from and go to the host file
+//! ([`FileData`]), so whatever the guest writes reads back identical. A miss locks new
+//! folios for the whole read-around window, submits one device request for them and
+//! returns at once: the completion fills the frames and unlocks the folios, so a fault
+//! can choose to wait for it with or without its lock.
+
+use crate::folio::Folio;
+use crate::frames::{FrameId, FramePool};
+use crate::readahead::{self, AccessHint};
+use crate::stats::{Counter, HartStats};
+use crate::PAGE_SIZE;
+use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
+use devices::{HostClock, Parker};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+
+/// A file's identity on the host: `(st_dev, st_ino)`.
+pub type FileKey = (u64, u64);
+
+/// The bytes of a host file, as the page cache reads and writes them.
+pub trait FileData: Send + Sync {
+    /// Fills `buf` from `offset`; returns how many bytes the file had there (short at its
+    /// end).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes all of `data` at `offset`.
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
+    /// The file's current size in bytes.
+    fn size(&self) -> io::Result<u64>;
+}
+
+/// One file's cached pages.
+pub struct CachedFile {
+    key: FileKey,
+    data: Arc<dyn FileData>,
+    frames: Arc<FramePool>,
+    pages: Mutex<BTreeMap<u64, Arc<Folio>>>,
+}
+
+impl std::fmt::Debug for CachedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedFile")
+            .field("key", &self.key)
+            .field("pages", &self.pages.lock().len())
+            .finish()
+    }
+}
+
+impl CachedFile {
+    /// The file's size in pages (a partial last page counts).
+    pub fn size_pages(&self) -> io::Result<u64> {
+        Ok(self.data.size()?.div_ceil(PAGE_SIZE))
+    }
+
+    /// The cached folios from page `first` on.
+    pub(crate) fn pages_from(&self, first: u64) -> Vec<(u64, Arc<Folio>)> {
+        self.pages
+            .lock()
+            .range(first..)
+            .map(|(&p, f)| (p, f.clone()))
+            .collect()
+    }
+
+    /// The cached folio at page `pgoff`, if any.
+    pub fn lookup(&self, pgoff: u64) -> Option<Arc<Folio>> {
+        self.pages.lock().get(&pgoff).cloned()
+    }
+
+    /// Forgets the folio at `pgoff` if it is still `folio` (a failed read, so that the
+    /// next access tries again).
+    pub fn forget(&self, pgoff: u64, folio: &Arc<Folio>) {
+        let mut pages = self.pages.lock();
+        if pages.get(&pgoff).is_some_and(|f| Arc::ptr_eq(f, folio)) {
+            pages.remove(&pgoff);
+            drop(pages);
+            self.frames.put(folio.frame());
+        }
+    }
+
+    /// Copies the bytes of page `pgoff` from the host file into `frame`, zero past its end.
+    fn fill(&self, pgoff: u64, frame: FrameId) -> io::Result<()> {
+        let mut page = [0u8; PAGE_SIZE as usize];
+        self.data.read_at(pgoff * PAGE_SIZE, &mut page)?;
+        // SAFETY: the frame belongs to a folio locked by the caller: nobody maps it yet
+        // or, for a refresh, stores through a mapping race the same way a write(2)
+        // racing a mapped store does on Linux.
+        unsafe {
+            std::ptr::copy_nonoverlapping(page.as_ptr(), self.frames.host_ptr(frame), page.len())
+        };
+        Ok(())
+    }
+}
+
+impl Drop for CachedFile {
+    fn drop(&mut self) {
+        for f in self.pages.get_mut().values() {
+            self.frames.put(f.frame());
+        }
+    }
+}
+
+/// What a page-cache look-up found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The page was cached (it may still be locked, being read or written).
+    Cached(Arc<Folio>),
+    /// It was not: this call locked it and started its read (with read-around).
+    Reading(Arc<Folio>),
+    /// The page lies past the end of the file.
+    BeyondEof,
+}
+
+/// How page-cache I/O is timed and sized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheConfig {
+    /// The storage device; `None` completes every request at once.
+    pub device: Option<DeviceConfig>,
+    /// Read-around window in bytes (`--readahead`); 0 reads only the faulting page.
+    pub readahead_bytes: u64,
+    /// Bound on the frames the address space may have resident (`--mem-limit`), in
+    /// bytes; page-cache pages are reclaimed to stay under it.
+    pub mem_limit: Option<u64>,
+}
+
+impl Default for CacheConfig {
+    /// No device (I/O completes at once) and Linux's default read-ahead.
+    fn default() -> Self {
+        CacheConfig {
+            device: None,
+            readahead_bytes: DEFAULT_READAHEAD,
+            mem_limit: None,
+        }
+    }
+}
+
+/// Read-around window when none is configured: Linux's default `read_ahead_kb`.
+pub const DEFAULT_READAHEAD: u64 = 128 << 10;
+
+/// The page cache of one address space.
+pub struct PageCache {
+    frames: Arc<FramePool>,
+    device: Option<StorageDevice>,
+    readahead_pages: u64,
+    files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
+    /// Cached pages in the order reclaim considers them (oldest first).
+    lru: Mutex<VecDeque<LruSlot>>,
+    /// `mem_limit` in frames.
+    limit_frames: Option<u64>,
+    /// Whether a page may have been dirtied since the last write-back of everything.
+    maybe_dirty: AtomicBool,
+    /// Unparked when resident memory rises above the low watermark.
+    kswapd_wake: Arc<Parker>,
+}
+
+/// Levels of resident memory under a `--mem-limit`, as Linux's zone watermarks: above
+/// `Low` the background reclaimer wakes and frees down to `High`; at `Min` (the limit
+/// itself) a thread that needs pages reclaims them itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Watermark {
+    /// The limit.
+    Min,
+    /// 1/16 below it.
+    Low,
+    /// 1/8 below it.
+    High,
+}
+
+/// Write-protects the mappings of page `pgoff` of a file before it is written back.
+pub(crate) type Cleaner<'a> = &'a dyn Fn(&Arc<CachedFile>, u64, &Folio);
+
+/// A page on the reclaim list. It does not keep its file alive: a file nobody maps or
+/// reads may be forgotten whole ([`PageCache::file`]).
+struct LruSlot {
+    file: Weak<CachedFile>,
+    pgoff: u64,
+    folio: Arc<Folio>,
+}
+
+/// A page reclaim has taken off the list.
+pub(crate) struct LruEntry {
+    /// Its file.
+    pub file: Arc<CachedFile>,
+    /// Its page offset in the file.
+    pub pgoff: u64,
+    /// The page.
+    pub folio: Arc<Folio>,
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("files", &self.files.lock().len())
+            .finish()
+    }
+}
+
+/// How many files the cache keeps before it forgets those nothing holds.
+pub const MAX_IDLE_FILES: usize = 128;
+
+/// Device offsets of different files' requests lie this far apart, so a scheduler that
+/// orders by offset sees each file as one region.
+const FILE_SPAN: u64 = 1 << 40;
+
+impl PageCache {
+    /// An empty cache whose pages come from `frames`.
+    pub fn new(frames: Arc<FramePool>, cfg: &CacheConfig) -> io::Result<PageCache> {
+        let device = match &cfg.device {
+            None => None,
+            Some(dc) => Some(timing_device(dc.clone())?),
+        };
+        Ok(PageCache {
+            frames,
+            device,
+            readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
+            files: Mutex::new(HashMap::new()),
+            lru: Mutex::new(VecDeque::new()),
+            limit_frames: cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1)),
+            maybe_dirty: AtomicBool::new(false),
+            kswapd_wake: Arc::new(Parker::new()),
+        })
+    }
+
+    /// The cached file `key`, registering it with `data` on first use. Registering one
+    /// more than [`MAX_IDLE_FILES`] first forgets the files nothing else holds (no
+    /// mapping, no read in progress) and that have no dirty page: each holds a host
+    /// file descriptor.
+    pub fn file(&self, key: FileKey, data: Arc<dyn FileData>) -> Arc<CachedFile> {
+        let mut files = self.files.lock();
+        if files.len() >= MAX_IDLE_FILES && !files.contains_key(&key) {
+            files.retain(|_, f| {
+                Arc::strong_count(f) > 1 || f.pages.lock().values().any(|p| p.is_dirty())
+            });
+        }
+        files
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(CachedFile {
+                    key,
+                    data,
+                    frames: self.frames.clone(),
+                    pages: Mutex::new(BTreeMap::new()),
+                })
+            })
+            .clone()
+    }
+
+    /// The cached file `key`, if the cache knows it.
+    pub fn known(&self, key: FileKey) -> Option<Arc<CachedFile>> {
+        self.files.lock().get(&key).cloned()
+    }
+
+    /// Whether any file has been cached (so system calls can skip identifying theirs).
+    pub fn is_empty(&self) -> bool {
+        self.files.lock().is_empty()
+    }
+
+    /// Finds page `pgoff` of `file`, or starts reading it and its read-around window
+    /// (uncached neighbours only, one request) on behalf of thread `submitter` at
+    /// `priority`. Never waits.
+    pub fn find_or_read(
+        &self,
+        file: &Arc<CachedFile>,
+        pgoff: u64,
+        hint: AccessHint,
+        submitter: u32,
+        priority: IoPriority,
+    ) -> Result<Lookup, io::Error> {
+        if let Some(f) = file.lookup(pgoff) {
+            f.mark_accessed();
+            return Ok(Lookup::Cached(f));
+        }
+        let file_pages = file.size_pages()?;
+        if pgoff >= file_pages {
+            return Ok(Lookup::BeyondEof);
+        }
+        let window = readahead::window(pgoff, file_pages, self.readahead_pages, hint);
+        let mut batch: Vec<(u64, Arc<Folio>)> = Vec::new();
+        {
+            let mut pages = file.pages.lock();
+            if let Some(f) = pages.get(&pgoff) {
+                return Ok(Lookup::Cached(f.clone()));
+            }
+            // The contiguous uncached run around the page, inside the window.
+            let mut first = pgoff;
+            while first > window.start && !pages.contains_key(&(first - 1)) {
+                first -= 1;
+            }
+            let mut end = pgoff + 1;
+            while end < window.end && !pages.contains_key(&end) {
+                end += 1;
+            }
+            for p in first..end {
+                let Some(frame) = self.frames.alloc_zeroed() else {
+                    if p <= pgoff {
+                        // Not even the faulting page fits: give back what was taken.
+                        for (q, f) in batch.drain(..) {
+                            pages.remove(&q);
+                            self.frames.put(f.frame());
+                        }
+                        return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+                    }
+                    break;
+                };
+                let folio = Arc::new(Folio::new_locked(frame));
+                pages.insert(p, folio.clone());
+                batch.push((p, folio));
+            }
+        }
+        if self.frames_over(Watermark::Low) > 0 {
+            self.kswapd_wake.unpark();
+        }
+        self.lru
+            .lock()
+            .extend(batch.iter().map(|(p, folio)| LruSlot {
+                file: Arc::downgrade(file),
+                pgoff: *p,
+                folio: folio.clone(),
+            }));
+        let target = batch
+            .iter()
+            .find(|(p, _)| *p == pgoff)
+            .map(|(_, f)| f.clone())
+            .expect("the faulting page is in its own batch");
+        let first = batch[0].0;
+        let len = batch.len() as u64 * PAGE_SIZE;
+        let file2 = file.clone();
+        let complete = move |ok: bool| {
+            for (p, folio) in &batch {
+                let filled = ok && file2.fill(*p, folio.frame()).is_ok();
+                folio.finish_read(filled);
+            }
+        };
+        match &self.device {
+            None => complete(true),
+            Some(dev) => {
+                let offset = file_region(file) + first * PAGE_SIZE;
+                dev.submit(
+                    IoOp::Read { offset, len },
+                    submitter,
+                    priority,
+                    move |done| complete(done.completion.result.is_ok()),
+                );
+            }
+        }
+        Ok(Lookup::Reading(target))
+    }
+
+    /// read(2) of `file`: copies up to `buf.len()` bytes from `offset` out of the cache,
+    /// reading missing pages (sequential read-ahead) on behalf of `submitter` and waiting
+    /// for them. Returns the bytes copied, short at the end of the file; a failed device
+    /// read is EIO unless some bytes were already copied.
+    pub(crate) fn read(
+        &self,
+        file: &Arc<CachedFile>,
+        offset: u64,
+        buf: &mut [u8],
+        submitter: u32,
+        priority: IoPriority,
+        stats: &HartStats,
+    ) -> io::Result<usize> {
+        let end = offset
+            .saturating_add(buf.len() as u64)
+            .min(file.data.size()?);
+        let mut at = offset;
+        while at < end {
+            let pgoff = at / PAGE_SIZE;
+            let folio = match self.find_or_read(
+                file,
+                pgoff,
+                AccessHint::Sequential,
+                submitter,
+                priority,
+            )? {
+                Lookup::BeyondEof => break,
+                Lookup::Cached(f) => {
+                    stats.add(Counter::PagecacheHits, 1);
+                    f
+                }
+                Lookup::Reading(f) => {
+                    stats.add(Counter::PagecacheMisses, 1);
+                    f
+                }
+            };
+            folio.lock();
+            if !folio.is_uptodate() {
+                folio.unlock();
+                if !folio.has_error() {
+                    // Reclaimed before it could be copied: look it up again.
+                    continue;
+                }
+                file.forget(pgoff, &folio);
+                if at > offset {
+                    break;
+                }
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            let in_page = at % PAGE_SIZE;
+            let n = (PAGE_SIZE - in_page).min(end - at) as usize;
+            let done = (at - offset) as usize;
+            // SAFETY: the folio's frame is held by the cache; `in_page + n` stays inside it.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    self.frames.host_ptr(folio.frame()).add(in_page as usize),
+                    buf[done..done + n].as_mut_ptr(),
+                    n,
+                )
+            };
+            folio.unlock();
+            at += n as u64;
+        }
+        Ok((at.max(offset) - offset) as usize)
+    }
+
+    /// Writes the dirty pages of `file` back (msync, fsync, munmap, before a file system
+    /// call that must see them); each waits for its device write. `clean` write-protects
+    /// a page's mappings first, so that a later store dirties it again.
+    pub(crate) fn write_back(
+        &self,
+        file: &Arc<CachedFile>,
+        submitter: u32,
+        priority: IoPriority,
+        clean: Cleaner<'_>,
+    ) -> io::Result<()> {
+        let dirty: Vec<(u64, Arc<Folio>)> = file
+            .pages
+            .lock()
+            .iter()
+            .filter(|(_, f)| f.is_dirty())
+            .map(|(&p, f)| (p, f.clone()))
+            .collect();
+        let mut result = Ok(());
+        for (p, folio) in dirty {
+            folio.lock();
+            if let Err(e) = self.write_folio(file, p, &folio, submitter, priority, clean) {
+                result = Err(e);
+            }
+            folio.unlock();
+        }
+        result
+    }
+
+    /// Writes back every cached file's dirty pages (nothing to look at unless a page was
+    /// dirtied since the last time).
+    pub(crate) fn write_back_all(
+        &self,
+        submitter: u32,
+        priority: IoPriority,
+        clean: Cleaner<'_>,
+    ) -> io::Result<()> {
+        if !self.maybe_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
+        // Every file gets its write-back even when an earlier one failed.
+        let mut result = Ok(());
+        for f in &files {
+            if let Err(e) = self.write_back(f, submitter, priority, clean) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    /// After a write(2) changed `[offset, offset + len)` of `file` on the host: reloads
+    /// the cached pages it touched, so mappings see the new bytes.
+    pub fn refresh(&self, file: &CachedFile, offset: u64, len: u64) {
+        let first = offset / PAGE_SIZE;
+        let end = offset.saturating_add(len).div_ceil(PAGE_SIZE);
+        let folios: Vec<(u64, Arc<Folio>)> = file
+            .pages
+            .lock()
+            .range(first..end.max(first))
+            .map(|(&p, f)| (p, f.clone()))
+            .collect();
+        for (p, folio) in folios {
+            folio.lock();
+            if folio.is_uptodate() {
+                // A failed re-read leaves the old bytes: the mapping keeps what it had.
+                let _ = file.fill(p, folio.frame());
+            }
+            folio.unlock();
+        }
+    }
+
+    /// Frames over the memory limit (0 without one).
+    pub(crate) fn frames_over_limit(&self) -> u64 {
+        self.frames_over(Watermark::Min)
+    }
+
+    /// Frames above `mark` (0 without a limit).
+    pub(crate) fn frames_over(&self, mark: Watermark) -> u64 {
+        self.limit_frames.map_or(0, |limit| {
+            let level = match mark {
+                Watermark::Min => limit,
+                Watermark::Low => limit - limit / 16,
+                Watermark::High => limit - limit / 8,
+            };
+            u64::from(self.frames.in_use()).saturating_sub(level)
+        })
+    }
+
+    /// What wakes the background reclaimer.
+    pub(crate) fn kswapd_wake(&self) -> Arc<Parker> {
+        self.kswapd_wake.clone()
+    }
+
+    /// The next page reclaim may take, locked, with its file and offset: the oldest page
+    /// not referenced since the last look (referenced ones go to the back once), still
+    /// cached, not locked. Looks at no more than `budget` pages; returns how many it
+    /// looked at, too.
+    pub(crate) fn next_victim(&self, budget: usize) -> (usize, Option<LruEntry>) {
+        let mut lru = self.lru.lock();
+        let mut scanned = 0;
+        while scanned < budget {
+            let Some(e) = lru.pop_front() else {
+                break;
+            };
+            scanned += 1;
+            let Some(file) = e.file.upgrade() else {
+                continue;
+            };
+            let still_cached = file
+                .lookup(e.pgoff)
+                .is_some_and(|f| Arc::ptr_eq(&f, &e.folio));
+            if !still_cached {
+                continue;
+            }
+            if e.folio.test_and_clear_referenced() || !e.folio.try_lock() {
+                lru.push_back(e);
+                continue;
+            }
+            let (pgoff, folio) = (e.pgoff, e.folio);
+            return (scanned, Some(LruEntry { file, pgoff, folio }));
+        }
+        (scanned, None)
+    }
+
+    /// Puts a page reclaim could not take back at the end of the list.
+    pub(crate) fn keep(&self, page: LruEntry) {
+        self.lru.lock().push_back(LruSlot {
+            file: Arc::downgrade(&page.file),
+            pgoff: page.pgoff,
+            folio: page.folio,
+        });
+    }
+
+    /// Writes one locked folio back if it is dirty, after `clean` has write-protected its
+    /// mappings: a store that comes after the copy faults and dirties it again.
+    pub(crate) fn write_folio(
+        &self,
+        file: &Arc<CachedFile>,
+        pgoff: u64,
+        folio: &Folio,
+        submitter: u32,
+        priority: IoPriority,
+        clean: Cleaner<'_>,
+    ) -> io::Result<()> {
+        let size = file.data.size()?;
+        let start = pgoff * PAGE_SIZE;
+        if !folio.take_dirty() || start >= size {
+            return Ok(());
+        }
+        clean(file, pgoff, folio);
+        let n = (size - start).min(PAGE_SIZE) as usize;
+        let mut page = vec![0u8; n];
+        // SAFETY: the frame is the folio's, alive while the cache holds it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.frames.host_ptr(folio.frame()), page.as_mut_ptr(), n)
+        };
+        if let Some(dev) = &self.device {
+            let op = IoOp::Write {
+                offset: 0,
+                data: vec![0; n],
+            };
+            dev.submit_and_wait(op, submitter, priority);
+        }
+        file.data.write_at(start, &page).inspect_err(|_| {
+            folio.mark_dirty();
+            self.note_dirty();
+        })
+    }
+
+    /// Notes that some page became dirty, so the next write-back of everything looks.
+    pub(crate) fn note_dirty(&self) {
+        self.maybe_dirty.store(true, Ordering::Release);
+    }
+
+    /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…) and the total time
+    /// requests waited in its queue (`io.queue_wait_ns`); empty without a device.
+    pub fn io_counters(&self) -> Vec<(String, u64)> {
+        let Some(device) = &self.device else {
+            return Vec::new();
+        };
+        let stats = device.stats();
+        let wait = &stats.total.queue_wait;
+        let mut out = stats.counters();
+        out.push((
+            "io.queue_wait_ns".into(),
+            (wait.mean_ns() * wait.count() as f64).round() as u64,
+        ));
+        out
+    }
+}
+
+/// Where `file`'s requests start on the device.
+fn file_region(file: &CachedFile) -> u64 {
+    (file.key.1 % (1 << 20)) * FILE_SPAN
+}
+
+/// A device over an empty, already-unlinked scratch file: the device supplies the
+/// timing, [`FileData`] the bytes (reads past the scratch file's end cost nothing).
+fn timing_device(cfg: DeviceConfig) -> io::Result<StorageDevice> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("faultline-io-{}-{n}", std::process::id()));
+    let store = BackingStore::create(&path, 0)?;
+    std::fs::remove_file(&path)?;
+    StorageDevice::new(cfg, Arc::new(store), HostClock::global())
+        .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use devices::storage::LatencyModel;
+    use std::time::{Duration, Instant};
+
+    /// A file held in memory.
+    pub(crate) struct MemFile(pub Mutex<Vec<u8>>);
+
+    impl MemFile {
+        /// `pages` pages, byte `i` of page `p` being `p * 31 + i`.
+        pub(crate) fn patterned(pages: u64) -> Arc<MemFile> {
+            let bytes = (0..pages * PAGE_SIZE)
+                .map(|i| ((i / PAGE_SIZE) * 31 + i % PAGE_SIZE) as u8)
+                .collect();
+            Arc::new(MemFile(Mutex::new(bytes)))
+        }
+    }
+
+    impl FileData for MemFile {
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+            let data = self.0.lock();
+            let start = (offset as usize).min(data.len());
+            let n = buf.len().min(data.len() - start);
+            buf[..n].copy_from_slice(&data[start..start + n]);
+            buf[n..].fill(0);
+            Ok(n)
+        }
+
+        fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+            let mut data = self.0.lock();
+            let end = offset as usize + bytes.len();
+            if data.len() < end {
+                data.resize(end, 0);
+            }
+            data[offset as usize..end].copy_from_slice(bytes);
+            Ok(())
+        }
+
+        fn size(&self) -> io::Result<u64> {
+            Ok(self.0.lock().len() as u64)
+        }
+    }
+
+    fn cache(device: Option<DeviceConfig>, readahead_bytes: u64) -> PageCache {
+        let frames = Arc::new(FramePool::new(1 << 22).unwrap());
+        PageCache::new(
+            frames,
+            &CacheConfig {
+                device,
+                readahead_bytes,
+                mem_limit: None,
+            },
+        )
+        .unwrap()
+    }
+
+    fn page_of(c: &PageCache, f: &Folio) -> Vec<u8> {
+        let mut page = vec![0; PAGE_SIZE as usize];
+        // SAFETY: the folio's frame is held by the cache.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                c.frames.host_ptr(f.frame()),
+                page.as_mut_ptr(),
+                page.len(),
+            )
+        };
+        page
+    }
+
+    fn read(c: &PageCache, file: &Arc<CachedFile>, pgoff: u64) -> Lookup {
+        c.find_or_read(file, pgoff, AccessHint::Normal, 1, IoPriority::DEFAULT)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_miss_reads_its_window_and_later_lookups_hit_with_the_files_bytes() {
+        let c = cache(None, 4 * PAGE_SIZE);
+        let data = MemFile::patterned(10);
+        let file = c.file((1, 2), data.clone());
+        let Lookup::Reading(f) = read(&c, &file, 4) else {
+            panic!("a miss")
+        };
+        assert!(f.is_uptodate() && !f.is_locked());
+        assert_eq!(page_of(&c, &f), data.0.lock()[4 * 4096..5 * 4096]);
+        let cached: Vec<u64> = (0..10).filter(|&p| file.lookup(p).is_some()).collect();
+        assert_eq!(cached, vec![2, 3, 4, 5], "the window around page 4");
+        assert!(matches!(read(&c, &file, 5), Lookup::Cached(_)));
+        // The next miss reads only the uncached run inside its window.
+        assert!(matches!(read(&c, &file, 6), Lookup::Reading(_)));
+        let cached: Vec<u64> = (0..10).filter(|&p| file.lookup(p).is_some()).collect();
+        assert_eq!(cached, vec![2, 3, 4, 5, 6, 7]);
+        assert!(matches!(read(&c, &file, 10), Lookup::BeyondEof));
+    }
+
+    #[test]
+    fn a_read_in_flight_leaves_its_folio_locked_until_the_device_completes() {
+        let device = DeviceConfig {
+            latency: LatencyModel::fixed(30_000_000),
+            ..DeviceConfig::default()
+        };
+        let c = cache(Some(device), 0);
+        let file = c.file((1, 3), MemFile::patterned(4));
+        let start = Instant::now();
+        let Lookup::Reading(f) = read(&c, &file, 1) else {
+            panic!("a miss")
+        };
+        assert!(
+            f.is_locked() && !f.is_uptodate(),
+            "returned before the read"
+        );
+        assert!(matches!(read(&c, &file, 1), Lookup::Cached(g) if Arc::ptr_eq(&f, &g)));
+        f.wait_unlocked();
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        assert!(f.is_uptodate());
+        assert_eq!(
+            c.io_counters()
+                .iter()
+                .find(|(k, _)| k == "io.reads")
+                .unwrap()
+                .1,
+            1
+        );
+    }
+
+    #[test]
+    fn files_nothing_holds_are_forgotten_once_there_are_too_many() {
+        let c = cache(None, 0);
+        let held = c.file((0, 0), MemFile::patterned(1));
+        let dirty = c.file((0, 1), MemFile::patterned(1));
+        let Lookup::Reading(f) = read(&c, &dirty, 0) else {
+            panic!("a miss")
+        };
+        f.mark_dirty();
+        drop(dirty);
+        for ino in 2..MAX_IDLE_FILES as u64 + 2 {
+            let file = c.file((0, ino), MemFile::patterned(1));
+            read(&c, &file, 0);
+        }
+        assert!(c.known((0, 0)).is_some(), "held by someone");
+        assert!(c.known((0, 1)).is_some(), "has a dirty page");
+        assert!(c.known((0, 2)).is_none(), "forgotten");
+        assert!(c.files.lock().len() <= MAX_IDLE_FILES + 1);
+        drop(held);
+    }
+
+    #[test]
+    fn dirty_pages_go_back_to_the_file_and_file_writes_reload_the_cache() {
+        let c = cache(None, 0);
+        let data = MemFile::patterned(2);
+        let file = c.file((1, 4), data.clone());
+        let Lookup::Reading(f) = read(&c, &file, 1) else {
+            panic!("a miss")
+        };
+        // SAFETY: the frame is the folio's, held by the cache.
+        unsafe { *c.frames.host_ptr(f.frame()).add(7) = 0xEE };
+        f.mark_dirty();
+        c.note_dirty();
+        c.write_back_all(1, IoPriority::DEFAULT, &|_, _, _| {})
+            .unwrap();
+        assert_eq!(data.0.lock()[4096 + 7], 0xEE);
+        assert!(!f.is_dirty());
+        data.0.lock()[4096 + 8] = 0xDD;
+        c.refresh(&file, 4096 + 8, 1);
+        assert_eq!(page_of(&c, &f)[8], 0xDD);
+    }
+}
