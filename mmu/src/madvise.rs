@@ -26,6 +26,7 @@ use crate::invalidate::Invalidation;
 use crate::mman::{is_aligned, page_align};
 use crate::pagetable::TASK_SIZE;
 use crate::space::{AddressSpace, Caller};
+use crate::swap;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use crate::vma_lock::{self, VmaReadGuard};
@@ -160,9 +161,18 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                     let pieces = pieces(&mm.vmas, start, end);
                     walk(&pieces, start, end, |v, s, e| {
                         match advice {
-                            madv::WILLNEED => filemap::will_need(space, &caller, v, s, e),
-                            madv::COLD => reclaim::deactivate(v, s, e),
-                            _ => reclaim::page_out(space, &caller, v, s, e),
+                            madv::WILLNEED => {
+                                filemap::will_need(space, &caller, v, s, e);
+                                swap::will_need(space, &caller, v, s, e)
+                            }
+                            madv::COLD => {
+                                reclaim::deactivate(v, s, e);
+                                swap::deactivate(space, v, s, e)
+                            }
+                            _ => {
+                                reclaim::page_out(space, &caller, v, s, e);
+                                swap::page_out(space, &caller, v, s, e)
+                            }
                         }
                         Ok(())
                     })
