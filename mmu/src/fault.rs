@@ -3,8 +3,9 @@
 //!
 //! The handler runs with the VMA held stable — by its per-VMA read lock, or by
 //! `mmap_lock` (for read by a faulting hart or a user copy, for write when an mm system
-//! call populates) — checks the access against its protection, and installs a page: a zeroed frame for private anonymous memory, the
-//! object's frame for shared anonymous memory. The entry is installed with a
+//! call populates) — checks the access against its protection, and installs a page: a
+//! zeroed frame for private anonymous memory (or, for a swap entry, the page read back
+//! from swap: the `swap` module), the object's frame for shared anonymous memory. The entry is installed with a
 //! compare-exchange, so two harts faulting the same page together allocate one frame
 //! between them (the loser gives its frame back).
 //!
@@ -122,8 +123,8 @@ impl FaultError {
     }
 }
 
-/// The page work of a guest fault: anonymous memory ([`handle_mm_fault`]) never waits;
-/// file pages wait at the policy's hook.
+/// The page work of a guest fault: file pages and swapped-out anonymous pages wait at
+/// the policy's hook; other anonymous memory never waits.
 pub(crate) struct AnonPages<'a> {
     /// Where the pages go.
     pub space: &'a AddressSpace,

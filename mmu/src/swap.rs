@@ -236,7 +236,15 @@ fn swap_out(
         return false;
     };
     let folio = Arc::new(Folio::new_locked(pte.frame()));
-    swap.cache.lock().insert(slot, folio.clone());
+    let stale = swap.cache.lock().insert(slot, folio.clone());
+    if let Some(stale) = stale {
+        // A fault read the slot after a zap had freed it (it looked at the entry first):
+        // nobody maps that copy, so it goes once its read is done.
+        space.blocking(caller, || stale.lock());
+        stale.evict();
+        frames.put(stale.frame());
+        stale.unlock();
+    }
     let swapped = pte_slot
         .compare_exchange(
             pte.bits(),
@@ -479,6 +487,24 @@ mod tests {
         assert_eq!(b[0], 4);
         assert_eq!(space.stats().total_of("faults.major"), majors);
         assert_eq!(space.stats().total_of("swap.ins"), PAGES);
+    }
+
+    #[test]
+    fn mremap_moves_swapped_pages_with_their_slots() {
+        let (space, base) = filled();
+        space
+            .madvise(base, PAGES * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        let len = PAGES * PAGE_SIZE;
+        let moved = space
+            .mremap(base, len, 2 * len, crate::mremap::MAYMOVE, 0)
+            .unwrap();
+        let mut b = [0u8; 1];
+        for p in 0..PAGES {
+            space.read_bytes(moved + p * PAGE_SIZE + 7, &mut b).unwrap();
+            assert_eq!(b[0], p as u8 + 1, "page {p}");
+        }
+        assert_eq!(slots_used(&space), 0);
     }
 
     #[test]
