@@ -18,8 +18,10 @@
 //! MADV_FREE drops the pages at once, one of the two outcomes Linux allows (it frees
 //! lazily, when memory runs short). On file mappings WILLNEED starts read-ahead of the
 //! range without waiting, COLD clears the pages' referenced bits and PAGEOUT reclaims
-//! them; on anonymous memory they have nothing to act on (no swap), nor has COLLAPSE
-//! (no huge pages).
+//! them. On private anonymous memory with swap configured, WILLNEED starts reading the
+//! swapped-out pages back, COLD makes the pages reclaim's first candidates and PAGEOUT
+//! swaps them out; without swap (and on shared anonymous memory) they have nothing to
+//! act on, nor has COLLAPSE (no huge pages).
 
 use crate::fault::{self, FaultError};
 use crate::invalidate::Invalidation;
