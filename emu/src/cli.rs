@@ -81,9 +81,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = spec::parse_size)]
     pub readahead: u64,
     /// Bound on resident guest memory, such as `64MiB`: page-cache pages are reclaimed
-    /// to stay under it (anonymous memory is not: there is no swap yet).
+    /// to stay under it, and private anonymous pages too when `--swap` is given.
     #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
     pub mem_limit: Option<u64>,
+    /// Size of a swap area for private anonymous memory, such as `256MiB`: a temporary
+    /// file behind the simulated storage device (same latency options). Without it
+    /// anonymous memory is never reclaimed.
+    #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
+    pub swap: Option<u64>,
     /// The static riscv64 ELF to run.
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,
@@ -111,6 +116,7 @@ impl RunArgs {
             }),
             readahead_bytes: self.readahead,
             mem_limit: self.mem_limit,
+            swap: self.swap,
         }
     }
 }

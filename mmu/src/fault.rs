@@ -3,8 +3,9 @@
 //!
 //! The handler runs with the VMA held stable — by its per-VMA read lock, or by
 //! `mmap_lock` (for read by a faulting hart or a user copy, for write when an mm system
-//! call populates) — checks the access against its protection, and installs a page: a zeroed frame for private anonymous memory, the
-//! object's frame for shared anonymous memory. The entry is installed with a
+//! call populates) — checks the access against its protection, and installs a page: a
+//! zeroed frame for private anonymous memory (or, for a swap entry, the page read back
+//! from swap: the `swap` module), the object's frame for shared anonymous memory. The entry is installed with a
 //! compare-exchange, so two harts faulting the same page together allocate one frame
 //! between them (the loser gives its frame back).
 //!
@@ -20,8 +21,10 @@
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
 use crate::filemap::{file_fault, Waits};
 use crate::pagetable::Pte;
-use crate::space::{AddressSpace, MmState};
+use crate::reclaim;
+use crate::space::{AddressSpace, Caller, MmState};
 use crate::stats::{Counter, HartStats};
+use crate::swap::swap_fault;
 use crate::vma::{Backing, Vma};
 use crate::Errno;
 use std::fmt;
@@ -120,8 +123,8 @@ impl FaultError {
     }
 }
 
-/// The page work of a guest fault: anonymous memory ([`handle_mm_fault`]) never waits;
-/// file pages wait at the policy's hook.
+/// The page work of a guest fault: file pages and swapped-out anonymous pages wait at
+/// the policy's hook; other anonymous memory never waits.
 pub(crate) struct AnonPages<'a> {
     /// Where the pages go.
     pub space: &'a AddressSpace,
@@ -138,10 +141,16 @@ impl PageFaultHandler for AnonPages<'_> {
                 self.space, caller, vma, file, addr, access, self.stats, waits,
             );
         }
-        match handle_mm_fault(self.space, vma, addr, access, self.stats) {
-            Ok(pte) => FaultOutcome::Done(pte),
-            Err(e) => FaultOutcome::Error(e),
-        }
+        let caller = ctx.caller();
+        anon_fault(
+            self.space,
+            caller,
+            vma,
+            addr,
+            access,
+            self.stats,
+            Waits::Policy(ctx),
+        )
     }
 }
 
@@ -175,9 +184,9 @@ pub(crate) fn handle_mm_fault(
     access: Access,
     stats: &HartStats,
 ) -> Result<Pte, FaultError> {
-    if let Backing::File(file) = &vma.backing {
-        let caller = space.caller();
-        return match file_fault(
+    let caller = space.caller();
+    let outcome = match &vma.backing {
+        Backing::File(file) => file_fault(
             space,
             &caller,
             vma,
@@ -186,14 +195,55 @@ pub(crate) fn handle_mm_fault(
             access,
             stats,
             Waits::InPlace,
-        ) {
-            FaultOutcome::Done(pte) => Ok(pte),
-            FaultOutcome::Error(e) => Err(e),
-            FaultOutcome::Retry { .. } => unreachable!("a fault waiting in place never retries"),
-        };
+        ),
+        _ => anon_fault(space, &caller, vma, addr, access, stats, Waits::InPlace),
+    };
+    match outcome {
+        FaultOutcome::Done(pte) => Ok(pte),
+        FaultOutcome::Error(e) => Err(e),
+        FaultOutcome::Retry { .. } => unreachable!("a fault waiting in place never retries"),
     }
+}
+
+/// A fault on anonymous memory: brings a swapped-out page back ([`swap_fault`]), or
+/// installs a zeroed (private) or the object's (shared) frame.
+fn anon_fault(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+    mut waits: Waits<'_, '_>,
+) -> FaultOutcome {
+    loop {
+        if let Some(outcome) = swap_fault(space, caller, vma, addr, stats, &mut waits) {
+            return outcome;
+        }
+        match new_anon_page(space, caller, vma, addr, access, stats) {
+            Ok(Some(pte)) => return FaultOutcome::Done(pte),
+            // Swapped out meanwhile: bring it back.
+            Ok(None) => continue,
+            Err(e) => return FaultOutcome::Error(e),
+        }
+    }
+}
+
+/// Installs the page of `addr` in the anonymous `vma` unless another hart did. `None`
+/// when the entry is a swap entry.
+fn new_anon_page(
+    space: &AddressSpace,
+    caller: &Caller,
+    vma: &Vma,
+    addr: u64,
+    access: Access,
+    stats: &HartStats,
+) -> Result<Option<Pte>, FaultError> {
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
+    if current.is_swap() {
+        return Ok(None);
+    }
     if current.is_valid() {
         // Another hart installed it since this one walked. Entries carry their VMA's
         // protection (mprotect rewrites them with the VMA write-locked), so it allows
@@ -204,7 +254,7 @@ pub(crate) fn handle_mm_fault(
             vma.prot
         );
         return match current.allows(access) {
-            true => Ok(current),
+            true => Ok(Some(current)),
             false => Err(FaultError::Fault(FaultKind::Protection)),
         };
     }
@@ -220,11 +270,16 @@ pub(crate) fn handle_mm_fault(
     match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
             stats.add(Counter::FaultsMinor, 1);
-            Ok(pte)
+            if let (Backing::Private, Some(swap)) = (&vma.backing, space.swap()) {
+                swap.note_mapped(addr, frame);
+                reclaim::direct(space, caller, stats);
+            }
+            Ok(Some(pte))
         }
         Err(winner) => {
             space.frames().put(frame);
-            Ok(Pte::from_bits(winner))
+            let winner = Pte::from_bits(winner);
+            Ok(winner.is_valid().then_some(winner))
         }
     }
 }

@@ -16,8 +16,8 @@
 //! The per-page work is a [`PageFaultHandler`]. Where it would have to wait — for I/O, or
 //! for a folio someone else holds locked — it calls [`FaultCtx::wait_for`], the hook
 //! point where the policy and TRIED decide between waiting with the fault lock held and
-//! dropping it, waiting and returning [`FaultOutcome::Retry`]. Anonymous memory never
-//! waits there; the page cache and swap will.
+//! dropping it, waiting and returning [`FaultOutcome::Retry`]. The page cache and swap
+//! wait there; other anonymous memory never waits.
 
 use crate::fault::FaultError;
 use crate::pagetable::Pte;

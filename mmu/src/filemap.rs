@@ -37,7 +37,8 @@ pub(crate) enum Waits<'c, 'a> {
 }
 
 impl Waits<'_, '_> {
-    fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
+    /// Waits for `what` with `wait`, as the policy says; `Err` once the lock is dropped.
+    pub(crate) fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
         match self {
             Waits::Policy(ctx) => ctx.wait_for(what, wait),
             Waits::InPlace => {
@@ -48,7 +49,7 @@ impl Waits<'_, '_> {
     }
 
     /// Whether an earlier attempt of this fault already waited for its page.
-    fn tried(&self) -> bool {
+    pub(crate) fn tried(&self) -> bool {
         match self {
             Waits::Policy(ctx) => ctx.tried(),
             Waits::InPlace => false,

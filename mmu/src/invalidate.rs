@@ -15,6 +15,7 @@ use crate::pagetable::Pte;
 use crate::prot;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::Counter;
+use crate::swap;
 use crate::vma::Vma;
 use devices::{Clock, HostClock};
 use std::sync::atomic::Ordering;
@@ -31,6 +32,8 @@ pub(crate) struct Invalidation<'a> {
     pub code: bool,
     /// Removed VMAs, dropped last (with them, possibly, shared objects).
     pub vmas: Vec<Vma>,
+    /// Swap slots of cleared swap entries, freed once this is done.
+    swap_slots: Vec<u32>,
 }
 
 impl<'a> Invalidation<'a> {
@@ -43,6 +46,7 @@ impl<'a> Invalidation<'a> {
             flush: false,
             code: false,
             vmas: Vec::new(),
+            swap_slots: Vec::new(),
         }
     }
 
@@ -52,11 +56,13 @@ impl<'a> Invalidation<'a> {
     pub fn zap(&mut self, start: u64, end: u64) {
         self.space
             .page_table()
-            .for_each_valid(start, end, |_, slot, _| {
+            .for_each_present(start, end, |_, slot, _| {
                 let old = Pte::from_bits(slot.swap(0, Ordering::AcqRel));
                 if old.is_valid() {
                     self.frames.push(old.frame());
                     self.flush = true;
+                } else if old.is_swap() {
+                    self.swap_slots.push(old.swap_slot());
                 }
             });
     }
@@ -110,6 +116,9 @@ impl Drop for Invalidation<'_> {
         }
         for &f in &self.frames {
             self.space.frames().put(f);
+        }
+        for &slot in &self.swap_slots {
+            swap::free_entry(self.space, self.caller, slot);
         }
     }
 }

@@ -54,6 +54,8 @@ pub mod shmem;
 mod shootdown;
 pub mod space;
 pub mod stats;
+mod swap;
+mod swapfile;
 pub mod tlb;
 mod uaccess;
 pub mod vma;

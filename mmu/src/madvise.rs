@@ -18,14 +18,17 @@
 //! MADV_FREE drops the pages at once, one of the two outcomes Linux allows (it frees
 //! lazily, when memory runs short). On file mappings WILLNEED starts read-ahead of the
 //! range without waiting, COLD clears the pages' referenced bits and PAGEOUT reclaims
-//! them; on anonymous memory they have nothing to act on (no swap), nor has COLLAPSE
-//! (no huge pages).
+//! them. On private anonymous memory with swap configured, WILLNEED starts reading the
+//! swapped-out pages back, COLD makes the pages reclaim's first candidates and PAGEOUT
+//! swaps them out; without swap (and on shared anonymous memory) they have nothing to
+//! act on, nor has COLLAPSE (no huge pages).
 
 use crate::fault::{self, FaultError};
 use crate::invalidate::Invalidation;
 use crate::mman::{is_aligned, page_align};
 use crate::pagetable::TASK_SIZE;
 use crate::space::{AddressSpace, Caller};
+use crate::swap;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use crate::vma_lock::{self, VmaReadGuard};
@@ -160,9 +163,18 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                     let pieces = pieces(&mm.vmas, start, end);
                     walk(&pieces, start, end, |v, s, e| {
                         match advice {
-                            madv::WILLNEED => filemap::will_need(space, &caller, v, s, e),
-                            madv::COLD => reclaim::deactivate(v, s, e),
-                            _ => reclaim::page_out(space, &caller, v, s, e),
+                            madv::WILLNEED => {
+                                filemap::will_need(space, &caller, v, s, e);
+                                swap::will_need(space, &caller, v, s, e)
+                            }
+                            madv::COLD => {
+                                reclaim::deactivate(v, s, e);
+                                swap::deactivate(space, v, s, e)
+                            }
+                            _ => {
+                                reclaim::page_out(space, &caller, v, s, e);
+                                swap::page_out(space, &caller, v, s, e)
+                            }
                         }
                         Ok(())
                     })

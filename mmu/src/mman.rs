@@ -226,12 +226,13 @@ fn move_mapping(
     mm.write_lock(&node);
     let src = node.vma().clone();
     let pt = space.page_table();
-    pt.for_each_valid(m.old, m.old + m.moved, |va, slot, _| {
+    // Swap entries move too: the slot follows its page.
+    pt.for_each_present(m.old, m.old + m.moved, |va, slot, _| {
         let pte = slot.swap(0, Ordering::AcqRel);
-        if Pte::from_bits(pte).is_valid() {
+        if pte != 0 {
             pt.slot_or_alloc(m.new + (va - m.old))
                 .store(pte, Ordering::Release);
-            inv.flush = true;
+            inv.flush |= Pte::from_bits(pte).is_valid();
         }
     });
     if !m.keep_old {

@@ -126,6 +126,9 @@ pub struct CacheConfig {
     /// Bound on the frames the address space may have resident (`--mem-limit`), in
     /// bytes; page-cache pages are reclaimed to stay under it.
     pub mem_limit: Option<u64>,
+    /// Size of the swap area in bytes (`--swap`); without one anonymous memory is never
+    /// reclaimed.
+    pub swap: Option<u64>,
 }
 
 impl Default for CacheConfig {
@@ -135,6 +138,7 @@ impl Default for CacheConfig {
             device: None,
             readahead_bytes: DEFAULT_READAHEAD,
             mem_limit: None,
+            swap: None,
         }
     }
 }
@@ -677,6 +681,7 @@ pub(crate) mod tests {
                 device,
                 readahead_bytes,
                 mem_limit: None,
+                swap: None,
             },
         )
         .unwrap()

@@ -44,6 +44,8 @@ impl Pte {
     const READ: u64 = 2;
     const WRITE: u64 = 4;
     const EXEC: u64 = 8;
+    /// Marks a non-valid entry as naming a swap slot instead of a frame.
+    const SWAP: u64 = 16;
     const PERMS: u64 = Self::READ | Self::WRITE | Self::EXEC;
     const FRAME_SHIFT: u32 = 12;
 
@@ -66,6 +68,22 @@ impl Pte {
             perms |= Self::EXEC;
         }
         Pte((self.0 & !Self::PERMS) | perms)
+    }
+
+    /// The entry of a private anonymous page that lives in swap slot `slot`: not valid,
+    /// so every access faults and finds its way to the slot.
+    pub fn swap(slot: u32) -> Pte {
+        Pte(((slot as u64) << Self::FRAME_SHIFT) | Self::SWAP)
+    }
+
+    /// Whether the entry is a swap entry ([`Pte::swap`]).
+    pub fn is_swap(self) -> bool {
+        self.0 & (Self::VALID | Self::SWAP) == Self::SWAP
+    }
+
+    /// The swap slot of a swap entry (meaningful only when [`Pte::is_swap`]).
+    pub fn swap_slot(self) -> u32 {
+        (self.0 >> Self::FRAME_SHIFT) as u32
     }
 
     /// The raw bits.
@@ -213,6 +231,16 @@ impl PageTable {
     /// Calls `f(va, slot, pte)` for every valid entry of a page in `[start, end)`, in
     /// address order, skipping absent tables wholesale.
     pub fn for_each_valid(&self, start: u64, end: u64, mut f: impl FnMut(u64, &AtomicU64, Pte)) {
+        self.for_each_present(start, end, |va, slot, pte| {
+            if pte.is_valid() {
+                f(va, slot, pte)
+            }
+        });
+    }
+
+    /// Calls `f(va, slot, pte)` for every non-empty entry (valid or swap) of a page in
+    /// `[start, end)`, in address order, skipping absent tables wholesale.
+    pub fn for_each_present(&self, start: u64, end: u64, mut f: impl FnMut(u64, &AtomicU64, Pte)) {
         let end = end.min(TASK_SIZE);
         let mut va = start & !(PAGE_SIZE - 1);
         while va < end {
@@ -235,7 +263,7 @@ impl PageTable {
                     break;
                 }
                 let pte = Pte(slot.load(Ordering::Acquire));
-                if pte.is_valid() {
+                if pte != Pte::EMPTY {
                     f(va, slot, pte);
                 }
                 va += PAGE_SIZE;

@@ -10,13 +10,15 @@
 //! ([`rmap`]), the TLBs are shot down, a dirty page is written back, and only a page
 //! nobody else maps any more leaves the cache. A thread that waited for that page
 //! meanwhile finds it no longer up to date and looks it up again: the retry that reads
-//! it a second time counts `faults.retry_io_miss`. Anonymous memory is not reclaimed
-//! (there is no swap).
+//! it a second time counts `faults.retry_io_miss`. With swap configured, what is still
+//! wanted once no file page can go is taken from private anonymous memory ([`swap`]);
+//! without it anonymous memory is never reclaimed.
 
 use crate::pagecache::{CachedFile, LruEntry, Watermark};
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
+use crate::swap;
 use crate::vma::{Backing, Vma};
 use devices::storage::IoPriority;
 use devices::Parker;
@@ -83,6 +85,10 @@ fn shrink(space: &AddressSpace, caller: &Caller, mut want: u64, stats: &HartStat
             want -= 1;
         }
     }
+    // File pages first: they cost no write unless dirty; then anonymous ones (with swap).
+    let (scanned, freed) = swap::shrink(space, caller, want, budget, stats);
+    stats.add(Counter::ReclaimScanned, scanned as u64);
+    stats.add(Counter::ReclaimReclaimed, freed);
 }
 
 /// Takes the locked page out of the cache: unmaps it everywhere, writes it back if

@@ -16,12 +16,13 @@ use crate::rwsem::{
     Acquirer, Killed, RwSemReadGuard, RwSemaphore, Task, DEFAULT_HANDOFF_NS, MMAP_LOCK_COUNTERS,
 };
 use crate::shootdown::{HartShared, Shootdown};
+use crate::swap::Swap;
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
 use crate::{
     madvise, mlock, mman, reclaim, rmap, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats,
 };
-use devices::storage::IoPriority;
+use devices::storage::{DeviceConfig, ErrorInjection, IoPriority};
 use devices::HostClock;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
@@ -95,6 +96,8 @@ pub struct AddressSpace {
     cfg: MmConfig,
     frames: Arc<FramePool>,
     page_cache: PageCache,
+    /// Swap for private anonymous memory, when configured.
+    swap: Option<Swap>,
     page_table: PageTable,
     mmap_lock: RwSemaphore<MmState>,
     /// The VMAs as faults see them without `mmap_lock`.
@@ -125,6 +128,10 @@ impl AddressSpace {
         let space = Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
             page_cache: PageCache::new(frames.clone(), &cfg.cache)?,
+            swap: match cfg.cache.swap {
+                None => None,
+                Some(bytes) => Some(Swap::new(bytes, swap_device(&cfg.cache), limited)?),
+            },
             frames,
             cfg,
             page_table: PageTable::new(),
@@ -253,6 +260,11 @@ impl AddressSpace {
         &self.page_cache
     }
 
+    /// Swap for private anonymous memory, when configured.
+    pub(crate) fn swap(&self) -> Option<&Swap> {
+        self.swap.as_ref()
+    }
+
     /// munmap(2).
     pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
         mman::munmap(self, addr, len)
@@ -367,6 +379,9 @@ impl AddressSpace {
         );
         // The storage device is shared by every hart: its counters exist only in total.
         stats.total.extend(self.page_cache.io_counters());
+        if let Some(swap) = &self.swap {
+            stats.total.extend(swap.counters());
+        }
         stats
     }
 
@@ -534,4 +549,12 @@ impl AddressSpace {
         }
         r
     }
+}
+
+/// The swap device: the page cache's device model, minus injected errors (swapped-out
+/// pages must come back); the default device model when the cache has none.
+fn swap_device(cache: &CacheConfig) -> DeviceConfig {
+    let mut cfg = cache.device.clone().unwrap_or_default();
+    cfg.errors = ErrorInjection::never();
+    cfg
 }

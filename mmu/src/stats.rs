@@ -110,6 +110,10 @@ counters! {
     ReclaimScanned => "reclaim.scanned",
     /// Pages reclaim freed.
     ReclaimReclaimed => "reclaim.reclaimed",
+    /// Pages read in from swap.
+    SwapIns => "swap.ins",
+    /// Pages written out to swap.
+    SwapOuts => "swap.outs",
     /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
     FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.

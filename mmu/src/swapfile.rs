@@ -1,0 +1,126 @@
+//! The swap area: a sparse host file in the system temp directory (unlinked at once, so
+//! it goes away with the process), divided into page-sized slots, behind a simulated
+//! storage device that times every request and moves its bytes.
+
+use crate::frames::FramePool;
+use crate::PAGE_SIZE;
+use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
+use devices::HostClock;
+use parking_lot::Mutex;
+use std::io;
+use std::sync::Arc;
+
+/// Slots, free and used, of a swap area.
+struct Slots {
+    /// Slots given back, reused first.
+    free: Vec<u32>,
+    /// Slots never used yet start here.
+    next: u32,
+}
+
+/// A swap area of page-sized slots.
+pub(crate) struct SwapFile {
+    device: StorageDevice,
+    slots: Mutex<Slots>,
+    capacity: u32,
+}
+
+impl SwapFile {
+    /// A swap area of `bytes` (whole pages) behind a device configured as `cfg`.
+    pub(crate) fn create(bytes: u64, cfg: DeviceConfig) -> io::Result<SwapFile> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("faultline-swap-{}-{n}", std::process::id()));
+        let capacity = u32::try_from(bytes / PAGE_SIZE).unwrap_or(u32::MAX);
+        let store = BackingStore::create(&path, u64::from(capacity) * PAGE_SIZE)?;
+        // Unlinked now: the open file lives until the process ends, whatever way it ends.
+        std::fs::remove_file(&path)?;
+        let device = StorageDevice::new(cfg, Arc::new(store), HostClock::global())
+            .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))?;
+        Ok(SwapFile {
+            device,
+            slots: Mutex::new(Slots {
+                free: Vec::new(),
+                next: 0,
+            }),
+            capacity,
+        })
+    }
+
+    /// A free slot, or `None` when swap is full.
+    pub(crate) fn alloc(&self) -> Option<u32> {
+        let mut s = self.slots.lock();
+        if let Some(slot) = s.free.pop() {
+            return Some(slot);
+        }
+        (s.next < self.capacity).then(|| {
+            s.next += 1;
+            s.next - 1
+        })
+    }
+
+    /// Gives `slot` back; no I/O on it may be in flight.
+    pub(crate) fn free(&self, slot: u32) {
+        self.slots.lock().free.push(slot);
+    }
+
+    /// Slots in use.
+    pub(crate) fn used(&self) -> u64 {
+        let s = self.slots.lock();
+        u64::from(s.next) - s.free.len() as u64
+    }
+
+    /// Writes `page` to `slot` and waits for the device to complete it.
+    pub(crate) fn write(&self, slot: u32, page: Vec<u8>, submitter: u32, priority: IoPriority) {
+        let op = IoOp::Write {
+            offset: u64::from(slot) * PAGE_SIZE,
+            data: page,
+        };
+        self.device.submit_and_wait(op, submitter, priority);
+    }
+
+    /// Starts reading `slot` into `frame`; `done(ok)` runs once the bytes are there (or
+    /// the read failed).
+    pub(crate) fn read(
+        &self,
+        slot: u32,
+        frames: &Arc<FramePool>,
+        frame: u32,
+        submitter: u32,
+        priority: IoPriority,
+        done: impl FnOnce(bool) + Send + 'static,
+    ) {
+        let op = IoOp::Read {
+            offset: u64::from(slot) * PAGE_SIZE,
+            len: PAGE_SIZE,
+        };
+        let frames = frames.clone();
+        self.device.submit(op, submitter, priority, move |io| {
+            let ok = io.completion.result.is_ok() && io.data.len() == PAGE_SIZE as usize;
+            if ok {
+                // SAFETY: the frame belongs to the locked swap-cache folio being read.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        io.data.as_ptr(),
+                        frames.host_ptr(frame),
+                        io.data.len(),
+                    )
+                };
+            }
+            done(ok);
+        });
+    }
+
+    /// The device's totals, named `swap.io.*` (the per-class split the page cache's
+    /// device reports would only repeat them: swap I/O is all best-effort).
+    pub(crate) fn io_counters(&self) -> Vec<(String, u64)> {
+        const CLASSES: [&str; 3] = ["io.be.", "io.rt.", "io.idle."];
+        let stats = self.device.stats();
+        stats
+            .counters()
+            .into_iter()
+            .filter(|(k, _)| !CLASSES.iter().any(|c| k.starts_with(c)))
+            .map(|(k, v)| (format!("swap.{k}"), v))
+            .collect()
+    }
+}
