@@ -44,8 +44,10 @@ impl LatencyHistogram {
     }
 
     /// The value below which `q` (0..=1) of the samples lie, to 0.1%; 0 when empty.
+    /// Never above the exact maximum: the histogram reports a bucket's upper end, which
+    /// can lie past the largest sample.
     pub fn quantile_ns(&self, q: f64) -> u64 {
-        self.hist.value_at_quantile(q)
+        self.hist.value_at_quantile(q).min(self.max_ns)
     }
 
     /// The largest sample, exactly; 0 when empty.
