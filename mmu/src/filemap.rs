@@ -48,6 +48,24 @@ impl Waits<'_, '_> {
         }
     }
 
+    /// A major fault has just started reading `folio` in: counts a retry that finds its
+    /// page gone again (`faults.retry_io_miss`), reclaims while the space is over its
+    /// limit, and waits for the read the policy's way. `Err` once the fault lock was
+    /// dropped: the fault must be retried.
+    pub(crate) fn wait_for_read(
+        &mut self,
+        space: &AddressSpace,
+        caller: &Caller,
+        stats: &HartStats,
+        folio: &Folio,
+    ) -> Result<(), MustRetry> {
+        if self.tried() {
+            stats.add(Counter::FaultsRetryIoMiss, 1);
+        }
+        reclaim::direct(space, caller, stats);
+        self.wait(PageWait::Io, || folio.wait_unlocked())
+    }
+
     /// Whether an earlier attempt of this fault already waited for its page.
     pub(crate) fn tried(&self) -> bool {
         match self {
@@ -116,13 +134,8 @@ fn fill_entry(
             }
             Ok(Lookup::Reading(f)) => {
                 stats.add(Counter::PagecacheMisses, 1);
-                if waits.tried() {
-                    // The page was read once already and is gone again before the retry.
-                    stats.add(Counter::FaultsRetryIoMiss, 1);
-                }
                 major = true;
-                reclaim::direct(space, caller, stats);
-                if waits.wait(PageWait::Io, || f.wait_unlocked()).is_err() {
+                if waits.wait_for_read(space, caller, stats, &f).is_err() {
                     return Some(FaultOutcome::Retry { major: true });
                 }
                 // Out of guest state: whoever holds it now (reclaim, write-back) may be

@@ -147,13 +147,8 @@ pub(crate) fn swap_fault(
             None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
             Some(Found::Reading(f)) => {
                 stats.add(Counter::SwapIns, 1);
-                if waits.tried() {
-                    // Read once already, and gone again before the retry.
-                    stats.add(Counter::FaultsRetryIoMiss, 1);
-                }
                 major = true;
-                reclaim::direct(space, caller, stats);
-                if waits.wait(PageWait::Io, || f.wait_unlocked()).is_err() {
+                if waits.wait_for_read(space, caller, stats, &f).is_err() {
                     return Some(FaultOutcome::Retry { major: true });
                 }
                 continue;
