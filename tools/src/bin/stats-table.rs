@@ -67,3 +67,18 @@ fn cell(stats: &serde_json::Value, name: &str) -> String {
         None => total_counter(stats, name).map_or("-".into(), |v| v.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_are_counters_ratios_or_dashes() {
+        let stats = serde_json::json!({"total": {"a": 45, "b": 100, "zero": 0}});
+        assert_eq!(cell(&stats, "a"), "45");
+        assert_eq!(cell(&stats, "a/b"), "45.0%");
+        assert_eq!(cell(&stats, "a/zero"), "-");
+        assert_eq!(cell(&stats, "missing"), "-");
+        assert_eq!(cell(&stats, "a/missing"), "-");
+    }
+}
