@@ -110,6 +110,10 @@ counters! {
     ReclaimScanned => "reclaim.scanned",
     /// Pages reclaim freed.
     ReclaimReclaimed => "reclaim.reclaimed",
+    /// Pages reclaim moved from an inactive list to the active one (referenced again).
+    ReclaimActivated => "reclaim.activated",
+    /// Pages reclaim moved from an active list to the inactive one, references cleared.
+    ReclaimDeactivated => "reclaim.deactivated",
     /// Pages read in from swap.
     SwapIns => "swap.ins",
     /// Pages written out to swap.
