@@ -39,6 +39,10 @@ const SCAN_PER_PAGE: u64 = 4;
 /// `200 - SWAPPINESS` when reclaim splits its scan.
 const SWAPPINESS: u64 = 60;
 
+/// Where the file and the anonymous share sit in a scan split.
+const FILE: usize = 0;
+const ANON: usize = 1;
+
 /// How often the background reclaimer looks even when not woken, and notices that its
 /// address space is gone.
 const KSWAPD_PERIOD: Duration = Duration::from_millis(50);
@@ -92,20 +96,21 @@ fn shrink(space: &AddressSpace, caller: &Caller, want: u64, stats: &HartStats) {
     let mut nr = scan_targets(file_lru, anon_lru, budget);
     let mut left = want;
     while left > 0 && nr.iter().any(|&n| n > 0) {
-        for kind in 0..2 {
+        for (kind, other) in [(FILE, ANON), (ANON, FILE)] {
             if nr[kind] == 0 || left == 0 {
                 continue;
             }
             let n = nr[kind].min(BATCH as u64);
             let pass = match kind {
-                0 => shrink_file(space, caller, n as usize),
+                FILE => shrink_file(space, caller, n as usize),
                 _ => swap::shrink(space, caller, n as usize, stats),
             };
             nr[kind] -= n;
             if pass.scanned == 0 {
-                // Nothing left on this kind's lists: the other kind takes its share.
-                if kind == 1 || anon_lru.is_some() {
-                    nr[1 - kind] += nr[kind];
+                // Nothing left on this kind's lists: the other kind takes its share
+                // (anonymous pages only with swap).
+                if other == FILE || anon_lru.is_some() {
+                    nr[other] += nr[kind];
                 }
                 nr[kind] = 0;
             }
@@ -116,14 +121,15 @@ fn shrink(space: &AddressSpace, caller: &Caller, want: u64, stats: &HartStats) {
 }
 
 /// Adds what a pass did to the counters.
-pub(crate) fn count(stats: &HartStats, pass: Pass) {
+fn count(stats: &HartStats, pass: Pass) {
     stats.add(Counter::ReclaimScanned, pass.scanned as u64);
     stats.add(Counter::ReclaimReclaimed, pass.freed);
     stats.add(Counter::ReclaimActivated, pass.activated);
     stats.add(Counter::ReclaimDeactivated, pass.deactivated);
 }
 
-/// How many inactive pages to look at among `budget`: `[file, anonymous]`.
+/// How many inactive pages of each kind to look at among `budget`, indexed by [`FILE`]
+/// and [`ANON`].
 fn scan_targets<A>(
     file: &Mutex<Lru<LruSlot>>,
     anon: Option<&Mutex<Lru<A>>>,
@@ -370,6 +376,54 @@ mod tests {
             !space.page_table().lookup(base + 8 * PAGE_SIZE).is_valid(),
             "reclaimed pages are unmapped"
         );
+    }
+
+    #[test]
+    fn the_scan_is_split_by_swappiness_unless_inactive_file_pages_suffice() {
+        let lists = |file: u64, anon: u64| {
+            let mut f = Lru::default();
+            for pgoff in 0..file {
+                f.add(LruSlot {
+                    file: Weak::new(),
+                    pgoff,
+                    folio: Arc::new(crate::folio::Folio::new_locked(0)),
+                });
+            }
+            let mut a = Lru::default();
+            (0..anon).for_each(|p| a.add(p));
+            (Mutex::new(f), Mutex::new(a))
+        };
+        let (f, a) = lists(10, 10);
+        assert_eq!(scan_targets(&f, Some(&a), 100), [70, 30], "60 against 140");
+        assert_eq!(scan_targets::<u64>(&f, None, 100), [100, 0], "no swap");
+        let (f, a) = lists(10, 0);
+        assert_eq!(
+            scan_targets(&f, Some(&a), 100),
+            [100, 0],
+            "no anonymous pages"
+        );
+        let (f, a) = lists(100, 1000);
+        assert_eq!(
+            scan_targets(&f, Some(&a), 100),
+            [100, 0],
+            "enough inactive file"
+        );
+    }
+
+    #[test]
+    fn a_page_hot_in_a_tlb_sets_its_accessed_bit_again_once_reclaim_cleared_it() {
+        let (space, _file, base) = mapped();
+        let mut hart = space.attach_hart(1);
+        hart.load(base, 8).unwrap();
+        hart.service_interrupts();
+        let accessed = || space.page_table().lookup(base).is_accessed();
+        assert!(accessed());
+        scan(&space, PAGES as usize);
+        assert!(!accessed());
+        assert!(hart.interrupt_pending(), "harts are asked to flush");
+        hart.service_interrupts();
+        hart.load(base, 8).unwrap();
+        assert!(accessed(), "the load walked the table again");
     }
 
     #[test]

@@ -162,7 +162,9 @@ impl Shootdown {
     /// x86 Linux skips this flush and relies on TLB capacity misses, which a 512-set
     /// software TLB with a small hot set never has; a per-page synchronous shootdown
     /// (`ptep_clear_flush_young`) would make every reclaim batch wait for every hart.
-    /// One lazy flush per batch costs the harts a refill of their hot entries.
+    /// One lazy flush per batch costs the harts a refill of their hot entries. (A batch
+    /// that evicts pages shoots down every TLB anyway; this one matters for batches that
+    /// only age pages: deactivations, batches of pages all referenced.)
     pub fn flush_lazily(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         for h in self.harts.lock().iter() {

@@ -106,7 +106,8 @@ counters! {
     PagecacheHits => "pagecache.hits",
     /// Page-cache look-ups that had to read the page from the device.
     PagecacheMisses => "pagecache.misses",
-    /// Pages reclaim looked at.
+    /// Pages reclaim looked at as candidates (on the inactive lists, or named by
+    /// MADV_PAGEOUT).
     ReclaimScanned => "reclaim.scanned",
     /// Pages reclaim freed.
     ReclaimReclaimed => "reclaim.reclaimed",
