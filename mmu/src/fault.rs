@@ -264,7 +264,9 @@ fn new_anon_page(
         Backing::File(_) => unreachable!("file pages are handled above"),
     }
     .ok_or(FaultError::OutOfMemory)?;
-    let pte = Pte::new(frame, vma.prot);
+    // Installed young: the fault is an access (and populating touches, as Linux's
+    // FOLL_TOUCH does), so the TLB fill that follows needs no second atomic update.
+    let pte = Pte::new(frame, vma.prot).accessed();
     // Release: the frame's zeroes (or shared contents) are visible to every walker that
     // finds the entry.
     match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {

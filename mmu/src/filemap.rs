@@ -500,7 +500,7 @@ mod tests {
         assert_eq!(space.stats().total_of("pagecache.hits"), 1);
         file.lookup(0).unwrap().mark_accessed();
         space.madvise(base, len, crate::madv::COLD).unwrap();
-        assert!(!file.lookup(0).unwrap().test_and_clear_referenced());
+        assert_eq!(file.lookup(0).unwrap().take_lru_flags(), (false, false));
     }
 
     #[test]

@@ -18,9 +18,10 @@ struct FolioState {
     dirty: bool,
     /// The read that filled it failed: faults on it get SIGBUS, read(2) EIO.
     error: bool,
-    /// Touched since reclaim last looked at it (Linux's PG_referenced): it gets a
-    /// second chance.
+    /// Linux's PG_referenced: used since reclaim last looked at it ([`crate::lru`]).
     referenced: bool,
+    /// Linux's PG_active: on the active list, or promoted there by a second use.
+    active: bool,
     waiters: Vec<Arc<Parker>>,
 }
 
@@ -80,14 +81,33 @@ impl Folio {
         self.state.lock().dirty
     }
 
-    /// Notes a use, so reclaim passes over it once.
+    /// Notes a use (Linux's `folio_mark_accessed`): the first sets the referenced flag,
+    /// a second one while it is set promotes the page to the active list (reclaim moves
+    /// it there when it next looks).
     pub fn mark_accessed(&self) {
-        self.state.lock().referenced = true;
+        let mut s = self.state.lock();
+        if s.referenced && !s.active {
+            s.active = true;
+            s.referenced = false;
+        } else {
+            s.referenced = true;
+        }
     }
 
-    /// Clears the referenced bit; returns whether it was set.
-    pub fn test_and_clear_referenced(&self) -> bool {
-        std::mem::take(&mut self.state.lock().referenced)
+    /// Takes the referenced and active flags, clearing them.
+    pub fn take_lru_flags(&self) -> (bool, bool) {
+        let mut s = self.state.lock();
+        (
+            std::mem::take(&mut s.referenced),
+            std::mem::take(&mut s.active),
+        )
+    }
+
+    /// Sets the referenced and active flags (reclaim's verdict on the page).
+    pub fn set_lru_flags(&self, referenced: bool, active: bool) {
+        let mut s = self.state.lock();
+        s.referenced = referenced;
+        s.active = active;
     }
 
     /// Marks it as changed (a store through a shared mapping, which was allowed only

@@ -13,7 +13,7 @@
 use crate::current;
 use crate::fault::{self, AnonPages, FaultError};
 use crate::fault_state;
-use crate::pagetable::{Pte, TASK_SIZE};
+use crate::pagetable::{self, Pte, TASK_SIZE};
 use crate::shootdown::HartShared;
 use crate::stats::Counter;
 use crate::tlb::Tlb;
@@ -419,8 +419,16 @@ impl HartMem {
             });
         }
         let mut pte = self.space.page_table().lookup(addr);
-        if !pte.allows(access) {
-            pte = self.fault_in(addr, access)?;
+        // The accessed bit is set before the entry enters the TLB, as a RISC-V MMU with
+        // hardware A-bit updates does; an entry that changed meanwhile is looked at again.
+        while !(pte.allows(access) && pte.is_accessed()) {
+            pte = match pte.allows(access) {
+                true => match self.space.page_table().slot(addr) {
+                    Some(slot) => pagetable::mark_accessed(slot, pte),
+                    None => Pte::EMPTY,
+                },
+                false => self.fault_in(addr, access)?,
+            };
         }
         let host_page = self.space.frames().host_ptr(pte.frame());
         self.tlb.fill(addr, host_page, pte);

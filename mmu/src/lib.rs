@@ -38,6 +38,7 @@ pub mod folio;
 pub mod frames;
 pub mod hart;
 mod invalidate;
+mod lru;
 pub mod madvise;
 mod mlock;
 mod mman;

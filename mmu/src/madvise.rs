@@ -168,7 +168,7 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                                 swap::will_need(space, &caller, v, s, e)
                             }
                             madv::COLD => {
-                                reclaim::deactivate(v, s, e);
+                                reclaim::deactivate(space, v, s, e);
                                 swap::deactivate(space, v, s, e)
                             }
                             _ => {

@@ -10,13 +10,14 @@
 
 use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
+use crate::lru::Lru;
 use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::{HostClock, Parker};
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -152,8 +153,8 @@ pub struct PageCache {
     device: Option<StorageDevice>,
     readahead_pages: u64,
     files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
-    /// Cached pages in the order reclaim considers them (oldest first).
-    lru: Mutex<VecDeque<LruSlot>>,
+    /// Cached pages on their active and inactive lists.
+    lru: Mutex<Lru<LruSlot>>,
     /// `mem_limit` in frames.
     limit_frames: Option<u64>,
     /// Whether a page may have been dirtied since the last write-back of everything.
@@ -178,12 +179,30 @@ pub(crate) enum Watermark {
 /// Write-protects the mappings of page `pgoff` of a file before it is written back.
 pub(crate) type Cleaner<'a> = &'a dyn Fn(&Arc<CachedFile>, u64, &Folio);
 
-/// A page on the reclaim list. It does not keep its file alive: a file nobody maps or
+/// A page on the reclaim lists. It does not keep its file alive: a file nobody maps or
 /// reads may be forgotten whole ([`PageCache::file`]).
-struct LruSlot {
-    file: Weak<CachedFile>,
-    pgoff: u64,
-    folio: Arc<Folio>,
+pub(crate) struct LruSlot {
+    /// Its file.
+    pub file: Weak<CachedFile>,
+    /// Its page offset in the file.
+    pub pgoff: u64,
+    /// The page.
+    pub folio: Arc<Folio>,
+}
+
+impl LruSlot {
+    /// The page with its file, if the file still caches it at the same offset.
+    pub(crate) fn cached(&self) -> Option<LruEntry> {
+        let file = self.file.upgrade()?;
+        let same = file
+            .lookup(self.pgoff)
+            .is_some_and(|f| Arc::ptr_eq(&f, &self.folio));
+        same.then(|| LruEntry {
+            file,
+            pgoff: self.pgoff,
+            folio: self.folio.clone(),
+        })
+    }
 }
 
 /// A page reclaim has taken off the list.
@@ -223,7 +242,7 @@ impl PageCache {
             device,
             readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
             files: Mutex::new(HashMap::new()),
-            lru: Mutex::new(VecDeque::new()),
+            lru: Mutex::new(Lru::default()),
             limit_frames: cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1)),
             maybe_dirty: AtomicBool::new(false),
             kswapd_wake: Arc::new(Parker::new()),
@@ -319,13 +338,16 @@ impl PageCache {
         if self.frames_over(Watermark::Low) > 0 {
             self.kswapd_wake.unpark();
         }
-        self.lru
-            .lock()
-            .extend(batch.iter().map(|(p, folio)| LruSlot {
-                file: Arc::downgrade(file),
-                pgoff: *p,
-                folio: folio.clone(),
-            }));
+        {
+            let mut lru = self.lru.lock();
+            for (p, folio) in &batch {
+                lru.add(LruSlot {
+                    file: Arc::downgrade(file),
+                    pgoff: *p,
+                    folio: folio.clone(),
+                });
+            }
+        }
         let target = batch
             .iter()
             .find(|(p, _)| *p == pgoff)
@@ -514,44 +536,9 @@ impl PageCache {
         self.kswapd_wake.clone()
     }
 
-    /// The next page reclaim may take, locked, with its file and offset: the oldest page
-    /// not referenced since the last look (referenced ones go to the back once), still
-    /// cached, not locked. Looks at no more than `budget` pages; returns how many it
-    /// looked at, too.
-    pub(crate) fn next_victim(&self, budget: usize) -> (usize, Option<LruEntry>) {
-        let mut lru = self.lru.lock();
-        let mut scanned = 0;
-        while scanned < budget {
-            let Some(e) = lru.pop_front() else {
-                break;
-            };
-            scanned += 1;
-            let Some(file) = e.file.upgrade() else {
-                continue;
-            };
-            let still_cached = file
-                .lookup(e.pgoff)
-                .is_some_and(|f| Arc::ptr_eq(&f, &e.folio));
-            if !still_cached {
-                continue;
-            }
-            if e.folio.test_and_clear_referenced() || !e.folio.try_lock() {
-                lru.push_back(e);
-                continue;
-            }
-            let (pgoff, folio) = (e.pgoff, e.folio);
-            return (scanned, Some(LruEntry { file, pgoff, folio }));
-        }
-        (scanned, None)
-    }
-
-    /// Puts a page reclaim could not take back at the end of the list.
-    pub(crate) fn keep(&self, page: LruEntry) {
-        self.lru.lock().push_back(LruSlot {
-            file: Arc::downgrade(&page.file),
-            pgoff: page.pgoff,
-            folio: page.folio,
-        });
+    /// The cached pages' active and inactive lists.
+    pub(crate) fn lru(&self) -> &Mutex<Lru<LruSlot>> {
+        &self.lru
     }
 
     /// Writes one locked folio back if it is dirty, after `clean` has write-protected its

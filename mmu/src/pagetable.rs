@@ -33,7 +33,7 @@ const LEAF_SPAN: u64 = PAGE_SIZE << LEAF_BITS;
 /// Bytes of address space one middle table maps.
 const MID_SPAN: u64 = LEAF_SPAN << MID_BITS;
 
-/// A page-table entry: valid bit, R/W/X permissions and a frame number.
+/// A page-table entry: valid bit, R/W/X permissions, accessed bit and a frame number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pte(u64);
 
@@ -46,6 +46,8 @@ impl Pte {
     const EXEC: u64 = 8;
     /// Marks a non-valid entry as naming a swap slot instead of a frame.
     const SWAP: u64 = 16;
+    /// RISC-V's A bit: set when a hart fills its TLB from the entry, cleared by reclaim.
+    const ACCESSED: u64 = 32;
     const PERMS: u64 = Self::READ | Self::WRITE | Self::EXEC;
     const FRAME_SHIFT: u32 = 12;
 
@@ -84,6 +86,18 @@ impl Pte {
     /// The swap slot of a swap entry (meaningful only when [`Pte::is_swap`]).
     pub fn swap_slot(self) -> u32 {
         (self.0 >> Self::FRAME_SHIFT) as u32
+    }
+
+    /// Whether the accessed bit is set.
+    #[inline]
+    pub fn is_accessed(self) -> bool {
+        self.0 & Self::ACCESSED != 0
+    }
+
+    /// The same entry with the accessed bit set.
+    #[inline]
+    pub fn accessed(self) -> Pte {
+        Pte(self.0 | Self::ACCESSED)
     }
 
     /// The raw bits.
@@ -128,6 +142,33 @@ impl Pte {
     pub fn downgrade_needs_flush(self, new: Pte) -> bool {
         self.0 & Self::PERMS & !new.0 != 0 || (!self.is_writable_code() && new.is_writable_code())
     }
+}
+
+/// Sets the accessed bit of the entry in `slot` if it still holds `pte` (what a RISC-V
+/// MMU that updates A bits in hardware does on a walk); returns the entry now there.
+/// The compare-exchange, not a plain `fetch_or`, keeps the bit off an entry that was
+/// cleared or replaced meanwhile. Costs nothing once the bit is set.
+#[inline]
+pub fn mark_accessed(slot: &AtomicU64, pte: Pte) -> Pte {
+    if pte.is_accessed() {
+        return pte;
+    }
+    match slot.compare_exchange(
+        pte.bits(),
+        pte.accessed().bits(),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => pte.accessed(),
+        Err(now) => Pte(now),
+    }
+}
+
+/// Clears the accessed bit of the entry in `slot` (`ptep_test_and_clear_young`);
+/// returns whether it was set. Writes only when it is.
+pub fn test_and_clear_accessed(slot: &AtomicU64) -> bool {
+    Pte(slot.load(Ordering::Acquire)).is_accessed()
+        && slot.fetch_and(!Pte::ACCESSED, Ordering::AcqRel) & Pte::ACCESSED != 0
 }
 
 type Leaf = [AtomicU64; LEAF_ENTRIES];
@@ -311,6 +352,29 @@ mod tests {
         assert!(p.downgrade_needs_flush(p.with_prot(prot::WRITE | prot::EXEC)));
         let none = Pte::new(9, 0);
         assert!(none.is_valid() && !none.allows(Access::Read));
+        let a = p.accessed();
+        assert!(a.is_accessed() && !p.is_accessed() && a.frame() == 7);
+        assert!(
+            a.with_prot(prot::READ).is_accessed(),
+            "mprotect keeps the bit"
+        );
+    }
+
+    #[test]
+    fn accessed_bits_are_set_only_on_the_entry_seen_and_cleared_once() {
+        let slot = AtomicU64::new(Pte::new(5, prot::READ).bits());
+        let pte = Pte::from_bits(slot.load(Ordering::Relaxed));
+        assert_eq!(mark_accessed(&slot, pte), pte.accessed());
+        assert!(test_and_clear_accessed(&slot));
+        assert!(!test_and_clear_accessed(&slot));
+        assert_eq!(slot.load(Ordering::Relaxed), pte.bits());
+        slot.store(0, Ordering::Relaxed);
+        assert_eq!(
+            mark_accessed(&slot, pte),
+            Pte::EMPTY,
+            "a cleared entry stays empty"
+        );
+        assert_eq!(slot.load(Ordering::Relaxed), 0);
     }
 
     #[test]

@@ -1,20 +1,25 @@
-//! Reclaim of page-cache pages, keeping an address space under its memory limit
-//! (`--mem-limit`).
+//! Reclaim of page-cache pages and (with swap) private anonymous pages, keeping an
+//! address space under its memory limit (`--mem-limit`).
 //!
 //! Background reclaim (kswapd) frees pages once resident memory passes the low
 //! watermark, down to the high one. Direct reclaim: a thread that has just started
-//! reading pages into the cache while the space is over its limit frees as many cached
-//! pages as it is over. Either takes the oldest pages first, with a second chance for
-//! pages referenced since they were last looked at (a CLOCK over one list rather than
-//! Linux's active and inactive lists). A victim is unmapped from every VMA of its file
-//! ([`rmap`]), the TLBs are shot down, a dirty page is written back, and only a page
-//! nobody else maps any more leaves the cache. A thread that waited for that page
-//! meanwhile finds it no longer up to date and looks it up again: the retry that reads
-//! it a second time counts `faults.retry_io_miss`. With swap configured, what is still
-//! wanted once no file page can go is taken from private anonymous memory ([`swap`]);
-//! without it anonymous memory is never reclaimed.
+//! reading pages into the cache (or mapped an anonymous page) while the space is over
+//! its limit frees as many pages as it is over. Either drives the active and inactive
+//! lists of each kind ([`lru`]), splitting its scan between file and anonymous pages as
+//! Linux's `get_scan_count` does with swappiness 60: only file pages while the inactive
+//! file list is long enough to cover the scan (or without swap), otherwise both in
+//! proportion to their sizes, anonymous pages weighing 60 against file pages' 140.
+//!
+//! A file victim is unmapped from every VMA of its file ([`rmap`]), the TLBs are shot
+//! down, a dirty page is written back, and only a page nobody else maps any more leaves
+//! the cache. A thread that waited for that page meanwhile finds it no longer up to date
+//! and looks it up again: the retry that reads it a second time counts
+//! `faults.retry_io_miss`. Anonymous victims go to swap ([`swap`]); without swap
+//! anonymous memory is never reclaimed.
 
-use crate::pagecache::{CachedFile, LruEntry, Watermark};
+use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
+use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
+use crate::pagetable;
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
@@ -22,12 +27,21 @@ use crate::swap;
 use crate::vma::{Backing, Vma};
 use devices::storage::IoPriority;
 use devices::Parker;
+use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// Pages reclaim looks at per page it must free, at most (the rest are locked,
+/// Inactive pages reclaim looks at per page it must free, at most (the rest are locked,
 /// referenced or still mapped).
 const SCAN_PER_PAGE: u64 = 4;
+
+/// Linux's default `vm.swappiness`: the weight of anonymous pages against file pages'
+/// `200 - SWAPPINESS` when reclaim splits its scan.
+const SWAPPINESS: u64 = 60;
+
+/// Where the file and the anonymous share sit in a scan split.
+const FILE: usize = 0;
+const ANON: usize = 1;
 
 /// How often the background reclaimer looks even when not woken, and notices that its
 /// address space is gone.
@@ -68,32 +82,143 @@ fn kswapd(space: &Weak<AddressSpace>, wake: &Parker) {
     }
 }
 
-/// Frees up to `want` cached pages, oldest unreferenced first, within a scan budget.
-fn shrink(space: &AddressSpace, caller: &Caller, mut want: u64, stats: &HartStats) {
-    let cache = space.page_cache();
-    let (tid, priority) = caller.io();
-    let mut budget = (want * SCAN_PER_PAGE + 32) as usize;
-    while want > 0 && budget > 0 {
-        let (scanned, victim) = cache.next_victim(budget);
-        budget -= scanned;
-        stats.add(Counter::ReclaimScanned, scanned as u64);
-        let Some(page) = victim else {
-            break;
-        };
-        if evict(space, caller, page, tid, priority) {
-            stats.add(Counter::ReclaimReclaimed, 1);
-            want -= 1;
+/// Frees up to `want` pages from the inactive lists, within a scan budget, in batches
+/// alternating between file and anonymous pages.
+fn shrink(space: &AddressSpace, caller: &Caller, want: u64, stats: &HartStats) {
+    let generation = space.vma_index().generation();
+    let file_lru = space.page_cache().lru();
+    let anon_lru = space.swap().map(|s| s.candidates());
+    file_lru.lock().rescue_unevictable(generation);
+    if let Some(l) = anon_lru {
+        l.lock().rescue_unevictable(generation);
+    }
+    let budget = want * SCAN_PER_PAGE + BATCH as u64;
+    let mut nr = scan_targets(file_lru, anon_lru, budget);
+    let mut left = want;
+    while left > 0 && nr.iter().any(|&n| n > 0) {
+        for (kind, other) in [(FILE, ANON), (ANON, FILE)] {
+            if nr[kind] == 0 || left == 0 {
+                continue;
+            }
+            let n = nr[kind].min(BATCH as u64);
+            let pass = match kind {
+                FILE => shrink_file(space, caller, n as usize),
+                _ => swap::shrink(space, caller, n as usize, stats),
+            };
+            nr[kind] -= n;
+            if pass.scanned == 0 {
+                // Nothing left on this kind's lists: the other kind takes its share
+                // (anonymous pages only with swap).
+                if other == FILE || anon_lru.is_some() {
+                    nr[other] += nr[kind];
+                }
+                nr[kind] = 0;
+            }
+            left = left.saturating_sub(pass.freed);
+            count(stats, pass);
         }
     }
-    // File pages first: they cost no write unless dirty; then anonymous ones (with swap).
-    let (scanned, freed) = swap::shrink(space, caller, want, budget, stats);
-    stats.add(Counter::ReclaimScanned, scanned as u64);
-    stats.add(Counter::ReclaimReclaimed, freed);
+}
+
+/// Adds what a pass did to the counters.
+fn count(stats: &HartStats, pass: Pass) {
+    stats.add(Counter::ReclaimScanned, pass.scanned as u64);
+    stats.add(Counter::ReclaimReclaimed, pass.freed);
+    stats.add(Counter::ReclaimActivated, pass.activated);
+    stats.add(Counter::ReclaimDeactivated, pass.deactivated);
+}
+
+/// How many inactive pages of each kind to look at among `budget`, indexed by [`FILE`]
+/// and [`ANON`].
+fn scan_targets<A>(
+    file: &Mutex<Lru<LruSlot>>,
+    anon: Option<&Mutex<Lru<A>>>,
+    budget: u64,
+) -> [u64; 2] {
+    let Some(anon) = anon else {
+        return [budget, 0];
+    };
+    let (file_len, plenty) = {
+        let f = file.lock();
+        let plenty = !f.inactive_is_low() && f.inactive_len() as u64 >= budget;
+        (f.len() as u64, plenty)
+    };
+    let anon_len = anon.lock().len() as u64;
+    if plenty || anon_len == 0 {
+        return [budget, 0];
+    }
+    let (ap, fp) = (SWAPPINESS * anon_len, (200 - SWAPPINESS) * file_len);
+    let anon_nr = budget * ap / (ap + fp);
+    [budget - anon_nr, anon_nr]
+}
+
+/// One batch of the page cache's lists: up to `nr` inactive pages looked at.
+fn shrink_file(space: &AddressSpace, caller: &Caller, nr: usize) -> Pass {
+    let (tid, priority) = caller.io();
+    let mut scanner = FileScanner {
+        space,
+        caller,
+        tid,
+        priority,
+        young_cleared: false,
+    };
+    let pass = lru::shrink_list(space.page_cache().lru(), &mut scanner, nr);
+    if scanner.young_cleared {
+        space.shootdown().flush_lazily();
+    }
+    pass
+}
+
+/// How reclaim looks at and frees page-cache pages.
+struct FileScanner<'a> {
+    space: &'a AddressSpace,
+    caller: &'a Caller,
+    tid: u32,
+    priority: IoPriority,
+    /// Whether an accessed bit was cleared: the TLBs must then be flushed so hot pages
+    /// set theirs again.
+    young_cleared: bool,
+}
+
+impl Scanner for FileScanner<'_> {
+    type Page = LruSlot;
+    const ANON: bool = false;
+
+    fn look(&mut self, slot: &LruSlot) -> Look {
+        let Some(page) = slot.cached() else {
+            return Look::Gone;
+        };
+        let m = rmap::referenced(self.space, &page.file, page.pgoff, &page.folio);
+        if m.locked {
+            return Look::Unevictable;
+        }
+        self.young_cleared |= m.young > 0;
+        let (referenced, active) = page.folio.take_lru_flags();
+        Look::Present(Refs {
+            young: m.young,
+            exec: m.exec,
+            referenced,
+            active,
+        })
+    }
+
+    fn set_flags(&mut self, slot: &LruSlot, referenced: bool, active: bool) {
+        slot.folio.set_lru_flags(referenced, active);
+    }
+
+    fn reclaim(&mut self, slot: &LruSlot) -> bool {
+        match slot.cached() {
+            Some(page) if page.folio.try_lock() => {
+                evict(self.space, self.caller, page, self.tid, self.priority)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Takes the locked page out of the cache: unmaps it everywhere, writes it back if
-/// dirty, and drops it if nobody maps it any more. Unlocks it either way; a page that
-/// stays goes back on the list. Returns whether it was dropped.
+/// dirty, and drops it if nobody maps it any more. Unlocks it either way. Returns
+/// whether it was dropped.
 fn evict(
     space: &AddressSpace,
     caller: &Caller,
@@ -112,7 +237,6 @@ fn evict(
             .is_err()
     {
         folio.unlock();
-        cache.keep(page);
         return false;
     }
     folio.evict();
@@ -160,15 +284,179 @@ pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedF
     }
 }
 
-/// MADV_COLD of the file pages of `vma`'s part `[start, end)`: they lose their
-/// referenced bit, so reclaim takes them first.
-pub(crate) fn deactivate(vma: &Vma, start: u64, end: u64) {
+/// MADV_COLD of `vma`'s part `[start, end)` (Linux's `madvise_cold`): the accessed bits
+/// of its entries are cleared and its file pages lose their referenced and active flags
+/// and go to the inactive tail, so reclaim takes them first. Its anonymous pages follow
+/// in [`swap::deactivate`].
+pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) {
+    let mut cleared = false;
+    space.page_table().for_each_valid(start, end, |_, slot, _| {
+        cleared |= pagetable::test_and_clear_accessed(slot);
+    });
+    if cleared {
+        space.shootdown().flush_lazily();
+    }
     let Backing::File(file) = &vma.backing else {
         return;
     };
-    for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
+    let pages = vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1;
+    for pgoff in pages.clone() {
         if let Some(f) = file.lookup(pgoff) {
-            f.test_and_clear_referenced();
+            f.set_lru_flags(false, false);
         }
+    }
+    space
+        .page_cache()
+        .lru()
+        .lock()
+        .make_cold(|s| Weak::as_ptr(&s.file) == Arc::as_ptr(file) && pages.contains(&s.pgoff));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pagecache::tests::MemFile;
+    use crate::pagecache::CacheConfig;
+    use crate::{madv, map, prot, MmConfig, PAGE_SIZE};
+
+    const PAGES: u64 = 32;
+
+    /// A space without a memory limit (so no kswapd runs) with `PAGES` pages of a file
+    /// mapped shared, each read once through the mapping.
+    fn mapped() -> (Arc<AddressSpace>, Arc<CachedFile>, u64) {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            cache: CacheConfig {
+                readahead_bytes: 0,
+                ..CacheConfig::default()
+            },
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let file = space.page_cache().file((5, 5), MemFile::patterned(PAGES));
+        let base = space
+            .mmap_file(
+                0,
+                PAGES * PAGE_SIZE,
+                prot::READ,
+                map::SHARED,
+                file.clone(),
+                0,
+            )
+            .unwrap();
+        touch(&space, base, 0..PAGES);
+        (space, file, base)
+    }
+
+    fn touch(space: &AddressSpace, base: u64, pages: std::ops::Range<u64>) {
+        let mut b = [0u8; 1];
+        for p in pages {
+            space.read_bytes(base + p * PAGE_SIZE, &mut b).unwrap();
+        }
+    }
+
+    fn cached(file: &CachedFile) -> Vec<u64> {
+        (0..PAGES).filter(|&p| file.lookup(p).is_some()).collect()
+    }
+
+    fn scan(space: &AddressSpace, nr: usize) -> Pass {
+        shrink_file(space, &space.caller(), nr)
+    }
+
+    #[test]
+    fn mapped_pages_referenced_twice_are_activated_and_the_rest_reclaimed() {
+        let (space, file, base) = mapped();
+        let first = scan(&space, PAGES as usize);
+        assert_eq!((first.scanned, first.freed, first.activated), (32, 0, 0));
+        touch(&space, base, 0..8);
+        let second = scan(&space, PAGES as usize);
+        assert_eq!((second.freed, second.activated), (24, 8));
+        assert_eq!(cached(&file), (0..8).collect::<Vec<_>>());
+        assert!(
+            !space.page_table().lookup(base + 8 * PAGE_SIZE).is_valid(),
+            "reclaimed pages are unmapped"
+        );
+    }
+
+    #[test]
+    fn the_scan_is_split_by_swappiness_unless_inactive_file_pages_suffice() {
+        let lists = |file: u64, anon: u64| {
+            let mut f = Lru::default();
+            for pgoff in 0..file {
+                f.add(LruSlot {
+                    file: Weak::new(),
+                    pgoff,
+                    folio: Arc::new(crate::folio::Folio::new_locked(0)),
+                });
+            }
+            let mut a = Lru::default();
+            (0..anon).for_each(|p| a.add(p));
+            (Mutex::new(f), Mutex::new(a))
+        };
+        let (f, a) = lists(10, 10);
+        assert_eq!(scan_targets(&f, Some(&a), 100), [70, 30], "60 against 140");
+        assert_eq!(scan_targets::<u64>(&f, None, 100), [100, 0], "no swap");
+        let (f, a) = lists(10, 0);
+        assert_eq!(
+            scan_targets(&f, Some(&a), 100),
+            [100, 0],
+            "no anonymous pages"
+        );
+        let (f, a) = lists(100, 1000);
+        assert_eq!(
+            scan_targets(&f, Some(&a), 100),
+            [100, 0],
+            "enough inactive file"
+        );
+    }
+
+    #[test]
+    fn a_page_hot_in_a_tlb_sets_its_accessed_bit_again_once_reclaim_cleared_it() {
+        let (space, _file, base) = mapped();
+        let mut hart = space.attach_hart(1);
+        hart.load(base, 8).unwrap();
+        hart.service_interrupts();
+        let accessed = || space.page_table().lookup(base).is_accessed();
+        assert!(accessed());
+        scan(&space, PAGES as usize);
+        assert!(!accessed());
+        assert!(hart.interrupt_pending(), "harts are asked to flush");
+        hart.service_interrupts();
+        hart.load(base, 8).unwrap();
+        assert!(accessed(), "the load walked the table again");
+    }
+
+    #[test]
+    fn madv_cold_pages_are_reclaimed_before_pages_in_use() {
+        let (space, file, base) = mapped();
+        scan(&space, PAGES as usize);
+        touch(&space, base, 0..PAGES);
+        space
+            .madvise(base + 24 * PAGE_SIZE, 8 * PAGE_SIZE, madv::COLD)
+            .unwrap();
+        let pass = scan(&space, 8);
+        assert_eq!(pass.freed, 8);
+        assert_eq!(cached(&file), (0..24).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn mlocked_pages_are_set_aside_until_munlock() {
+        let (space, file, base) = mapped();
+        space.mlock(base, 4 * PAGE_SIZE, 0).unwrap();
+        scan(&space, PAGES as usize);
+        let pass = scan(&space, PAGES as usize);
+        assert_eq!(pass.freed, 28);
+        assert_eq!(cached(&file), [0, 1, 2, 3]);
+        assert_eq!(
+            scan(&space, PAGES as usize).scanned,
+            0,
+            "not looked at again"
+        );
+        space.munlock(base, 4 * PAGE_SIZE).unwrap();
+        let caller = space.caller();
+        shrink(&space, &caller, 4, space.stats_of(&caller));
+        assert!(cached(&file).is_empty(), "evictable again once munlocked");
+        let s = space.stats();
+        assert_eq!(s.total_of("reclaim.reclaimed"), 4, "counted by shrink");
     }
 }

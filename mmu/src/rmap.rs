@@ -1,21 +1,49 @@
 //! Reverse mapping of page-cache pages: the page-table entries that map a folio, found
 //! by walking the lock-free VMA snapshot for VMAs of its file (Linux walks the file's
-//! `i_mmap` tree). Reclaim clears them; write-back write-protects them (`folio_mkclean`).
+//! `i_mmap` tree). Reclaim harvests their accessed bits and clears them; write-back
+//! write-protects them (`folio_mkclean`).
 
 use crate::folio::Folio;
 use crate::invalidate::Invalidation;
 use crate::pagecache::CachedFile;
-use crate::pagetable::Pte;
+use crate::pagetable::{self, Pte};
 use crate::space::{AddressSpace, Caller};
-use crate::vma::Backing;
+use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use crate::{prot, Access, PAGE_SIZE};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Calls `f(vma, slot, pte)` for each valid entry that maps `folio` (page `pgoff` of
+/// `file`). Entries that map another frame (a private copy) are left out.
+fn each_mapping(
+    space: &AddressSpace,
+    file: &Arc<CachedFile>,
+    pgoff: u64,
+    folio: &Folio,
+    mut f: impl FnMut(&Vma, &AtomicU64, Pte),
+) {
+    let mut view = VmaView::default();
+    space.vma_index().refresh(&mut view);
+    for vma in view.nodes().iter().map(|n| n.vma()) {
+        let Backing::File(mapped) = &vma.backing else {
+            continue;
+        };
+        let pages = vma.len() / PAGE_SIZE;
+        if !Arc::ptr_eq(mapped, file) || pgoff < vma.pgoff || pgoff >= vma.pgoff + pages {
+            continue;
+        }
+        let addr = vma.start + (pgoff - vma.pgoff) * PAGE_SIZE;
+        let slot = space.page_table().slot_or_alloc(addr);
+        let pte = Pte::from_bits(slot.load(Ordering::Acquire));
+        if pte.is_valid() && pte.frame() == folio.frame() {
+            f(vma, slot, pte);
+        }
+    }
+}
+
 /// Replaces each entry that maps `folio` (page `pgoff` of `file`) with what `change`
-/// makes of it, noting in `inv` what TLBs must forget. Entries that map another frame (a
-/// private copy) are left alone.
+/// makes of it, noting in `inv` what TLBs must forget.
 fn for_each_mapping(
     space: &AddressSpace,
     inv: &mut Invalidation,
@@ -24,22 +52,7 @@ fn for_each_mapping(
     folio: &Folio,
     change: impl Fn(Pte) -> Pte,
 ) {
-    let mut view = VmaView::default();
-    space.vma_index().refresh(&mut view);
-    for vma in view.nodes().iter().map(|n| n.vma()) {
-        let Backing::File(f) = &vma.backing else {
-            continue;
-        };
-        let pages = vma.len() / PAGE_SIZE;
-        if !Arc::ptr_eq(f, file) || pgoff < vma.pgoff || pgoff >= vma.pgoff + pages {
-            continue;
-        }
-        let addr = vma.start + (pgoff - vma.pgoff) * PAGE_SIZE;
-        let slot = space.page_table().slot_or_alloc(addr);
-        let pte = Pte::from_bits(slot.load(Ordering::Acquire));
-        if !pte.is_valid() || pte.frame() != folio.frame() {
-            continue;
-        }
+    each_mapping(space, file, pgoff, folio, |_, slot, pte| {
         let new = change(pte);
         if new != pte
             && slot
@@ -53,7 +66,36 @@ fn for_each_mapping(
                 inv.release_after_flush(pte.frame());
             }
         }
-    }
+    });
+}
+
+/// What reclaim's look through the mappings of a page found (Linux's `folio_referenced`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Mapped {
+    /// Entries whose accessed bit was set (now cleared).
+    pub young: u32,
+    /// Whether one of those is executable.
+    pub exec: bool,
+    /// Whether an mlocked VMA maps the page.
+    pub locked: bool,
+}
+
+/// Test-and-clears the accessed bit of every entry that maps `folio`.
+pub(crate) fn referenced(
+    space: &AddressSpace,
+    file: &Arc<CachedFile>,
+    pgoff: u64,
+    folio: &Folio,
+) -> Mapped {
+    let mut m = Mapped::default();
+    each_mapping(space, file, pgoff, folio, |vma, slot, pte| {
+        m.locked |= vma.flags.contains(VmaFlags::LOCKED);
+        if pagetable::test_and_clear_accessed(slot) {
+            m.young += 1;
+            m.exec |= pte.allows(Access::Exec);
+        }
+    });
+    m
 }
 
 /// Clears every entry that maps `folio`; the frame references they held go once the

@@ -155,6 +155,23 @@ impl Shootdown {
         waited_for
     }
 
+    /// Asks every hart to flush its TLB at its next block boundary (or when it next
+    /// enters guest code) and waits for none. Reclaim calls it after clearing accessed
+    /// bits: a page hot in a TLB is used without a walk, so its bit would stay clear and
+    /// the page would look idle. Once flushed, the next use walks and sets the bit again.
+    /// x86 Linux skips this flush and relies on TLB capacity misses, which a 512-set
+    /// software TLB with a small hot set never has; a per-page synchronous shootdown
+    /// (`ptep_clear_flush_young`) would make every reclaim batch wait for every hart.
+    /// One lazy flush per batch costs the harts a refill of their hot entries. (A batch
+    /// that evicts pages shoots down every TLB anyway; this one matters for batches that
+    /// only age pages: deactivations, batches of pages all referenced.)
+    pub fn flush_lazily(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        for h in self.harts.lock().iter() {
+            h.signal.raise_shootdown();
+        }
+    }
+
     /// Wakes parked initiators: a hart calls this after acknowledging or leaving guest code.
     pub fn notify_waiters(&self) {
         if self.nwaiters.load(Ordering::SeqCst) == 0 {

@@ -106,10 +106,15 @@ counters! {
     PagecacheHits => "pagecache.hits",
     /// Page-cache look-ups that had to read the page from the device.
     PagecacheMisses => "pagecache.misses",
-    /// Pages reclaim looked at.
+    /// Pages reclaim looked at as candidates (on the inactive lists, or named by
+    /// MADV_PAGEOUT).
     ReclaimScanned => "reclaim.scanned",
     /// Pages reclaim freed.
     ReclaimReclaimed => "reclaim.reclaimed",
+    /// Pages reclaim moved from an inactive list to the active one (referenced again).
+    ReclaimActivated => "reclaim.activated",
+    /// Pages reclaim moved from an active list to the inactive one, references cleared.
+    ReclaimDeactivated => "reclaim.deactivated",
     /// Pages read in from swap.
     SwapIns => "swap.ins",
     /// Pages written out to swap.

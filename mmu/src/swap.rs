@@ -12,8 +12,9 @@
 //! page table — the fault that maps the page back, munmap, MADV_DONTNEED — frees its
 //! slot, after waiting for any I/O on it. Shared anonymous memory is never swapped.
 //!
-//! The candidates for reclaim are kept in fault order (FIFO: the emulated page table has
-//! no accessed bits for a second chance); MADV_COLD moves pages to the front.
+//! The candidates for reclaim sit on the anonymous active and inactive lists
+//! ([`crate::lru`]), judged by the accessed bits of their entries; MADV_COLD moves pages
+//! to the inactive tail.
 
 use crate::fault::FaultError;
 use crate::fault_state::FaultOutcome;
@@ -21,7 +22,8 @@ use crate::filemap::Waits;
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
-use crate::pagetable::Pte;
+use crate::lru::{self, Look, Lru, Pass, Refs, Scanner};
+use crate::pagetable::{self, Pte};
 use crate::policy::PageWait;
 use crate::reclaim;
 use crate::space::{AddressSpace, Caller};
@@ -32,7 +34,7 @@ use crate::vma_index::VmaView;
 use crate::{Access, FaultKind, PAGE_SIZE};
 use devices::storage::DeviceConfig;
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -43,9 +45,9 @@ pub(crate) struct Swap {
     /// Folios of slots with I/O in flight or read back but not mapped yet. Each holds one
     /// reference to its frame.
     cache: Mutex<HashMap<u32, Arc<Folio>>>,
-    /// Private anonymous pages that may be swapped out, oldest first (stale entries are
-    /// skipped when their address no longer maps the frame).
-    lru: Mutex<VecDeque<(u64, FrameId)>>,
+    /// Private anonymous pages that may be swapped out, by address and frame (stale
+    /// entries are dropped when their address no longer maps the frame).
+    lru: Mutex<Lru<(u64, FrameId)>>,
     /// Whether reclaim runs at all (a memory limit is set): only then are candidates
     /// worth keeping.
     tracks_candidates: bool,
@@ -66,21 +68,22 @@ impl Swap {
         Ok(Swap {
             file: SwapFile::create(bytes, device)?,
             cache: Mutex::new(HashMap::new()),
-            lru: Mutex::new(VecDeque::new()),
+            lru: Mutex::new(Lru::default()),
             tracks_candidates: reclaims,
         })
     }
 
-    /// Notes a private anonymous page just mapped at `addr`, as a reclaim candidate.
+    /// Notes a private anonymous page just mapped at `addr`, as a reclaim candidate: it
+    /// enters the inactive list.
     pub(crate) fn note_mapped(&self, addr: u64, frame: FrameId) {
         if self.tracks_candidates {
-            self.lru.lock().push_back((addr & !(PAGE_SIZE - 1), frame));
+            self.lru.lock().add((addr & !(PAGE_SIZE - 1), frame));
         }
     }
 
-    /// The oldest candidate, if any.
-    fn next_candidate(&self) -> Option<(u64, FrameId)> {
-        self.lru.lock().pop_front()
+    /// The reclaim candidates' active and inactive lists.
+    pub(crate) fn candidates(&self) -> &Mutex<Lru<(u64, FrameId)>> {
+        &self.lru
     }
 
     /// Takes the slot's folio out of the cache if it is still `folio`; the caller then
@@ -226,8 +229,7 @@ fn swap_out(
         return false;
     }
     let Some(slot) = swap.file.alloc() else {
-        // Swap is full: the page stays a candidate for when slots come back.
-        swap.note_mapped(addr, pte.frame());
+        // Swap is full: the page stays on its list for when slots come back.
         return false;
     };
     let folio = Arc::new(Folio::new_locked(pte.frame()));
@@ -277,32 +279,82 @@ fn swap_out(
     true
 }
 
-/// Reclaim's share of anonymous memory: swaps out up to `want` candidates, looking at
-/// no more than `budget`. Returns how many it looked at and how many it freed.
-pub(crate) fn shrink(
-    space: &AddressSpace,
-    caller: &Caller,
-    want: u64,
-    budget: usize,
-    stats: &HartStats,
-) -> (usize, u64) {
+/// Reclaim's share of anonymous memory: one batch of the candidates' lists, up to `nr`
+/// inactive pages looked at and the unreferenced ones swapped out.
+pub(crate) fn shrink(space: &AddressSpace, caller: &Caller, nr: usize, stats: &HartStats) -> Pass {
     let Some(swap) = space.swap() else {
-        return (0, 0);
+        return Pass::default();
     };
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
-    let (mut scanned, mut freed) = (0, 0);
-    while freed < want && scanned < budget {
-        let Some((addr, frame)) = swap.next_candidate() else {
-            break;
-        };
-        scanned += 1;
-        let swappable = view.find(addr).is_some_and(|n| swappable(n.vma()));
-        if swappable && swap_out(space, caller, swap, addr, Some(frame), stats) {
-            freed += 1;
-        }
+    let mut scanner = AnonScanner {
+        space,
+        caller,
+        swap,
+        stats,
+        view,
+        young_cleared: false,
+    };
+    let pass = lru::shrink_list(&swap.lru, &mut scanner, nr);
+    if scanner.young_cleared {
+        space.shootdown().flush_lazily();
     }
-    (scanned, freed)
+    pass
+}
+
+/// How reclaim looks at and swaps out private anonymous pages.
+struct AnonScanner<'a> {
+    space: &'a AddressSpace,
+    caller: &'a Caller,
+    swap: &'a Swap,
+    stats: &'a HartStats,
+    view: VmaView,
+    /// Whether an accessed bit was cleared (the TLBs are then flushed lazily).
+    young_cleared: bool,
+}
+
+impl Scanner for AnonScanner<'_> {
+    type Page = (u64, FrameId);
+    const ANON: bool = true;
+
+    fn look(&mut self, &(addr, frame): &(u64, FrameId)) -> Look {
+        let Some(slot) = self.space.page_table().slot(addr) else {
+            return Look::Gone;
+        };
+        let pte = Pte::from_bits(slot.load(Ordering::Acquire));
+        let Some(vma) = self.view.find(addr).map(|n| n.vma()) else {
+            return Look::Gone;
+        };
+        if !pte.is_valid() || pte.frame() != frame {
+            return Look::Gone;
+        }
+        if vma.flags.contains(VmaFlags::LOCKED) {
+            return Look::Unevictable;
+        }
+        if !swappable(vma) {
+            return Look::Gone;
+        }
+        let young = pagetable::test_and_clear_accessed(slot);
+        self.young_cleared |= young;
+        Look::Present(Refs {
+            young: young.into(),
+            ..Refs::default()
+        })
+    }
+
+    /// Anonymous pages have no flags of their own: their entries' bits say it all.
+    fn set_flags(&mut self, _: &(u64, FrameId), _: bool, _: bool) {}
+
+    fn reclaim(&mut self, &(addr, frame): &(u64, FrameId)) -> bool {
+        swap_out(
+            self.space,
+            self.caller,
+            self.swap,
+            addr,
+            Some(frame),
+            self.stats,
+        )
+    }
 }
 
 /// Whether `vma`'s pages may go to swap: private anonymous and not locked in memory.
@@ -326,8 +378,9 @@ pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: 
     }
 }
 
-/// MADV_COLD of the private anonymous part `[start, end)` of `vma`: its mapped pages go
-/// to the front of the reclaim candidates.
+/// MADV_COLD of the private anonymous part `[start, end)` of `vma`: its pages go to the
+/// inactive tail of the reclaim candidates (their accessed bits were cleared by
+/// [`reclaim::deactivate`]).
 pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space
         .swap()
@@ -335,10 +388,9 @@ pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) 
     else {
         return;
     };
-    let mut lru = swap.lru.lock();
-    space
-        .page_table()
-        .for_each_valid(start, end, |va, _, pte| lru.push_front((va, pte.frame())));
+    swap.lru
+        .lock()
+        .make_cold(|&(addr, _)| (start..end).contains(&addr));
 }
 
 /// MADV_WILLNEED of the private anonymous part `[start, end)` of `vma`: starts reading

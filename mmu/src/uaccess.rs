@@ -10,7 +10,7 @@
 
 use crate::fault::{self, FaultError};
 use crate::frames::FrameId;
-use crate::pagetable::{Pte, TASK_SIZE};
+use crate::pagetable::{self, Pte, TASK_SIZE};
 use crate::space::{AddressSpace, Caller};
 use crate::{Access, Errno, PAGE_SIZE};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -57,6 +57,10 @@ fn pin<'a>(
         if pt.lookup(addr) != pte {
             space.frames().put(pte.frame());
             continue;
+        }
+        if let Some(slot) = pt.slot(addr) {
+            // The kernel's own accesses go through the MMU too: the page counts as used.
+            pagetable::mark_accessed(slot, pte);
         }
         let host = space
             .frames()

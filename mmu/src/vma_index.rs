@@ -58,6 +58,11 @@ impl VmaIndex {
         self.seq.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// The generation of the current snapshot: it moves whenever the VMAs changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// Brings `view` up to the current snapshot if it is stale.
     pub fn refresh(&self, view: &mut VmaView) {
         if self.generation.load(Ordering::Acquire) == view.generation {
