@@ -23,6 +23,18 @@ pub trait GuestMemory {
     ) -> Option<Result<usize, Errno>> {
         None
     }
+    /// Writes `buf` to regular file `file` through the page cache that goes with this
+    /// memory: at `at`, or at the file position when `None`, with pwritev2 flags `rwf`;
+    /// `None` where the host file is written directly.
+    fn write_file(
+        &self,
+        _file: &HostFd,
+        _at: Option<u64>,
+        _rwf: i32,
+        _buf: &[u8],
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
 }
 
 impl GuestMemory for AddressSpace {
@@ -45,6 +57,16 @@ impl GuestMemory for AddressSpace {
         buf: &mut [u8],
     ) -> Option<Result<usize, Errno>> {
         filemap::read_cached(self, file, offset, buf)
+    }
+
+    fn write_file(
+        &self,
+        file: &HostFd,
+        at: Option<u64>,
+        rwf: i32,
+        buf: &[u8],
+    ) -> Option<Result<usize, Errno>> {
+        filemap::write_cached(self, file, at, rwf, buf)
     }
 }
 

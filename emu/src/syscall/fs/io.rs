@@ -204,6 +204,17 @@ impl Files {
         host(unsafe { libc::fdatasync(file.raw()) }.into())
     }
 
+    /// sync_file_range(fd, offset, nbytes, flags): the file's dirty cached pages were
+    /// written back before the call (all of them, which any flags allow).
+    pub(super) fn sync_file_range(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
+        let file = self.file(a[0])?;
+        // SAFETY: sync_file_range touches no memory.
+        host(
+            unsafe { libc::sync_file_range(file.raw(), a[1] as i64, a[2] as i64, a[3] as u32) }
+                .into(),
+        )
+    }
+
     pub(super) fn sync(&self, _: &dyn GuestMemory, _: [u64; 6]) -> SysResult {
         // SAFETY: sync takes no arguments.
         unsafe { libc::sync() };
@@ -361,6 +372,22 @@ fn host_read(file: &HostFd, buf: &mut [u8], pos: Pos) -> SysResult {
     host(n as i64)
 }
 
+/// A write of `buf` at `pos`: through the page cache where it can be (see
+/// `filemap::write_cached`), to the host otherwise.
+fn file_write(mem: &dyn GuestMemory, file: &HostFd, buf: &[u8], pos: Pos) -> SysResult {
+    let (at, rwf) = match pos {
+        Pos::Current => (None, 0),
+        Pos::V2(-1, flags) => (None, flags),
+        Pos::At(o) if o >= 0 => (Some(o as u64), 0),
+        Pos::V2(o, flags) if o >= 0 => (Some(o as u64), flags),
+        _ => return host_write(file, buf, pos),
+    };
+    match mem.write_file(file, at, rwf, buf) {
+        Some(written) => Ok(written? as i64),
+        None => host_write(file, buf, pos),
+    }
+}
+
 /// Host write of `buf` at `pos`.
 fn host_write(file: &HostFd, buf: &[u8], pos: Pos) -> SysResult {
     let (fd, p, len) = (file.raw(), buf.as_ptr().cast(), buf.len());
@@ -416,7 +443,7 @@ fn write_from(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> Sy
     loop {
         let want = (total - done).min(buf.len());
         let step = gather(mem, iov, done, &mut buf[..want])
-            .and_then(|()| host_write(file, &buf[..want], offset(pos, done)));
+            .and_then(|()| file_write(mem, file, &buf[..want], offset(pos, done)));
         let n = match step {
             Ok(n) => n as usize,
             Err(_) if done > 0 => return Ok(done as i64),
