@@ -227,7 +227,7 @@ fn write_run(
             };
             let done = dev.submit_and_wait(op, tid, priority);
             if let Err(e) = done.completion.result {
-                return Err(io::Error::new(io::ErrorKind::Other, e.to_string()));
+                return Err(io::Error::other(e.to_string()));
             }
         }
         file.data().write_at(start, &bytes)

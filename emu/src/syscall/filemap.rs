@@ -270,6 +270,18 @@ pub fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: [u64; 6
         .map_or(true, |f| buffered_target(mm, &f, rwf).is_none())
 }
 
+/// Whether guest fd `fd` was opened O_DIRECT while some file is cached: its reads go to
+/// the host file, which must first have the file's dirty pages (as Linux writes them
+/// back before a direct read).
+pub fn is_direct(files: &Files, mm: &AddressSpace, fd: u64) -> bool {
+    !mm.page_cache().is_empty()
+        && files.host_fd(fd as i32).is_ok_and(|f| {
+            // SAFETY: F_GETFL only reads the descriptor's status flags.
+            let fl = unsafe { libc::fcntl(f.raw(), libc::F_GETFL) };
+            fl >= 0 && fl & libc::O_DIRECT != 0
+        })
+}
+
 /// Whether `st` is the status of /dev/zero (character device 1:5).
 fn is_dev_zero(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFCHR

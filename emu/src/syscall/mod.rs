@@ -71,6 +71,11 @@ fn host_file_fds(t: &Thread, n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) 
     match n {
         _ if FILE_SYNCS.contains(&n) => (Some(a[0]), None),
         _ if FILE_WRITES.contains(&n) => (None, Some(a[0])),
+        nr::read | nr::pread64 | nr::readv | nr::preadv
+            if filemap::is_direct(&t.proc.files, &t.proc.mm, a[0]) =>
+        {
+            (Some(a[0]), None)
+        }
         _ if BUFFERED_WRITES.contains(&n) => {
             let direct = filemap::write_bypasses_cache(&t.proc.files, &t.proc.mm, n, a);
             (None, direct.then_some(a[0]))
