@@ -529,8 +529,9 @@ impl PageCache {
         &self.frames
     }
 
-    /// After a write(2) changed `[offset, offset + len)` of `file` on the host: reloads
-    /// the cached pages it touched, so mappings see the new bytes.
+    /// After a call that bypasses the cache (an O_DIRECT write, copy_file_range…)
+    /// changed `[offset, offset + len)` of `file` on the host: reloads the cached pages
+    /// it touched, so mappings and reads see the new bytes.
     pub fn refresh(&self, file: &CachedFile, offset: u64, len: u64) {
         let first = offset / PAGE_SIZE;
         let end = offset.saturating_add(len).div_ceil(PAGE_SIZE);
