@@ -6,9 +6,11 @@
  *        writeback DIR partial       pwrite 3 bytes into page 1 of an existing
  *                                    DIR/wb.dat (4 pages, byte i = (i*7+3)%251)
  *                                    and check the rest of the page is kept
- *        writeback DIR append T N    T threads each append N 64-byte records to
- *                                    DIR/wb.dat (O_APPEND); check none is lost
- *                                    or torn and each thread's are in order
+ *        writeback DIR append T N [SIZE]  T threads each append N records of
+ *                                    SIZE bytes (default 64) to DIR/wb.dat
+ *                                    (O_APPEND), one write(2) each; check none
+ *                                    is lost or torn and each thread's are in
+ *                                    order
  *        writeback DIR big MIB       write MIB MiB to DIR/wb.dat in 64 KiB
  *                                    writes (word w = w ^ 0x5a5a5a5a), then
  *                                    read it back and check it
@@ -99,29 +101,38 @@ static void partial(const char *file)
     printf("writeback: partial ok\n");
 }
 
-#define RECORD 64
 static int append_fd;
-static long append_n;
+static long append_n, record;
+
+/* Record r of thread t: its header, then the thread's letter, then a newline. */
+static void fill_record(char *rec, long t, long r)
+{
+    memset(rec, 'a' + (int)t, (size_t)record);
+    int n = snprintf(rec, (size_t)record, "thread %ld record %ld", t, r);
+    rec[n] = ' ';
+    rec[record - 1] = '\n';
+}
 
 static void *appender(void *arg)
 {
     long t = (long)arg;
-    char rec[RECORD];
+    char *rec = malloc((size_t)record);
+    if (!rec)
+        fail("malloc");
     for (long r = 0; r < append_n; r++) {
-        memset(rec, ' ', RECORD);
-        int n = snprintf(rec, RECORD, "thread %ld record %ld", t, r);
-        rec[n] = ' ';
-        rec[RECORD - 1] = '\n';
-        if (write(append_fd, rec, RECORD) != RECORD)
+        fill_record(rec, t, r);
+        if (write(append_fd, rec, (size_t)record) != record)
             fail("append write");
     }
+    free(rec);
     return NULL;
 }
 
-static void append(const char *file, long threads, long n)
+static void append(const char *file, long threads, long n, long size)
 {
-    if (threads < 1 || threads > 16 || n < 1)
+    if (threads < 1 || threads > 16 || n < 1 || size < 32)
         fail("append arguments");
+    record = size;
     unlink(file);
     append_fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (append_fd < 0)
@@ -136,12 +147,14 @@ static void append(const char *file, long threads, long n)
     close(append_fd);
     int fd = open(file, O_RDONLY);
     long next[16] = {0};
-    char rec[RECORD];
+    char *rec = malloc((size_t)record), *want = malloc((size_t)record);
     long records = 0;
-    while (read(fd, rec, RECORD) == RECORD) {
+    while (read(fd, rec, (size_t)record) == record) {
         long th, r;
-        if (sscanf(rec, "thread %ld record %ld", &th, &r) != 2 || th < 0 || th >= threads ||
-            rec[RECORD - 1] != '\n')
+        if (sscanf(rec, "thread %ld record %ld", &th, &r) != 2 || th < 0 || th >= threads)
+            fail("torn record");
+        fill_record(want, th, r);
+        if (memcmp(rec, want, (size_t)record) != 0)
             fail("torn record");
         if (r != next[th]++)
             fail("records out of order");
@@ -217,7 +230,7 @@ int main(int argc, char **argv)
     else if (strcmp(mode, "partial") == 0)
         partial(file);
     else if (strcmp(mode, "append") == 0 && argc > 4)
-        append(file, atol(argv[3]), atol(argv[4]));
+        append(file, atol(argv[3]), atol(argv[4]), argc > 5 ? atol(argv[5]) : 64);
     else if (strcmp(mode, "big") == 0 && argc > 3)
         big(file, atol(argv[3]));
     else if (strcmp(mode, "hold") == 0 && argc > 4)

@@ -8,7 +8,7 @@
 //! and the page is left dirty (`write_end`) for the write-back paths
 //! ([`crate::writeback`]). Mappings of the file map the same frames, so they see the new
 //! bytes at once. Writers of one file go one at a time under its inode lock, which makes
-//! O_APPEND atomic; a write that dirtied too much is throttled once it is done.
+//! O_APPEND atomic; every few pages a writer that dirtied too much is throttled.
 
 use crate::folio::Folio;
 use crate::pagecache::{CachedFile, Lookup};
@@ -33,70 +33,85 @@ pub enum WritePos {
 /// Largest file offset a write may reach (Linux's `MAX_LFS_FILESIZE` on 64-bit).
 const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 
-/// write(2) of `data` to `file` at `pos` through the page cache, on behalf of `caller`.
-/// Returns where it started and how many bytes it wrote: short if a page could not be
-/// had after some bytes went in, an error (EIO, ENOMEM, EFBIG, the file's own) if none
-/// did.
+/// Where a write's bytes come from: `fill(done, buf)` fills `buf` with the bytes that
+/// start `done` bytes into the write (from guest memory, which may fault: EFAULT).
+pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> io::Result<()>;
+
+/// Pages a writer dirties between two looks at the dirty thresholds (Linux's
+/// `ratelimit_pages` keeps it about this small for a small memory).
+const RATELIMIT_PAGES: u64 = 32;
+
+/// write(2) of `len` bytes from `fill` to `file` at `pos` through the page cache, on
+/// behalf of `caller`, all under the file's inode lock (so an append is never split).
+/// Returns where it started and how many bytes it wrote: short if a page or the source
+/// failed after some bytes went in, an error (EFAULT, EIO, ENOMEM, EFBIG, the file's
+/// own) if none did.
 pub(crate) fn write(
     space: &AddressSpace,
     caller: &Caller,
     file: &Arc<CachedFile>,
     pos: WritePos,
-    data: &[u8],
+    len: usize,
+    fill: WriteSource<'_>,
 ) -> io::Result<(u64, usize)> {
     let cache = space.page_cache();
     let stats = space.stats_of(caller);
-    let written = {
-        let _inode = file.lock_inode();
-        let mut size = file.data().size()?;
-        let start = match pos {
-            WritePos::At(offset) => offset,
-            WritePos::Append => size,
-        };
-        if start > MAX_FILE_SIZE - data.len() as u64 {
-            return Err(io::Error::from_raw_os_error(libc::EFBIG));
-        }
-        let mut done = 0;
-        while done < data.len() {
-            let at = start + done as u64;
-            let (pgoff, in_page) = (at / PAGE_SIZE, (at % PAGE_SIZE) as usize);
-            let n = (PAGE_SIZE as usize - in_page).min(data.len() - done);
-            let step = write_begin(space, caller, stats, file, pgoff, in_page, n, &mut size)
-                .and_then(|folio| {
-                    let end = at + n as u64;
-                    if end > size {
-                        if let Err(e) = file.data().set_size(end) {
-                            folio.unlock();
-                            return Err(e);
-                        }
-                        size = end;
-                    }
-                    Ok(folio)
-                });
-            let folio = match step {
-                Ok(f) => f,
-                Err(_) if done > 0 => break,
-                Err(e) => return Err(e),
-            };
-            // SAFETY: the folio is locked and its frame held by the cache; the copy
-            // stays inside the page.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    data[done..].as_ptr(),
-                    cache.frames().host_ptr(folio.frame()).add(in_page),
-                    n,
-                )
-            };
-            cache.set_dirty(&folio);
-            folio.mark_accessed();
-            folio.unlock();
-            done += n;
-            reclaim::direct(space, caller, stats);
-        }
-        (start, done)
+    let _inode = file.lock_inode();
+    let mut size = file.data().size()?;
+    let start = match pos {
+        WritePos::At(offset) => offset,
+        WritePos::Append => size,
     };
-    writeback::balance_dirty_pages(space, caller, file);
-    Ok(written)
+    if start > MAX_FILE_SIZE - len as u64 {
+        return Err(io::Error::from_raw_os_error(libc::EFBIG));
+    }
+    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let (mut done, mut unbalanced) = (0, 0);
+    while done < len {
+        let at = start + done as u64;
+        let (pgoff, in_page) = (at / PAGE_SIZE, (at % PAGE_SIZE) as usize);
+        let n = (PAGE_SIZE as usize - in_page).min(len - done);
+        // The source is read before the page is locked: reading guest memory may fault,
+        // and the fault may need this very page.
+        let step = fill(done, &mut page[..n])
+            .and_then(|()| write_begin(space, caller, stats, file, pgoff, in_page, n, &mut size))
+            .and_then(|folio| {
+                let end = at + n as u64;
+                if end > size {
+                    if let Err(e) = file.data().set_size(end) {
+                        folio.unlock();
+                        return Err(e);
+                    }
+                    size = end;
+                }
+                Ok(folio)
+            });
+        let folio = match step {
+            Ok(f) => f,
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(e),
+        };
+        // SAFETY: the folio is locked and its frame held by the cache; the copy stays
+        // inside the page.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                page.as_ptr(),
+                cache.frames().host_ptr(folio.frame()).add(in_page),
+                n,
+            )
+        };
+        cache.set_dirty(&folio);
+        folio.mark_accessed();
+        folio.unlock();
+        done += n;
+        reclaim::direct(space, caller, stats);
+        unbalanced += 1;
+        if unbalanced == RATELIMIT_PAGES || done == len {
+            writeback::balance_dirty_pages(space, caller, file);
+            unbalanced = 0;
+        }
+    }
+    Ok((start, done))
 }
 
 /// Linux's `write_begin`: page `pgoff` of `file`, locked and up to date, for a write of
@@ -170,6 +185,19 @@ mod tests {
         .unwrap()
     }
 
+    /// write(2) of `data`.
+    fn write(
+        s: &AddressSpace,
+        file: &Arc<CachedFile>,
+        pos: WritePos,
+        data: &[u8],
+    ) -> io::Result<(u64, usize)> {
+        s.write_cached(file, pos, data.len(), &mut |done, buf| {
+            buf.copy_from_slice(&data[done..done + buf.len()]);
+            Ok(())
+        })
+    }
+
     fn count(space: &AddressSpace, name: &str) -> u64 {
         space.stats().total_of(name)
     }
@@ -181,8 +209,7 @@ mod tests {
         let file = s.page_cache().file((1, 1), data.clone());
         let before = data.0.lock().clone();
         assert_eq!(
-            s.write_cached(&file, WritePos::At(4096 + 10), b"abc")
-                .unwrap(),
+            write(&s, &file, WritePos::At(4096 + 10), b"abc").unwrap(),
             (4106, 3)
         );
         assert_eq!(
@@ -190,9 +217,8 @@ mod tests {
             1,
             "page 1 read for its other bytes"
         );
-        s.write_cached(&file, WritePos::At(0), &[7; 4096]).unwrap();
-        s.write_cached(&file, WritePos::At(5 * 4096 + 1), b"far")
-            .unwrap();
+        write(&s, &file, WritePos::At(0), &[7; 4096]).unwrap();
+        write(&s, &file, WritePos::At(5 * 4096 + 1), b"far").unwrap();
         assert_eq!(
             count(&s, "pagecache.misses"),
             1,
@@ -227,7 +253,7 @@ mod tests {
             .unwrap();
         let mut b = [0u8; 5];
         s.read_bytes(base + 100, &mut b).unwrap();
-        s.write_cached(&file, WritePos::At(100), b"WRITE").unwrap();
+        write(&s, &file, WritePos::At(100), b"WRITE").unwrap();
         s.read_bytes(base + 100, &mut b).unwrap();
         assert_eq!(&b, b"WRITE");
         s.write_bytes(base + 4096, b"STORE").unwrap();
@@ -248,7 +274,7 @@ mod tests {
                 let (s, file) = (s.clone(), file.clone());
                 std::thread::spawn(move || {
                     for _ in 0..500 {
-                        s.write_cached(&file, WritePos::Append, &[c; 37]).unwrap();
+                        write(&s, &file, WritePos::Append, &[c; 37]).unwrap();
                     }
                 })
             })
@@ -274,8 +300,7 @@ mod tests {
         });
         let data = MemFile::patterned(4);
         let file = s.page_cache().file((1, 4), data.clone());
-        s.write_cached(&file, WritePos::At(0), &[9; 3 * 4096])
-            .unwrap();
+        write(&s, &file, WritePos::At(0), &[9; 3 * 4096]).unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while data.0.lock()[..3 * 4096].iter().any(|&b| b != 9) {
             assert!(Instant::now() < deadline, "never written back");
@@ -283,6 +308,23 @@ mod tests {
         }
         assert_eq!(count(&s, "writeback.background"), 3);
         assert_eq!(s.page_cache().dirty().pages(), 0);
+    }
+
+    #[test]
+    fn without_a_period_the_flusher_leaves_old_pages_alone() {
+        let s = space(CacheConfig {
+            dirty_writeback_ns: 0,
+            dirty_expire_ns: 1_000_000,
+            ..CacheConfig::default()
+        });
+        let data = MemFile::patterned(4);
+        let file = s.page_cache().file((1, 6), data.clone());
+        write(&s, &file, WritePos::At(0), &[9; 4096]).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert_ne!(data.0.lock()[0], 9, "written back without a period");
+        assert_eq!(count(&s, "writeback.background"), 0);
+        s.sync_files().unwrap();
+        assert_eq!(data.0.lock()[..4096], [9; 4096]);
     }
 
     #[test]
@@ -295,8 +337,7 @@ mod tests {
         let data = Arc::new(MemFile(parking_lot::Mutex::new(Vec::new())));
         let file = s.page_cache().file((1, 5), data.clone());
         for i in 0..1024u64 {
-            s.write_cached(&file, WritePos::Append, &[i as u8; 4096])
-                .unwrap();
+            write(&s, &file, WritePos::Append, &[i as u8; 4096]).unwrap();
             assert!(s.page_cache().dirty().pages() <= 52, "page {i}");
         }
         assert!(count(&s, "writeback.throttled") > 0);

@@ -66,7 +66,7 @@ mod writeback;
 
 pub use errno::Errno;
 pub use fault::{Access, FaultKind, MemFault};
-pub use filewrite::WritePos;
+pub use filewrite::{WritePos, WriteSource};
 pub use hart::{HartMem, HartSignal};
 pub use policy::FaultPolicy;
 pub use space::{AddressSpace, MmConfig};

@@ -20,7 +20,7 @@ use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
 use crate::{
     filewrite, madvise, mlock, mman, reclaim, uaccess, writeback, Errno, FaultPolicy, HartMem,
-    HartStats, MmStats, WritePos,
+    HartStats, MmStats, WritePos, WriteSource,
 };
 use devices::storage::{DeviceConfig, ErrorInjection, IoPriority};
 use devices::HostClock;
@@ -223,17 +223,18 @@ impl AddressSpace {
         Ok(n)
     }
 
-    /// write(2) of `data` to `file` at `pos` through the page cache on behalf of the
-    /// calling thread: the pages are left dirty for write-back, and the writer is
-    /// throttled if it dirtied too much. Returns the offset written at and the bytes
-    /// written (see [`filewrite`]).
+    /// write(2) of `len` bytes from `fill` to `file` at `pos` through the page cache on
+    /// behalf of the calling thread: the pages are left dirty for write-back, and the
+    /// writer is throttled if it dirtied too much. Returns the offset written at and the
+    /// bytes written (see [`filewrite`]).
     pub fn write_cached(
         &self,
         file: &Arc<CachedFile>,
         pos: WritePos,
-        data: &[u8],
+        len: usize,
+        fill: WriteSource<'_>,
     ) -> std::io::Result<(u64, usize)> {
-        filewrite::write(self, &self.caller(), file, pos, data)
+        filewrite::write(self, &self.caller(), file, pos, len, fill)
     }
 
     /// Writes back the dirty pages of `file` (fsync, before a file system call that

@@ -120,18 +120,22 @@ fn a_write_into_part_of_an_uncached_page_reads_it_first_and_keeps_the_rest() {
 }
 
 #[test]
-fn appends_from_four_threads_lose_nothing_under_every_policy() {
-    for policy in POLICIES {
-        let dir = Scratch::new(&format!("append-{policy}"));
-        let (status, stdout, stderr, _) =
-            writeback(&["--policy", policy], &["append", "4", "2000"], &dir);
-        assert_eq!(
-            (status, stdout.as_str()),
-            (0, "writeback: append 4 2000 ok\n"),
-            "{policy}: {stderr}"
-        );
-        let len = std::fs::metadata(dir.data()).unwrap().len();
-        assert_eq!(len, 4 * 2000 * 64, "{policy}");
+fn appends_from_four_threads_lose_nothing_and_are_never_split_under_every_policy() {
+    // Small records, and records larger than one bounce of the host path (256 KiB),
+    // which writes split into pieces would interleave.
+    for (n, size) in [(2000, 64), (8, 600_000)] {
+        for policy in POLICIES {
+            let dir = Scratch::new(&format!("append-{policy}-{size}"));
+            let args = ["append", "4", &n.to_string(), &size.to_string()];
+            let (status, stdout, stderr, _) = writeback(&["--policy", policy], &args, &dir);
+            assert_eq!(
+                (status, stdout),
+                (0, format!("writeback: append 4 {n} ok\n")),
+                "{policy} {size}: {stderr}"
+            );
+            let len = std::fs::metadata(dir.data()).unwrap().len();
+            assert_eq!(len, 4 * n * size, "{policy}");
+        }
     }
 }
 

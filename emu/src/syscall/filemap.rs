@@ -15,6 +15,7 @@
 
 use super::fdtable::HostFd;
 use super::fs::Files;
+use super::guest::WriteSource;
 use super::nr;
 use mmu::pagecache::{CachedFile, FileData, FileKey};
 use mmu::{map, prot, AddressSpace, Errno, WritePos};
@@ -219,17 +220,18 @@ fn buffered_target(mm: &AddressSpace, file: &HostFd, rwf: i32) -> Option<Arc<Cac
     cached.caches_writes().then_some(cached)
 }
 
-/// write(2) family call to regular file `file` through `mm`'s page cache: at `at`, or
-/// at the file position (advanced) when `None`; at the end of the file for O_APPEND or
-/// RWF_APPEND (pwrite too, as on Linux); written back before returning for O_SYNC,
-/// O_DSYNC, RWF_SYNC and RWF_DSYNC. `None` where the write goes to the host file
-/// instead (see [`buffered_target`]).
+/// write(2) family call to regular file `file` through `mm`'s page cache, of `len`
+/// bytes that `fill(done, buf)` supplies: at `at`, or at the file position (advanced)
+/// when `None`; at the end of the file for O_APPEND or RWF_APPEND (pwrite too, as on
+/// Linux); written back before returning for O_SYNC, O_DSYNC, RWF_SYNC and RWF_DSYNC.
+/// `None` where the write goes to the host file instead (see [`buffered_target`]).
 pub fn write_cached(
     mm: &AddressSpace,
     file: &HostFd,
     at: Option<u64>,
     rwf: i32,
-    buf: &[u8],
+    len: usize,
+    fill: WriteSource<'_>,
 ) -> Option<Result<usize, Errno>> {
     let cached = buffered_target(mm, file, rwf)?;
     // SAFETY: F_GETFL only reads the descriptor's status flags.
@@ -247,7 +249,12 @@ pub fn write_cached(
         }
     };
     Some((|| {
-        let (start, n) = mm.write_cached(&cached, pos, buf).map_err(errno)?;
+        let mut source = |done: usize, buf: &mut [u8]| {
+            fill(done, buf).map_err(|e| io::Error::from_raw_os_error(e.0))
+        };
+        let (start, n) = mm
+            .write_cached(&cached, pos, len, &mut source)
+            .map_err(errno)?;
         if at.is_none() {
             // SAFETY: lseek touches no memory.
             if unsafe { libc::lseek(file.raw(), (start + n as u64) as i64, libc::SEEK_SET) } < 0 {

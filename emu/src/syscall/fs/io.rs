@@ -372,22 +372,6 @@ fn host_read(file: &HostFd, buf: &mut [u8], pos: Pos) -> SysResult {
     host(n as i64)
 }
 
-/// A write of `buf` at `pos`: through the page cache where it can be (see
-/// `filemap::write_cached`), to the host otherwise.
-fn file_write(mem: &dyn GuestMemory, file: &HostFd, buf: &[u8], pos: Pos) -> SysResult {
-    let (at, rwf) = match pos {
-        Pos::Current => (None, 0),
-        Pos::V2(-1, flags) => (None, flags),
-        Pos::At(o) if o >= 0 => (Some(o as u64), 0),
-        Pos::V2(o, flags) if o >= 0 => (Some(o as u64), flags),
-        _ => return host_write(file, buf, pos),
-    };
-    match mem.write_file(file, at, rwf, buf) {
-        Some(written) => Ok(written? as i64),
-        None => host_write(file, buf, pos),
-    }
-}
-
 /// Host write of `buf` at `pos`.
 fn host_write(file: &HostFd, buf: &[u8], pos: Pos) -> SysResult {
     let (fd, p, len) = (file.raw(), buf.as_ptr().cast(), buf.len());
@@ -434,16 +418,40 @@ fn read_to(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> SysRe
     }
 }
 
+/// A write of the guest buffers `iov` (`total` bytes) at `pos` through the page cache,
+/// in one piece, where it can go there (see `filemap::write_cached`); `None` otherwise.
+fn cached_write(
+    mem: &dyn GuestMemory,
+    file: &HostFd,
+    iov: &[Iov],
+    total: usize,
+    pos: Pos,
+) -> Option<SysResult> {
+    let (at, rwf) = match pos {
+        Pos::Current => (None, 0),
+        Pos::V2(-1, flags) => (None, flags),
+        Pos::At(o) if o >= 0 => (Some(o as u64), 0),
+        Pos::V2(o, flags) if o >= 0 => (Some(o as u64), flags),
+        _ => return None,
+    };
+    let mut fill = |done: usize, buf: &mut [u8]| gather(mem, iov, done, buf);
+    let written = mem.write_file(file, at, rwf, total, &mut fill)?;
+    Some(written.map(|n| n as i64))
+}
+
 /// Writes the guest buffers `iov` to `file` at `pos`. Like Linux, an error after some
 /// bytes went out reports the bytes instead.
 fn write_from(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> SysResult {
     let total = total_len(iov);
+    if let Some(written) = cached_write(mem, file, iov, total, pos) {
+        return written;
+    }
     let mut buf = vec![0u8; total.min(BOUNCE)];
     let mut done = 0;
     loop {
         let want = (total - done).min(buf.len());
         let step = gather(mem, iov, done, &mut buf[..want])
-            .and_then(|()| file_write(mem, file, &buf[..want], offset(pos, done)));
+            .and_then(|()| host_write(file, &buf[..want], offset(pos, done)));
         let n = match step {
             Ok(n) => n as usize,
             Err(_) if done > 0 => return Ok(done as i64),
