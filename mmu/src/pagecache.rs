@@ -20,7 +20,7 @@ use crate::writeback::DirtyAccount;
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::{Clock, HostClock, Parker};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::sync::{Arc, Weak};
@@ -58,6 +58,9 @@ pub struct CachedFile {
     /// Held across a write(2) (Linux's inode lock): writers of one file, appenders
     /// above all, and their growing of the file go one at a time.
     inode: Mutex<()>,
+    /// Held shared by a write-back as it puts bytes in the host file, exclusively by a
+    /// call that may shrink the host file.
+    resize: RwLock<()>,
 }
 
 impl std::fmt::Debug for CachedFile {
@@ -89,6 +92,17 @@ impl CachedFile {
     /// Takes the file's write lock (see `inode`).
     pub(crate) fn lock_inode(&self) -> MutexGuard<'_, ()> {
         self.inode.lock()
+    }
+
+    /// Held around a call that may shrink the host file (ftruncate, fallocate): a
+    /// write-back in flight never writes past the end the call leaves.
+    pub fn lock_resize(&self) -> RwLockWriteGuard<'_, ()> {
+        self.resize.write()
+    }
+
+    /// Held by a write-back while it writes to the host file.
+    pub(crate) fn resize_shared(&self) -> RwLockReadGuard<'_, ()> {
+        self.resize.read()
     }
 
     /// Caches `folio` (locked, made by the caller) as page `pgoff` unless a page is
@@ -319,6 +333,7 @@ impl PageCache {
                     pages: Mutex::new(BTreeMap::new()),
                     dirty: self.dirty.clone(),
                     inode: Mutex::new(()),
+                    resize: RwLock::new(()),
                 })
             })
             .clone()

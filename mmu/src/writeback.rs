@@ -230,7 +230,11 @@ fn write_run(
                 return Err(io::Error::other(e.to_string()));
             }
         }
-        file.data().write_at(start, &bytes)
+        // A truncate that ran meanwhile must not see the bytes it cut come back: the
+        // write stays inside the file as it is now, and truncating calls wait for it.
+        let _resize = file.resize_shared();
+        let len = len.min(file.data().size()?.saturating_sub(start));
+        file.data().write_at(start, &bytes[..len as usize])
     })();
     let now = now_ns();
     let cleaned = run
@@ -365,5 +369,50 @@ fn flusher(space: &Weak<AddressSpace>) {
             // What fails stays dirty: the next pass, a sync or exit tries again.
             let _ = w.file(&file, pick, if over > 0 { over } else { u64::MAX });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pagecache::tests::MemFile;
+    use crate::pagecache::CacheConfig;
+    use crate::{AddressSpace, MmConfig, WritePos};
+    use devices::storage::{DeviceConfig, LatencyModel};
+    use std::time::Duration;
+
+    #[test]
+    fn a_truncate_during_a_write_back_does_not_see_the_cut_bytes_come_back() {
+        let s = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            cache: CacheConfig {
+                device: Some(DeviceConfig {
+                    latency: LatencyModel::fixed(50_000_000),
+                    ..DeviceConfig::default()
+                }),
+                ..CacheConfig::default()
+            },
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let data = MemFile::patterned(0);
+        let file = s.page_cache().file((2, 1), data.clone());
+        let bytes = [5u8; 8192];
+        s.write_cached(&file, WritePos::At(0), bytes.len(), &mut |done, buf| {
+            buf.copy_from_slice(&bytes[done..done + buf.len()]);
+            Ok(())
+        })
+        .unwrap();
+        let syncer = {
+            let (s, file) = (s.clone(), file.clone());
+            std::thread::spawn(move || s.sync_file(&file).unwrap())
+        };
+        // The write-back is waiting for the device: truncate the file under it.
+        std::thread::sleep(Duration::from_millis(20));
+        {
+            let _resize = file.lock_resize();
+            data.0.lock().clear();
+        }
+        syncer.join().unwrap();
+        assert!(data.0.lock().is_empty(), "truncated bytes written back");
     }
 }

@@ -103,7 +103,11 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         filemap::before_file_call(&proc.files, mm, fd);
     }
     let cached = written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd));
-    let r = proc.files.handle(mm, n, a)?;
+    let resizing = cached.as_ref().filter(|_| FILE_WRITES.contains(&n));
+    let r = {
+        let _resize = resizing.map(|f| f.lock_resize());
+        proc.files.handle(mm, n, a)?
+    };
     if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
         filemap::after_truncating_open(&proc.files, mm, r as u64);
     }
