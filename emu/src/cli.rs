@@ -89,6 +89,15 @@ pub struct RunArgs {
     /// anonymous memory is never reclaimed.
     #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
     pub swap: Option<u64>,
+    /// How often the flusher wakes to write back dirty file pages older than
+    /// `--dirty-expire` (Linux's dirty_writeback_centisecs); `0s` only when dirty pages
+    /// pass 10% of the memory limit (or of available memory).
+    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = spec::parse_duration)]
+    pub dirty_writeback: u64,
+    /// How long a file page may stay dirty before the flusher writes it back (Linux's
+    /// dirty_expire_centisecs).
+    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration)]
+    pub dirty_expire: u64,
     /// The static riscv64 ELF to run.
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,
@@ -117,6 +126,8 @@ impl RunArgs {
             readahead_bytes: self.readahead,
             mem_limit: self.mem_limit,
             swap: self.swap,
+            dirty_writeback_ns: self.dirty_writeback,
+            dirty_expire_ns: self.dirty_expire,
         }
     }
 }

@@ -114,14 +114,6 @@ pub mod sig {
 }
 
 impl Thread {
-    /// Who this thread's file write-back is done for, at which I/O priority.
-    pub fn io_issuer(&self) -> crate::syscall::filemap::IoIssuer {
-        crate::syscall::filemap::IoIssuer {
-            tid: self.tid,
-            priority: self.prio.effective_io(),
-        }
-    }
-
     /// Kills the whole process with a fatal signal, reporting it on one stderr line.
     pub fn die(&self, cpu: &Cpu, signal: i32, detail: &str) -> ! {
         eprintln!(

@@ -1,6 +1,6 @@
 //! A guest process: its address space, files, threads and the way it ends.
 
-use crate::syscall::filemap::{self, IoIssuer};
+use crate::syscall::filemap;
 use crate::syscall::fs::Files;
 use crate::syscall::futex::FutexTable;
 use crate::syscall::signal::SignalState;
@@ -139,11 +139,7 @@ impl Process {
             s.raise(REQ_EXIT);
         }
         self.wait_settled();
-        let exit = IoIssuer {
-            tid: 0,
-            priority: devices::storage::IoPriority::DEFAULT,
-        };
-        if let Err(e) = filemap::sync_all(&self.mm, exit) {
+        if let Err(e) = filemap::sync_all(&self.mm) {
             eprintln!(
                 "faultline: writing back file mappings failed: errno {}",
                 e.0

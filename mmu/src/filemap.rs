@@ -280,8 +280,7 @@ fn map_folio(
             None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
         },
         (Access::Write, true) => {
-            folio.mark_dirty();
-            space.page_cache().note_dirty();
+            space.page_cache().set_dirty(folio);
             frames.get(folio.frame());
             Pte::new(folio.frame(), vma.prot)
         }
@@ -333,8 +332,7 @@ fn write_upgrade(
     let cached = folio.as_ref().filter(|f| f.frame() == current.frame());
     let new = match (vma.is_shared(), cached) {
         (true, Some(f)) => {
-            f.mark_dirty();
-            space.page_cache().note_dirty();
+            space.page_cache().set_dirty(f);
             current.with_prot(vma.prot)
         }
         (false, Some(f)) => match copy_frame(space, f.frame()) {
@@ -431,7 +429,7 @@ mod tests {
         assert!(!folio.is_dirty());
         space.read_bytes(addr, &mut b).unwrap();
         assert_eq!(&b, b"X");
-        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        space.sync_files().unwrap();
         assert_eq!(data.0.lock()[4096 + 5], (31 + 5) as u8);
     }
 
@@ -443,7 +441,7 @@ mod tests {
         let folio = file.lookup(2).unwrap();
         assert_eq!(entry(&space, addr).frame(), folio.frame());
         assert!(folio.is_dirty());
-        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        space.sync_files().unwrap();
         assert_eq!(data.0.lock()[2 * 4096 + 9], b'Y');
     }
 
@@ -451,13 +449,13 @@ mod tests {
     fn write_back_write_protects_so_the_next_store_dirties_the_page_again() {
         let (space, file, data, base) = mapped(map::SHARED);
         space.write_bytes(base + 1, b"A").unwrap();
-        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        space.sync_files().unwrap();
         let folio = file.lookup(0).unwrap();
         assert!(!folio.is_dirty());
         assert!(!entry(&space, base).allows(Access::Write));
         space.write_bytes(base + 2, b"B").unwrap();
         assert!(folio.is_dirty() && entry(&space, base).allows(Access::Write));
-        space.sync_files(0, IoPriority::DEFAULT).unwrap();
+        space.sync_files().unwrap();
         assert_eq!(&data.0.lock()[1..3], b"AB");
     }
 

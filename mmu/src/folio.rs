@@ -1,6 +1,7 @@
 //! A page of the page cache ([`Folio`]): its frame and the flags that say whether its
-//! bytes may be used (`uptodate`), whether they must go back to the file (`dirty`) and
-//! whether someone is filling or writing it (the folio lock).
+//! bytes may be used (`uptodate`), whether they must go back to the file (`dirty`, since
+//! when), whether they are on their way there (`writeback`) and whether someone is
+//! filling or writing it (the folio lock).
 //!
 //! The folio lock has its own wait queue of parkers, so a fault waiting for a read in
 //! flight sleeps through the same seam as every other wait and is woken, with all the
@@ -16,6 +17,12 @@ struct FolioState {
     locked: bool,
     uptodate: bool,
     dirty: bool,
+    /// When it last went from clean to dirty (monotonic ns): the flusher writes back
+    /// pages dirty for longer than the expiry.
+    dirtied_at: u64,
+    /// Its bytes are being written back (Linux's PG_writeback): a sync must wait for it
+    /// even though it is no longer dirty.
+    writeback: bool,
     /// The read that filled it failed: faults on it get SIGBUS, read(2) EIO.
     error: bool,
     /// Linux's PG_referenced: used since reclaim last looked at it ([`crate::lru`]).
@@ -51,6 +58,19 @@ impl Folio {
             frame,
             state: Mutex::new(FolioState {
                 locked: true,
+                ..FolioState::default()
+            }),
+        }
+    }
+
+    /// A folio over `frame`, locked and already up to date: a page a write fills whole,
+    /// or one past the end of the file, needs no read.
+    pub fn new_filled(frame: FrameId) -> Folio {
+        Folio {
+            frame,
+            state: Mutex::new(FolioState {
+                locked: true,
+                uptodate: true,
                 ..FolioState::default()
             }),
         }
@@ -110,10 +130,35 @@ impl Folio {
         s.active = active;
     }
 
-    /// Marks it as changed (a store through a shared mapping, which was allowed only
-    /// once this is done).
-    pub fn mark_dirty(&self) {
-        self.state.lock().dirty = true;
+    /// Marks it as changed at `now` (monotonic ns): a store through a shared mapping,
+    /// which was allowed only once this is done, or a write(2). Returns whether it holds
+    /// bytes not yet in the file only from now on (neither dirty nor under write-back
+    /// before), so the caller counts it.
+    pub fn mark_dirty(&self, now: u64) -> bool {
+        let mut s = self.state.lock();
+        if !s.dirty {
+            s.dirty = true;
+            s.dirtied_at = now;
+            return !s.writeback;
+        }
+        false
+    }
+
+    /// When it last became dirty, if it is dirty.
+    pub fn dirty_since(&self) -> Option<u64> {
+        let s = self.state.lock();
+        s.dirty.then_some(s.dirtied_at)
+    }
+
+    /// Whether a sync must wait for it: dirty, or its write-back still in flight.
+    pub fn needs_sync(&self) -> bool {
+        let s = self.state.lock();
+        s.dirty || s.writeback
+    }
+
+    /// Whether its write-back is in flight.
+    pub fn under_writeback(&self) -> bool {
+        self.state.lock().writeback
     }
 
     /// Takes the folio lock if it is free; never waits (fault-around uses this).
@@ -175,8 +220,34 @@ impl Folio {
     }
 
     /// Called with the folio lock held before its bytes are written back (and its
-    /// mappings write-protected): clears the dirty flag. Returns whether it was dirty.
-    pub fn take_dirty(&self) -> bool {
+    /// mappings write-protected): moves it from dirty to under write-back. Returns
+    /// whether it was dirty (if not, nothing was started).
+    pub fn start_writeback(&self) -> bool {
+        let mut s = self.state.lock();
+        if !std::mem::take(&mut s.dirty) {
+            return false;
+        }
+        s.writeback = true;
+        true
+    }
+
+    /// Ends a write-back started by [`Folio::start_writeback`]: a failed one makes the
+    /// page dirty again (at `now`), so its bytes are not lost. Returns whether the page
+    /// is now clean, so the caller stops counting it (a store may have dirtied it again
+    /// meanwhile).
+    pub fn end_writeback(&self, ok: bool, now: u64) -> bool {
+        let mut s = self.state.lock();
+        s.writeback = false;
+        if !ok && !s.dirty {
+            s.dirty = true;
+            s.dirtied_at = now;
+        }
+        !s.dirty
+    }
+
+    /// Called with the folio lock held as the page leaves the cache without write-back
+    /// (truncated away): forgets its changes. Returns whether it was dirty.
+    pub fn cancel_dirty(&self) -> bool {
         std::mem::take(&mut self.state.lock().dirty)
     }
 }
@@ -220,8 +291,30 @@ mod tests {
     #[test]
     fn write_back_takes_the_dirty_flag_once() {
         let f = Folio::new_locked(1);
-        f.mark_dirty();
-        assert!(f.take_dirty() && !f.is_dirty());
-        assert!(!f.take_dirty());
+        assert!(f.mark_dirty(5) && !f.mark_dirty(6));
+        assert_eq!(f.dirty_since(), Some(5));
+        assert!(f.start_writeback() && !f.is_dirty() && f.needs_sync());
+        assert!(!f.start_writeback());
+        assert!(f.end_writeback(true, 7) && !f.needs_sync());
+    }
+
+    #[test]
+    fn a_page_dirtied_during_its_write_back_stays_dirty_and_counted() {
+        let f = Folio::new_locked(1);
+        f.mark_dirty(1);
+        assert!(f.start_writeback());
+        assert!(!f.mark_dirty(2), "still counted from before");
+        assert!(!f.end_writeback(true, 3), "dirty again: not clean");
+        assert_eq!(f.dirty_since(), Some(2));
+    }
+
+    #[test]
+    fn a_failed_write_back_makes_the_page_dirty_again() {
+        let f = Folio::new_locked(1);
+        f.mark_dirty(1);
+        assert!(f.start_writeback());
+        assert!(!f.end_writeback(false, 9));
+        assert_eq!(f.dirty_since(), Some(9));
+        assert!(f.cancel_dirty() && !f.needs_sync());
     }
 }

@@ -7,19 +7,23 @@
 //! folios for the whole read-around window, submits one device request for them and
 //! returns at once: the completion fills the frames and unlocks the folios, so a fault
 //! can choose to wait for it with or without its lock.
+//!
+//! write(2) copies into cached pages and leaves them dirty ([`crate::filewrite`]); they
+//! reach the file through the device when synced, reclaimed or found old or too many by
+//! the flusher ([`crate::writeback`]).
 
 use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
 use crate::lru::Lru;
 use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
+use crate::writeback::DirtyAccount;
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
-use devices::{HostClock, Parker};
-use parking_lot::Mutex;
+use devices::{Clock, HostClock, Parker};
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 /// A file's identity on the host: `(st_dev, st_ino)`.
@@ -34,6 +38,14 @@ pub trait FileData: Send + Sync {
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
     /// The file's current size in bytes.
     fn size(&self) -> io::Result<u64>;
+    /// Makes the file `size` bytes long (a write past its end grows it before its bytes
+    /// are written back, so every file system call sees the new size at once).
+    fn set_size(&self, size: u64) -> io::Result<()>;
+    /// Whether both [`FileData::read_at`] and [`FileData::write_at`] work, as caching a
+    /// write needs (a partial page is read first).
+    fn read_write(&self) -> bool {
+        true
+    }
 }
 
 /// One file's cached pages.
@@ -42,6 +54,14 @@ pub struct CachedFile {
     data: Arc<dyn FileData>,
     frames: Arc<FramePool>,
     pages: Mutex<BTreeMap<u64, Arc<Folio>>>,
+    /// The cache's count of pages not yet in their files.
+    dirty: Arc<DirtyAccount>,
+    /// Held across a write(2) (Linux's inode lock): writers of one file, appenders
+    /// above all, and their growing of the file go one at a time.
+    inode: Mutex<()>,
+    /// Held shared by a write-back as it puts bytes in the host file, exclusively by a
+    /// call that may shrink the host file.
+    resize: RwLock<()>,
 }
 
 impl std::fmt::Debug for CachedFile {
@@ -59,6 +79,45 @@ impl CachedFile {
         Ok(self.data.size()?.div_ceil(PAGE_SIZE))
     }
 
+    /// Whether writes to the file may be cached (its bytes can be both read and
+    /// written).
+    pub fn caches_writes(&self) -> bool {
+        self.data.read_write()
+    }
+
+    /// The bytes behind the cache.
+    pub(crate) fn data(&self) -> &dyn FileData {
+        &*self.data
+    }
+
+    /// Takes the file's write lock (see `inode`).
+    pub(crate) fn lock_inode(&self) -> MutexGuard<'_, ()> {
+        self.inode.lock()
+    }
+
+    /// Held around a call that may shrink the host file (ftruncate, fallocate): a
+    /// write-back in flight never writes past the end the call leaves.
+    pub fn lock_resize(&self) -> RwLockWriteGuard<'_, ()> {
+        self.resize.write()
+    }
+
+    /// Held by a write-back while it writes to the host file.
+    pub(crate) fn resize_shared(&self) -> RwLockReadGuard<'_, ()> {
+        self.resize.read()
+    }
+
+    /// Caches `folio` (locked, made by the caller) as page `pgoff` unless a page is
+    /// cached there already; returns whether it was. The caller puts it on the reclaim
+    /// list.
+    pub(crate) fn insert(&self, pgoff: u64, folio: &Arc<Folio>) -> bool {
+        let mut pages = self.pages.lock();
+        if pages.contains_key(&pgoff) {
+            return false;
+        }
+        pages.insert(pgoff, folio.clone());
+        true
+    }
+
     /// The cached folios from page `first` on.
     pub(crate) fn pages_from(&self, first: u64) -> Vec<(u64, Arc<Folio>)> {
         self.pages
@@ -74,12 +133,15 @@ impl CachedFile {
     }
 
     /// Forgets the folio at `pgoff` if it is still `folio` (a failed read, so that the
-    /// next access tries again).
+    /// next access tries again; a page truncated away, whose changes go with it).
     pub fn forget(&self, pgoff: u64, folio: &Arc<Folio>) {
         let mut pages = self.pages.lock();
         if pages.get(&pgoff).is_some_and(|f| Arc::ptr_eq(f, folio)) {
             pages.remove(&pgoff);
             drop(pages);
+            if folio.cancel_dirty() {
+                self.dirty.cleaned(1);
+            }
             self.frames.put(folio.frame());
         }
     }
@@ -130,6 +192,13 @@ pub struct CacheConfig {
     /// Size of the swap area in bytes (`--swap`); without one anonymous memory is never
     /// reclaimed.
     pub swap: Option<u64>,
+    /// How often the flusher wakes to write back old dirty pages, in ns
+    /// (`--dirty-writeback`, Linux's `dirty_writeback_centisecs`); 0: only when there
+    /// are too many.
+    pub dirty_writeback_ns: u64,
+    /// How long a page may stay dirty before the flusher writes it back, in ns
+    /// (`--dirty-expire`, Linux's `dirty_expire_centisecs`).
+    pub dirty_expire_ns: u64,
 }
 
 impl Default for CacheConfig {
@@ -140,12 +209,20 @@ impl Default for CacheConfig {
             readahead_bytes: DEFAULT_READAHEAD,
             mem_limit: None,
             swap: None,
+            dirty_writeback_ns: DEFAULT_DIRTY_WRITEBACK_NS,
+            dirty_expire_ns: DEFAULT_DIRTY_EXPIRE_NS,
         }
     }
 }
 
 /// Read-around window when none is configured: Linux's default `read_ahead_kb`.
 pub const DEFAULT_READAHEAD: u64 = 128 << 10;
+
+/// The flusher's period when none is configured: Linux's 5 s.
+pub const DEFAULT_DIRTY_WRITEBACK_NS: u64 = 5_000_000_000;
+
+/// How old a dirty page gets before the flusher writes it back, by default: Linux's 30 s.
+pub const DEFAULT_DIRTY_EXPIRE_NS: u64 = 30_000_000_000;
 
 /// The page cache of one address space.
 pub struct PageCache {
@@ -157,8 +234,11 @@ pub struct PageCache {
     lru: Mutex<Lru<LruSlot>>,
     /// `mem_limit` in frames.
     limit_frames: Option<u64>,
-    /// Whether a page may have been dirtied since the last write-back of everything.
-    maybe_dirty: AtomicBool,
+    /// Pages not yet in their files, and the limits on them.
+    dirty: Arc<DirtyAccount>,
+    /// The flusher's period and expiry, in ns.
+    writeback_period_ns: u64,
+    expire_ns: u64,
     /// Unparked when resident memory rises above the low watermark.
     kswapd_wake: Arc<Parker>,
 }
@@ -175,9 +255,6 @@ pub(crate) enum Watermark {
     /// 1/8 below it.
     High,
 }
-
-/// Write-protects the mappings of page `pgoff` of a file before it is written back.
-pub(crate) type Cleaner<'a> = &'a dyn Fn(&Arc<CachedFile>, u64, &Folio);
 
 /// A page on the reclaim lists. It does not keep its file alive: a file nobody maps or
 /// reads may be forgotten whole ([`PageCache::file`]).
@@ -237,14 +314,19 @@ impl PageCache {
             None => None,
             Some(dc) => Some(timing_device(dc.clone())?),
         };
+        let limit_frames = cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1));
+        let dirtyable =
+            limit_frames.unwrap_or_else(|| available_pages(u64::from(frames.capacity())));
         Ok(PageCache {
             frames,
             device,
             readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
             files: Mutex::new(HashMap::new()),
             lru: Mutex::new(Lru::default()),
-            limit_frames: cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1)),
-            maybe_dirty: AtomicBool::new(false),
+            limit_frames,
+            dirty: Arc::new(DirtyAccount::new(dirtyable)),
+            writeback_period_ns: cfg.dirty_writeback_ns,
+            expire_ns: cfg.dirty_expire_ns,
             kswapd_wake: Arc::new(Parker::new()),
         })
     }
@@ -257,7 +339,7 @@ impl PageCache {
         let mut files = self.files.lock();
         if files.len() >= MAX_IDLE_FILES && !files.contains_key(&key) {
             files.retain(|_, f| {
-                Arc::strong_count(f) > 1 || f.pages.lock().values().any(|p| p.is_dirty())
+                Arc::strong_count(f) > 1 || f.pages.lock().values().any(|p| p.needs_sync())
             });
         }
         files
@@ -268,9 +350,17 @@ impl PageCache {
                     data,
                     frames: self.frames.clone(),
                     pages: Mutex::new(BTreeMap::new()),
+                    dirty: self.dirty.clone(),
+                    inode: Mutex::new(()),
+                    resize: RwLock::new(()),
                 })
             })
             .clone()
+    }
+
+    /// Every file the cache knows.
+    pub(crate) fn files(&self) -> Vec<Arc<CachedFile>> {
+        self.files.lock().values().cloned().collect()
     }
 
     /// The cached file `key`, if the cache knows it.
@@ -335,19 +425,7 @@ impl PageCache {
                 batch.push((p, folio));
             }
         }
-        if self.frames_over(Watermark::Low) > 0 {
-            self.kswapd_wake.unpark();
-        }
-        {
-            let mut lru = self.lru.lock();
-            for (p, folio) in &batch {
-                lru.add(LruSlot {
-                    file: Arc::downgrade(file),
-                    pgoff: *p,
-                    folio: folio.clone(),
-                });
-            }
-        }
+        self.added(file, &batch);
         let target = batch
             .iter()
             .find(|(p, _)| *p == pgoff)
@@ -443,58 +521,52 @@ impl PageCache {
         Ok((at.max(offset) - offset) as usize)
     }
 
-    /// Writes the dirty pages of `file` back (msync, fsync, munmap, before a file system
-    /// call that must see them); each waits for its device write. `clean` write-protects
-    /// a page's mappings first, so that a later store dirties it again.
-    pub(crate) fn write_back(
-        &self,
-        file: &Arc<CachedFile>,
-        submitter: u32,
-        priority: IoPriority,
-        clean: Cleaner<'_>,
-    ) -> io::Result<()> {
-        let dirty: Vec<(u64, Arc<Folio>)> = file
-            .pages
-            .lock()
-            .iter()
-            .filter(|(_, f)| f.is_dirty())
-            .map(|(&p, f)| (p, f.clone()))
-            .collect();
-        let mut result = Ok(());
-        for (p, folio) in dirty {
-            folio.lock();
-            if let Err(e) = self.write_folio(file, p, &folio, submitter, priority, clean) {
-                result = Err(e);
-            }
-            folio.unlock();
+    /// Puts pages just cached for `file` on the reclaim list, and wakes the background
+    /// reclaimer if they took resident memory past its low watermark.
+    pub(crate) fn added(&self, file: &Arc<CachedFile>, batch: &[(u64, Arc<Folio>)]) {
+        if self.frames_over(Watermark::Low) > 0 {
+            self.kswapd_wake.unpark();
         }
-        result
+        let mut lru = self.lru.lock();
+        for (p, folio) in batch {
+            lru.add(LruSlot {
+                file: Arc::downgrade(file),
+                pgoff: *p,
+                folio: folio.clone(),
+            });
+        }
     }
 
-    /// Writes back every cached file's dirty pages (nothing to look at unless a page was
-    /// dirtied since the last time).
-    pub(crate) fn write_back_all(
-        &self,
-        submitter: u32,
-        priority: IoPriority,
-        clean: Cleaner<'_>,
-    ) -> io::Result<()> {
-        if !self.maybe_dirty.swap(false, Ordering::AcqRel) {
-            return Ok(());
+    /// Marks `folio` dirty, counting it if its bytes were all in the file until now.
+    pub(crate) fn set_dirty(&self, folio: &Folio) {
+        if folio.mark_dirty(now_ns()) {
+            self.dirty.dirtied();
         }
-        let files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
-        // Every file gets its write-back even when an earlier one failed.
-        let mut result = Ok(());
-        for f in &files {
-            if let Err(e) = self.write_back(f, submitter, priority, clean) {
-                result = Err(e);
-            }
-        }
-        result
     }
 
-    /// After a write(2) changed `[offset, offset + len)` of `file` on the host: reloads
-    /// the cached pages it touched, so mappings see the new bytes.
+    /// Pages not yet in their files, and the limits on them.
+    pub(crate) fn dirty(&self) -> &Arc<DirtyAccount> {
+        &self.dirty
+    }
+
+    /// The flusher's period and the age at which it writes a dirty page back, in ns.
+    pub(crate) fn writeback_times(&self) -> (u64, u64) {
+        (self.writeback_period_ns, self.expire_ns)
+    }
+
+    /// The storage device, if requests are timed.
+    pub(crate) fn device(&self) -> Option<&StorageDevice> {
+        self.device.as_ref()
+    }
+
+    /// The frame pool the cached pages live in.
+    pub(crate) fn frames(&self) -> &FramePool {
+        &self.frames
+    }
+
+    /// After a call that bypasses the cache (an O_DIRECT write, copy_file_range…)
+    /// changed `[offset, offset + len)` of `file` on the host: reloads the cached pages
+    /// it touched, so mappings and reads see the new bytes.
     pub fn refresh(&self, file: &CachedFile, offset: u64, len: u64) {
         let first = offset / PAGE_SIZE;
         let end = offset.saturating_add(len).div_ceil(PAGE_SIZE);
@@ -541,47 +613,6 @@ impl PageCache {
         &self.lru
     }
 
-    /// Writes one locked folio back if it is dirty, after `clean` has write-protected its
-    /// mappings: a store that comes after the copy faults and dirties it again.
-    pub(crate) fn write_folio(
-        &self,
-        file: &Arc<CachedFile>,
-        pgoff: u64,
-        folio: &Folio,
-        submitter: u32,
-        priority: IoPriority,
-        clean: Cleaner<'_>,
-    ) -> io::Result<()> {
-        let size = file.data.size()?;
-        let start = pgoff * PAGE_SIZE;
-        if !folio.take_dirty() || start >= size {
-            return Ok(());
-        }
-        clean(file, pgoff, folio);
-        let n = (size - start).min(PAGE_SIZE) as usize;
-        let mut page = vec![0u8; n];
-        // SAFETY: the frame is the folio's, alive while the cache holds it.
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.frames.host_ptr(folio.frame()), page.as_mut_ptr(), n)
-        };
-        if let Some(dev) = &self.device {
-            let op = IoOp::Write {
-                offset: 0,
-                data: vec![0; n],
-            };
-            dev.submit_and_wait(op, submitter, priority);
-        }
-        file.data.write_at(start, &page).inspect_err(|_| {
-            folio.mark_dirty();
-            self.note_dirty();
-        })
-    }
-
-    /// Notes that some page became dirty, so the next write-back of everything looks.
-    pub(crate) fn note_dirty(&self) {
-        self.maybe_dirty.store(true, Ordering::Release);
-    }
-
     /// The device's counters (`io.reads`, `io.read_latency_ns.p99`…) and the total time
     /// requests waited in its queue (`io.queue_wait_ns`); empty without a device.
     pub fn io_counters(&self) -> Vec<(String, u64)> {
@@ -597,6 +628,22 @@ impl PageCache {
         ));
         out
     }
+}
+
+/// The monotonic time dirtiness is stamped with.
+pub(crate) fn now_ns() -> u64 {
+    HostClock::global().now_ns()
+}
+
+/// Pages of memory a cache without a limit may count on: the host's available memory
+/// (`MemAvailable`), within the frame pool's `capacity` pages.
+fn available_pages(capacity: u64) -> u64 {
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    });
+    available.map_or(capacity, |kib| (kib * 1024 / PAGE_SIZE).min(capacity))
 }
 
 /// Where `file`'s requests start on the device.
@@ -658,6 +705,11 @@ pub(crate) mod tests {
         fn size(&self) -> io::Result<u64> {
             Ok(self.0.lock().len() as u64)
         }
+
+        fn set_size(&self, size: u64) -> io::Result<()> {
+            self.0.lock().resize(size as usize, 0);
+            Ok(())
+        }
     }
 
     fn cache(device: Option<DeviceConfig>, readahead_bytes: u64) -> PageCache {
@@ -667,8 +719,7 @@ pub(crate) mod tests {
             &CacheConfig {
                 device,
                 readahead_bytes,
-                mem_limit: None,
-                swap: None,
+                ..CacheConfig::default()
             },
         )
         .unwrap()
@@ -750,7 +801,7 @@ pub(crate) mod tests {
         let Lookup::Reading(f) = read(&c, &dirty, 0) else {
             panic!("a miss")
         };
-        f.mark_dirty();
+        c.set_dirty(&f);
         drop(dirty);
         for ino in 2..MAX_IDLE_FILES as u64 + 2 {
             let file = c.file((0, ino), MemFile::patterned(1));
@@ -764,21 +815,26 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn dirty_pages_go_back_to_the_file_and_file_writes_reload_the_cache() {
+    fn host_writes_reload_the_cache_and_dirty_pages_are_counted_until_forgotten() {
         let c = cache(None, 0);
         let data = MemFile::patterned(2);
         let file = c.file((1, 4), data.clone());
         let Lookup::Reading(f) = read(&c, &file, 1) else {
             panic!("a miss")
         };
-        // SAFETY: the frame is the folio's, held by the cache.
-        unsafe { *c.frames.host_ptr(f.frame()).add(7) = 0xEE };
-        f.mark_dirty();
-        c.note_dirty();
-        c.write_back_all(1, IoPriority::DEFAULT, &|_, _, _| {})
-            .unwrap();
-        assert_eq!(data.0.lock()[4096 + 7], 0xEE);
-        assert!(!f.is_dirty());
+        f.lock();
+        c.set_dirty(&f);
+        c.set_dirty(&f);
+        assert_eq!(c.dirty().pages(), 1);
+        file.forget(1, &f);
+        assert_eq!(
+            c.dirty().pages(),
+            0,
+            "a truncated page's changes go with it"
+        );
+        let Lookup::Reading(f) = read(&c, &file, 1) else {
+            panic!("a miss")
+        };
         data.0.lock()[4096 + 8] = 0xDD;
         c.refresh(&file, 4096 + 8, 1);
         assert_eq!(page_of(&c, &f)[8], 0xDD);

@@ -25,6 +25,7 @@ use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
 use crate::swap;
 use crate::vma::{Backing, Vma};
+use crate::writeback;
 use devices::storage::IoPriority;
 use devices::Parker;
 use parking_lot::Mutex;
@@ -226,16 +227,11 @@ fn evict(
     tid: u32,
     priority: IoPriority,
 ) -> bool {
-    let cache = space.page_cache();
     let (file, pgoff, folio) = (&page.file, page.pgoff, &page.folio);
     rmap::unmap(space, caller, file, pgoff, folio);
     let only_cached = space.frames().refcount(folio.frame()) == 1;
     // Unmapped already: nothing left to write-protect.
-    if !only_cached
-        || cache
-            .write_folio(file, pgoff, folio, tid, priority, &|_, _, _| {})
-            .is_err()
-    {
+    if !only_cached || writeback::write_page(space, file, pgoff, folio, tid, priority).is_err() {
         folio.unlock();
         return false;
     }

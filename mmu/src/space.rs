@@ -6,7 +6,6 @@
 
 use crate::current;
 use crate::events::MmEvent;
-use crate::folio::Folio;
 use crate::frames::FramePool;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagecache::{CacheConfig, CachedFile, PageCache};
@@ -20,7 +19,8 @@ use crate::swap::Swap;
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
 use crate::{
-    madvise, mlock, mman, reclaim, rmap, uaccess, Errno, FaultPolicy, HartMem, HartStats, MmStats,
+    filewrite, madvise, mlock, mman, reclaim, uaccess, writeback, Errno, FaultPolicy, HartMem,
+    HartStats, MmStats, WritePos, WriteSource,
 };
 use devices::storage::{DeviceConfig, ErrorInjection, IoPriority};
 use devices::HostClock;
@@ -155,6 +155,7 @@ impl AddressSpace {
         if limited {
             reclaim::spawn_kswapd(&space)?;
         }
+        writeback::spawn_flusher(&space)?;
         Ok(space)
     }
 
@@ -222,31 +223,32 @@ impl AddressSpace {
         Ok(n)
     }
 
-    /// Writes back the dirty pages of `file` (fsync, before a write to it) on behalf of
-    /// thread `submitter` at `priority`; their mappings are write-protected first, so
-    /// later stores dirty them again.
-    pub fn sync_file(
+    /// write(2) of `len` bytes from `fill` to `file` at `pos` through the page cache on
+    /// behalf of the calling thread: the pages are left dirty for write-back, and the
+    /// writer is throttled if it dirtied too much. Returns the offset written at and the
+    /// bytes written (see [`filewrite`]).
+    pub fn write_cached(
         &self,
         file: &Arc<CachedFile>,
-        submitter: u32,
-        priority: IoPriority,
-    ) -> std::io::Result<()> {
-        let caller = self.caller();
-        let clean = |f: &Arc<CachedFile>, p: u64, folio: &Folio| {
-            rmap::write_protect(self, &caller, f, p, folio)
-        };
-        self.page_cache
-            .write_back(file, submitter, priority, &clean)
+        pos: WritePos,
+        len: usize,
+        fill: WriteSource<'_>,
+    ) -> std::io::Result<(u64, usize)> {
+        filewrite::write(self, &self.caller(), file, pos, len, fill)
     }
 
-    /// Writes back every dirty page-cache page (msync, munmap, exit), as
+    /// Writes back the dirty pages of `file` (fsync, before a file system call that
+    /// reads the host file) on behalf of the calling thread, and waits for write-backs
+    /// already in flight; their mappings are write-protected first, so later stores
+    /// dirty them again.
+    pub fn sync_file(&self, file: &Arc<CachedFile>) -> std::io::Result<()> {
+        writeback::sync_file(self, &self.caller(), file)
+    }
+
+    /// Writes back every dirty page-cache page (sync, msync, munmap, exit), as
     /// [`AddressSpace::sync_file`] does.
-    pub fn sync_files(&self, submitter: u32, priority: IoPriority) -> std::io::Result<()> {
-        let caller = self.caller();
-        let clean = |f: &Arc<CachedFile>, p: u64, folio: &Folio| {
-            rmap::write_protect(self, &caller, f, p, folio)
-        };
-        self.page_cache.write_back_all(submitter, priority, &clean)
+    pub fn sync_files(&self) -> std::io::Result<()> {
+        writeback::sync_all(self, &self.caller())
     }
 
     /// After `file` shrank: drops its cached pages past the new end and their mappings,

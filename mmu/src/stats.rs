@@ -119,6 +119,12 @@ counters! {
     SwapIns => "swap.ins",
     /// Pages written out to swap.
     SwapOuts => "swap.outs",
+    /// Dirty page-cache pages written back to their files.
+    WritebackPages => "writeback.pages",
+    /// Of those, pages the flusher wrote back (old, or too many dirty).
+    WritebackBackground => "writeback.background",
+    /// Writes throttled for pushing dirty pages past the dirty threshold.
+    WritebackThrottled => "writeback.throttled",
     /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
     FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.

@@ -1,25 +1,35 @@
-//! File mmap and the coherence of file system calls with file mappings.
+//! File mmap, buffered reads and writes, and the coherence of the other file system
+//! calls with the page cache.
 //!
 //! mmap of a file descriptor maps the file's pages from the memory manager's page cache
 //! (`mmu::pagecache`), reached by the host file's `(st_dev, st_ino)`; the host file is
-//! the backing store behind the simulated storage device. Reads of regular files go
-//! through the same cache ([`read_cached`]); writes go to the host file, with the cache
-//! kept coherent: before a write or sync on a cached file its dirty pages are written
-//! back, and after a write the cached pages it touched are reloaded.
+//! the backing store behind the simulated storage device. Reads ([`read_cached`]) and
+//! writes ([`write_cached`]) of regular files go through the same cache: a write leaves
+//! its pages dirty (the file grows on the host at once, so its size is right for every
+//! call), and they reach the host file when synced, reclaimed or by the flusher. Calls
+//! that still use the host file directly (O_DIRECT and RWF_NOWAIT writes, sendfile,
+//! copy_file_range, splice, ftruncate, fallocate, reads with RWF_* flags) are kept
+//! coherent around the call: the file's dirty pages are written back before it, and the
+//! cached pages it changed are reloaded after it (O_DIRECT's write-back and
+//! invalidation).
 
 use super::fdtable::HostFd;
 use super::fs::Files;
+use super::guest::WriteSource;
 use super::nr;
-use devices::storage::IoPriority;
 use mmu::pagecache::{CachedFile, FileData, FileKey};
-use mmu::{map, prot, AddressSpace, Errno};
+use mmu::{map, prot, AddressSpace, Errno, WritePos};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
 /// A host file as the page cache reads and writes it: its own descriptor, opened for
 /// writing where the host allows, so write-back works whichever guest fd mapped it first.
-struct HostFile(OwnedFd);
+struct HostFile {
+    fd: OwnedFd,
+    /// Opened for both reading and writing, so writes may be cached.
+    read_write: bool,
+}
 
 impl HostFile {
     fn open(file: &HostFd) -> io::Result<HostFile> {
@@ -36,7 +46,11 @@ impl HostFile {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `fd` was just opened and is owned by nobody else.
-        Ok(HostFile(unsafe { OwnedFd::from_raw_fd(fd) }))
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: F_GETFL only reads the descriptor's status flags.
+        let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+        let read_write = fl >= 0 && fl & libc::O_ACCMODE == libc::O_RDWR;
+        Ok(HostFile { fd, read_write })
     }
 }
 
@@ -47,7 +61,7 @@ impl FileData for HostFile {
             // SAFETY: the destination is the unfilled tail of `buf`.
             let n = unsafe {
                 libc::pread(
-                    self.0.as_raw_fd(),
+                    self.fd.as_raw_fd(),
                     buf[done..].as_mut_ptr().cast(),
                     buf.len() - done,
                     (offset + done as u64) as libc::off_t,
@@ -69,7 +83,7 @@ impl FileData for HostFile {
             // SAFETY: the source is the unwritten tail of `data`.
             let n = unsafe {
                 libc::pwrite(
-                    self.0.as_raw_fd(),
+                    self.fd.as_raw_fd(),
                     data[done..].as_ptr().cast(),
                     data.len() - done,
                     (offset + done as u64) as libc::off_t,
@@ -84,7 +98,21 @@ impl FileData for HostFile {
     }
 
     fn size(&self) -> io::Result<u64> {
-        Ok(stat(self.0.as_raw_fd())?.st_size as u64)
+        Ok(stat(self.fd.as_raw_fd())?.st_size as u64)
+    }
+
+    fn set_size(&self, size: u64) -> io::Result<()> {
+        let size =
+            libc::off_t::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+        // SAFETY: ftruncate touches no memory.
+        match unsafe { libc::ftruncate(self.fd.as_raw_fd(), size) } {
+            0 => Ok(()),
+            _ => Err(io::Error::last_os_error()),
+        }
+    }
+
+    fn read_write(&self) -> bool {
+        self.read_write
     }
 }
 
@@ -106,15 +134,6 @@ fn file_key(file: &HostFd) -> Option<FileKey> {
 
 fn errno(e: io::Error) -> Errno {
     Errno(e.raw_os_error().unwrap_or(libc::EIO))
-}
-
-/// Who file write-back is done for: the guest thread and its I/O priority.
-#[derive(Clone, Copy, Debug)]
-pub struct IoIssuer {
-    /// The guest thread id.
-    pub tid: u32,
-    /// Its effective I/O priority.
-    pub priority: IoPriority,
 }
 
 /// mmap(2) of `len` bytes of guest file `fd` at offset `off`.
@@ -175,6 +194,101 @@ pub fn read_cached(
     Some(mm.read_cached(&cached, offset, buf).map_err(errno))
 }
 
+/// RWF_* flags of pwritev2 that a cached write honours (the rest go to the host).
+const RWF_CACHED: i32 = libc::RWF_HIPRI | libc::RWF_DSYNC | libc::RWF_SYNC | libc::RWF_APPEND;
+
+/// The cached file a write to `file` with pwritev2 flags `rwf` goes through, registered
+/// on first use; `None` if it goes to the host file directly: not a regular file, a
+/// pseudo file, opened O_DIRECT (written back and invalidated around the call
+/// instead) or not for writing, a flag such as RWF_NOWAIT, or a host file the cache
+/// could not open for both reading and writing.
+fn buffered_target(mm: &AddressSpace, file: &HostFd, rwf: i32) -> Option<Arc<CachedFile>> {
+    if rwf & !RWF_CACHED != 0 || !file.is_regular() {
+        return None;
+    }
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(file.raw(), libc::F_GETFL) };
+    if fl < 0 || fl & libc::O_ACCMODE == libc::O_RDONLY || fl & libc::O_DIRECT != 0 {
+        return None;
+    }
+    let st = stat(file.raw()).ok()?;
+    let cached = match mm.page_cache().known((st.st_dev, st.st_ino)) {
+        Some(c) => c,
+        None if on_pseudo_fs(file) => return None,
+        None => cached_file(mm, file, &st).ok()?,
+    };
+    cached.caches_writes().then_some(cached)
+}
+
+/// write(2) family call to regular file `file` through `mm`'s page cache, of `len`
+/// bytes that `fill(done, buf)` supplies: at `at`, or at the file position (advanced)
+/// when `None`; at the end of the file for O_APPEND or RWF_APPEND (pwrite too, as on
+/// Linux); written back before returning for O_SYNC, O_DSYNC, RWF_SYNC and RWF_DSYNC.
+/// `None` where the write goes to the host file instead (see [`buffered_target`]).
+pub fn write_cached(
+    mm: &AddressSpace,
+    file: &HostFd,
+    at: Option<u64>,
+    rwf: i32,
+    len: usize,
+    fill: WriteSource<'_>,
+) -> Option<Result<usize, Errno>> {
+    let cached = buffered_target(mm, file, rwf)?;
+    // SAFETY: F_GETFL only reads the descriptor's status flags.
+    let fl = unsafe { libc::fcntl(file.raw(), libc::F_GETFL) };
+    let pos = if fl & libc::O_APPEND != 0 || rwf & libc::RWF_APPEND != 0 {
+        WritePos::Append
+    } else {
+        match at {
+            Some(offset) => WritePos::At(offset),
+            // SAFETY: lseek touches no memory.
+            None => match unsafe { libc::lseek(file.raw(), 0, libc::SEEK_CUR) } {
+                cur if cur >= 0 => WritePos::At(cur as u64),
+                _ => return Some(Err(Errno::last_os_error())),
+            },
+        }
+    };
+    Some((|| {
+        let mut source = |done: usize, buf: &mut [u8]| {
+            fill(done, buf).map_err(|e| io::Error::from_raw_os_error(e.0))
+        };
+        let (start, n) = mm
+            .write_cached(&cached, pos, len, &mut source)
+            .map_err(errno)?;
+        if at.is_none() {
+            // SAFETY: lseek touches no memory.
+            if unsafe { libc::lseek(file.raw(), (start + n as u64) as i64, libc::SEEK_SET) } < 0 {
+                return Err(Errno::last_os_error());
+            }
+        }
+        if fl & libc::O_DSYNC != 0 || rwf & (libc::RWF_SYNC | libc::RWF_DSYNC) != 0 {
+            mm.sync_file(&cached).map_err(errno)?;
+        }
+        Ok(n)
+    })())
+}
+
+/// Whether write-family call `n` with arguments `a` goes to the host file directly, so
+/// that the page cache must be kept coherent around it.
+pub fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: [u64; 6]) -> bool {
+    let rwf = if n == nr::pwritev2 { a[5] as i32 } else { 0 };
+    files
+        .host_fd(a[0] as i32)
+        .map_or(true, |f| buffered_target(mm, &f, rwf).is_none())
+}
+
+/// Whether guest fd `fd` was opened O_DIRECT while some file is cached: its reads go to
+/// the host file, which must first have the file's dirty pages (as Linux writes them
+/// back before a direct read).
+pub fn is_direct(files: &Files, mm: &AddressSpace, fd: u64) -> bool {
+    !mm.page_cache().is_empty()
+        && files.host_fd(fd as i32).is_ok_and(|f| {
+            // SAFETY: F_GETFL only reads the descriptor's status flags.
+            let fl = unsafe { libc::fcntl(f.raw(), libc::F_GETFL) };
+            fl >= 0 && fl & libc::O_DIRECT != 0
+        })
+}
+
 /// Whether `st` is the status of /dev/zero (character device 1:5).
 fn is_dev_zero(st: &libc::stat) -> bool {
     st.st_mode & libc::S_IFMT == libc::S_IFCHR
@@ -225,26 +339,21 @@ fn cached_file(
     })
 }
 
-/// Writes back every dirty page-cache page (msync, munmap, process exit).
-pub fn sync_all(mm: &AddressSpace, who: IoIssuer) -> Result<(), Errno> {
-    mm.sync_files(who.tid, who.priority).map_err(errno)
+/// Writes back every dirty page-cache page (sync, syncfs, msync, munmap, process exit).
+pub fn sync_all(mm: &AddressSpace) -> Result<(), Errno> {
+    mm.sync_files().map_err(errno)
 }
 
 /// Before a file system call on guest fd `fd`: writes back the cached file's dirty
 /// pages, so the call sees them. Returns the cached file, if the fd's file is cached.
-pub fn before_file_call(
-    files: &Files,
-    mm: &AddressSpace,
-    fd: u64,
-    who: IoIssuer,
-) -> Option<Arc<CachedFile>> {
+pub fn before_file_call(files: &Files, mm: &AddressSpace, fd: u64) -> Option<Arc<CachedFile>> {
     let cache = mm.page_cache();
     if cache.is_empty() {
         return None;
     }
     let key = file_key(&*files.host_fd(fd as i32).ok()?)?;
     let file = cache.known(key)?;
-    if let Err(e) = mm.sync_file(&file, who.tid, who.priority) {
+    if let Err(e) = mm.sync_file(&file) {
         eprintln!("faultline: writing back cached pages of a file failed: {e}");
     }
     Some(file)

@@ -91,6 +91,7 @@ impl Files {
             nr::fdatasync => Files::fdatasync,
             nr::sync => Files::sync,
             nr::syncfs => Files::syncfs,
+            nr::sync_file_range => Files::sync_file_range,
             nr::fstat => Files::fstat,
             nr::newfstatat => Files::newfstatat,
             nr::statx => Files::statx,

@@ -5,6 +5,10 @@ use super::fdtable::HostFd;
 use super::filemap;
 use mmu::{AddressSpace, Errno};
 
+/// The bytes of a write: `fill(done, buf)` fills `buf` with those that start `done`
+/// bytes in (copied from guest memory, so it may fail with EFAULT).
+pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
+
 /// Guest memory as system calls see it.
 pub trait GuestMemory {
     /// Copies guest bytes at `addr` into `buf`; EFAULT if any byte is unreadable.
@@ -20,6 +24,20 @@ pub trait GuestMemory {
         _file: &HostFd,
         _offset: u64,
         _buf: &mut [u8],
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// Writes `len` bytes that `fill(done, buf)` supplies to regular file `file` through
+    /// the page cache that goes with this memory: at `at`, or at the file position when
+    /// `None`, with pwritev2 flags `rwf`; `None` where the host file is written
+    /// directly.
+    fn write_file(
+        &self,
+        _file: &HostFd,
+        _at: Option<u64>,
+        _rwf: i32,
+        _len: usize,
+        _fill: WriteSource<'_>,
     ) -> Option<Result<usize, Errno>> {
         None
     }
@@ -45,6 +63,17 @@ impl GuestMemory for AddressSpace {
         buf: &mut [u8],
     ) -> Option<Result<usize, Errno>> {
         filemap::read_cached(self, file, offset, buf)
+    }
+
+    fn write_file(
+        &self,
+        file: &HostFd,
+        at: Option<u64>,
+        rwf: i32,
+        len: usize,
+        fill: WriteSource<'_>,
+    ) -> Option<Result<usize, Errno>> {
+        filemap::write_cached(self, file, at, rwf, len, fill)
     }
 }
 

@@ -7,7 +7,6 @@ use mmu::{map, Errno};
 /// Handles the mm family; None if `n` is not one of them.
 pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
-    let who = t.io_issuer();
     Some(match n {
         nr::brk => Outcome::Return(mm.brk(a[0]) as i64),
         nr::mmap => {
@@ -21,7 +20,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }
-        nr::munmap => ret(filemap::sync_all(mm, who)
+        nr::munmap => ret(filemap::sync_all(mm)
             .and_then(|_| mm.munmap(a[0], a[1]))
             .map(|_| 0)),
         nr::mprotect => ret(mm.mprotect(a[0], a[1], a[2] as u32).map(|_| 0)),
@@ -38,7 +37,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))
             } else {
-                ret(filemap::sync_all(mm, who).map(|_| 0))
+                ret(filemap::sync_all(mm).map(|_| 0))
             }
         }
         _ => return None,

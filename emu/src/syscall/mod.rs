@@ -52,24 +52,34 @@ pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome 
 
 /// File system calls on an fd in a0 that need the host file current: syncs, and preadv2
 /// (whose RWF_* flags read the host file directly; other reads go through the page
-/// cache). Writes need it too, and change it.
-const FILE_SYNCS: &[u64] = &[nr::preadv2, nr::fsync, nr::fdatasync];
-const FILE_WRITES: &[u64] = &[
+/// cache).
+const FILE_SYNCS: &[u64] = &[nr::preadv2, nr::fsync, nr::fdatasync, nr::sync_file_range];
+/// Calls that change the host file of the fd in a0 directly.
+const FILE_WRITES: &[u64] = &[nr::ftruncate, nr::fallocate];
+/// Writes, which go through the page cache unless they cannot (O_DIRECT…).
+const BUFFERED_WRITES: &[u64] = &[
     nr::write,
     nr::pwrite64,
     nr::writev,
     nr::pwritev,
     nr::pwritev2,
-    nr::ftruncate,
-    nr::fallocate,
 ];
 
 /// The guest fds of call `n` whose host files it reads directly (bypassing the page
 /// cache) and whose host file it writes.
-fn host_file_fds(n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) {
+fn host_file_fds(t: &Thread, n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) {
     match n {
         _ if FILE_SYNCS.contains(&n) => (Some(a[0]), None),
         _ if FILE_WRITES.contains(&n) => (None, Some(a[0])),
+        nr::read | nr::pread64 | nr::readv | nr::preadv
+            if filemap::is_direct(&t.proc.files, &t.proc.mm, a[0]) =>
+        {
+            (Some(a[0]), None)
+        }
+        _ if BUFFERED_WRITES.contains(&n) => {
+            let direct = filemap::write_bypasses_cache(&t.proc.files, &t.proc.mm, n, a);
+            (None, direct.then_some(a[0]))
+        }
         // sendfile(out, in, …), copy_file_range(in, off, out, …), splice(in, off, out, …).
         nr::sendfile => (Some(a[1]), Some(a[0])),
         nr::copy_file_range | nr::splice => (Some(a[0]), Some(a[2])),
@@ -78,17 +88,26 @@ fn host_file_fds(n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) {
 }
 
 /// Runs a file system call, keeping the page cache coherent with it: dirty pages of
-/// files it reads or writes on the host go there first, and the cached pages it
-/// overwrote are reloaded.
+/// files it reads or writes on the host go there first (of every file for sync and
+/// syncfs), and the cached pages it overwrote are reloaded.
 fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
-    let (read, written) = host_file_fds(n, a);
-    if let Some(fd) = read {
-        filemap::before_file_call(&proc.files, mm, fd, t.io_issuer());
+    if n == nr::sync || n == nr::syncfs {
+        // sync(2) cannot fail; syncfs reports a failed write-back.
+        if let (Err(e), nr::syncfs) = (filemap::sync_all(mm), n) {
+            return Some(e.neg());
+        }
     }
-    let cached =
-        written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd, t.io_issuer()));
-    let r = proc.files.handle(mm, n, a)?;
+    let (read, written) = host_file_fds(t, n, a);
+    if let Some(fd) = read {
+        filemap::before_file_call(&proc.files, mm, fd);
+    }
+    let cached = written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd));
+    let resizing = cached.as_ref().filter(|_| FILE_WRITES.contains(&n));
+    let r = {
+        let _resize = resizing.map(|f| f.lock_resize());
+        proc.files.handle(mm, n, a)?
+    };
     if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
         filemap::after_truncating_open(&proc.files, mm, r as u64);
     }

@@ -204,6 +204,17 @@ impl Files {
         host(unsafe { libc::fdatasync(file.raw()) }.into())
     }
 
+    /// sync_file_range(fd, offset, nbytes, flags): the file's dirty cached pages were
+    /// written back before the call (all of them, which any flags allow).
+    pub(super) fn sync_file_range(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
+        let file = self.file(a[0])?;
+        // SAFETY: sync_file_range touches no memory.
+        host(
+            unsafe { libc::sync_file_range(file.raw(), a[1] as i64, a[2] as i64, a[3] as u32) }
+                .into(),
+        )
+    }
+
     pub(super) fn sync(&self, _: &dyn GuestMemory, _: [u64; 6]) -> SysResult {
         // SAFETY: sync takes no arguments.
         unsafe { libc::sync() };
@@ -407,10 +418,34 @@ fn read_to(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> SysRe
     }
 }
 
+/// A write of the guest buffers `iov` (`total` bytes) at `pos` through the page cache,
+/// in one piece, where it can go there (see `filemap::write_cached`); `None` otherwise.
+fn cached_write(
+    mem: &dyn GuestMemory,
+    file: &HostFd,
+    iov: &[Iov],
+    total: usize,
+    pos: Pos,
+) -> Option<SysResult> {
+    let (at, rwf) = match pos {
+        Pos::Current => (None, 0),
+        Pos::V2(-1, flags) => (None, flags),
+        Pos::At(o) if o >= 0 => (Some(o as u64), 0),
+        Pos::V2(o, flags) if o >= 0 => (Some(o as u64), flags),
+        _ => return None,
+    };
+    let mut fill = |done: usize, buf: &mut [u8]| gather(mem, iov, done, buf);
+    let written = mem.write_file(file, at, rwf, total, &mut fill)?;
+    Some(written.map(|n| n as i64))
+}
+
 /// Writes the guest buffers `iov` to `file` at `pos`. Like Linux, an error after some
 /// bytes went out reports the bytes instead.
 fn write_from(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> SysResult {
     let total = total_len(iov);
+    if let Some(written) = cached_write(mem, file, iov, total, pos) {
+        return written;
+    }
     let mut buf = vec![0u8; total.min(BOUNCE)];
     let mut done = 0;
     loop {

@@ -1,0 +1,259 @@
+//! Buffered writes through the page cache and their write-back: coherence with shared
+//! mappings without msync, partial pages read first, O_APPEND from threads, a file much
+//! larger than the memory limit, and when the bytes reach the host file (syncs, the
+//! flusher, exit), seen from the host while the guest still runs.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tests::{faultline_bin, guests_dir, run_faultline, shell_status};
+
+/// A scratch directory of its own for one test.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("faultline-wb-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    fn data(&self) -> PathBuf {
+        self.0.join("wb.dat")
+    }
+
+    fn stats(&self) -> PathBuf {
+        self.0.join("stats.json")
+    }
+
+    fn totals(&self) -> Value {
+        let bytes = std::fs::read(self.stats()).expect("stats written");
+        serde_json::from_slice::<Value>(&bytes).unwrap()["total"].clone()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn count(totals: &Value, name: &str) -> u64 {
+    totals[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no counter {name} in {totals}"))
+}
+
+/// Runs `writeback DIR args...` with `opts`; returns status, stdout, stderr, totals.
+fn writeback(opts: &[&str], args: &[&str], dir: &Scratch) -> (i32, String, String, Value) {
+    let stats = dir.stats();
+    let mut all = opts.to_vec();
+    all.extend(["--stats", stats.to_str().unwrap()]);
+    let mut argv = vec![dir.path()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let out = run_faultline(&all, &guests_dir().join("writeback"), &argv);
+    (
+        shell_status(&out),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir.totals(),
+    )
+}
+
+const POLICIES: [&str; 4] = ["mmap", "vma", "vma-retry", "vma-hold"];
+
+#[test]
+fn write_and_a_shared_mapping_see_each_other_without_msync_under_every_policy() {
+    for policy in POLICIES {
+        let dir = Scratch::new(&format!("coherence-{policy}"));
+        let (status, stdout, stderr, totals) =
+            writeback(&["--policy", policy], &["coherence"], &dir);
+        assert_eq!(
+            (status, stdout.as_str()),
+            (0, "writeback: coherence ok\n"),
+            "{policy}: {stderr}"
+        );
+        let mut want = Vec::new();
+        for c in [b'a', b'b', b'c'] {
+            want.extend([c; 4096]);
+        }
+        want[4096 + 100..4096 + 105].copy_from_slice(b"HELLO");
+        want[2 * 4096 + 200..2 * 4096 + 205].copy_from_slice(b"STORE");
+        want.extend(b"tail");
+        assert_eq!(std::fs::read(dir.data()).unwrap(), want, "{policy}");
+        // Whole pages and pages past the end are written without being read.
+        assert_eq!(count(&totals, "io.reads"), 0, "{policy}");
+        assert!(count(&totals, "writeback.pages") >= 4, "{policy}");
+    }
+}
+
+fn pattern(i: usize) -> u8 {
+    ((i * 7 + 3) % 251) as u8
+}
+
+#[test]
+fn a_write_into_part_of_an_uncached_page_reads_it_first_and_keeps_the_rest() {
+    let dir = Scratch::new("partial");
+    let original: Vec<u8> = (0..4 * 4096).map(pattern).collect();
+    std::fs::write(dir.data(), &original).unwrap();
+    let opts = ["--storage-latency", "fixed:1ms"];
+    let (status, stdout, stderr, totals) = writeback(&opts, &["partial"], &dir);
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "writeback: partial ok\n"),
+        "{stderr}"
+    );
+    let mut want = original;
+    want[4096 + 1000..4096 + 1003].copy_from_slice(b"XYZ");
+    assert_eq!(std::fs::read(dir.data()).unwrap(), want);
+    // The page was read through the device (write_begin), once, and written back once.
+    assert_eq!(count(&totals, "io.reads"), 1);
+    assert_eq!(count(&totals, "pagecache.misses"), 1);
+    assert_eq!(count(&totals, "io.writes"), 1);
+    assert_eq!(count(&totals, "writeback.pages"), 1);
+}
+
+#[test]
+fn appends_from_four_threads_lose_nothing_and_are_never_split_under_every_policy() {
+    // Small records, and records larger than one bounce of the host path (256 KiB),
+    // which writes split into pieces would interleave.
+    for (n, size) in [(2000, 64), (8, 600_000)] {
+        for policy in POLICIES {
+            let dir = Scratch::new(&format!("append-{policy}-{size}"));
+            let args = ["append", "4", &n.to_string(), &size.to_string()];
+            let (status, stdout, stderr, _) = writeback(&["--policy", policy], &args, &dir);
+            assert_eq!(
+                (status, stdout),
+                (0, format!("writeback: append 4 {n} ok\n")),
+                "{policy} {size}: {stderr}"
+            );
+            let len = std::fs::metadata(dir.data()).unwrap().len();
+            assert_eq!(len, 4 * n * size, "{policy}");
+        }
+    }
+}
+
+#[test]
+fn a_file_much_larger_than_the_memory_limit_reaches_the_host_intact() {
+    let dir = Scratch::new("big");
+    let opts = ["--mem-limit", "4MiB", "--storage-latency", "fixed:200us"];
+    let (status, stdout, stderr, totals) = writeback(&opts, &["big", "24"], &dir);
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "writeback: wrote 24 MiB\n"),
+        "{stderr}"
+    );
+    let bytes = std::fs::read(dir.data()).unwrap();
+    assert_eq!(bytes.len(), 24 << 20);
+    for (w, word) in bytes.chunks_exact(4).enumerate() {
+        let got = u32::from_le_bytes(word.try_into().unwrap());
+        assert_eq!(got, w as u32 ^ 0x5a5a_5a5a, "word {w}");
+    }
+    let pages = 24 * 256;
+    assert!(count(&totals, "writeback.throttled") > 0, "{totals}");
+    assert!(count(&totals, "writeback.pages") >= pages, "{totals}");
+    assert!(count(&totals, "reclaim.reclaimed") > pages, "{totals}");
+    // Contiguous dirty pages go back many to a request.
+    assert!(count(&totals, "io.writes") < pages / 4, "{totals}");
+}
+
+/// Runs `writeback DIR hold HOW MS` with `opts`; once the guest says it has written,
+/// calls `look` with a reader of the host file and a test of whether the guest is still
+/// running, then waits for the guest. Returns the totals.
+fn hold(
+    opts: &[&str],
+    how: &str,
+    ms: &str,
+    dir: &Scratch,
+    look: impl FnOnce(&dyn Fn() -> Vec<u8>, &mut dyn FnMut() -> bool),
+) -> Value {
+    let mut child = Command::new(faultline_bin())
+        .arg("run")
+        .args(opts)
+        .arg("--stats")
+        .arg(dir.stats())
+        .arg(guests_dir().join("writeback"))
+        .args([&dir.path(), "hold", how, ms])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn faultline");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "writeback: written\n", "{how}");
+    let file = dir.data();
+    let read = move || std::fs::read(&file).unwrap();
+    look(&read, &mut || child.try_wait().unwrap().is_none());
+    assert!(child.wait().unwrap().success(), "{how}");
+    dir.totals()
+}
+
+const WRITTEN: usize = 16 * 4096;
+
+#[test]
+fn without_a_sync_the_bytes_stay_in_the_cache_until_exit() {
+    let dir = Scratch::new("hold-none");
+    let totals = hold(&[], "none", "300", &dir, |read, running| {
+        let host = read();
+        assert!(running(), "the guest is still sleeping");
+        // Grown at once, but the bytes are still only dirty in the cache.
+        assert_eq!(host, vec![0; WRITTEN]);
+    });
+    assert_eq!(
+        std::fs::read(dir.data()).unwrap(),
+        vec![0xAB; WRITTEN],
+        "exit wrote back"
+    );
+    assert_eq!(count(&totals, "writeback.background"), 0);
+    assert_eq!(count(&totals, "writeback.pages"), 16);
+}
+
+#[test]
+fn every_sync_puts_the_bytes_in_the_host_file_before_it_returns() {
+    for how in ["fsync", "fdatasync", "sync", "osync"] {
+        let dir = Scratch::new(&format!("hold-{how}"));
+        let totals = hold(&[], how, "200", &dir, |read, _| {
+            assert_eq!(read(), vec![0xAB; WRITTEN], "{how}");
+        });
+        assert!(count(&totals, "io.writes") >= 1, "{how}");
+        assert_eq!(count(&totals, "writeback.pages"), 16, "{how}");
+        assert_eq!(count(&totals, "writeback.background"), 0, "{how}");
+    }
+}
+
+#[test]
+fn the_flusher_writes_back_expired_pages_while_the_guest_sleeps() {
+    let dir = Scratch::new("hold-flusher");
+    let opts = ["--dirty-writeback", "10ms", "--dirty-expire", "20ms"];
+    let totals = hold(&opts, "none", "3000", &dir, |read, running| {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while read() != vec![0xAB; WRITTEN] {
+            assert!(Instant::now() < deadline, "never written back");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(running(), "written back before the guest exited");
+    });
+    assert_eq!(count(&totals, "writeback.background"), 16);
+    assert_eq!(count(&totals, "writeback.pages"), 16);
+}
+
+#[test]
+fn bad_writeback_times_are_one_clear_error_with_status_2() {
+    for (opt, value) in [("--dirty-writeback", "soon"), ("--dirty-expire", "30")] {
+        let out = run_faultline(&[opt, value], &guests_dir().join("hello"), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(shell_status(&out), 2, "{opt} {value}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(opt) && first.contains(value),
+            "{opt} {value}: {stderr}"
+        );
+    }
+}
