@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod cpu;
 pub mod hart;
+pub mod interrupt;
 pub mod loader;
 pub mod process;
 pub mod run;

@@ -3,6 +3,7 @@
 use crate::cli::{default_env, RunArgs};
 use crate::cpu::Cpu;
 use crate::hart::{self, Thread, ALTSTACK_DISABLED};
+use crate::interrupt;
 use crate::loader::{self, StartInfo};
 use crate::process::{Process, RunOptions};
 use crate::signals::trampoline;
@@ -45,6 +46,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             );
         }
     }
+    interrupt::block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
     let cfg = MmConfig {
         policy: args.policy,
         cache: args.cache_config(),
@@ -91,6 +93,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         stats: args.stats.as_ref().map(PathBuf::from),
     };
     let proc = Process::new(mm.clone(), files, opts);
+    interrupt::watch(proc.clone()).context("cannot start the signal watcher")?;
     let tid = proc.alloc_tid();
     let mem = mm.attach_hart(tid);
     let live = proc.add_thread(tid, mem.signal());

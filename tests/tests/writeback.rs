@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use tests::{faultline_bin, guests_dir, run_faultline, shell_status};
 
@@ -164,15 +164,15 @@ fn a_file_much_larger_than_the_memory_limit_reaches_the_host_intact() {
 }
 
 /// Runs `writeback DIR hold HOW MS` with `opts`; once the guest says it has written,
-/// calls `look` with a reader of the host file and a test of whether the guest is still
-/// running, then waits for the guest. Returns the totals.
+/// calls `look` with a reader of the host file and the running faultline, then waits
+/// for it. Returns its exit status and the totals.
 fn hold(
     opts: &[&str],
     how: &str,
     ms: &str,
     dir: &Scratch,
-    look: impl FnOnce(&dyn Fn() -> Vec<u8>, &mut dyn FnMut() -> bool),
-) -> Value {
+    look: impl FnOnce(&dyn Fn() -> Vec<u8>, &mut Child),
+) -> (ExitStatus, Value) {
     let mut child = Command::new(faultline_bin())
         .arg("run")
         .args(opts)
@@ -190,9 +190,13 @@ fn hold(
     assert_eq!(line, "writeback: written\n", "{how}");
     let file = dir.data();
     let read = move || std::fs::read(&file).unwrap();
-    look(&read, &mut || child.try_wait().unwrap().is_none());
-    assert!(child.wait().unwrap().success(), "{how}");
-    dir.totals()
+    look(&read, &mut child);
+    (child.wait().unwrap(), dir.totals())
+}
+
+/// Whether the faultline process is still running.
+fn running(child: &mut Child) -> bool {
+    child.try_wait().unwrap().is_none()
 }
 
 const WRITTEN: usize = 16 * 4096;
@@ -200,9 +204,9 @@ const WRITTEN: usize = 16 * 4096;
 #[test]
 fn without_a_sync_the_bytes_stay_in_the_cache_until_exit() {
     let dir = Scratch::new("hold-none");
-    let totals = hold(&[], "none", "300", &dir, |read, running| {
+    let (status, totals) = hold(&[], "none", "300", &dir, |read, child| {
         let host = read();
-        assert!(running(), "the guest is still sleeping");
+        assert!(running(child), "the guest is still sleeping");
         // Grown at once, but the bytes are still only dirty in the cache.
         assert_eq!(host, vec![0; WRITTEN]);
     });
@@ -211,6 +215,7 @@ fn without_a_sync_the_bytes_stay_in_the_cache_until_exit() {
         vec![0xAB; WRITTEN],
         "exit wrote back"
     );
+    assert!(status.success());
     assert_eq!(count(&totals, "writeback.background"), 0);
     assert_eq!(count(&totals, "writeback.pages"), 16);
 }
@@ -219,9 +224,10 @@ fn without_a_sync_the_bytes_stay_in_the_cache_until_exit() {
 fn every_sync_puts_the_bytes_in_the_host_file_before_it_returns() {
     for how in ["fsync", "fdatasync", "sync", "osync"] {
         let dir = Scratch::new(&format!("hold-{how}"));
-        let totals = hold(&[], how, "200", &dir, |read, _| {
+        let (status, totals) = hold(&[], how, "200", &dir, |read, _| {
             assert_eq!(read(), vec![0xAB; WRITTEN], "{how}");
         });
+        assert!(status.success(), "{how}");
         assert!(count(&totals, "io.writes") >= 1, "{how}");
         assert_eq!(count(&totals, "writeback.pages"), 16, "{how}");
         assert_eq!(count(&totals, "writeback.background"), 0, "{how}");
@@ -232,16 +238,36 @@ fn every_sync_puts_the_bytes_in_the_host_file_before_it_returns() {
 fn the_flusher_writes_back_expired_pages_while_the_guest_sleeps() {
     let dir = Scratch::new("hold-flusher");
     let opts = ["--dirty-writeback", "10ms", "--dirty-expire", "20ms"];
-    let totals = hold(&opts, "none", "3000", &dir, |read, running| {
+    let (status, totals) = hold(&opts, "none", "3000", &dir, |read, child| {
         let deadline = Instant::now() + Duration::from_secs(2);
         while read() != vec![0xAB; WRITTEN] {
             assert!(Instant::now() < deadline, "never written back");
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert!(running(), "written back before the guest exited");
+        assert!(running(child), "written back before the guest exited");
     });
+    assert!(status.success());
     assert_eq!(count(&totals, "writeback.background"), 16);
     assert_eq!(count(&totals, "writeback.pages"), 16);
+}
+
+#[test]
+fn sigterm_or_ctrl_c_ends_the_run_only_after_the_bytes_reach_the_host() {
+    for (signal, number) in [("TERM", 15), ("INT", 2)] {
+        let dir = Scratch::new(&format!("hold-sig{signal}"));
+        let (status, totals) = hold(&[], "none", "30000", &dir, |read, child| {
+            assert_eq!(read(), vec![0; WRITTEN], "not written back yet");
+            let kill = Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status()
+                .expect("run kill");
+            assert!(kill.success());
+        });
+        // Killed by the signal, as the guest would have been, not after its 30 s sleep.
+        assert_eq!(status.code(), Some(128 + number), "SIG{signal}");
+        assert_eq!(std::fs::read(dir.data()).unwrap(), vec![0xAB; WRITTEN]);
+        assert_eq!(count(&totals, "writeback.pages"), 16, "SIG{signal}");
+    }
 }
 
 #[test]
