@@ -4,9 +4,10 @@
 //! Swapping out takes a mapped page's entry away with a compare-exchange, leaving a swap
 //! entry (the slot number) in its place, puts the frame in the swap cache under a locked
 //! folio, shoots down every hart's TLB, then writes the page to its slot and frees the
-//! frame. A fault on a swap entry finds the folio in the swap cache (minor: the page is
-//! still being written, or already read back) or starts reading the slot into a new
-//! folio with the fault lock held and waits for it at
+//! frame. A fault on a swap entry finds the folio in the swap cache ([`cache`]; minor:
+//! the page is still being written, or already read back, maybe ahead of the fault) or
+//! starts reading the slot, with the read-ahead window around it ([`readahead`]), into
+//! new folios with the fault lock held and waits for its own at
 //! [`FaultCtx::wait_for`](crate::fault_state::FaultCtx::wait_for), so the
 //! policy decides whether the lock is dropped. Whoever takes a swap entry out of the
 //! page table — the fault that maps the page back, munmap, MADV_DONTNEED — frees its
@@ -14,6 +15,9 @@
 //!
 //! The candidates for reclaim are kept in fault order (FIFO: the emulated page table has
 //! no accessed bits for a second chance); MADV_COLD moves pages to the front.
+
+mod cache;
+pub(crate) mod readahead;
 
 use crate::fault::FaultError;
 use crate::fault_state::FaultOutcome;
@@ -30,9 +34,11 @@ use crate::swapfile::SwapFile;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use crate::{Access, FaultKind, PAGE_SIZE};
+use cache::{Found, SwapCache};
 use devices::storage::DeviceConfig;
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use readahead::Batch;
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -40,9 +46,8 @@ use std::sync::Arc;
 /// Swap of one address space: its area, its swap cache and its reclaim candidates.
 pub(crate) struct Swap {
     file: SwapFile,
-    /// Folios of slots with I/O in flight or read back but not mapped yet. Each holds one
-    /// reference to its frame.
-    cache: Mutex<HashMap<u32, Arc<Folio>>>,
+    /// Folios of slots with I/O in flight or read back but not mapped yet.
+    cache: SwapCache,
     /// Private anonymous pages that may be swapped out, oldest first (stale entries are
     /// skipped when their address no longer maps the frame).
     lru: Mutex<VecDeque<(u64, FrameId)>>,
@@ -51,21 +56,13 @@ pub(crate) struct Swap {
     tracks_candidates: bool,
 }
 
-/// What a swap-cache look-up found.
-enum Found {
-    /// The slot's folio was cached.
-    Cached(Arc<Folio>),
-    /// It was not: this call started reading it into a new locked folio.
-    Reading(Arc<Folio>),
-}
-
 impl Swap {
     /// Swap of `bytes` behind a device configured as `device`; `reclaims` when a memory
     /// limit makes reclaim look for candidates.
     pub(crate) fn new(bytes: u64, device: DeviceConfig, reclaims: bool) -> io::Result<Swap> {
         Ok(Swap {
             file: SwapFile::create(bytes, device)?,
-            cache: Mutex::new(HashMap::new()),
+            cache: SwapCache::default(),
             lru: Mutex::new(VecDeque::new()),
             tracks_candidates: reclaims,
         })
@@ -83,44 +80,12 @@ impl Swap {
         self.lru.lock().pop_front()
     }
 
-    /// Takes the slot's folio out of the cache if it is still `folio`; the caller then
-    /// owns its frame reference.
-    fn uncache(&self, slot: u32, folio: &Arc<Folio>) -> bool {
-        let mut cache = self.cache.lock();
-        match cache.get(&slot) {
-            Some(f) if Arc::ptr_eq(f, folio) => {
-                cache.remove(&slot);
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// The counters of the swap device and slots, in total.
     pub(crate) fn counters(&self) -> Vec<(String, u64)> {
         let mut out = self.file.io_counters();
         out.push(("swap.slots_used".into(), self.file.used()));
         out
     }
-}
-
-/// Finds `slot` in the swap cache, or starts reading it into a new locked folio.
-fn find_or_read(space: &AddressSpace, swap: &Swap, caller: &Caller, slot: u32) -> Option<Found> {
-    let mut cache = swap.cache.lock();
-    if let Some(f) = cache.get(&slot) {
-        return Some(Found::Cached(f.clone()));
-    }
-    let frame = space.frames().alloc_zeroed()?;
-    let folio = Arc::new(Folio::new_locked(frame));
-    cache.insert(slot, folio.clone());
-    drop(cache);
-    let (tid, priority) = caller.io();
-    let done = folio.clone();
-    swap.file
-        .read(slot, space.frames(), frame, tid, priority, move |ok| {
-            done.finish_read(ok)
-        });
-    Some(Found::Reading(folio))
 }
 
 /// Linux's `do_swap_page`: the entry at `addr` of the private anonymous `vma` is (or
@@ -143,17 +108,25 @@ pub(crate) fn swap_fault(
             return None;
         }
         let slot = entry.swap_slot();
-        let folio = match find_or_read(space, swap, caller, slot) {
-            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
-            Some(Found::Reading(f)) => {
-                stats.add(Counter::SwapIns, 1);
-                major = true;
-                if waits.wait_for_read(space, caller, stats, &f).is_err() {
-                    return Some(FaultOutcome::Retry { major: true });
+        let folio = match swap.cache.lookup(slot) {
+            Some((f, readahead)) => {
+                readahead::note_lookup(vma, addr, readahead);
+                if readahead {
+                    stats.add(Counter::SwapRaHits, 1);
                 }
-                continue;
+                f
             }
-            Some(Found::Cached(f)) => f,
+            None => match readahead::swapin(space, swap, caller, vma, addr, slot, stats) {
+                None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+                Some(Found::Reading(f)) => {
+                    major = true;
+                    if waits.wait_for_read(space, caller, stats, &f).is_err() {
+                        return Some(FaultOutcome::Retry { major: true });
+                    }
+                    continue;
+                }
+                Some(Found::Cached(f)) => f,
+            },
         };
         if !folio.try_lock() {
             let what = PageWait::FolioLocked {
@@ -168,7 +141,7 @@ pub(crate) fn swap_fault(
             // Written out and freed meanwhile (look again), or its read failed.
             folio.unlock();
             if folio.has_error() {
-                if swap.uncache(slot, &folio) {
+                if swap.cache.remove(slot, &folio) {
                     space.frames().put(folio.frame());
                 }
                 return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
@@ -186,7 +159,7 @@ pub(crate) fn swap_fault(
             .is_ok();
         if mapped {
             // The entry now holds the cache's frame reference; the slot is done with.
-            swap.uncache(slot, &folio);
+            swap.cache.remove(slot, &folio);
             folio.evict();
             swap.file.free(slot);
             swap.note_mapped(addr, folio.frame());
@@ -231,7 +204,7 @@ fn swap_out(
         return false;
     };
     let folio = Arc::new(Folio::new_locked(pte.frame()));
-    let stale = swap.cache.lock().insert(slot, folio.clone());
+    let stale = swap.cache.insert_for_write(slot, folio.clone());
     if let Some(stale) = stale {
         // A fault read the slot after a zap had freed it (it looked at the entry first):
         // nobody maps that copy, so it goes once its read is done.
@@ -249,7 +222,7 @@ fn swap_out(
         )
         .is_ok();
     if !swapped {
-        swap.uncache(slot, &folio);
+        swap.cache.remove(slot, &folio);
         folio.unlock();
         swap.file.free(slot);
         return false;
@@ -268,7 +241,7 @@ fn swap_out(
     let (tid, priority) = caller.io();
     swap.file.write(slot, page, tid, priority);
     stats.add(Counter::SwapOuts, 1);
-    if swap.uncache(slot, &folio) {
+    if swap.cache.remove(slot, &folio) {
         frames.put(pte.frame());
     }
     // A fault that waited for the write finds the folio gone and reads the slot.
@@ -302,7 +275,12 @@ pub(crate) fn shrink(
             freed += 1;
         }
     }
-    (scanned, freed)
+    // Pages read in and not mapped are younger than the mapped ones queued before them
+    // (on Linux's inactive list they join at the young end): they go next, with no
+    // write, and with their own budget, as the queue's stale entries may have used up
+    // its one.
+    let (s, f) = swap.cache.shrink(space.frames(), want - freed, budget);
+    (scanned + s, freed + f)
 }
 
 /// Whether `vma`'s pages may go to swap: private anonymous and not locked in memory.
@@ -359,13 +337,13 @@ pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start:
                 slots.push(pte.swap_slot());
             }
         });
+    let mut batch = Batch::default();
     for slot in slots {
-        match find_or_read(space, swap, caller, slot) {
-            Some(Found::Reading(_)) => stats.add(Counter::SwapIns, 1),
-            Some(Found::Cached(_)) => {}
-            None => break,
+        if batch.add(space, swap, slot, false).is_none() {
+            break;
         }
     }
+    batch.submit(space, swap, caller, stats);
     reclaim::direct(space, caller, stats);
 }
 
@@ -375,10 +353,9 @@ pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
     let Some(swap) = space.swap() else {
         return;
     };
-    let cached = swap.cache.lock().get(&slot).cloned();
-    if let Some(folio) = cached {
+    if let Some(folio) = swap.cache.get(slot) {
         space.blocking(caller, || folio.lock());
-        if swap.uncache(slot, &folio) {
+        if swap.cache.remove(slot, &folio) {
             folio.evict();
             space.frames().put(folio.frame());
         }
@@ -399,16 +376,23 @@ mod tests {
     /// A space with swap and `PAGES` private anonymous pages, each filled with its own
     /// byte.
     fn filled() -> (Arc<AddressSpace>, u64) {
+        filled_pages(PAGES, None)
+    }
+
+    /// A space with swap, a memory limit of `limit` bytes if any, and `pages` private
+    /// anonymous pages, page `p` filled with byte `p + 1`.
+    fn filled_pages(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, u64) {
         let space = AddressSpace::new(MmConfig {
             frame_pool_bytes: 1 << 22,
             cache: CacheConfig {
                 swap: Some(1 << 20),
+                mem_limit: limit,
                 ..CacheConfig::default()
             },
             ..MmConfig::default()
         })
         .unwrap();
-        let len = PAGES * PAGE_SIZE;
+        let len = pages * PAGE_SIZE;
         let base = space
             .mmap(
                 0,
@@ -417,12 +401,101 @@ mod tests {
                 map::PRIVATE | map::ANONYMOUS,
             )
             .unwrap();
-        for p in 0..PAGES {
+        for p in 0..pages {
             space
                 .write_bytes(base + p * PAGE_SIZE, &[p as u8 + 1; PAGE_SIZE as usize])
                 .unwrap();
         }
         (space, base)
+    }
+
+    /// Reads page `p` of the region at `base` and checks it holds its own byte.
+    fn check_page(space: &AddressSpace, base: u64, p: u64) {
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
+        assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+    }
+
+    fn total(space: &AddressSpace, name: &str) -> u64 {
+        space.stats().total_of(name)
+    }
+
+    #[test]
+    fn a_sequential_reader_of_swapped_memory_hits_pages_read_ahead() {
+        let pages = 64;
+        let (space, base) = filled_pages(pages, None);
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        let majors = total(&space, "faults.major");
+        for p in 0..pages {
+            check_page(&space, base, p);
+        }
+        let majors = total(&space, "faults.major") - majors;
+        let (ra, hits) = (total(&space, "swap.ra"), total(&space, "swap.ra_hits"));
+        // Windows of 1, 2, 4, then 8: a major fault per window.
+        assert!(majors <= pages / 8 + 4, "{majors} major faults");
+        assert_eq!(majors + ra, pages, "every page read once");
+        assert_eq!(hits, ra, "every page read ahead was used");
+        assert_eq!(total(&space, "swap.ins"), pages);
+        assert_eq!(slots_used(&space), 0);
+    }
+
+    #[test]
+    fn the_read_ahead_window_shrinks_when_access_turns_random() {
+        let pages = 128;
+        let (space, base) = filled_pages(pages, None);
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        for p in 0..32 {
+            check_page(&space, base, p);
+        }
+        let ra = total(&space, "swap.ra");
+        // Far apart, never next to the last fault: windows 4, 2, 1, 1, ...
+        let order = [100, 40, 70, 55, 120, 85, 64, 110];
+        for &p in &order {
+            check_page(&space, base, p);
+        }
+        let ra = total(&space, "swap.ra") - ra;
+        assert!(ra <= 3 + 1, "{ra} pages read ahead of random faults");
+        let ra = total(&space, "swap.ra");
+        check_page(&space, base, 90);
+        assert_eq!(
+            total(&space, "swap.ra"),
+            ra,
+            "the window is down to one page"
+        );
+    }
+
+    #[test]
+    fn pages_read_ahead_and_never_used_are_reclaimed_without_writes() {
+        let pages = 64;
+        let limit = 16;
+        let (space, base) = filled_pages(pages, Some(limit * PAGE_SIZE));
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        let outs = total(&space, "swap.outs");
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::WILLNEED)
+            .unwrap();
+        // The reads complete asynchronously; the background reclaimer then drops what
+        // is over the limit.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while u64::from(space.frames_in_use()) > limit && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(u64::from(space.frames_in_use()) <= limit);
+        assert_eq!(
+            total(&space, "swap.outs"),
+            outs,
+            "clean pages need no write"
+        );
+        assert_eq!(slots_used(&space), pages);
+        for p in 0..pages {
+            check_page(&space, base, p);
+        }
     }
 
     fn slots_used(space: &AddressSpace) -> u64 {

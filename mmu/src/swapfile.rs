@@ -2,7 +2,7 @@
 //! it goes away with the process), divided into page-sized slots, behind a simulated
 //! storage device that times every request and moves its bytes.
 
-use crate::frames::FramePool;
+use crate::frames::{FrameId, FramePool};
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::HostClock;
@@ -79,33 +79,37 @@ impl SwapFile {
         self.device.submit_and_wait(op, submitter, priority);
     }
 
-    /// Starts reading `slot` into `frame`; `done(ok)` runs once the bytes are there (or
-    /// the read failed).
+    /// Starts reading the run of slots from `first` into `frames` (one frame per slot,
+    /// in slot order) as one device request; `done(ok)` runs once the bytes are there
+    /// (or the read failed).
     pub(crate) fn read(
         &self,
-        slot: u32,
+        first: u32,
         frames: &Arc<FramePool>,
-        frame: u32,
+        into: Vec<FrameId>,
         submitter: u32,
         priority: IoPriority,
         done: impl FnOnce(bool) + Send + 'static,
     ) {
+        let len = into.len() as u64 * PAGE_SIZE;
         let op = IoOp::Read {
-            offset: u64::from(slot) * PAGE_SIZE,
-            len: PAGE_SIZE,
+            offset: u64::from(first) * PAGE_SIZE,
+            len,
         };
         let frames = frames.clone();
         self.device.submit(op, submitter, priority, move |io| {
-            let ok = io.completion.result.is_ok() && io.data.len() == PAGE_SIZE as usize;
+            let ok = io.completion.result.is_ok() && io.data.len() as u64 == len;
             if ok {
-                // SAFETY: the frame belongs to the locked swap-cache folio being read.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        io.data.as_ptr(),
-                        frames.host_ptr(frame),
-                        io.data.len(),
-                    )
-                };
+                for (page, &frame) in io.data.chunks_exact(PAGE_SIZE as usize).zip(&into) {
+                    // SAFETY: each frame belongs to a locked swap-cache folio being read.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            page.as_ptr(),
+                            frames.host_ptr(frame),
+                            page.len(),
+                        )
+                    };
+                }
             }
             done(ok);
         });
