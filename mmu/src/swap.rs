@@ -1,5 +1,5 @@
-//! Swap for private anonymous memory (Linux's swap cache, `shrink_folio_list` for anon
-//! folios, and `do_swap_page`).
+//! Swap for private anonymous memory, private file mappings' copies on write included
+//! (Linux's swap cache, `shrink_folio_list` for anon folios, and `do_swap_page`).
 //!
 //! Swapping out takes a mapped page's entry away with a compare-exchange, leaving a swap
 //! entry (the slot number) in its place, puts the frame in the swap cache under a locked
@@ -191,7 +191,8 @@ fn swap_out(
     };
     let pte = Pte::from_bits(pte_slot.load(Ordering::Acquire));
     let frames = space.frames();
-    // A frame someone else also holds (a copy in progress, a shared object) stays.
+    // A frame someone else also holds (a copy in progress, a shared object, the page
+    // cache) stays.
     if !pte.is_valid()
         || frame.is_some_and(|f| f != pte.frame())
         || frames.refcount(pte.frame()) != 1
@@ -283,14 +284,18 @@ pub(crate) fn shrink(
     (scanned + s, freed + f)
 }
 
-/// Whether `vma`'s pages may go to swap: private anonymous and not locked in memory.
+/// Whether `vma`'s anonymous pages may go to swap: it is private (anonymous, or a file
+/// mapping's copies on write) and not locked in memory. The page-cache pages a private
+/// file mapping maps never go: the cache holds a reference to each of their frames, so
+/// [`swap_out`] never finds them mapped only once.
 fn swappable(vma: &Vma) -> bool {
-    matches!(vma.backing, Backing::Private)
+    matches!(vma.backing, Backing::Private | Backing::File(_))
+        && !vma.is_shared()
         && !vma.flags.contains(VmaFlags::LOCKED)
         && !vma.flags.contains(VmaFlags::LOCKONFAULT)
 }
 
-/// MADV_PAGEOUT of the private anonymous part `[start, end)` of `vma`.
+/// MADV_PAGEOUT of the anonymous pages of `vma`'s part `[start, end)`.
 pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space.swap().filter(|_| swappable(vma)) else {
         return;
@@ -366,6 +371,7 @@ pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
 
 #[cfg(test)]
 mod tests {
+    use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
     use crate::pagetable::Pte;
     use crate::{madv, map, prot, AddressSpace, MmConfig, PAGE_SIZE};
@@ -573,6 +579,121 @@ mod tests {
             assert_eq!(b[0], p as u8 + 1, "page {p}");
         }
         assert_eq!(slots_used(&space), 0);
+    }
+
+    /// A space with swap and a memory limit of `limit` bytes if any, and a private
+    /// writable mapping of a patterned file of `pages` pages (at the returned address).
+    fn private_file(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, Arc<MemFile>, u64) {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            cache: CacheConfig {
+                swap: Some(1 << 20),
+                mem_limit: limit,
+                ..CacheConfig::default()
+            },
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let data = MemFile::patterned(pages);
+        let file = space.page_cache().file((5, 5), data.clone());
+        let rw = prot::READ | prot::WRITE;
+        let base = space
+            .mmap_file(0, pages * PAGE_SIZE, rw, map::PRIVATE, file, 0)
+            .unwrap();
+        (space, data, base)
+    }
+
+    /// Page `p` as a private mapping of `file` shows it: the file's bytes, with `mark`
+    /// as its first byte when it was written.
+    fn expect_page(file: &[u8], p: u64, mark: Option<u8>) -> Vec<u8> {
+        let start = (p * PAGE_SIZE) as usize;
+        let mut page = file[start..start + PAGE_SIZE as usize].to_vec();
+        if let Some(m) = mark {
+            page[0] = m;
+        }
+        page
+    }
+
+    fn read_page(space: &AddressSpace, base: u64, p: u64) -> Vec<u8> {
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
+        page
+    }
+
+    #[test]
+    fn copies_on_write_of_a_private_file_mapping_go_to_swap_and_cache_pages_never_do() {
+        let (space, data, base) = private_file(PAGES, None);
+        let original = data.0.lock().clone();
+        // Even pages copied on write, odd pages mapped from the page cache.
+        for p in 0..PAGES {
+            match p % 2 {
+                0 => space
+                    .write_bytes(base + p * PAGE_SIZE, &[p as u8 | 0x80])
+                    .unwrap(),
+                _ => drop(read_page(&space, base, p)),
+            }
+        }
+        space
+            .madvise(base, PAGES * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        for p in 0..PAGES {
+            let pte = space.page_table().lookup(base + p * PAGE_SIZE);
+            assert_eq!(pte.is_swap(), p % 2 == 0, "page {p}: {pte:?}");
+        }
+        assert_eq!(total(&space, "swap.outs"), PAGES / 2);
+        assert_eq!(slots_used(&space), PAGES / 2);
+        for p in (0..PAGES).rev() {
+            let mark = (p % 2 == 0).then_some(p as u8 | 0x80);
+            assert_eq!(read_page(&space, base, p), expect_page(&original, p, mark));
+        }
+        assert_eq!(slots_used(&space), 0);
+        assert!(total(&space, "swap.ins") == PAGES / 2);
+        assert_eq!(*data.0.lock(), original, "copies never reach the file");
+    }
+
+    #[test]
+    fn dontneed_and_munmap_free_the_slots_of_swapped_copies() {
+        let (space, data, base) = private_file(PAGES, None);
+        let original = data.0.lock().clone();
+        for p in 0..PAGES {
+            space.write_bytes(base + p * PAGE_SIZE, b"copy").unwrap();
+        }
+        let len = PAGES * PAGE_SIZE;
+        space.madvise(base, len, madv::PAGEOUT).unwrap();
+        assert_eq!(slots_used(&space), PAGES);
+        space.madvise(base, len / 2, madv::DONTNEED).unwrap();
+        assert_eq!(slots_used(&space), PAGES / 2);
+        // Dropped copies read the file again; the rest come back from swap.
+        assert_eq!(read_page(&space, base, 1), expect_page(&original, 1, None));
+        let mut b = [0u8; 4];
+        space.read_bytes(base + len / 2, &mut b).unwrap();
+        assert_eq!(&b, b"copy");
+        space.munmap(base, len).unwrap();
+        assert_eq!(slots_used(&space), 0);
+    }
+
+    #[test]
+    fn copies_on_write_beyond_the_memory_limit_survive_swap() {
+        let (pages, limit) = (96, 24);
+        let (space, data, base) = private_file(pages, Some(limit * PAGE_SIZE));
+        let original = data.0.lock().clone();
+        for p in 0..pages {
+            space.write_bytes(base + p * PAGE_SIZE, &[p as u8]).unwrap();
+        }
+        assert!(
+            total(&space, "swap.outs") >= pages - limit,
+            "copies went to swap: {}",
+            total(&space, "swap.outs")
+        );
+        assert!(u64::from(space.frames_in_use()) <= limit);
+        for p in 0..pages {
+            assert_eq!(
+                read_page(&space, base, p),
+                expect_page(&original, p, Some(p as u8)),
+                "page {p}"
+            );
+        }
+        assert_eq!(*data.0.lock(), original);
     }
 
     #[test]
