@@ -419,8 +419,12 @@ impl HartMem {
             });
         }
         let mut pte = self.space.page_table().lookup(addr);
-        if !pte.allows(access) {
-            pte = self.fault_in(addr, access)?;
+        while !pte.allows(access) {
+            self.fault_in(addr, access)?;
+            // Reclaim may have taken the page again (its shootdown waited for the
+            // acknowledgement `fault_in` ends with): only the entry as it is once this
+            // hart has acknowledged may go into the TLB.
+            pte = self.space.page_table().lookup(addr);
         }
         let host_page = self.space.frames().host_ptr(pte.frame());
         self.tlb.fill(addr, host_page, pte);

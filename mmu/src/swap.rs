@@ -11,19 +11,21 @@
 //! [`FaultCtx::wait_for`](crate::fault_state::FaultCtx::wait_for), so the
 //! policy decides whether the lock is dropped. Whoever takes a swap entry out of the
 //! page table — the fault that maps the page back, munmap, MADV_DONTNEED — frees its
-//! slot, after waiting for any I/O on it. Shared anonymous memory is never swapped.
+//! slot, after waiting for any I/O on it. Pages of shared anonymous memory go to swap
+//! through their object ([`shmem`]).
 //!
 //! The candidates for reclaim are kept in fault order (FIFO: the emulated page table has
 //! no accessed bits for a second chance); MADV_COLD moves pages to the front.
 
 mod cache;
 pub(crate) mod readahead;
+pub(crate) mod shmem;
 
 use crate::fault::FaultError;
 use crate::fault_state::FaultOutcome;
 use crate::filemap::Waits;
 use crate::folio::Folio;
-use crate::frames::FrameId;
+use crate::frames::{FrameId, FramePool};
 use crate::invalidate::Invalidation;
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
@@ -78,6 +80,20 @@ impl Swap {
     /// The oldest candidate, if any.
     fn next_candidate(&self) -> Option<(u64, FrameId)> {
         self.lru.lock().pop_front()
+    }
+
+    /// Frees `slot`, which nothing refers to any more, with its swap-cache folio if any,
+    /// once `lock` has taken that folio's lock (so no I/O on it is in flight).
+    pub(crate) fn discard(&self, slot: u32, frames: &FramePool, lock: impl FnOnce(&Folio)) {
+        if let Some(folio) = self.cache.get(slot) {
+            lock(&folio);
+            if self.cache.remove(slot, &folio) {
+                folio.evict();
+                frames.put(folio.frame());
+            }
+            folio.unlock();
+        }
+        self.file.free(slot);
     }
 
     /// The counters of the swap device and slots, in total.
@@ -190,30 +206,19 @@ fn swap_out(
         return false;
     };
     let pte = Pte::from_bits(pte_slot.load(Ordering::Acquire));
-    let frames = space.frames();
     // A frame someone else also holds (a copy in progress, a shared object, the page
     // cache) stays.
     if !pte.is_valid()
         || frame.is_some_and(|f| f != pte.frame())
-        || frames.refcount(pte.frame()) != 1
+        || space.frames().refcount(pte.frame()) != 1
     {
         return false;
     }
-    let Some(slot) = swap.file.alloc() else {
+    let Some((slot, folio)) = begin_write(space, caller, swap, pte.frame()) else {
         // Swap is full: the page stays a candidate for when slots come back.
         swap.note_mapped(addr, pte.frame());
         return false;
     };
-    let folio = Arc::new(Folio::new_locked(pte.frame()));
-    let stale = swap.cache.insert_for_write(slot, folio.clone());
-    if let Some(stale) = stale {
-        // A fault read the slot after a zap had freed it (it looked at the entry first):
-        // nobody maps that copy, so it goes once its read is done.
-        space.blocking(caller, || stale.lock());
-        stale.evict();
-        frames.put(stale.frame());
-        stale.unlock();
-    }
     let swapped = pte_slot
         .compare_exchange(
             pte.bits(),
@@ -223,9 +228,7 @@ fn swap_out(
         )
         .is_ok();
     if !swapped {
-        swap.cache.remove(slot, &folio);
-        folio.unlock();
-        swap.file.free(slot);
+        abandon_write(swap, slot, &folio);
         return false;
     }
     {
@@ -234,21 +237,68 @@ fn swap_out(
         inv.flush = true;
         inv.code = pte.allows(Access::Exec);
     }
+    finish_write(space, caller, swap, slot, &folio, stats);
+    true
+}
+
+/// Takes a free slot for the page in `frame` and puts it in the swap cache under a
+/// locked folio, which holds the frame's reference once the caller has handed it over
+/// (or gives it back with [`abandon_write`]). `None` when swap is full.
+fn begin_write(
+    space: &AddressSpace,
+    caller: &Caller,
+    swap: &Swap,
+    frame: FrameId,
+) -> Option<(u32, Arc<Folio>)> {
+    let slot = swap.file.alloc()?;
+    let folio = Arc::new(Folio::new_locked(frame));
+    if let Some(stale) = swap.cache.insert_for_write(slot, folio.clone()) {
+        // A fault read the slot after a zap had freed it (it looked at the entry first):
+        // nobody maps that copy, so it goes once its read is done.
+        space.blocking(caller, || stale.lock());
+        stale.evict();
+        space.frames().put(stale.frame());
+        stale.unlock();
+    }
+    Some((slot, folio))
+}
+
+/// Undoes [`begin_write`] before the frame's reference was handed over.
+fn abandon_write(swap: &Swap, slot: u32, folio: &Arc<Folio>) {
+    swap.cache.remove(slot, folio);
+    folio.unlock();
+    swap.file.free(slot);
+}
+
+/// Writes the page of `folio` (begun with [`begin_write`]; nothing maps it any more) to
+/// `slot`, then takes it out of the swap cache and frees its frame.
+fn finish_write(
+    space: &AddressSpace,
+    caller: &Caller,
+    swap: &Swap,
+    slot: u32,
+    folio: &Arc<Folio>,
+    stats: &HartStats,
+) {
+    let frames = space.frames();
     let mut page = vec![0u8; PAGE_SIZE as usize];
     // SAFETY: the frame is the locked folio's and no mapping reaches it any more.
     unsafe {
-        std::ptr::copy_nonoverlapping(frames.host_ptr(pte.frame()), page.as_mut_ptr(), page.len())
+        std::ptr::copy_nonoverlapping(
+            frames.host_ptr(folio.frame()),
+            page.as_mut_ptr(),
+            page.len(),
+        )
     };
     let (tid, priority) = caller.io();
     swap.file.write(slot, page, tid, priority);
     stats.add(Counter::SwapOuts, 1);
-    if swap.cache.remove(slot, &folio) {
-        frames.put(pte.frame());
+    if swap.cache.remove(slot, folio) {
+        frames.put(folio.frame());
     }
     // A fault that waited for the write finds the folio gone and reads the slot.
     folio.evict();
     folio.unlock();
-    true
 }
 
 /// Reclaim's share of anonymous memory: swaps out up to `want` candidates, looking at
@@ -281,6 +331,10 @@ pub(crate) fn shrink(
     // write, and with their own budget, as the queue's stale entries may have used up
     // its one.
     let (s, f) = swap.cache.shrink(space.frames(), want - freed, budget);
+    let (scanned, freed) = (scanned + s, freed + f);
+    // Shared anonymous memory is not on the queue: the objects the VMAs map are
+    // scanned apart.
+    let (s, f) = shmem::shrink(space, caller, &view, want - freed, budget, stats);
     (scanned + s, freed + f)
 }
 
@@ -355,18 +409,11 @@ pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start:
 /// Frees the slot of a swap entry just taken out of the page table, once no I/O on it is
 /// in flight, with its swap-cache folio if any.
 pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
-    let Some(swap) = space.swap() else {
-        return;
-    };
-    if let Some(folio) = swap.cache.get(slot) {
-        space.blocking(caller, || folio.lock());
-        if swap.cache.remove(slot, &folio) {
-            folio.evict();
-            space.frames().put(folio.frame());
-        }
-        folio.unlock();
+    if let Some(swap) = space.swap() {
+        swap.discard(slot, space.frames(), |f| {
+            space.blocking(caller, || f.lock())
+        });
     }
-    swap.file.free(slot);
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ guest_tests! {
     isa_fence => "isa/fence",
     isa_trap => "isa/trap",
     vma_locks => "vma_locks",
+    shmswap => "shmswap",
 }
 
 #[test]

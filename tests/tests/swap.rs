@@ -1,7 +1,7 @@
-//! Swap of anonymous memory (private anonymous pages, and the copies on write of private
-//! file mappings) end to end: the I/O-path guests run with a memory limit well below
-//! their working set and a swap area, under every fault-locking policy, and must still
-//! print exactly what they print without pressure.
+//! Swap of anonymous memory (private anonymous pages, the copies on write of private
+//! file mappings, and shared anonymous memory) end to end: the I/O-path guests run with
+//! a memory limit well below their working set and a swap area, under every
+//! fault-locking policy, and must still print exactly what they print without pressure.
 
 use serde_json::Value;
 use tests::{guests_dir, manifest, run_faultline, shell_status};
@@ -98,6 +98,12 @@ fn swapin_keeps_its_bytes_through_swap_under_every_policy() {
 #[test]
 fn integrity_keeps_its_bytes_through_swap_under_every_policy() {
     check_every_policy("integrity", "3MiB");
+}
+
+#[test]
+fn shared_anonymous_memory_goes_through_swap_under_every_policy() {
+    // 8 MiB of shared pages, two mappings of them, in 2 MiB.
+    check_every_policy("shmswap", "2MiB");
 }
 
 #[test]
