@@ -491,6 +491,8 @@ mod tests {
         assert_eq!(majors + ra, pages, "every page read once");
         assert_eq!(hits, ra, "every page read ahead was used");
         assert_eq!(total(&space, "swap.ins"), pages);
+        // Paged out in order, the pages sit in consecutive slots: a window is one read.
+        assert_eq!(total(&space, "swap.io.reads"), majors);
         assert_eq!(slots_used(&space), 0);
     }
 

@@ -7,13 +7,16 @@ use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::HostClock;
 use parking_lot::Mutex;
+use std::collections::BTreeSet;
 use std::io;
 use std::sync::Arc;
 
 /// Slots, free and used, of a swap area.
 struct Slots {
-    /// Slots given back, reused first.
-    free: Vec<u32>,
+    /// Slots given back, reused first, lowest first: pages swapped out one after the
+    /// other get neighbouring slots where they can, so reading them back together
+    /// (read-ahead) is one request, as Linux's cluster allocation aims for.
+    free: BTreeSet<u32>,
     /// Slots never used yet start here.
     next: u32,
 }
@@ -40,7 +43,7 @@ impl SwapFile {
         Ok(SwapFile {
             device,
             slots: Mutex::new(Slots {
-                free: Vec::new(),
+                free: BTreeSet::new(),
                 next: 0,
             }),
             capacity,
@@ -50,7 +53,7 @@ impl SwapFile {
     /// A free slot, or `None` when swap is full.
     pub(crate) fn alloc(&self) -> Option<u32> {
         let mut s = self.slots.lock();
-        if let Some(slot) = s.free.pop() {
+        if let Some(slot) = s.free.pop_first() {
             return Some(slot);
         }
         (s.next < self.capacity).then(|| {
@@ -61,7 +64,7 @@ impl SwapFile {
 
     /// Gives `slot` back; no I/O on it may be in flight.
     pub(crate) fn free(&self, slot: u32) {
-        self.slots.lock().free.push(slot);
+        self.slots.lock().free.insert(slot);
     }
 
     /// Slots in use.
@@ -126,5 +129,24 @@ impl SwapFile {
             .filter(|(k, _)| !CLASSES.iter().any(|c| k.starts_with(c)))
             .map(|(k, v)| (format!("swap.{k}"), v))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freed_slots_are_reused_lowest_first_so_runs_stay_contiguous() {
+        let swap = SwapFile::create(8 * PAGE_SIZE, DeviceConfig::default()).unwrap();
+        let slots: Vec<u32> = (0..6).map(|_| swap.alloc().unwrap()).collect();
+        assert_eq!(slots, [0, 1, 2, 3, 4, 5]);
+        for s in [4, 2, 3] {
+            swap.free(s);
+        }
+        assert_eq!(swap.used(), 3);
+        let again: Vec<u32> = (0..5).filter_map(|_| swap.alloc()).collect();
+        assert_eq!(again, [2, 3, 4, 6, 7], "then the untouched ones, then full");
+        assert_eq!(swap.used(), 8);
     }
 }
