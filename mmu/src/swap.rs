@@ -104,8 +104,8 @@ impl Swap {
     }
 }
 
-/// Linux's `do_swap_page`: the entry at `addr` of the private anonymous `vma` is (or
-/// was) a swap entry. Returns `None` once the entry no longer is one (another fault
+/// Linux's `do_swap_page`: the entry at `addr` of the private `vma` (anonymous, or a
+/// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns `None` once the entry no longer is one (another fault
 /// mapped it, or it was zapped): the caller looks at it afresh.
 pub(crate) fn swap_fault(
     space: &AddressSpace,

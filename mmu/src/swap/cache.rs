@@ -129,6 +129,9 @@ impl SwapCache {
     /// are passed over. Returns how many it looked at and how many it freed.
     pub(crate) fn shrink(&self, frames: &FramePool, want: u64, budget: usize) -> (usize, u64) {
         let (mut scanned, mut freed) = (0, 0);
+        if want == 0 {
+            return (scanned, freed);
+        }
         let mut inner = self.inner.lock();
         let ages: Vec<u64> = inner.read_in.keys().take(budget).copied().collect();
         for age in ages {
