@@ -24,7 +24,7 @@ use crate::pagetable::Pte;
 use crate::reclaim;
 use crate::space::{AddressSpace, Caller, MmState};
 use crate::stats::{Counter, HartStats};
-use crate::swap::swap_fault;
+use crate::swap::{shmem, swap_fault};
 use crate::vma::{Backing, Vma};
 use crate::Errno;
 use std::fmt;
@@ -258,12 +258,17 @@ fn new_anon_page(
             false => Err(FaultError::Fault(FaultKind::Protection)),
         };
     }
-    let frame = match &vma.backing {
-        Backing::Private => space.frames().alloc_zeroed(),
-        Backing::Shared(obj) => obj.get_page(vma.pgoff_of(addr)),
+    let (frame, major) = match &vma.backing {
+        Backing::Private => (
+            space
+                .frames()
+                .alloc_zeroed()
+                .ok_or(FaultError::OutOfMemory)?,
+            false,
+        ),
+        Backing::Shared(obj) => shmem::get_page(space, caller, obj, vma.pgoff_of(addr), stats)?,
         Backing::File(_) => unreachable!("file pages are handled above"),
-    }
-    .ok_or(FaultError::OutOfMemory)?;
+    };
     // Installed young: the fault is an access (and populating touches, as Linux's
     // FOLL_TOUCH does), so the TLB fill that follows needs no second atomic update.
     let pte = Pte::new(frame, vma.prot).accessed();
@@ -271,9 +276,15 @@ fn new_anon_page(
     // finds the entry.
     match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
-            stats.add(Counter::FaultsMinor, 1);
-            if let (Backing::Private, Some(swap)) = (&vma.backing, space.swap()) {
-                swap.note_mapped(addr, frame);
+            let counter = match major {
+                true => Counter::FaultsMajor,
+                false => Counter::FaultsMinor,
+            };
+            stats.add(counter, 1);
+            if let Some(swap) = space.swap() {
+                if let Backing::Private = vma.backing {
+                    swap.note_mapped(addr, frame);
+                }
                 reclaim::direct(space, caller, stats);
             }
             Ok(Some(pte))

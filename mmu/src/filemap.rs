@@ -6,11 +6,14 @@
 //! [`FaultCtx::wait_for`], where the policy decides whether the fault lock is dropped; a
 //! folio someone else holds locked is waited for the same way. A hit also maps the
 //! already-cached, unlocked neighbours in its fault-around block, read-only, never
-//! waiting for any of them.
+//! waiting for any of them. A private mapping's copies are anonymous memory: they go to
+//! swap like any other, and a fault on the swap entry one leaves reads it back from
+//! swap (`do_swap_page`), never from the file.
 
 use crate::fault::{FaultError, FaultKind};
 use crate::fault_state::{FaultCtx, FaultOutcome, MustRetry};
 use crate::folio::Folio;
+use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
 use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
@@ -19,6 +22,7 @@ use crate::readahead::AccessHint;
 use crate::reclaim;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
+use crate::swap::swap_fault;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::{prot, Access, PAGE_SIZE};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,7 +95,11 @@ pub(crate) fn file_fault(
     let slot = space.page_table().slot_or_alloc(addr);
     loop {
         let current = Pte::from_bits(slot.load(Ordering::Acquire));
-        let outcome = if !current.is_valid() {
+        let outcome = if current.is_swap() {
+            // A private copy of the page went to swap: it comes back from there, never
+            // from the file.
+            swap_fault(space, caller, vma, addr, stats, &mut waits)
+        } else if !current.is_valid() {
             fill_entry(
                 space, caller, vma, file, addr, access, stats, &mut waits, slot,
             )
@@ -171,7 +179,10 @@ fn fill_entry(
     // The folio is locked by this fault from here on.
     let outcome = map_folio(space, vma, &folio, slot, access);
     folio.unlock();
-    if let Some(FaultOutcome::Done(_)) = outcome {
+    if let Some(FaultOutcome::Done(pte)) = outcome {
+        if pte.frame() != folio.frame() {
+            new_private_copy(space, caller, addr, pte.frame(), stats);
+        }
         let counter = match major || waits.tried() {
             true => Counter::FaultsMajor,
             false => Counter::FaultsMinor,
@@ -300,6 +311,22 @@ fn map_folio(
     }
 }
 
+/// A private copy of a file page now mapped at `addr`: anonymous memory, which goes to
+/// swap (when there is swap) like any other, so it is a reclaim candidate and may push
+/// the space over its memory limit.
+fn new_private_copy(
+    space: &AddressSpace,
+    caller: &Caller,
+    addr: u64,
+    frame: FrameId,
+    stats: &HartStats,
+) {
+    if let Some(swap) = space.swap() {
+        swap.note_mapped(addr, frame);
+        reclaim::direct(space, caller, stats);
+    }
+}
+
 /// A new frame holding a copy of `frame`'s bytes.
 fn copy_frame(space: &AddressSpace, frame: u32) -> Option<u32> {
     let copy = space.frames().alloc_zeroed()?;
@@ -352,6 +379,8 @@ fn write_upgrade(
                 // Other harts may still read the cache page through their TLBs.
                 let mut inv = Invalidation::new(space, caller);
                 inv.release_after_flush(current.frame());
+                drop(inv);
+                new_private_copy(space, caller, addr, new.frame(), stats);
             }
             stats.add(Counter::FaultsMinor, 1);
             Some(FaultOutcome::Done(new))

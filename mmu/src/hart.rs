@@ -427,7 +427,13 @@ impl HartMem {
                     Some(slot) => pagetable::mark_accessed(slot, pte),
                     None => Pte::EMPTY,
                 },
-                false => self.fault_in(addr, access)?,
+                false => {
+                    self.fault_in(addr, access)?;
+                    // Reclaim may have taken the page again (its shootdown waited for
+                    // the acknowledgement `fault_in` ends with): only the entry as it is
+                    // once this hart has acknowledged may go into the TLB.
+                    self.space.page_table().lookup(addr)
+                }
             };
         }
         let host_page = self.space.frames().host_ptr(pte.frame());

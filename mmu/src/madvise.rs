@@ -157,7 +157,9 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                 madv::REMOVE => {
                     let pieces = pieces(&mm.vmas, start, end);
                     let mut inv = Invalidation::new(space, &caller);
-                    walk(&pieces, start, end, |v, s, e| remove(&mut inv, v, s, e))
+                    walk(&pieces, start, end, |v, s, e| {
+                        remove(&mut inv, &mm.vmas, v, s, e)
+                    })
                 }
                 madv::WILLNEED | madv::COLD | madv::PAGEOUT => {
                     let pieces = pieces(&mm.vmas, start, end);
@@ -223,16 +225,36 @@ fn discard(inv: &mut Invalidation, v: &Vma, s: u64, e: u64, advice: u32) -> Resu
     Ok(())
 }
 
-/// MADV_REMOVE on `v`'s part `[s, e)`: frees the pages and their backing store.
-fn remove(inv: &mut Invalidation, v: &Vma, s: u64, e: u64) -> Result<(), Errno> {
+/// MADV_REMOVE on `v`'s part `[s, e)`: frees the pages and their backing store, and
+/// unmaps them from every VMA of `vmas` that maps them (a hole punch in the object, as
+/// Linux's `unmap_mapping_range` does for the shmem file).
+fn remove(
+    inv: &mut Invalidation,
+    vmas: &crate::vma::VmaTree,
+    v: &Vma,
+    s: u64,
+    e: u64,
+) -> Result<(), Errno> {
     let Backing::Shared(obj) = &v.backing else {
         return Err(Errno::EINVAL);
     };
     if v.flags.contains(VmaFlags::LOCKED) {
         return Err(Errno::EINVAL);
     }
-    inv.zap_vma(v, s, e);
-    obj.remove_pages(v.pgoff_of(s), (e - s) / PAGE_SIZE);
+    let (first, last) = (v.pgoff_of(s), v.pgoff_of(e - 1));
+    for m in vmas.iter() {
+        let Backing::Shared(o) = &m.backing else {
+            continue;
+        };
+        let m_last = m.pgoff_of(m.end - 1);
+        if !Arc::ptr_eq(o, obj) || m.pgoff > last || m_last < first {
+            continue;
+        }
+        let from = m.start + first.saturating_sub(m.pgoff) * PAGE_SIZE;
+        let to = m.end - m_last.saturating_sub(last) * PAGE_SIZE;
+        inv.zap_vma(m, from, to);
+    }
+    obj.remove_pages(first, last + 1 - first);
     Ok(())
 }
 

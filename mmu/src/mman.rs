@@ -11,7 +11,6 @@ use crate::mmap_lock::MmWriteGuard;
 use crate::pagecache::CachedFile;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::populate::populate_ignoring_errors;
-use crate::shmem::SharedAnon;
 use crate::space::{AddressSpace, Caller};
 use crate::vma::{Backing, Vma, VmaFlags, VmaTree};
 use crate::{map, mremap as mremap_flags, prot, Errno, PAGE_SIZE};
@@ -123,7 +122,7 @@ pub(crate) fn mmap_backed(
                 vma.pgoff = off / PAGE_SIZE;
                 Backing::File(f.clone())
             }
-            None if shared => Backing::Shared(Arc::new(SharedAnon::new(space.frames().clone()))),
+            None if shared => Backing::Shared(Arc::new(space.new_shared_anon())),
             None => Backing::Private,
         };
         if flags & map::GROWSDOWN != 0 {

@@ -14,6 +14,7 @@ use crate::rwsem::queue::SemSnapshot;
 use crate::rwsem::{
     Acquirer, Killed, RwSemReadGuard, RwSemaphore, Task, DEFAULT_HANDOFF_NS, MMAP_LOCK_COUNTERS,
 };
+use crate::shmem::SharedAnon;
 use crate::shootdown::{HartShared, Shootdown};
 use crate::swap::Swap;
 use crate::vma::{Vma, VmaFlags, VmaTree};
@@ -96,8 +97,8 @@ pub struct AddressSpace {
     cfg: MmConfig,
     frames: Arc<FramePool>,
     page_cache: PageCache,
-    /// Swap for private anonymous memory, when configured.
-    swap: Option<Swap>,
+    /// Swap for anonymous memory, when configured.
+    swap: Option<Arc<Swap>>,
     page_table: PageTable,
     mmap_lock: RwSemaphore<MmState>,
     /// The VMAs as faults see them without `mmap_lock`.
@@ -130,7 +131,11 @@ impl AddressSpace {
             page_cache: PageCache::new(frames.clone(), &cfg.cache)?,
             swap: match cfg.cache.swap {
                 None => None,
-                Some(bytes) => Some(Swap::new(bytes, swap_device(&cfg.cache), limited)?),
+                Some(bytes) => Some(Arc::new(Swap::new(
+                    bytes,
+                    swap_device(&cfg.cache),
+                    limited,
+                )?)),
             },
             frames,
             cfg,
@@ -262,9 +267,14 @@ impl AddressSpace {
         &self.page_cache
     }
 
-    /// Swap for private anonymous memory, when configured.
+    /// Swap for anonymous memory, when configured.
     pub(crate) fn swap(&self) -> Option<&Swap> {
-        self.swap.as_ref()
+        self.swap.as_deref()
+    }
+
+    /// A new shared anonymous memory object, whose pages may go to this space's swap.
+    pub(crate) fn new_shared_anon(&self) -> SharedAnon {
+        SharedAnon::with_swap(self.frames.clone(), self.swap.clone())
     }
 
     /// munmap(2).

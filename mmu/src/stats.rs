@@ -125,6 +125,10 @@ counters! {
     WritebackBackground => "writeback.background",
     /// Writes throttled for pushing dirty pages past the dirty threshold.
     WritebackThrottled => "writeback.throttled",
+    /// Pages read from swap ahead of a fault (counted in `swap.ins` too).
+    SwapRa => "swap.ra",
+    /// Read-ahead pages a fault later found in the swap cache.
+    SwapRaHits => "swap.ra_hits",
     /// Fault attempts that returned RETRY (dropped their lock to wait) and were made again.
     FaultsRetry => "faults.retry",
     /// TLB shootdowns this hart initiated.

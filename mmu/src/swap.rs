@@ -1,26 +1,32 @@
-//! Swap for private anonymous memory (Linux's swap cache, `shrink_folio_list` for anon
-//! folios, and `do_swap_page`).
+//! Swap for private anonymous memory, private file mappings' copies on write included
+//! (Linux's swap cache, `shrink_folio_list` for anon folios, and `do_swap_page`).
 //!
 //! Swapping out takes a mapped page's entry away with a compare-exchange, leaving a swap
 //! entry (the slot number) in its place, puts the frame in the swap cache under a locked
 //! folio, shoots down every hart's TLB, then writes the page to its slot and frees the
-//! frame. A fault on a swap entry finds the folio in the swap cache (minor: the page is
-//! still being written, or already read back) or starts reading the slot into a new
-//! folio with the fault lock held and waits for it at
+//! frame. A fault on a swap entry finds the folio in the swap cache ([`cache`]; minor:
+//! the page is still being written, or already read back, maybe ahead of the fault) or
+//! starts reading the slot, with the read-ahead window around it ([`readahead`]), into
+//! new folios with the fault lock held and waits for its own at
 //! [`FaultCtx::wait_for`](crate::fault_state::FaultCtx::wait_for), so the
 //! policy decides whether the lock is dropped. Whoever takes a swap entry out of the
 //! page table — the fault that maps the page back, munmap, MADV_DONTNEED — frees its
-//! slot, after waiting for any I/O on it. Shared anonymous memory is never swapped.
+//! slot, after waiting for any I/O on it. Pages of shared anonymous memory go to swap
+//! through their object ([`shmem`]).
 //!
 //! The candidates for reclaim sit on the anonymous active and inactive lists
 //! ([`crate::lru`]), judged by the accessed bits of their entries; MADV_COLD moves pages
 //! to the inactive tail.
 
+mod cache;
+pub(crate) mod readahead;
+pub(crate) mod shmem;
+
 use crate::fault::FaultError;
 use crate::fault_state::FaultOutcome;
 use crate::filemap::Waits;
 use crate::folio::Folio;
-use crate::frames::FrameId;
+use crate::frames::{FrameId, FramePool};
 use crate::invalidate::Invalidation;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner};
 use crate::pagetable::{self, Pte};
@@ -32,9 +38,10 @@ use crate::swapfile::SwapFile;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use crate::{Access, FaultKind, PAGE_SIZE};
+use cache::{Found, SwapCache};
 use devices::storage::DeviceConfig;
 use parking_lot::Mutex;
-use std::collections::HashMap;
+use readahead::Batch;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -42,9 +49,8 @@ use std::sync::Arc;
 /// Swap of one address space: its area, its swap cache and its reclaim candidates.
 pub(crate) struct Swap {
     file: SwapFile,
-    /// Folios of slots with I/O in flight or read back but not mapped yet. Each holds one
-    /// reference to its frame.
-    cache: Mutex<HashMap<u32, Arc<Folio>>>,
+    /// Folios of slots with I/O in flight or read back but not mapped yet.
+    cache: SwapCache,
     /// Private anonymous pages that may be swapped out, by address and frame (stale
     /// entries are dropped when their address no longer maps the frame).
     lru: Mutex<Lru<(u64, FrameId)>>,
@@ -53,21 +59,13 @@ pub(crate) struct Swap {
     tracks_candidates: bool,
 }
 
-/// What a swap-cache look-up found.
-enum Found {
-    /// The slot's folio was cached.
-    Cached(Arc<Folio>),
-    /// It was not: this call started reading it into a new locked folio.
-    Reading(Arc<Folio>),
-}
-
 impl Swap {
     /// Swap of `bytes` behind a device configured as `device`; `reclaims` when a memory
     /// limit makes reclaim look for candidates.
     pub(crate) fn new(bytes: u64, device: DeviceConfig, reclaims: bool) -> io::Result<Swap> {
         Ok(Swap {
             file: SwapFile::create(bytes, device)?,
-            cache: Mutex::new(HashMap::new()),
+            cache: SwapCache::default(),
             lru: Mutex::new(Lru::default()),
             tracks_candidates: reclaims,
         })
@@ -86,17 +84,18 @@ impl Swap {
         &self.lru
     }
 
-    /// Takes the slot's folio out of the cache if it is still `folio`; the caller then
-    /// owns its frame reference.
-    fn uncache(&self, slot: u32, folio: &Arc<Folio>) -> bool {
-        let mut cache = self.cache.lock();
-        match cache.get(&slot) {
-            Some(f) if Arc::ptr_eq(f, folio) => {
-                cache.remove(&slot);
-                true
+    /// Frees `slot`, which nothing refers to any more, with its swap-cache folio if any,
+    /// once `lock` has taken that folio's lock (so no I/O on it is in flight).
+    pub(crate) fn discard(&self, slot: u32, frames: &FramePool, lock: impl FnOnce(&Folio)) {
+        if let Some(folio) = self.cache.get(slot) {
+            lock(&folio);
+            if self.cache.remove(slot, &folio) {
+                folio.evict();
+                frames.put(folio.frame());
             }
-            _ => false,
+            folio.unlock();
         }
+        self.file.free(slot);
     }
 
     /// The counters of the swap device and slots, in total.
@@ -107,27 +106,8 @@ impl Swap {
     }
 }
 
-/// Finds `slot` in the swap cache, or starts reading it into a new locked folio.
-fn find_or_read(space: &AddressSpace, swap: &Swap, caller: &Caller, slot: u32) -> Option<Found> {
-    let mut cache = swap.cache.lock();
-    if let Some(f) = cache.get(&slot) {
-        return Some(Found::Cached(f.clone()));
-    }
-    let frame = space.frames().alloc_zeroed()?;
-    let folio = Arc::new(Folio::new_locked(frame));
-    cache.insert(slot, folio.clone());
-    drop(cache);
-    let (tid, priority) = caller.io();
-    let done = folio.clone();
-    swap.file
-        .read(slot, space.frames(), frame, tid, priority, move |ok| {
-            done.finish_read(ok)
-        });
-    Some(Found::Reading(folio))
-}
-
-/// Linux's `do_swap_page`: the entry at `addr` of the private anonymous `vma` is (or
-/// was) a swap entry. Returns `None` once the entry no longer is one (another fault
+/// Linux's `do_swap_page`: the entry at `addr` of the private `vma` (anonymous, or a
+/// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns `None` once the entry no longer is one (another fault
 /// mapped it, or it was zapped): the caller looks at it afresh.
 pub(crate) fn swap_fault(
     space: &AddressSpace,
@@ -146,17 +126,25 @@ pub(crate) fn swap_fault(
             return None;
         }
         let slot = entry.swap_slot();
-        let folio = match find_or_read(space, swap, caller, slot) {
-            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
-            Some(Found::Reading(f)) => {
-                stats.add(Counter::SwapIns, 1);
-                major = true;
-                if waits.wait_for_read(space, caller, stats, &f).is_err() {
-                    return Some(FaultOutcome::Retry { major: true });
+        let folio = match swap.cache.lookup(slot) {
+            Some((f, readahead)) => {
+                readahead::note_lookup(vma, addr, readahead);
+                if readahead {
+                    stats.add(Counter::SwapRaHits, 1);
                 }
-                continue;
+                f
             }
-            Some(Found::Cached(f)) => f,
+            None => match readahead::swapin(space, swap, caller, vma, addr, slot, stats) {
+                None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+                Some(Found::Reading(f)) => {
+                    major = true;
+                    if waits.wait_for_read(space, caller, stats, &f).is_err() {
+                        return Some(FaultOutcome::Retry { major: true });
+                    }
+                    continue;
+                }
+                Some(Found::Cached(f)) => f,
+            },
         };
         if !folio.try_lock() {
             let what = PageWait::FolioLocked {
@@ -171,7 +159,7 @@ pub(crate) fn swap_fault(
             // Written out and freed meanwhile (look again), or its read failed.
             folio.unlock();
             if folio.has_error() {
-                if swap.uncache(slot, &folio) {
+                if swap.cache.remove(slot, &folio) {
                     space.frames().put(folio.frame());
                 }
                 return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
@@ -189,7 +177,7 @@ pub(crate) fn swap_fault(
             .is_ok();
         if mapped {
             // The entry now holds the cache's frame reference; the slot is done with.
-            swap.uncache(slot, &folio);
+            swap.cache.remove(slot, &folio);
             folio.evict();
             swap.file.free(slot);
             swap.note_mapped(addr, folio.frame());
@@ -220,28 +208,18 @@ fn swap_out(
         return false;
     };
     let pte = Pte::from_bits(pte_slot.load(Ordering::Acquire));
-    let frames = space.frames();
-    // A frame someone else also holds (a copy in progress, a shared object) stays.
+    // A frame someone else also holds (a copy in progress, a shared object, the page
+    // cache) stays.
     if !pte.is_valid()
         || frame.is_some_and(|f| f != pte.frame())
-        || frames.refcount(pte.frame()) != 1
+        || space.frames().refcount(pte.frame()) != 1
     {
         return false;
     }
-    let Some(slot) = swap.file.alloc() else {
+    let Some((slot, folio)) = begin_write(space, caller, swap, pte.frame()) else {
         // Swap is full: the page stays on its list for when slots come back.
         return false;
     };
-    let folio = Arc::new(Folio::new_locked(pte.frame()));
-    let stale = swap.cache.lock().insert(slot, folio.clone());
-    if let Some(stale) = stale {
-        // A fault read the slot after a zap had freed it (it looked at the entry first):
-        // nobody maps that copy, so it goes once its read is done.
-        space.blocking(caller, || stale.lock());
-        stale.evict();
-        frames.put(stale.frame());
-        stale.unlock();
-    }
     let swapped = pte_slot
         .compare_exchange(
             pte.bits(),
@@ -251,9 +229,7 @@ fn swap_out(
         )
         .is_ok();
     if !swapped {
-        swap.uncache(slot, &folio);
-        folio.unlock();
-        swap.file.free(slot);
+        abandon_write(swap, slot, &folio);
         return false;
     }
     {
@@ -262,21 +238,68 @@ fn swap_out(
         inv.flush = true;
         inv.code = pte.allows(Access::Exec);
     }
+    finish_write(space, caller, swap, slot, &folio, stats);
+    true
+}
+
+/// Takes a free slot for the page in `frame` and puts it in the swap cache under a
+/// locked folio, which holds the frame's reference once the caller has handed it over
+/// (or gives it back with [`abandon_write`]). `None` when swap is full.
+fn begin_write(
+    space: &AddressSpace,
+    caller: &Caller,
+    swap: &Swap,
+    frame: FrameId,
+) -> Option<(u32, Arc<Folio>)> {
+    let slot = swap.file.alloc()?;
+    let folio = Arc::new(Folio::new_locked(frame));
+    if let Some(stale) = swap.cache.insert_for_write(slot, folio.clone()) {
+        // A fault read the slot after a zap had freed it (it looked at the entry first):
+        // nobody maps that copy, so it goes once its read is done.
+        space.blocking(caller, || stale.lock());
+        stale.evict();
+        space.frames().put(stale.frame());
+        stale.unlock();
+    }
+    Some((slot, folio))
+}
+
+/// Undoes [`begin_write`] before the frame's reference was handed over.
+fn abandon_write(swap: &Swap, slot: u32, folio: &Arc<Folio>) {
+    swap.cache.remove(slot, folio);
+    folio.unlock();
+    swap.file.free(slot);
+}
+
+/// Writes the page of `folio` (begun with [`begin_write`]; nothing maps it any more) to
+/// `slot`, then takes it out of the swap cache and frees its frame.
+fn finish_write(
+    space: &AddressSpace,
+    caller: &Caller,
+    swap: &Swap,
+    slot: u32,
+    folio: &Arc<Folio>,
+    stats: &HartStats,
+) {
+    let frames = space.frames();
     let mut page = vec![0u8; PAGE_SIZE as usize];
     // SAFETY: the frame is the locked folio's and no mapping reaches it any more.
     unsafe {
-        std::ptr::copy_nonoverlapping(frames.host_ptr(pte.frame()), page.as_mut_ptr(), page.len())
+        std::ptr::copy_nonoverlapping(
+            frames.host_ptr(folio.frame()),
+            page.as_mut_ptr(),
+            page.len(),
+        )
     };
     let (tid, priority) = caller.io();
     swap.file.write(slot, page, tid, priority);
     stats.add(Counter::SwapOuts, 1);
-    if swap.uncache(slot, &folio) {
-        frames.put(pte.frame());
+    if swap.cache.remove(slot, folio) {
+        frames.put(folio.frame());
     }
     // A fault that waited for the write finds the folio gone and reads the slot.
     folio.evict();
     folio.unlock();
-    true
 }
 
 /// Reclaim's share of anonymous memory: one batch of the candidates' lists, up to `nr`
@@ -295,10 +318,22 @@ pub(crate) fn shrink(space: &AddressSpace, caller: &Caller, nr: usize, stats: &H
         view,
         young_cleared: false,
     };
-    let pass = lru::shrink_list(&swap.lru, &mut scanner, nr);
+    let mut pass = lru::shrink_list(&swap.lru, &mut scanner, nr);
     if scanner.young_cleared {
         space.shootdown().flush_lazily();
     }
+    // Pages read in and not mapped are younger than the mapped ones on the lists (on
+    // Linux's inactive list they join at the young end): they go next, with no write.
+    let want = (nr as u64).saturating_sub(pass.freed);
+    let (scanned, freed) = swap.cache.shrink(space.frames(), want, nr);
+    pass.scanned += scanned;
+    pass.freed += freed;
+    // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
+    // apart.
+    let want = (nr as u64).saturating_sub(pass.freed);
+    let (scanned, freed) = shmem::shrink(space, caller, &scanner.view, want, nr, stats);
+    pass.scanned += scanned;
+    pass.freed += freed;
     pass
 }
 
@@ -357,14 +392,18 @@ impl Scanner for AnonScanner<'_> {
     }
 }
 
-/// Whether `vma`'s pages may go to swap: private anonymous and not locked in memory.
+/// Whether `vma`'s anonymous pages may go to swap: it is private (anonymous, or a file
+/// mapping's copies on write) and not locked in memory. The page-cache pages a private
+/// file mapping maps never go: the cache holds a reference to each of their frames, so
+/// [`swap_out`] never finds them mapped only once.
 fn swappable(vma: &Vma) -> bool {
-    matches!(vma.backing, Backing::Private)
+    matches!(vma.backing, Backing::Private | Backing::File(_))
+        && !vma.is_shared()
         && !vma.flags.contains(VmaFlags::LOCKED)
         && !vma.flags.contains(VmaFlags::LOCKONFAULT)
 }
 
-/// MADV_PAGEOUT of the private anonymous part `[start, end)` of `vma`.
+/// MADV_PAGEOUT of the anonymous pages of `vma`'s part `[start, end)`.
 pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space.swap().filter(|_| swappable(vma)) else {
         return;
@@ -411,36 +450,29 @@ pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start:
                 slots.push(pte.swap_slot());
             }
         });
+    let mut batch = Batch::default();
     for slot in slots {
-        match find_or_read(space, swap, caller, slot) {
-            Some(Found::Reading(_)) => stats.add(Counter::SwapIns, 1),
-            Some(Found::Cached(_)) => {}
-            None => break,
+        if batch.add(space, swap, slot, false).is_none() {
+            break;
         }
     }
+    batch.submit(space, swap, caller, stats);
     reclaim::direct(space, caller, stats);
 }
 
 /// Frees the slot of a swap entry just taken out of the page table, once no I/O on it is
 /// in flight, with its swap-cache folio if any.
 pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
-    let Some(swap) = space.swap() else {
-        return;
-    };
-    let cached = swap.cache.lock().get(&slot).cloned();
-    if let Some(folio) = cached {
-        space.blocking(caller, || folio.lock());
-        if swap.uncache(slot, &folio) {
-            folio.evict();
-            space.frames().put(folio.frame());
-        }
-        folio.unlock();
+    if let Some(swap) = space.swap() {
+        swap.discard(slot, space.frames(), |f| {
+            space.blocking(caller, || f.lock())
+        });
     }
-    swap.file.free(slot);
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
     use crate::pagetable::Pte;
     use crate::{madv, map, prot, AddressSpace, MmConfig, PAGE_SIZE};
@@ -451,16 +483,23 @@ mod tests {
     /// A space with swap and `PAGES` private anonymous pages, each filled with its own
     /// byte.
     fn filled() -> (Arc<AddressSpace>, u64) {
+        filled_pages(PAGES, None)
+    }
+
+    /// A space with swap, a memory limit of `limit` bytes if any, and `pages` private
+    /// anonymous pages, page `p` filled with byte `p + 1`.
+    fn filled_pages(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, u64) {
         let space = AddressSpace::new(MmConfig {
             frame_pool_bytes: 1 << 22,
             cache: CacheConfig {
                 swap: Some(1 << 20),
+                mem_limit: limit,
                 ..CacheConfig::default()
             },
             ..MmConfig::default()
         })
         .unwrap();
-        let len = PAGES * PAGE_SIZE;
+        let len = pages * PAGE_SIZE;
         let base = space
             .mmap(
                 0,
@@ -469,12 +508,103 @@ mod tests {
                 map::PRIVATE | map::ANONYMOUS,
             )
             .unwrap();
-        for p in 0..PAGES {
+        for p in 0..pages {
             space
                 .write_bytes(base + p * PAGE_SIZE, &[p as u8 + 1; PAGE_SIZE as usize])
                 .unwrap();
         }
         (space, base)
+    }
+
+    /// Reads page `p` of the region at `base` and checks it holds its own byte.
+    fn check_page(space: &AddressSpace, base: u64, p: u64) {
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
+        assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+    }
+
+    fn total(space: &AddressSpace, name: &str) -> u64 {
+        space.stats().total_of(name)
+    }
+
+    #[test]
+    fn a_sequential_reader_of_swapped_memory_hits_pages_read_ahead() {
+        let pages = 64;
+        let (space, base) = filled_pages(pages, None);
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        let majors = total(&space, "faults.major");
+        for p in 0..pages {
+            check_page(&space, base, p);
+        }
+        let majors = total(&space, "faults.major") - majors;
+        let (ra, hits) = (total(&space, "swap.ra"), total(&space, "swap.ra_hits"));
+        // Windows of 1, 2, 4, then 8: a major fault per window.
+        assert!(majors <= pages / 8 + 4, "{majors} major faults");
+        assert_eq!(majors + ra, pages, "every page read once");
+        assert_eq!(hits, ra, "every page read ahead was used");
+        assert_eq!(total(&space, "swap.ins"), pages);
+        // Paged out in order, the pages sit in consecutive slots: a window is one read.
+        assert_eq!(total(&space, "swap.io.reads"), majors);
+        assert_eq!(slots_used(&space), 0);
+    }
+
+    #[test]
+    fn the_read_ahead_window_shrinks_when_access_turns_random() {
+        let pages = 128;
+        let (space, base) = filled_pages(pages, None);
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        for p in 0..32 {
+            check_page(&space, base, p);
+        }
+        let ra = total(&space, "swap.ra");
+        // Far apart, never next to the last fault: windows 4, 2, 1, 1, ...
+        let order = [100, 40, 70, 55, 120, 85, 64, 110];
+        for &p in &order {
+            check_page(&space, base, p);
+        }
+        let ra = total(&space, "swap.ra") - ra;
+        assert!(ra <= 3 + 1, "{ra} pages read ahead of random faults");
+        let ra = total(&space, "swap.ra");
+        check_page(&space, base, 90);
+        assert_eq!(
+            total(&space, "swap.ra"),
+            ra,
+            "the window is down to one page"
+        );
+    }
+
+    #[test]
+    fn pages_read_ahead_and_never_used_are_reclaimed_without_writes() {
+        let pages = 64;
+        let limit = 16;
+        let (space, base) = filled_pages(pages, Some(limit * PAGE_SIZE));
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        let outs = total(&space, "swap.outs");
+        space
+            .madvise(base, pages * PAGE_SIZE, madv::WILLNEED)
+            .unwrap();
+        // The reads complete asynchronously; the background reclaimer then drops what
+        // is over the limit.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while u64::from(space.frames_in_use()) > limit && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(u64::from(space.frames_in_use()) <= limit);
+        assert_eq!(
+            total(&space, "swap.outs"),
+            outs,
+            "clean pages need no write"
+        );
+        assert_eq!(slots_used(&space), pages);
+        for p in 0..pages {
+            check_page(&space, base, p);
+        }
     }
 
     fn slots_used(space: &AddressSpace) -> u64 {
@@ -552,6 +682,121 @@ mod tests {
             assert_eq!(b[0], p as u8 + 1, "page {p}");
         }
         assert_eq!(slots_used(&space), 0);
+    }
+
+    /// A space with swap and a memory limit of `limit` bytes if any, and a private
+    /// writable mapping of a patterned file of `pages` pages (at the returned address).
+    fn private_file(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, Arc<MemFile>, u64) {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            cache: CacheConfig {
+                swap: Some(1 << 20),
+                mem_limit: limit,
+                ..CacheConfig::default()
+            },
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let data = MemFile::patterned(pages);
+        let file = space.page_cache().file((5, 5), data.clone());
+        let rw = prot::READ | prot::WRITE;
+        let base = space
+            .mmap_file(0, pages * PAGE_SIZE, rw, map::PRIVATE, file, 0)
+            .unwrap();
+        (space, data, base)
+    }
+
+    /// Page `p` as a private mapping of `file` shows it: the file's bytes, with `mark`
+    /// as its first byte when it was written.
+    fn expect_page(file: &[u8], p: u64, mark: Option<u8>) -> Vec<u8> {
+        let start = (p * PAGE_SIZE) as usize;
+        let mut page = file[start..start + PAGE_SIZE as usize].to_vec();
+        if let Some(m) = mark {
+            page[0] = m;
+        }
+        page
+    }
+
+    fn read_page(space: &AddressSpace, base: u64, p: u64) -> Vec<u8> {
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
+        page
+    }
+
+    #[test]
+    fn copies_on_write_of_a_private_file_mapping_go_to_swap_and_cache_pages_never_do() {
+        let (space, data, base) = private_file(PAGES, None);
+        let original = data.0.lock().clone();
+        // Even pages copied on write, odd pages mapped from the page cache.
+        for p in 0..PAGES {
+            match p % 2 {
+                0 => space
+                    .write_bytes(base + p * PAGE_SIZE, &[p as u8 | 0x80])
+                    .unwrap(),
+                _ => drop(read_page(&space, base, p)),
+            }
+        }
+        space
+            .madvise(base, PAGES * PAGE_SIZE, madv::PAGEOUT)
+            .unwrap();
+        for p in 0..PAGES {
+            let pte = space.page_table().lookup(base + p * PAGE_SIZE);
+            assert_eq!(pte.is_swap(), p % 2 == 0, "page {p}: {pte:?}");
+        }
+        assert_eq!(total(&space, "swap.outs"), PAGES / 2);
+        assert_eq!(slots_used(&space), PAGES / 2);
+        for p in (0..PAGES).rev() {
+            let mark = (p % 2 == 0).then_some(p as u8 | 0x80);
+            assert_eq!(read_page(&space, base, p), expect_page(&original, p, mark));
+        }
+        assert_eq!(slots_used(&space), 0);
+        assert!(total(&space, "swap.ins") == PAGES / 2);
+        assert_eq!(*data.0.lock(), original, "copies never reach the file");
+    }
+
+    #[test]
+    fn dontneed_and_munmap_free_the_slots_of_swapped_copies() {
+        let (space, data, base) = private_file(PAGES, None);
+        let original = data.0.lock().clone();
+        for p in 0..PAGES {
+            space.write_bytes(base + p * PAGE_SIZE, b"copy").unwrap();
+        }
+        let len = PAGES * PAGE_SIZE;
+        space.madvise(base, len, madv::PAGEOUT).unwrap();
+        assert_eq!(slots_used(&space), PAGES);
+        space.madvise(base, len / 2, madv::DONTNEED).unwrap();
+        assert_eq!(slots_used(&space), PAGES / 2);
+        // Dropped copies read the file again; the rest come back from swap.
+        assert_eq!(read_page(&space, base, 1), expect_page(&original, 1, None));
+        let mut b = [0u8; 4];
+        space.read_bytes(base + len / 2, &mut b).unwrap();
+        assert_eq!(&b, b"copy");
+        space.munmap(base, len).unwrap();
+        assert_eq!(slots_used(&space), 0);
+    }
+
+    #[test]
+    fn copies_on_write_beyond_the_memory_limit_survive_swap() {
+        let (pages, limit) = (96, 24);
+        let (space, data, base) = private_file(pages, Some(limit * PAGE_SIZE));
+        let original = data.0.lock().clone();
+        for p in 0..pages {
+            space.write_bytes(base + p * PAGE_SIZE, &[p as u8]).unwrap();
+        }
+        assert!(
+            total(&space, "swap.outs") >= pages - limit,
+            "copies went to swap: {}",
+            total(&space, "swap.outs")
+        );
+        assert!(u64::from(space.frames_in_use()) <= limit);
+        for p in 0..pages {
+            assert_eq!(
+                read_page(&space, base, p),
+                expect_page(&original, p, Some(p as u8)),
+                "page {p}"
+            );
+        }
+        assert_eq!(*data.0.lock(), original);
     }
 
     #[test]

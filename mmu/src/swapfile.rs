@@ -2,18 +2,21 @@
 //! it goes away with the process), divided into page-sized slots, behind a simulated
 //! storage device that times every request and moves its bytes.
 
-use crate::frames::FramePool;
+use crate::frames::{FrameId, FramePool};
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::HostClock;
 use parking_lot::Mutex;
+use std::collections::BTreeSet;
 use std::io;
 use std::sync::Arc;
 
 /// Slots, free and used, of a swap area.
 struct Slots {
-    /// Slots given back, reused first.
-    free: Vec<u32>,
+    /// Slots given back, reused first, lowest first: pages swapped out one after the
+    /// other get neighbouring slots where they can, so reading them back together
+    /// (read-ahead) is one request, as Linux's cluster allocation aims for.
+    free: BTreeSet<u32>,
     /// Slots never used yet start here.
     next: u32,
 }
@@ -40,7 +43,7 @@ impl SwapFile {
         Ok(SwapFile {
             device,
             slots: Mutex::new(Slots {
-                free: Vec::new(),
+                free: BTreeSet::new(),
                 next: 0,
             }),
             capacity,
@@ -50,7 +53,7 @@ impl SwapFile {
     /// A free slot, or `None` when swap is full.
     pub(crate) fn alloc(&self) -> Option<u32> {
         let mut s = self.slots.lock();
-        if let Some(slot) = s.free.pop() {
+        if let Some(slot) = s.free.pop_first() {
             return Some(slot);
         }
         (s.next < self.capacity).then(|| {
@@ -61,7 +64,7 @@ impl SwapFile {
 
     /// Gives `slot` back; no I/O on it may be in flight.
     pub(crate) fn free(&self, slot: u32) {
-        self.slots.lock().free.push(slot);
+        self.slots.lock().free.insert(slot);
     }
 
     /// Slots in use.
@@ -79,33 +82,37 @@ impl SwapFile {
         self.device.submit_and_wait(op, submitter, priority);
     }
 
-    /// Starts reading `slot` into `frame`; `done(ok)` runs once the bytes are there (or
-    /// the read failed).
+    /// Starts reading the run of slots from `first` into `frames` (one frame per slot,
+    /// in slot order) as one device request; `done(ok)` runs once the bytes are there
+    /// (or the read failed).
     pub(crate) fn read(
         &self,
-        slot: u32,
+        first: u32,
         frames: &Arc<FramePool>,
-        frame: u32,
+        into: Vec<FrameId>,
         submitter: u32,
         priority: IoPriority,
         done: impl FnOnce(bool) + Send + 'static,
     ) {
+        let len = into.len() as u64 * PAGE_SIZE;
         let op = IoOp::Read {
-            offset: u64::from(slot) * PAGE_SIZE,
-            len: PAGE_SIZE,
+            offset: u64::from(first) * PAGE_SIZE,
+            len,
         };
         let frames = frames.clone();
         self.device.submit(op, submitter, priority, move |io| {
-            let ok = io.completion.result.is_ok() && io.data.len() == PAGE_SIZE as usize;
+            let ok = io.completion.result.is_ok() && io.data.len() as u64 == len;
             if ok {
-                // SAFETY: the frame belongs to the locked swap-cache folio being read.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        io.data.as_ptr(),
-                        frames.host_ptr(frame),
-                        io.data.len(),
-                    )
-                };
+                for (page, &frame) in io.data.chunks_exact(PAGE_SIZE as usize).zip(&into) {
+                    // SAFETY: each frame belongs to a locked swap-cache folio being read.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            page.as_ptr(),
+                            frames.host_ptr(frame),
+                            page.len(),
+                        )
+                    };
+                }
             }
             done(ok);
         });
@@ -122,5 +129,24 @@ impl SwapFile {
             .filter(|(k, _)| !CLASSES.iter().any(|c| k.starts_with(c)))
             .map(|(k, v)| (format!("swap.{k}"), v))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freed_slots_are_reused_lowest_first_so_runs_stay_contiguous() {
+        let swap = SwapFile::create(8 * PAGE_SIZE, DeviceConfig::default()).unwrap();
+        let slots: Vec<u32> = (0..6).map(|_| swap.alloc().unwrap()).collect();
+        assert_eq!(slots, [0, 1, 2, 3, 4, 5]);
+        for s in [4, 2, 3] {
+            swap.free(s);
+        }
+        assert_eq!(swap.used(), 3);
+        let again: Vec<u32> = (0..5).filter_map(|_| swap.alloc()).collect();
+        assert_eq!(again, [2, 3, 4, 6, 7], "then the untouched ones, then full");
+        assert_eq!(swap.used(), 8);
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::pagecache::CachedFile;
 use crate::shmem::SharedAnon;
+use crate::swap::readahead::SwapRaInfo;
 use crate::vma_lock::VmaLock;
 use crate::{prot, Access, PAGE_SIZE};
 use std::collections::BTreeMap;
@@ -105,6 +106,8 @@ pub struct Vma {
     /// The name given with `prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME)` (`[anon:NAME]` in
     /// Linux's maps); areas merge only with areas of the same anonymous name.
     pub anon_name: Option<Arc<str>>,
+    /// Swap read-ahead state of the area's private pages.
+    pub(crate) swap_ra: SwapRaInfo,
 }
 
 impl Vma {
@@ -119,6 +122,7 @@ impl Vma {
             backing: Backing::Private,
             name: None,
             anon_name: None,
+            swap_ra: SwapRaInfo::default(),
         }
     }
 

@@ -45,6 +45,7 @@ guest_tests! {
     isa_trap => "isa/trap",
     vma_locks => "vma_locks",
     hotcold => "hotcold",
+    shmswap => "shmswap",
 }
 
 #[test]

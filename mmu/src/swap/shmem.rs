@@ -1,0 +1,311 @@
+//! Swap of shared anonymous memory (Linux's shmem swap: `shmem_writeout` and
+//! `shmem_swapin_folio`).
+//!
+//! A page of a [`SharedAnon`] object goes out once no page table maps it: reclaim
+//! clears every entry that maps it, through the VMAs of the object, shoots down the
+//! TLBs, and — if the object's reference is then the only one — records the slot in
+//! the object in place of the frame and writes the page through the swap cache. A
+//! fault that finds the slot reads it back through the swap cache and, like Linux's
+//! shmem fault, waits for it holding its lock (no retry), then makes the frame the
+//! object's page again and frees the slot.
+//!
+//! Reclaim reaches these pages by a scan of its own over the objects the VMAs map, a
+//! clock hand per object, not through the anonymous reclaim candidates.
+
+use super::readahead::Batch;
+use super::{abandon_write, begin_write, finish_write, Found};
+use crate::fault::{FaultError, FaultKind};
+use crate::frames::FrameId;
+use crate::invalidate::Invalidation;
+use crate::pagetable::Pte;
+use crate::prot;
+use crate::shmem::{SharedAnon, ShmemPage};
+use crate::space::{AddressSpace, Caller};
+use crate::stats::HartStats;
+use crate::vma::{Backing, Vma, VmaFlags};
+use crate::vma_index::VmaView;
+use crate::PAGE_SIZE;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The frame of page `pgoff` of `obj` for a fault, with a reference for the caller,
+/// read back from swap if it went there; and whether it had to be read (a major
+/// fault).
+pub(crate) fn get_page(
+    space: &AddressSpace,
+    caller: &Caller,
+    obj: &SharedAnon,
+    pgoff: u64,
+    stats: &HartStats,
+) -> Result<(FrameId, bool), FaultError> {
+    let mut major = false;
+    loop {
+        let slot = match obj.find_page(pgoff).ok_or(FaultError::OutOfMemory)? {
+            ShmemPage::Resident(frame) => return Ok((frame, major)),
+            ShmemPage::Swapped(slot) => slot,
+        };
+        let swap = space.swap().expect("a page went to swap without swap");
+        let folio = match swap.cache.get(slot) {
+            Some(f) => f,
+            None => {
+                let mut batch = Batch::default();
+                let found = batch
+                    .add(space, swap, slot, false)
+                    .ok_or(FaultError::OutOfMemory)?;
+                if batch.submit(space, swap, caller, stats) > 0 {
+                    major = true;
+                }
+                match found {
+                    Found::Cached(f) | Found::Reading(f) => f,
+                }
+            }
+        };
+        space.blocking(caller, || folio.lock());
+        if !folio.is_uptodate() {
+            // Written out and freed meanwhile (look again), or its read failed.
+            folio.unlock();
+            if folio.has_error() {
+                if swap.cache.remove(slot, &folio) {
+                    space.frames().put(folio.frame());
+                }
+                return Err(FaultError::Fault(FaultKind::Bus));
+            }
+            continue;
+        }
+        let frame = folio.frame();
+        // The cache's frame reference becomes the object's.
+        let back = obj.exchange(
+            pgoff,
+            ShmemPage::Swapped(slot),
+            ShmemPage::Resident(frame),
+            || true,
+        );
+        if back {
+            swap.cache.remove(slot, &folio);
+            folio.evict();
+            swap.file.free(slot);
+            space.frames().get(frame);
+        }
+        folio.unlock();
+        if back {
+            return Ok((frame, true));
+        }
+    }
+}
+
+/// Reclaim's share of shared anonymous memory: swaps out up to `want` pages of the
+/// objects `view`'s VMAs map, taking one page of each in turn, looking at no more than
+/// `budget`. Returns how many it looked at and how many it freed.
+pub(crate) fn shrink(
+    space: &AddressSpace,
+    caller: &Caller,
+    view: &VmaView,
+    want: u64,
+    budget: usize,
+    stats: &HartStats,
+) -> (usize, u64) {
+    let mut objects: Vec<&Arc<SharedAnon>> = Vec::new();
+    for n in view.nodes() {
+        if let Backing::Shared(o) = &n.vma().backing {
+            if !objects.iter().any(|x| Arc::ptr_eq(x, o)) {
+                objects.push(o);
+            }
+        }
+    }
+    let (mut scanned, mut freed) = (0, 0);
+    while freed < want && scanned < budget && !objects.is_empty() {
+        objects.retain(|obj| {
+            if freed == want || scanned == budget {
+                return true;
+            }
+            let Some((pgoff, frame)) = obj.next_resident() else {
+                return false;
+            };
+            scanned += 1;
+            if swap_out(space, caller, view, obj, pgoff, frame, stats) {
+                freed += 1;
+            }
+            true
+        });
+    }
+    (scanned, freed)
+}
+
+/// Swaps out page `pgoff` of `obj`, resident in `frame`, unless something still holds
+/// the frame once every mapping of it is gone. Returns whether the frame was freed.
+fn swap_out(
+    space: &AddressSpace,
+    caller: &Caller,
+    view: &VmaView,
+    obj: &Arc<SharedAnon>,
+    pgoff: u64,
+    frame: FrameId,
+    stats: &HartStats,
+) -> bool {
+    let Some(swap) = space.swap() else {
+        return false;
+    };
+    let mappers: Vec<&Vma> = view
+        .nodes()
+        .iter()
+        .map(|n| n.vma())
+        .filter(|v| maps(v, obj, pgoff))
+        .collect();
+    let locked = VmaFlags::LOCKED;
+    if mappers
+        .iter()
+        .any(|v| v.flags.contains(locked) || v.flags.contains(VmaFlags::LOCKONFAULT))
+    {
+        return false;
+    }
+    {
+        let mut inv = Invalidation::new(space, caller);
+        for v in mappers {
+            let addr = v.start + (pgoff - v.pgoff) * PAGE_SIZE;
+            let Some(entry) = space.page_table().slot(addr) else {
+                continue;
+            };
+            let pte = Pte::from_bits(entry.load(Ordering::Acquire));
+            if pte.is_valid()
+                && pte.frame() == frame
+                && entry
+                    .compare_exchange(pte.bits(), 0, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                inv.code |= v.prot & prot::EXEC != 0;
+                inv.release_after_flush(frame);
+            }
+        }
+    }
+    // Mapped again meanwhile, or pinned by a system call's copy: it stays.
+    let frames = space.frames();
+    if frames.refcount(frame) != 1 {
+        return false;
+    }
+    let Some((slot, folio)) = begin_write(space, caller, swap, frame) else {
+        return false;
+    };
+    let out = obj.exchange(
+        pgoff,
+        ShmemPage::Resident(frame),
+        ShmemPage::Swapped(slot),
+        || frames.refcount(frame) == 1,
+    );
+    if !out {
+        abandon_write(swap, slot, &folio);
+        return false;
+    }
+    finish_write(space, caller, swap, slot, &folio, stats);
+    true
+}
+
+/// Whether `vma` maps page `pgoff` of `obj`.
+fn maps(vma: &Vma, obj: &Arc<SharedAnon>, pgoff: u64) -> bool {
+    let Backing::Shared(o) = &vma.backing else {
+        return false;
+    };
+    Arc::ptr_eq(o, obj) && pgoff >= vma.pgoff && pgoff < vma.pgoff + vma.len() / PAGE_SIZE
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pagecache::CacheConfig;
+    use crate::{madv, map, mremap, prot, AddressSpace, MmConfig, PAGE_SIZE};
+    use std::sync::Arc;
+
+    const PAGES: u64 = 64;
+    const LIMIT: u64 = 16;
+
+    /// A space with swap and a memory limit of `LIMIT` pages, and a shared anonymous
+    /// mapping of `PAGES` pages, page `p` filled with byte `p + 1`.
+    fn filled() -> (Arc<AddressSpace>, u64) {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            cache: CacheConfig {
+                swap: Some(1 << 20),
+                mem_limit: Some(LIMIT * PAGE_SIZE),
+                ..CacheConfig::default()
+            },
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let rw = prot::READ | prot::WRITE;
+        let base = space
+            .mmap(0, PAGES * PAGE_SIZE, rw, map::SHARED | map::ANONYMOUS)
+            .unwrap();
+        for p in 0..PAGES {
+            let page = [p as u8 + 1; PAGE_SIZE as usize];
+            space.write_bytes(base + p * PAGE_SIZE, &page).unwrap();
+        }
+        (space, base)
+    }
+
+    fn first_byte(space: &AddressSpace, addr: u64) -> u8 {
+        let mut b = [0u8; 1];
+        space.read_bytes(addr, &mut b).unwrap();
+        b[0]
+    }
+
+    fn total(space: &AddressSpace, name: &str) -> u64 {
+        space.stats().total_of(name)
+    }
+
+    #[test]
+    fn shared_pages_beyond_the_limit_go_to_swap_and_come_back_identical() {
+        let (space, base) = filled();
+        assert!(total(&space, "swap.outs") >= PAGES - LIMIT);
+        assert!(u64::from(space.frames_in_use()) <= LIMIT);
+        // Swapped pages leave no entry behind: the object knows their slots.
+        let swapped = total(&space, "swap.slots_used");
+        assert!(swapped >= PAGES - LIMIT);
+        assert!((0..PAGES).all(|p| !space.page_table().lookup(base + p * PAGE_SIZE).is_swap()));
+        let mut page = vec![0u8; PAGE_SIZE as usize];
+        for p in 0..PAGES {
+            space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
+            assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+        }
+        assert!(total(&space, "swap.ins") >= PAGES - LIMIT);
+        assert!(total(&space, "faults.major") > 0);
+    }
+
+    #[test]
+    fn a_page_mapped_twice_is_unmapped_from_both_before_it_goes() {
+        let (space, base) = filled();
+        let len = PAGES * PAGE_SIZE;
+        let alias = space.mremap(base, 0, len, mremap::MAYMOVE, 0).unwrap();
+        // Stores through one mapping are seen through the other, swap in between.
+        for round in 0..3u8 {
+            for p in 0..PAGES {
+                let mark = [round.wrapping_mul(16).wrapping_add(p as u8)];
+                space.write_bytes(base + p * PAGE_SIZE + 9, &mark).unwrap();
+                let _ = first_byte(&space, alias + p * PAGE_SIZE);
+            }
+            for p in 0..PAGES {
+                let want = round.wrapping_mul(16).wrapping_add(p as u8);
+                assert_eq!(first_byte(&space, alias + p * PAGE_SIZE + 9), want);
+                assert_eq!(first_byte(&space, alias + p * PAGE_SIZE), p as u8 + 1);
+            }
+        }
+        assert!(total(&space, "swap.outs") > 2 * (PAGES - LIMIT));
+    }
+
+    #[test]
+    fn a_hole_punch_and_the_last_munmap_free_the_slots() {
+        let (space, base) = filled();
+        let slots = |s: &AddressSpace| s.stats().total_of("swap.slots_used");
+        assert!(slots(&space) >= PAGES - LIMIT);
+        // The first pages went first: punch them out.
+        let half = PAGES / 2 * PAGE_SIZE;
+        let before = slots(&space);
+        space.madvise(base, half, madv::REMOVE).unwrap();
+        assert!(slots(&space) < before);
+        assert_eq!(
+            first_byte(&space, base),
+            0,
+            "a punched page reads as zeroes"
+        );
+        assert_eq!(first_byte(&space, base + half), PAGES as u8 / 2 + 1);
+        space.munmap(base, PAGES * PAGE_SIZE).unwrap();
+        assert_eq!(slots(&space), 0);
+    }
+}
