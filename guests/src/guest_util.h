@@ -43,21 +43,28 @@ static void fail(const char *check, const char *fmt, ...)
     exit(1);
 }
 
-/* Removes every "-v" from argv (so positional arguments stay positional)
+/* Removes every FLAG from argv (so positional arguments stay positional)
  * and returns whether there was one. */
 __attribute__((unused))
-static int take_verbose(int *argc, char **argv)
+static int take_flag(int *argc, char **argv, const char *flag)
 {
-    int verbose = 0, out = 1;
+    int found = 0, out = 1;
     for (int i = 1; i < *argc; i++) {
-        if (strcmp(argv[i], "-v") == 0)
-            verbose = 1;
+        if (strcmp(argv[i], flag) == 0)
+            found = 1;
         else
             argv[out++] = argv[i];
     }
     *argc = out;
     argv[out] = NULL;
-    return verbose;
+    return found;
+}
+
+/* Removes every "-v" from argv and returns whether there was one. */
+__attribute__((unused))
+static int take_verbose(int *argc, char **argv)
+{
+    return take_flag(argc, argv, "-v");
 }
 
 /* argv[i] as a number in [lo, hi], or dflt when absent; exits 2 on a bad

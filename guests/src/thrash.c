@@ -4,14 +4,16 @@
  * files, a page read in for one fault may be reclaimed before the fault's
  * retry finds it, and every thread keeps the storage busy.
  *
- * Usage: thrash [THREADS [FILE_MIB [ROUNDS [DIR]]]] [-v]
+ * Usage: thrash [THREADS [FILE_MIB [ROUNDS [DIR]]]] [-m] [-v]
  *        defaults 8 threads, 16 MiB, 3 rounds, /tmp
  *
  * At start, file k (one per thread) is written with write(2): every 8-byte
  * word of it is a hash of (k, page, word).  The files are unlinked at once
  * (the open descriptors keep them).  Thread k maps its file read-only and,
  * each round, reads every page in an order shuffled by a fixed LCG, checking
- * the whole page.  Prints the rounds completed and a checksum of the pages
+ * the whole page.  With -m each thread maps its file afresh every round
+ * and unmaps it after (a program mapping its files per request), so
+ * mmap_lock writers come and go among the faults.  Prints the rounds completed and a checksum of the pages
  * read (both depend only on the arguments); -v adds the elapsed time and
  * rounds per second on stderr.  Meant to be run with less memory than
  * THREADS * FILE_MIB, and must be correct with any amount.
@@ -23,6 +25,7 @@
 #define WORDS (PAGE / 8)
 
 static long rounds;
+static int remap;                       /* -m: map and unmap every round */
 static size_t file_pages;
 static int *fds;
 static pthread_barrier_t start;
@@ -42,13 +45,25 @@ static void fill(uint8_t *p, size_t page, void *ctx)
         w[i] = word(file, page, i);
 }
 
+static const uint64_t *map_file(long k, size_t len)
+{
+    const uint64_t *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fds[k], 0);
+    if (map == MAP_FAILED)
+        fail("mmap", "file %ld: %s", k, strerror(errno));
+    return map;
+}
+
+static void unmap_file(const uint64_t *map, size_t len)
+{
+    if (munmap((void *)map, len) != 0)
+        fail("munmap", "%s", strerror(errno));
+}
+
 static void *reader(void *arg)
 {
     long k = (long)(intptr_t)arg;
     size_t len = file_pages * PAGE;
-    const uint64_t *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fds[k], 0);
-    if (map == MAP_FAILED)
-        fail("mmap", "file %ld: %s", k, strerror(errno));
+    const uint64_t *map = map_file(k, len);
     size_t *order = malloc(file_pages * sizeof *order);
     if (!order)
         fail("setup", "out of memory");
@@ -60,6 +75,10 @@ static void *reader(void *arg)
     pthread_barrier_wait(&start);
     for (long r = 0; r < rounds; r++) {
         /* Fisher-Yates: each round visits every page once, in a new order. */
+        if (remap && r > 0) {
+            unmap_file(map, len);
+            map = map_file(k, len);
+        }
         for (size_t i = file_pages - 1; i > 0; i--) {
             size_t j = lcg_next(&lcg) % (i + 1);
             size_t t = order[i];
@@ -80,8 +99,7 @@ static void *reader(void *arg)
         atomic_fetch_add(&rounds_done, 1);
     }
     atomic_fetch_add(&checksum, sum);
-    if (munmap((void *)map, len) != 0)
-        fail("munmap", "%s", strerror(errno));
+    unmap_file(map, len);
     free(order);
     return NULL;
 }
@@ -89,6 +107,7 @@ static void *reader(void *arg)
 int main(int argc, char **argv)
 {
     int verbose = take_verbose(&argc, argv);
+    remap = take_flag(&argc, argv, "-m");
     long threads = arg_long(argc, argv, 1, 8, 1, 4096);
     long mib = arg_long(argc, argv, 2, 16, 1, 1L << 16);
     rounds = arg_long(argc, argv, 3, 3, 1, 1L << 30);

@@ -30,11 +30,22 @@ impl Drop for Scratch {
 /// Runs `filemap args` with `opts` and `--stats`; returns the status, stdout, stderr and
 /// the totals.
 fn filemap(opts: &[&str], args: &[&str], dir: &Scratch) -> (i32, String, String, Value) {
+    run_guest("filemap", opts, args, dir)
+}
+
+/// Runs guest `name` with `args` under `opts` and `--stats`; returns the status, stdout,
+/// stderr and the totals.
+fn run_guest(
+    name: &str,
+    opts: &[&str],
+    args: &[&str],
+    dir: &Scratch,
+) -> (i32, String, String, Value) {
     let stats = dir.0.join("stats.json");
     let mut all = opts.to_vec();
     all.extend(["--stats", stats.to_str().unwrap()]);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let out = run_faultline(&all, &guests_dir().join("filemap"), &args);
+    let out = run_faultline(&all, &guests_dir().join(name), &args);
     let totals = std::fs::read(&stats)
         .map(|b| serde_json::from_slice::<Value>(&b).unwrap()["total"].clone())
         .unwrap_or(Value::Null);
@@ -246,6 +257,37 @@ fn threads_thrashing_a_file_under_a_memory_limit_read_pages_again() {
         if policy == "vma-hold" {
             assert_eq!(io_miss, 0, "vma-hold never drops its lock to wait");
         }
+    }
+}
+
+#[test]
+fn threads_remapping_their_files_every_round_read_right_and_take_mmap_lock_for_write() {
+    let (threads, rounds) = (4, 3);
+    let plain = Scratch::new("thrash-plain");
+    let (status, expected, stderr, _) =
+        run_guest("thrash", &[], &["4", "1", "3", &plain.path()], &plain);
+    assert_eq!(status, 0, "{stderr}");
+    for policy in ["mmap", "vma", "vma-retry", "vma-hold"] {
+        let dir = Scratch::new(&format!("thrash-m-{policy}"));
+        let opts = [
+            "--policy",
+            policy,
+            "--mem-limit",
+            "2MiB",
+            "--storage-latency",
+            "fixed:200us",
+        ];
+        let args = ["4", "1", "3", &dir.path(), "-m"];
+        let (status, stdout, stderr, totals) = run_guest("thrash", &opts, &args, &dir);
+        assert_eq!(status, 0, "{policy}: {stderr}");
+        // The same pages in the same order: the same output as without remapping.
+        assert_eq!(stdout, expected, "{policy}");
+        // Each thread maps and unmaps its file every round.
+        assert!(
+            count(&totals, "mmap_lock.write_acquired") >= 2 * threads * rounds,
+            "{policy}: {totals}"
+        );
+        assert!(count(&totals, "pagecache.misses") > 0, "{policy}");
     }
 }
 
