@@ -98,7 +98,8 @@ pub struct RunArgs {
     /// dirty_expire_centisecs).
     #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration)]
     pub dirty_expire: u64,
-    /// The static riscv64 ELF to run.
+    /// The riscv64 ELF to run (static, or dynamically linked with its libraries under
+    /// --root).
     #[arg(value_name = "PROGRAM")]
     pub program: PathBuf,
     /// Arguments passed to the program.

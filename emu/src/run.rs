@@ -84,7 +84,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         random,
         ids,
     };
-    let image = loader::load(&mm, &args.program, &start)?;
+    let image = loader::load(&mm, &files, &args.program, &start)?;
     trampoline::map_into(&mm)
         .map_err(|e| anyhow!("cannot map the signal-return trampoline: {e}"))?;
 

@@ -76,11 +76,14 @@ fn root_must_be_a_directory() {
 }
 
 #[test]
-fn dynamically_linked_program_is_refused() {
+fn dynamically_linked_program_without_its_interpreter_is_refused() {
     let guest = concat!(env!("CARGO_MANIFEST_DIR"), "/../guests/bin/hello-dynamic");
-    let o = faultline(&["run", guest]);
-    assert_one_line_error(
-        &o,
-        "dynamically linked programs (PT_INTERP) are not supported yet",
-    );
+    // An empty root holds no /lib/ld-linux-riscv64-lp64d.so.1, whatever the host has.
+    let root = std::env::temp_dir().join(format!("faultline-cli-{}-root", std::process::id()));
+    std::fs::create_dir_all(&root).expect("make an empty root");
+    let o = faultline(&["run", "--root", root.to_str().unwrap(), guest]);
+    std::fs::remove_dir(&root).ok();
+    assert_one_line_error(&o, "program interpreter /lib/ld-linux-riscv64-lp64d.so.1");
+    assert_one_line_error(&o, "--root /usr/riscv64-linux-gnu");
+    assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
 }

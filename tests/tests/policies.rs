@@ -82,6 +82,16 @@ fn an_unknown_policy_is_refused_with_the_choices() {
     assert!(out.stdout.is_empty());
 }
 
+/// The only I/O of a guest working on anonymous memory is the program image's
+/// page-cache reads: every major fault is one of its misses, and only those retry.
+fn assert_image_io_only(policy: &str, t: &Totals) {
+    let major = t.get("faults.major");
+    assert!(major > 0, "{policy}: the image was not read on demand");
+    assert!(major <= t.get("pagecache.misses"), "{policy}");
+    assert!(t.get("faults.retry") <= major, "{policy}");
+    assert!(t.get("vma_lock.retry") <= major, "{policy}");
+}
+
 /// page_fault1: under `mmap` every fault takes mmap_lock for read and no VMA lock is
 /// tried; under the per-VMA policies almost every fault succeeds under its VMA's lock
 /// and mmap_lock is taken, for read, almost only by the faults that aborted.
@@ -93,12 +103,7 @@ fn page_fault1_signatures() {
         let t = run_with_stats(policy, "page_fault1", &["2", "2", "16"], &want);
         let faults = t.get("faults.minor");
         assert!(faults >= 2 * 2 * 4096, "{policy}: {faults} faults");
-        assert_eq!(
-            (t.get("faults.major"), t.get("faults.retry")),
-            (0, 0),
-            "{policy}"
-        );
-        assert_eq!(t.get("vma_lock.retry"), 0, "{policy}: no I/O, no retry");
+        assert_image_io_only(policy, &t);
         if policy == "mmap" {
             for c in ["success", "abort", "miss"] {
                 assert_eq!(t.get(&format!("vma_lock.{c}")), 0, "mmap: vma_lock.{c}");
@@ -137,10 +142,10 @@ fn vma_locks_signatures() {
         let t = run_with_stats(policy, "vma_locks", &["3", "200"], &want);
         let faulted = 3 * 200 * 64;
         assert!(t.get("faults.minor") >= faulted, "{policy}");
-        assert_eq!(t.get("faults.retry"), 0, "{policy}");
+        assert_image_io_only(policy, &t);
         assert!(t.get("tlb.shootdowns") > 0 && t.get("tlb.shootdown_wait_ns") > 0);
         if policy == "mmap" {
-            for c in ["success", "abort", "miss", "retry", "write_locked"] {
+            for c in ["success", "abort", "miss", "write_locked"] {
                 assert_eq!(t.get(&format!("vma_lock.{c}")), 0, "mmap: vma_lock.{c}");
             }
         } else {

@@ -339,6 +339,19 @@ fn cached_file(
     })
 }
 
+/// The page cache's entry for `file`, which must be a regular file (EACCES otherwise, as
+/// for Linux's open_exec): how the ELF loader maps an executable image.
+pub(crate) fn cached_regular_file(
+    mm: &AddressSpace,
+    file: &HostFd,
+) -> Result<Arc<CachedFile>, Errno> {
+    let st = stat(file.raw()).map_err(errno)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Errno::EACCES);
+    }
+    cached_file(mm, file, &st)
+}
+
 /// Writes back every dirty page-cache page (sync, syncfs, msync, munmap, process exit).
 pub fn sync_all(mm: &AddressSpace) -> Result<(), Errno> {
     mm.sync_files().map_err(errno)

@@ -134,6 +134,12 @@ impl Files {
         self.fds.get(fd)
     }
 
+    /// Opens guest path `path` for execution (the program interpreter), resolved as the
+    /// guest's own opens are: relative to its working directory, confined under the root.
+    pub fn open_exec(&self, path: &[u8]) -> Result<OwnedFd, Errno> {
+        self.paths.open(Base::Cwd, path, libc::O_RDONLY, 0)
+    }
+
     /// Closes the guest's close-on-exec fds, as a successful execve does.
     pub fn close_on_exec(&self) {
         drop(self.fds.close_on_exec());
