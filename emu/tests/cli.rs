@@ -87,3 +87,53 @@ fn dynamically_linked_program_without_its_interpreter_is_refused() {
     assert_one_line_error(&o, "--root /usr/riscv64-linux-gnu");
     assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
 }
+
+/// Corrupted headers of a real executable load, run or fail with one line; the loader
+/// never panics whatever the ELF and program headers say.
+#[test]
+fn mutated_elf_headers_never_panic_the_loader() {
+    let guest = concat!(env!("CARGO_MANIFEST_DIR"), "/../guests/bin/hello");
+    let original = std::fs::read(guest).expect("read hello");
+    let phdrs_end = 64 + 56 * 8;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let p = std::env::temp_dir().join(format!("faultline-cli-{}-mutated", std::process::id()));
+    for round in 0..300 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % phdrs_end) as usize;
+            bytes[at] = next() as u8;
+        }
+        std::fs::write(&p, &bytes).expect("write the mutated ELF");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["run", p.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn faultline");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        // A mutated entry point may loop forever: that is the guest's business.
+        while child.try_wait().expect("wait for faultline").is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().ok();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let o = child.wait_with_output().expect("collect faultline");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("internal error"),
+            "round {round}: {err}"
+        );
+        if o.status.code() == Some(EMULATOR_ERROR) {
+            assert_eq!(err.lines().count(), 1, "round {round}: {err}");
+        }
+    }
+    std::fs::remove_file(p).ok();
+}
