@@ -153,3 +153,15 @@ pub fn check_guest(name: &str) {
         }
     }
 }
+
+/// `--storage-errors` failing every read of `file` and none of any other file (such as
+/// the program image): the page cache places each file's requests in a region of its own
+/// on the device, at offset (inode mod 2^20) * 2^40.
+pub fn errors_in(file: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        .ino();
+    let start = (ino % (1 << 20)) << 40;
+    format!("range:{start}..{}", start + (1 << 40))
+}

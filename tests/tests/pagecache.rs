@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use tests::{guests_dir, run_faultline, shell_status};
+use tests::{errors_in, guests_dir, run_faultline, shell_status};
 
 /// A scratch directory of its own for one test.
 struct Scratch(PathBuf);
@@ -74,15 +74,6 @@ fn minus(more: &Value, base: &Value) -> Value {
         }
     }
     out
-}
-
-/// `--storage-errors` failing every read of `file` and none of the program image's: the
-/// page cache places each file's requests at device offset (inode mod 2^20) * 2^40.
-fn errors_in(file: &std::path::Path) -> String {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(file).unwrap();
-    let start = (meta.ino() % (1 << 20)) << 40;
-    format!("range:{start}..{}", start + meta.len())
 }
 
 #[test]
