@@ -122,7 +122,7 @@ fn a_write_into_part_of_an_uncached_page_reads_it_first_and_keeps_the_rest() {
 
     // The page was read through the device first (write_begin): when that read fails,
     // so does the write, and the file keeps its bytes.
-    std::fs::write(dir.data(), &original_bytes()).unwrap();
+    std::fs::write(dir.data(), original_bytes()).unwrap();
     let errors = errors_in(&dir.data());
     let (status, stdout, _, _) = writeback(&["--storage-errors", &errors], &["partial"], &dir);
     assert_eq!(status, 1, "{stdout}");
