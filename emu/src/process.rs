@@ -184,12 +184,25 @@ impl Process {
             }
             harts.push(Value::Object(h));
         }
+        // The memory manager's background threads, whose work is not any hart's.
+        let daemons: Vec<Value> = mm
+            .daemons
+            .iter()
+            .map(|(name, counters)| {
+                let mut d = Map::new();
+                d.insert("name".into(), json!(name));
+                for (k, v) in counters {
+                    d.insert(k.clone(), json!(v));
+                }
+                Value::Object(d)
+            })
+            .collect();
         let mut total = Map::new();
         total.insert("instructions".into(), json!(total_insns));
         for (k, v) in &mm.total {
             total.insert(k.clone(), json!(v));
         }
-        let doc = json!({ "harts": harts, "total": total });
+        let doc = json!({ "harts": harts, "daemons": daemons, "total": total });
         let text = serde_json::to_string_pretty(&doc)?;
         // Written beside and renamed, so a reader never sees a half-written file.
         let tmp = path.with_extension("tmp~");

@@ -9,7 +9,8 @@
 //! hart (or ran one of another address space) is not mistaken for it.
 
 use crate::shootdown::HartShared;
-use std::cell::RefCell;
+use crate::stats::Daemon;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -18,6 +19,18 @@ static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     static TOKEN: u64 = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
     static CURRENT: RefCell<Option<Arc<HartShared>>> = const { RefCell::new(None) };
+    static DAEMON: Cell<Option<Daemon>> = const { Cell::new(None) };
+}
+
+/// Records that the calling thread is the memory manager's background thread `daemon`
+/// (for its whole life).
+pub(crate) fn become_daemon(daemon: Daemon) {
+    DAEMON.with(|d| d.set(Some(daemon)));
+}
+
+/// The background thread the calling thread is, if it is one.
+pub(crate) fn daemon() -> Option<Daemon> {
+    DAEMON.with(Cell::get)
 }
 
 /// A token unique to the calling thread (never 0).

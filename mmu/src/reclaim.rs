@@ -17,12 +17,13 @@
 //! `faults.retry_io_miss`. Anonymous victims go to swap ([`swap`]); without swap
 //! anonymous memory is never reclaimed.
 
+use crate::current;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
 use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
 use crate::pagetable;
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
-use crate::stats::{Counter, HartStats};
+use crate::stats::{Counter, Daemon, HartStats};
 use crate::swap;
 use crate::vma::{Backing, Vma};
 use crate::writeback;
@@ -59,7 +60,7 @@ pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
 
 /// Starts the background reclaimer (Linux's kswapd) of `space`: woken when resident
 /// memory rises above the low watermark, it frees cached pages down to the high one.
-/// Its work is counted on no hart. It ends once the space is gone.
+/// Its work is counted as the `kswapd` daemon's. It ends once the space is gone.
 pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
     let wake = space.page_cache().kswapd_wake();
     let weak = Arc::downgrade(space);
@@ -70,6 +71,7 @@ pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
 }
 
 fn kswapd(space: &Weak<AddressSpace>, wake: &Parker) {
+    current::become_daemon(Daemon::Kswapd);
     loop {
         wake.park_timeout(KSWAPD_PERIOD);
         let Some(space) = space.upgrade() else {

@@ -16,6 +16,7 @@ use crate::rwsem::{
 };
 use crate::shmem::SharedAnon;
 use crate::shootdown::{HartShared, Shootdown};
+use crate::stats::{Daemon, StatsOwner};
 use crate::swap::Swap;
 use crate::vma::{Vma, VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
@@ -109,6 +110,8 @@ pub struct AddressSpace {
     hart_stats: Mutex<Vec<(u32, Arc<HartStats>)>>,
     /// Stats of work done on no hart's behalf.
     unattributed: HartStats,
+    /// Stats of each background thread, in [`Daemon::ALL`] order.
+    daemon_stats: [HartStats; Daemon::ALL.len()],
 }
 
 impl AddressSpace {
@@ -156,6 +159,7 @@ impl AddressSpace {
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
             unattributed: HartStats::default(),
+            daemon_stats: Default::default(),
         });
         if limited {
             reclaim::spawn_kswapd(&space)?;
@@ -386,8 +390,9 @@ impl AddressSpace {
         let mut stats = MmStats::collect(
             harts
                 .iter()
-                .map(|(tid, s)| (Some(*tid), &**s))
-                .chain([(None, &self.unattributed)]),
+                .map(|(tid, s)| (StatsOwner::Hart(*tid), &**s))
+                .chain(self.daemons())
+                .chain([(StatsOwner::Nobody, &self.unattributed)]),
         );
         // The storage device is shared by every hart: its counters exist only in total.
         stats.total.extend(self.page_cache.io_counters());
@@ -414,13 +419,22 @@ impl AddressSpace {
         self.mmap_lock.snapshot()
     }
 
+    /// Each daemon's stats.
+    fn daemons(&self) -> impl Iterator<Item = (StatsOwner, &HartStats)> {
+        Daemon::ALL
+            .into_iter()
+            .zip(&self.daemon_stats)
+            .map(|(d, s)| (StatsOwner::Daemon(d), s))
+    }
+
     /// Takes the event records of every hart ever attached (by thread id) and of work done
-    /// on no hart's behalf (`None`), each hart's oldest first.
+    /// on no hart's behalf (`None`: daemons included), each hart's oldest first.
     pub fn drain_events(&self) -> Vec<(Option<u32>, MmEvent)> {
         let harts = self.hart_stats.lock();
         harts
             .iter()
             .map(|(tid, s)| (Some(*tid), &**s))
+            .chain(self.daemons().map(|(_, s)| (None, s)))
             .chain([(None, &self.unattributed)])
             .flat_map(|(tid, s)| s.drain_events().into_iter().map(move |e| (tid, e)))
             .collect()
@@ -470,9 +484,14 @@ impl AddressSpace {
         Caller(current::hart_in(self.id))
     }
 
-    /// The stats the caller's work is counted into.
+    /// The stats the caller's work is counted into: its hart's, its daemon's, or those of
+    /// work done on nobody's behalf.
     pub(crate) fn stats_of<'a>(&'a self, caller: &'a Caller) -> &'a HartStats {
-        caller.0.as_ref().map_or(&self.unattributed, |h| &h.stats)
+        match (&caller.0, current::daemon()) {
+            (Some(h), _) => &h.stats,
+            (None, Some(d)) => &self.daemon_stats[d as usize],
+            (None, None) => &self.unattributed,
+        }
     }
 
     /// The caller as a lock acquirer: its stats, thread id, real-time flag and signal.
@@ -486,7 +505,7 @@ impl AddressSpace {
                 },
                 signal: Some(&h.signal),
             },
-            None => Acquirer::anonymous(&self.unattributed),
+            None => Acquirer::anonymous(self.stats_of(caller)),
         }
     }
 

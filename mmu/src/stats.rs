@@ -204,14 +204,50 @@ impl HartStats {
     }
 }
 
+/// The memory manager's own background threads, whose work is counted apart from the
+/// harts' (as Linux tells `pgscan_kswapd` from `pgscan_direct`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Daemon {
+    /// The background reclaimer.
+    Kswapd,
+    /// The background writeback thread.
+    Flusher,
+}
+
+impl Daemon {
+    /// Every daemon, in the order their stats are listed.
+    pub const ALL: [Daemon; 2] = [Daemon::Kswapd, Daemon::Flusher];
+
+    /// Its name, as its thread and its stats entry are called.
+    pub fn name(self) -> &'static str {
+        match self {
+            Daemon::Kswapd => "kswapd",
+            Daemon::Flusher => "flusher",
+        }
+    }
+}
+
+/// Whose work a set of counters records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StatsOwner {
+    /// The hart with this thread id.
+    Hart(u32),
+    /// A background thread of the memory manager.
+    Daemon(Daemon),
+    /// Nobody in particular (such as the loader's mmaps before the first hart attached).
+    Nobody,
+}
+
 /// A snapshot of all counters.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct MmStats {
     /// Counters of each hart that ever ran in the space, by thread id (harts that share a
     /// thread id over time are summed).
     pub per_hart: BTreeMap<u32, BTreeMap<String, u64>>,
-    /// Sums over all harts, plus work done on no hart's behalf (such as the loader's
-    /// mmaps before the first hart attached).
+    /// Counters of each background thread, by [`Daemon::name`].
+    pub daemons: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Sums over all harts and daemons, plus work done on nobody's behalf (such as the
+    /// loader's mmaps before the first hart attached).
     pub total: BTreeMap<String, u64>,
 }
 
@@ -230,24 +266,37 @@ impl MmStats {
             .unwrap_or(0)
     }
 
-    /// Builds a snapshot from the stats of each hart (`Some(tid)`) and of work done on no
-    /// hart's behalf (`None`).
+    /// The value of the counter called `name` for daemon `daemon` (0 if unknown).
+    pub fn daemon_of(&self, daemon: Daemon, name: &str) -> u64 {
+        self.daemons
+            .get(daemon.name())
+            .and_then(|m| m.get(name))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Builds a snapshot from the stats of each hart, daemon and of work done on nobody's
+    /// behalf.
     pub(crate) fn collect<'a>(
-        sources: impl IntoIterator<Item = (Option<u32>, &'a HartStats)>,
+        sources: impl IntoIterator<Item = (StatsOwner, &'a HartStats)>,
     ) -> MmStats {
         let mut out = MmStats::default();
         for &c in Counter::ALL {
             out.total.insert(c.name().to_string(), 0);
         }
-        for (tid, stats) in sources {
-            for (name, v) in stats.snapshot() {
-                if let Some(tid) = tid {
-                    *out.per_hart
-                        .entry(tid)
-                        .or_default()
-                        .entry(name.clone())
-                        .or_default() += v;
+        for (owner, stats) in sources {
+            let own = match owner {
+                StatsOwner::Hart(tid) => Some(out.per_hart.entry(tid).or_default()),
+                StatsOwner::Daemon(d) => Some(out.daemons.entry(d.name().into()).or_default()),
+                StatsOwner::Nobody => None,
+            };
+            let snapshot = stats.snapshot();
+            if let Some(own) = own {
+                for (name, v) in &snapshot {
+                    *own.entry(name.clone()).or_default() += v;
                 }
+            }
+            for (name, v) in snapshot {
                 *out.total.entry(name).or_default() += v;
             }
         }
@@ -267,10 +316,21 @@ mod tests {
         a.add(Counter::FaultsMinor, 3);
         b.add(Counter::FaultsMinor, 4);
         other.add(Counter::MmapLockWriteAcquired, 1);
-        let s = MmStats::collect([(Some(1), &a), (Some(2), &b), (Some(1), &b), (None, &other)]);
+        let kswapd = HartStats::default();
+        kswapd.add(Counter::ReclaimScanned, 5);
+        let s = MmStats::collect([
+            (StatsOwner::Hart(1), &a),
+            (StatsOwner::Hart(2), &b),
+            (StatsOwner::Hart(1), &b),
+            (StatsOwner::Daemon(Daemon::Kswapd), &kswapd),
+            (StatsOwner::Nobody, &other),
+        ]);
         assert_eq!(s.hart_of(1, "faults.minor"), 7);
         assert_eq!(s.hart_of(2, "faults.minor"), 4);
         assert_eq!(s.total_of("faults.minor"), 11);
+        assert_eq!(s.daemon_of(Daemon::Kswapd, "reclaim.scanned"), 5);
+        assert_eq!(s.daemon_of(Daemon::Flusher, "reclaim.scanned"), 0);
+        assert_eq!(s.total_of("reclaim.scanned"), 5);
         assert_eq!(s.total_of("mmap_lock.write_acquired"), 1);
         assert_eq!(s.total_of("tlb.shootdowns"), 0);
         assert!(s.per_hart.get(&1).unwrap().contains_key("faults.major"));

@@ -18,11 +18,12 @@
 //! are copied: a store after the copy faults and dirties it again, and a write(2) waits
 //! for the lock; either way the page is still dirty when the write-back ends.
 
+use crate::current;
 use crate::folio::Folio;
 use crate::pagecache::{now_ns, CachedFile, PageCache};
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
-use crate::stats::{Counter, HartStats};
+use crate::stats::{Counter, Daemon, HartStats};
 use crate::PAGE_SIZE;
 use devices::storage::{IoOp, IoPriority};
 use devices::Parker;
@@ -324,7 +325,7 @@ pub(crate) fn balance_dirty_pages(space: &AddressSpace, caller: &Caller, file: &
 }
 
 /// Starts the flusher of `space` (Linux's writeback worker): it ends once the space is
-/// gone. Its work is counted on no hart.
+/// gone. Its work is counted as the `flusher` daemon's.
 pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
     let weak = Arc::downgrade(space);
     std::thread::Builder::new()
@@ -334,6 +335,7 @@ pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
 }
 
 fn flusher(space: &Weak<AddressSpace>) {
+    current::become_daemon(Daemon::Flusher);
     let Some((acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
         let cache = s.page_cache();
         (cache.dirty().clone(), cache.writeback_times())

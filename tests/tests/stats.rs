@@ -5,16 +5,19 @@ use serde_json::Value;
 use tests::{guests_dir, run_faultline, shell_status};
 
 fn stats_of(guest: &str, args: &[&str]) -> Value {
+    stats_with(&[], guest, args)
+}
+
+/// The `--stats` document of `guest args` run with faultline options `opts`.
+fn stats_with(opts: &[&str], guest: &str, args: &[&str]) -> Value {
     let path = std::env::temp_dir().join(format!(
         "faultline-stats-{}-{guest}.json",
         std::process::id()
     ));
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let out = run_faultline(
-        &["--stats", path.to_str().unwrap()],
-        &guests_dir().join(guest),
-        &args,
-    );
+    let mut opts = opts.to_vec();
+    opts.extend(["--stats", path.to_str().unwrap()]);
+    let out = run_faultline(&opts, &guests_dir().join(guest), &args);
     assert_eq!(
         shell_status(&out),
         0,
@@ -87,4 +90,57 @@ fn page_faults_are_counted() {
         v["total"]["tlb.shootdowns"].as_u64().unwrap() >= 4,
         "munmap shoots down"
     );
+}
+
+/// The value of `name` in the daemon entry called `daemon`.
+fn daemon(v: &Value, daemon: &str, name: &str) -> u64 {
+    let d = v["daemons"]
+        .as_array()
+        .expect("daemons array")
+        .iter()
+        .find(|d| d["name"] == daemon)
+        .unwrap_or_else(|| panic!("no daemon {daemon} in {}", v["daemons"]));
+    d[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{daemon} has no {name}"))
+}
+
+#[test]
+fn background_reclaim_and_writeback_are_counted_as_their_daemons_work() {
+    // Four 4 MiB files written with write(2), then mapped and read twice, in 8 MiB: the
+    // files' dirty pages pass the background threshold (the flusher writes them), and
+    // reading 16 MiB through 8 MiB wakes kswapd long before direct reclaim is needed.
+    let opts = ["--mem-limit", "8MiB", "--storage-latency", "fixed:200us"];
+    let v = stats_with(&opts, "thrash", &["4", "4", "2"]);
+    for name in ["reclaim.scanned", "reclaim.reclaimed", "writeback.pages"] {
+        let harts: u64 = v["harts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h[name].as_u64().unwrap())
+            .sum();
+        let daemons = daemon(&v, "kswapd", name) + daemon(&v, "flusher", name);
+        let total = v["total"][name].as_u64().unwrap();
+        assert!(
+            harts + daemons <= total,
+            "{name}: {harts} + {daemons} > {total}"
+        );
+    }
+    assert!(
+        daemon(&v, "kswapd", "reclaim.reclaimed") > 0,
+        "{}",
+        v["daemons"]
+    );
+    assert!(
+        daemon(&v, "flusher", "writeback.pages") > 0,
+        "{}",
+        v["daemons"]
+    );
+    assert_eq!(
+        daemon(&v, "flusher", "writeback.pages"),
+        daemon(&v, "flusher", "writeback.background"),
+        "everything the flusher writes is background write-back"
+    );
+    // Reclaim is the daemons' and the harts' work, nobody else's.
+    assert_eq!(daemon(&v, "flusher", "reclaim.scanned"), 0);
 }
