@@ -669,6 +669,16 @@ pub(crate) mod tests {
     use devices::storage::LatencyModel;
     use std::time::{Duration, Instant};
 
+    /// A space of 4 MiB of frames with page cache (and swap) configured as `cache`.
+    pub(crate) fn small_space(cache: CacheConfig) -> Arc<crate::AddressSpace> {
+        crate::AddressSpace::new(crate::MmConfig {
+            frame_pool_bytes: 1 << 22,
+            cache,
+            ..crate::MmConfig::default()
+        })
+        .unwrap()
+    }
+
     /// A file held in memory.
     pub(crate) struct MemFile(pub Mutex<Vec<u8>>);
 

@@ -472,10 +472,10 @@ pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
 
 #[cfg(test)]
 mod tests {
-    use crate::pagecache::tests::MemFile;
+    use crate::pagecache::tests::{small_space, MemFile};
     use crate::pagecache::CacheConfig;
     use crate::pagetable::Pte;
-    use crate::{madv, map, prot, AddressSpace, MmConfig, PAGE_SIZE};
+    use crate::{madv, map, prot, AddressSpace, PAGE_SIZE};
     use std::sync::Arc;
 
     const PAGES: u64 = 16;
@@ -489,16 +489,11 @@ mod tests {
     /// A space with swap, a memory limit of `limit` bytes if any, and `pages` private
     /// anonymous pages, page `p` filled with byte `p + 1`.
     fn filled_pages(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, u64) {
-        let space = AddressSpace::new(MmConfig {
-            frame_pool_bytes: 1 << 22,
-            cache: CacheConfig {
-                swap: Some(1 << 20),
-                mem_limit: limit,
-                ..CacheConfig::default()
-            },
-            ..MmConfig::default()
-        })
-        .unwrap();
+        let space = small_space(CacheConfig {
+            swap: Some(1 << 20),
+            mem_limit: limit,
+            ..CacheConfig::default()
+        });
         let len = pages * PAGE_SIZE;
         let base = space
             .mmap(
@@ -687,16 +682,11 @@ mod tests {
     /// A space with swap and a memory limit of `limit` bytes if any, and a private
     /// writable mapping of a patterned file of `pages` pages (at the returned address).
     fn private_file(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, Arc<MemFile>, u64) {
-        let space = AddressSpace::new(MmConfig {
-            frame_pool_bytes: 1 << 22,
-            cache: CacheConfig {
-                swap: Some(1 << 20),
-                mem_limit: limit,
-                ..CacheConfig::default()
-            },
-            ..MmConfig::default()
-        })
-        .unwrap();
+        let space = small_space(CacheConfig {
+            swap: Some(1 << 20),
+            mem_limit: limit,
+            ..CacheConfig::default()
+        });
         let data = MemFile::patterned(pages);
         let file = space.page_cache().file((5, 5), data.clone());
         let rw = prot::READ | prot::WRITE;
@@ -801,11 +791,7 @@ mod tests {
 
     #[test]
     fn without_swap_pageout_leaves_anonymous_memory_alone() {
-        let space = AddressSpace::new(MmConfig {
-            frame_pool_bytes: 1 << 22,
-            ..MmConfig::default()
-        })
-        .unwrap();
+        let space = small_space(CacheConfig::default());
         let base = space
             .mmap(
                 0,

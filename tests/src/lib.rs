@@ -165,3 +165,40 @@ pub fn errors_in(file: &Path) -> String {
     let start = (ino % (1 << 20)) << 40;
     format!("range:{start}..{}", start + (1 << 40))
 }
+
+/// A scratch directory of its own for one test, removed when dropped. Its name holds the
+/// test binary's and the process id, so tests in different binaries or runs never meet.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// A fresh directory for the test part called `name`.
+    pub fn new(name: &str) -> Scratch {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let binary = exe
+            .file_stem()
+            .map_or("test".into(), |s| s.to_string_lossy());
+        let dir =
+            std::env::temp_dir().join(format!("faultline-{binary}-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        Scratch(dir)
+    }
+
+    /// The directory as a guest argument.
+    pub fn path(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Counter `name` of a `--stats` total (or hart or daemon entry); panics naming it when it
+/// is missing, so a renamed counter fails loudly.
+pub fn count(totals: &serde_json::Value, name: &str) -> u64 {
+    totals[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no counter {name} in {totals}"))
+}

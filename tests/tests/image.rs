@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::path::Path;
-use tests::{guests_dir, have_qemu, manifest, run_faultline, shell_status};
+use tests::{count, guests_dir, have_qemu, manifest, run_faultline, shell_status};
 
 /// Where the riscv64 cross libc installs its run-time files (Debian's libc6-riscv64-cross).
 const CROSS_ROOT: &str = "/usr/riscv64-linux-gnu";
@@ -25,12 +25,6 @@ fn run_with_stats(opts: &[&str], guest: &str, args: &[String]) -> (std::process:
         .unwrap_or(Value::Null);
     let _ = std::fs::remove_file(&stats);
     (out, totals)
-}
-
-fn count(totals: &Value, name: &str) -> u64 {
-    totals[name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no counter {name} in {totals}"))
 }
 
 fn file_size(path: &Path) -> u64 {

@@ -3,29 +3,7 @@
 //! way of waiting for a page-cache read, seen in its counters.
 
 use serde_json::Value;
-use std::path::PathBuf;
-use tests::{errors_in, guests_dir, run_faultline, shell_status};
-
-/// A scratch directory of its own for one test.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("faultline-pc-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self) -> String {
-        self.0.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tests::{count, errors_in, guests_dir, run_faultline, shell_status, Scratch};
 
 /// Runs `filemap args` with `opts` and `--stats`; returns the status, stdout, stderr and
 /// the totals.
@@ -55,12 +33,6 @@ fn run_guest(
         String::from_utf8_lossy(&out.stderr).into_owned(),
         totals,
     )
-}
-
-fn count(totals: &Value, name: &str) -> u64 {
-    totals[name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no counter {name} in {totals}"))
 }
 
 /// The counters of `more` less those of `base`: two runs of the same guest code that

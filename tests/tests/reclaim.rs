@@ -5,7 +5,7 @@
 //! thousands of major faults for these arguments, where the lists allow a few.
 
 use serde_json::Value;
-use tests::{guests_dir, run_faultline, shell_status};
+use tests::{count, guests_dir, run_faultline, shell_status};
 
 /// Pages in the hot set.
 const HOT_PAGES: u64 = 512;
@@ -44,10 +44,6 @@ fn hotcold(mode: &str, opts: &[&str]) -> Value {
         serde_json::from_slice::<Value>(&std::fs::read(&stats).unwrap()).unwrap()["total"].clone();
     let _ = std::fs::remove_file(&stats);
     totals
-}
-
-fn count(totals: &Value, name: &str) -> u64 {
-    totals[name].as_u64().unwrap_or(0)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! fault-locking policy, and must still print exactly what they print without pressure.
 
 use serde_json::Value;
-use tests::{guests_dir, manifest, run_faultline, shell_status};
+use tests::{count, guests_dir, manifest, run_faultline, shell_status};
 
 /// Runs manifest case `name` under `policy` with `limit` of memory and 64 MiB of swap;
 /// checks its exit status and stdout, and returns the stats totals.
@@ -60,10 +60,6 @@ fn run_swapped_with(
 }
 
 const POLICIES: [&str; 4] = ["mmap", "vma", "vma-retry", "vma-hold"];
-
-fn count(totals: &Value, name: &str) -> u64 {
-    totals[name].as_u64().unwrap_or(0)
-}
 
 /// Every policy keeps every byte, and pages really go to swap and come back; under
 /// `vma-hold` no fault ever drops its VMA lock to retry. Returns each policy's totals.

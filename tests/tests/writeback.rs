@@ -8,22 +8,19 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use tests::{errors_in, faultline_bin, guests_dir, run_faultline, shell_status};
+use tests::{count, errors_in, faultline_bin, guests_dir, run_faultline, shell_status, Scratch};
 
-/// A scratch directory of its own for one test.
-struct Scratch(PathBuf);
+/// Where the writeback guest's file and the run's stats live in a scratch directory.
+trait WritebackFiles {
+    /// The guest's data file.
+    fn data(&self) -> PathBuf;
+    /// The `--stats` file.
+    fn stats(&self) -> PathBuf;
+    /// The totals of the `--stats` file.
+    fn totals(&self) -> Value;
+}
 
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("faultline-wb-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self) -> String {
-        self.0.display().to_string()
-    }
-
+impl WritebackFiles for Scratch {
     fn data(&self) -> PathBuf {
         self.0.join("wb.dat")
     }
@@ -36,18 +33,6 @@ impl Scratch {
         let bytes = std::fs::read(self.stats()).expect("stats written");
         serde_json::from_slice::<Value>(&bytes).unwrap()["total"].clone()
     }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn count(totals: &Value, name: &str) -> u64 {
-    totals[name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no counter {name} in {totals}"))
 }
 
 /// Runs `writeback DIR args...` with `opts`; returns status, stdout, stderr, totals.

@@ -209,8 +209,9 @@ fn maps(vma: &Vma, obj: &Arc<SharedAnon>, pgoff: u64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::pagecache::tests::small_space;
     use crate::pagecache::CacheConfig;
-    use crate::{madv, map, mremap, prot, AddressSpace, MmConfig, PAGE_SIZE};
+    use crate::{madv, map, mremap, prot, AddressSpace, PAGE_SIZE};
     use std::sync::Arc;
 
     const PAGES: u64 = 64;
@@ -219,16 +220,11 @@ mod tests {
     /// A space with swap and a memory limit of `LIMIT` pages, and a shared anonymous
     /// mapping of `PAGES` pages, page `p` filled with byte `p + 1`.
     fn filled() -> (Arc<AddressSpace>, u64) {
-        let space = AddressSpace::new(MmConfig {
-            frame_pool_bytes: 1 << 22,
-            cache: CacheConfig {
-                swap: Some(1 << 20),
-                mem_limit: Some(LIMIT * PAGE_SIZE),
-                ..CacheConfig::default()
-            },
-            ..MmConfig::default()
-        })
-        .unwrap();
+        let space = small_space(CacheConfig {
+            swap: Some(1 << 20),
+            mem_limit: Some(LIMIT * PAGE_SIZE),
+            ..CacheConfig::default()
+        });
         let rw = prot::READ | prot::WRITE;
         let base = space
             .mmap(0, PAGES * PAGE_SIZE, rw, map::SHARED | map::ANONYMOUS)
