@@ -309,7 +309,7 @@ fn pseudo_files_bypass_the_cache_and_dev_zero_maps_anonymous_memory() {
 }
 
 #[test]
-fn bad_storage_options_are_one_clear_error_with_status_2() {
+fn bad_storage_and_memory_options_are_one_clear_error_with_status_2() {
     for (opt, value) in [
         ("--storage-latency", "fixed:5parsecs"),
         ("--storage-depth", "0"),
@@ -319,6 +319,8 @@ fn bad_storage_options_are_one_clear_error_with_status_2() {
         ("--storage-errors", "2"),
         ("--readahead", "lots"),
         ("--mem-limit", "12 parsecs"),
+        ("--dirty-writeback", "soon"),
+        ("--dirty-expire", "30"),
     ] {
         let out = run_faultline(&[opt, value], &guests_dir().join("hello"), &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);

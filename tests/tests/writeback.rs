@@ -270,17 +270,3 @@ fn sigterm_or_ctrl_c_ends_the_run_only_after_the_bytes_reach_the_host() {
         assert_eq!(count(&totals, "writeback.pages"), 16, "SIG{signal}");
     }
 }
-
-#[test]
-fn bad_writeback_times_are_one_clear_error_with_status_2() {
-    for (opt, value) in [("--dirty-writeback", "soon"), ("--dirty-expire", "30")] {
-        let out = run_faultline(&[opt, value], &guests_dir().join("hello"), &[]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(shell_status(&out), 2, "{opt} {value}: {stderr}");
-        let first = stderr.lines().next().unwrap_or_default();
-        assert!(
-            first.contains(opt) && first.contains(value),
-            "{opt} {value}: {stderr}"
-        );
-    }
-}
