@@ -12,6 +12,7 @@ use crate::pagecache::CachedFile;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::populate::populate_ignoring_errors;
 use crate::space::{AddressSpace, Caller};
+use crate::swap;
 use crate::vma::{Backing, Vma, VmaFlags, VmaTree};
 use crate::{map, mremap as mremap_flags, prot, Errno, PAGE_SIZE};
 use std::ops::Range;
@@ -225,13 +226,18 @@ fn move_mapping(
     mm.write_lock(&node);
     let src = node.vma().clone();
     let pt = space.page_table();
-    // Swap entries move too: the slot follows its page.
+    // Swap entries move too: the slot follows its page. A present anonymous page stays a
+    // reclaim candidate, at its new address.
     pt.for_each_present(m.old, m.old + m.moved, |va, slot, _| {
         let pte = slot.swap(0, Ordering::AcqRel);
         if pte != 0 {
-            pt.slot_or_alloc(m.new + (va - m.old))
-                .store(pte, Ordering::Release);
-            inv.flush |= Pte::from_bits(pte).is_valid();
+            let to = m.new + (va - m.old);
+            pt.slot_or_alloc(to).store(pte, Ordering::Release);
+            let pte = Pte::from_bits(pte);
+            if pte.is_valid() {
+                inv.flush = true;
+                swap::note_moved(space, &src, to, pte.frame());
+            }
         }
     });
     if !m.keep_old {

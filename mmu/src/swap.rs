@@ -403,6 +403,15 @@ fn swappable(vma: &Vma) -> bool {
         && !vma.flags.contains(VmaFlags::LOCKONFAULT)
 }
 
+/// After mremap moved the page mapping `frame` to `addr` in `vma` (the moved range's new
+/// VMA): the page is a reclaim candidate at its new address (its old entry on the lists
+/// is stale and goes when next looked at).
+pub(crate) fn note_moved(space: &AddressSpace, vma: &Vma, addr: u64, frame: FrameId) {
+    if let Some(swap) = space.swap().filter(|_| swappable(vma)) {
+        swap.note_mapped(addr, frame);
+    }
+}
+
 /// MADV_PAGEOUT of the anonymous pages of `vma`'s part `[start, end)`.
 pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space.swap().filter(|_| swappable(vma)) else {
@@ -659,6 +668,36 @@ mod tests {
         assert_eq!(b[0], 4);
         assert_eq!(space.stats().total_of("faults.major"), majors);
         assert_eq!(space.stats().total_of("swap.ins"), PAGES);
+    }
+
+    #[test]
+    fn pages_moved_by_mremap_stay_reclaim_candidates() {
+        // A limit the pages fit in: nothing is reclaimed before the move.
+        let (space, base) = filled_pages(PAGES, Some(2 << 20));
+        let len = PAGES * PAGE_SIZE;
+        // A neighbour right behind the range, so that growing it must move it.
+        let rw = prot::READ | prot::WRITE;
+        let fixed = map::PRIVATE | map::ANONYMOUS | map::FIXED;
+        space.mmap(base + len, PAGE_SIZE, rw, fixed).unwrap();
+        let moved = space
+            .mremap(base, len, 2 * len, crate::mremap::MAYMOVE, 0)
+            .unwrap();
+        assert_ne!(moved, base);
+        let caller = space.caller();
+        // Young pages are activated first and aged on the next passes.
+        for _ in 0..16 {
+            super::shrink(&space, &caller, 64, space.stats_of(&caller));
+        }
+        assert_eq!(
+            total(&space, "swap.outs"),
+            PAGES,
+            "moved pages never reclaimed"
+        );
+        let mut b = [0u8; 1];
+        for p in 0..PAGES {
+            space.read_bytes(moved + p * PAGE_SIZE + 7, &mut b).unwrap();
+            assert_eq!(b[0], p as u8 + 1, "page {p}");
+        }
     }
 
     #[test]
