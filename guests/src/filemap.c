@@ -14,6 +14,9 @@
  *        filemap DIR 0 eof        touch a mapped page past the end of a file
  *        filemap DIR 0 truncate   the same after ftruncate shrank a mapped file
  *        filemap DIR 0 special    read /proc/self/status, map /dev/zero
+ *        filemap DIR 0 path-truncate  write two pages with write(2) (dirty in
+ *                                 the cache), truncate(2) the path to 0 and back
+ *                                 to two pages: both must read back as zeros
  *
  * The coherence check writes a file of PAGES pages with write(2), reads it
  * through a MAP_SHARED mapping (one major fault per read-around window),
@@ -220,6 +223,26 @@ static void past_eof(const char *file, int truncate)
     fail("no SIGBUS past the end of the file");
 }
 
+static void path_truncate(const char *file)
+{
+    char page[PAGE];
+    memset(page, 'A', PAGE);
+    int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, page, PAGE) != PAGE || write(fd, page, PAGE) != PAGE)
+        fail("write");
+    if (truncate(file, 0) != 0 || truncate(file, 2 * PAGE) != 0)
+        fail("truncate");
+    for (int p = 0; p < 2; p++) {
+        if (pread(fd, page, PAGE, p * PAGE) != PAGE)
+            fail("pread");
+        for (int i = 0; i < PAGE; i++)
+            if (page[i] != 0)
+                fail("a byte truncate(2) cut came back");
+    }
+    close(fd);
+    printf("filemap: truncate(2) ok\n");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
@@ -246,6 +269,8 @@ int main(int argc, char **argv)
         past_eof(file, 1);
     else if (argc > 3 && strcmp(argv[3], "special") == 0)
         special();
+    else if (argc > 3 && strcmp(argv[3], "path-truncate") == 0)
+        path_truncate(file);
     else
         check_coherence(file, pages);
     return 0;

@@ -298,6 +298,20 @@ fn threads_remapping_their_files_every_round_read_right_and_take_mmap_lock_for_w
 }
 
 #[test]
+fn truncate_by_path_drops_the_cached_pages_it_cut_even_dirty_ones() {
+    let dir = Scratch::new("path-truncate");
+    let (status, stdout, stderr, _) = filemap(&[], &[&dir.path(), "0", "path-truncate"], &dir);
+    assert_eq!(
+        (status, stdout.as_str()),
+        (0, "filemap: truncate(2) ok\n"),
+        "{stderr}"
+    );
+    // Nothing the truncate cut was written back at exit either.
+    let host = std::fs::read(dir.0.join("filemap.dat")).unwrap();
+    assert_eq!(host, vec![0u8; 2 * 4096]);
+}
+
+#[test]
 fn pseudo_files_bypass_the_cache_and_dev_zero_maps_anonymous_memory() {
     let dir = Scratch::new("special");
     let (status, stdout, stderr, _) = filemap(&[], &[&dir.path(), "0", "special"], &dir);

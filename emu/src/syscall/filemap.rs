@@ -372,6 +372,24 @@ pub fn before_file_call(files: &Files, mm: &AddressSpace, fd: u64) -> Option<Arc
     Some(file)
 }
 
+/// Before truncate(2) of the guest path at `path`: like [`before_file_call`] for the
+/// file that path names.
+pub fn before_path_truncate(
+    files: &Files,
+    mm: &AddressSpace,
+    path: u64,
+) -> Option<Arc<CachedFile>> {
+    let cache = mm.page_cache();
+    if cache.is_empty() {
+        return None;
+    }
+    let file = cache.known(files.path_key(mm, path)?)?;
+    if let Err(e) = mm.sync_file(&file) {
+        eprintln!("faultline: writing back cached pages of a file failed: {e}");
+    }
+    Some(file)
+}
+
 /// After open(2) with O_TRUNC returned guest fd `fd`: the file is empty now, so its
 /// cached pages go (and their shared mappings, as after any truncate).
 pub fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {

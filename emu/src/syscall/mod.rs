@@ -102,8 +102,13 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     if let Some(fd) = read {
         filemap::before_file_call(&proc.files, mm, fd);
     }
-    let cached = written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd));
-    let resizing = cached.as_ref().filter(|_| FILE_WRITES.contains(&n));
+    let cached = match n {
+        nr::truncate => filemap::before_path_truncate(&proc.files, mm, a[0]),
+        _ => written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd)),
+    };
+    let resizing = cached
+        .as_ref()
+        .filter(|_| n == nr::truncate || FILE_WRITES.contains(&n));
     let r = {
         let _resize = resizing.map(|f| f.lock_resize());
         proc.files.handle(mm, n, a)?
