@@ -1,7 +1,8 @@
 //! The device on the host clock: real bytes through a backing file, real elapsed time.
 
 use devices::storage::{
-    BackingStore, DeviceConfig, ErrorInjection, IoOp, IoPriority, LatencyModel, StorageDevice,
+    BackingStore, DeviceConfig, ErrorInjection, IoKind, IoOp, IoPriority, LatencyModel,
+    StorageDevice,
 };
 use devices::HostClock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,4 +116,35 @@ fn asynchronous_requests_all_complete_before_drop_returns() {
     let mut buf = [0; 512];
     backing.read_at(49 * 512, &mut buf);
     assert_eq!(buf, [49; 512]);
+}
+
+#[test]
+fn timed_requests_are_served_and_counted_without_touching_the_backing_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = device(
+        &dir,
+        DeviceConfig {
+            latency: "fixed:1ms".parse().unwrap(),
+            ..DeviceConfig::default()
+        },
+    );
+    let backing = dev.backing().clone();
+    backing.write_at(0, &[0xAA; 8192]).unwrap();
+    let start = Instant::now();
+    for kind in [IoKind::Write, IoKind::Read] {
+        let op = IoOp::Timed {
+            kind,
+            offset: 0,
+            len: 8192,
+        };
+        let done = dev.submit_and_wait(op, 1, be());
+        assert!(done.completion.result.is_ok());
+        assert!(done.data.is_empty(), "a timed read returns no bytes");
+    }
+    assert!(start.elapsed() >= Duration::from_millis(2));
+    let stats = dev.stats();
+    assert_eq!((stats.total.reads, stats.total.writes), (1, 1));
+    let mut buf = [0; 8192];
+    backing.read_at(0, &mut buf);
+    assert_eq!(buf, [0xAA; 8192], "the timed write left the store alone");
 }

@@ -19,7 +19,9 @@ use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
 use crate::writeback::DirtyAccount;
 use crate::PAGE_SIZE;
-use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
+use devices::storage::{
+    BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
+};
 use devices::{Clock, HostClock, Parker};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
@@ -444,12 +446,14 @@ impl PageCache {
             None => complete(true),
             Some(dev) => {
                 let offset = file_region(file) + first * PAGE_SIZE;
-                dev.submit(
-                    IoOp::Read { offset, len },
-                    submitter,
-                    priority,
-                    move |done| complete(done.completion.result.is_ok()),
-                );
+                let op = IoOp::Timed {
+                    kind: IoKind::Read,
+                    offset,
+                    len,
+                };
+                dev.submit(op, submitter, priority, move |done| {
+                    complete(done.completion.result.is_ok())
+                });
             }
         }
         Ok(Lookup::Reading(target))
@@ -647,12 +651,13 @@ fn available_pages(capacity: u64) -> u64 {
 }
 
 /// Where `file`'s requests start on the device.
-fn file_region(file: &CachedFile) -> u64 {
+pub(crate) fn file_region(file: &CachedFile) -> u64 {
     (file.key.1 % (1 << 20)) * FILE_SPAN
 }
 
-/// A device over an empty, already-unlinked scratch file: the device supplies the
-/// timing, [`FileData`] the bytes (reads past the scratch file's end cost nothing).
+/// A device over an empty, already-unlinked scratch file that stays empty: the page
+/// cache's requests are [`IoOp::Timed`], so the device supplies the timing and
+/// [`FileData`] the bytes.
 fn timing_device(cfg: DeviceConfig) -> io::Result<StorageDevice> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -20,12 +20,12 @@
 
 use crate::current;
 use crate::folio::Folio;
-use crate::pagecache::{now_ns, CachedFile, PageCache};
+use crate::pagecache::{file_region, now_ns, CachedFile, PageCache};
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, Daemon, HartStats};
 use crate::PAGE_SIZE;
-use devices::storage::{IoOp, IoPriority};
+use devices::storage::{IoKind, IoOp, IoPriority};
 use devices::Parker;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -222,9 +222,10 @@ fn write_run(
         }
         if let Some(dev) = cache.device() {
             // The device only times the request: the bytes go to the file below.
-            let op = IoOp::Write {
-                offset: 0,
-                data: vec![0; len as usize],
+            let op = IoOp::Timed {
+                kind: IoKind::Write,
+                offset: file_region(file) + start,
+                len,
             };
             let done = dev.submit_and_wait(op, tid, priority);
             if let Err(e) = done.completion.result {

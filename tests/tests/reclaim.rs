@@ -65,9 +65,12 @@ fn a_hot_anonymous_set_survives_a_cold_stream_through_swap() {
     assert!(count(&t, "swap.outs") > 4096, "under pressure: {t}");
     assert!(count(&t, "reclaim.activated") >= HOT_PAGES, "{t}");
     assert!(count(&t, "reclaim.deactivated") > 0, "{t}");
-    // The stream is never read back: major faults are the hot set's swap-ins.
+    // The stream is never read back: swap-ins are the hot set's. Oldest-first reclaim
+    // swapped it in about five times over (2,613 pages); aging by accessed bits keeps it
+    // resident, though on a loaded host kswapd may age it twice before its thread runs
+    // again and take it out once.
     assert!(
-        count(&t, "faults.major") < HOT_PAGES / 2,
-        "the hot set was swapped in again: {t}"
+        count(&t, "swap.ins") < 2 * HOT_PAGES,
+        "the hot set was swapped in again and again: {t}"
     );
 }

@@ -30,6 +30,27 @@ pub enum IoOp {
         /// The bytes, written to the backing store when the request completes.
         data: Vec<u8>,
     },
+    /// A read or write of `len` bytes at `offset` that the device only times: its bytes
+    /// move elsewhere (a page cache keeps them in the host files it caches), so the
+    /// backing store is not touched.
+    Timed {
+        /// Read or write.
+        kind: IoKind,
+        /// Byte offset on the device.
+        offset: u64,
+        /// Bytes moved.
+        len: u64,
+    },
+}
+
+/// What a request's completion does with bytes.
+enum Payload {
+    /// Reads them from the backing store for the submitter.
+    Read,
+    /// Writes these to the backing store.
+    Write(Vec<u8>),
+    /// Nothing: the request is only timed.
+    Timed,
 }
 
 /// A finished request: its timeline and outcome, and for a successful read its bytes.
@@ -37,15 +58,14 @@ pub enum IoOp {
 pub struct IoDone {
     /// When it was submitted, started and completed, and whether it succeeded.
     pub completion: Completion,
-    /// The bytes read; empty for writes and failed reads.
+    /// The bytes read; empty for writes, timed requests and failed reads.
     pub data: Vec<u8>,
 }
 
 type OnDone = Box<dyn FnOnce(IoDone) + Send>;
 
 struct Pending {
-    /// The bytes to write; empty for a read.
-    write_data: Vec<u8>,
+    payload: Payload,
     on_done: OnDone,
 }
 
@@ -116,14 +136,30 @@ impl StorageDevice {
         priority: IoPriority,
         on_done: impl FnOnce(IoDone) + Send + 'static,
     ) -> RequestId {
-        let (request, write_data) = match op {
+        let (request, payload) = match op {
             IoOp::Read { offset, len } => (
                 IoRequest::read(offset, len, submitter, priority),
-                Vec::new(),
+                Payload::Read,
             ),
             IoOp::Write { offset, data } => (
                 IoRequest::write(offset, data.len() as u64, submitter, priority),
-                data,
+                Payload::Write(data),
+            ),
+            IoOp::Timed {
+                kind: IoKind::Read,
+                offset,
+                len,
+            } => (
+                IoRequest::read(offset, len, submitter, priority),
+                Payload::Timed,
+            ),
+            IoOp::Timed {
+                kind: IoKind::Write,
+                offset,
+                len,
+            } => (
+                IoRequest::write(offset, len, submitter, priority),
+                Payload::Timed,
             ),
         };
         let mut st = self.shared.state.lock();
@@ -133,7 +169,7 @@ impl StorageDevice {
         st.pending.insert(
             id,
             Pending {
-                write_data,
+                payload,
                 on_done: Box::new(on_done),
             },
         );
@@ -256,16 +292,17 @@ fn finish(backing: &BackingStore, mut completion: Completion, pending: Pending) 
     let mut data = Vec::new();
     if completion.result.is_ok() {
         let r = &completion.request;
-        match r.kind {
-            IoKind::Read => {
+        match pending.payload {
+            Payload::Read => {
                 data = vec![0; r.len as usize];
                 backing.read_at(r.offset, &mut data);
             }
-            IoKind::Write => {
-                if let Err(e) = backing.write_at(r.offset, &pending.write_data) {
+            Payload::Write(bytes) => {
+                if let Err(e) = backing.write_at(r.offset, &bytes) {
                     completion.result = Err(IoError::Backing(e.to_string()));
                 }
             }
+            Payload::Timed => {}
         }
     }
     (pending.on_done)(IoDone { completion, data });
