@@ -25,29 +25,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "check_runner.h"
+
 static char dir[1024]; /* the temporary working directory */
-static int failures;
-static jmp_buf next_check;
-
-static void fail(const char *check, const char *detail)
-{
-    printf("FAIL %s: %s (errno %d %s)\n", check, detail, errno,
-           strerror(errno));
-    fflush(stdout);
-    failures++;
-    longjmp(next_check, 1);
-}
-
-static void run(void (*check)(void))
-{
-    if (setjmp(next_check) == 0)
-        check();
-}
-
-static void ok(const char *check)
-{
-    printf("ok %s\n", check);
-}
 
 /* Path of NAME inside the working directory (a static buffer per call
  * site would be error-prone; callers copy when they need two at once). */

@@ -1,6 +1,6 @@
 /*
- * Helpers shared by the I/O and page-fault guests (page_fault2/3, thrash,
- * swapin, integrity): failure reporting, argument parsing, timing, a hash
+ * Helpers shared by the C guests (the thread stress tests and the I/O and
+ * page-fault guests): failure reporting, argument parsing, timing, a hash
  * for data patterns, CRC-32 and whole-buffer file I/O.
  *
  * Everything is static so that each guest stays one translation unit.
@@ -41,6 +41,14 @@ static void fail(const char *check, const char *fmt, ...)
     va_end(ap);
     printf("\n");
     exit(1);
+}
+
+/* Exits through fail() when a pthread call returned the error number rc. */
+__attribute__((unused))
+static void check_pthread(int rc, const char *what)
+{
+    if (rc != 0)
+        fail(what, "%s", strerror(rc));
 }
 
 /* Removes every FLAG from argv (so positional arguments stay positional)

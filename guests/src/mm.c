@@ -22,35 +22,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "check_runner.h"
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
 static size_t page;
-static int failures;
-/* A failed check abandons the rest of its function and resumes in main, so
- * one broken feature does not hide the results of the others. */
-static jmp_buf next_check;
-
-static void fail(const char *check, const char *detail)
-{
-    printf("FAIL %s: %s (errno %d %s)\n", check, detail, errno,
-           strerror(errno));
-    fflush(stdout);
-    failures++;
-    longjmp(next_check, 1);
-}
-
-static void run(void (*check)(void))
-{
-    if (setjmp(next_check) == 0)
-        check();
-}
-
-static void ok(const char *check)
-{
-    printf("ok %s\n", check);
-}
 
 static char *map_anon(size_t len, const char *check)
 {

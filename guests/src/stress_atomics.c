@@ -34,8 +34,7 @@
  *                 after another hart has changed the reserved word.
  * Exits 1 with "FAIL <check>: ..." on the first mismatch.
  */
-#define _GNU_SOURCE
-#include <pthread.h>
+#include "guest_util.h"
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -47,22 +46,6 @@
 
 static int nthreads = 8;
 static long iters = 20000;
-
-static void fail(const char *check, const char *detail)
-{
-    printf("FAIL %s: %s\n", check, detail);
-    fflush(stdout);
-    exit(1);
-}
-
-static void check_pthread(int rc, const char *what)
-{
-    if (rc != 0) {
-        printf("FAIL %s: %s\n", what, strerror(rc));
-        fflush(stdout);
-        exit(1);
-    }
-}
 
 /* Failures found inside worker threads are counted, not reported there, so
  * that the report comes from one place after the join. */

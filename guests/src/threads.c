@@ -23,8 +23,7 @@
  *                   pthread_join.
  * Exits 1 with "FAIL <check>" on the first mismatch.
  */
-#define _GNU_SOURCE
-#include <pthread.h>
+#include "guest_util.h"
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,22 +34,6 @@
 
 static int nthreads = 4;
 static long iters = 20000;
-
-static void fail(const char *check, const char *detail)
-{
-    printf("FAIL %s: %s\n", check, detail);
-    fflush(stdout);
-    exit(1);
-}
-
-static void check_pthread(int rc, const char *what)
-{
-    if (rc != 0) {
-        printf("FAIL %s: %s\n", what, strerror(rc));
-        fflush(stdout);
-        exit(1);
-    }
-}
 
 /* A cheap integer mix so checksums are sensitive to which values were seen,
  * not just to their sum. */
