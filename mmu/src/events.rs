@@ -5,6 +5,7 @@
 //! full the oldest record goes and `events.dropped` counts it, so a long run costs bounded
 //! memory and still says how much it lost. Records are plain values of fixed size.
 
+use crate::policy::{FaultLock, PageWait};
 use crate::rwsem::{Contention, WaitKind};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -53,6 +54,26 @@ pub enum MmEvent {
         /// How many harts were running guest code and had to acknowledge.
         harts: u32,
     },
+    /// A page fault waited for I/O or a locked folio.
+    FaultWait(FaultWaitRecord),
+}
+
+/// A page fault's wait for I/O or a locked folio, at its policy's wait point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultWaitRecord {
+    /// When the wait began, on the host clock.
+    pub at_ns: u64,
+    /// Nanoseconds it waited.
+    pub wait_ns: u64,
+    /// What it waited for.
+    pub what: PageWait,
+    /// The fault lock of the attempt that waited.
+    pub lock: FaultLock,
+    /// Whether that lock was held through the wait (otherwise it was dropped first and
+    /// the fault retried).
+    pub held: bool,
+    /// Whether the attempt was a TRIED pass.
+    pub tried: bool,
 }
 
 /// A bounded log of a hart's most recent events.

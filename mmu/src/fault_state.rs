@@ -19,6 +19,7 @@
 //! dropping it, waiting and returning [`FaultOutcome::Retry`]. The page cache and swap
 //! wait there; other anonymous memory never waits.
 
+use crate::events::{FaultWaitRecord, MmEvent};
 use crate::fault::FaultError;
 use crate::pagetable::Pte;
 use crate::policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
@@ -29,6 +30,7 @@ use crate::vma::Vma;
 use crate::vma_index::VmaView;
 use crate::vma_lock::{self, VmaReadGuard};
 use crate::{Access, FaultKind};
+use devices::{Clock, HostClock};
 
 /// How one fault attempt ended (Linux's `vm_fault_t`, reduced to what the state machine
 /// acts on).
@@ -98,7 +100,19 @@ impl<'a> FaultCtx<'a> {
         if action == WaitAction::DropAndRetry {
             self.lock = None;
         }
+        let clock = HostClock::global();
+        let start = clock.now_ns();
         self.space.blocking(self.caller, wait);
+        self.space
+            .stats_of(self.caller)
+            .record(MmEvent::FaultWait(FaultWaitRecord {
+                at_ns: start,
+                wait_ns: clock.now_ns() - start,
+                what,
+                lock: self.kind,
+                held: action == WaitAction::WaitHolding,
+                tried: self.tried,
+            }));
         match action {
             WaitAction::WaitHolding => Ok(()),
             WaitAction::DropAndRetry => Err(MustRetry),

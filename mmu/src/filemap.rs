@@ -429,6 +429,66 @@ mod tests {
         space.page_table().lookup(addr)
     }
 
+    /// The fault-wait records of one hart's load from an uncached page of a file mapped
+    /// shared, on a device taking 2 ms per read, under `policy`.
+    fn waits_of_one_miss(policy: crate::FaultPolicy) -> Vec<crate::events::FaultWaitRecord> {
+        let space = AddressSpace::new(MmConfig {
+            frame_pool_bytes: 1 << 22,
+            policy,
+            cache: crate::pagecache::CacheConfig {
+                device: Some(devices::storage::DeviceConfig {
+                    latency: "fixed:2ms".parse().unwrap(),
+                    ..Default::default()
+                }),
+                readahead_bytes: 0,
+                ..Default::default()
+            },
+            ..MmConfig::default()
+        })
+        .unwrap();
+        let file = space.page_cache().file((8, 8), MemFile::patterned(PAGES));
+        let base = space
+            .mmap_file(0, PAGES * PAGE_SIZE, prot::READ, map::SHARED, file, 0)
+            .unwrap();
+        let mut hart = space.attach_hart(7);
+        hart.load(base + PAGE_SIZE, 1).unwrap();
+        space
+            .drain_events()
+            .into_iter()
+            .filter_map(|(tid, e)| match e {
+                crate::events::MmEvent::FaultWait(w) if tid == Some(7) => Some(w),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_policy_waits_for_a_page_cache_read_its_own_way_as_its_events_show() {
+        use crate::policy::{FaultLock, PageWait};
+        use crate::FaultPolicy;
+        // (policy, the lock the waiting attempt held, whether it kept holding it)
+        let want = [
+            (FaultPolicy::Mmap, FaultLock::Mmap, false),
+            (FaultPolicy::Vma, FaultLock::Vma, false),
+            (FaultPolicy::VmaRetry, FaultLock::Vma, false),
+            (FaultPolicy::VmaHold, FaultLock::Vma, true),
+        ];
+        for (policy, lock, held) in want {
+            let waits = waits_of_one_miss(policy);
+            // One wait, for the read, on the first try; the retry (if any) finds the page
+            // up to date and does not wait again.
+            let [w] = waits[..] else {
+                panic!("{policy:?}: {waits:?}");
+            };
+            assert_eq!(
+                (w.what, w.lock, w.held, w.tried),
+                (PageWait::Io, lock, held, false),
+                "{policy:?}"
+            );
+            assert!(w.wait_ns >= 1_500_000, "{policy:?} waited {} ns", w.wait_ns);
+        }
+    }
+
     #[test]
     fn fault_around_maps_cached_neighbours_read_only_and_skips_locked_ones() {
         let (space, file, data, base) = mapped(map::PRIVATE);

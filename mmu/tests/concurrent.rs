@@ -149,7 +149,7 @@ fn munmap_shoots_down_a_spinning_hart() {
         .into_iter()
         .filter_map(|(tid, e)| match e {
             MmEvent::Shootdown { harts, wait_ns, .. } => Some((tid, harts, wait_ns)),
-            MmEvent::Lock(_) => None,
+            _ => None,
         })
         .collect();
     assert_eq!(shootdowns.len(), 1);
