@@ -456,7 +456,9 @@ mod tests {
             .drain_events()
             .into_iter()
             .filter_map(|(tid, e)| match e {
-                crate::events::MmEvent::FaultWait(w) if tid == Some(7) => Some(w),
+                crate::events::MmEvent::FaultWait(w) if tid == crate::StatsOwner::Hart(7) => {
+                    Some(w)
+                }
                 _ => None,
             })
             .collect()

@@ -71,7 +71,7 @@ pub use filewrite::{WritePos, WriteSource};
 pub use hart::{HartMem, HartSignal};
 pub use policy::FaultPolicy;
 pub use space::{AddressSpace, MmConfig};
-pub use stats::{Daemon, HartStats, MmStats};
+pub use stats::{Daemon, HartStats, MmStats, StatsOwner};
 
 /// Size of a guest page (and of a host frame) in bytes.
 pub const PAGE_SIZE: u64 = 4096;

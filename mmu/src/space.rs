@@ -427,15 +427,15 @@ impl AddressSpace {
             .map(|(d, s)| (StatsOwner::Daemon(d), s))
     }
 
-    /// Takes the event records of every hart ever attached (by thread id) and of work done
-    /// on no hart's behalf (`None`: daemons included), each hart's oldest first.
-    pub fn drain_events(&self) -> Vec<(Option<u32>, MmEvent)> {
+    /// Takes the event records of every hart ever attached, of each daemon and of work
+    /// done on nobody's behalf, each one's oldest first.
+    pub fn drain_events(&self) -> Vec<(StatsOwner, MmEvent)> {
         let harts = self.hart_stats.lock();
         harts
             .iter()
-            .map(|(tid, s)| (Some(*tid), &**s))
-            .chain(self.daemons().map(|(_, s)| (None, s)))
-            .chain([(None, &self.unattributed)])
+            .map(|(tid, s)| (StatsOwner::Hart(*tid), &**s))
+            .chain(self.daemons())
+            .chain([(StatsOwner::Nobody, &self.unattributed)])
             .flat_map(|(tid, s)| s.drain_events().into_iter().map(move |e| (tid, e)))
             .collect()
     }

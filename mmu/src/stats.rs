@@ -227,9 +227,9 @@ impl Daemon {
     }
 }
 
-/// Whose work a set of counters records.
+/// Whose work a set of counters or an event records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum StatsOwner {
+pub enum StatsOwner {
     /// The hart with this thread id.
     Hart(u32),
     /// A background thread of the memory manager.

@@ -3,6 +3,7 @@
 
 use mmu::events::MmEvent;
 use mmu::stats::Counter;
+use mmu::StatsOwner;
 use mmu::{
     madv, map, mremap, prot, AddressSpace, FaultKind, FaultPolicy, HartMem, MmConfig, PAGE_SIZE,
 };
@@ -156,7 +157,7 @@ fn munmap_shoots_down_a_spinning_hart() {
     let (tid, harts, wait_ns) = shootdowns[0];
     assert_eq!(
         (tid, harts),
-        (None, 1),
+        (StatsOwner::Nobody, 1),
         "initiated on no hart, waited for one"
     );
     assert_eq!(wait_ns, stats.total_of("tlb.shootdown_wait_ns"));
