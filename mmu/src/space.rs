@@ -487,10 +487,14 @@ impl AddressSpace {
     /// The stats the caller's work is counted into: its hart's, its daemon's, or those of
     /// work done on nobody's behalf.
     pub(crate) fn stats_of<'a>(&'a self, caller: &'a Caller) -> &'a HartStats {
-        match (&caller.0, current::daemon()) {
-            (Some(h), _) => &h.stats,
-            (None, Some(d)) => &self.daemon_stats[d as usize],
-            (None, None) => &self.unattributed,
+        // A hart's own stats without a look at the thread-local daemon mark: this is on
+        // every fault's path.
+        match &caller.0 {
+            Some(h) => &h.stats,
+            None => match current::daemon() {
+                Some(d) => &self.daemon_stats[d as usize],
+                None => &self.unattributed,
+            },
         }
     }
 

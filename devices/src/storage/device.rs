@@ -145,20 +145,11 @@ impl StorageDevice {
                 IoRequest::write(offset, data.len() as u64, submitter, priority),
                 Payload::Write(data),
             ),
-            IoOp::Timed {
-                kind: IoKind::Read,
-                offset,
-                len,
-            } => (
-                IoRequest::read(offset, len, submitter, priority),
-                Payload::Timed,
-            ),
-            IoOp::Timed {
-                kind: IoKind::Write,
-                offset,
-                len,
-            } => (
-                IoRequest::write(offset, len, submitter, priority),
+            IoOp::Timed { kind, offset, len } => (
+                IoRequest {
+                    kind,
+                    ..IoRequest::read(offset, len, submitter, priority)
+                },
                 Payload::Timed,
             ),
         };

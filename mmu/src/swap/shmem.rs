@@ -104,6 +104,9 @@ pub(crate) fn shrink(
     budget: usize,
     stats: &HartStats,
 ) -> (usize, u64) {
+    if want == 0 {
+        return (0, 0);
+    }
     let mut objects: Vec<&Arc<SharedAnon>> = Vec::new();
     for n in view.nodes() {
         if let Backing::Shared(o) = &n.vma().backing {
