@@ -129,7 +129,12 @@ fn stat(fd: i32) -> io::Result<libc::stat> {
 
 /// (st_dev, st_ino) of a host fd: how mappings and system calls find the same file.
 fn file_key(file: &HostFd) -> Option<FileKey> {
-    stat(file.raw()).ok().map(|st| (st.st_dev, st.st_ino))
+    key_of(file.raw())
+}
+
+/// The page-cache key of the host file open as `fd`.
+fn key_of(fd: i32) -> Option<FileKey> {
+    stat(fd).ok().map(|st| (st.st_dev, st.st_ino))
 }
 
 fn errno(e: io::Error) -> Errno {
@@ -360,12 +365,15 @@ pub fn sync_all(mm: &AddressSpace) -> Result<(), Errno> {
 /// Before a file system call on guest fd `fd`: writes back the cached file's dirty
 /// pages, so the call sees them. Returns the cached file, if the fd's file is cached.
 pub fn before_file_call(files: &Files, mm: &AddressSpace, fd: u64) -> Option<Arc<CachedFile>> {
-    let cache = mm.page_cache();
-    if cache.is_empty() {
+    if mm.page_cache().is_empty() {
         return None;
     }
-    let key = file_key(&*files.host_fd(fd as i32).ok()?)?;
-    let file = cache.known(key)?;
+    written_back(mm, file_key(&*files.host_fd(fd as i32).ok()?)?)
+}
+
+/// The cached file known as `key`, if any, with its dirty pages written back.
+fn written_back(mm: &AddressSpace, key: FileKey) -> Option<Arc<CachedFile>> {
+    let file = mm.page_cache().known(key)?;
     if let Err(e) = mm.sync_file(&file) {
         eprintln!("faultline: writing back cached pages of a file failed: {e}");
     }
@@ -379,15 +387,11 @@ pub fn before_path_truncate(
     mm: &AddressSpace,
     path: u64,
 ) -> Option<Arc<CachedFile>> {
-    let cache = mm.page_cache();
-    if cache.is_empty() {
+    if mm.page_cache().is_empty() {
         return None;
     }
-    let file = cache.known(files.path_key(mm, path)?)?;
-    if let Err(e) = mm.sync_file(&file) {
-        eprintln!("faultline: writing back cached pages of a file failed: {e}");
-    }
-    Some(file)
+    let obj = files.open_path(mm, path)?;
+    written_back(mm, key_of(obj.as_raw_fd())?)
 }
 
 /// After open(2) with O_TRUNC returned guest fd `fd`: the file is empty now, so its

@@ -2,7 +2,7 @@
 //! file-system statistics and the umask.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use mmu::Errno;
 
@@ -187,14 +187,11 @@ impl Files {
         host(unsafe { libc::truncate(link.as_ptr(), a[1] as i64) }.into())
     }
 
-    /// The host identity `(st_dev, st_ino)` of the file at guest path `addr` (as
-    /// truncate(2) resolves it), or `None` if it cannot be reached.
-    pub(crate) fn path_key(&self, mem: &dyn GuestMemory, addr: u64) -> Option<(u64, u64)> {
+    /// An O_PATH descriptor of the file at guest path `addr` (resolved as truncate(2)
+    /// resolves it), or `None` if it cannot be reached.
+    pub(crate) fn open_path(&self, mem: &dyn GuestMemory, addr: u64) -> Option<OwnedFd> {
         let path = self.path(mem, addr).ok()?;
-        let obj = self.paths.open(Base::Cwd, &path, libc::O_PATH, 0).ok()?;
-        // SAFETY: fstat fills the zeroed buffer it is given for a descriptor we own.
-        let mut st = unsafe { std::mem::zeroed::<libc::stat>() };
-        (unsafe { libc::fstat(obj.as_raw_fd(), &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+        self.paths.open(Base::Cwd, &path, libc::O_PATH, 0).ok()
     }
 
     /// statfs(path, buf): `struct statfs` is the same on riscv64 and x86_64.
