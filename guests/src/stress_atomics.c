@@ -35,6 +35,7 @@
  * Exits 1 with "FAIL <check>: ..." on the first mismatch.
  */
 #include "guest_util.h"
+#include <limits.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -969,15 +970,8 @@ static void test_sc_semantics(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        nthreads = atoi(argv[1]);
-    if (argc > 2)
-        iters = atol(argv[2]);
-    if (nthreads < 1 || nthreads > MAX_THREADS || iters < 1) {
-        fprintf(stderr, "usage: stress_atomics [NTHREADS (1-%d) [ITERS]]\n",
-                MAX_THREADS);
-        return 2;
-    }
+    nthreads = (int)arg_long(argc, argv, 1, nthreads, 1, MAX_THREADS);
+    iters = arg_long(argc, argv, 2, iters, 1, LONG_MAX);
     printf("stress_atomics threads=%d iters=%ld\n", nthreads, iters);
 
     test_sc_semantics();
