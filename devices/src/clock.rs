@@ -1,18 +1,30 @@
-//! The time seam: every read of time in faultline goes through a [`Clock`].
+//! The time seam: every read of time and every wait in faultline goes through a
+//! [`Clock`], created once per run and passed down ([`SharedClock`]); nothing else reads
+//! the host's time or parks with a host timeout.
 
 use crate::park::Parker;
-use std::sync::OnceLock;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+/// The run's clock as it is passed down to every layer that reads time or waits.
+pub type SharedClock = Arc<dyn Clock>;
+
 /// A source of monotonic time, in nanoseconds since the emulator started, and of the
-/// wall-clock offset the guest sees for `CLOCK_REALTIME`.
-pub trait Clock: Send + Sync {
+/// wall-clock offset the guest sees for `CLOCK_REALTIME`; and the one way to wait.
+pub trait Clock: Send + Sync + fmt::Debug {
     /// Monotonic nanoseconds since this clock's epoch (the emulator's start).
     fn now_ns(&self) -> u64;
     /// Nanoseconds since the Unix epoch, for `CLOCK_REALTIME` and `gettimeofday`.
     fn realtime_ns(&self) -> u64;
     /// Blocks the calling hart for `ns` nanoseconds of this clock's time.
     fn sleep_ns(&self, ns: u64);
+
+    /// Blocks on `parker` until it is unparked. A clock that schedules harts itself
+    /// overrides this to learn that the caller waits.
+    fn park(&self, parker: &Parker) {
+        parker.park();
+    }
 
     /// Blocks on `parker` until it is unparked or this clock reaches `deadline_ns`;
     /// returns whether it was unparked. A clock whose time is not the host's overrides

@@ -5,9 +5,10 @@
 //! Only the host clock exists so far; the virtual clock plugs in behind the same
 //! [`Clock`] and [`Parker`] seam.
 
+pub mod cast;
 pub mod clock;
 pub mod park;
 pub mod storage;
 
-pub use clock::{Clock, HostClock};
+pub use clock::{Clock, HostClock, SharedClock};
 pub use park::Parker;

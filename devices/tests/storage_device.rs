@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 fn device(dir: &tempfile::TempDir, config: DeviceConfig) -> StorageDevice {
     let backing = Arc::new(BackingStore::create(dir.path().join("swap"), 1 << 20).unwrap());
-    StorageDevice::new(config, backing, HostClock::global()).unwrap()
+    StorageDevice::new(config, backing, std::sync::Arc::new(HostClock::new())).unwrap()
 }
 
 fn be() -> IoPriority {

@@ -47,9 +47,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     }
     interrupt::block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
+    // The run's one clock: created here, passed down to everything that reads time.
+    let clock: devices::SharedClock = std::sync::Arc::new(devices::HostClock::new());
     let cfg = MmConfig {
         policy: args.policy,
         cache: args.cache_config(),
+        clock,
         ..MmConfig::default()
     };
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;

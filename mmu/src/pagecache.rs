@@ -22,7 +22,7 @@ use crate::PAGE_SIZE;
 use devices::storage::{
     BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
 };
-use devices::{Clock, HostClock, Parker};
+use devices::{Clock, HostClock, Parker, SharedClock};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -311,10 +311,14 @@ const FILE_SPAN: u64 = 1 << 40;
 
 impl PageCache {
     /// An empty cache whose pages come from `frames`.
-    pub fn new(frames: Arc<FramePool>, cfg: &CacheConfig) -> io::Result<PageCache> {
+    pub fn new(
+        frames: Arc<FramePool>,
+        cfg: &CacheConfig,
+        clock: &SharedClock,
+    ) -> io::Result<PageCache> {
         let device = match &cfg.device {
             None => None,
-            Some(dc) => Some(timing_device(dc.clone())?),
+            Some(dc) => Some(timing_device(dc.clone(), clock.clone())?),
         };
         let limit_frames = cfg.mem_limit.map(|b| (b / PAGE_SIZE).max(1));
         let dirtyable =
@@ -658,13 +662,13 @@ pub(crate) fn file_region(file: &CachedFile) -> u64 {
 /// A device over an empty, already-unlinked scratch file that stays empty: the page
 /// cache's requests are [`IoOp::Timed`], so the device supplies the timing and
 /// [`FileData`] the bytes.
-fn timing_device(cfg: DeviceConfig) -> io::Result<StorageDevice> {
+fn timing_device(cfg: DeviceConfig, clock: SharedClock) -> io::Result<StorageDevice> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("faultline-io-{}-{n}", std::process::id()));
     let store = BackingStore::create(&path, 0)?;
     std::fs::remove_file(&path)?;
-    StorageDevice::new(cfg, Arc::new(store), HostClock::global())
+    StorageDevice::new(cfg, Arc::new(store), clock)
         .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))
 }
 
@@ -736,6 +740,7 @@ pub(crate) mod tests {
                 readahead_bytes,
                 ..CacheConfig::default()
             },
+            &(Arc::new(HostClock::new()) as SharedClock),
         )
         .unwrap()
     }

@@ -25,7 +25,7 @@ use crate::{
     HartStats, MmStats, WritePos, WriteSource,
 };
 use devices::storage::{DeviceConfig, ErrorInjection, IoPriority};
-use devices::HostClock;
+use devices::{HostClock, SharedClock};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -46,6 +46,9 @@ pub struct MmConfig {
     pub mmap_lock_handoff_ns: u64,
     /// The page cache's storage device and read-around window.
     pub cache: CacheConfig,
+    /// The run's clock: every time read and every wait of this address space, its
+    /// devices and its daemons goes through it.
+    pub clock: SharedClock,
 }
 
 impl Default for MmConfig {
@@ -57,6 +60,7 @@ impl Default for MmConfig {
             policy: FaultPolicy::default(),
             mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
             cache: CacheConfig::default(),
+            clock: Arc::new(HostClock::new()),
         }
     }
 }
@@ -131,12 +135,13 @@ impl AddressSpace {
         let limited = cfg.cache.mem_limit.is_some();
         let space = Arc::new(AddressSpace {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
-            page_cache: PageCache::new(frames.clone(), &cfg.cache)?,
+            page_cache: PageCache::new(frames.clone(), &cfg.cache, &cfg.clock)?,
             swap: match cfg.cache.swap {
                 None => None,
                 Some(bytes) => Some(Arc::new(Swap::new(
                     bytes,
                     swap_device(&cfg.cache),
+                    cfg.clock.clone(),
                     limited,
                 )?)),
             },
@@ -450,6 +455,11 @@ impl AddressSpace {
     /// Frames currently allocated to this space.
     pub fn frames_in_use(&self) -> u32 {
         self.frames.in_use()
+    }
+
+    /// The run's clock, as the space was configured with it.
+    pub fn clock(&self) -> &SharedClock {
+        &self.cfg.clock
     }
 
     /// The configuration the space was created with.

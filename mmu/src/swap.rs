@@ -40,6 +40,7 @@ use crate::vma_index::VmaView;
 use crate::{Access, FaultKind, PAGE_SIZE};
 use cache::{Found, SwapCache};
 use devices::storage::DeviceConfig;
+use devices::SharedClock;
 use parking_lot::Mutex;
 use readahead::Batch;
 use std::io;
@@ -62,9 +63,14 @@ pub(crate) struct Swap {
 impl Swap {
     /// Swap of `bytes` behind a device configured as `device`; `reclaims` when a memory
     /// limit makes reclaim look for candidates.
-    pub(crate) fn new(bytes: u64, device: DeviceConfig, reclaims: bool) -> io::Result<Swap> {
+    pub(crate) fn new(
+        bytes: u64,
+        device: DeviceConfig,
+        clock: SharedClock,
+        reclaims: bool,
+    ) -> io::Result<Swap> {
         Ok(Swap {
-            file: SwapFile::create(bytes, device)?,
+            file: SwapFile::create(bytes, device, clock)?,
             cache: SwapCache::default(),
             lru: Mutex::new(Lru::default()),
             tracks_candidates: reclaims,

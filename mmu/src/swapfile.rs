@@ -5,7 +5,7 @@
 use crate::frames::{FrameId, FramePool};
 use crate::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
-use devices::HostClock;
+use devices::SharedClock;
 use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::io;
@@ -30,7 +30,11 @@ pub(crate) struct SwapFile {
 
 impl SwapFile {
     /// A swap area of `bytes` (whole pages) behind a device configured as `cfg`.
-    pub(crate) fn create(bytes: u64, cfg: DeviceConfig) -> io::Result<SwapFile> {
+    pub(crate) fn create(
+        bytes: u64,
+        cfg: DeviceConfig,
+        clock: SharedClock,
+    ) -> io::Result<SwapFile> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("faultline-swap-{}-{n}", std::process::id()));
@@ -38,7 +42,7 @@ impl SwapFile {
         let store = BackingStore::create(&path, u64::from(capacity) * PAGE_SIZE)?;
         // Unlinked now: the open file lives until the process ends, whatever way it ends.
         std::fs::remove_file(&path)?;
-        let device = StorageDevice::new(cfg, Arc::new(store), HostClock::global())
+        let device = StorageDevice::new(cfg, Arc::new(store), clock)
             .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))?;
         Ok(SwapFile {
             device,
@@ -138,7 +142,12 @@ mod tests {
 
     #[test]
     fn freed_slots_are_reused_lowest_first_so_runs_stay_contiguous() {
-        let swap = SwapFile::create(8 * PAGE_SIZE, DeviceConfig::default()).unwrap();
+        let swap = SwapFile::create(
+            8 * PAGE_SIZE,
+            DeviceConfig::default(),
+            Arc::new(devices::HostClock::new()),
+        )
+        .unwrap();
         let slots: Vec<u32> = (0..6).map(|_| swap.alloc().unwrap()).collect();
         assert_eq!(slots, [0, 1, 2, 3, 4, 5]);
         for s in [4, 2, 3] {

@@ -7,7 +7,7 @@ use super::model::{Completion, DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
 use super::request::{IoError, IoKind, IoRequest, RequestId};
 use super::stats::DeviceStats;
-use crate::{Clock, Parker};
+use crate::{Parker, SharedClock};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -78,7 +78,7 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     dispatcher: Parker,
-    clock: &'static dyn Clock,
+    clock: SharedClock,
     backing: Arc<BackingStore>,
 }
 
@@ -99,7 +99,7 @@ impl StorageDevice {
     pub fn new(
         config: DeviceConfig,
         backing: Arc<BackingStore>,
-        clock: &'static dyn Clock,
+        clock: SharedClock,
     ) -> Result<StorageDevice, ZeroDepth> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
