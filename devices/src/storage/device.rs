@@ -3,9 +3,9 @@
 //! [`BackingStore`] when a request completes, and hands each submitter its result.
 
 use super::backing::BackingStore;
-use super::model::{Completion, DeviceConfig, DeviceModel, ZeroDepth};
+use super::model::{DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
-use super::request::{IoError, IoKind, IoRequest, RequestId};
+use super::request::{Completion, IoError, IoKind, IoRequest, RequestId};
 use super::stats::DeviceStats;
 use crate::{Parker, SharedClock};
 use parking_lot::Mutex;

@@ -1,7 +1,7 @@
 //! How long the device takes to serve one request: a latency distribution, plus the
 //! transfer time an optional bandwidth cap adds.
 
-use super::spec::fmt_duration_ns;
+use super::duration::fmt_duration_ns;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use std::fmt;

@@ -14,6 +14,7 @@
 
 mod backing;
 mod device;
+mod duration;
 mod faults;
 mod latency;
 mod model;
@@ -28,12 +29,12 @@ pub use backing::BackingStore;
 pub use device::{IoDone, IoOp, StorageDevice};
 pub use faults::{ErrorInjection, InvalidErrorInjection};
 pub use latency::{Bandwidth, InvalidLatency, LatencyModel};
-pub use model::{Completion, DeviceConfig, DeviceModel, ZeroDepth};
+pub use model::{DeviceConfig, DeviceModel, ZeroDepth};
 pub use prio::{
     effective_io_priority, task_nice_ioclass, task_nice_ioprio, InvalidIoPriority, IoClass,
     IoPriority, SchedPolicy, IOPRIO_CLASS_SHIFT, IOPRIO_NORM, IOPRIO_NR_LEVELS,
 };
-pub use request::{IoError, IoKind, IoRequest, RequestId};
+pub use request::{Completion, IoError, IoKind, IoRequest, RequestId};
 pub use sched::{DeadlineTunables, IoScheduler, WRITES_STARVED};
 pub use stall::{InvalidStall, StallModel};
 pub use stats::{ClassStats, DeviceStats, LatencyHistogram};

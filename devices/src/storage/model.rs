@@ -4,7 +4,7 @@
 
 use super::faults::ErrorInjection;
 use super::latency::{Bandwidth, LatencyModel};
-use super::request::{IoError, IoRequest, RequestId};
+use super::request::{Completion, IoError, IoRequest, RequestId};
 use super::sched::{IoScheduler, Queued, RequestQueue};
 use super::stall::StallModel;
 use super::stats::DeviceStats;
@@ -43,44 +43,6 @@ impl Default for DeviceConfig {
             errors: ErrorInjection::never(),
             seed: 0,
         }
-    }
-}
-
-/// A request the device has finished, with its timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completion {
-    /// The request's number.
-    pub id: RequestId,
-    /// The request.
-    pub request: IoRequest,
-    /// The channel that served it (0..depth).
-    pub channel: usize,
-    /// When it was submitted.
-    pub submitted_ns: u64,
-    /// When the device began serving it.
-    pub started_ns: u64,
-    /// When it finished.
-    pub completed_ns: u64,
-    /// How long a random stall taken at its dispatch held it (part of the queue wait).
-    pub stall_ns: u64,
-    /// Success, or why it failed.
-    pub result: Result<(), IoError>,
-}
-
-impl Completion {
-    /// Submission to service start.
-    pub fn queue_wait_ns(&self) -> u64 {
-        self.started_ns - self.submitted_ns
-    }
-
-    /// Service start to completion.
-    pub fn service_ns(&self) -> u64 {
-        self.completed_ns - self.started_ns
-    }
-
-    /// Submission to completion.
-    pub fn latency_ns(&self) -> u64 {
-        self.completed_ns - self.submitted_ns
     }
 }
 

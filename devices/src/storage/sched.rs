@@ -1,8 +1,8 @@
 //! I/O schedulers: which queued request the device serves next.
 
+use super::duration::fmt_duration_ns;
 use super::prio::IoClass;
 use super::request::{IoKind, IoRequest, RequestId};
-use super::spec::fmt_duration_ns;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 

@@ -1,7 +1,9 @@
 //! The command-line syntax of the storage options (`--storage-latency fixed:5ms`…): parse
-//! functions that say which part of a value is wrong, and the duration formatting the
-//! settings print themselves with.
+//! functions that say which part of a value is wrong. The settings print themselves
+//! back in the same syntax, with [`fmt_duration_ns`] for their durations.
 
+pub use super::duration::fmt_duration_ns;
+use super::duration::DURATION_UNITS;
 use super::faults::ErrorInjection;
 use super::latency::{Bandwidth, LatencyModel};
 use super::sched::{DeadlineTunables, IoScheduler};
@@ -16,14 +18,6 @@ pub struct SpecError(pub String);
 fn err<T>(msg: impl Into<String>) -> Result<T, SpecError> {
     Err(SpecError(msg.into()))
 }
-
-const DURATION_UNITS: [(&str, u64); 5] = [
-    ("ns", 1),
-    ("us", 1_000),
-    ("µs", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-];
 
 const SIZE_UNITS: [(&str, u64); 8] = [
     ("B", 1),
@@ -276,19 +270,6 @@ impl FromStr for ErrorInjection {
     }
 }
 
-/// Formats nanoseconds in the largest unit that keeps them whole (`5ms`, `1500us`), the
-/// form [`parse_duration`] reads back.
-pub fn fmt_duration_ns(ns: u64) -> String {
-    let (unit, scale) = DURATION_UNITS
-        .iter()
-        .rev()
-        .filter(|(u, _)| *u != "µs")
-        .find(|(_, scale)| ns != 0 && ns.is_multiple_of(*scale))
-        .copied()
-        .unwrap_or(("ns", 1));
-    format!("{}{unit}", ns / scale)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,14 +429,5 @@ mod tests {
             .parse::<ErrorInjection>()
             .unwrap()
             .fails(&read, &mut rng));
-    }
-
-    #[test]
-    fn durations_format_in_largest_whole_unit() {
-        assert_eq!(fmt_duration_ns(0), "0ns");
-        assert_eq!(fmt_duration_ns(5_000_000), "5ms");
-        assert_eq!(fmt_duration_ns(1_500_000), "1500us");
-        assert_eq!(fmt_duration_ns(2_000_000_000), "2s");
-        assert_eq!(fmt_duration_ns(7), "7ns");
     }
 }

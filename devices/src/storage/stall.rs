@@ -2,7 +2,7 @@
 //! starts no request. Requests already in service finish on time; a stall only holds
 //! back dispatch.
 
-use super::spec::fmt_duration_ns;
+use super::duration::fmt_duration_ns;
 use rand::Rng;
 use std::fmt;
 

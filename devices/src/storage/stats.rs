@@ -1,9 +1,8 @@
 //! What the device counts: requests, bytes, errors, stalls, and latency distributions,
 //! in total and per I/O class.
 
-use super::model::Completion;
 use super::prio::IoClass;
-use super::request::IoKind;
+use super::request::{Completion, IoKind};
 use hdrhistogram::Histogram;
 
 /// Three significant digits: percentiles within 0.1%, in a few hundred KiB at most.
