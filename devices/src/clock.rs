@@ -2,6 +2,7 @@
 //! [`Clock`], created once per run and passed down ([`SharedClock`]); nothing else reads
 //! the host's time or parks with a host timeout.
 
+use crate::cast::saturating_u64;
 use crate::park::Parker;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -48,7 +49,7 @@ impl HostClock {
     pub fn new() -> Self {
         let realtime_at_epoch_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
+            .map(|d| saturating_u64(d.as_nanos()))
             .unwrap_or(0);
         HostClock {
             epoch: Instant::now(),
@@ -71,7 +72,7 @@ impl Default for HostClock {
 
 impl Clock for HostClock {
     fn now_ns(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
+        saturating_u64(self.epoch.elapsed().as_nanos())
     }
 
     fn realtime_ns(&self) -> u64 {

@@ -1,5 +1,6 @@
 //! The device model driven deterministically: time is whatever the test says it is.
 
+use devices::cast::{low_u32, u64_to_usize};
 use devices::storage::{
     Bandwidth, Completion, DeviceConfig, DeviceModel, ErrorInjection, IoKind, IoPriority,
     IoRequest, IoScheduler, LatencyModel, StallModel,
@@ -254,8 +255,8 @@ fn mixed_run(config: DeviceConfig) -> Vec<Completion> {
         let r = IoRequest::read(
             i * 7919 % 1000 * 4096,
             4096,
-            i as u32 % 5,
-            prios[i as usize % 4],
+            low_u32(i % 5),
+            prios[u64_to_usize(i % 4)],
         );
         m.submit(t, r);
     }

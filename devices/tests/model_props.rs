@@ -124,7 +124,7 @@ proptest! {
 
         let mut per_channel = vec![Vec::new(); depth];
         for c in &done {
-            let (_, at, request) = submitted[c.id.0 as usize];
+            let (_, at, request) = submitted[devices::cast::u64_to_usize(c.id.0)];
             prop_assert_eq!(c.request, request);
             prop_assert_eq!(c.submitted_ns, at);
             prop_assert!(c.submitted_ns <= c.started_ns && c.started_ns <= c.completed_ns);

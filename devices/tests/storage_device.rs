@@ -104,7 +104,7 @@ fn asynchronous_requests_all_complete_before_drop_returns() {
         let done = done.clone();
         let op = IoOp::Write {
             offset: i * 512,
-            data: vec![i as u8; 512],
+            data: vec![devices::cast::low_u8(i); 512],
         };
         dev.submit(op, 7, IoPriority::idle(), move |d| {
             assert!(d.completion.result.is_ok());

@@ -1,6 +1,7 @@
 //! The bytes behind the device: a host file mapped with memmap2, so what is written comes
 //! back identical and survives the run.
 
+use crate::cast::u64_to_usize;
 use memmap2::MmapMut;
 use parking_lot::RwLock;
 use std::fs::{File, OpenOptions};
@@ -87,7 +88,7 @@ impl BackingStore {
             self.file.set_len(end)?;
             *map = self::map(&self.file)?;
         }
-        let start = offset as usize;
+        let start = u64_to_usize(offset);
         map[start..start + data.len()].copy_from_slice(data);
         Ok(())
     }

@@ -7,6 +7,7 @@ use super::model::{DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
 use super::request::{Completion, IoError, IoKind, IoRequest, RequestId};
 use super::stats::DeviceStats;
+use crate::cast::u64_to_usize;
 use crate::{Parker, SharedClock};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -90,6 +91,15 @@ struct Shared {
 pub struct StorageDevice {
     shared: Arc<Shared>,
     dispatcher: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for StorageDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The queue and the callbacks waiting on it say nothing useful in a debug print.
+        f.debug_struct("StorageDevice")
+            .field("running", &self.dispatcher.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl StorageDevice {
@@ -285,7 +295,7 @@ fn finish(backing: &BackingStore, mut completion: Completion, pending: Pending) 
         let r = &completion.request;
         match pending.payload {
             Payload::Read => {
-                data = vec![0; r.len as usize];
+                data = vec![0; u64_to_usize(r.len)];
                 backing.read_at(r.offset, &mut data);
             }
             Payload::Write(bytes) => {

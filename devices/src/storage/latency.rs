@@ -2,6 +2,7 @@
 //! transfer time an optional bandwidth cap adds.
 
 use super::duration::fmt_duration_ns;
+use crate::cast::f64_to_u64;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use std::fmt;
@@ -124,13 +125,13 @@ impl LatencyModel {
             Shape::Uniform { min_ns, max_ns } => rng.gen_range(*min_ns..=*max_ns),
             Shape::Exponential { mean_ns } => {
                 let e: f64 = Exp1.sample(rng);
-                (e * *mean_ns as f64).round() as u64
+                f64_to_u64(e * *mean_ns as f64)
             }
             Shape::LogNormal {
                 median_ns, sigma, ..
             } => {
                 let z: f64 = StandardNormal.sample(rng);
-                (*median_ns as f64 * (sigma * z).exp()).round() as u64
+                f64_to_u64(*median_ns as f64 * (sigma * z).exp())
             }
             Shape::Mixture {
                 parts,
@@ -212,6 +213,7 @@ impl fmt::Display for Bandwidth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cast::u64_to_usize;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -229,7 +231,7 @@ mod tests {
     fn quantile(v: &[u64], q: f64) -> u64 {
         let mut s = v.to_vec();
         s.sort_unstable();
-        s[((s.len() as f64 * q) as usize).min(s.len() - 1)]
+        s[u64_to_usize(f64_to_u64((s.len() as f64 * q).floor())).min(s.len() - 1)]
     }
 
     fn assert_within(what: &str, got: f64, want: f64, rel: f64) {

@@ -206,7 +206,7 @@ pub fn task_nice_ioclass(policy: SchedPolicy) -> IoClass {
 
 /// `task_nice_ioprio`: the level a task gets from its nice value (-20..=19 → 0..=7).
 pub fn task_nice_ioprio(nice: i32) -> u8 {
-    ((nice.clamp(-20, 19) + 20) / 5) as u8
+    u8::try_from((nice.clamp(-20, 19) + 20) / 5).expect("a level from 0 to 7")
 }
 
 /// `get_current_ioprio`: the priority a task's requests carry.

@@ -92,7 +92,7 @@ pub(crate) enum RequestQueue {
 
 impl RequestQueue {
     /// An empty queue ordered by `scheduler`.
-    pub fn new(scheduler: IoScheduler) -> RequestQueue {
+    pub(crate) fn new(scheduler: IoScheduler) -> RequestQueue {
         match scheduler {
             IoScheduler::Fifo => RequestQueue::Fifo(VecDeque::new()),
             IoScheduler::Prio => RequestQueue::Prio(BTreeMap::new()),
@@ -101,7 +101,7 @@ impl RequestQueue {
     }
 
     /// Queues `q`; ids must arrive in increasing order.
-    pub fn push(&mut self, q: Queued) {
+    pub(crate) fn push(&mut self, q: Queued) {
         match self {
             RequestQueue::Fifo(v) => v.push_back(q),
             RequestQueue::Prio(m) => {
@@ -112,7 +112,7 @@ impl RequestQueue {
     }
 
     /// Takes the request to serve at `now_ns`.
-    pub fn pop(&mut self, now_ns: u64) -> Option<Queued> {
+    pub(crate) fn pop(&mut self, now_ns: u64) -> Option<Queued> {
         match self {
             RequestQueue::Fifo(v) => v.pop_front(),
             RequestQueue::Prio(m) => m.pop_first().map(|(_, q)| q),
@@ -121,7 +121,7 @@ impl RequestQueue {
     }
 
     /// Number of queued requests.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             RequestQueue::Fifo(v) => v.len(),
             RequestQueue::Prio(m) => m.len(),
@@ -130,7 +130,7 @@ impl RequestQueue {
     }
 
     /// Whether nothing is queued.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

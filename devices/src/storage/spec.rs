@@ -55,7 +55,7 @@ fn scaled(number: &str, scale: u64) -> Option<u64> {
     } else {
         frac.parse().ok()?
     };
-    let denom = 10u128.pow(frac.len() as u32);
+    let denom = 10u128.pow(u32::try_from(frac.len()).ok()?);
     let scale = u128::from(scale);
     let total = int.checked_mul(scale)? + (frac_value * scale + denom / 2) / denom;
     u64::try_from(total).ok()
