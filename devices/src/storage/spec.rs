@@ -57,7 +57,9 @@ fn scaled(number: &str, scale: u64) -> Option<u64> {
     };
     let denom = 10u128.pow(u32::try_from(frac.len()).ok()?);
     let scale = u128::from(scale);
-    let total = int.checked_mul(scale)? + (frac_value * scale + denom / 2) / denom;
+    let total = int
+        .checked_mul(scale)?
+        .checked_add((frac_value * scale + denom / 2) / denom)?;
     u64::try_from(total).ok()
 }
 
@@ -291,6 +293,10 @@ mod tests {
         assert_eq!(parse_duration("250µs"), Ok(250_000));
         assert_eq!(parse_duration("100ns"), Ok(100));
         assert_eq!(parse_duration(" 0.001ms "), Ok(1_000));
+        // The rounded fraction must not carry a number already at the limit past it.
+        let max = u128::MAX;
+        assert!(parse_duration(&format!("{max}.9ns")).is_err());
+        assert!(parse_size(&format!("{max}.9")).is_err());
         assert!(parse_duration("5").unwrap_err().0.contains("needs a unit"));
         assert!(parse_duration("5min")
             .unwrap_err()
