@@ -9,9 +9,20 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 /// The seed of every generated input stream: a failure repeats run after run.
+/// `FUZZ_SEED` picks another for a longer hunt by hand.
 const SEED: u64 = 0x6661_756c_746c_696e;
 
-/// Runs `body` on `count` inputs from `generate`; on a panic, saves the input where
+/// A whole number from environment variable `name`, if it is set.
+fn env_number(name: &str) -> Option<u64> {
+    let value = std::env::var(name).ok()?;
+    Some(
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value} is not a number")),
+    )
+}
+
+/// Runs `body` on `count` inputs from `generate` (times `FUZZ_SCALE`); on a panic, saves the input where
 /// `fuzz/regressions/` can take it and fails naming it.
 fn run_generated(
     target: &str,
@@ -19,8 +30,10 @@ fn run_generated(
     mut generate: impl FnMut(&mut ChaCha8Rng) -> Vec<u8>,
     body: fn(&[u8]),
 ) {
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    for case in 0..count {
+    let mut rng = ChaCha8Rng::seed_from_u64(env_number("FUZZ_SEED").unwrap_or(SEED));
+    // `FUZZ_SCALE` multiplies the number of cases, for a longer hunt by hand.
+    let scale = env_number("FUZZ_SCALE").map_or(1, devices::cast::u64_to_usize);
+    for case in 0..count * scale {
         let input = generate(&mut rng);
         if catch_unwind(AssertUnwindSafe(|| body(&input))).is_err() {
             let saved = save_failure(target, case, &input);
