@@ -8,8 +8,7 @@
 use super::cfg::is_test_only;
 use super::uses::{flatten_use, UseLeaf};
 use anyhow::{Context, Result};
-use std::collections::BTreeMap;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Index of a module in [`CrateTree::modules`].
