@@ -8,7 +8,6 @@ use crate::signals::deliver;
 use crate::signals::info::SigInfo;
 use crate::syscall::prio::Priorities;
 use crate::syscall::{self, Outcome};
-use devices::{Clock, HostClock};
 use mmu::{HartMem, MemFault};
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::Arc;
@@ -43,7 +42,7 @@ impl HartEnv for HartMem {
         HartMem::icache_epoch(self)
     }
     fn now_ns(&self) -> u64 {
-        HostClock::global().now_ns()
+        self.space().clock().now_ns()
     }
 }
 

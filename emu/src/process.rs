@@ -4,6 +4,7 @@ use crate::syscall::filemap;
 use crate::syscall::fs::Files;
 use crate::syscall::futex::FutexTable;
 use crate::syscall::signal::SignalState;
+use crate::syscall::time::GuestClocks;
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -48,8 +49,9 @@ impl HartLive {
     }
 }
 
-/// How long process exit waits for harts in guest code to stop and publish their counts.
-const EXIT_SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long process exit waits for harts in guest code to stop and publish their counts,
+/// in nanoseconds of the run's clock.
+const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
 
 /// The shared state of one guest process (all its threads).
 pub struct Process {
@@ -65,6 +67,8 @@ pub struct Process {
     pub futexes: FutexTable,
     /// Signal dispositions.
     pub signals: SignalState,
+    /// The guest's clocks, read from the run's clock.
+    pub clocks: GuestClocks,
     /// Live threads: tid → the handle that interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<HartSignal>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -79,6 +83,7 @@ impl Process {
     pub fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
         let pid = std::process::id();
         Arc::new(Process {
+            clocks: GuestClocks::new(mm.clock().clone()),
             mm,
             files,
             opts,
@@ -157,10 +162,11 @@ impl Process {
     /// Waits (bounded) until every hart has stopped or is outside guest code, so the
     /// instruction counts in the statistics are the final ones.
     fn wait_settled(&self) {
-        let deadline = std::time::Instant::now() + EXIT_SETTLE_TIMEOUT;
+        let clock = self.clocks.run_clock();
+        let deadline = clock.now_ns().saturating_add(EXIT_SETTLE_TIMEOUT_NS);
         let harts: Vec<Arc<HartLive>> = self.harts.lock().values().cloned().collect();
         for h in harts {
-            while !h.settled.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            while !h.settled.load(Ordering::Acquire) && clock.now_ns() < deadline {
                 std::thread::yield_now();
             }
         }

@@ -1,16 +1,15 @@
 //! futex(2): wait queues keyed by guest address (one process, so private and shared
 //! futexes are the same), parked through the devices seam.
 
-use super::time::{clock_ns, read_timespec_ns, CLOCK_MONOTONIC, CLOCK_REALTIME};
+use super::time::{read_timespec_ns, CLOCK_MONOTONIC, CLOCK_REALTIME};
 use super::{ret, Outcome};
 use crate::hart::Thread;
-use devices::Parker;
+use devices::{Clock, Parker};
 use mmu::{AddressSpace, Errno};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 const FUTEX_WAIT: u64 = 0;
 const FUTEX_WAKE: u64 = 1;
@@ -36,15 +35,15 @@ pub struct FutexTable {
 }
 
 impl FutexTable {
-    /// FUTEX_WAIT(_BITSET): sleeps if the word at `addr` still holds `val`, until woken
-    /// or until `timeout_ns` (from now) passes.
+    /// FUTEX_WAIT(_BITSET): sleeps on `clock` if the word at `addr` still holds `val`,
+    /// until woken or until the clock reaches `deadline_ns`.
     pub fn wait(
         &self,
         mm: &AddressSpace,
+        clock: &dyn Clock,
         addr: u64,
-        val: u32,
-        bitset: u32,
-        timeout_ns: Option<u64>,
+        (val, bitset): (u32, u32),
+        deadline_ns: Option<u64>,
     ) -> Result<i64, Errno> {
         if bitset == 0 {
             return Err(Errno::EINVAL);
@@ -63,10 +62,10 @@ impl FutexTable {
             }
             q.entry(addr).or_default().push_back(w.clone());
         }
-        match timeout_ns {
-            None => w.parker.park(),
-            Some(ns) => {
-                w.parker.park_timeout(Duration::from_nanos(ns));
+        match deadline_ns {
+            None => clock.park(&w.parker),
+            Some(deadline) => {
+                clock.park_until(&w.parker, deadline);
             }
         }
         if w.woken.load(Ordering::Acquire) {
@@ -244,12 +243,12 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
             } else {
                 a[5] as u32
             };
-            let timeout = if a[3] == 0 {
+            let deadline = if a[3] == 0 {
                 None
             } else {
                 let ns = read_timespec_ns(mm, a[3])?;
                 if cmd == FUTEX_WAIT {
-                    Some(ns)
+                    Some(proc.clocks.deadline_after(ns))
                 } else {
                     // WAIT_BITSET takes an absolute time on the chosen clock.
                     let id = if op & FUTEX_CLOCK_REALTIME != 0 {
@@ -257,10 +256,11 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
                     } else {
                         CLOCK_MONOTONIC
                     };
-                    Some(ns.saturating_sub(clock_ns(id)?))
+                    Some(proc.clocks.deadline_of(id, ns)?)
                 }
             };
-            proc.futexes.wait(mm, addr, val, bitset, timeout)
+            let clock = proc.clocks.run_clock();
+            proc.futexes.wait(mm, clock, addr, (val, bitset), deadline)
         }
         FUTEX_WAKE => Ok(proc.futexes.wake(addr, val, FUTEX_BITSET_MATCH_ANY)),
         FUTEX_WAKE_BITSET => match a[5] as u32 {

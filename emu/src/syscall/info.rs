@@ -195,7 +195,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             // bufferram, totalswap, freeswap (all 8 bytes), procs u16, pad, totalhigh,
             // freehigh, mem_unit u32 — 112 bytes.
             let mut b = [0u8; 112];
-            let up = devices::Clock::now_ns(devices::HostClock::global()) / 1_000_000_000;
+            let up = t.proc.clocks.run_clock().now_ns() / 1_000_000_000;
             b[..8].copy_from_slice(&up.to_le_bytes());
             b[32..40].copy_from_slice(&(8u64 << 30).to_le_bytes());
             b[40..48].copy_from_slice(&(4u64 << 30).to_le_bytes());

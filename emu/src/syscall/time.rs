@@ -2,7 +2,7 @@
 
 use super::{nr, ret, Outcome};
 use crate::hart::Thread;
-use devices::{Clock, HostClock};
+use devices::{Clock, SharedClock};
 use mmu::{AddressSpace, Errno};
 
 /// The guest's wall clock.
@@ -38,8 +38,10 @@ pub fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno
     mm.write_bytes(addr, &b)
 }
 
-/// Reads a host clock (CPU-time clocks, and the uptime the guest's monotonic clock starts at).
-fn host_cpu_time(clock: libc::clockid_t) -> u64 {
+/// Reads a host clock with `clock_gettime`. Only for what is not wall time: the
+/// process's and thread's CPU time, and the host's uptime sampled once at start-up
+/// ([`GuestClocks::new`]); every read of passing time goes through the run's clock.
+fn host_clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -49,51 +51,85 @@ fn host_cpu_time(clock: libc::clockid_t) -> u64 {
     ts.tv_sec as u64 * NS + ts.tv_nsec as u64
 }
 
-/// Where the guest's CLOCK_MONOTONIC stood when the emulator started: the host's uptime
-/// then, so that the guest sees a machine that has been up a while (programs compute
-/// "now minus a second") and its monotonic times are comparable with the host's.
-fn monotonic_base_ns() -> u64 {
-    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *BASE.get_or_init(|| {
-        host_cpu_time(libc::CLOCK_MONOTONIC).saturating_sub(HostClock::global().now_ns())
-    })
+/// The guest's clocks, all read from the run's clock.
+#[derive(Debug)]
+pub struct GuestClocks {
+    clock: SharedClock,
+    /// Where the guest's CLOCK_MONOTONIC stood at the run clock's epoch: the host's uptime
+    /// then, so that the guest sees a machine that has been up a while (programs compute
+    /// "now minus a second") and its monotonic times are comparable with the host's.
+    monotonic_base_ns: u64,
 }
 
-/// The time on guest clock `id`, in nanoseconds.
-pub fn clock_ns(id: u64) -> Result<u64, Errno> {
-    let c = HostClock::global();
-    match id {
-        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(c.realtime_ns()),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
-            Ok(monotonic_base_ns() + c.now_ns())
+impl GuestClocks {
+    /// The guest's clocks on top of the run's `clock`.
+    pub fn new(clock: SharedClock) -> GuestClocks {
+        // The host's uptime is an offset read once, not a source of time.
+        let monotonic_base_ns = host_clock_ns(libc::CLOCK_MONOTONIC).saturating_sub(clock.now_ns());
+        GuestClocks {
+            clock,
+            monotonic_base_ns,
         }
-        CLOCK_PROCESS_CPUTIME_ID => Ok(host_cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID)),
-        CLOCK_THREAD_CPUTIME_ID => Ok(host_cpu_time(libc::CLOCK_THREAD_CPUTIME_ID)),
-        _ => Err(Errno::EINVAL),
     }
-}
 
-/// Sleeps until `deadline_ns` on clock `id`, or for `ns` if relative.
-fn sleep(id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
-    let remaining = if flags & TIMER_ABSTIME != 0 {
-        ns.saturating_sub(clock_ns(id)?)
-    } else {
-        ns
-    };
-    if remaining > 0 {
-        HostClock::global().sleep_ns(remaining);
+    /// The run's clock, for waits and sleeps.
+    pub fn run_clock(&self) -> &dyn Clock {
+        &*self.clock
     }
-    Ok(0)
+
+    /// The time on guest clock `id`, in nanoseconds. The CPU-time clocks read the host's
+    /// CPU time for the emulator's process or the calling host thread: they measure work
+    /// done, not passing time.
+    pub fn clock_ns(&self, id: u64) -> Result<u64, Errno> {
+        let c = &self.clock;
+        match id {
+            CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(c.realtime_ns()),
+            CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
+                Ok(self.monotonic_base_ns + c.now_ns())
+            }
+            CLOCK_PROCESS_CPUTIME_ID => Ok(host_clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)),
+            CLOCK_THREAD_CPUTIME_ID => Ok(host_clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// The run clock's time at which guest clock `id` reads `abs_ns` (now, if that has
+    /// passed): how an absolute guest timeout becomes a deadline to wait for.
+    pub fn deadline_of(&self, id: u64, abs_ns: u64) -> Result<u64, Errno> {
+        let remaining = abs_ns.saturating_sub(self.clock_ns(id)?);
+        Ok(self.clock.now_ns().saturating_add(remaining))
+    }
+
+    /// The run clock's time `ns` from now.
+    pub fn deadline_after(&self, ns: u64) -> u64 {
+        self.clock.now_ns().saturating_add(ns)
+    }
+
+    /// Sleeps until `deadline_ns` on clock `id`, or for `ns` if relative.
+    fn sleep(&self, id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
+        let remaining = if flags & TIMER_ABSTIME != 0 {
+            ns.saturating_sub(self.clock_ns(id)?)
+        } else {
+            ns
+        };
+        if remaining > 0 {
+            self.clock.sleep_ns(remaining);
+        }
+        Ok(0)
+    }
 }
 
 /// Handles the time family; None if `n` is not one of them.
 pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
+    let clocks = &t.proc.clocks;
     Some(ret(match n {
-        nr::clock_gettime => clock_ns(a[0])
+        nr::clock_gettime => clocks
+            .clock_ns(a[0])
             .and_then(|ns| write_timespec(mm, a[1], ns))
             .map(|_| 0),
-        nr::clock_getres => clock_ns(a[0])
+        nr::clock_getres => clocks
+            .clock_ns(a[0])
             .and_then(|_| {
                 if a[1] != 0 {
                     write_timespec(mm, a[1], 1)
@@ -104,7 +140,7 @@ pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             .map(|_| 0),
         nr::gettimeofday => {
             if a[0] != 0 {
-                let ns = HostClock::global().realtime_ns();
+                let ns = clocks.run_clock().realtime_ns();
                 let mut b = [0u8; 16];
                 b[..8].copy_from_slice(&(ns / NS).to_le_bytes());
                 b[8..].copy_from_slice(&((ns % NS) / 1000).to_le_bytes());
@@ -113,10 +149,14 @@ pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 Ok(0)
             }
         }
-        nr::nanosleep => read_timespec_ns(mm, a[0]).and_then(|ns| sleep(CLOCK_MONOTONIC, 0, ns)),
-        nr::clock_nanosleep => read_timespec_ns(mm, a[2]).and_then(|ns| sleep(a[0], a[1], ns)),
+        nr::nanosleep => {
+            read_timespec_ns(mm, a[0]).and_then(|ns| clocks.sleep(CLOCK_MONOTONIC, 0, ns))
+        }
+        nr::clock_nanosleep => {
+            read_timespec_ns(mm, a[2]).and_then(|ns| clocks.sleep(a[0], a[1], ns))
+        }
         nr::times => {
-            let ticks = host_cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID) / (NS / 100);
+            let ticks = host_clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID) / (NS / 100);
             if a[0] != 0 {
                 let mut b = [0u8; 32];
                 b[..8].copy_from_slice(&ticks.to_le_bytes());
@@ -124,7 +164,7 @@ pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                     return Some(ret(Err(e)));
                 }
             }
-            Ok((HostClock::global().now_ns() / (NS / 100)) as i64)
+            Ok((clocks.run_clock().now_ns() / (NS / 100)) as i64)
         }
         _ => return None,
     }))
