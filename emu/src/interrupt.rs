@@ -7,7 +7,7 @@
 //! (dirty pages written back, `--stats` written) with the status of a guest killed by
 //! that signal.
 
-use crate::process::Process;
+use crate::os::process::Process;
 use std::sync::Arc;
 
 /// The host signals a run handles itself.

@@ -1,14 +1,16 @@
 //! Starting a guest: address space, files, image, main thread.
 
+use crate::abi::altstack::AltStack;
 use crate::cli::{default_env, RunArgs};
 use crate::cpu::Cpu;
-use crate::hart::{self, Thread, ALTSTACK_DISABLED};
+use crate::hart_loop;
 use crate::interrupt;
+use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
-use crate::process::{Process, RunOptions};
-use crate::signals::trampoline;
-use crate::syscall::fs::Files;
-use crate::syscall::prio::Priorities;
+use crate::os::files::Files;
+use crate::os::priorities::Priorities;
+use crate::os::process::{Process, RunOptions};
+use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
 use mmu::{AddressSpace, MmConfig};
 use std::path::{Path, PathBuf};
@@ -114,11 +116,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         clear_child_tid: 0,
         sigmask: 0,
         pending_signals: 0,
-        altstack: ALTSTACK_DISABLED,
+        altstack: AltStack::DISABLED,
         name,
         prio: Priorities::default(),
+        start: hart_loop::run,
     };
-    hart::run(thread, cpu);
+    hart_loop::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     loop {
         std::thread::park();

@@ -2,7 +2,7 @@
 //! until something must be reported to the caller.
 
 use super::alu::{self, sext32};
-use super::cache::DecodedCache;
+use super::decoded_cache::DecodedCache;
 use super::float::box_s;
 use super::insn::{Insn, Op};
 use super::{Cpu, Exit, HartEnv};
@@ -40,7 +40,7 @@ impl Cpu {
     /// Runs decoded code from `self.pc` until an exit.
     ///
     /// The request flag and the icache epoch are polled between blocks, that is at every
-    /// taken branch or jump and at least every [`super::cache::MAX_BLOCK`] instructions.
+    /// taken branch or jump and at least every [`super::decoded_cache::MAX_BLOCK`] instructions.
     pub(super) fn run_blocks<E: HartEnv>(&mut self, cache: &mut DecodedCache, env: &mut E) -> Exit {
         let mut epoch = env.icache_epoch();
         cache.sync_epoch(epoch);

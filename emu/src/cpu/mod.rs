@@ -8,10 +8,10 @@
 
 mod alu;
 mod atomic;
-mod cache;
 pub mod compressed;
 pub mod csr;
 pub mod decode;
+mod decoded_cache;
 mod exec;
 mod float;
 pub mod fpu;
@@ -24,7 +24,7 @@ pub use decode::decode;
 pub use insn::{Insn, Op};
 
 use atomic::Reservation;
-use cache::DecodedCache;
+use decoded_cache::DecodedCache;
 use mmu::MemFault;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64};

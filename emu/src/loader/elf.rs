@@ -5,8 +5,8 @@
 //! the bss is anonymous zero memory.
 
 use super::LoadError;
-use crate::syscall::fdtable::HostFd;
-use crate::syscall::filemap;
+use crate::os::cached_files;
+use crate::os::fdtable::HostFd;
 use goblin::elf::{header, program_header, program_header::ProgramHeader, Elf};
 use mmu::pagecache::CachedFile;
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
@@ -139,7 +139,7 @@ impl ElfFile {
         if bias.checked_add(lo + total).is_none() {
             return Err(self.malformed("segment address overflows".into()));
         }
-        let cached = filemap::cached_regular_file(mm, &self.fd)
+        let cached = cached_files::cached_regular_file(mm, &self.fd)
             .map_err(|e| self.map_err("image", bias + lo, e))?;
         for (i, ph) in loads.iter().enumerate() {
             // The first segment must not land on anything (MAP_FIXED_NOREPLACE); later ones

@@ -4,18 +4,16 @@
 
 mod elf;
 mod stack;
+pub mod trampoline;
 
-use crate::syscall::fs::Files;
+use crate::abi::layout::{STACK_SIZE, STACK_TOP};
+use crate::os::files::Files;
 use elf::{ElfFile, Placement};
 use goblin::elf::{header, program_header};
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
 use std::path::Path;
 use thiserror::Error;
 
-/// Top of the initial stack (the highest user page ends just below Sv39's TASK_SIZE).
-pub const STACK_TOP: u64 = 0x3f_ffff_f000;
-/// Size of the main thread's stack mapping (RLIMIT_STACK's usual 8 MiB).
-pub const STACK_SIZE: u64 = 8 << 20;
 /// Where an ET_DYN executable (PIE or static-PIE) is placed (Linux's ELF_ET_DYN_BASE for
 /// Sv39: 2/3 of the user address space).
 const ET_DYN_BASE: u64 = 0x2a_aaaa_a000;

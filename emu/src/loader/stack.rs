@@ -1,7 +1,8 @@
 //! The initial stack Linux's create_elf_tables builds: argument and environment
 //! strings, AT_RANDOM bytes, the auxiliary vector, envp, argv and argc.
 
-use super::{StartInfo, HWCAP_RV64GC, STACK_TOP};
+use super::{StartInfo, HWCAP_RV64GC};
+use crate::abi::layout::STACK_TOP;
 use mmu::{AddressSpace, PAGE_SIZE};
 
 /// The image-dependent auxv values.

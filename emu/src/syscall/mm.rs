@@ -1,7 +1,9 @@
 //! The mm system calls: argument checks and hand-off to the memory manager.
 
-use super::{filemap, nr, ret, Outcome};
-use crate::hart::Thread;
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
+use crate::os::cached_files;
+use crate::thread::Thread;
 use mmu::{map, Errno};
 
 /// Handles the mm family; None if `n` is not one of them.
@@ -14,13 +16,13 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
             if flags & map::ANONYMOUS == 0 && fd >= 0 {
                 let files = &t.proc.files;
-                return Some(ret(filemap::map(
+                return Some(ret(cached_files::map(
                     files, mm, addr, len, prot, flags, fd, off,
                 )));
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }
-        nr::munmap => ret(filemap::sync_all(mm)
+        nr::munmap => ret(cached_files::sync_all(mm)
             .and_then(|_| mm.munmap(a[0], a[1]))
             .map(|_| 0)),
         nr::mprotect => ret(mm.mprotect(a[0], a[1], a[2] as u32).map(|_| 0)),
@@ -37,7 +39,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))
             } else {
-                ret(filemap::sync_all(mm).map(|_| 0))
+                ret(cached_files::sync_all(mm).map(|_| 0))
             }
         }
         _ => return None,

@@ -1,45 +1,21 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
-pub mod fdtable;
-pub mod filemap;
+pub mod clone;
 pub mod fs;
 pub mod futex;
-pub mod guest;
-pub mod info;
 pub mod mm;
-pub mod nr;
-pub mod path;
-pub mod prio;
+pub mod priority;
 pub mod signal;
-pub mod stat;
 pub mod strace;
-pub mod thread;
+pub mod sysinfo;
 pub mod time;
 
+use crate::abi::nr;
+use crate::abi::outcome::Outcome;
 use crate::cpu::Cpu;
-use crate::hart::Thread;
+use crate::os::cached_files;
+use crate::thread::Thread;
 use mmu::Errno;
-
-/// What a system call asks of the hart that made it.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Put this value in a0 and continue.
-    Return(i64),
-    /// Continue with the registers as the call left them (rt_sigreturn restored them
-    /// all, a0 included).
-    Resume,
-    /// End the calling thread with this status.
-    ExitThread(i32),
-    /// End the whole process with this status.
-    ExitGroup(i32),
-    /// Kill the process with this signal, for this reason.
-    Signal(i32, String),
-}
-
-/// Converts a syscall-style result into an outcome.
-pub(crate) fn ret(r: Result<i64, Errno>) -> Outcome {
-    Outcome::Return(r.unwrap_or_else(|e| e.neg()))
-}
 
 /// Runs system call `nr` for thread `t`, whose registers are `cpu`.
 pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
@@ -72,12 +48,12 @@ fn host_file_fds(t: &Thread, n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) 
         _ if FILE_SYNCS.contains(&n) => (Some(a[0]), None),
         _ if FILE_WRITES.contains(&n) => (None, Some(a[0])),
         nr::read | nr::pread64 | nr::readv | nr::preadv
-            if filemap::is_direct(&t.proc.files, &t.proc.mm, a[0]) =>
+            if cached_files::is_direct(&t.proc.files, &t.proc.mm, a[0]) =>
         {
             (Some(a[0]), None)
         }
         _ if BUFFERED_WRITES.contains(&n) => {
-            let direct = filemap::write_bypasses_cache(&t.proc.files, &t.proc.mm, n, a);
+            let direct = cached_files::write_bypasses_cache(&t.proc.files, &t.proc.mm, n, a);
             (None, direct.then_some(a[0]))
         }
         // sendfile(out, in, …), copy_file_range(in, off, out, …), splice(in, off, out, …).
@@ -94,17 +70,17 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
     if n == nr::sync || n == nr::syncfs {
         // sync(2) cannot fail; syncfs reports a failed write-back.
-        if let (Err(e), nr::syncfs) = (filemap::sync_all(mm), n) {
+        if let (Err(e), nr::syncfs) = (cached_files::sync_all(mm), n) {
             return Some(e.neg());
         }
     }
     let (read, written) = host_file_fds(t, n, a);
     if let Some(fd) = read {
-        filemap::before_file_call(&proc.files, mm, fd);
+        cached_files::before_file_call(&proc.files, mm, fd);
     }
     let cached = match n {
-        nr::truncate => filemap::before_path_truncate(&proc.files, mm, a[0]),
-        _ => written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd)),
+        nr::truncate => cached_files::before_path_truncate(&proc.files, mm, a[0]),
+        _ => written.and_then(|fd| cached_files::before_file_call(&proc.files, mm, fd)),
     };
     let resizing = cached
         .as_ref()
@@ -114,11 +90,11 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         proc.files.handle(mm, n, a)?
     };
     if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
-        filemap::after_truncating_open(&proc.files, mm, r as u64);
+        cached_files::after_truncating_open(&proc.files, mm, r as u64);
     }
     if let Some(file) = cached.filter(|_| r >= 0) {
-        let range = filemap::written_range(&proc.files, n, a, r as u64);
-        filemap::after_file_write(mm, &file, range);
+        let range = cached_files::written_range(&proc.files, n, a, r as u64);
+        cached_files::after_file_write(mm, &file, range);
     }
     Some(r)
 }
@@ -130,7 +106,7 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     if let Some(o) = mm::handle(t, n, a) {
         return o;
     }
-    if let Some(o) = thread::handle(t, cpu, n, a) {
+    if let Some(o) = clone::handle(t, cpu, n, a) {
         return o;
     }
     if let Some(o) = time::handle(t, n, a) {
@@ -139,10 +115,10 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     if let Some(o) = signal::handle(t, cpu, n, a) {
         return o;
     }
-    if let Some(o) = prio::handle(t, n, a) {
+    if let Some(o) = priority::handle(t, n, a) {
         return o;
     }
-    if let Some(o) = info::handle(t, n, a) {
+    if let Some(o) = sysinfo::handle(t, n, a) {
         return o;
     }
     t.proc.warn_unsupported(n);

@@ -1,7 +1,8 @@
 //! `--strace`: one stderr line per system call, with its arguments decoded the way the
 //! call reads them (paths as strings, fds and counts in decimal, the rest in hex).
 
-use super::{nr, Outcome};
+use crate::abi::nr;
+use crate::abi::outcome::Outcome;
 use mmu::AddressSpace;
 
 /// How one argument is shown.

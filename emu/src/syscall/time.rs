@@ -1,22 +1,10 @@
-//! Time system calls, all answered through the devices clock.
+//! The time system calls, answered from the process's guest clocks.
 
-use super::{nr, ret, Outcome};
-use crate::hart::Thread;
-use devices::{Clock, SharedClock};
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
+use crate::os::guest_clocks::{host_clock_ns, CLOCK_MONOTONIC, NS};
+use crate::thread::Thread;
 use mmu::{AddressSpace, Errno};
-
-/// The guest's wall clock.
-pub const CLOCK_REALTIME: u64 = 0;
-/// The guest's monotonic clock.
-pub const CLOCK_MONOTONIC: u64 = 1;
-const CLOCK_PROCESS_CPUTIME_ID: u64 = 2;
-const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
-const CLOCK_MONOTONIC_RAW: u64 = 4;
-const CLOCK_REALTIME_COARSE: u64 = 5;
-const CLOCK_MONOTONIC_COARSE: u64 = 6;
-const CLOCK_BOOTTIME: u64 = 7;
-const TIMER_ABSTIME: u64 = 1;
-const NS: u64 = 1_000_000_000;
 
 /// Reads a guest `struct timespec` as nanoseconds; EINVAL if it is malformed.
 pub fn read_timespec_ns(mm: &AddressSpace, addr: u64) -> Result<u64, Errno> {
@@ -36,87 +24,6 @@ pub fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno
     b[..8].copy_from_slice(&(ns / NS).to_le_bytes());
     b[8..].copy_from_slice(&(ns % NS).to_le_bytes());
     mm.write_bytes(addr, &b)
-}
-
-/// Reads a host clock with `clock_gettime`. Only for what is not wall time: the
-/// process's and thread's CPU time, and the host's uptime sampled once at start-up
-/// ([`GuestClocks::new`]); every read of passing time goes through the run's clock.
-fn host_clock_ns(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid, writable timespec.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as u64 * NS + ts.tv_nsec as u64
-}
-
-/// The guest's clocks, all read from the run's clock.
-#[derive(Debug)]
-pub struct GuestClocks {
-    clock: SharedClock,
-    /// Where the guest's CLOCK_MONOTONIC stood at the run clock's epoch: the host's uptime
-    /// then, so that the guest sees a machine that has been up a while (programs compute
-    /// "now minus a second") and its monotonic times are comparable with the host's.
-    monotonic_base_ns: u64,
-}
-
-impl GuestClocks {
-    /// The guest's clocks on top of the run's `clock`.
-    pub fn new(clock: SharedClock) -> GuestClocks {
-        // The host's uptime is an offset read once, not a source of time.
-        let monotonic_base_ns = host_clock_ns(libc::CLOCK_MONOTONIC).saturating_sub(clock.now_ns());
-        GuestClocks {
-            clock,
-            monotonic_base_ns,
-        }
-    }
-
-    /// The run's clock, for waits and sleeps.
-    pub fn run_clock(&self) -> &dyn Clock {
-        &*self.clock
-    }
-
-    /// The time on guest clock `id`, in nanoseconds. The CPU-time clocks read the host's
-    /// CPU time for the emulator's process or the calling host thread: they measure work
-    /// done, not passing time.
-    pub fn clock_ns(&self, id: u64) -> Result<u64, Errno> {
-        let c = &self.clock;
-        match id {
-            CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(c.realtime_ns()),
-            CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
-                Ok(self.monotonic_base_ns + c.now_ns())
-            }
-            CLOCK_PROCESS_CPUTIME_ID => Ok(host_clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)),
-            CLOCK_THREAD_CPUTIME_ID => Ok(host_clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)),
-            _ => Err(Errno::EINVAL),
-        }
-    }
-
-    /// The run clock's time at which guest clock `id` reads `abs_ns` (now, if that has
-    /// passed): how an absolute guest timeout becomes a deadline to wait for.
-    pub fn deadline_of(&self, id: u64, abs_ns: u64) -> Result<u64, Errno> {
-        let remaining = abs_ns.saturating_sub(self.clock_ns(id)?);
-        Ok(self.clock.now_ns().saturating_add(remaining))
-    }
-
-    /// The run clock's time `ns` from now.
-    pub fn deadline_after(&self, ns: u64) -> u64 {
-        self.clock.now_ns().saturating_add(ns)
-    }
-
-    /// Sleeps until `deadline_ns` on clock `id`, or for `ns` if relative.
-    fn sleep(&self, id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
-        let remaining = if flags & TIMER_ABSTIME != 0 {
-            ns.saturating_sub(self.clock_ns(id)?)
-        } else {
-            ns
-        };
-        if remaining > 0 {
-            self.clock.sleep_ns(remaining);
-        }
-        Ok(0)
-    }
 }
 
 /// Handles the time family; None if `n` is not one of them.

@@ -3,10 +3,10 @@
 use mmu::Errno;
 
 use super::{host, Files, SysResult};
-use crate::syscall::fdtable::HostFd;
-use crate::syscall::guest::GuestMemory;
-use crate::syscall::path::owned;
-use crate::syscall::stat::{FLOCK_SIZE, TERMIOS_SIZE, WINSIZE_SIZE};
+use crate::abi::stat::{FLOCK_SIZE, TERMIOS_SIZE, WINSIZE_SIZE};
+use crate::os::fdtable::HostFd;
+use crate::os::guest_memory::GuestMemory;
+use crate::os::path::owned;
 
 /// close_range flag: unshare the table first (a no-op: guest threads share one table).
 const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;

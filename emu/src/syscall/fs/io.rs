@@ -9,8 +9,8 @@
 use mmu::Errno;
 
 use super::{host, Files, SysResult};
-use crate::syscall::fdtable::HostFd;
-use crate::syscall::guest::{GuestMemory, GuestMemoryExt};
+use crate::os::fdtable::HostFd;
+use crate::os::guest_memory::{GuestMemory, GuestMemoryExt};
 
 /// Size of the bounce buffer one host call moves at most.
 const BOUNCE: usize = 256 * 1024;

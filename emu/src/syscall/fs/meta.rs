@@ -2,14 +2,14 @@
 //! file-system statistics and the umask.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 
 use mmu::Errno;
 
 use super::{host, Files, SysResult, AT_FDCWD};
-use crate::syscall::guest::GuestMemory;
-use crate::syscall::path::{At, Base};
-use crate::syscall::stat::{encode_stat, STATFS_SIZE, STATX_SIZE};
+use crate::abi::stat::{encode_stat, STATFS_SIZE, STATX_SIZE};
+use crate::os::guest_memory::GuestMemory;
+use crate::os::path::{At, Base};
 
 impl Files {
     /// fstat(fd, statbuf).
@@ -185,13 +185,6 @@ impl Files {
         let link = proc_fd_link(obj.as_raw_fd())?;
         // SAFETY: `link` is NUL-terminated.
         host(unsafe { libc::truncate(link.as_ptr(), a[1] as i64) }.into())
-    }
-
-    /// An O_PATH descriptor of the file at guest path `addr` (resolved as truncate(2)
-    /// resolves it), or `None` if it cannot be reached.
-    pub(crate) fn open_path(&self, mem: &dyn GuestMemory, addr: u64) -> Option<OwnedFd> {
-        let path = self.path(mem, addr).ok()?;
-        self.paths.open(Base::Cwd, &path, libc::O_PATH, 0).ok()
     }
 
     /// statfs(path, buf): `struct statfs` is the same on riscv64 and x86_64.

@@ -7,8 +7,8 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use mmu::Errno;
 
 use super::{host, Files, SysResult, AT_FDCWD};
-use crate::syscall::guest::GuestMemory;
-use crate::syscall::path::{owned, At, Base, Entry, PATH_MAX};
+use crate::os::guest_memory::GuestMemory;
+use crate::os::path::{owned, At, Base, Entry, PATH_MAX};
 
 /// A /proc/self link the guest must see as its own rather than the emulator's.
 enum ProcSelfLink {

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use mmu::Errno;
 
 use super::{Files, AT_FDCWD};
-use crate::syscall::guest::{GuestMemory, VecMemory};
-use crate::syscall::nr;
+use crate::abi::nr;
+use crate::os::guest_memory::{GuestMemory, VecMemory};
 
 /// Guest address of the test memory.
 const BASE: u64 = 0x10_0000;

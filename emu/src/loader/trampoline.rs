@@ -2,13 +2,9 @@
 //! every handler returns to. Linux keeps this code in the vDSO; faultline maps no vDSO,
 //! so the page is mapped on its own at start-up.
 
-use crate::loader::{STACK_SIZE, STACK_TOP};
-use crate::syscall::nr;
+use crate::abi::layout::TRAMPOLINE_ADDR;
+use crate::abi::nr;
 use mmu::{map, prot, AddressSpace, Errno, PAGE_SIZE};
-
-/// Where the trampoline lives: the page just below the main thread's stack, far above
-/// the image and below nothing mmap hands out.
-pub const TRAMPOLINE_ADDR: u64 = STACK_TOP - STACK_SIZE - PAGE_SIZE;
 
 /// `li a7, __NR_rt_sigreturn` (addi a7, zero, 139).
 const LI_A7_SIGRETURN: u32 = (nr::rt_sigreturn as u32) << 20 | 17 << 7 | 0x13;

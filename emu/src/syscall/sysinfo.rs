@@ -1,8 +1,10 @@
 //! System information and per-process settings: uname, ids, limits, affinity,
 //! randomness, riscv_hwprobe, icache flushes, prctl names, priorities.
 
-use super::{nr, ret, Outcome};
-use crate::hart::Thread;
+use crate::abi::layout::STACK_SIZE;
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
+use crate::thread::Thread;
 use mmu::Errno;
 
 const RLIMIT_STACK: u64 = 3;
@@ -43,7 +45,7 @@ fn uname_bytes() -> Vec<u8> {
 
 fn rlimit(resource: u64) -> Result<(u64, u64), Errno> {
     match resource {
-        RLIMIT_STACK => Ok((crate::loader::STACK_SIZE, RLIM_INFINITY)),
+        RLIMIT_STACK => Ok((STACK_SIZE, RLIM_INFINITY)),
         RLIMIT_NOFILE => Ok((1024, 4096)),
         0..=15 => Ok((RLIM_INFINITY, RLIM_INFINITY)),
         _ => Err(Errno::EINVAL),

@@ -1,10 +1,10 @@
 //! A guest process: its address space, files, threads and the way it ends.
 
-use crate::syscall::filemap;
-use crate::syscall::fs::Files;
-use crate::syscall::futex::FutexTable;
-use crate::syscall::signal::SignalState;
-use crate::syscall::time::GuestClocks;
+use super::cached_files;
+use super::files::Files;
+use super::futex_table::FutexTable;
+use super::guest_clocks::GuestClocks;
+use super::signal_state::SignalState;
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -121,7 +121,7 @@ impl Process {
     /// Prints one warning per unsupported system call number.
     pub fn warn_unsupported(&self, nr: u64) {
         if self.warned.lock().insert(nr) {
-            let name = crate::syscall::nr::name(nr).unwrap_or("unknown");
+            let name = crate::abi::nr::name(nr).unwrap_or("unknown");
             eprintln!("faultline: warning: unsupported system call {name} ({nr}) returns ENOSYS");
         }
     }
@@ -144,7 +144,7 @@ impl Process {
             s.raise(REQ_EXIT);
         }
         self.wait_settled();
-        if let Err(e) = filemap::sync_all(&self.mm) {
+        if let Err(e) = cached_files::sync_all(&self.mm) {
             eprintln!(
                 "faultline: writing back file mappings failed: errno {}",
                 e.0

@@ -18,7 +18,7 @@
 //! ```
 
 use super::altstack::STACK_T_SIZE;
-use super::info::{SigInfo, SIGINFO_SIZE};
+use super::siginfo::{SigInfo, SIGINFO_SIZE};
 use crate::cpu::Cpu;
 
 const UC_STACK: usize = 16;
@@ -138,8 +138,8 @@ pub fn parse_ucontext(uc: &[u8; UCONTEXT_SIZE]) -> Option<SavedContext> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::altstack::AltStack;
-    use crate::signals::info::code;
+    use crate::abi::altstack::AltStack;
+    use crate::abi::siginfo::code;
 
     fn ucontext_of(frame: &[u8]) -> [u8; UCONTEXT_SIZE] {
         frame[FRAME_UCONTEXT..].try_into().unwrap()

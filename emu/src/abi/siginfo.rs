@@ -1,6 +1,6 @@
 //! `siginfo_t`: why a signal was sent, in the layout the guest's handler reads.
 
-use crate::hart::sig;
+use super::signo;
 use mmu::{FaultKind, MemFault};
 use std::fmt;
 
@@ -79,7 +79,7 @@ impl SigInfo {
     /// SIGILL for the illegal instruction at `pc`.
     pub fn illegal_instruction(pc: u64) -> SigInfo {
         SigInfo {
-            signo: sig::SIGILL,
+            signo: signo::SIGILL,
             code: code::ILL_ILLOPC,
             source: SigSource::Fault { addr: pc },
         }
@@ -88,7 +88,7 @@ impl SigInfo {
     /// SIGTRAP for the breakpoint at `pc`.
     pub fn breakpoint(pc: u64) -> SigInfo {
         SigInfo {
-            signo: sig::SIGTRAP,
+            signo: signo::SIGTRAP,
             code: code::TRAP_BRKPT,
             source: SigSource::Fault { addr: pc },
         }
@@ -143,7 +143,7 @@ impl fmt::Display for SigInfo {
         write!(
             f,
             "{{si_signo={}, si_code={}, ",
-            sig::name(self.signo),
+            signo::name(self.signo),
             self.code
         )?;
         match self.source {
@@ -166,13 +166,13 @@ mod tests {
             kind,
         };
         let segv = SigInfo::from_fault(&f(FaultKind::Unmapped));
-        assert_eq!((segv.signo, segv.code), (sig::SIGSEGV, code::SEGV_MAPERR));
+        assert_eq!((segv.signo, segv.code), (signo::SIGSEGV, code::SEGV_MAPERR));
         let acc = SigInfo::from_fault(&f(FaultKind::Protection));
-        assert_eq!((acc.signo, acc.code), (sig::SIGSEGV, code::SEGV_ACCERR));
+        assert_eq!((acc.signo, acc.code), (signo::SIGSEGV, code::SEGV_ACCERR));
         let bus = SigInfo::from_fault(&f(FaultKind::Misaligned));
-        assert_eq!((bus.signo, bus.code), (sig::SIGBUS, code::BUS_ADRALN));
+        assert_eq!((bus.signo, bus.code), (signo::SIGBUS, code::BUS_ADRALN));
         let io = SigInfo::from_fault(&f(FaultKind::Bus));
-        assert_eq!((io.signo, io.code), (sig::SIGBUS, code::BUS_ADRERR));
+        assert_eq!((io.signo, io.code), (signo::SIGBUS, code::BUS_ADRERR));
         assert_eq!(bus.source, SigSource::Fault { addr: 0xff8 });
     }
 

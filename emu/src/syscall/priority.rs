@@ -1,56 +1,16 @@
-//! Per-thread priorities: nice (setpriority), the scheduling policy
-//! (sched_setscheduler) and the I/O priority (ioprio_set). Together they give the
-//! effective I/O priority the thread's storage requests carry, as Linux's
-//! `get_current_ioprio` does.
+//! The priority calls: nice (setpriority), the scheduling policy (sched_setscheduler)
+//! and the I/O priority (ioprio_set).
 
-use super::{nr, ret, Outcome};
-use crate::hart::Thread;
-use devices::storage::{effective_io_priority, IoPriority, SchedPolicy};
-use mmu::{Errno, HartMem};
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
+use crate::thread::Thread;
+use devices::storage::{IoPriority, SchedPolicy};
+use mmu::Errno;
 
 const PRIO_PROCESS: u64 = 0;
 const IOPRIO_WHO_PROCESS: u64 = 1;
 /// The flag sched_setscheduler ORs into the policy; it does not change the class.
 const SCHED_RESET_ON_FORK: u64 = 0x4000_0000;
-
-/// A thread's priority settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Priorities {
-    /// The I/O priority set with ioprio_set (class none until one is set).
-    pub io: IoPriority,
-    /// The nice value, -20..=19.
-    pub nice: i32,
-    /// The scheduling policy.
-    pub policy: SchedPolicy,
-}
-
-impl Default for Priorities {
-    fn default() -> Self {
-        Priorities {
-            io: IoPriority::DEFAULT,
-            nice: 0,
-            policy: SchedPolicy::Other,
-        }
-    }
-}
-
-impl Priorities {
-    /// The priority the thread's I/O requests carry.
-    pub fn effective_io(&self) -> IoPriority {
-        effective_io_priority(self.io, self.nice, self.policy)
-    }
-
-    /// Tells the memory manager what it needs of them: whether lock waits are a
-    /// real-time thread's, and the priority of the thread's page-cache reads.
-    pub fn apply(&self, mem: &mut HartMem) {
-        let realtime = matches!(
-            self.policy,
-            SchedPolicy::Fifo | SchedPolicy::RoundRobin | SchedPolicy::Deadline
-        );
-        mem.set_realtime(realtime);
-        mem.set_io_priority(self.effective_io());
-    }
-}
 
 /// Whether `who` names the calling thread (0 is the caller).
 fn is_self(t: &Thread, who: u64) -> bool {

@@ -14,9 +14,9 @@
 //! invalidation).
 
 use super::fdtable::HostFd;
-use super::fs::Files;
-use super::guest::WriteSource;
-use super::nr;
+use super::files::Files;
+use super::guest_memory::{GuestMemory, WriteSource};
+use crate::abi::nr;
 use mmu::pagecache::{CachedFile, FileData, FileKey};
 use mmu::{map, prot, AddressSpace, Errno, WritePos};
 use std::io;
@@ -438,4 +438,40 @@ pub fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
 pub fn after_file_write(mm: &AddressSpace, file: &Arc<CachedFile>, (offset, len): (u64, u64)) {
     mm.truncate_cached(file);
     mm.page_cache().refresh(file, offset, len);
+}
+
+/// The address space's memory, with regular files read and written through its page
+/// cache.
+impl GuestMemory for AddressSpace {
+    fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        AddressSpace::read_bytes(self, addr, buf)
+    }
+
+    fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        AddressSpace::write_bytes(self, addr, data)
+    }
+
+    fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        AddressSpace::read_cstring(self, addr, max)
+    }
+
+    fn read_file(
+        &self,
+        file: &HostFd,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Option<Result<usize, Errno>> {
+        read_cached(self, file, offset, buf)
+    }
+
+    fn write_file(
+        &self,
+        file: &HostFd,
+        at: Option<u64>,
+        rwf: i32,
+        len: usize,
+        fill: WriteSource<'_>,
+    ) -> Option<Result<usize, Errno>> {
+        write_cached(self, file, at, rwf, len, fill)
+    }
 }
