@@ -7,6 +7,7 @@
 use super::LoadError;
 use crate::os::cached_files;
 use crate::os::fdtable::HostFd;
+use crate::os::files::Files;
 use goblin::elf::{header, program_header, program_header::ProgramHeader, Elf};
 use mmu::pagecache::CachedFile;
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
@@ -118,7 +119,12 @@ impl ElfFile {
     }
 
     /// Maps the PT_LOAD segments of `elf` (parsed from this file) into `mm` at `place`.
-    pub fn map(&self, mm: &AddressSpace, elf: &Elf, place: Placement) -> Result<Mapped, LoadError> {
+    pub fn map(
+        &self,
+        (mm, files): (&AddressSpace, &Files),
+        elf: &Elf,
+        place: Placement,
+    ) -> Result<Mapped, LoadError> {
         let loads = self.load_segments(elf)?;
         let (first, last) = (loads[0], loads[loads.len() - 1]);
         let lo = page_floor(first.p_vaddr);
@@ -139,7 +145,7 @@ impl ElfFile {
         if bias.checked_add(lo + total).is_none() {
             return Err(self.malformed("segment address overflows".into()));
         }
-        let cached = cached_files::cached_regular_file(mm, &self.fd)
+        let cached = cached_files::cached_regular_file(files, mm, &self.fd)
             .map_err(|e| self.map_err("image", bias + lo, e))?;
         for (i, ph) in loads.iter().enumerate() {
             // The first segment must not land on anything (MAP_FIXED_NOREPLACE); later ones

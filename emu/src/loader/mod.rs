@@ -127,7 +127,7 @@ pub fn load(
         header::ET_DYN => Placement::Bias(et_dyn_base(&program)),
         _ => Placement::Bias(0),
     };
-    let image = file.map(mm, &program, place)?;
+    let image = file.map((mm, files), &program, place)?;
     let interp = match program.interpreter {
         Some(interp) => Some(load_interpreter(mm, files, &name, interp)?),
         None => None,
@@ -205,7 +205,7 @@ fn load_interpreter(
         header::ET_DYN => Placement::Anywhere,
         _ => Placement::Bias(0),
     };
-    file.map(mm, &elf, place)
+    file.map((mm, files), &elf, place)
 }
 
 fn page_ceil(v: u64) -> u64 {

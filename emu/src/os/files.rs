@@ -10,6 +10,7 @@ use mmu::Errno;
 
 use super::fdtable::{FdTable, HostFd};
 use super::guest_memory::GuestMemory;
+use super::host_file::HostChanges;
 use super::path::{owned, Base, Resolver, PATH_MAX};
 
 /// The guest process's file state: fd table, working directory, root confinement. Shared by
@@ -21,6 +22,8 @@ pub struct Files {
     pub(crate) paths: Resolver,
     /// The program's path as the guest sees it (/proc/self/exe).
     pub(crate) exe: Vec<u8>,
+    /// The count of calls that changed host files behind the page cache.
+    pub(crate) host_changes: HostChanges,
 }
 
 /// Linux's ceiling on RLIMIT_NOFILE (fs.nr_open's default).
@@ -49,7 +52,12 @@ impl Files {
         let exe = paths
             .guest_view(&exe_host)
             .unwrap_or_else(|| exe_host.as_os_str().as_bytes().to_vec());
-        Ok(Files { fds, paths, exe })
+        Ok(Files {
+            fds,
+            paths,
+            exe,
+            host_changes: HostChanges::default(),
+        })
     }
 
     /// The host fd behind guest fd `fd`, for callers outside this layer (file mappings);

@@ -9,6 +9,7 @@ pub mod files;
 pub mod futex_table;
 pub mod guest_clocks;
 pub mod guest_memory;
+pub mod host_file;
 pub mod path;
 pub mod priorities;
 pub mod process;

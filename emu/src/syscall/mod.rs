@@ -13,7 +13,7 @@ pub mod time;
 use crate::abi::nr;
 use crate::abi::outcome::Outcome;
 use crate::cpu::Cpu;
-use crate::os::cached_files;
+use crate::os::cached_files::{self, ProcessMemory};
 use crate::thread::Thread;
 use mmu::Errno;
 
@@ -85,11 +85,20 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let resizing = cached
         .as_ref()
         .filter(|_| n == nr::truncate || FILE_WRITES.contains(&n));
+    let memory = ProcessMemory {
+        mm,
+        files: &proc.files,
+    };
     let r = {
         let _resize = resizing.map(|f| f.lock_resize());
-        proc.files.handle(mm, n, a)?
+        proc.files.handle(&memory, n, a)?
     };
-    if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
+    let truncating_open = n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0;
+    if written.is_some() || n == nr::truncate || truncating_open {
+        // The call changed a host file behind the cache: kept sizes are stale.
+        proc.files.host_changes.record();
+    }
+    if truncating_open && r >= 0 {
         cached_files::after_truncating_open(&proc.files, mm, r as u64);
     }
     if let Some(file) = cached.filter(|_| r >= 0) {
