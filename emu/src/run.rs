@@ -14,6 +14,7 @@ use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
 use mmu::{AddressSpace, MmConfig};
 use std::path::{Path, PathBuf};
+use tracing::debug;
 
 /// The program path as the guest sees it: inside the root if there is one.
 fn guest_path(program: &Path, root: Option<&Path>) -> String {
@@ -27,7 +28,7 @@ fn guest_path(program: &Path, root: Option<&Path>) -> String {
     program.display().to_string()
 }
 
-/// Loads `args.program` and runs it on the calling thread, which becomes hart 0. Never
+/// Loads `args.program()` and runs it on the calling thread, which becomes hart 0. Never
 /// returns on success: the process ends with the guest's exit status.
 pub fn run(args: RunArgs) -> Result<()> {
     if let Some(root) = &args.root {
@@ -57,15 +58,22 @@ pub fn run(args: RunArgs) -> Result<()> {
         clock,
         ..MmConfig::default()
     };
+    debug!(
+        target: "faultline::run",
+        policy = ?cfg.policy,
+        storage = ?cfg.cache,
+        root = ?args.root,
+        "configuration"
+    );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
-    let execfn = guest_path(&args.program, args.root.as_deref());
+    let execfn = guest_path(args.program(), args.root.as_deref());
     let files =
         Files::new(args.root.as_deref(), Path::new(&execfn)).with_context(|| match &args.root {
             Some(r) => format!("cannot open root {}", r.display()),
             None => "cannot set up the guest's files".to_string(),
         })?;
-    let mut argv = vec![args.program.display().to_string()];
-    argv.extend(args.args.iter().cloned());
+    let mut argv = vec![args.program().display().to_string()];
+    argv.extend(args.args().iter().cloned());
     let env = if args.env.is_empty() {
         default_env()
     } else {
@@ -89,7 +97,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         random,
         ids,
     };
-    let image = loader::load(&mm, &files, &args.program, &start)?;
+    let image = loader::load(&mm, &files, args.program(), &start)?;
     trampoline::map_into(&mm)
         .map_err(|e| anyhow!("cannot map the signal-return trampoline: {e}"))?;
 
@@ -105,7 +113,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
     let name = args
-        .program
+        .program()
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let thread = Thread {

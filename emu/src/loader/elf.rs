@@ -14,6 +14,7 @@ use mmu::{map, prot, AddressSpace, PAGE_SIZE};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
+use tracing::debug;
 
 const EM_RISCV: u16 = 243;
 
@@ -217,6 +218,16 @@ impl ElfFile {
         let p = seg_prot(ph.p_flags);
         let vaddr = bias + ph.p_vaddr;
         let end = vaddr + ph.p_memsz;
+        debug!(
+            target: super::LOG,
+            file = %self.name,
+            vaddr = format_args!("{vaddr:#x}"),
+            memsz = format_args!("{:#x}", ph.p_memsz),
+            filesz = format_args!("{:#x}", ph.p_filesz),
+            offset = format_args!("{:#x}", ph.p_offset),
+            prot = %prot_letters(p),
+            "PT_LOAD segment"
+        );
         let mut zero_start = page_floor(vaddr);
         let mut fixed = fixed;
         if ph.p_filesz > 0 {
@@ -276,4 +287,12 @@ fn phdr_vaddr(elf: &Elf, loads: &[&ProgramHeader]) -> Option<u64> {
                 .find(|ph| ph.p_offset <= phoff && phoff < ph.p_offset + ph.p_filesz)
                 .map(|ph| ph.p_vaddr + (phoff - ph.p_offset))
         })
+}
+
+/// `rwx`-style letters of protection bits, for diagnostics.
+fn prot_letters(p: u32) -> String {
+    [(prot::READ, 'r'), (prot::WRITE, 'w'), (prot::EXEC, 'x')]
+        .iter()
+        .map(|&(bit, c)| if p & bit != 0 { c } else { '-' })
+        .collect()
 }

@@ -13,6 +13,10 @@ use goblin::elf::{header, program_header};
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
 use std::path::Path;
 use thiserror::Error;
+use tracing::debug;
+
+/// The target of the loader's diagnostics.
+const LOG: &str = "faultline::loader";
 
 /// Where an ET_DYN executable (PIE or static-PIE) is placed (Linux's ELF_ET_DYN_BASE for
 /// Sv39: 2/3 of the user address space).
@@ -128,8 +132,26 @@ pub fn load(
         _ => Placement::Bias(0),
     };
     let image = file.map((mm, files), &program, place)?;
+    debug!(
+        target: LOG,
+        program = %name,
+        dynamic = program.header.e_type == header::ET_DYN,
+        bias = format_args!("{:#x}", image.bias),
+        entry = format_args!("{:#x}", image.entry),
+        "image mapped"
+    );
     let interp = match program.interpreter {
-        Some(interp) => Some(load_interpreter(mm, files, &name, interp)?),
+        Some(interp) => {
+            let mapped = load_interpreter(mm, files, &name, interp)?;
+            debug!(
+                target: LOG,
+                interpreter = interp,
+                bias = format_args!("{:#x}", mapped.bias),
+                entry = format_args!("{:#x}", mapped.entry),
+                "program interpreter mapped"
+            );
+            Some(mapped)
+        }
         None => None,
     };
 
@@ -159,8 +181,18 @@ pub fn load(
         stack::build_stack(mm, start, &auxv).map_err(|e| map_err(format!("initial stack: {e}")))?;
     let brk_start = page_ceil(image.end);
     mm.set_brk_start(brk_start);
+    let entry = interp.map_or(image.entry, |i| i.entry);
+    debug!(
+        target: LOG,
+        stack = format_args!("{:#x}..{:#x}", STACK_TOP - STACK_SIZE, STACK_TOP),
+        executable_stack = exec_stack,
+        sp = format_args!("{sp:#x}"),
+        brk = format_args!("{brk_start:#x}"),
+        entry = format_args!("{entry:#x}"),
+        "ready to start"
+    );
     Ok(LoadedImage {
-        entry: interp.map_or(image.entry, |i| i.entry),
+        entry,
         sp,
         brk_start,
     })

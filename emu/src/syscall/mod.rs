@@ -16,6 +16,7 @@ use crate::cpu::Cpu;
 use crate::os::cached_files::{self, ProcessMemory};
 use crate::thread::Thread;
 use mmu::Errno;
+use tracing::debug;
 
 /// Runs system call `nr` for thread `t`, whose registers are `cpu`.
 pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
@@ -23,7 +24,28 @@ pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome 
     if t.proc.opts.strace {
         strace::trace(&t.proc.mm, t.tid, nr, &a, &outcome, cpu.x[10]);
     }
+    if let Outcome::Return(r) = outcome {
+        log_refusal(t.tid, nr, r);
+    }
     outcome
+}
+
+/// Reports a call that failed as unimplemented (ENOSYS) or for an argument faultline
+/// refused (EINVAL): the two failures that may be faultline's rather than the guest's.
+fn log_refusal(tid: u32, n: u64, r: i64) {
+    let errno = match r {
+        _ if r == Errno::ENOSYS.neg() => "ENOSYS",
+        _ if r == Errno::EINVAL.neg() => "EINVAL",
+        _ => return,
+    };
+    debug!(
+        target: "faultline::syscall",
+        tid,
+        call = nr::name(n).unwrap_or("unknown"),
+        nr = n,
+        errno,
+        "system call failed"
+    );
 }
 
 /// File system calls on an fd in a0 that need the host file current: syncs, and preadv2
