@@ -57,7 +57,7 @@ fn trap(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
 }
 
 /// Runs a hart until its thread ends. Process exits do not return.
-pub fn run(mut t: Thread, mut cpu: Cpu) {
+pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
     t.mem.enter_guest();
     loop {
         match cpu.run(&mut t.mem) {

@@ -29,7 +29,7 @@ fn signal_set() -> libc::sigset_t {
 /// Blocks the run-ending signals in the calling thread, so that every thread it starts
 /// afterwards (harts, kswapd, the flusher, device dispatchers) inherits the mask. Call it
 /// before any other thread exists.
-pub fn block() -> std::io::Result<()> {
+pub(crate) fn block() -> std::io::Result<()> {
     let set = signal_set();
     // SAFETY: a valid set; the old mask is not wanted.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
@@ -41,7 +41,7 @@ pub fn block() -> std::io::Result<()> {
 
 /// Starts the thread that waits for a run-ending signal and then ends `proc` as if the
 /// guest had been killed by it (exit status 128 + the signal number).
-pub fn watch(proc: Arc<Process>) -> std::io::Result<()> {
+pub(crate) fn watch(proc: Arc<Process>) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -22,14 +22,14 @@
 //! 7. **cli** (`cli.rs`, `run.rs`, `interrupt.rs`, `main.rs`): the command line and the
 //!    composition root that builds a run.
 
-pub mod abi;
+pub(crate) mod abi;
 pub mod cli;
 pub mod cpu;
-pub mod hart_loop;
-pub mod interrupt;
+pub(crate) mod hart_loop;
+pub(crate) mod interrupt;
 pub mod loader;
 pub mod os;
 pub mod run;
-pub mod signal_delivery;
-pub mod syscall;
-pub mod thread;
+pub(crate) mod signal_delivery;
+pub(crate) mod syscall;
+pub(crate) mod thread;

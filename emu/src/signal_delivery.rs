@@ -22,7 +22,7 @@ const SA_RESETHAND: u64 = 0x8000_0000;
 /// instruction, a breakpoint): into its handler if one is installed and the signal is
 /// not blocked, else the process dies of it, as Linux's force_sig makes it. `detail`
 /// describes the cause for the report. The hart must be outside guest state.
-pub fn synchronous(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
+pub(crate) fn synchronous(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
     let blocked = t.sigmask & bit(info.signo) != 0;
     match t.proc.signals.disposition(info.signo) {
         Disposition::Handle(act) if !blocked => enter_handler(t, cpu, &info, act),
@@ -33,7 +33,7 @@ pub fn synchronous(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
 /// Delivers every pending signal the mask lets through, as the kernel does on the way
 /// back to user mode: ignored ones are dropped, fatal ones end the process, and each
 /// handled one gets a frame on top of the previous one (so the last runs first).
-pub fn pending(t: &mut Thread, cpu: &mut Cpu) {
+pub(crate) fn pending(t: &mut Thread, cpu: &mut Cpu) {
     loop {
         let deliverable = t.pending_signals & !t.sigmask;
         if deliverable == 0 {
@@ -59,7 +59,7 @@ pub fn pending(t: &mut Thread, cpu: &mut Cpu) {
 
 /// rt_sigreturn: restores the registers and signal mask saved by the frame at sp. A
 /// frame that cannot be read or that Linux would refuse kills the process with SIGSEGV.
-pub fn sigreturn(t: &mut Thread, cpu: &mut Cpu) -> Outcome {
+pub(crate) fn sigreturn(t: &mut Thread, cpu: &mut Cpu) -> Outcome {
     let sp = cpu.x[2];
     let mut uc = [0u8; UCONTEXT_SIZE];
     let saved = t

@@ -11,7 +11,7 @@ use mmu::HartMem;
 use std::sync::Arc;
 
 /// Per-thread state the system calls need beyond the CPU registers.
-pub struct Thread {
+pub(crate) struct Thread {
     /// The process this thread belongs to.
     pub proc: Arc<Process>,
     /// The hart's private path to memory.
@@ -38,11 +38,11 @@ pub struct Thread {
 }
 
 /// Runs a thread's hart until the thread ends (the run loop, `hart_loop::run`).
-pub type HartEntry = fn(Thread, Cpu);
+pub(crate) type HartEntry = fn(Thread, Cpu);
 
 impl Thread {
     /// Kills the whole process with a fatal signal, reporting it on one stderr line.
-    pub fn die(&self, cpu: &Cpu, signal: i32, detail: &str) -> ! {
+    pub(crate) fn die(&self, cpu: &Cpu, signal: i32, detail: &str) -> ! {
         eprintln!(
             "faultline: {} in tid {} at pc {:#x}: {}",
             signo::name(signal),

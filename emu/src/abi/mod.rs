@@ -2,11 +2,11 @@
 //! signal frame and `stack_t`, `struct stat`, the fixed address-space layout and what a
 //! system call asks of its hart. Nothing here keeps state.
 
-pub mod altstack;
-pub mod layout;
-pub mod nr;
-pub mod outcome;
-pub mod sigframe;
-pub mod siginfo;
-pub mod signo;
-pub mod stat;
+pub(crate) mod altstack;
+pub(crate) mod layout;
+pub(crate) mod nr;
+pub(crate) mod outcome;
+pub(crate) mod sigframe;
+pub(crate) mod siginfo;
+pub(crate) mod signo;
+pub(crate) mod stat;

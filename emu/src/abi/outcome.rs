@@ -4,7 +4,7 @@ use mmu::Errno;
 
 /// What a system call asks of the hart that made it.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Put this value in a0 and continue.
     Return(i64),
     /// Continue with the registers as the call left them (rt_sigreturn restored them

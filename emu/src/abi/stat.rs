@@ -4,22 +4,22 @@
 //! others have the same layout on both and are copied through at the sizes given here.
 
 /// Size of the riscv64 `struct stat`.
-pub const STAT_SIZE: usize = 128;
+pub(crate) const STAT_SIZE: usize = 128;
 /// Size of `struct statx` (the same on every architecture).
-pub const STATX_SIZE: usize = 256;
+pub(crate) const STATX_SIZE: usize = 256;
 /// Size of the 64-bit asm-generic `struct statfs` (the same as x86_64's).
-pub const STATFS_SIZE: usize = 120;
+pub(crate) const STATFS_SIZE: usize = 120;
 /// Size of `struct flock` on 64-bit Linux (the same as x86_64's).
-pub const FLOCK_SIZE: usize = 32;
+pub(crate) const FLOCK_SIZE: usize = 32;
 /// Size of the kernel's asm-generic `struct termios` (TCGETS; the same as x86_64's).
-pub const TERMIOS_SIZE: usize = 36;
+pub(crate) const TERMIOS_SIZE: usize = 36;
 /// Size of `struct winsize` (TIOCGWINSZ).
-pub const WINSIZE_SIZE: usize = 8;
+pub(crate) const WINSIZE_SIZE: usize = 8;
 
 /// Encodes host `st` as the riscv64 `struct stat`:
 /// dev u64, ino u64, mode u32, nlink u32, uid u32, gid u32, rdev u64, pad u64, size i64,
 /// blksize i32, pad i32, blocks i64, then atime, mtime, ctime as (i64 s, u64 ns), 2×u32.
-pub fn encode_stat(st: &libc::stat) -> [u8; STAT_SIZE] {
+pub(crate) fn encode_stat(st: &libc::stat) -> [u8; STAT_SIZE] {
     let mut out = [0u8; STAT_SIZE];
     let mut put =
         |offset: usize, bytes: &[u8]| out[offset..offset + bytes.len()].copy_from_slice(bytes);

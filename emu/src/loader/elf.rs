@@ -70,7 +70,7 @@ fn seg_prot(flags: u32) -> u32 {
 
 impl ElfFile {
     /// Reads the file `fd` opened as `name`.
-    pub fn read(name: String, fd: OwnedFd) -> Result<ElfFile, LoadError> {
+    pub(super) fn read(name: String, fd: OwnedFd) -> Result<ElfFile, LoadError> {
         let mut file = std::fs::File::from(fd);
         let mut bytes = Vec::new();
         if let Err(err) = file.read_to_end(&mut bytes) {
@@ -85,7 +85,7 @@ impl ElfFile {
 
     /// The parsed ELF, checked to be a 64-bit little-endian RISC-V executable or shared
     /// object.
-    pub fn parse(&self) -> Result<Elf<'_>, LoadError> {
+    pub(super) fn parse(&self) -> Result<Elf<'_>, LoadError> {
         let elf = Elf::parse(&self.bytes).map_err(|e| self.malformed(e.to_string()))?;
         if !elf.is_64 || !elf.little_endian || elf.header.e_machine != EM_RISCV {
             return Err(self.unsupported("not a 64-bit little-endian RISC-V executable"));
@@ -97,7 +97,7 @@ impl ElfFile {
     }
 
     /// A malformed-file error naming this file.
-    pub fn malformed(&self, why: String) -> LoadError {
+    pub(super) fn malformed(&self, why: String) -> LoadError {
         LoadError::Malformed {
             path: self.name.clone(),
             why,
@@ -105,7 +105,7 @@ impl ElfFile {
     }
 
     /// An unsupported-file error naming this file.
-    pub fn unsupported(&self, why: &str) -> LoadError {
+    pub(super) fn unsupported(&self, why: &str) -> LoadError {
         LoadError::Unsupported {
             path: self.name.clone(),
             why: why.into(),
@@ -120,7 +120,7 @@ impl ElfFile {
     }
 
     /// Maps the PT_LOAD segments of `elf` (parsed from this file) into `mm` at `place`.
-    pub fn map(
+    pub(super) fn map(
         &self,
         (mm, files): (&AddressSpace, &Files),
         elf: &Elf,

@@ -93,6 +93,7 @@ pub struct LoadedImage {
 }
 
 /// What goes on the initial stack besides the image's own auxv entries.
+#[derive(Debug)]
 pub struct StartInfo<'a> {
     /// argv, argv[0] first.
     pub args: &'a [String],

@@ -37,18 +37,33 @@ fn errno(e: io::Error) -> Errno {
     Errno(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
-/// mmap(2) of `len` bytes of guest file `fd` at offset `off`.
-#[allow(clippy::too_many_arguments)]
-pub fn map(
-    files: &Files,
-    mm: &AddressSpace,
-    addr: u64,
-    len: u64,
-    prot_bits: u32,
-    flags: u32,
-    fd: i32,
-    off: u64,
-) -> Result<i64, Errno> {
+/// An mmap(2) of a guest file: its arguments.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FileMapping {
+    /// The address asked for (a hint without MAP_FIXED).
+    pub(crate) addr: u64,
+    /// The length in bytes.
+    pub(crate) len: u64,
+    /// PROT_* bits.
+    pub(crate) prot: u32,
+    /// MAP_* flags.
+    pub(crate) flags: u32,
+    /// The guest fd.
+    pub(crate) fd: i32,
+    /// The offset in the file.
+    pub(crate) offset: u64,
+}
+
+/// mmap(2) of the guest file `m.fd`.
+pub(crate) fn map(files: &Files, mm: &AddressSpace, m: FileMapping) -> Result<i64, Errno> {
+    let FileMapping {
+        addr,
+        len,
+        prot: prot_bits,
+        flags,
+        fd,
+        offset: off,
+    } = m;
     let file = files.host_fd(fd)?;
     // SAFETY: F_GETFL only reads the descriptor's status flags.
     let fl = unsafe { libc::fcntl(file.raw(), libc::F_GETFL) };
@@ -133,15 +148,15 @@ fn buffered_target(
 /// Linux); written back before returning for O_SYNC, O_DSYNC, RWF_SYNC and RWF_DSYNC.
 /// `None` where the write goes to the host file instead (see [`buffered_target`]).
 fn write_cached(
-    files: &Files,
-    mm: &AddressSpace,
+    mem: &ProcessMemory<'_>,
     file: &HostFd,
     at: Option<u64>,
     rwf: i32,
     len: usize,
     fill: WriteSource<'_>,
 ) -> Option<Result<usize, Errno>> {
-    let (cached, fl) = buffered_target(files, mm, file, rwf)?;
+    let mm = mem.mm;
+    let (cached, fl) = buffered_target(mem.files, mm, file, rwf)?;
     let pos = if fl & libc::O_APPEND != 0 || rwf & libc::RWF_APPEND != 0 {
         WritePos::Append
     } else {
@@ -176,7 +191,7 @@ fn write_cached(
 
 /// Whether write-family call `n` with arguments `a` goes to the host file directly, so
 /// that the page cache must be kept coherent around it.
-pub fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: [u64; 6]) -> bool {
+pub(crate) fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: [u64; 6]) -> bool {
     let rwf = if n == nr::pwritev2 { a[5] as i32 } else { 0 };
     files
         .host_fd(a[0] as i32)
@@ -186,7 +201,7 @@ pub fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: [u64; 6
 /// Whether guest fd `fd` was opened O_DIRECT while some file is cached: its reads go to
 /// the host file, which must first have the file's dirty pages (as Linux writes them
 /// back before a direct read).
-pub fn is_direct(files: &Files, mm: &AddressSpace, fd: u64) -> bool {
+pub(crate) fn is_direct(files: &Files, mm: &AddressSpace, fd: u64) -> bool {
     !mm.page_cache().is_empty()
         && files.host_fd(fd as i32).is_ok_and(|f| {
             // SAFETY: F_GETFL only reads the descriptor's status flags.
@@ -234,13 +249,17 @@ pub(crate) fn cached_regular_file(
 }
 
 /// Writes back every dirty page-cache page (sync, syncfs, msync, munmap, process exit).
-pub fn sync_all(mm: &AddressSpace) -> Result<(), Errno> {
+pub(crate) fn sync_all(mm: &AddressSpace) -> Result<(), Errno> {
     mm.sync_files().map_err(errno)
 }
 
 /// Before a file system call on guest fd `fd`: writes back the cached file's dirty
 /// pages, so the call sees them. Returns the cached file, if the fd's file is cached.
-pub fn before_file_call(files: &Files, mm: &AddressSpace, fd: u64) -> Option<Arc<CachedFile>> {
+pub(crate) fn before_file_call(
+    files: &Files,
+    mm: &AddressSpace,
+    fd: u64,
+) -> Option<Arc<CachedFile>> {
     if mm.page_cache().is_empty() {
         return None;
     }
@@ -258,7 +277,7 @@ fn written_back(mm: &AddressSpace, key: FileKey) -> Option<Arc<CachedFile>> {
 
 /// Before truncate(2) of the guest path at `path`: like [`before_file_call`] for the
 /// file that path names.
-pub fn before_path_truncate(
+pub(crate) fn before_path_truncate(
     files: &Files,
     mm: &AddressSpace,
     path: u64,
@@ -273,7 +292,7 @@ pub fn before_path_truncate(
 
 /// After open(2) with O_TRUNC returned guest fd `fd`: the file is empty now, so its
 /// cached pages go (and their shared mappings, as after any truncate).
-pub fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {
+pub(crate) fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {
     let cache = mm.page_cache();
     if cache.is_empty() {
         return;
@@ -291,7 +310,7 @@ pub fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {
 /// The bytes `(offset, len)` a successful write-family call `n` with arguments `a`
 /// that returned `r` changed, where that is known (write, pwrite64); the whole file
 /// otherwise.
-pub fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
+pub(crate) fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
     let whole = (0, u64::MAX);
     match n {
         nr::pwrite64 => (a[3], r),
@@ -312,7 +331,11 @@ pub fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64, u64) {
 
 /// After a call changed `(offset, len)` of `file`: drops cached pages past its end if it
 /// shrank, and reloads those it touched from the host.
-pub fn after_file_write(mm: &AddressSpace, file: &Arc<CachedFile>, (offset, len): (u64, u64)) {
+pub(crate) fn after_file_write(
+    mm: &AddressSpace,
+    file: &Arc<CachedFile>,
+    (offset, len): (u64, u64),
+) {
     mm.truncate_cached(file);
     mm.page_cache().refresh(file, offset, len);
 }
@@ -320,7 +343,7 @@ pub fn after_file_write(mm: &AddressSpace, file: &Arc<CachedFile>, (offset, len)
 /// The guest memory of a process as its file system calls see it: the address space,
 /// with the process's regular files read and written through its page cache.
 #[derive(Clone, Copy)]
-pub struct ProcessMemory<'a> {
+pub(crate) struct ProcessMemory<'a> {
     /// The address space.
     pub mm: &'a AddressSpace,
     /// The process's files, whose host files back the cache.
@@ -357,6 +380,6 @@ impl GuestMemory for ProcessMemory<'_> {
         len: usize,
         fill: WriteSource<'_>,
     ) -> Option<Result<usize, Errno>> {
-        write_cached(self.files, self.mm, file, at, rwf, len, fill)
+        write_cached(self, file, at, rwf, len, fill)
     }
 }

@@ -94,12 +94,14 @@ fn on_pseudo_fs(fd: RawFd) -> bool {
 }
 
 /// One open guest fd.
+#[derive(Debug)]
 struct Slot {
     file: Arc<HostFd>,
     cloexec: bool,
 }
 
 /// The guest fd table (shared by all guest threads).
+#[derive(Debug)]
 pub struct FdTable {
     slots: Mutex<Vec<Option<Slot>>>,
     limit: usize,

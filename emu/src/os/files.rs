@@ -15,6 +15,7 @@ use super::path::{owned, Base, Resolver, PATH_MAX};
 
 /// The guest process's file state: fd table, working directory, root confinement. Shared by
 /// all threads (Send + Sync).
+#[derive(Debug)]
 pub struct Files {
     /// The fd table.
     pub(crate) fds: FdTable,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The bitset that matches every waiter (FUTEX_WAIT and FUTEX_WAKE use it).
-pub const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
+pub(crate) const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
 
 struct Waiter {
     parker: Parker,
@@ -19,14 +19,14 @@ struct Waiter {
 
 /// All futex wait queues of a process.
 #[derive(Default)]
-pub struct FutexTable {
+pub(crate) struct FutexTable {
     queues: Mutex<HashMap<u64, VecDeque<Arc<Waiter>>>>,
 }
 
 impl FutexTable {
     /// FUTEX_WAIT(_BITSET): sleeps on `clock` if the word at `addr` still holds `val`,
     /// until woken or until the clock reaches `deadline_ns`.
-    pub fn wait(
+    pub(crate) fn wait(
         &self,
         mm: &AddressSpace,
         clock: &dyn Clock,
@@ -73,7 +73,7 @@ impl FutexTable {
     }
 
     /// Wakes up to `n` waiters on `addr` whose bitset intersects `bitset`.
-    pub fn wake(&self, addr: u64, n: u32, bitset: u32) -> i64 {
+    pub(crate) fn wake(&self, addr: u64, n: u32, bitset: u32) -> i64 {
         let mut q = self.queues.lock();
         Self::wake_locked(&mut q, addr, n, bitset)
     }
@@ -107,13 +107,12 @@ impl FutexTable {
 
     /// FUTEX_(CMP_)REQUEUE: wakes `n_wake` waiters of `addr` and moves up to `n_move` of
     /// the rest to `addr2`; with `expect`, only if the word at `addr` still holds it.
-    pub fn requeue(
+    pub(crate) fn requeue(
         &self,
         mm: &AddressSpace,
-        addr: u64,
+        (addr, addr2): (u64, u64),
         n_wake: u32,
         n_move: u32,
-        addr2: u64,
         expect: Option<u32>,
     ) -> Result<i64, Errno> {
         let mut q = self.queues.lock();
@@ -141,13 +140,11 @@ impl FutexTable {
     /// FUTEX_WAKE_OP: atomically applies the encoded operation to the word at `addr2`,
     /// wakes `n1` waiters of `addr` and, if the encoded comparison of the old value holds,
     /// `n2` waiters of `addr2`.
-    pub fn wake_op(
+    pub(crate) fn wake_op(
         &self,
         mm: &AddressSpace,
-        addr: u64,
-        n1: u32,
-        addr2: u64,
-        n2: u32,
+        (addr, n1): (u64, u32),
+        (addr2, n2): (u64, u32),
         encoded: u32,
     ) -> Result<i64, Errno> {
         let op = (encoded >> 28) & 0xf;

@@ -4,9 +4,9 @@ use devices::{Clock, SharedClock};
 use mmu::Errno;
 
 /// The guest's wall clock.
-pub const CLOCK_REALTIME: u64 = 0;
+pub(crate) const CLOCK_REALTIME: u64 = 0;
 /// The guest's monotonic clock.
-pub const CLOCK_MONOTONIC: u64 = 1;
+pub(crate) const CLOCK_MONOTONIC: u64 = 1;
 const CLOCK_PROCESS_CPUTIME_ID: u64 = 2;
 const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
 const CLOCK_MONOTONIC_RAW: u64 = 4;
@@ -16,7 +16,7 @@ const CLOCK_BOOTTIME: u64 = 7;
 /// clock_nanosleep: the time is absolute.
 const TIMER_ABSTIME: u64 = 1;
 /// Nanoseconds in a second.
-pub const NS: u64 = 1_000_000_000;
+pub(crate) const NS: u64 = 1_000_000_000;
 
 /// Reads a host clock with `clock_gettime`. Only for what is not wall time: the
 /// process's and thread's CPU time, and the host's uptime sampled once at start-up
@@ -33,7 +33,7 @@ pub(crate) fn host_clock_ns(clock: libc::clockid_t) -> u64 {
 
 /// The guest's clocks, all read from the run's clock.
 #[derive(Debug)]
-pub struct GuestClocks {
+pub(crate) struct GuestClocks {
     clock: SharedClock,
     /// Where the guest's CLOCK_MONOTONIC stood at the run clock's epoch: the host's uptime
     /// then, so that the guest sees a machine that has been up a while (programs compute
@@ -43,7 +43,7 @@ pub struct GuestClocks {
 
 impl GuestClocks {
     /// The guest's clocks on top of the run's `clock`.
-    pub fn new(clock: SharedClock) -> GuestClocks {
+    pub(crate) fn new(clock: SharedClock) -> GuestClocks {
         // The host's uptime is an offset read once, not a source of time.
         let monotonic_base_ns = host_clock_ns(libc::CLOCK_MONOTONIC).saturating_sub(clock.now_ns());
         GuestClocks {
@@ -53,14 +53,14 @@ impl GuestClocks {
     }
 
     /// The run's clock, for waits and sleeps.
-    pub fn run_clock(&self) -> &dyn Clock {
+    pub(crate) fn run_clock(&self) -> &dyn Clock {
         &*self.clock
     }
 
     /// The time on guest clock `id`, in nanoseconds. The CPU-time clocks read the host's
     /// CPU time for the emulator's process or the calling host thread: they measure work
     /// done, not passing time.
-    pub fn clock_ns(&self, id: u64) -> Result<u64, Errno> {
+    pub(crate) fn clock_ns(&self, id: u64) -> Result<u64, Errno> {
         let c = &self.clock;
         match id {
             CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(c.realtime_ns()),
@@ -75,18 +75,18 @@ impl GuestClocks {
 
     /// The run clock's time at which guest clock `id` reads `abs_ns` (now, if that has
     /// passed): how an absolute guest timeout becomes a deadline to wait for.
-    pub fn deadline_of(&self, id: u64, abs_ns: u64) -> Result<u64, Errno> {
+    pub(crate) fn deadline_of(&self, id: u64, abs_ns: u64) -> Result<u64, Errno> {
         let remaining = abs_ns.saturating_sub(self.clock_ns(id)?);
         Ok(self.clock.now_ns().saturating_add(remaining))
     }
 
     /// The run clock's time `ns` from now.
-    pub fn deadline_after(&self, ns: u64) -> u64 {
+    pub(crate) fn deadline_after(&self, ns: u64) -> u64 {
         self.clock.now_ns().saturating_add(ns)
     }
 
     /// Sleeps until `ns` on clock `id` with TIMER_ABSTIME in `flags`, else for `ns`.
-    pub fn sleep(&self, id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
+    pub(crate) fn sleep(&self, id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
         let remaining = if flags & TIMER_ABSTIME != 0 {
             ns.saturating_sub(self.clock_ns(id)?)
         } else {

@@ -6,7 +6,7 @@ use mmu::Errno;
 
 /// The bytes of a write: `fill(done, buf)` fills `buf` with those that start `done`
 /// bytes in (copied from guest memory, so it may fail with EFAULT).
-pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
+pub(crate) type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
 
 /// Guest memory as system calls see it.
 pub trait GuestMemory {

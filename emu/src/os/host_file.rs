@@ -13,11 +13,11 @@ use std::sync::Arc;
 /// (O_DIRECT writes, ftruncate, fallocate, truncate, O_TRUNC opens, copies): a cached
 /// file's kept size is stale once the count moved. Shared by the process's files.
 #[derive(Clone, Debug, Default)]
-pub struct HostChanges(Arc<AtomicU64>);
+pub(crate) struct HostChanges(Arc<AtomicU64>);
 
 impl HostChanges {
     /// Records that a call changed a host file directly; call it after the change.
-    pub fn record(&self) {
+    pub(crate) fn record(&self) {
         self.0.fetch_add(1, Ordering::AcqRel);
     }
 

@@ -3,14 +3,14 @@
 //! thread priorities, clocks and the process itself. Shared by the threads; no system
 //! call runs here.
 
-pub mod cached_files;
+pub(crate) mod cached_files;
 pub mod fdtable;
 pub mod files;
-pub mod futex_table;
-pub mod guest_clocks;
-pub mod guest_memory;
-pub mod host_file;
+pub(crate) mod futex_table;
+pub(crate) mod guest_clocks;
+pub(crate) mod guest_memory;
+pub(crate) mod host_file;
 pub mod path;
-pub mod priorities;
-pub mod process;
-pub mod signal_state;
+pub(crate) mod priorities;
+pub(crate) mod process;
+pub(crate) mod signal_state;

@@ -7,7 +7,7 @@ use mmu::HartMem;
 
 /// A thread's priority settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Priorities {
+pub(crate) struct Priorities {
     /// The I/O priority set with ioprio_set (class none until one is set).
     pub io: IoPriority,
     /// The nice value, -20..=19.
@@ -28,13 +28,13 @@ impl Default for Priorities {
 
 impl Priorities {
     /// The priority the thread's I/O requests carry.
-    pub fn effective_io(&self) -> IoPriority {
+    pub(crate) fn effective_io(&self) -> IoPriority {
         effective_io_priority(self.io, self.nice, self.policy)
     }
 
     /// Tells the memory manager what it needs of them: whether lock waits are a
     /// real-time thread's, and the priority of the thread's page-cache reads.
-    pub fn apply(&self, mem: &mut HartMem) {
+    pub(crate) fn apply(&self, mem: &mut HartMem) {
         let realtime = matches!(
             self.policy,
             SchedPolicy::Fifo | SchedPolicy::RoundRobin | SchedPolicy::Deadline

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// How the guest was started, as the system calls need to know it.
 #[derive(Clone, Debug, Default)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Print each system call with its arguments and result on stderr.
     pub strace: bool,
     /// Where to write the JSON statistics at exit.
@@ -24,11 +24,11 @@ pub struct RunOptions {
 }
 
 /// Emulator request bit raised on every hart when the process is going away.
-pub const REQ_EXIT: u32 = 1;
+pub(crate) const REQ_EXIT: u32 = 1;
 
 /// What a hart publishes for the statistics, read by whichever thread ends the process.
 #[derive(Debug, Default)]
-pub struct HartLive {
+pub(crate) struct HartLive {
     /// Instructions retired, as of the hart's last system call or stop.
     instructions: AtomicU64,
     /// Whether the hart is outside guest code (in a system call, blocked or stopped), so
@@ -38,13 +38,13 @@ pub struct HartLive {
 
 impl HartLive {
     /// Publishes the retired-instruction count and marks the hart outside guest code.
-    pub fn settle(&self, instructions: u64) {
+    pub(crate) fn settle(&self, instructions: u64) {
         self.instructions.store(instructions, Ordering::Relaxed);
         self.settled.store(true, Ordering::Release);
     }
 
     /// Marks the hart as running guest code again.
-    pub fn unsettle(&self) {
+    pub(crate) fn unsettle(&self) {
         self.settled.store(false, Ordering::Relaxed);
     }
 }
@@ -54,7 +54,7 @@ impl HartLive {
 const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
 
 /// The shared state of one guest process (all its threads).
-pub struct Process {
+pub(crate) struct Process {
     /// The address space the harts share.
     pub mm: Arc<AddressSpace>,
     /// The fd table, working directory and root.
@@ -80,7 +80,7 @@ pub struct Process {
 
 impl Process {
     /// A process with no threads yet.
-    pub fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
+    pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
         let pid = std::process::id();
         Arc::new(Process {
             clocks: GuestClocks::new(mm.clock().clone()),
@@ -99,12 +99,12 @@ impl Process {
     }
 
     /// Allocates a thread id (the first one is the pid).
-    pub fn alloc_tid(&self) -> u32 {
+    pub(crate) fn alloc_tid(&self) -> u32 {
         self.next_tid.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Records a live thread; returns where its hart publishes its counts.
-    pub fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) -> Arc<HartLive> {
+    pub(crate) fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) -> Arc<HartLive> {
         self.threads.lock().insert(tid, signal);
         let live = Arc::new(HartLive::default());
         self.harts.lock().insert(tid, live.clone());
@@ -112,14 +112,14 @@ impl Process {
     }
 
     /// Removes a thread that ended (its published counts stay); returns how many remain.
-    pub fn remove_thread(&self, tid: u32) -> usize {
+    pub(crate) fn remove_thread(&self, tid: u32) -> usize {
         let mut t = self.threads.lock();
         t.remove(&tid);
         t.len()
     }
 
     /// Prints one warning per unsupported system call number.
-    pub fn warn_unsupported(&self, nr: u64) {
+    pub(crate) fn warn_unsupported(&self, nr: u64) {
         if self.warned.lock().insert(nr) {
             let name = crate::abi::nr::name(nr).unwrap_or("unknown");
             eprintln!("faultline: warning: unsupported system call {name} ({nr}) returns ENOSYS");
@@ -129,7 +129,7 @@ impl Process {
     /// Ends the whole process with `status` (exit_group or a fatal signal): writes the
     /// statistics and exits the emulator. Only the first caller proceeds; the others park
     /// forever while it exits.
-    pub fn exit(&self, status: i32) -> ! {
+    pub(crate) fn exit(&self, status: i32) -> ! {
         {
             let mut e = self.exiting.lock();
             if *e {
@@ -219,7 +219,7 @@ impl Process {
 
 impl Process {
     /// Prints one warning per unsupported clone flag combination.
-    pub fn warn_unsupported_clone(&self, flags: u64) {
+    pub(crate) fn warn_unsupported_clone(&self, flags: u64) {
         // Keyed apart from syscall numbers by the high bit.
         if self.warned.lock().insert(flags | 1 << 63) {
             eprintln!(

@@ -11,7 +11,7 @@ const SIG_IGN: u64 = 1;
 
 /// One recorded `struct sigaction` (riscv64 layout: handler, flags, mask).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SigAction {
+pub(crate) struct SigAction {
     /// SIG_DFL, SIG_IGN or the handler address.
     pub handler: u64,
     /// SA_* flags.
@@ -22,7 +22,7 @@ pub struct SigAction {
 
 /// What delivering a signal does, given its action.
 #[derive(Clone, Copy, Debug)]
-pub enum Disposition {
+pub(crate) enum Disposition {
     /// Nothing: SIG_IGN, or SIG_DFL for a signal whose default is to be ignored.
     Ignore,
     /// End the process (every other default action).
@@ -32,7 +32,7 @@ pub enum Disposition {
 }
 
 /// The process-wide signal state.
-pub struct SignalState {
+pub(crate) struct SignalState {
     /// The action of each signal, by number - 1.
     pub(crate) actions: Mutex<[SigAction; NSIG]>,
     /// The siginfo of each signal sent and still pending, by (tid, signal). A thread's
@@ -52,7 +52,7 @@ impl Default for SignalState {
 
 impl SignalState {
     /// What delivering `signal` (1..=64) does now.
-    pub fn disposition(&self, signal: i32) -> Disposition {
+    pub(crate) fn disposition(&self, signal: i32) -> Disposition {
         let act = self.actions.lock()[(signal - 1) as usize];
         match act.handler {
             SIG_IGN => Disposition::Ignore,
@@ -63,17 +63,17 @@ impl SignalState {
     }
 
     /// Resets `signal`'s action to SIG_DFL (SA_RESETHAND).
-    pub fn reset_to_default(&self, signal: i32) {
+    pub(crate) fn reset_to_default(&self, signal: i32) {
         self.actions.lock()[(signal - 1) as usize] = SigAction::default();
     }
 
     /// Takes the siginfo recorded when `signal` was sent to thread `tid`.
-    pub fn take_sent(&self, tid: u32, signal: i32) -> Option<SigInfo> {
+    pub(crate) fn take_sent(&self, tid: u32, signal: i32) -> Option<SigInfo> {
         self.sent.lock().remove(&(tid, signal))
     }
 
     /// Drops what is recorded for a thread that ended with signals still pending.
-    pub fn forget_thread(&self, tid: u32) {
+    pub(crate) fn forget_thread(&self, tid: u32) {
         self.sent.lock().retain(|&(t, _), _| t != tid);
     }
 }

@@ -98,7 +98,7 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
 }
 
 /// Handles the thread family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     Some(match n {
         nr::clone => {

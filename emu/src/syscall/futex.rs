@@ -38,7 +38,7 @@ fn count(v: u64) -> Result<u32, Errno> {
 }
 
 /// Handles futex(2).
-pub fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
+pub(crate) fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
     ret(futex(t, a))
 }
 
@@ -86,12 +86,13 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
             check_aligned(a[4])?;
             let (n_wake, n_move) = (count(a[2])?, count(a[3])?);
             let expect = (cmd == FUTEX_CMP_REQUEUE).then_some(a[5] as u32);
-            proc.futexes.requeue(mm, addr, n_wake, n_move, a[4], expect)
+            proc.futexes
+                .requeue(mm, (addr, a[4]), n_wake, n_move, expect)
         }
         FUTEX_WAKE_OP => {
             check_aligned(a[4])?;
             proc.futexes
-                .wake_op(mm, addr, val, a[4], a[3] as u32, a[5] as u32)
+                .wake_op(mm, (addr, val), (a[4], a[3] as u32), a[5] as u32)
         }
         _ => Err(Errno::ENOSYS),
     }

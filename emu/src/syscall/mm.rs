@@ -2,12 +2,12 @@
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::os::cached_files;
+use crate::os::cached_files::{self, FileMapping};
 use crate::thread::Thread;
 use mmu::{map, Errno};
 
 /// Handles the mm family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
     Some(match n {
         nr::brk => Outcome::Return(mm.brk(a[0]) as i64),
@@ -16,9 +16,15 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
             if flags & map::ANONYMOUS == 0 && fd >= 0 {
                 let files = &t.proc.files;
-                return Some(ret(cached_files::map(
-                    files, mm, addr, len, prot, flags, fd, off,
-                )));
+                let m = FileMapping {
+                    addr,
+                    len,
+                    prot,
+                    flags,
+                    fd,
+                    offset: off,
+                };
+                return Some(ret(cached_files::map(files, mm, m)));
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }

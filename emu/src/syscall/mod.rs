@@ -1,14 +1,14 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
-pub mod clone;
-pub mod fs;
-pub mod futex;
-pub mod mm;
-pub mod priority;
-pub mod signal;
-pub mod strace;
-pub mod sysinfo;
-pub mod time;
+pub(crate) mod clone;
+pub(crate) mod fs;
+pub(crate) mod futex;
+pub(crate) mod mm;
+pub(crate) mod priority;
+pub(crate) mod signal;
+pub(crate) mod strace;
+pub(crate) mod sysinfo;
+pub(crate) mod time;
 
 use crate::abi::nr;
 use crate::abi::outcome::Outcome;
@@ -19,7 +19,7 @@ use mmu::Errno;
 use tracing::debug;
 
 /// Runs system call `nr` for thread `t`, whose registers are `cpu`.
-pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
+pub(crate) fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
     let outcome = route(t, cpu, nr, a);
     if t.proc.opts.strace {
         strace::trace(&t.proc.mm, t.tid, nr, &a, &outcome, cpu.x[10]);

@@ -19,7 +19,7 @@ fn is_self(t: &Thread, who: u64) -> bool {
 
 /// Handles the priority calls; None if `n` is not one of them. Settings aimed at other
 /// threads are accepted and ignored.
-pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let before = t.prio;
     let out = match n {
         nr::getpriority => Outcome::Return(i64::from(20 - t.prio.nice)),

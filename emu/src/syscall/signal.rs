@@ -55,7 +55,7 @@ fn send_to_other_thread(t: &Thread, target: u64, signal: i32) -> Outcome {
 }
 
 /// Handles the signal family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     Some(match n {
         nr::rt_sigaction => {

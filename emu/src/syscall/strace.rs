@@ -74,7 +74,7 @@ fn show(mm: &AddressSpace, kind: Arg, v: u64) -> String {
 
 /// Prints the line for system call `n` of thread `tid` and how it ended (`a0` is the
 /// register after a call that restores registers).
-pub fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: &Outcome, a0: u64) {
+pub(crate) fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: &Outcome, a0: u64) {
     let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
     let args: Vec<String> = signature(n)
         .iter()

@@ -92,7 +92,7 @@ fn set_anon_name(t: &Thread, a: [u64; 6]) -> Result<(), Errno> {
 }
 
 /// Handles the information family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     // SAFETY: these id getters cannot fail and touch no memory.
     let ids = unsafe {

@@ -7,7 +7,7 @@ use crate::thread::Thread;
 use mmu::{AddressSpace, Errno};
 
 /// Reads a guest `struct timespec` as nanoseconds; EINVAL if it is malformed.
-pub fn read_timespec_ns(mm: &AddressSpace, addr: u64) -> Result<u64, Errno> {
+pub(crate) fn read_timespec_ns(mm: &AddressSpace, addr: u64) -> Result<u64, Errno> {
     let mut b = [0u8; 16];
     mm.read_bytes(addr, &mut b)?;
     let sec = i64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
@@ -19,7 +19,7 @@ pub fn read_timespec_ns(mm: &AddressSpace, addr: u64) -> Result<u64, Errno> {
 }
 
 /// Writes nanoseconds as a guest `struct timespec`.
-pub fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno> {
+pub(crate) fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno> {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&(ns / NS).to_le_bytes());
     b[8..].copy_from_slice(&(ns % NS).to_le_bytes());
@@ -27,7 +27,7 @@ pub fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<(), Errno
 }
 
 /// Handles the time family; None if `n` is not one of them.
-pub fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = &*t.proc.mm;
     let clocks = &t.proc.clocks;
     Some(ret(match n {
