@@ -14,16 +14,15 @@ use std::sync::Arc;
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 fn signal_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set before sigaddset reads it; both only touch
-    // the set they are given.
-    unsafe {
-        let mut set = std::mem::zeroed::<libc::sigset_t>();
-        libc::sigemptyset(&mut set);
-        for sig in SIGNALS {
-            libc::sigaddset(&mut set, sig);
-        }
-        set
+    // SAFETY: sigset_t is plain data, for which all-zero bytes are a valid value.
+    let mut set = unsafe { std::mem::zeroed::<libc::sigset_t>() };
+    // SAFETY: sigemptyset only writes the set it is given.
+    unsafe { libc::sigemptyset(&mut set) };
+    for sig in SIGNALS {
+        // SAFETY: sigaddset only touches the initialised set it is given.
+        unsafe { libc::sigaddset(&mut set, sig) };
     }
+    set
 }
 
 /// Blocks the run-ending signals in the calling thread, so that every thread it starts

@@ -10,14 +10,14 @@
 //!    ([`cpu::HartEnv`]); it knows nothing of system calls.
 //! 2. **abi** (`abi/`): the Linux riscv64 ABI as data: system-call and signal numbers,
 //!    `siginfo_t`, the signal frame, `stack_t`, `struct stat`, the stack and trampoline
-//!    addresses, and [`abi::outcome::Outcome`], what a system call asks of its hart.
+//!    addresses, and `abi::outcome::Outcome`, what a system call asks of its hart.
 //! 3. **os** (`os/`): the process's state: fd table, paths and root, host files and
 //!    their coherence with the page cache, futex queues, signal actions, priorities,
-//!    clocks and the [`os::process::Process`] itself.
-//! 4. **thread** (`thread.rs`): [`thread::Thread`], one guest thread's state.
+//!    clocks and the `os::process::Process` itself.
+//! 4. **thread** (`thread.rs`): `thread::Thread`, one guest thread's state.
 //! 5. **calls** (`syscall/`, `signal_delivery.rs`): the system-call handlers and signal
 //!    delivery, taking `&mut Thread`. A handler that starts a thread gets the run loop
-//!    from the thread ([`thread::HartEntry`]), never by name.
+//!    from the thread (`thread::HartEntry`), never by name.
 //! 6. **hart** (`hart_loop.rs`, `loader/`): the hart run loop and the ELF loader.
 //! 7. **cli** (`cli.rs`, `run.rs`, `interrupt.rs`, `main.rs`): the command line and the
 //!    composition root that builds a run.

@@ -9,7 +9,7 @@ use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
 use crate::os::files::Files;
 use crate::os::priorities::Priorities;
-use crate::os::process::{Process, RunOptions};
+use crate::os::process::{host_ids, Process, RunOptions};
 use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
 use mmu::{AddressSpace, MmConfig};
@@ -81,15 +81,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let mut random = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut random);
-    // SAFETY: these id getters cannot fail and touch no memory.
-    let ids = unsafe {
-        (
-            libc::getuid(),
-            libc::geteuid(),
-            libc::getgid(),
-            libc::getegid(),
-        )
-    };
+    let ids = host_ids();
     let start = StartInfo {
         args: &argv,
         env: &env,

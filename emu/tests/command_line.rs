@@ -1,5 +1,6 @@
 //! Bad input to `faultline` gets one clear line on stderr and exit status 2, never a panic.
 
+use devices::cast::{low_u8, u64_to_usize};
 use std::io::Write;
 use std::process::{Command, Output};
 
@@ -106,8 +107,8 @@ fn mutated_elf_headers_never_panic_the_loader() {
     for round in 0..300 {
         let mut bytes = original.clone();
         for _ in 0..1 + next() % 4 {
-            let at = (next() % phdrs_end) as usize;
-            bytes[at] = next() as u8;
+            let at = u64_to_usize(next() % phdrs_end);
+            bytes[at] = low_u8(next());
         }
         std::fs::write(&p, &bytes).expect("write the mutated ELF");
         let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))

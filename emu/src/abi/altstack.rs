@@ -67,7 +67,7 @@ impl AltStack {
 
     /// The `stack_t` reported to a thread whose stack pointer is `sp` (by sigaltstack
     /// and in a signal frame's `uc_stack`): SS_DISABLE, SS_ONSTACK or neither.
-    pub(crate) fn to_stack_t(&self, sp: u64) -> [u8; STACK_T_SIZE] {
+    pub(crate) fn to_stack_t(self, sp: u64) -> [u8; STACK_T_SIZE] {
         let mode = if !self.is_enabled() {
             SS_DISABLE
         } else if self.contains(sp) {

@@ -3,6 +3,8 @@
 //! Only `struct stat` differs from the x86_64 host's and is rebuilt field by field; the
 //! others have the same layout on both and are copied through at the sizes given here.
 
+use devices::cast::low_u32;
+
 /// Size of the riscv64 `struct stat`.
 pub(crate) const STAT_SIZE: usize = 128;
 /// Size of `struct statx` (the same on every architecture).
@@ -27,12 +29,17 @@ pub(crate) fn encode_stat(st: &libc::stat) -> [u8; STAT_SIZE] {
     put(8, &st.st_ino.to_le_bytes());
     put(16, &st.st_mode.to_le_bytes());
     // x86_64 keeps nlink in 64 bits; the kernel's own value fits the guest's 32.
-    put(20, &(st.st_nlink as u32).to_le_bytes());
+    put(20, &low_u32(st.st_nlink).to_le_bytes());
     put(24, &st.st_uid.to_le_bytes());
     put(28, &st.st_gid.to_le_bytes());
     put(32, &st.st_rdev.to_le_bytes());
     put(48, &st.st_size.to_le_bytes());
-    put(56, &(st.st_blksize as i32).to_le_bytes());
+    put(
+        56,
+        &i32::try_from(st.st_blksize)
+            .unwrap_or(i32::MAX)
+            .to_le_bytes(),
+    );
     put(64, &st.st_blocks.to_le_bytes());
     put(72, &st.st_atime.to_le_bytes());
     put(80, &st.st_atime_nsec.to_le_bytes());

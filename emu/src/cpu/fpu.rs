@@ -95,6 +95,7 @@ fn collect_flags<R>(flags: &mut u8, op: impl FnOnce() -> R) -> R {
     // SoftFloat functions, which are pure apart from those globals.
     unsafe { sf::softfloat_exceptionFlags_write_helper(0) };
     let r = op();
+    // SAFETY: as above.
     *flags |= unsafe { sf::softfloat_exceptionFlags_read_helper() } & ALL_FLAGS;
     r
 }
@@ -247,6 +248,7 @@ macro_rules! fpu_family {
             /// Integer-to-float conversion on the host, given `a` and its RNE conversion
             /// `r` (what `as` yields); `None` where SoftFloat must round.
             #[inline(always)]
+            #[allow(clippy::cast_possible_truncation)] // the round trip checks exactness
             pub(super) fn from_int(a: i128, r: $h, rm: u8, flags: &mut u8) -> Option<$t> {
                 // Conversions below 2^MANTISSA_DIGITS are always exact; the round trip
                 // settles the rest (no integer here can overflow a float).
@@ -311,8 +313,7 @@ macro_rules! fpu_family {
 
             #[inline]
             pub(super) fn soft_add(a: $t, b: $t, rm: u8, flags: &mut u8) -> $t {
-                // SAFETY (all SoftFloat calls): pure functions of their arguments and this
-                // thread's SoftFloat state.
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe {
                     sf::$sf_add(sf::$sft { v: a }, sf::$sft { v: b })
                 })
@@ -321,6 +322,7 @@ macro_rules! fpu_family {
 
             #[inline]
             pub(super) fn soft_sub(a: $t, b: $t, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe {
                     sf::$sf_sub(sf::$sft { v: a }, sf::$sft { v: b })
                 })
@@ -329,6 +331,7 @@ macro_rules! fpu_family {
 
             #[inline]
             pub(super) fn soft_mul(a: $t, b: $t, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe {
                     sf::$sf_mul(sf::$sft { v: a }, sf::$sft { v: b })
                 })
@@ -337,6 +340,7 @@ macro_rules! fpu_family {
 
             #[inline]
             pub(super) fn soft_div(a: $t, b: $t, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe {
                     sf::$sf_div(sf::$sft { v: a }, sf::$sft { v: b })
                 })
@@ -345,11 +349,13 @@ macro_rules! fpu_family {
 
             #[inline]
             pub(super) fn soft_sqrt(a: $t, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe { sf::$sf_sqrt(sf::$sft { v: a }) }).v
             }
 
             #[inline]
             pub(super) fn soft_fma(a: $t, b: $t, c: $t, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe {
                     sf::$sf_fma(sf::$sft { v: a }, sf::$sft { v: b }, sf::$sft { v: c })
                 })
@@ -357,14 +363,18 @@ macro_rules! fpu_family {
             }
 
             #[cfg(test)]
+            #[allow(clippy::cast_possible_truncation)] // SoftFloat's result is in range
             pub(super) fn soft_to_i32(a: $t, rm: u8, flags: &mut u8) -> i32 {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 collect_flags(flags, || unsafe {
                     sf::$sf_to_i32(sf::$sft { v: a }, rm, true)
                 }) as i32
             }
 
             #[cfg(test)]
+            #[allow(clippy::cast_possible_truncation)] // SoftFloat's result is in range
             pub(super) fn soft_to_u32(a: $t, rm: u8, flags: &mut u8) -> u32 {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 collect_flags(flags, || unsafe {
                     sf::$sf_to_u32(sf::$sft { v: a }, rm, true)
                 }) as u32
@@ -372,6 +382,7 @@ macro_rules! fpu_family {
 
             #[cfg(test)]
             pub(super) fn soft_to_i64(a: $t, rm: u8, flags: &mut u8) -> i64 {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 collect_flags(flags, || unsafe {
                     sf::$sf_to_i64(sf::$sft { v: a }, rm, true)
                 }) as i64
@@ -379,6 +390,7 @@ macro_rules! fpu_family {
 
             #[cfg(test)]
             pub(super) fn soft_to_u64(a: $t, rm: u8, flags: &mut u8) -> u64 {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 collect_flags(flags, || unsafe {
                     sf::$sf_to_u64(sf::$sft { v: a }, rm, true)
                 }) as u64
@@ -386,21 +398,25 @@ macro_rules! fpu_family {
 
             #[inline]
             pub(super) fn soft_from_i32(a: i32, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe { sf::$sf_from_i32(a) }).v
             }
 
             #[inline]
             pub(super) fn soft_from_u32(a: u32, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe { sf::$sf_from_u32(a) }).v
             }
 
             #[inline]
             pub(super) fn soft_from_i64(a: i64, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe { sf::$sf_from_i64(a) }).v
             }
 
             #[inline]
             pub(super) fn soft_from_u64(a: u64, rm: u8, flags: &mut u8) -> $t {
+                // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
                 rounded(rm, flags, || unsafe { sf::$sf_from_u64(a) }).v
             }
         }
@@ -512,6 +528,7 @@ macro_rules! fpu_family {
 
         /// fcvt.w: saturating conversion to i32 (result sign-extended by the caller).
         #[inline]
+        #[allow(clippy::cast_possible_truncation)] // rounded to an integer within range first
         pub fn $to_i32(a: $t, rm: u8, flags: &mut u8) -> i32 {
             match $m::round_to_int(a, rm, -2147483648.0, 2147483648.0, flags) {
                 Some(r) => r as i32,
@@ -522,6 +539,7 @@ macro_rules! fpu_family {
 
         /// fcvt.wu: saturating conversion to u32.
         #[inline]
+        #[allow(clippy::cast_possible_truncation)] // rounded to an integer within range first
         pub fn $to_u32(a: $t, rm: u8, flags: &mut u8) -> u32 {
             match $m::round_to_int(a, rm, 0.0, 4294967296.0, flags) {
                 Some(r) => r as u32,
@@ -532,6 +550,7 @@ macro_rules! fpu_family {
 
         /// fcvt.l: saturating conversion to i64.
         #[inline]
+        #[allow(clippy::cast_possible_truncation)] // rounded to an integer within range first
         pub fn $to_i64(a: $t, rm: u8, flags: &mut u8) -> i64 {
             match $m::round_to_int(a, rm, -9223372036854775808.0, 9223372036854775808.0, flags) {
                 Some(r) => r as i64,
@@ -542,6 +561,7 @@ macro_rules! fpu_family {
 
         /// fcvt.lu: saturating conversion to u64.
         #[inline]
+        #[allow(clippy::cast_possible_truncation)] // rounded to an integer within range first
         pub fn $to_u64(a: $t, rm: u8, flags: &mut u8) -> u64 {
             match $m::round_to_int(a, rm, 0.0, 18446744073709551616.0, flags) {
                 Some(r) => r as u64,
@@ -618,6 +638,7 @@ fn soft_d_to_s(a: u64, rm: u8, flags: &mut u8) -> u32 {
 
 /// fcvt.s.d: double to single, rounded.
 #[inline]
+#[allow(clippy::cast_possible_truncation)] // rounding to single is the instruction
 pub fn d_to_s(a: u64, rm: u8, flags: &mut u8) -> u32 {
     let x = f64::from_bits(a);
     let r = x as f32;

@@ -8,6 +8,7 @@ use super::LoadError;
 use crate::os::cached_files;
 use crate::os::fdtable::HostFd;
 use crate::os::files::Files;
+use devices::cast::u64_to_usize;
 use goblin::elf::{header, program_header, program_header::ProgramHeader, Elf};
 use mmu::pagecache::CachedFile;
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
@@ -249,7 +250,7 @@ impl ElfFile {
             // segment's tail stays as the file has it, as on Linux.
             let tail = page_ceil(zero_start) - zero_start;
             if ph.p_memsz > ph.p_filesz && tail > 0 {
-                let zeroes = vec![0u8; tail as usize];
+                let zeroes = vec![0u8; u64_to_usize(tail)];
                 if let Err(e) = mm.write_bytes(zero_start, &zeroes) {
                     if p & prot::WRITE != 0 {
                         return Err(self.map_err("bss", zero_start, e));

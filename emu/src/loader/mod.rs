@@ -95,7 +95,7 @@ pub struct LoadedImage {
 /// What goes on the initial stack besides the image's own auxv entries.
 #[derive(Debug)]
 pub struct StartInfo<'a> {
-    /// argv, argv[0] first.
+    /// argv, `argv[0]` first.
     pub args: &'a [String],
     /// The environment as KEY=VALUE strings.
     pub env: &'a [String],

@@ -4,10 +4,11 @@
 
 use crate::abi::layout::TRAMPOLINE_ADDR;
 use crate::abi::nr;
+use devices::cast::low_u32;
 use mmu::{map, prot, AddressSpace, Errno, PAGE_SIZE};
 
 /// `li a7, __NR_rt_sigreturn` (addi a7, zero, 139).
-const LI_A7_SIGRETURN: u32 = (nr::rt_sigreturn as u32) << 20 | 17 << 7 | 0x13;
+const LI_A7_SIGRETURN: u32 = low_u32(nr::rt_sigreturn) << 20 | 17 << 7 | 0x13;
 /// `ecall`.
 const ECALL: u32 = 0x73;
 

@@ -18,6 +18,7 @@ use super::files::Files;
 use super::guest_memory::{GuestMemory, WriteSource};
 use super::host_file::{stat, HostFile};
 use crate::abi::nr;
+use devices::cast::low_i32;
 use mmu::pagecache::{CachedFile, FileKey};
 use mmu::{map, prot, AddressSpace, Errno, WritePos};
 use std::io;
@@ -192,9 +193,9 @@ fn write_cached(
 /// Whether write-family call `n` with arguments `a` goes to the host file directly, so
 /// that the page cache must be kept coherent around it.
 pub(crate) fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: [u64; 6]) -> bool {
-    let rwf = if n == nr::pwritev2 { a[5] as i32 } else { 0 };
+    let rwf = if n == nr::pwritev2 { low_i32(a[5]) } else { 0 };
     files
-        .host_fd(a[0] as i32)
+        .host_fd(low_i32(a[0]))
         .map_or(true, |f| buffered_target(files, mm, &f, rwf).is_none())
 }
 
@@ -203,7 +204,7 @@ pub(crate) fn write_bypasses_cache(files: &Files, mm: &AddressSpace, n: u64, a: 
 /// back before a direct read).
 pub(crate) fn is_direct(files: &Files, mm: &AddressSpace, fd: u64) -> bool {
     !mm.page_cache().is_empty()
-        && files.host_fd(fd as i32).is_ok_and(|f| {
+        && files.host_fd(low_i32(fd)).is_ok_and(|f| {
             // SAFETY: F_GETFL only reads the descriptor's status flags.
             let fl = unsafe { libc::fcntl(f.raw(), libc::F_GETFL) };
             fl >= 0 && fl & libc::O_DIRECT != 0
@@ -263,7 +264,7 @@ pub(crate) fn before_file_call(
     if mm.page_cache().is_empty() {
         return None;
     }
-    written_back(mm, files.host_fd(fd as i32).ok()?.key()?)
+    written_back(mm, files.host_fd(low_i32(fd)).ok()?.key()?)
 }
 
 /// The cached file known as `key`, if any, with its dirty pages written back.
@@ -298,7 +299,7 @@ pub(crate) fn after_truncating_open(files: &Files, mm: &AddressSpace, fd: u64) {
         return;
     }
     let cached = files
-        .host_fd(fd as i32)
+        .host_fd(low_i32(fd))
         .ok()
         .and_then(|f| f.key())
         .and_then(|key| cache.known(key));
@@ -315,7 +316,7 @@ pub(crate) fn written_range(files: &Files, n: u64, a: [u64; 6], r: u64) -> (u64,
     match n {
         nr::pwrite64 => (a[3], r),
         nr::write => {
-            let Ok(file) = files.host_fd(a[0] as i32) else {
+            let Ok(file) = files.host_fd(low_i32(a[0])) else {
                 return whole;
             };
             // SAFETY: lseek touches no memory.

@@ -29,11 +29,10 @@ impl HostFd {
     /// Wraps `fd`, remembering whether it is a regular file (reads loop only on regular
     /// files) and which file it is.
     pub fn new(fd: OwnedFd) -> HostFd {
+        // SAFETY: libc::stat is plain data, for which all-zero bytes are a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: fstat writes only into `st`, which is a valid stat buffer.
-        let st = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            (libc::fstat(fd.as_raw_fd(), &mut st) == 0).then_some(st)
-        };
+        let st = (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st);
         HostFd {
             fd,
             regular: st.is_some_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG),
@@ -82,14 +81,13 @@ fn on_pseudo_fs(fd: RawFd) -> bool {
         0xcafe_4a11, // bpf
         0x6573_5543, // fusectl
     ];
+    // SAFETY: libc::statfs is plain data, for which all-zero bytes are a valid value.
+    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: fstatfs writes only into `sfs`.
-    let magic = unsafe {
-        let mut sfs: libc::statfs = std::mem::zeroed();
-        if libc::fstatfs(fd, &mut sfs) != 0 {
-            return true;
-        }
-        sfs.f_type as i64
-    };
+    if unsafe { libc::fstatfs(fd, &mut sfs) } != 0 {
+        return true;
+    }
+    let magic = sfs.f_type as i64;
     PSEUDO.contains(&magic)
 }
 
@@ -142,7 +140,7 @@ impl FdTable {
             slots.resize_with(fd + 1, || None);
         }
         slots[fd] = Some(Slot { file, cloexec });
-        Ok(fd as i32)
+        Ok(i32::try_from(fd).expect("guest fds stay below NR_OPEN"))
     }
 
     /// Installs `file` at guest fd `fd`, returning what was open there (for the caller to

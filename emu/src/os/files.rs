@@ -1,6 +1,7 @@
 //! The guest process's file state: the fd table, the working directory and root
 //! confinement, and the program's own path.
 
+use devices::cast::low_i32;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -80,7 +81,7 @@ impl Files {
 
     /// The open host file behind the guest fd in argument register `arg`.
     pub(crate) fn file(&self, arg: u64) -> Result<Arc<HostFd>, Errno> {
-        self.fds.get(arg as i32)
+        self.fds.get(low_i32(arg))
     }
 
     /// Installs a freshly opened host fd as the lowest free guest fd.
@@ -101,7 +102,7 @@ impl Files {
     /// Where a lookup of `path` relative to guest dirfd `dirfd` starts. An absolute path
     /// ignores the dirfd, as Linux does, even an invalid one.
     pub(crate) fn base(&self, dirfd: u64, path: &[u8]) -> Result<Base, Errno> {
-        let dirfd = dirfd as i32;
+        let dirfd = low_i32(dirfd);
         if dirfd == AT_FDCWD || (path.first() == Some(&b'/')) {
             Ok(Base::Cwd)
         } else {

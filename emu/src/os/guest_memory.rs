@@ -2,6 +2,8 @@
 //! and file reads and writes through the page cache that belongs with it.
 
 use super::fdtable::HostFd;
+#[cfg(test)]
+use devices::cast::u64_to_usize;
 use mmu::Errno;
 
 /// The bytes of a write: `fill(done, buf)` fills `buf` with those that start `done`
@@ -78,7 +80,7 @@ impl VecMemory {
     }
 
     fn range(&self, addr: u64, len: usize, have: usize) -> Result<std::ops::Range<usize>, Errno> {
-        let start = addr.checked_sub(self.base).ok_or(Errno::EFAULT)? as usize;
+        let start = u64_to_usize(addr.checked_sub(self.base).ok_or(Errno::EFAULT)?);
         let end = start.checked_add(len).ok_or(Errno::EFAULT)?;
         if end > have {
             return Err(Errno::EFAULT);

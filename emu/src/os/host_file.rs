@@ -54,9 +54,10 @@ impl HostFile {
             .expect("no NUL in a path of digits");
         // SAFETY: a plain open of a valid C string; the result is checked.
         let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-        // SAFETY: as above; a read-only file is still cached (it cannot be dirtied).
         let fd = match fd {
             fd if fd >= 0 => fd,
+            // SAFETY: F_DUPFD_CLOEXEC only reads `file`'s descriptor; the result is
+            // checked. A read-only file is still cached (it cannot be dirtied).
             _ => unsafe { libc::fcntl(file.raw(), libc::F_DUPFD_CLOEXEC, 0) },
         };
         if fd < 0 {
@@ -157,12 +158,11 @@ impl FileData for HostFile {
 
 /// The status of host fd `fd`.
 pub(crate) fn stat(fd: i32) -> io::Result<libc::stat> {
+    // SAFETY: libc::stat is plain data, for which all-zero bytes are a valid value.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: fstat writes only into `st`.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        match libc::fstat(fd, &mut st) {
-            0 => Ok(st),
-            _ => Err(io::Error::last_os_error()),
-        }
+    match unsafe { libc::fstat(fd, &mut st) } {
+        0 => Ok(st),
+        _ => Err(io::Error::last_os_error()),
     }
 }

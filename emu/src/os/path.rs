@@ -446,7 +446,7 @@ fn openat2_in_root(root: &Root, abs: &[u8], flags: i32, mode: u32) -> Result<Own
                 std::mem::size_of::<OpenHow>(),
             )
         };
-        match owned(fd as RawFd) {
+        match owned(RawFd::try_from(fd).unwrap_or(-1)) {
             Err(Errno::EAGAIN) => continue,
             r => return r,
         }

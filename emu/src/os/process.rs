@@ -228,3 +228,19 @@ impl Process {
         }
     }
 }
+
+/// The emulator's real and effective user and group ids, which the guest runs as:
+/// (uid, euid, gid, egid).
+pub(crate) fn host_ids() -> (u32, u32, u32, u32) {
+    // SAFETY (all four): the id getters cannot fail and touch no memory.
+    (
+        // SAFETY: as above.
+        unsafe { libc::getuid() },
+        // SAFETY: as above.
+        unsafe { libc::geteuid() },
+        // SAFETY: as above.
+        unsafe { libc::getgid() },
+        // SAFETY: as above.
+        unsafe { libc::getegid() },
+    )
+}

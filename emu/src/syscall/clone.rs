@@ -7,6 +7,7 @@ use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
 use crate::thread::Thread;
+use devices::cast::u64_to_usize;
 use mmu::Errno;
 
 const CLONE_VM: u64 = 0x100;
@@ -113,7 +114,7 @@ pub(crate) fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<O
             ret(clone_thread(t, cpu, c))
         }
         nr::clone3 => {
-            let size = a[1] as usize;
+            let size = u64_to_usize(a[1]);
             if !(64..=4096).contains(&size) {
                 return Some(ret(Err(Errno::EINVAL)));
             }

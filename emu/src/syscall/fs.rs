@@ -94,3 +94,9 @@ fn host(ret: i64) -> SysResult {
         Ok(ret)
     }
 }
+
+/// The byte count a successful host call returned, as an index into its buffer (a
+/// successful call's `ssize_t` is never negative).
+fn byte_count(n: i64) -> usize {
+    usize::try_from(n).expect("a successful call returns a count")
+}

@@ -5,6 +5,7 @@ use crate::abi::outcome::{ret, Outcome};
 use crate::os::futex_table::FUTEX_BITSET_MATCH_ANY;
 use crate::os::guest_clocks::{CLOCK_MONOTONIC, CLOCK_REALTIME};
 use crate::thread::Thread;
+use devices::cast::low_u32;
 use mmu::Errno;
 
 const FUTEX_WAIT: u64 = 0;
@@ -29,7 +30,7 @@ fn check_aligned(addr: u64) -> Result<(), Errno> {
 /// A wake or requeue count: Linux refuses negative ones.
 fn count(v: u64) -> Result<u32, Errno> {
     // The count is a C int in the kernel's interface.
-    let c = v as u32 as i32;
+    let c = low_u32(v) as i32;
     if c < 0 {
         Err(Errno::EINVAL)
     } else {
@@ -43,7 +44,7 @@ pub(crate) fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
 }
 
 fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
-    let (addr, op, val) = (a[0], a[1], a[2] as u32);
+    let (addr, op, val) = (a[0], a[1], low_u32(a[2]));
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT_BITSET {
         return Err(Errno::ENOSYS);
@@ -56,7 +57,7 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
             let bitset = if cmd == FUTEX_WAIT {
                 FUTEX_BITSET_MATCH_ANY
             } else {
-                a[5] as u32
+                low_u32(a[5])
             };
             let deadline = if a[3] == 0 {
                 None
@@ -78,21 +79,21 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
             proc.futexes.wait(mm, clock, addr, (val, bitset), deadline)
         }
         FUTEX_WAKE => Ok(proc.futexes.wake(addr, val, FUTEX_BITSET_MATCH_ANY)),
-        FUTEX_WAKE_BITSET => match a[5] as u32 {
+        FUTEX_WAKE_BITSET => match low_u32(a[5]) {
             0 => Err(Errno::EINVAL),
             bits => Ok(proc.futexes.wake(addr, val, bits)),
         },
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             check_aligned(a[4])?;
             let (n_wake, n_move) = (count(a[2])?, count(a[3])?);
-            let expect = (cmd == FUTEX_CMP_REQUEUE).then_some(a[5] as u32);
+            let expect = (cmd == FUTEX_CMP_REQUEUE).then_some(low_u32(a[5]));
             proc.futexes
                 .requeue(mm, (addr, a[4]), n_wake, n_move, expect)
         }
         FUTEX_WAKE_OP => {
             check_aligned(a[4])?;
             proc.futexes
-                .wake_op(mm, (addr, val), (a[4], a[3] as u32), a[5] as u32)
+                .wake_op(mm, (addr, val), (a[4], low_u32(a[3])), low_u32(a[5]))
         }
         _ => Err(Errno::ENOSYS),
     }

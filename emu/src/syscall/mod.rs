@@ -15,6 +15,7 @@ use crate::abi::outcome::Outcome;
 use crate::cpu::Cpu;
 use crate::os::cached_files::{self, ProcessMemory};
 use crate::thread::Thread;
+use devices::cast::low_i32;
 use mmu::Errno;
 use tracing::debug;
 
@@ -115,7 +116,7 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         let _resize = resizing.map(|f| f.lock_resize());
         proc.files.handle(&memory, n, a)?
     };
-    let truncating_open = n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0;
+    let truncating_open = n == nr::openat && low_i32(a[2]) & libc::O_TRUNC != 0;
     if written.is_some() || n == nr::truncate || truncating_open {
         // The call changed a host file behind the cache: kept sizes are stale.
         proc.files.host_changes.record();

@@ -4,6 +4,7 @@
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::thread::Thread;
+use devices::cast::{low_i32, low_u16, low_u32};
 use devices::storage::{IoPriority, SchedPolicy};
 use mmu::Errno;
 
@@ -25,11 +26,11 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::getpriority => Outcome::Return(i64::from(20 - t.prio.nice)),
         nr::setpriority => {
             if a[0] == PRIO_PROCESS && is_self(t, a[1]) {
-                t.prio.nice = (a[2] as i32).clamp(-20, 19);
+                t.prio.nice = low_i32(a[2]).clamp(-20, 19);
             }
             Outcome::Return(0)
         }
-        nr::ioprio_set => match IoPriority::from_raw(a[2] as u16) {
+        nr::ioprio_set => match IoPriority::from_raw(low_u16(a[2])) {
             Err(_) => ret(Err(Errno::EINVAL)),
             Ok(p) => {
                 if a[0] == IOPRIO_WHO_PROCESS && is_self(t, a[1]) {
@@ -40,7 +41,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         },
         nr::ioprio_get => Outcome::Return(i64::from(t.prio.effective_io().to_raw())),
         nr::sched_setscheduler => {
-            match SchedPolicy::from_number((a[1] & !SCHED_RESET_ON_FORK) as u32) {
+            match SchedPolicy::from_number(low_u32(a[1] & !SCHED_RESET_ON_FORK)) {
                 None => ret(Err(Errno::EINVAL)),
                 Some(p) => {
                     if is_self(t, a[0]) {

@@ -11,6 +11,7 @@ use crate::cpu::Cpu;
 use crate::os::signal_state::{Disposition, SigAction};
 use crate::signal_delivery;
 use crate::thread::Thread;
+use devices::cast::{low_i32, low_u32};
 use mmu::Errno;
 
 const SIG_BLOCK: u64 = 0;
@@ -67,7 +68,7 @@ pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Opti
             {
                 return Some(ret(Err(Errno::EINVAL)));
             }
-            let idx = (signal - 1) as usize;
+            let idx = usize::try_from(signal - 1).expect("signal checked to be 1..=NSIG");
             let old = t.proc.signals.actions.lock()[idx];
             if a[1] != 0 {
                 let mut b = [0u8; 24];
@@ -158,7 +159,7 @@ pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Opti
                 // sender is one.
                 send_to_self(
                     t,
-                    SigInfo::sent_by_self(signal as i32, code::SI_USER, t.proc.pid),
+                    SigInfo::sent_by_self(low_i32(signal), code::SI_USER, t.proc.pid),
                 )
             }
         }
@@ -172,13 +173,13 @@ pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Opti
                 ret(Err(Errno::EINVAL))
             } else if signal == 0 {
                 Outcome::Return(0)
-            } else if target as u32 == t.tid {
+            } else if low_u32(target) == t.tid {
                 send_to_self(
                     t,
-                    SigInfo::sent_by_self(signal as i32, code::SI_TKILL, t.proc.pid),
+                    SigInfo::sent_by_self(low_i32(signal), code::SI_TKILL, t.proc.pid),
                 )
             } else {
-                send_to_other_thread(t, target, signal as i32)
+                send_to_other_thread(t, target, low_i32(signal))
             }
         }
         nr::rt_sigreturn => signal_delivery::sigreturn(t, cpu),

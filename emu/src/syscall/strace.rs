@@ -83,7 +83,7 @@ pub(crate) fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: 
         .collect();
     let result = match outcome {
         Outcome::Return(v) if (-4095..0).contains(v) => {
-            let e = std::io::Error::from_raw_os_error(-*v as i32);
+            let e = std::io::Error::from_raw_os_error(i32::try_from(-*v).expect("an errno"));
             let text = e.to_string();
             let text = text.split(" (os error").next().unwrap_or(&text).to_string();
             format!("-1 errno={} ({text})", -v)

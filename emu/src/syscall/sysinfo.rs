@@ -4,7 +4,9 @@
 use crate::abi::layout::STACK_SIZE;
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
+use crate::os::process::host_ids;
 use crate::thread::Thread;
+use devices::cast::{low_u32, u64_to_usize};
 use mmu::Errno;
 
 const RLIMIT_STACK: u64 = 3;
@@ -94,15 +96,7 @@ fn set_anon_name(t: &Thread, a: [u64; 6]) -> Result<(), Errno> {
 /// Handles the information family; None if `n` is not one of them.
 pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
-    // SAFETY: these id getters cannot fail and touch no memory.
-    let ids = unsafe {
-        (
-            libc::getuid(),
-            libc::geteuid(),
-            libc::getgid(),
-            libc::getegid(),
-        )
-    };
+    let ids = host_ids();
     Some(match n {
         nr::uname => ret(mm.write_bytes(a[0], &uname_bytes()).map(|_| 0)),
         nr::getuid => Outcome::Return(ids.0 as i64),
@@ -110,14 +104,14 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::getgid => Outcome::Return(ids.2 as i64),
         nr::getegid => Outcome::Return(ids.3 as i64),
         nr::getrandom => {
-            let mut buf = vec![0u8; (a[1] as usize).min(1 << 20)];
+            let mut buf = vec![0u8; u64_to_usize(a[1]).min(1 << 20)];
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut buf);
             ret(mm.write_bytes(a[0], &buf).map(|_| buf.len() as i64))
         }
         nr::prlimit64 | nr::getrlimit | nr::setrlimit => {
             let (resource, new, old) = match n {
                 nr::prlimit64 => {
-                    if a[0] != 0 && a[0] as u32 != t.proc.pid {
+                    if a[0] != 0 && low_u32(a[0]) != t.proc.pid {
                         return Some(ret(Err(Errno::ESRCH)));
                     }
                     (a[1], a[2], a[3])
@@ -139,7 +133,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             ret(r)
         }
         nr::sched_getaffinity => {
-            let size = a[1] as usize;
+            let size = u64_to_usize(a[1]);
             if size == 0 || !size.is_multiple_of(8) {
                 return Some(ret(Err(Errno::EINVAL)));
             }
@@ -155,7 +149,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             let cpu = (t.tid - t.proc.pid) as u64 % host_cpus();
             let r = (|| {
                 if a[0] != 0 {
-                    mm.write_bytes(a[0], &(cpu as u32).to_le_bytes())?;
+                    mm.write_bytes(a[0], &low_u32(cpu).to_le_bytes())?;
                 }
                 if a[1] != 0 {
                     mm.write_bytes(a[1], &0u32.to_le_bytes())?;

@@ -1,6 +1,7 @@
 //! Tests of the floating-point unit against the RISC-V rules and the host's IEEE arithmetic.
 
 use super::*;
+use devices::cast::{low_i32, low_u32, u64_to_usize};
 
 const RNE: u8 = 0;
 const RTZ: u8 = 1;
@@ -865,11 +866,11 @@ impl Rng {
             0 => self.next() & frac_mask,
             1 => (self.next() & frac_mask) >> self.below(u64::from(frac_bits)),
             2 => frac_mask ^ ((self.next() & frac_mask) >> self.below(u64::from(frac_bits))),
-            _ => [0, 1, frac_mask, 1 << (frac_bits - 1)][self.below(4) as usize],
+            _ => [0, 1, frac_mask, 1 << (frac_bits - 1)][u64_to_usize(self.below(4))],
         };
         let near = |r: &mut Self, e: u64| (e + r.below(7)).saturating_sub(3).min(emax);
         let exp = match self.below(8) {
-            0 => [0, emax][self.below(2) as usize],
+            0 => [0, emax][u64_to_usize(self.below(2))],
             1 => self.below(emax + 1),
             2 => near(self, 0),
             3 => near(self, bias / 2),
@@ -882,7 +883,7 @@ impl Rng {
     }
 
     fn single(&mut self) -> u32 {
-        self.float(8, 23) as u32
+        low_u32(self.float(8, 23))
     }
 
     fn double(&mut self) -> u64 {
@@ -1004,13 +1005,13 @@ fn conversions_match_softfloat() {
     differential("d_to_u64", Rng::double, d_to_u64, double::soft_to_u64);
     differential(
         "i32_to_s",
-        |r: &mut Rng| r.int() as i32,
+        |r: &mut Rng| low_i32(r.int()),
         i32_to_s,
         single::soft_from_i32,
     );
     differential(
         "u32_to_s",
-        |r: &mut Rng| r.int() as u32,
+        |r: &mut Rng| low_u32(r.int()),
         u32_to_s,
         single::soft_from_u32,
     );
@@ -1023,13 +1024,13 @@ fn conversions_match_softfloat() {
     differential("u64_to_s", Rng::int, u64_to_s, single::soft_from_u64);
     differential(
         "i32_to_d",
-        |r: &mut Rng| r.int() as i32,
+        |r: &mut Rng| low_i32(r.int()),
         i32_to_d,
         double::soft_from_i32,
     );
     differential(
         "u32_to_d",
-        |r: &mut Rng| r.int() as u32,
+        |r: &mut Rng| low_u32(r.int()),
         u32_to_d,
         double::soft_from_u32,
     );
@@ -1057,6 +1058,7 @@ fn conversions_match_softfloat() {
         "s_to_d",
         Rng::single,
         |a, _, f| s_to_d(a, f),
+        // SAFETY: SoftFloat functions are pure but for this thread's SoftFloat state.
         |a, _, f| collect_flags(f, || unsafe { sf::f32_to_f64(sf::float32_t { v: a }) }).v,
     );
 }

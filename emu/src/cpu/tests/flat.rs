@@ -2,6 +2,8 @@
 //! with configurable faults.
 
 use crate::cpu::{Cpu, Exit, HartEnv};
+use devices::cast::u64_to_usize;
+use devices::cast::{low_u16, low_u32, low_u8};
 use mmu::fault::{Access, FaultKind};
 use mmu::MemFault;
 use std::ops::Range;
@@ -28,7 +30,7 @@ impl FlatMem {
 
     fn offset(&self, addr: u64, size: u64) -> Option<usize> {
         let off = addr.checked_sub(self.base)?;
-        (off.checked_add(size)? <= self.len()).then_some(off as usize)
+        (off.checked_add(size)? <= self.len()).then_some(u64_to_usize(off))
     }
 
     fn ptr(&self, off: usize) -> *mut u8 {
@@ -65,7 +67,7 @@ impl FlatMem {
     pub(super) fn write_code(&self, mut addr: u64, code: &[u32]) -> u64 {
         for &insn in code {
             if insn & 3 != 3 {
-                self.write(addr, &(insn as u16).to_le_bytes());
+                self.write(addr, &low_u16(u64::from(insn)).to_le_bytes());
                 addr += 2;
             } else {
                 self.write(addr, &insn.to_le_bytes());
@@ -136,29 +138,33 @@ impl HartEnv for FlatEnv {
         let p = self
             .mem
             .ptr(self.check(addr, u64::from(size), Access::Read)?);
-        // SAFETY: `check` bounds-checked the access; tests keep it from racing.
-        unsafe {
-            Ok(match size {
-                1 => u64::from(p.read()),
-                2 => u64::from(p.cast::<u16>().read_unaligned()),
-                4 => u64::from(p.cast::<u32>().read_unaligned()),
-                _ => p.cast::<u64>().read_unaligned(),
-            })
-        }
+        // SAFETY (each arm): `check` bounds-checked the access; tests keep it from racing.
+        Ok(match size {
+            // SAFETY: as above.
+            1 => u64::from(unsafe { p.read() }),
+            // SAFETY: as above.
+            2 => u64::from(unsafe { p.cast::<u16>().read_unaligned() }),
+            // SAFETY: as above.
+            4 => u64::from(unsafe { p.cast::<u32>().read_unaligned() }),
+            // SAFETY: as above.
+            _ => unsafe { p.cast::<u64>().read_unaligned() },
+        })
     }
 
     fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
         let p = self
             .mem
             .ptr(self.check(addr, u64::from(size), Access::Write)?);
-        // SAFETY: as for `load`.
-        unsafe {
-            match size {
-                1 => p.write(val as u8),
-                2 => p.cast::<u16>().write_unaligned(val as u16),
-                4 => p.cast::<u32>().write_unaligned(val as u32),
-                _ => p.cast::<u64>().write_unaligned(val),
-            }
+        // SAFETY (each arm): as for `load`.
+        match size {
+            // SAFETY: as above.
+            1 => unsafe { p.write(low_u8(val)) },
+            // SAFETY: as above.
+            2 => unsafe { p.cast::<u16>().write_unaligned(low_u16(val)) },
+            // SAFETY: as above.
+            4 => unsafe { p.cast::<u32>().write_unaligned(low_u32(val)) },
+            // SAFETY: as above.
+            _ => unsafe { p.cast::<u64>().write_unaligned(val) },
         }
         Ok(())
     }
