@@ -98,3 +98,53 @@ impl GuestClocks {
         Ok(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Ways of reading the host's time or waiting on it that bypass the run's clock.
+    const BYPASSES: [&str; 5] = [
+        "HostClock::global",
+        "Instant::now",
+        "SystemTime::now",
+        "thread::sleep",
+        "park_timeout",
+    ];
+
+    /// The emulator's own code (not its tests: a `tests` folder or file, or what follows
+    /// a file's `#[cfg(test)]`) under `dir`, with the bypasses each file names.
+    fn bypasses_under(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read the source folder") {
+            let path = entry.expect("a folder entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                if name != "tests" {
+                    bypasses_under(&path, found);
+                }
+                continue;
+            }
+            if !name.ends_with(".rs") || name == "tests.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read a source file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for b in BYPASSES.iter().filter(|b| code.contains(*b)) {
+                found.push(format!("{}: {b}", path.display()));
+            }
+        }
+    }
+
+    #[test]
+    fn time_is_read_and_waited_for_only_through_the_run_clock() {
+        let mut found = Vec::new();
+        bypasses_under(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.is_empty(),
+            "host time outside the run's clock: {found:#?}"
+        );
+    }
+}
