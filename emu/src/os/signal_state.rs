@@ -34,11 +34,11 @@ pub(crate) enum Disposition {
 /// The process-wide signal state.
 pub(crate) struct SignalState {
     /// The action of each signal, by number - 1.
-    pub(crate) actions: Mutex<[SigAction; NSIG]>,
+    actions: Mutex<[SigAction; NSIG]>,
     /// The siginfo of each signal sent and still pending, by (tid, signal). A thread's
     /// pending set is a bit mask in its `Thread`; the details that go with each bit are
     /// kept here.
-    pub(crate) sent: Mutex<HashMap<(u32, i32), SigInfo>>,
+    sent: Mutex<HashMap<(u32, i32), SigInfo>>,
 }
 
 impl Default for SignalState {
@@ -60,6 +60,22 @@ impl SignalState {
             SIG_DFL => Disposition::Terminate,
             _ => Disposition::Handle(act),
         }
+    }
+
+    /// The action of `signal` (1..=64); replaced by `new` if there is one (rt_sigaction).
+    pub(crate) fn exchange_action(&self, signal: i32, new: Option<SigAction>) -> SigAction {
+        let mut actions = self.actions.lock();
+        let slot = &mut actions[(signal - 1) as usize];
+        let old = *slot;
+        if let Some(new) = new {
+            *slot = new;
+        }
+        old
+    }
+
+    /// Records the siginfo of `info.signo` sent to thread `tid`, now pending there.
+    pub(crate) fn record_sent(&self, tid: u32, info: SigInfo) {
+        self.sent.lock().insert((tid, info.signo), info);
     }
 
     /// Resets `signal`'s action to SIG_DFL (SA_RESETHAND).

@@ -30,7 +30,7 @@ fn send_to_self(t: &mut Thread, info: SigInfo) -> Outcome {
     // A standard signal already pending is not queued again: the first one's info stays.
     if t.pending_signals & b == 0 {
         t.pending_signals |= b;
-        t.proc.signals.sent.lock().insert((t.tid, info.signo), info);
+        t.proc.signals.record_sent(t.tid, info);
     }
     Outcome::Return(0)
 }
@@ -68,20 +68,22 @@ pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Opti
             {
                 return Some(ret(Err(Errno::EINVAL)));
             }
-            let idx = usize::try_from(signal - 1).expect("signal checked to be 1..=NSIG");
-            let old = t.proc.signals.actions.lock()[idx];
-            if a[1] != 0 {
+            let new = if a[1] != 0 {
                 let mut b = [0u8; 24];
                 if let Err(e) = mm.read_bytes(a[1], &mut b) {
                     return Some(ret(Err(e)));
                 }
                 let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
-                t.proc.signals.actions.lock()[idx] = SigAction {
+                Some(SigAction {
                     handler: w(0),
                     flags: w(1),
                     mask: w(2),
-                };
-            }
+                })
+            } else {
+                None
+            };
+            let signal = i32::try_from(signal).expect("signal checked to be 1..=NSIG");
+            let old = t.proc.signals.exchange_action(signal, new);
             if a[2] != 0 {
                 let mut b = [0u8; 24];
                 b[..8].copy_from_slice(&old.handler.to_le_bytes());
