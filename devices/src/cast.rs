@@ -69,3 +69,11 @@ mod tests {
         assert_eq!(f64_to_u64(1e30), u64::MAX);
     }
 }
+
+/// The low 32 bits of `v` as a C `int`: how a 64-bit register carries an `int` argument
+/// (a file descriptor, flags) to a system call.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation)]
+pub const fn low_i32(v: u64) -> i32 {
+    v as i32
+}

@@ -7,8 +7,10 @@ use devices::storage::{
 };
 use mmu::pagecache::CacheConfig;
 use mmu::FaultPolicy;
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use tracing_subscriber::EnvFilter;
 
 /// faultline: a multithreaded RV64GC Linux user-mode emulator whose memory manager
 /// models Linux page-fault locking.
@@ -40,6 +42,12 @@ pub struct RunArgs {
     /// Print each system call with its arguments and result on stderr.
     #[arg(long)]
     pub strace: bool,
+    /// Show faultline's own decisions on stderr: `-v` the loader's, the configuration
+    /// and the system calls that fail with ENOSYS or EINVAL; `-vv` everything faultline
+    /// and its memory manager report. Without it, `RUST_LOG` (such as
+    /// `faultline=debug`) chooses.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Write per-hart and total counters as JSON to FILE when the guest exits.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
@@ -99,19 +107,28 @@ pub struct RunArgs {
     #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration)]
     pub dirty_expire: u64,
     /// The riscv64 ELF to run (static, or dynamically linked with its libraries under
-    /// --root).
-    #[arg(value_name = "PROGRAM")]
-    pub program: PathBuf,
-    /// Arguments passed to the program.
+    /// --root), then the arguments passed to it. Everything after the program is the
+    /// guest's, options such as `-v` too.
     #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        value_name = "PROGRAM [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
     )]
-    pub args: Vec<String>,
+    command: Vec<String>,
 }
 
 impl RunArgs {
+    /// The program to run.
+    pub fn program(&self) -> &Path {
+        Path::new(&self.command[0])
+    }
+
+    /// The arguments passed to the program (after its name).
+    pub fn args(&self) -> &[String] {
+        &self.command[1..]
+    }
+
     /// The storage device and page-cache settings these options ask for.
     pub fn cache_config(&self) -> CacheConfig {
         CacheConfig {
@@ -145,4 +162,22 @@ pub fn default_env() -> Vec<String> {
     ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "LANG=C"]
         .map(String::from)
         .to_vec()
+}
+
+/// Sends faultline's diagnostics to stderr: at the level `-v` (`verbose`) asks for, else
+/// as `RUST_LOG` says, else none, so that stderr carries only the guest's output and
+/// faultline's one-line messages.
+pub fn init_diagnostics(verbose: u8) {
+    let filter = match verbose {
+        0 => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off")),
+        1 => EnvFilter::new("faultline=debug"),
+        // The memory manager's and the devices' own events too, whichever targets they use.
+        _ => EnvFilter::new("faultline=trace,mmu=trace,devices=trace"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .without_time()
+        .init();
 }

@@ -7,29 +7,28 @@
 //! (dirty pages written back, `--stats` written) with the status of a guest killed by
 //! that signal.
 
-use crate::process::Process;
+use crate::os::process::Process;
 use std::sync::Arc;
 
 /// The host signals a run handles itself.
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 fn signal_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set before sigaddset reads it; both only touch
-    // the set they are given.
-    unsafe {
-        let mut set = std::mem::zeroed::<libc::sigset_t>();
-        libc::sigemptyset(&mut set);
-        for sig in SIGNALS {
-            libc::sigaddset(&mut set, sig);
-        }
-        set
+    // SAFETY: sigset_t is plain data, for which all-zero bytes are a valid value.
+    let mut set = unsafe { std::mem::zeroed::<libc::sigset_t>() };
+    // SAFETY: sigemptyset only writes the set it is given.
+    unsafe { libc::sigemptyset(&mut set) };
+    for sig in SIGNALS {
+        // SAFETY: sigaddset only touches the initialised set it is given.
+        unsafe { libc::sigaddset(&mut set, sig) };
     }
+    set
 }
 
 /// Blocks the run-ending signals in the calling thread, so that every thread it starts
 /// afterwards (harts, kswapd, the flusher, device dispatchers) inherits the mask. Call it
 /// before any other thread exists.
-pub fn block() -> std::io::Result<()> {
+pub(crate) fn block() -> std::io::Result<()> {
     let set = signal_set();
     // SAFETY: a valid set; the old mask is not wanted.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
@@ -41,7 +40,7 @@ pub fn block() -> std::io::Result<()> {
 
 /// Starts the thread that waits for a run-ending signal and then ends `proc` as if the
 /// guest had been killed by it (exit status 128 + the signal number).
-pub fn watch(proc: Arc<Process>) -> std::io::Result<()> {
+pub(crate) fn watch(proc: Arc<Process>) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

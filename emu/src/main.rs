@@ -1,7 +1,7 @@
 //! The `faultline` command.
 
 use clap::Parser;
-use emu::cli::{Cli, Command};
+use emu::cli::{init_diagnostics, Cli, Command};
 
 /// Exit status for emulator errors (bad ELF, bad option), distinct from guest statuses.
 const EMULATOR_ERROR: i32 = 2;
@@ -35,6 +35,7 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => {
+            init_diagnostics(args.verbose);
             if let Err(e) = emu::run::run(args) {
                 eprintln!("faultline: {e:#}");
                 std::process::exit(EMULATOR_ERROR);

@@ -1,17 +1,20 @@
 //! Starting a guest: address space, files, image, main thread.
 
+use crate::abi::altstack::AltStack;
 use crate::cli::{default_env, RunArgs};
 use crate::cpu::Cpu;
-use crate::hart::{self, Thread, ALTSTACK_DISABLED};
+use crate::hart_loop;
 use crate::interrupt;
+use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
-use crate::process::{Process, RunOptions};
-use crate::signals::trampoline;
-use crate::syscall::fs::Files;
-use crate::syscall::prio::Priorities;
+use crate::os::files::Files;
+use crate::os::priorities::Priorities;
+use crate::os::process::{host_ids, Process, RunOptions};
+use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
 use mmu::{AddressSpace, MmConfig};
 use std::path::{Path, PathBuf};
+use tracing::debug;
 
 /// The program path as the guest sees it: inside the root if there is one.
 fn guest_path(program: &Path, root: Option<&Path>) -> String {
@@ -25,7 +28,7 @@ fn guest_path(program: &Path, root: Option<&Path>) -> String {
     program.display().to_string()
 }
 
-/// Loads `args.program` and runs it on the calling thread, which becomes hart 0. Never
+/// Loads `args.program()` and runs it on the calling thread, which becomes hart 0. Never
 /// returns on success: the process ends with the guest's exit status.
 pub fn run(args: RunArgs) -> Result<()> {
     if let Some(root) = &args.root {
@@ -55,15 +58,22 @@ pub fn run(args: RunArgs) -> Result<()> {
         clock,
         ..MmConfig::default()
     };
+    debug!(
+        target: "faultline::run",
+        policy = ?cfg.policy,
+        storage = ?cfg.cache,
+        root = ?args.root,
+        "configuration"
+    );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
-    let execfn = guest_path(&args.program, args.root.as_deref());
+    let execfn = guest_path(args.program(), args.root.as_deref());
     let files =
         Files::new(args.root.as_deref(), Path::new(&execfn)).with_context(|| match &args.root {
             Some(r) => format!("cannot open root {}", r.display()),
             None => "cannot set up the guest's files".to_string(),
         })?;
-    let mut argv = vec![args.program.display().to_string()];
-    argv.extend(args.args.iter().cloned());
+    let mut argv = vec![args.program().display().to_string()];
+    argv.extend(args.args().iter().cloned());
     let env = if args.env.is_empty() {
         default_env()
     } else {
@@ -71,15 +81,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let mut random = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut random);
-    // SAFETY: these id getters cannot fail and touch no memory.
-    let ids = unsafe {
-        (
-            libc::getuid(),
-            libc::geteuid(),
-            libc::getgid(),
-            libc::getegid(),
-        )
-    };
+    let ids = host_ids();
     let start = StartInfo {
         args: &argv,
         env: &env,
@@ -87,7 +89,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         random,
         ids,
     };
-    let image = loader::load(&mm, &files, &args.program, &start)?;
+    let image = loader::load(&mm, &files, args.program(), &start)?;
     trampoline::map_into(&mm)
         .map_err(|e| anyhow!("cannot map the signal-return trampoline: {e}"))?;
 
@@ -103,7 +105,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
     let name = args
-        .program
+        .program()
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let thread = Thread {
@@ -114,11 +116,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         clear_child_tid: 0,
         sigmask: 0,
         pending_signals: 0,
-        altstack: ALTSTACK_DISABLED,
+        altstack: AltStack::DISABLED,
         name,
         prio: Priorities::default(),
+        start: hart_loop::run,
     };
-    hart::run(thread, cpu);
+    hart_loop::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     loop {
         std::thread::park();

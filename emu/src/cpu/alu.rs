@@ -1,10 +1,12 @@
 //! Integer arithmetic whose RISC-V semantics differ from Rust's operators: the high
 //! halves of products and division without traps (by zero and on overflow).
 
+use devices::cast::{low_i32, low_u32};
+
 /// Sign-extends the low 32 bits.
 #[inline(always)]
 pub(super) fn sext32(v: u64) -> u64 {
-    v as i32 as i64 as u64
+    low_i32(v) as i64 as u64
 }
 
 /// High 64 bits of signed × signed.
@@ -52,7 +54,7 @@ pub(super) fn remu(a: u64, b: u64) -> u64 {
 
 /// divw: signed division of the low words, sign-extended.
 pub(super) fn divw(a: u64, b: u64) -> u64 {
-    let (a, b) = (a as i32, b as i32);
+    let (a, b) = (low_i32(a), low_i32(b));
     if b == 0 {
         u64::MAX
     } else {
@@ -62,13 +64,13 @@ pub(super) fn divw(a: u64, b: u64) -> u64 {
 
 /// divuw: unsigned division of the low words, sign-extended.
 pub(super) fn divuw(a: u64, b: u64) -> u64 {
-    let (a, b) = (a as u32, b as u32);
+    let (a, b) = (low_u32(a), low_u32(b));
     sext32(u64::from(a.checked_div(b).unwrap_or(u32::MAX)))
 }
 
 /// remw: signed remainder of the low words, sign-extended.
 pub(super) fn remw(a: u64, b: u64) -> u64 {
-    let (a, b) = (a as i32, b as i32);
+    let (a, b) = (low_i32(a), low_i32(b));
     if b == 0 {
         a as i64 as u64
     } else {
@@ -78,6 +80,6 @@ pub(super) fn remw(a: u64, b: u64) -> u64 {
 
 /// remuw: unsigned remainder of the low words, sign-extended.
 pub(super) fn remuw(a: u64, b: u64) -> u64 {
-    let (a, b) = (a as u32, b as u32);
+    let (a, b) = (low_u32(a), low_u32(b));
     sext32(u64::from(a.checked_rem(b).unwrap_or(a)))
 }

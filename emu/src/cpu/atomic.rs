@@ -9,6 +9,7 @@
 use super::alu::sext32;
 use super::insn::{Insn, Op};
 use super::{Cpu, HartEnv};
+use devices::cast::low_u32;
 use mmu::{Access, FaultKind, MemFault};
 use std::sync::atomic::Ordering::SeqCst;
 
@@ -35,7 +36,7 @@ impl Cpu {
         let src = self.x[insn.rs2 as usize & 31];
         let old = match insn.op {
             Op::LrW => {
-                let value = load_reserved(env, addr, 4)? as u32;
+                let value = low_u32(load_reserved(env, addr, 4)?);
                 self.reservation = Some(Reservation {
                     addr,
                     value: u64::from(value),
@@ -57,7 +58,7 @@ impl Cpu {
                 let cell = env.atomic_u32(addr)?;
                 let stored = match reservation {
                     Some(r) if r.addr == addr && r.width == 4 => cell
-                        .compare_exchange(r.value as u32, src as u32, SeqCst, SeqCst)
+                        .compare_exchange(low_u32(r.value), low_u32(src), SeqCst, SeqCst)
                         .is_ok(),
                     _ => false,
                 };
@@ -84,7 +85,7 @@ impl Cpu {
             | Op::AmoMinuW
             | Op::AmoMaxuW => {
                 let cell = env.atomic_u32(addr)?;
-                let v = src as u32;
+                let v = low_u32(src);
                 let old = match insn.op {
                     Op::AmoSwapW => cell.swap(v, SeqCst),
                     Op::AmoAddW => cell.fetch_add(v, SeqCst),

@@ -3,6 +3,7 @@
 
 use super::insn::{Insn, Op};
 use super::{Cpu, HartEnv};
+use devices::cast::low_u8;
 
 /// Accrued floating-point exception flags.
 pub const FFLAGS: u16 = 0x001;
@@ -34,6 +35,7 @@ impl Cpu {
     /// instructions retired in the current block and not yet added to `instret`.
     #[inline(never)]
     pub(super) fn exec_csr<E: HartEnv>(&mut self, insn: &Insn, env: &E, retired: u64) {
+        #[allow(clippy::cast_possible_truncation)] // the immediate is the 12-bit CSR number
         let number = insn.imm as u16;
         let old = match number {
             FFLAGS => u64::from(self.fflags),
@@ -56,11 +58,11 @@ impl Cpu {
         };
         if writes {
             match number {
-                FFLAGS => self.fflags = new as u8 & 0x1f,
-                FRM => self.frm = new as u8 & 7,
+                FFLAGS => self.fflags = low_u8(new) & 0x1f,
+                FRM => self.frm = low_u8(new) & 7,
                 FCSR => {
-                    self.fflags = new as u8 & 0x1f;
-                    self.frm = (new >> 5) as u8 & 7;
+                    self.fflags = low_u8(new) & 0x1f;
+                    self.frm = low_u8(new >> 5) & 7;
                 }
                 // The counters are read-only: decoding rejects writes to them.
                 _ => {}

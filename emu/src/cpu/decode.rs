@@ -103,6 +103,7 @@ impl Fields {
     /// A floating-point computational instruction: keeps the rounding-mode field and
     /// the raw encoding (see [`Insn`]). Reserved static rounding modes are illegal.
     fn fp(&self, op: Op, uses_rm: bool) -> Insn {
+        #[allow(clippy::cast_possible_truncation)] // funct3 is 3 bits wide
         let rm = self.funct3 as u8;
         if uses_rm && (rm == 5 || rm == 6) {
             return self.illegal();

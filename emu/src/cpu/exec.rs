@@ -2,10 +2,11 @@
 //! until something must be reported to the caller.
 
 use super::alu::{self, sext32};
-use super::cache::DecodedCache;
+use super::decoded_cache::DecodedCache;
 use super::float::box_s;
 use super::insn::{Insn, Op};
 use super::{Cpu, Exit, HartEnv};
+use devices::cast::{low_i32, low_u16, low_u32, low_u8};
 use std::sync::atomic::{fence, Ordering};
 
 /// What the run loop does after an instruction.
@@ -40,7 +41,7 @@ impl Cpu {
     /// Runs decoded code from `self.pc` until an exit.
     ///
     /// The request flag and the icache epoch are polled between blocks, that is at every
-    /// taken branch or jump and at least every [`super::cache::MAX_BLOCK`] instructions.
+    /// taken branch or jump and at least every [`super::decoded_cache::MAX_BLOCK`] instructions.
     pub(super) fn run_blocks<E: HartEnv>(&mut self, cache: &mut DecodedCache, env: &mut E) -> Exit {
         let mut epoch = env.icache_epoch();
         cache.sync_epoch(epoch);
@@ -162,28 +163,28 @@ impl Cpu {
             Op::Xori => self.x[rd] = x1 ^ imm,
             Op::Ori => self.x[rd] = x1 | imm,
             Op::Andi => self.x[rd] = x1 & imm,
-            Op::Slli => self.x[rd] = x1.wrapping_shl(imm as u32),
-            Op::Srli => self.x[rd] = x1.wrapping_shr(imm as u32),
-            Op::Srai => self.x[rd] = (x1 as i64).wrapping_shr(imm as u32) as u64,
+            Op::Slli => self.x[rd] = x1.wrapping_shl(low_u32(imm)),
+            Op::Srli => self.x[rd] = x1.wrapping_shr(low_u32(imm)),
+            Op::Srai => self.x[rd] = (x1 as i64).wrapping_shr(low_u32(imm)) as u64,
             Op::Add => self.x[rd] = x1.wrapping_add(x2),
             Op::Sub => self.x[rd] = x1.wrapping_sub(x2),
-            Op::Sll => self.x[rd] = x1.wrapping_shl(x2 as u32),
+            Op::Sll => self.x[rd] = x1.wrapping_shl(low_u32(x2)),
             Op::Slt => self.x[rd] = u64::from((x1 as i64) < (x2 as i64)),
             Op::Sltu => self.x[rd] = u64::from(x1 < x2),
             Op::Xor => self.x[rd] = x1 ^ x2,
-            Op::Srl => self.x[rd] = x1.wrapping_shr(x2 as u32),
-            Op::Sra => self.x[rd] = (x1 as i64).wrapping_shr(x2 as u32) as u64,
+            Op::Srl => self.x[rd] = x1.wrapping_shr(low_u32(x2)),
+            Op::Sra => self.x[rd] = (x1 as i64).wrapping_shr(low_u32(x2)) as u64,
             Op::Or => self.x[rd] = x1 | x2,
             Op::And => self.x[rd] = x1 & x2,
             Op::Addiw => self.x[rd] = sext32(x1.wrapping_add(imm)),
-            Op::Slliw => self.x[rd] = sext32(u64::from((x1 as u32).wrapping_shl(imm as u32))),
-            Op::Srliw => self.x[rd] = sext32(u64::from((x1 as u32).wrapping_shr(imm as u32))),
-            Op::Sraiw => self.x[rd] = (x1 as i32).wrapping_shr(imm as u32) as i64 as u64,
+            Op::Slliw => self.x[rd] = sext32(u64::from(low_u32(x1).wrapping_shl(low_u32(imm)))),
+            Op::Srliw => self.x[rd] = sext32(u64::from(low_u32(x1).wrapping_shr(low_u32(imm)))),
+            Op::Sraiw => self.x[rd] = low_i32(x1).wrapping_shr(low_u32(imm)) as i64 as u64,
             Op::Addw => self.x[rd] = sext32(x1.wrapping_add(x2)),
             Op::Subw => self.x[rd] = sext32(x1.wrapping_sub(x2)),
-            Op::Sllw => self.x[rd] = sext32(u64::from((x1 as u32).wrapping_shl(x2 as u32))),
-            Op::Srlw => self.x[rd] = sext32(u64::from((x1 as u32).wrapping_shr(x2 as u32))),
-            Op::Sraw => self.x[rd] = (x1 as i32).wrapping_shr(x2 as u32) as i64 as u64,
+            Op::Sllw => self.x[rd] = sext32(u64::from(low_u32(x1).wrapping_shl(low_u32(x2)))),
+            Op::Srlw => self.x[rd] = sext32(u64::from(low_u32(x1).wrapping_shr(low_u32(x2)))),
+            Op::Sraw => self.x[rd] = low_i32(x1).wrapping_shr(low_u32(x2)) as i64 as u64,
             Op::Mul => self.x[rd] = x1.wrapping_mul(x2),
             Op::Mulh => self.x[rd] = alu::mulh(x1, x2),
             Op::Mulhsu => self.x[rd] = alu::mulhsu(x1, x2),
@@ -240,8 +241,8 @@ impl Cpu {
                 }
             }
 
-            Op::Lb => load!(1, |v| v as i8 as i64 as u64),
-            Op::Lh => load!(2, |v| v as i16 as i64 as u64),
+            Op::Lb => load!(1, |v| low_u8(v) as i8 as i64 as u64),
+            Op::Lh => load!(2, |v| low_u16(v) as i16 as i64 as u64),
             Op::Lw => load!(4, sext32),
             Op::Ld => load!(8, |v| v),
             Op::Lbu | Op::Lhu | Op::Lwu => {
@@ -257,7 +258,7 @@ impl Cpu {
             Op::Sw => store!(4, x2),
             Op::Sd => store!(8, x2),
             Op::Flw => match env.load(x1.wrapping_add(imm), 4) {
-                Ok(v) => self.f[rd] = box_s(v as u32),
+                Ok(v) => self.f[rd] = box_s(low_u32(v)),
                 Err(f) => return Flow::Trap(Exit::Fault(f)),
             },
             Op::Fld => match env.load(x1.wrapping_add(imm), 8) {

@@ -5,6 +5,7 @@ use super::alu::sext32;
 use super::fpu;
 use super::insn::{Insn, Op};
 use super::{Cpu, Exit};
+use devices::cast::{low_i32, low_u32};
 
 /// The upper half of a properly NaN-boxed single.
 const BOX: u64 = 0xffff_ffff_0000_0000;
@@ -21,7 +22,7 @@ pub(super) fn box_s(v: u32) -> u64 {
 #[inline]
 pub(super) fn unbox_s(v: u64) -> u32 {
     if v & BOX == BOX {
-        v as u32
+        low_u32(v)
     } else {
         fpu::CANONICAL_NAN_S
     }
@@ -122,13 +123,13 @@ impl Cpu {
             Op::FclassS => X(class_s(s1)),
             // fmv.x.w moves the raw low word, boxed or not.
             Op::FmvXW => X(sext32(d1)),
-            Op::FmvWX => F(box_s(x1 as u32)),
+            Op::FmvWX => F(box_s(low_u32(x1))),
             Op::FcvtWS => X(fpu::s_to_i32(s1, rm?, fl) as i64 as u64),
             Op::FcvtWuS => X(sext32(u64::from(fpu::s_to_u32(s1, rm?, fl)))),
             Op::FcvtLS => X(fpu::s_to_i64(s1, rm?, fl) as u64),
             Op::FcvtLuS => X(fpu::s_to_u64(s1, rm?, fl)),
-            Op::FcvtSW => F(box_s(fpu::i32_to_s(x1 as i32, rm?, fl))),
-            Op::FcvtSWu => F(box_s(fpu::u32_to_s(x1 as u32, rm?, fl))),
+            Op::FcvtSW => F(box_s(fpu::i32_to_s(low_i32(x1), rm?, fl))),
+            Op::FcvtSWu => F(box_s(fpu::u32_to_s(low_u32(x1), rm?, fl))),
             Op::FcvtSL => F(box_s(fpu::i64_to_s(x1 as i64, rm?, fl))),
             Op::FcvtSLu => F(box_s(fpu::u64_to_s(x1, rm?, fl))),
 
@@ -162,8 +163,8 @@ impl Cpu {
             Op::FcvtWuD => X(sext32(u64::from(fpu::d_to_u32(d1, rm?, fl)))),
             Op::FcvtLD => X(fpu::d_to_i64(d1, rm?, fl) as u64),
             Op::FcvtLuD => X(fpu::d_to_u64(d1, rm?, fl)),
-            Op::FcvtDW => F(fpu::i32_to_d(x1 as i32, rm?, fl)),
-            Op::FcvtDWu => F(fpu::u32_to_d(x1 as u32, rm?, fl)),
+            Op::FcvtDW => F(fpu::i32_to_d(low_i32(x1), rm?, fl)),
+            Op::FcvtDWu => F(fpu::u32_to_d(low_u32(x1), rm?, fl)),
             Op::FcvtDL => F(fpu::i64_to_d(x1 as i64, rm?, fl)),
             Op::FcvtDLu => F(fpu::u64_to_d(x1, rm?, fl)),
             other => unreachable!("{other:?} is not a floating-point computational instruction"),

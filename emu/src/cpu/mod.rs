@@ -8,10 +8,10 @@
 
 mod alu;
 mod atomic;
-mod cache;
 pub mod compressed;
 pub mod csr;
 pub mod decode;
+mod decoded_cache;
 mod exec;
 mod float;
 pub mod fpu;
@@ -24,7 +24,8 @@ pub use decode::decode;
 pub use insn::{Insn, Op};
 
 use atomic::Reservation;
-use cache::DecodedCache;
+use decoded_cache::DecodedCache;
+use devices::cast::low_u8;
 use mmu::MemFault;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -71,7 +72,7 @@ pub enum Exit {
 
 /// One hart's architectural state plus its decoded-code cache.
 pub struct Cpu {
-    /// Integer registers; x[0] reads as zero.
+    /// Integer registers; `x[0]` reads as zero.
     pub x: [u64; 32],
     /// Floating-point registers; singles are NaN-boxed.
     pub f: [u64; 32],
@@ -146,8 +147,8 @@ impl Cpu {
 
     /// Sets fcsr (fflags and frm), e.g. when restoring a signal frame.
     pub fn set_fcsr(&mut self, fcsr: u32) {
-        self.fflags = fcsr as u8 & 0x1f;
-        self.frm = (fcsr >> 5) as u8 & 7;
+        self.fflags = low_u8(u64::from(fcsr)) & 0x1f;
+        self.frm = low_u8(u64::from(fcsr >> 5)) & 7;
     }
 }
 

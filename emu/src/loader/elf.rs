@@ -5,14 +5,17 @@
 //! the bss is anonymous zero memory.
 
 use super::LoadError;
-use crate::syscall::fdtable::HostFd;
-use crate::syscall::filemap;
+use crate::os::cached_files;
+use crate::os::fdtable::HostFd;
+use crate::os::files::Files;
+use devices::cast::u64_to_usize;
 use goblin::elf::{header, program_header, program_header::ProgramHeader, Elf};
 use mmu::pagecache::CachedFile;
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
+use tracing::debug;
 
 const EM_RISCV: u16 = 243;
 
@@ -68,7 +71,7 @@ fn seg_prot(flags: u32) -> u32 {
 
 impl ElfFile {
     /// Reads the file `fd` opened as `name`.
-    pub fn read(name: String, fd: OwnedFd) -> Result<ElfFile, LoadError> {
+    pub(super) fn read(name: String, fd: OwnedFd) -> Result<ElfFile, LoadError> {
         let mut file = std::fs::File::from(fd);
         let mut bytes = Vec::new();
         if let Err(err) = file.read_to_end(&mut bytes) {
@@ -83,7 +86,7 @@ impl ElfFile {
 
     /// The parsed ELF, checked to be a 64-bit little-endian RISC-V executable or shared
     /// object.
-    pub fn parse(&self) -> Result<Elf<'_>, LoadError> {
+    pub(super) fn parse(&self) -> Result<Elf<'_>, LoadError> {
         let elf = Elf::parse(&self.bytes).map_err(|e| self.malformed(e.to_string()))?;
         if !elf.is_64 || !elf.little_endian || elf.header.e_machine != EM_RISCV {
             return Err(self.unsupported("not a 64-bit little-endian RISC-V executable"));
@@ -95,7 +98,7 @@ impl ElfFile {
     }
 
     /// A malformed-file error naming this file.
-    pub fn malformed(&self, why: String) -> LoadError {
+    pub(super) fn malformed(&self, why: String) -> LoadError {
         LoadError::Malformed {
             path: self.name.clone(),
             why,
@@ -103,7 +106,7 @@ impl ElfFile {
     }
 
     /// An unsupported-file error naming this file.
-    pub fn unsupported(&self, why: &str) -> LoadError {
+    pub(super) fn unsupported(&self, why: &str) -> LoadError {
         LoadError::Unsupported {
             path: self.name.clone(),
             why: why.into(),
@@ -118,7 +121,12 @@ impl ElfFile {
     }
 
     /// Maps the PT_LOAD segments of `elf` (parsed from this file) into `mm` at `place`.
-    pub fn map(&self, mm: &AddressSpace, elf: &Elf, place: Placement) -> Result<Mapped, LoadError> {
+    pub(super) fn map(
+        &self,
+        (mm, files): (&AddressSpace, &Files),
+        elf: &Elf,
+        place: Placement,
+    ) -> Result<Mapped, LoadError> {
         let loads = self.load_segments(elf)?;
         let (first, last) = (loads[0], loads[loads.len() - 1]);
         let lo = page_floor(first.p_vaddr);
@@ -139,7 +147,7 @@ impl ElfFile {
         if bias.checked_add(lo + total).is_none() {
             return Err(self.malformed("segment address overflows".into()));
         }
-        let cached = filemap::cached_regular_file(mm, &self.fd)
+        let cached = cached_files::cached_regular_file(files, mm, &self.fd)
             .map_err(|e| self.map_err("image", bias + lo, e))?;
         for (i, ph) in loads.iter().enumerate() {
             // The first segment must not land on anything (MAP_FIXED_NOREPLACE); later ones
@@ -211,6 +219,16 @@ impl ElfFile {
         let p = seg_prot(ph.p_flags);
         let vaddr = bias + ph.p_vaddr;
         let end = vaddr + ph.p_memsz;
+        debug!(
+            target: super::LOG,
+            file = %self.name,
+            vaddr = format_args!("{vaddr:#x}"),
+            memsz = format_args!("{:#x}", ph.p_memsz),
+            filesz = format_args!("{:#x}", ph.p_filesz),
+            offset = format_args!("{:#x}", ph.p_offset),
+            prot = %prot_letters(p),
+            "PT_LOAD segment"
+        );
         let mut zero_start = page_floor(vaddr);
         let mut fixed = fixed;
         if ph.p_filesz > 0 {
@@ -232,7 +250,7 @@ impl ElfFile {
             // segment's tail stays as the file has it, as on Linux.
             let tail = page_ceil(zero_start) - zero_start;
             if ph.p_memsz > ph.p_filesz && tail > 0 {
-                let zeroes = vec![0u8; tail as usize];
+                let zeroes = vec![0u8; u64_to_usize(tail)];
                 if let Err(e) = mm.write_bytes(zero_start, &zeroes) {
                     if p & prot::WRITE != 0 {
                         return Err(self.map_err("bss", zero_start, e));
@@ -270,4 +288,12 @@ fn phdr_vaddr(elf: &Elf, loads: &[&ProgramHeader]) -> Option<u64> {
                 .find(|ph| ph.p_offset <= phoff && phoff < ph.p_offset + ph.p_filesz)
                 .map(|ph| ph.p_vaddr + (phoff - ph.p_offset))
         })
+}
+
+/// `rwx`-style letters of protection bits, for diagnostics.
+fn prot_letters(p: u32) -> String {
+    [(prot::READ, 'r'), (prot::WRITE, 'w'), (prot::EXEC, 'x')]
+        .iter()
+        .map(|&(bit, c)| if p & bit != 0 { c } else { '-' })
+        .collect()
 }

@@ -4,18 +4,20 @@
 
 mod elf;
 mod stack;
+pub mod trampoline;
 
-use crate::syscall::fs::Files;
+pub use crate::abi::layout::{STACK_SIZE, STACK_TOP};
+use crate::os::files::Files;
 use elf::{ElfFile, Placement};
 use goblin::elf::{header, program_header};
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
 use std::path::Path;
 use thiserror::Error;
+use tracing::debug;
 
-/// Top of the initial stack (the highest user page ends just below Sv39's TASK_SIZE).
-pub const STACK_TOP: u64 = 0x3f_ffff_f000;
-/// Size of the main thread's stack mapping (RLIMIT_STACK's usual 8 MiB).
-pub const STACK_SIZE: u64 = 8 << 20;
+/// The target of the loader's diagnostics.
+const LOG: &str = "faultline::loader";
+
 /// Where an ET_DYN executable (PIE or static-PIE) is placed (Linux's ELF_ET_DYN_BASE for
 /// Sv39: 2/3 of the user address space).
 const ET_DYN_BASE: u64 = 0x2a_aaaa_a000;
@@ -91,8 +93,9 @@ pub struct LoadedImage {
 }
 
 /// What goes on the initial stack besides the image's own auxv entries.
+#[derive(Debug)]
 pub struct StartInfo<'a> {
-    /// argv, argv[0] first.
+    /// argv, `argv[0]` first.
     pub args: &'a [String],
     /// The environment as KEY=VALUE strings.
     pub env: &'a [String],
@@ -129,9 +132,27 @@ pub fn load(
         header::ET_DYN => Placement::Bias(et_dyn_base(&program)),
         _ => Placement::Bias(0),
     };
-    let image = file.map(mm, &program, place)?;
+    let image = file.map((mm, files), &program, place)?;
+    debug!(
+        target: LOG,
+        program = %name,
+        dynamic = program.header.e_type == header::ET_DYN,
+        bias = format_args!("{:#x}", image.bias),
+        entry = format_args!("{:#x}", image.entry),
+        "image mapped"
+    );
     let interp = match program.interpreter {
-        Some(interp) => Some(load_interpreter(mm, files, &name, interp)?),
+        Some(interp) => {
+            let mapped = load_interpreter(mm, files, &name, interp)?;
+            debug!(
+                target: LOG,
+                interpreter = interp,
+                bias = format_args!("{:#x}", mapped.bias),
+                entry = format_args!("{:#x}", mapped.entry),
+                "program interpreter mapped"
+            );
+            Some(mapped)
+        }
         None => None,
     };
 
@@ -161,8 +182,18 @@ pub fn load(
         stack::build_stack(mm, start, &auxv).map_err(|e| map_err(format!("initial stack: {e}")))?;
     let brk_start = page_ceil(image.end);
     mm.set_brk_start(brk_start);
+    let entry = interp.map_or(image.entry, |i| i.entry);
+    debug!(
+        target: LOG,
+        stack = format_args!("{:#x}..{:#x}", STACK_TOP - STACK_SIZE, STACK_TOP),
+        executable_stack = exec_stack,
+        sp = format_args!("{sp:#x}"),
+        brk = format_args!("{brk_start:#x}"),
+        entry = format_args!("{entry:#x}"),
+        "ready to start"
+    );
     Ok(LoadedImage {
-        entry: interp.map_or(image.entry, |i| i.entry),
+        entry,
         sp,
         brk_start,
     })
@@ -207,7 +238,7 @@ fn load_interpreter(
         header::ET_DYN => Placement::Anywhere,
         _ => Placement::Bias(0),
     };
-    file.map(mm, &elf, place)
+    file.map((mm, files), &elf, place)
 }
 
 fn page_ceil(v: u64) -> u64 {

@@ -1,16 +1,12 @@
-//! futex(2): wait queues keyed by guest address (one process, so private and shared
-//! futexes are the same), parked through the devices seam.
+//! futex(2), on the process's futex table.
 
-use super::time::{clock_ns, read_timespec_ns, CLOCK_MONOTONIC, CLOCK_REALTIME};
-use super::{ret, Outcome};
-use crate::hart::Thread;
-use devices::Parker;
-use mmu::{AddressSpace, Errno};
-use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use super::time::read_timespec_ns;
+use crate::abi::outcome::{ret, Outcome};
+use crate::os::futex_table::FUTEX_BITSET_MATCH_ANY;
+use crate::os::guest_clocks::{CLOCK_MONOTONIC, CLOCK_REALTIME};
+use crate::thread::Thread;
+use devices::cast::low_u32;
+use mmu::Errno;
 
 const FUTEX_WAIT: u64 = 0;
 const FUTEX_WAKE: u64 = 1;
@@ -21,187 +17,6 @@ const FUTEX_WAIT_BITSET: u64 = 9;
 const FUTEX_WAKE_BITSET: u64 = 10;
 const FUTEX_PRIVATE_FLAG: u64 = 128;
 const FUTEX_CLOCK_REALTIME: u64 = 256;
-const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
-
-struct Waiter {
-    parker: Parker,
-    bitset: u32,
-    woken: AtomicBool,
-}
-
-/// All futex wait queues of a process.
-#[derive(Default)]
-pub struct FutexTable {
-    queues: Mutex<HashMap<u64, VecDeque<Arc<Waiter>>>>,
-}
-
-impl FutexTable {
-    /// FUTEX_WAIT(_BITSET): sleeps if the word at `addr` still holds `val`, until woken
-    /// or until `timeout_ns` (from now) passes.
-    pub fn wait(
-        &self,
-        mm: &AddressSpace,
-        addr: u64,
-        val: u32,
-        bitset: u32,
-        timeout_ns: Option<u64>,
-    ) -> Result<i64, Errno> {
-        if bitset == 0 {
-            return Err(Errno::EINVAL);
-        }
-        let w = Arc::new(Waiter {
-            parker: Parker::new(),
-            bitset,
-            woken: AtomicBool::new(false),
-        });
-        {
-            // The value check and the enqueue happen under the queue lock that wakers
-            // take, so a wake between a guest's store and this check is never lost.
-            let mut q = self.queues.lock();
-            if mm.load_u32_atomic(addr)? != val {
-                return Err(Errno::EAGAIN);
-            }
-            q.entry(addr).or_default().push_back(w.clone());
-        }
-        match timeout_ns {
-            None => w.parker.park(),
-            Some(ns) => {
-                w.parker.park_timeout(Duration::from_nanos(ns));
-            }
-        }
-        if w.woken.load(Ordering::Acquire) {
-            return Ok(0);
-        }
-        let mut q = self.queues.lock();
-        if w.woken.load(Ordering::Acquire) {
-            return Ok(0);
-        }
-        // Still queued, possibly requeued elsewhere: remove it wherever it sits.
-        for list in q.values_mut() {
-            list.retain(|x| !Arc::ptr_eq(x, &w));
-        }
-        q.retain(|_, l| !l.is_empty());
-        Err(Errno::ETIMEDOUT)
-    }
-
-    /// Wakes up to `n` waiters on `addr` whose bitset intersects `bitset`.
-    pub fn wake(&self, addr: u64, n: u32, bitset: u32) -> i64 {
-        let mut q = self.queues.lock();
-        Self::wake_locked(&mut q, addr, n, bitset)
-    }
-
-    fn wake_locked(
-        q: &mut HashMap<u64, VecDeque<Arc<Waiter>>>,
-        addr: u64,
-        n: u32,
-        bitset: u32,
-    ) -> i64 {
-        let Some(list) = q.get_mut(&addr) else {
-            return 0;
-        };
-        let mut woken = 0;
-        let mut i = 0;
-        while i < list.len() && woken < n as i64 {
-            if list[i].bitset & bitset != 0 {
-                let w = list.remove(i).expect("index checked");
-                w.woken.store(true, Ordering::Release);
-                w.parker.unpark();
-                woken += 1;
-            } else {
-                i += 1;
-            }
-        }
-        if list.is_empty() {
-            q.remove(&addr);
-        }
-        woken
-    }
-
-    /// FUTEX_(CMP_)REQUEUE: wakes `n_wake` waiters of `addr` and moves up to `n_move` of
-    /// the rest to `addr2`; with `expect`, only if the word at `addr` still holds it.
-    pub fn requeue(
-        &self,
-        mm: &AddressSpace,
-        addr: u64,
-        n_wake: u32,
-        n_move: u32,
-        addr2: u64,
-        expect: Option<u32>,
-    ) -> Result<i64, Errno> {
-        let mut q = self.queues.lock();
-        if let Some(v) = expect {
-            if mm.load_u32_atomic(addr)? != v {
-                return Err(Errno::EAGAIN);
-            }
-        }
-        let woken = Self::wake_locked(&mut q, addr, n_wake, FUTEX_BITSET_MATCH_ANY);
-        let mut moved = Vec::new();
-        if let Some(list) = q.get_mut(&addr) {
-            let k = (n_move as usize).min(list.len());
-            moved.extend(list.drain(..k));
-            if list.is_empty() {
-                q.remove(&addr);
-            }
-        }
-        let count = moved.len() as i64;
-        if !moved.is_empty() {
-            q.entry(addr2).or_default().extend(moved);
-        }
-        Ok(woken + count)
-    }
-
-    /// FUTEX_WAKE_OP: atomically applies the encoded operation to the word at `addr2`,
-    /// wakes `n1` waiters of `addr` and, if the encoded comparison of the old value holds,
-    /// `n2` waiters of `addr2`.
-    pub fn wake_op(
-        &self,
-        mm: &AddressSpace,
-        addr: u64,
-        n1: u32,
-        addr2: u64,
-        n2: u32,
-        encoded: u32,
-    ) -> Result<i64, Errno> {
-        let op = (encoded >> 28) & 0xf;
-        let cmp = (encoded >> 24) & 0xf;
-        let sext12 = |v: u32| ((v << 20) as i32 >> 20) as u32;
-        let mut oparg = sext12((encoded >> 12) & 0xfff);
-        let cmparg = sext12(encoded & 0xfff);
-        if op & 8 != 0 {
-            // Linux warns about and masks an out-of-range shift rather than refusing it.
-            oparg = 1u32 << (oparg & 31);
-        }
-        let apply = move |old: u32| match op & 7 {
-            0 => oparg,
-            1 => old.wrapping_add(oparg),
-            2 => old | oparg,
-            3 => old & !oparg,
-            _ => old ^ oparg,
-        };
-        // An unknown operation changes nothing; an unknown comparison is only found
-        // after the operation was applied, as in Linux.
-        if op & 7 > 4 {
-            return Err(Errno::ENOSYS);
-        }
-        let mut q = self.queues.lock();
-        let old = mm.update_u32_atomic(addr2, &apply)?;
-        let mut woken = Self::wake_locked(&mut q, addr, n1, FUTEX_BITSET_MATCH_ANY);
-        let (o, c) = (old as i32, cmparg as i32);
-        let hit = match cmp {
-            0 => o == c,
-            1 => o != c,
-            2 => o < c,
-            3 => o <= c,
-            4 => o > c,
-            5 => o >= c,
-            _ => return Err(Errno::ENOSYS),
-        };
-        if hit {
-            woken += Self::wake_locked(&mut q, addr2, n2, FUTEX_BITSET_MATCH_ANY);
-        }
-        Ok(woken)
-    }
-}
 
 /// A futex word must be naturally aligned.
 fn check_aligned(addr: u64) -> Result<(), Errno> {
@@ -215,7 +30,7 @@ fn check_aligned(addr: u64) -> Result<(), Errno> {
 /// A wake or requeue count: Linux refuses negative ones.
 fn count(v: u64) -> Result<u32, Errno> {
     // The count is a C int in the kernel's interface.
-    let c = v as u32 as i32;
+    let c = low_u32(v) as i32;
     if c < 0 {
         Err(Errno::EINVAL)
     } else {
@@ -224,12 +39,12 @@ fn count(v: u64) -> Result<u32, Errno> {
 }
 
 /// Handles futex(2).
-pub fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
+pub(crate) fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
     ret(futex(t, a))
 }
 
 fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
-    let (addr, op, val) = (a[0], a[1], a[2] as u32);
+    let (addr, op, val) = (a[0], a[1], low_u32(a[2]));
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT_BITSET {
         return Err(Errno::ENOSYS);
@@ -242,14 +57,14 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
             let bitset = if cmd == FUTEX_WAIT {
                 FUTEX_BITSET_MATCH_ANY
             } else {
-                a[5] as u32
+                low_u32(a[5])
             };
-            let timeout = if a[3] == 0 {
+            let deadline = if a[3] == 0 {
                 None
             } else {
                 let ns = read_timespec_ns(mm, a[3])?;
                 if cmd == FUTEX_WAIT {
-                    Some(ns)
+                    Some(proc.clocks.deadline_after(ns))
                 } else {
                     // WAIT_BITSET takes an absolute time on the chosen clock.
                     let id = if op & FUTEX_CLOCK_REALTIME != 0 {
@@ -257,26 +72,28 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
                     } else {
                         CLOCK_MONOTONIC
                     };
-                    Some(ns.saturating_sub(clock_ns(id)?))
+                    Some(proc.clocks.deadline_of(id, ns)?)
                 }
             };
-            proc.futexes.wait(mm, addr, val, bitset, timeout)
+            let clock = proc.clocks.run_clock();
+            proc.futexes.wait(mm, clock, addr, (val, bitset), deadline)
         }
         FUTEX_WAKE => Ok(proc.futexes.wake(addr, val, FUTEX_BITSET_MATCH_ANY)),
-        FUTEX_WAKE_BITSET => match a[5] as u32 {
+        FUTEX_WAKE_BITSET => match low_u32(a[5]) {
             0 => Err(Errno::EINVAL),
             bits => Ok(proc.futexes.wake(addr, val, bits)),
         },
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             check_aligned(a[4])?;
             let (n_wake, n_move) = (count(a[2])?, count(a[3])?);
-            let expect = (cmd == FUTEX_CMP_REQUEUE).then_some(a[5] as u32);
-            proc.futexes.requeue(mm, addr, n_wake, n_move, a[4], expect)
+            let expect = (cmd == FUTEX_CMP_REQUEUE).then_some(low_u32(a[5]));
+            proc.futexes
+                .requeue(mm, (addr, a[4]), n_wake, n_move, expect)
         }
         FUTEX_WAKE_OP => {
             check_aligned(a[4])?;
             proc.futexes
-                .wake_op(mm, addr, val, a[4], a[3] as u32, a[5] as u32)
+                .wake_op(mm, (addr, val), (a[4], low_u32(a[3])), low_u32(a[5]))
         }
         _ => Err(Errno::ENOSYS),
     }

@@ -1,53 +1,52 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
-pub mod fdtable;
-pub mod filemap;
-pub mod fs;
-pub mod futex;
-pub mod guest;
-pub mod info;
-pub mod mm;
-pub mod nr;
-pub mod path;
-pub mod prio;
-pub mod signal;
-pub mod stat;
-pub mod strace;
-pub mod thread;
-pub mod time;
+pub(crate) mod clone;
+pub(crate) mod fs;
+pub(crate) mod futex;
+pub(crate) mod mm;
+pub(crate) mod priority;
+pub(crate) mod signal;
+pub(crate) mod strace;
+pub(crate) mod sysinfo;
+pub(crate) mod time;
 
+use crate::abi::nr;
+use crate::abi::outcome::Outcome;
 use crate::cpu::Cpu;
-use crate::hart::Thread;
+use crate::os::cached_files::{self, ProcessMemory};
+use crate::thread::Thread;
+use devices::cast::low_i32;
 use mmu::Errno;
-
-/// What a system call asks of the hart that made it.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Put this value in a0 and continue.
-    Return(i64),
-    /// Continue with the registers as the call left them (rt_sigreturn restored them
-    /// all, a0 included).
-    Resume,
-    /// End the calling thread with this status.
-    ExitThread(i32),
-    /// End the whole process with this status.
-    ExitGroup(i32),
-    /// Kill the process with this signal, for this reason.
-    Signal(i32, String),
-}
-
-/// Converts a syscall-style result into an outcome.
-pub(crate) fn ret(r: Result<i64, Errno>) -> Outcome {
-    Outcome::Return(r.unwrap_or_else(|e| e.neg()))
-}
+use tracing::debug;
 
 /// Runs system call `nr` for thread `t`, whose registers are `cpu`.
-pub fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
+pub(crate) fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
     let outcome = route(t, cpu, nr, a);
     if t.proc.opts.strace {
         strace::trace(&t.proc.mm, t.tid, nr, &a, &outcome, cpu.x[10]);
     }
+    if let Outcome::Return(r) = outcome {
+        log_refusal(t.tid, nr, r);
+    }
     outcome
+}
+
+/// Reports a call that failed as unimplemented (ENOSYS) or for an argument faultline
+/// refused (EINVAL): the two failures that may be faultline's rather than the guest's.
+fn log_refusal(tid: u32, n: u64, r: i64) {
+    let errno = match r {
+        _ if r == Errno::ENOSYS.neg() => "ENOSYS",
+        _ if r == Errno::EINVAL.neg() => "EINVAL",
+        _ => return,
+    };
+    debug!(
+        target: "faultline::syscall",
+        tid,
+        call = nr::name(n).unwrap_or("unknown"),
+        nr = n,
+        errno,
+        "system call failed"
+    );
 }
 
 /// File system calls on an fd in a0 that need the host file current: syncs, and preadv2
@@ -72,12 +71,12 @@ fn host_file_fds(t: &Thread, n: u64, a: [u64; 6]) -> (Option<u64>, Option<u64>) 
         _ if FILE_SYNCS.contains(&n) => (Some(a[0]), None),
         _ if FILE_WRITES.contains(&n) => (None, Some(a[0])),
         nr::read | nr::pread64 | nr::readv | nr::preadv
-            if filemap::is_direct(&t.proc.files, &t.proc.mm, a[0]) =>
+            if cached_files::is_direct(&t.proc.files, &t.proc.mm, a[0]) =>
         {
             (Some(a[0]), None)
         }
         _ if BUFFERED_WRITES.contains(&n) => {
-            let direct = filemap::write_bypasses_cache(&t.proc.files, &t.proc.mm, n, a);
+            let direct = cached_files::write_bypasses_cache(&t.proc.files, &t.proc.mm, n, a);
             (None, direct.then_some(a[0]))
         }
         // sendfile(out, in, …), copy_file_range(in, off, out, …), splice(in, off, out, …).
@@ -94,31 +93,40 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let (proc, mm) = (&t.proc, &*t.proc.mm);
     if n == nr::sync || n == nr::syncfs {
         // sync(2) cannot fail; syncfs reports a failed write-back.
-        if let (Err(e), nr::syncfs) = (filemap::sync_all(mm), n) {
+        if let (Err(e), nr::syncfs) = (cached_files::sync_all(mm), n) {
             return Some(e.neg());
         }
     }
     let (read, written) = host_file_fds(t, n, a);
     if let Some(fd) = read {
-        filemap::before_file_call(&proc.files, mm, fd);
+        cached_files::before_file_call(&proc.files, mm, fd);
     }
     let cached = match n {
-        nr::truncate => filemap::before_path_truncate(&proc.files, mm, a[0]),
-        _ => written.and_then(|fd| filemap::before_file_call(&proc.files, mm, fd)),
+        nr::truncate => cached_files::before_path_truncate(&proc.files, mm, a[0]),
+        _ => written.and_then(|fd| cached_files::before_file_call(&proc.files, mm, fd)),
     };
     let resizing = cached
         .as_ref()
         .filter(|_| n == nr::truncate || FILE_WRITES.contains(&n));
+    let memory = ProcessMemory {
+        mm,
+        files: &proc.files,
+    };
     let r = {
         let _resize = resizing.map(|f| f.lock_resize());
-        proc.files.handle(mm, n, a)?
+        proc.files.handle(&memory, n, a)?
     };
-    if n == nr::openat && a[2] as i32 & libc::O_TRUNC != 0 && r >= 0 {
-        filemap::after_truncating_open(&proc.files, mm, r as u64);
+    let truncating_open = n == nr::openat && low_i32(a[2]) & libc::O_TRUNC != 0;
+    if written.is_some() || n == nr::truncate || truncating_open {
+        // The call changed a host file behind the cache: kept sizes are stale.
+        proc.files.host_changes.record();
+    }
+    if truncating_open && r >= 0 {
+        cached_files::after_truncating_open(&proc.files, mm, r as u64);
     }
     if let Some(file) = cached.filter(|_| r >= 0) {
-        let range = filemap::written_range(&proc.files, n, a, r as u64);
-        filemap::after_file_write(mm, &file, range);
+        let range = cached_files::written_range(&proc.files, n, a, r as u64);
+        cached_files::after_file_write(mm, &file, range);
     }
     Some(r)
 }
@@ -130,7 +138,7 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     if let Some(o) = mm::handle(t, n, a) {
         return o;
     }
-    if let Some(o) = thread::handle(t, cpu, n, a) {
+    if let Some(o) = clone::handle(t, cpu, n, a) {
         return o;
     }
     if let Some(o) = time::handle(t, n, a) {
@@ -139,10 +147,10 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     if let Some(o) = signal::handle(t, cpu, n, a) {
         return o;
     }
-    if let Some(o) = prio::handle(t, n, a) {
+    if let Some(o) = priority::handle(t, n, a) {
         return o;
     }
-    if let Some(o) = info::handle(t, n, a) {
+    if let Some(o) = sysinfo::handle(t, n, a) {
         return o;
     }
     t.proc.warn_unsupported(n);

@@ -1,103 +1,22 @@
 //! Signal dispositions, masks and self-directed signals. A signal sent to the calling
-//! thread becomes pending; the hart delivers it (`signals::deliver`) on the way back to
-//! the guest, once the mask lets it through.
+//! thread becomes pending; the hart delivers it ([`crate::signal_delivery`]) on the way
+//! back to the guest, once the mask lets it through.
 
-use super::{nr, ret, Outcome};
+use crate::abi::altstack::{AltStack, STACK_T_SIZE};
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
+use crate::abi::siginfo::{code, SigInfo};
+use crate::abi::signo::{bit, NSIG, UNBLOCKABLE};
 use crate::cpu::Cpu;
-use crate::hart::Thread;
-use crate::signals::altstack::{AltStack, STACK_T_SIZE};
-use crate::signals::deliver;
-use crate::signals::info::{code, SigInfo};
+use crate::os::signal_state::{Disposition, SigAction};
+use crate::signal_delivery;
+use crate::thread::Thread;
+use devices::cast::{low_i32, low_u32};
 use mmu::Errno;
-use parking_lot::Mutex;
-use std::collections::HashMap;
 
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
 const SIG_BLOCK: u64 = 0;
 const SIG_UNBLOCK: u64 = 1;
 const SIG_SETMASK: u64 = 2;
-const NSIG: usize = 64;
-/// Signals that can never be blocked: SIGKILL and SIGSTOP.
-pub const UNBLOCKABLE: u64 = (1 << (9 - 1)) | (1 << (19 - 1));
-
-/// One recorded `struct sigaction` (riscv64 layout: handler, flags, mask).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SigAction {
-    /// SIG_DFL, SIG_IGN or the handler address.
-    pub handler: u64,
-    /// SA_* flags.
-    pub flags: u64,
-    /// Signals blocked while the handler runs.
-    pub mask: u64,
-}
-
-/// What delivering a signal does, given its action.
-#[derive(Clone, Copy, Debug)]
-pub enum Disposition {
-    /// Nothing: SIG_IGN, or SIG_DFL for a signal whose default is to be ignored.
-    Ignore,
-    /// End the process (every other default action).
-    Terminate,
-    /// Run this handler.
-    Handle(SigAction),
-}
-
-/// The process-wide signal state.
-pub struct SignalState {
-    actions: Mutex<[SigAction; NSIG]>,
-    /// The siginfo of each signal sent and still pending, by (tid, signal). A thread's
-    /// pending set is a bit mask in its `Thread`; the details that go with each bit are
-    /// kept here.
-    sent: Mutex<HashMap<(u32, i32), SigInfo>>,
-}
-
-impl Default for SignalState {
-    fn default() -> Self {
-        SignalState {
-            actions: Mutex::new([SigAction::default(); NSIG]),
-            sent: Mutex::default(),
-        }
-    }
-}
-
-impl SignalState {
-    /// What delivering `signal` (1..=64) does now.
-    pub fn disposition(&self, signal: i32) -> Disposition {
-        let act = self.actions.lock()[(signal - 1) as usize];
-        match act.handler {
-            SIG_IGN => Disposition::Ignore,
-            SIG_DFL if default_ignored(signal) => Disposition::Ignore,
-            SIG_DFL => Disposition::Terminate,
-            _ => Disposition::Handle(act),
-        }
-    }
-
-    /// Resets `signal`'s action to SIG_DFL (SA_RESETHAND).
-    pub fn reset_to_default(&self, signal: i32) {
-        self.actions.lock()[(signal - 1) as usize] = SigAction::default();
-    }
-
-    /// Takes the siginfo recorded when `signal` was sent to thread `tid`.
-    pub fn take_sent(&self, tid: u32, signal: i32) -> Option<SigInfo> {
-        self.sent.lock().remove(&(tid, signal))
-    }
-
-    /// Drops what is recorded for a thread that ended with signals still pending.
-    pub fn forget_thread(&self, tid: u32) {
-        self.sent.lock().retain(|&(t, _), _| t != tid);
-    }
-}
-
-fn default_ignored(signal: i32) -> bool {
-    // SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
-    matches!(signal, 17 | 18 | 23 | 28)
-}
-
-/// The mask bit of `signal` (1..=64).
-pub fn bit(signal: i32) -> u64 {
-    1u64 << (signal - 1)
-}
 
 /// Makes `info.signo` (1..=64) pending on the calling thread, unless it is ignored and
 /// not blocked: a blocked signal is kept, as its action may change before it is
@@ -111,7 +30,7 @@ fn send_to_self(t: &mut Thread, info: SigInfo) -> Outcome {
     // A standard signal already pending is not queued again: the first one's info stays.
     if t.pending_signals & b == 0 {
         t.pending_signals |= b;
-        t.proc.signals.sent.lock().insert((t.tid, info.signo), info);
+        t.proc.signals.record_sent(t.tid, info);
     }
     Outcome::Return(0)
 }
@@ -137,7 +56,7 @@ fn send_to_other_thread(t: &Thread, target: u64, signal: i32) -> Outcome {
 }
 
 /// Handles the signal family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     Some(match n {
         nr::rt_sigaction => {
@@ -149,20 +68,22 @@ pub fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outc
             {
                 return Some(ret(Err(Errno::EINVAL)));
             }
-            let idx = (signal - 1) as usize;
-            let old = t.proc.signals.actions.lock()[idx];
-            if a[1] != 0 {
+            let new = if a[1] != 0 {
                 let mut b = [0u8; 24];
                 if let Err(e) = mm.read_bytes(a[1], &mut b) {
                     return Some(ret(Err(e)));
                 }
                 let w = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8"));
-                t.proc.signals.actions.lock()[idx] = SigAction {
+                Some(SigAction {
                     handler: w(0),
                     flags: w(1),
                     mask: w(2),
-                };
-            }
+                })
+            } else {
+                None
+            };
+            let signal = i32::try_from(signal).expect("signal checked to be 1..=NSIG");
+            let old = t.proc.signals.exchange_action(signal, new);
             if a[2] != 0 {
                 let mut b = [0u8; 24];
                 b[..8].copy_from_slice(&old.handler.to_le_bytes());
@@ -240,7 +161,7 @@ pub fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outc
                 // sender is one.
                 send_to_self(
                     t,
-                    SigInfo::sent_by_self(signal as i32, code::SI_USER, t.proc.pid),
+                    SigInfo::sent_by_self(low_i32(signal), code::SI_USER, t.proc.pid),
                 )
             }
         }
@@ -254,16 +175,16 @@ pub fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Option<Outc
                 ret(Err(Errno::EINVAL))
             } else if signal == 0 {
                 Outcome::Return(0)
-            } else if target as u32 == t.tid {
+            } else if low_u32(target) == t.tid {
                 send_to_self(
                     t,
-                    SigInfo::sent_by_self(signal as i32, code::SI_TKILL, t.proc.pid),
+                    SigInfo::sent_by_self(low_i32(signal), code::SI_TKILL, t.proc.pid),
                 )
             } else {
-                send_to_other_thread(t, target, signal as i32)
+                send_to_other_thread(t, target, low_i32(signal))
             }
         }
-        nr::rt_sigreturn => deliver::sigreturn(t, cpu),
+        nr::rt_sigreturn => signal_delivery::sigreturn(t, cpu),
         _ => return None,
     })
 }

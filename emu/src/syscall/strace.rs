@@ -1,7 +1,8 @@
 //! `--strace`: one stderr line per system call, with its arguments decoded the way the
 //! call reads them (paths as strings, fds and counts in decimal, the rest in hex).
 
-use super::{nr, Outcome};
+use crate::abi::nr;
+use crate::abi::outcome::Outcome;
 use mmu::AddressSpace;
 
 /// How one argument is shown.
@@ -73,7 +74,7 @@ fn show(mm: &AddressSpace, kind: Arg, v: u64) -> String {
 
 /// Prints the line for system call `n` of thread `tid` and how it ended (`a0` is the
 /// register after a call that restores registers).
-pub fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: &Outcome, a0: u64) {
+pub(crate) fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: &Outcome, a0: u64) {
     let name = nr::name(n).map_or_else(|| format!("syscall_{n}"), str::to_string);
     let args: Vec<String> = signature(n)
         .iter()
@@ -82,7 +83,7 @@ pub fn trace(mm: &AddressSpace, tid: u32, n: u64, a: &[u64; 6], outcome: &Outcom
         .collect();
     let result = match outcome {
         Outcome::Return(v) if (-4095..0).contains(v) => {
-            let e = std::io::Error::from_raw_os_error(-*v as i32);
+            let e = std::io::Error::from_raw_os_error(i32::try_from(-*v).expect("an errno"));
             let text = e.to_string();
             let text = text.split(" (os error").next().unwrap_or(&text).to_string();
             format!("-1 errno={} ({text})", -v)

@@ -2,7 +2,7 @@
 //! and what it loads starts with a sane initial stack and heap.
 
 use emu::loader::{load, StartInfo, STACK_SIZE, STACK_TOP};
-use emu::syscall::fs::Files;
+use emu::os::files::Files;
 use mmu::{AddressSpace, MmConfig, PAGE_SIZE};
 use std::io::Write;
 

@@ -2,7 +2,7 @@
 //! relative symlinks pointing out, loops, empty components), every object a lookup
 //! opens lies inside the root, checked on the real file system.
 
-use emu::syscall::path::{Base, Resolver};
+use emu::os::path::{Base, Resolver};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -77,7 +77,7 @@ pub fn run(data: &[u8]) {
             }
         }
         _ => {
-            if let Ok(emu::syscall::path::Entry::Name(at)) = resolver.entry(Base::Cwd, path) {
+            if let Ok(emu::os::path::Entry::Name(at)) = resolver.entry(Base::Cwd, path) {
                 sandbox.assert_inside(at.dirfd(), path);
                 let name = at.name().to_bytes();
                 assert_last_component(name.strip_suffix(b"/").unwrap_or(name), path);

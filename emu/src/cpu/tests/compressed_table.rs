@@ -4,7 +4,7 @@
 /// objdump's disassembly of every 16-bit parcel, each re-assembled as the 32-bit
 /// instruction it expands to. objdump accepts c.addi16sp with a zero immediate, which
 /// the spec reserves; those rows say none.
-pub const COMPRESSED: &[(u16, u32)] = &[
+pub(super) const COMPRESSED: &[(u16, u32)] = &[
     // reserved and illegal encodings
     (0x0000, 0x00000000),
     (0x0008, 0x00000000),

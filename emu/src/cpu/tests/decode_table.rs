@@ -3,12 +3,12 @@
 use crate::cpu::Op;
 
 /// (encoding, op, rd, rs1, rs2, rs3, rm, imm).
-pub type Row = (u32, Op, u8, u8, u8, u8, u8, i32);
+pub(super) type Row = (u32, Op, u8, u8, u8, u8, u8, i32);
 
 /// (encoding, op, rd, rs1, rs2, rs3, rm, imm) from GNU binutils 2.40: objdump's
 /// disassembly of random encodings, with fence/fence.i reserved fields ignored and
 /// fcvt.d.{s,w,wu} accepted with any valid rounding mode, as the spec requires.
-pub const DECODED: &[Row] = &[
+pub(super) const DECODED: &[Row] = &[
     (0x00060d33, Op::Add, 26, 12, 0, 0, 0, 0),
     (0x00c10fb3, Op::Add, 31, 2, 12, 0, 0, 0),
     (0x010105b3, Op::Add, 11, 2, 16, 0, 0, 0),

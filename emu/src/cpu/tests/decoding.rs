@@ -151,7 +151,7 @@ fn floating_point_rounding_modes() {
         if rm == 5 || rm == 6 {
             assert_eq!(insn.op, Op::Illegal, "rm {rm}");
         } else {
-            assert_eq!((insn.op, insn.rm), (Op::FaddS, rm as u8));
+            assert_eq!((insn.op, insn.rm), (Op::FaddS, u8::try_from(rm).unwrap()));
         }
     }
     // Half and quad formats are not implemented.

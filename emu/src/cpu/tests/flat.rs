@@ -2,6 +2,8 @@
 //! with configurable faults.
 
 use crate::cpu::{Cpu, Exit, HartEnv};
+use devices::cast::u64_to_usize;
+use devices::cast::{low_u16, low_u32, low_u8};
 use mmu::fault::{Access, FaultKind};
 use mmu::MemFault;
 use std::ops::Range;
@@ -11,24 +13,24 @@ use std::sync::Arc;
 /// Guest memory shared by the harts of a test. Backed by `AtomicU64`s so that host
 /// atomics on it are aligned; plain accesses go through raw pointers and tests keep them
 /// from racing with writes to the same bytes.
-pub struct FlatMem {
+pub(super) struct FlatMem {
     pub base: u64,
     words: Box<[AtomicU64]>,
 }
 
 impl FlatMem {
-    pub fn new(base: u64, size: usize) -> Arc<FlatMem> {
+    pub(super) fn new(base: u64, size: usize) -> Arc<FlatMem> {
         let words = (0..size.div_ceil(8)).map(|_| AtomicU64::new(0)).collect();
         Arc::new(FlatMem { base, words })
     }
 
-    pub fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         self.words.len() as u64 * 8
     }
 
     fn offset(&self, addr: u64, size: u64) -> Option<usize> {
         let off = addr.checked_sub(self.base)?;
-        (off.checked_add(size)? <= self.len()).then_some(off as usize)
+        (off.checked_add(size)? <= self.len()).then_some(u64_to_usize(off))
     }
 
     fn ptr(&self, off: usize) -> *mut u8 {
@@ -36,13 +38,13 @@ impl FlatMem {
         unsafe { self.words.as_ptr().cast::<u8>().cast_mut().add(off) }
     }
 
-    pub fn read(&self, addr: u64, buf: &mut [u8]) {
+    pub(super) fn read(&self, addr: u64, buf: &mut [u8]) {
         let off = self.offset(addr, buf.len() as u64).expect("read in bounds");
         // SAFETY: in bounds; no test writes these bytes concurrently.
         unsafe { std::ptr::copy_nonoverlapping(self.ptr(off), buf.as_mut_ptr(), buf.len()) }
     }
 
-    pub fn write(&self, addr: u64, data: &[u8]) {
+    pub(super) fn write(&self, addr: u64, data: &[u8]) {
         let off = self
             .offset(addr, data.len() as u64)
             .expect("write in bounds");
@@ -50,22 +52,22 @@ impl FlatMem {
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr(off), data.len()) }
     }
 
-    pub fn read_u64(&self, addr: u64) -> u64 {
+    pub(super) fn read_u64(&self, addr: u64) -> u64 {
         let mut b = [0; 8];
         self.read(addr, &mut b);
         u64::from_le_bytes(b)
     }
 
-    pub fn write_u64(&self, addr: u64, v: u64) {
+    pub(super) fn write_u64(&self, addr: u64, v: u64) {
         self.write(addr, &v.to_le_bytes());
     }
 
     /// Writes instruction words (16-bit parcels are given as words below 0x10000 whose
     /// low bits are not 0b11, and take 2 bytes); returns the address after them.
-    pub fn write_code(&self, mut addr: u64, code: &[u32]) -> u64 {
+    pub(super) fn write_code(&self, mut addr: u64, code: &[u32]) -> u64 {
         for &insn in code {
             if insn & 3 != 3 {
-                self.write(addr, &(insn as u16).to_le_bytes());
+                self.write(addr, &low_u16(u64::from(insn)).to_le_bytes());
                 addr += 2;
             } else {
                 self.write(addr, &insn.to_le_bytes());
@@ -77,7 +79,7 @@ impl FlatMem {
 }
 
 /// A hart's view of a [`FlatMem`].
-pub struct FlatEnv {
+pub(super) struct FlatEnv {
     pub mem: Arc<FlatMem>,
     /// Addresses whose accesses fault (any access), with the kind reported.
     pub fault_ranges: Vec<(Range<u64>, FaultKind)>,
@@ -91,7 +93,7 @@ pub struct FlatEnv {
 }
 
 impl FlatEnv {
-    pub fn new(mem: Arc<FlatMem>) -> FlatEnv {
+    pub(super) fn new(mem: Arc<FlatMem>) -> FlatEnv {
         FlatEnv {
             mem,
             fault_ranges: Vec::new(),
@@ -136,29 +138,33 @@ impl HartEnv for FlatEnv {
         let p = self
             .mem
             .ptr(self.check(addr, u64::from(size), Access::Read)?);
-        // SAFETY: `check` bounds-checked the access; tests keep it from racing.
-        unsafe {
-            Ok(match size {
-                1 => u64::from(p.read()),
-                2 => u64::from(p.cast::<u16>().read_unaligned()),
-                4 => u64::from(p.cast::<u32>().read_unaligned()),
-                _ => p.cast::<u64>().read_unaligned(),
-            })
-        }
+        // SAFETY (each arm): `check` bounds-checked the access; tests keep it from racing.
+        Ok(match size {
+            // SAFETY: as above.
+            1 => u64::from(unsafe { p.read() }),
+            // SAFETY: as above.
+            2 => u64::from(unsafe { p.cast::<u16>().read_unaligned() }),
+            // SAFETY: as above.
+            4 => u64::from(unsafe { p.cast::<u32>().read_unaligned() }),
+            // SAFETY: as above.
+            _ => unsafe { p.cast::<u64>().read_unaligned() },
+        })
     }
 
     fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
         let p = self
             .mem
             .ptr(self.check(addr, u64::from(size), Access::Write)?);
-        // SAFETY: as for `load`.
-        unsafe {
-            match size {
-                1 => p.write(val as u8),
-                2 => p.cast::<u16>().write_unaligned(val as u16),
-                4 => p.cast::<u32>().write_unaligned(val as u32),
-                _ => p.cast::<u64>().write_unaligned(val),
-            }
+        // SAFETY (each arm): as for `load`.
+        match size {
+            // SAFETY: as above.
+            1 => unsafe { p.write(low_u8(val)) },
+            // SAFETY: as above.
+            2 => unsafe { p.cast::<u16>().write_unaligned(low_u16(val)) },
+            // SAFETY: as above.
+            4 => unsafe { p.cast::<u32>().write_unaligned(low_u32(val)) },
+            // SAFETY: as above.
+            _ => unsafe { p.cast::<u64>().write_unaligned(val) },
         }
         Ok(())
     }
@@ -198,21 +204,21 @@ impl HartEnv for FlatEnv {
 }
 
 /// Where test code is placed (page-aligned).
-pub const CODE: u64 = 0x1_0000;
+pub(super) const CODE: u64 = 0x1_0000;
 /// A data area after the code.
-pub const DATA: u64 = 0x2_0000;
+pub(super) const DATA: u64 = 0x2_0000;
 /// Size of the test memory.
-pub const MEM_SIZE: usize = 0x2_0000;
+pub(super) const MEM_SIZE: usize = 0x2_0000;
 
 /// A fresh memory and environment with `code` at [`CODE`].
-pub fn setup(code: &[u32]) -> (FlatEnv, Cpu) {
+pub(super) fn setup(code: &[u32]) -> (FlatEnv, Cpu) {
     let mem = FlatMem::new(CODE, MEM_SIZE);
     mem.write_code(CODE, code);
     (FlatEnv::new(mem), Cpu::new(CODE))
 }
 
 /// Runs `code` with the given initial registers until it exits; returns the hart.
-pub fn run_code(code: &[u32], regs: &[(usize, u64)]) -> (Cpu, Exit) {
+pub(super) fn run_code(code: &[u32], regs: &[(usize, u64)]) -> (Cpu, Exit) {
     let (mut env, mut cpu) = setup(code);
     for &(r, v) in regs {
         cpu.x[r] = v;

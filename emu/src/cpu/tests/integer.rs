@@ -4,6 +4,7 @@
 use super::asm::*;
 use super::flat::{run_code, setup, CODE, DATA};
 use crate::cpu::Exit;
+use devices::cast::{low_i32, low_u32};
 use mmu::fault::{Access, FaultKind};
 use mmu::MemFault;
 use proptest::prelude::*;
@@ -24,7 +25,7 @@ fn op32(funct3: u32, funct7: u32) -> u32 {
 }
 
 fn sext32(v: u64) -> u64 {
-    v as i32 as i64 as u64
+    low_i32(v) as i64 as u64
 }
 
 proptest! {
@@ -47,20 +48,20 @@ proptest! {
         prop_assert_eq!(exec_rr(op(1, 0), a, b), a << s64);
         prop_assert_eq!(exec_rr(op(5, 0), a, b), a >> s64);
         prop_assert_eq!(exec_rr(op(5, 0x20), a, b), ((a as i64) >> s64) as u64);
-        prop_assert_eq!(exec_rr(op32(1, 0), a, b), sext32(((a as u32) << s32) as u64));
-        prop_assert_eq!(exec_rr(op32(5, 0), a, b), sext32(((a as u32) >> s32) as u64));
-        prop_assert_eq!(exec_rr(op32(5, 0x20), a, b), ((a as i32) >> s32) as i64 as u64);
+        prop_assert_eq!(exec_rr(op32(1, 0), a, b), sext32((low_u32(a) << s32) as u64));
+        prop_assert_eq!(exec_rr(op32(5, 0), a, b), sext32((low_u32(a) >> s32) as u64));
+        prop_assert_eq!(exec_rr(op32(5, 0x20), a, b), (low_i32(a) >> s32) as i64 as u64);
         // Immediate forms.
         let sh = (b % 64) as i32;
         prop_assert_eq!(exec_rr(i(0x13, 1, A2, A0, sh), a, 0), a << sh);
         prop_assert_eq!(exec_rr(i(0x13, 5, A2, A0, sh), a, 0), a >> sh);
         prop_assert_eq!(exec_rr(i(0x13, 5, A2, A0, 0x400 | sh), a, 0), ((a as i64) >> sh) as u64);
         let sh = (b % 32) as i32;
-        prop_assert_eq!(exec_rr(i(0x1b, 1, A2, A0, sh), a, 0), sext32(((a as u32) << sh) as u64));
-        prop_assert_eq!(exec_rr(i(0x1b, 5, A2, A0, sh), a, 0), sext32(((a as u32) >> sh) as u64));
+        prop_assert_eq!(exec_rr(i(0x1b, 1, A2, A0, sh), a, 0), sext32((low_u32(a) << sh) as u64));
+        prop_assert_eq!(exec_rr(i(0x1b, 5, A2, A0, sh), a, 0), sext32((low_u32(a) >> sh) as u64));
         prop_assert_eq!(
             exec_rr(i(0x1b, 5, A2, A0, 0x400 | sh), a, 0),
-            ((a as i32) >> sh) as i64 as u64
+            (low_i32(a) >> sh) as i64 as u64
         );
     }
 
@@ -72,7 +73,7 @@ proptest! {
         prop_assert_eq!(exec_rr(op(1, 1), a, b), ((sa * sb) >> 64) as u64);
         prop_assert_eq!(exec_rr(op(2, 1), a, b), ((sa * ub) >> 64) as u64);
         prop_assert_eq!(exec_rr(op(3, 1), a, b), (((a as u128) * (b as u128)) >> 64) as u64);
-        prop_assert_eq!(exec_rr(op32(0, 1), a, b), sext32((a as u32).wrapping_mul(b as u32) as u64));
+        prop_assert_eq!(exec_rr(op32(0, 1), a, b), sext32(low_u32(a).wrapping_mul(low_u32(b)) as u64));
     }
 
     #[test]
@@ -84,10 +85,10 @@ proptest! {
         prop_assert_eq!(exec_rr(op(5, 1), a, b), a.checked_div(b).unwrap_or(u64::MAX));
         prop_assert_eq!(exec_rr(op(6, 1), a, b), rem as u64);
         prop_assert_eq!(exec_rr(op(7, 1), a, b), a.checked_rem(b).unwrap_or(a));
-        let (wa, wb) = (a as i32, b as i32);
+        let (wa, wb) = (low_i32(a), low_i32(b));
         let divw = wa.checked_div(wb).unwrap_or(if wb == 0 { -1 } else { i32::MIN });
         let remw = wa.checked_rem(wb).unwrap_or(if wb == 0 { wa } else { 0 });
-        let (ua, ub) = (a as u32, b as u32);
+        let (ua, ub) = (low_u32(a), low_u32(b));
         prop_assert_eq!(exec_rr(op32(4, 1), a, b), divw as i64 as u64);
         prop_assert_eq!(exec_rr(op32(5, 1), a, b), ua.checked_div(ub).unwrap_or(u32::MAX) as i32 as i64 as u64);
         prop_assert_eq!(exec_rr(op32(6, 1), a, b), remw as i64 as u64);

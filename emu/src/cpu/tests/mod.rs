@@ -7,6 +7,6 @@ mod compressed_table;
 mod decode_table;
 mod decoding;
 mod flat;
-mod float;
+mod float_insns;
 mod icache;
 mod integer;

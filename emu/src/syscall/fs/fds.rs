@@ -1,12 +1,13 @@
 //! Descriptor management: close, dup, fcntl, ioctl, pipes and advisory locks.
 
+use devices::cast::{low_i32, low_u32};
 use mmu::Errno;
 
 use super::{host, Files, SysResult};
-use crate::syscall::fdtable::HostFd;
-use crate::syscall::guest::GuestMemory;
-use crate::syscall::path::owned;
-use crate::syscall::stat::{FLOCK_SIZE, TERMIOS_SIZE, WINSIZE_SIZE};
+use crate::abi::stat::{FLOCK_SIZE, TERMIOS_SIZE, WINSIZE_SIZE};
+use crate::os::fdtable::HostFd;
+use crate::os::guest_memory::GuestMemory;
+use crate::os::path::owned;
 
 /// close_range flag: unshare the table first (a no-op: guest threads share one table).
 const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
@@ -22,13 +23,13 @@ impl Files {
     /// close(fd).
     pub(super) fn close(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         // The host fd closes when the last in-flight call on it lets go of the Arc.
-        drop(self.fds.remove(a[0] as i32)?);
+        drop(self.fds.remove(low_i32(a[0]))?);
         Ok(0)
     }
 
     /// close_range(first, last, flags).
     pub(super) fn close_range(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+        let (first, last, flags) = (low_u32(a[0]), low_u32(a[1]), low_u32(a[2]));
         if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
             return Err(Errno::EINVAL);
         }
@@ -47,7 +48,7 @@ impl Files {
 
     /// dup3(oldfd, newfd, flags).
     pub(super) fn dup3(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let (old, new, flags) = (a[0] as i32, a[1] as i32, a[2] as i32);
+        let (old, new, flags) = (low_i32(a[0]), low_i32(a[1]), low_i32(a[2]));
         if flags & !libc::O_CLOEXEC != 0 || old == new {
             return Err(Errno::EINVAL);
         }
@@ -58,12 +59,12 @@ impl Files {
 
     /// fcntl(fd, cmd, arg): descriptor flags are the table's, the rest the host's.
     pub(super) fn fcntl(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let fd = a[0] as i32;
-        let cmd = a[1] as i32;
+        let fd = low_i32(a[0]);
+        let cmd = low_i32(a[1]);
         let file = self.fds.get(fd)?;
         match cmd {
             libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
-                let min = usize::try_from(a[2] as i32).map_err(|_| Errno::EINVAL)?;
+                let min = usize::try_from(low_i32(a[2])).map_err(|_| Errno::EINVAL)?;
                 let cloexec = cmd == libc::F_DUPFD_CLOEXEC;
                 Ok(self.fds.insert(file, cloexec, min)?.into())
             }
@@ -74,7 +75,7 @@ impl Files {
             }),
             libc::F_SETFD => {
                 self.fds
-                    .set_cloexec(fd, a[2] as i32 & libc::FD_CLOEXEC != 0)?;
+                    .set_cloexec(fd, low_i32(a[2]) & libc::FD_CLOEXEC != 0)?;
                 Ok(0)
             }
             libc::F_GETFL
@@ -84,7 +85,7 @@ impl Files {
             | libc::F_ADD_SEALS
             | libc::F_GET_SEALS => {
                 // SAFETY: these commands take an int argument and touch no memory.
-                host(unsafe { libc::fcntl(file.raw(), cmd, a[2] as i32) }.into())
+                host(unsafe { libc::fcntl(file.raw(), cmd, low_i32(a[2])) }.into())
             }
             libc::F_GETLK
             | libc::F_SETLK
@@ -100,7 +101,7 @@ impl Files {
     /// print are answered, from the host fd; everything else is ENOTTY.
     pub(super) fn ioctl(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
-        let (request, size) = match a[1] as u32 {
+        let (request, size) = match low_u32(a[1]) {
             TCGETS => (libc::TCGETS, TERMIOS_SIZE),
             TIOCGWINSZ => (libc::TIOCGWINSZ, WINSIZE_SIZE),
             _ => return Err(Errno::ENOTTY),
@@ -115,7 +116,7 @@ impl Files {
 
     /// pipe2(fds[2], flags).
     pub(super) fn pipe2(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[1] as i32;
+        let flags = low_i32(a[1]);
         let mut ends = [0; 2];
         // SAFETY: pipe2 writes two fds into `ends`.
         host(unsafe { libc::pipe2(ends.as_mut_ptr(), flags | libc::O_CLOEXEC) }.into())?;
@@ -144,7 +145,7 @@ impl Files {
     pub(super) fn flock(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
         // SAFETY: flock touches no memory.
-        host(unsafe { libc::flock(file.raw(), a[1] as i32) }.into())
+        host(unsafe { libc::flock(file.raw(), low_i32(a[1])) }.into())
     }
 }
 

@@ -6,11 +6,12 @@
 //! to PIPE_BUF atomic); a longer one continues chunk by chunk only where another host call
 //! cannot block after partial progress: regular files for reads, blocking writes otherwise.
 
+use devices::cast::{low_i32, low_u32, u64_to_usize};
 use mmu::Errno;
 
-use super::{host, Files, SysResult};
-use crate::syscall::fdtable::HostFd;
-use crate::syscall::guest::{GuestMemory, GuestMemoryExt};
+use super::{byte_count, host, Files, SysResult};
+use crate::os::fdtable::HostFd;
+use crate::os::guest_memory::{GuestMemory, GuestMemoryExt};
 
 /// Size of the bounce buffer one host call moves at most.
 const BOUNCE: usize = 256 * 1024;
@@ -46,7 +47,7 @@ impl Files {
     pub(super) fn read(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let iov = [Iov {
             addr: a[1],
-            len: a[2] as usize,
+            len: u64_to_usize(a[2]),
         }];
         let file = self.file(a[0])?;
         read_to(mem, &file, &iov, Pos::Current)
@@ -55,7 +56,7 @@ impl Files {
     pub(super) fn write(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let iov = [Iov {
             addr: a[1],
-            len: a[2] as usize,
+            len: u64_to_usize(a[2]),
         }];
         let file = self.file(a[0])?;
         write_from(mem, &file, &iov, Pos::Current)
@@ -64,7 +65,7 @@ impl Files {
     pub(super) fn pread64(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let iov = [Iov {
             addr: a[1],
-            len: a[2] as usize,
+            len: u64_to_usize(a[2]),
         }];
         let file = self.file(a[0])?;
         read_to(mem, &file, &iov, Pos::At(a[3] as i64))
@@ -73,7 +74,7 @@ impl Files {
     pub(super) fn pwrite64(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let iov = [Iov {
             addr: a[1],
-            len: a[2] as usize,
+            len: u64_to_usize(a[2]),
         }];
         let file = self.file(a[0])?;
         write_from(mem, &file, &iov, Pos::At(a[3] as i64))
@@ -103,26 +104,26 @@ impl Files {
     /// preadv2(fd, iov, iovcnt, pos_l, pos_h, flags).
     pub(super) fn preadv2(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
-        let pos = Pos::V2(a[3] as i64, a[5] as i32);
+        let pos = Pos::V2(a[3] as i64, low_i32(a[5]));
         read_to(mem, &file, &iovecs(mem, a[1], a[2])?, pos)
     }
 
     pub(super) fn pwritev2(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
-        let pos = Pos::V2(a[3] as i64, a[5] as i32);
+        let pos = Pos::V2(a[3] as i64, low_i32(a[5]));
         write_from(mem, &file, &iovecs(mem, a[1], a[2])?, pos)
     }
 
     pub(super) fn lseek(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
         // SAFETY: lseek touches no memory.
-        host(unsafe { libc::lseek(file.raw(), a[1] as i64, a[2] as i32) })
+        host(unsafe { libc::lseek(file.raw(), a[1] as i64, low_i32(a[2])) })
     }
 
     /// getdents64(fd, dirp, count): `struct linux_dirent64` is the same everywhere.
     pub(super) fn getdents64(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
-        let mut buf = vec![0u8; (a[2] as u32 as usize).min(DIRENT_BOUNCE)];
+        let mut buf = vec![0u8; (low_u32(a[2]) as usize).min(DIRENT_BOUNCE)];
         // SAFETY: the host writes at most `buf.len()` bytes into `buf`.
         let n = host(unsafe {
             libc::syscall(
@@ -132,14 +133,14 @@ impl Files {
                 buf.len(),
             )
         })?;
-        mem.write_bytes(a[1], &buf[..n as usize])?;
+        mem.write_bytes(a[1], &buf[..byte_count(n)])?;
         Ok(n)
     }
 
     /// sendfile(out_fd, in_fd, offset*, count).
     pub(super) fn sendfile(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let (out, inp) = (self.file(a[0])?, self.file(a[1])?);
-        let count = (a[3] as usize).min(MAX_RW_COUNT);
+        let count = u64_to_usize(a[3]).min(MAX_RW_COUNT);
         let Some(off_addr) = nonnull(a[2]) else {
             // SAFETY: a null offset pointer is allowed.
             let n = unsafe { libc::sendfile(out.raw(), inp.raw(), std::ptr::null_mut(), count) };
@@ -166,8 +167,8 @@ impl Files {
                 ptr(&mut off_in),
                 out.raw(),
                 ptr(&mut off_out),
-                a[4] as usize,
-                a[5] as u32,
+                u64_to_usize(a[4]),
+                low_u32(a[5]),
             )
         })?;
         if let (Some(p), Some(v)) = (nonnull(a[1]), off_in) {
@@ -189,7 +190,7 @@ impl Files {
     pub(super) fn fallocate(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
         // SAFETY: fallocate touches no memory.
-        host(unsafe { libc::fallocate(file.raw(), a[1] as i32, a[2] as i64, a[3] as i64) }.into())
+        host(unsafe { libc::fallocate(file.raw(), low_i32(a[1]), a[2] as i64, a[3] as i64) }.into())
     }
 
     pub(super) fn fsync(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
@@ -210,7 +211,7 @@ impl Files {
         let file = self.file(a[0])?;
         // SAFETY: sync_file_range touches no memory.
         host(
-            unsafe { libc::sync_file_range(file.raw(), a[1] as i64, a[2] as i64, a[3] as u32) }
+            unsafe { libc::sync_file_range(file.raw(), a[1] as i64, a[2] as i64, low_u32(a[3])) }
                 .into(),
         )
     }
@@ -238,7 +239,7 @@ fn iovecs(mem: &dyn GuestMemory, addr: u64, cnt: u64) -> Result<Vec<Iov>, Errno>
     if cnt > UIO_MAXIOV {
         return Err(Errno::EINVAL);
     }
-    let mut raw = vec![0u8; cnt as usize * 16];
+    let mut raw = vec![0u8; u64_to_usize(cnt) * 16];
     mem.read_bytes(addr, &mut raw)?;
     let mut total: u64 = 0;
     let iov = raw
@@ -253,7 +254,7 @@ fn iovecs(mem: &dyn GuestMemory, addr: u64, cnt: u64) -> Result<Vec<Iov>, Errno>
                 .ok_or(Errno::EINVAL)?;
             Ok(Iov {
                 addr: base,
-                len: len as usize,
+                len: u64_to_usize(len),
             })
         })
         .collect::<Result<Vec<_>, Errno>>()?;
@@ -355,18 +356,18 @@ fn file_read(mem: &dyn GuestMemory, file: &HostFd, buf: &mut [u8], pos: Pos) -> 
 /// Host read of `buf.len()` bytes at `pos`.
 fn host_read(file: &HostFd, buf: &mut [u8], pos: Pos) -> SysResult {
     let (fd, p, len) = (file.raw(), buf.as_mut_ptr().cast(), buf.len());
-    // SAFETY: the host writes at most `len` bytes into `buf`.
-    let n = unsafe {
-        match pos {
-            Pos::Current => libc::read(fd, p, len),
-            Pos::At(off) => libc::pread(fd, p, len, off),
-            Pos::V2(off, flags) => {
-                let v = libc::iovec {
-                    iov_base: p,
-                    iov_len: len,
-                };
-                libc::preadv2(fd, &v, 1, off, flags)
-            }
+    let n = match pos {
+        // SAFETY: the host writes at most `len` bytes into `buf`.
+        Pos::Current => unsafe { libc::read(fd, p, len) },
+        // SAFETY: as above.
+        Pos::At(off) => unsafe { libc::pread(fd, p, len, off) },
+        Pos::V2(off, flags) => {
+            let v = libc::iovec {
+                iov_base: p,
+                iov_len: len,
+            };
+            // SAFETY: as above, through the one iovec that describes `buf`.
+            unsafe { libc::preadv2(fd, &v, 1, off, flags) }
         }
     };
     host(n as i64)
@@ -375,18 +376,18 @@ fn host_read(file: &HostFd, buf: &mut [u8], pos: Pos) -> SysResult {
 /// Host write of `buf` at `pos`.
 fn host_write(file: &HostFd, buf: &[u8], pos: Pos) -> SysResult {
     let (fd, p, len) = (file.raw(), buf.as_ptr().cast(), buf.len());
-    // SAFETY: the host reads at most `len` bytes from `buf`.
-    let n = unsafe {
-        match pos {
-            Pos::Current => libc::write(fd, p, len),
-            Pos::At(off) => libc::pwrite(fd, p, len, off),
-            Pos::V2(off, flags) => {
-                let v = libc::iovec {
-                    iov_base: p as *mut libc::c_void,
-                    iov_len: len,
-                };
-                libc::pwritev2(fd, &v, 1, off, flags)
-            }
+    let n = match pos {
+        // SAFETY: the host reads at most `len` bytes from `buf`.
+        Pos::Current => unsafe { libc::write(fd, p, len) },
+        // SAFETY: as above.
+        Pos::At(off) => unsafe { libc::pwrite(fd, p, len, off) },
+        Pos::V2(off, flags) => {
+            let v = libc::iovec {
+                iov_base: p as *mut libc::c_void,
+                iov_len: len,
+            };
+            // SAFETY: as above, through the one iovec that describes `buf`.
+            unsafe { libc::pwritev2(fd, &v, 1, off, flags) }
         }
     };
     host(n as i64)
@@ -401,8 +402,8 @@ fn read_to(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> SysRe
     loop {
         let want = (total - done).min(buf.len());
         let step = file_read(mem, file, &mut buf[..want], offset(pos, done)).and_then(|n| {
-            scatter(mem, iov, done, &buf[..n as usize])?;
-            Ok(n as usize)
+            scatter(mem, iov, done, &buf[..byte_count(n)])?;
+            Ok(byte_count(n))
         });
         let n = match step {
             Ok(n) => n,
@@ -453,7 +454,7 @@ fn write_from(mem: &dyn GuestMemory, file: &HostFd, iov: &[Iov], pos: Pos) -> Sy
         let step = gather(mem, iov, done, &mut buf[..want])
             .and_then(|()| host_write(file, &buf[..want], offset(pos, done)));
         let n = match step {
-            Ok(n) => n as usize,
+            Ok(n) => byte_count(n),
             Err(_) if done > 0 => return Ok(done as i64),
             Err(e) => return Err(e),
         };

@@ -1,47 +1,45 @@
 //! File attributes: stat family, access checks, mode, ownership, times, size by path,
 //! file-system statistics and the umask.
 
+use devices::cast::{low_i32, low_u32};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 
 use mmu::Errno;
 
 use super::{host, Files, SysResult, AT_FDCWD};
-use crate::syscall::guest::GuestMemory;
-use crate::syscall::path::{At, Base};
-use crate::syscall::stat::{encode_stat, STATFS_SIZE, STATX_SIZE};
+use crate::abi::stat::{encode_stat, STATFS_SIZE, STATX_SIZE};
+use crate::os::guest_memory::GuestMemory;
+use crate::os::path::{At, Base};
 
 impl Files {
     /// fstat(fd, statbuf).
     pub(super) fn fstat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
+        // SAFETY: libc::stat is plain data, for which all-zero bytes are a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: fstat writes only into `st`.
-        let st = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            host(libc::fstat(file.raw(), &mut st).into())?;
-            st
-        };
+        host(unsafe { libc::fstat(file.raw(), &mut st) }.into())?;
         mem.write_bytes(a[1], &encode_stat(&st))?;
         Ok(0)
     }
 
     /// newfstatat(dirfd, path, statbuf, flags).
     pub(super) fn newfstatat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[3] as i32;
+        let flags = low_i32(a[3]);
         let at = self.lookup_at(mem, a[0], a[1], flags)?;
+        // SAFETY: libc::stat is plain data, for which all-zero bytes are a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let (dirfd, name) = (at.dirfd(), at.name().as_ptr());
         // SAFETY: fstatat writes only into `st`; `at` keeps its dirfd open.
-        let st = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            host(libc::fstatat(at.dirfd(), at.name().as_ptr(), &mut st, at.flags(flags)).into())?;
-            st
-        };
+        host(unsafe { libc::fstatat(dirfd, name, &mut st, at.flags(flags)) }.into())?;
         mem.write_bytes(a[2], &encode_stat(&st))?;
         Ok(0)
     }
 
     /// statx(dirfd, path, flags, mask, statxbuf): `struct statx` passes through.
     pub(super) fn statx(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[2] as i32;
+        let flags = low_i32(a[2]);
         let at = self.lookup_at(mem, a[0], a[1], flags)?;
         let mut buf = [0u8; STATX_SIZE];
         // SAFETY: the host writes one struct statx into `buf`, which is that size.
@@ -51,7 +49,7 @@ impl Files {
                 at.dirfd(),
                 at.name().as_ptr(),
                 at.flags(flags),
-                a[3] as u32,
+                low_u32(a[3]),
                 buf.as_mut_ptr(),
             )
         })?;
@@ -66,7 +64,7 @@ impl Files {
 
     /// faccessat2(dirfd, path, mode, flags).
     pub(super) fn faccessat2(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[3] as i32;
+        let flags = low_i32(a[3]);
         let at = self.lookup_at(mem, a[0], a[1], flags)?;
         // SAFETY: `at` keeps its dirfd open and the name is NUL-terminated.
         host(unsafe {
@@ -74,7 +72,7 @@ impl Files {
                 libc::SYS_faccessat2,
                 at.dirfd(),
                 at.name().as_ptr(),
-                a[2] as i32,
+                low_i32(a[2]),
                 at.flags(flags),
             )
         })
@@ -84,7 +82,7 @@ impl Files {
     pub(super) fn fchmod(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
         // SAFETY: fchmod touches no memory.
-        host(unsafe { libc::fchmod(file.raw(), a[1] as libc::mode_t) }.into())
+        host(unsafe { libc::fchmod(file.raw(), low_u32(a[1])) }.into())
     }
 
     /// fchmodat(dirfd, path, mode).
@@ -94,9 +92,9 @@ impl Files {
 
     /// fchmodat2(dirfd, path, mode, flags).
     pub(super) fn fchmodat2(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[3] as i32;
+        let flags = low_i32(a[3]);
         let at = self.lookup_at(mem, a[0], a[1], flags)?;
-        let mode = a[2] as libc::mode_t;
+        let mode = low_u32(a[2]);
         if at.name().is_empty() {
             // The object is the fd itself; only fchmodat2 takes AT_EMPTY_PATH, and not on
             // every host, but the fd's /proc link reaches it everywhere.
@@ -128,12 +126,12 @@ impl Files {
     pub(super) fn fchown(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
         // SAFETY: fchown touches no memory.
-        host(unsafe { libc::fchown(file.raw(), a[1] as u32, a[2] as u32) }.into())
+        host(unsafe { libc::fchown(file.raw(), low_u32(a[1]), low_u32(a[2])) }.into())
     }
 
     /// fchownat(dirfd, path, owner, group, flags).
     pub(super) fn fchownat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[4] as i32;
+        let flags = low_i32(a[4]);
         let at = self.lookup_at(mem, a[0], a[1], flags)?;
         // SAFETY: `at` keeps its dirfd open and the name is NUL-terminated.
         host(
@@ -141,8 +139,8 @@ impl Files {
                 libc::fchownat(
                     at.dirfd(),
                     at.name().as_ptr(),
-                    a[2] as u32,
-                    a[3] as u32,
+                    low_u32(a[2]),
+                    low_u32(a[3]),
                     at.flags(flags),
                 )
             }
@@ -152,7 +150,7 @@ impl Files {
 
     /// utimensat(dirfd, path, times[2], flags); a null path means the dirfd itself.
     pub(super) fn utimensat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[3] as i32;
+        let flags = low_i32(a[3]);
         let mut times = [0u8; 32];
         let times_ptr = match a[2] {
             0 => std::ptr::null(),
@@ -167,7 +165,7 @@ impl Files {
             host(unsafe { libc::syscall(libc::SYS_utimensat, dirfd, name, times_ptr, flags) })
         };
         if a[1] == 0 {
-            if a[0] as i32 == AT_FDCWD {
+            if low_i32(a[0]) == AT_FDCWD {
                 return Err(Errno::EFAULT);
             }
             let file = self.file(a[0])?;
@@ -187,13 +185,6 @@ impl Files {
         host(unsafe { libc::truncate(link.as_ptr(), a[1] as i64) }.into())
     }
 
-    /// An O_PATH descriptor of the file at guest path `addr` (resolved as truncate(2)
-    /// resolves it), or `None` if it cannot be reached.
-    pub(crate) fn open_path(&self, mem: &dyn GuestMemory, addr: u64) -> Option<OwnedFd> {
-        let path = self.path(mem, addr).ok()?;
-        self.paths.open(Base::Cwd, &path, libc::O_PATH, 0).ok()
-    }
-
     /// statfs(path, buf): `struct statfs` is the same on riscv64 and x86_64.
     pub(super) fn statfs(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let path = self.path(mem, a[0])?;
@@ -210,7 +201,7 @@ impl Files {
     /// umask(mask): the host's, since host calls create the guest's files.
     pub(super) fn umask(&self, _: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         // SAFETY: umask touches no memory.
-        Ok(unsafe { libc::umask(a[0] as libc::mode_t & 0o777) }.into())
+        Ok(unsafe { libc::umask(low_u32(a[0]) & 0o777) }.into())
     }
 
     /// Looks up the guest path at `addr` relative to `dirfd` for an attribute call taking

@@ -1,14 +1,15 @@
 //! The name space: opening, creating, removing, renaming and linking names, reading
 //! symlinks, and the working directory.
 
+use devices::cast::{low_i32, low_u32, u64_to_usize};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use mmu::Errno;
 
 use super::{host, Files, SysResult, AT_FDCWD};
-use crate::syscall::guest::GuestMemory;
-use crate::syscall::path::{owned, At, Base, Entry, PATH_MAX};
+use crate::os::guest_memory::GuestMemory;
+use crate::os::path::{owned, At, Base, Entry, PATH_MAX};
 
 /// A /proc/self link the guest must see as its own rather than the emulator's.
 enum ProcSelfLink {
@@ -22,10 +23,10 @@ impl Files {
     /// openat(dirfd, path, flags, mode); open flags have the same values on riscv64 and x86_64.
     pub(super) fn openat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let path = self.path(mem, a[1])?;
-        let flags = a[2] as i32;
+        let flags = low_i32(a[2]);
         let fd = self
             .paths
-            .open(self.base(a[0], &path)?, &path, flags, a[3] as u32)?;
+            .open(self.base(a[0], &path)?, &path, flags, low_u32(a[3]))?;
         Ok(self.install(fd, flags & libc::O_CLOEXEC != 0)?.into())
     }
 
@@ -36,7 +37,7 @@ impl Files {
             _ => return Err(Errno::EEXIST),
         };
         // SAFETY: `at` keeps its dirfd open and the name is NUL-terminated.
-        host(unsafe { libc::mkdirat(at.dirfd(), at.name().as_ptr(), a[2] as libc::mode_t) }.into())
+        host(unsafe { libc::mkdirat(at.dirfd(), at.name().as_ptr(), low_u32(a[2])) }.into())
     }
 
     /// mknodat(dirfd, path, mode, dev); dev_t encodings agree between the architectures.
@@ -51,8 +52,8 @@ impl Files {
                 libc::mknodat(
                     at.dirfd(),
                     at.name().as_ptr(),
-                    a[2] as libc::mode_t,
-                    a[3] as u32 as libc::dev_t,
+                    low_u32(a[2]),
+                    low_u32(a[3]) as libc::dev_t,
                 )
             }
             .into(),
@@ -61,7 +62,7 @@ impl Files {
 
     /// unlinkat(dirfd, path, flags).
     pub(super) fn unlinkat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[2] as i32;
+        let flags = low_i32(a[2]);
         if flags & !libc::AT_REMOVEDIR != 0 {
             return Err(Errno::EINVAL);
         }
@@ -79,7 +80,7 @@ impl Files {
 
     /// renameat2(olddirfd, oldpath, newdirfd, newpath, flags).
     pub(super) fn renameat2(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[4] as u32;
+        let flags = low_u32(a[4]);
         let old = self.entry(mem, a[0], a[1])?;
         let new = self.entry(mem, a[2], a[3])?;
         let (old, new) = match (old, new) {
@@ -104,7 +105,7 @@ impl Files {
 
     /// linkat(olddirfd, oldpath, newdirfd, newpath, flags).
     pub(super) fn linkat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let flags = a[4] as i32;
+        let flags = low_i32(a[4]);
         if flags & !(libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL);
         }
@@ -148,7 +149,7 @@ impl Files {
     /// readlinkat(dirfd, path, buf, bufsiz); /proc/self/exe and /proc/self/fd/N answer for
     /// the guest.
     pub(super) fn readlinkat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
-        let bufsiz = a[3] as i32;
+        let bufsiz = low_i32(a[3]);
         if bufsiz <= 0 {
             return Err(Errno::EINVAL);
         }
@@ -172,7 +173,7 @@ impl Files {
     pub(super) fn getcwd(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let mut cwd = self.paths.cwd();
         cwd.push(0);
-        if (a[1] as usize) < cwd.len() {
+        if u64_to_usize(a[1]) < cwd.len() {
             return Err(Errno::ERANGE);
         }
         mem.write_bytes(a[0], &cwd)?;
@@ -263,6 +264,6 @@ fn read_link(at: &At) -> Result<Vec<u8>, Errno> {
             buf.len(),
         )
     } as i64)?;
-    buf.truncate(n as usize);
+    buf.truncate(super::byte_count(n));
     Ok(buf)
 }

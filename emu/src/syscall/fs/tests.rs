@@ -4,11 +4,12 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use devices::cast::low_u8;
 use mmu::Errno;
 
 use super::{Files, AT_FDCWD};
-use crate::syscall::guest::{GuestMemory, VecMemory};
-use crate::syscall::nr;
+use crate::abi::nr;
+use crate::os::guest_memory::{GuestMemory, VecMemory};
 
 /// Guest address of the test memory.
 const BASE: u64 = 0x10_0000;
@@ -117,7 +118,7 @@ impl Guest {
     fn read_str(&self, fd: i64, len: usize) -> String {
         let n = self.call(nr::read, &[fd as u64, BUF, len as u64]);
         assert!(n >= 0, "read: {n}");
-        String::from_utf8(self.bytes(BUF, n as usize)).unwrap()
+        String::from_utf8(self.bytes(BUF, usize::try_from(n).unwrap())).unwrap()
     }
 
     /// Opens `path` read-only and returns its contents.
@@ -143,7 +144,7 @@ impl Guest {
     fn getcwd(&self) -> String {
         let n = self.call(nr::getcwd, &[BUF, 4096]);
         assert!(n > 0, "getcwd: {n}");
-        String::from_utf8(self.bytes(BUF, n as usize - 1)).unwrap()
+        String::from_utf8(self.bytes(BUF, usize::try_from(n).unwrap() - 1)).unwrap()
     }
 
     fn chdir(&self, path: &str) -> i64 {
@@ -154,7 +155,9 @@ impl Guest {
     fn readlink(&self, dirfd: i64, path: &str) -> Result<String, i64> {
         let p = self.cstr(PATH_A, path);
         match self.call(nr::readlinkat, &[dirfd as u64, p, BUF, 4096]) {
-            n if n >= 0 => Ok(String::from_utf8(self.bytes(BUF, n as usize)).unwrap()),
+            n if n >= 0 => {
+                Ok(String::from_utf8(self.bytes(BUF, usize::try_from(n).unwrap())).unwrap())
+            }
             e => Err(e),
         }
     }
@@ -306,7 +309,7 @@ fn getdents64_lists_a_directory() {
         if n == 0 {
             break;
         }
-        let buf = g.bytes(BUF, n as usize);
+        let buf = g.bytes(BUF, usize::try_from(n).unwrap());
         let mut off = 0;
         while off < buf.len() {
             let reclen = u16::from_le_bytes([buf[off + 16], buf[off + 17]]) as usize;
@@ -422,16 +425,20 @@ fn dup_dup3_fcntl_and_cloexec() {
     assert_eq!(g.write_str(fd as i64, "abc"), 3);
     assert_eq!(g.call(nr::lseek, &[10, 0, libc::SEEK_CUR as u64]), 3);
     let fl = g.call(nr::fcntl, &[d, libc::F_GETFL as u64]);
-    assert_eq!(fl as i32 & libc::O_ACCMODE, libc::O_RDWR);
+    assert_eq!(i32::try_from(fl).unwrap() & libc::O_ACCMODE, libc::O_RDWR);
     assert_eq!(
         g.call(
             nr::fcntl,
-            &[d, libc::F_SETFL as u64, (fl as i32 | libc::O_APPEND) as u64]
+            &[
+                d,
+                libc::F_SETFL as u64,
+                (i32::try_from(fl).unwrap() | libc::O_APPEND) as u64
+            ]
         ),
         0
     );
     assert_ne!(
-        g.call(nr::fcntl, &[20, libc::F_GETFL as u64]) as i32 & libc::O_APPEND,
+        i32::try_from(g.call(nr::fcntl, &[20, libc::F_GETFL as u64])).unwrap() & libc::O_APPEND,
         0
     );
 
@@ -505,7 +512,9 @@ fn large_transfers_go_through_the_bounce_buffer() {
         files: Files::new(None, &s.path("prog")).unwrap(),
         mem: VecMemory::new(BASE, 0x100000),
     };
-    let data: Vec<u8> = (0..0x90000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let data: Vec<u8> = (0..0x90000u32)
+        .map(|i| low_u8(u64::from(i * 7 + i / 251)))
+        .collect();
     g.mem.write_bytes(BASE + 0x1000, &data).unwrap();
     let fd = g.open(&s.path_str("big"), libc::O_CREAT | libc::O_RDWR, 0o600) as u64;
     assert_eq!(

@@ -1,13 +1,14 @@
-//! Guest memory as the system-call layer sees it: byte copies to and from guest addresses,
-//! and file reads through the page cache that belongs with it.
+//! Guest memory as the system calls see it: byte copies to and from guest addresses,
+//! and file reads and writes through the page cache that belongs with it.
 
 use super::fdtable::HostFd;
-use super::filemap;
-use mmu::{AddressSpace, Errno};
+#[cfg(test)]
+use devices::cast::u64_to_usize;
+use mmu::Errno;
 
 /// The bytes of a write: `fill(done, buf)` fills `buf` with those that start `done`
 /// bytes in (copied from guest memory, so it may fail with EFAULT).
-pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
+pub(crate) type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
 
 /// Guest memory as system calls see it.
 pub trait GuestMemory {
@@ -40,40 +41,6 @@ pub trait GuestMemory {
         _fill: WriteSource<'_>,
     ) -> Option<Result<usize, Errno>> {
         None
-    }
-}
-
-impl GuestMemory for AddressSpace {
-    fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        AddressSpace::read_bytes(self, addr, buf)
-    }
-
-    fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        AddressSpace::write_bytes(self, addr, data)
-    }
-
-    fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
-        AddressSpace::read_cstring(self, addr, max)
-    }
-
-    fn read_file(
-        &self,
-        file: &HostFd,
-        offset: u64,
-        buf: &mut [u8],
-    ) -> Option<Result<usize, Errno>> {
-        filemap::read_cached(self, file, offset, buf)
-    }
-
-    fn write_file(
-        &self,
-        file: &HostFd,
-        at: Option<u64>,
-        rwf: i32,
-        len: usize,
-        fill: WriteSource<'_>,
-    ) -> Option<Result<usize, Errno>> {
-        filemap::write_cached(self, file, at, rwf, len, fill)
     }
 }
 
@@ -113,7 +80,7 @@ impl VecMemory {
     }
 
     fn range(&self, addr: u64, len: usize, have: usize) -> Result<std::ops::Range<usize>, Errno> {
-        let start = addr.checked_sub(self.base).ok_or(Errno::EFAULT)? as usize;
+        let start = u64_to_usize(addr.checked_sub(self.base).ok_or(Errno::EFAULT)?);
         let end = start.checked_add(len).ok_or(Errno::EFAULT)?;
         if end > have {
             return Err(Errno::EFAULT);

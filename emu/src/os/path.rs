@@ -20,6 +20,7 @@ use parking_lot::RwLock;
 use super::fdtable::HostFd;
 
 /// The directory a relative guest path starts from.
+#[derive(Debug)]
 pub enum Base {
     /// The guest working directory (AT_FDCWD).
     Cwd,
@@ -28,6 +29,7 @@ pub enum Base {
 }
 
 /// A host directory fd the resolver hands out: opened for this lookup, or shared.
+#[derive(Debug)]
 enum Dir {
     Owned(OwnedFd),
     Shared(Arc<OwnedFd>),
@@ -35,6 +37,7 @@ enum Dir {
 }
 
 /// The `(dirfd, path)` pair a host `*at` call takes, with the directory kept open.
+#[derive(Debug)]
 pub struct At {
     dir: Dir,
     name: CString,
@@ -67,6 +70,7 @@ impl At {
 }
 
 /// What names the entry a creating or removing call acts on.
+#[derive(Debug)]
 pub enum Entry {
     /// A directory and a name in it.
     Name(At),
@@ -79,18 +83,21 @@ pub enum Entry {
 }
 
 /// The root directory confining guest paths.
+#[derive(Debug)]
 struct Root {
     fd: OwnedFd,
     host: PathBuf,
 }
 
 /// The guest working directory.
+#[derive(Debug)]
 struct Cwd {
     guest: Vec<u8>,
     dir: Arc<OwnedFd>,
 }
 
 /// Resolves guest paths to host lookups and keeps the guest working directory.
+#[derive(Debug)]
 pub struct Resolver {
     root: Option<Root>,
     cwd: RwLock<Cwd>,
@@ -439,7 +446,7 @@ fn openat2_in_root(root: &Root, abs: &[u8], flags: i32, mode: u32) -> Result<Own
                 std::mem::size_of::<OpenHow>(),
             )
         };
-        match owned(fd as RawFd) {
+        match owned(RawFd::try_from(fd).unwrap_or(-1)) {
             Err(Errno::EAGAIN) => continue,
             r => return r,
         }

@@ -3,23 +3,25 @@
 //! Only `struct stat` differs from the x86_64 host's and is rebuilt field by field; the
 //! others have the same layout on both and are copied through at the sizes given here.
 
+use devices::cast::low_u32;
+
 /// Size of the riscv64 `struct stat`.
-pub const STAT_SIZE: usize = 128;
+pub(crate) const STAT_SIZE: usize = 128;
 /// Size of `struct statx` (the same on every architecture).
-pub const STATX_SIZE: usize = 256;
+pub(crate) const STATX_SIZE: usize = 256;
 /// Size of the 64-bit asm-generic `struct statfs` (the same as x86_64's).
-pub const STATFS_SIZE: usize = 120;
+pub(crate) const STATFS_SIZE: usize = 120;
 /// Size of `struct flock` on 64-bit Linux (the same as x86_64's).
-pub const FLOCK_SIZE: usize = 32;
+pub(crate) const FLOCK_SIZE: usize = 32;
 /// Size of the kernel's asm-generic `struct termios` (TCGETS; the same as x86_64's).
-pub const TERMIOS_SIZE: usize = 36;
+pub(crate) const TERMIOS_SIZE: usize = 36;
 /// Size of `struct winsize` (TIOCGWINSZ).
-pub const WINSIZE_SIZE: usize = 8;
+pub(crate) const WINSIZE_SIZE: usize = 8;
 
 /// Encodes host `st` as the riscv64 `struct stat`:
 /// dev u64, ino u64, mode u32, nlink u32, uid u32, gid u32, rdev u64, pad u64, size i64,
 /// blksize i32, pad i32, blocks i64, then atime, mtime, ctime as (i64 s, u64 ns), 2×u32.
-pub fn encode_stat(st: &libc::stat) -> [u8; STAT_SIZE] {
+pub(crate) fn encode_stat(st: &libc::stat) -> [u8; STAT_SIZE] {
     let mut out = [0u8; STAT_SIZE];
     let mut put =
         |offset: usize, bytes: &[u8]| out[offset..offset + bytes.len()].copy_from_slice(bytes);
@@ -27,12 +29,17 @@ pub fn encode_stat(st: &libc::stat) -> [u8; STAT_SIZE] {
     put(8, &st.st_ino.to_le_bytes());
     put(16, &st.st_mode.to_le_bytes());
     // x86_64 keeps nlink in 64 bits; the kernel's own value fits the guest's 32.
-    put(20, &(st.st_nlink as u32).to_le_bytes());
+    put(20, &low_u32(st.st_nlink).to_le_bytes());
     put(24, &st.st_uid.to_le_bytes());
     put(28, &st.st_gid.to_le_bytes());
     put(32, &st.st_rdev.to_le_bytes());
     put(48, &st.st_size.to_le_bytes());
-    put(56, &(st.st_blksize as i32).to_le_bytes());
+    put(
+        56,
+        &i32::try_from(st.st_blksize)
+            .unwrap_or(i32::MAX)
+            .to_le_bytes(),
+    );
     put(64, &st.st_blocks.to_le_bytes());
     put(72, &st.st_atime.to_le_bytes());
     put(80, &st.st_atime_nsec.to_le_bytes());

@@ -1,9 +1,10 @@
 //! A guest process: its address space, files, threads and the way it ends.
 
-use crate::syscall::filemap;
-use crate::syscall::fs::Files;
-use crate::syscall::futex::FutexTable;
-use crate::syscall::signal::SignalState;
+use super::cached_files;
+use super::files::Files;
+use super::futex_table::FutexTable;
+use super::guest_clocks::GuestClocks;
+use super::signal_state::SignalState;
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 /// How the guest was started, as the system calls need to know it.
 #[derive(Clone, Debug, Default)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// Print each system call with its arguments and result on stderr.
     pub strace: bool,
     /// Where to write the JSON statistics at exit.
@@ -23,11 +24,11 @@ pub struct RunOptions {
 }
 
 /// Emulator request bit raised on every hart when the process is going away.
-pub const REQ_EXIT: u32 = 1;
+pub(crate) const REQ_EXIT: u32 = 1;
 
 /// What a hart publishes for the statistics, read by whichever thread ends the process.
 #[derive(Debug, Default)]
-pub struct HartLive {
+pub(crate) struct HartLive {
     /// Instructions retired, as of the hart's last system call or stop.
     instructions: AtomicU64,
     /// Whether the hart is outside guest code (in a system call, blocked or stopped), so
@@ -37,22 +38,23 @@ pub struct HartLive {
 
 impl HartLive {
     /// Publishes the retired-instruction count and marks the hart outside guest code.
-    pub fn settle(&self, instructions: u64) {
+    pub(crate) fn settle(&self, instructions: u64) {
         self.instructions.store(instructions, Ordering::Relaxed);
         self.settled.store(true, Ordering::Release);
     }
 
     /// Marks the hart as running guest code again.
-    pub fn unsettle(&self) {
+    pub(crate) fn unsettle(&self) {
         self.settled.store(false, Ordering::Relaxed);
     }
 }
 
-/// How long process exit waits for harts in guest code to stop and publish their counts.
-const EXIT_SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long process exit waits for harts in guest code to stop and publish their counts,
+/// in nanoseconds of the run's clock.
+const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
 
 /// The shared state of one guest process (all its threads).
-pub struct Process {
+pub(crate) struct Process {
     /// The address space the harts share.
     pub mm: Arc<AddressSpace>,
     /// The fd table, working directory and root.
@@ -65,6 +67,8 @@ pub struct Process {
     pub futexes: FutexTable,
     /// Signal dispositions.
     pub signals: SignalState,
+    /// The guest's clocks, read from the run's clock.
+    pub clocks: GuestClocks,
     /// Live threads: tid → the handle that interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<HartSignal>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -76,9 +80,10 @@ pub struct Process {
 
 impl Process {
     /// A process with no threads yet.
-    pub fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
+    pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
         let pid = std::process::id();
         Arc::new(Process {
+            clocks: GuestClocks::new(mm.clock().clone()),
             mm,
             files,
             opts,
@@ -94,12 +99,12 @@ impl Process {
     }
 
     /// Allocates a thread id (the first one is the pid).
-    pub fn alloc_tid(&self) -> u32 {
+    pub(crate) fn alloc_tid(&self) -> u32 {
         self.next_tid.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Records a live thread; returns where its hart publishes its counts.
-    pub fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) -> Arc<HartLive> {
+    pub(crate) fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) -> Arc<HartLive> {
         self.threads.lock().insert(tid, signal);
         let live = Arc::new(HartLive::default());
         self.harts.lock().insert(tid, live.clone());
@@ -107,16 +112,16 @@ impl Process {
     }
 
     /// Removes a thread that ended (its published counts stay); returns how many remain.
-    pub fn remove_thread(&self, tid: u32) -> usize {
+    pub(crate) fn remove_thread(&self, tid: u32) -> usize {
         let mut t = self.threads.lock();
         t.remove(&tid);
         t.len()
     }
 
     /// Prints one warning per unsupported system call number.
-    pub fn warn_unsupported(&self, nr: u64) {
+    pub(crate) fn warn_unsupported(&self, nr: u64) {
         if self.warned.lock().insert(nr) {
-            let name = crate::syscall::nr::name(nr).unwrap_or("unknown");
+            let name = crate::abi::nr::name(nr).unwrap_or("unknown");
             eprintln!("faultline: warning: unsupported system call {name} ({nr}) returns ENOSYS");
         }
     }
@@ -124,7 +129,7 @@ impl Process {
     /// Ends the whole process with `status` (exit_group or a fatal signal): writes the
     /// statistics and exits the emulator. Only the first caller proceeds; the others park
     /// forever while it exits.
-    pub fn exit(&self, status: i32) -> ! {
+    pub(crate) fn exit(&self, status: i32) -> ! {
         {
             let mut e = self.exiting.lock();
             if *e {
@@ -139,7 +144,7 @@ impl Process {
             s.raise(REQ_EXIT);
         }
         self.wait_settled();
-        if let Err(e) = filemap::sync_all(&self.mm) {
+        if let Err(e) = cached_files::sync_all(&self.mm) {
             eprintln!(
                 "faultline: writing back file mappings failed: errno {}",
                 e.0
@@ -157,10 +162,11 @@ impl Process {
     /// Waits (bounded) until every hart has stopped or is outside guest code, so the
     /// instruction counts in the statistics are the final ones.
     fn wait_settled(&self) {
-        let deadline = std::time::Instant::now() + EXIT_SETTLE_TIMEOUT;
+        let clock = self.clocks.run_clock();
+        let deadline = clock.now_ns().saturating_add(EXIT_SETTLE_TIMEOUT_NS);
         let harts: Vec<Arc<HartLive>> = self.harts.lock().values().cloned().collect();
         for h in harts {
-            while !h.settled.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            while !h.settled.load(Ordering::Acquire) && clock.now_ns() < deadline {
                 std::thread::yield_now();
             }
         }
@@ -213,7 +219,7 @@ impl Process {
 
 impl Process {
     /// Prints one warning per unsupported clone flag combination.
-    pub fn warn_unsupported_clone(&self, flags: u64) {
+    pub(crate) fn warn_unsupported_clone(&self, flags: u64) {
         // Keyed apart from syscall numbers by the high bit.
         if self.warned.lock().insert(flags | 1 << 63) {
             eprintln!(
@@ -221,4 +227,20 @@ impl Process {
             );
         }
     }
+}
+
+/// The emulator's real and effective user and group ids, which the guest runs as:
+/// (uid, euid, gid, egid).
+pub(crate) fn host_ids() -> (u32, u32, u32, u32) {
+    // SAFETY (all four): the id getters cannot fail and touch no memory.
+    (
+        // SAFETY: as above.
+        unsafe { libc::getuid() },
+        // SAFETY: as above.
+        unsafe { libc::geteuid() },
+        // SAFETY: as above.
+        unsafe { libc::getgid() },
+        // SAFETY: as above.
+        unsafe { libc::getegid() },
+    )
 }

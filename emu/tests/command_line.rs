@@ -1,5 +1,6 @@
 //! Bad input to `faultline` gets one clear line on stderr and exit status 2, never a panic.
 
+use devices::cast::{low_u8, u64_to_usize};
 use std::io::Write;
 use std::process::{Command, Output};
 
@@ -106,8 +107,8 @@ fn mutated_elf_headers_never_panic_the_loader() {
     for round in 0..300 {
         let mut bytes = original.clone();
         for _ in 0..1 + next() % 4 {
-            let at = (next() % phdrs_end) as usize;
-            bytes[at] = next() as u8;
+            let at = u64_to_usize(next() % phdrs_end);
+            bytes[at] = low_u8(next());
         }
         std::fs::write(&p, &bytes).expect("write the mutated ELF");
         let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
@@ -136,4 +137,44 @@ fn mutated_elf_headers_never_panic_the_loader() {
         }
     }
     std::fs::remove_file(p).ok();
+}
+
+const HELLO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guests/bin/hello");
+
+/// Runs `hello` with faultline options `opts` and guest arguments `args`, with `RUST_LOG`
+/// unset; returns its stdout and stderr.
+fn hello(opts: &[&str], args: &[&str]) -> (String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("run")
+        .args(opts)
+        .arg(HELLO)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("spawn faultline");
+    assert_eq!(o.status.code(), Some(0));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (text(&o.stdout), text(&o.stderr))
+}
+
+#[test]
+fn stderr_carries_no_diagnostics_unless_asked() {
+    let (_, err) = hello(&[], &[]);
+    assert_eq!(err, "");
+}
+
+#[test]
+fn verbose_shows_the_loaders_decisions() {
+    let (_, err) = hello(&["-v"], &[]);
+    assert!(err.contains("PT_LOAD segment"), "{err}");
+    assert!(err.contains("ready to start"), "{err}");
+    assert!(err.contains("configuration"), "{err}");
+}
+
+#[test]
+fn options_after_the_program_are_the_guests() {
+    let (out, err) = hello(&[], &["-v", "--strace"]);
+    assert_eq!(err, "");
+    assert!(out.contains("argv[1]=-v\n"), "{out}");
+    assert!(out.contains("argv[2]=--strace\n"), "{out}");
 }

@@ -2,13 +2,14 @@
 //! handler, or ending the process when the signal's action is to terminate; and
 //! rt_sigreturn, which unwinds the frame.
 
-use super::frame::{self, SavedContext, FRAME_SIZE, FRAME_UCONTEXT, UCONTEXT_SIZE};
-use super::info::{code, SigInfo};
-use super::trampoline::TRAMPOLINE_ADDR;
+use crate::abi::layout::TRAMPOLINE_ADDR;
+use crate::abi::outcome::Outcome;
+use crate::abi::sigframe::{self, SavedContext, FRAME_SIZE, FRAME_UCONTEXT, UCONTEXT_SIZE};
+use crate::abi::siginfo::{code, SigInfo};
+use crate::abi::signo::{self, bit, UNBLOCKABLE};
 use crate::cpu::Cpu;
-use crate::hart::{sig, Thread};
-use crate::syscall::signal::{bit, Disposition, SigAction, UNBLOCKABLE};
-use crate::syscall::Outcome;
+use crate::os::signal_state::{Disposition, SigAction};
+use crate::thread::Thread;
 
 /// sa_flags: run the handler on the alternate stack if there is one.
 const SA_ONSTACK: u64 = 0x0800_0000;
@@ -21,7 +22,7 @@ const SA_RESETHAND: u64 = 0x8000_0000;
 /// instruction, a breakpoint): into its handler if one is installed and the signal is
 /// not blocked, else the process dies of it, as Linux's force_sig makes it. `detail`
 /// describes the cause for the report. The hart must be outside guest state.
-pub fn synchronous(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
+pub(crate) fn synchronous(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
     let blocked = t.sigmask & bit(info.signo) != 0;
     match t.proc.signals.disposition(info.signo) {
         Disposition::Handle(act) if !blocked => enter_handler(t, cpu, &info, act),
@@ -32,7 +33,7 @@ pub fn synchronous(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
 /// Delivers every pending signal the mask lets through, as the kernel does on the way
 /// back to user mode: ignored ones are dropped, fatal ones end the process, and each
 /// handled one gets a frame on top of the previous one (so the last runs first).
-pub fn pending(t: &mut Thread, cpu: &mut Cpu) {
+pub(crate) fn pending(t: &mut Thread, cpu: &mut Cpu) {
     loop {
         let deliverable = t.pending_signals & !t.sigmask;
         if deliverable == 0 {
@@ -58,7 +59,7 @@ pub fn pending(t: &mut Thread, cpu: &mut Cpu) {
 
 /// rt_sigreturn: restores the registers and signal mask saved by the frame at sp. A
 /// frame that cannot be read or that Linux would refuse kills the process with SIGSEGV.
-pub fn sigreturn(t: &mut Thread, cpu: &mut Cpu) -> Outcome {
+pub(crate) fn sigreturn(t: &mut Thread, cpu: &mut Cpu) -> Outcome {
     let sp = cpu.x[2];
     let mut uc = [0u8; UCONTEXT_SIZE];
     let saved = t
@@ -66,7 +67,7 @@ pub fn sigreturn(t: &mut Thread, cpu: &mut Cpu) -> Outcome {
         .mm
         .read_bytes(sp.wrapping_add(FRAME_UCONTEXT as u64), &mut uc)
         .ok()
-        .and_then(|()| frame::parse_ucontext(&uc));
+        .and_then(|()| sigframe::parse_ucontext(&uc));
     match saved {
         Some(ctx) => {
             ctx.restore(cpu);
@@ -74,7 +75,7 @@ pub fn sigreturn(t: &mut Thread, cpu: &mut Cpu) -> Outcome {
             Outcome::Resume
         }
         None => Outcome::Signal(
-            sig::SIGSEGV,
+            signo::SIGSEGV,
             format!("rt_sigreturn: no valid signal frame at sp {sp:#x}"),
         ),
     }
@@ -94,16 +95,16 @@ fn enter_handler(t: &mut Thread, cpu: &mut Cpu, info: &SigInfo, act: SigAction) 
     // below it: the thread dies instead, as on Linux.
     let overflows_alt = alt.contains(sp) && !alt.contains(frame_addr);
     let saved = SavedContext::capture(cpu, t.sigmask);
-    let bytes = frame::build(info, &saved, &alt.to_stack_t(sp));
+    let bytes = sigframe::build(info, &saved, &alt.to_stack_t(sp));
     if overflows_alt || t.proc.mm.write_bytes(frame_addr, &bytes).is_err() {
         let why = format!(
             "cannot push the frame for {} at {frame_addr:#x} (sp {sp:#x})",
-            sig::name(info.signo)
+            signo::name(info.signo)
         );
-        t.die(cpu, sig::SIGSEGV, &why);
+        t.die(cpu, signo::SIGSEGV, &why);
     }
     if t.proc.opts.strace {
-        eprintln!("{} --- {} {info} ---", t.tid, sig::name(info.signo));
+        eprintln!("{} --- {} {info} ---", t.tid, signo::name(info.signo));
     }
     if act.flags & SA_RESETHAND != 0 {
         t.proc.signals.reset_to_default(info.signo);

@@ -4,6 +4,7 @@
 use super::asm::*;
 use super::flat::{setup, CODE, DATA};
 use crate::cpu::{Cpu, Exit};
+use devices::cast::low_u32;
 
 const FA0: u32 = 10;
 const FA1: u32 = 11;
@@ -42,7 +43,7 @@ fn loads_box_singles_and_stores_move_raw_bits() {
     assert_eq!(cpu.f[FA0 as usize], 0xffff_ffff_4000_0000);
     assert_eq!(cpu.f[FA1 as usize], 0xffff_ffff_4049_0fdb);
     assert_eq!(cpu.f[FA2 as usize], 0x4049_0fdb_4000_0000);
-    assert_eq!(env.mem.read_u64(DATA + 8) as u32, 0x4000_0000);
+    assert_eq!(low_u32(env.mem.read_u64(DATA + 8)), 0x4000_0000);
     assert_eq!(env.mem.read_u64(DATA + 16), 0x4049_0fdb_4000_0000);
 }
 
@@ -241,7 +242,7 @@ fn single_arithmetic_boxes_results() {
 
 #[test]
 fn fused_multiply_add_signs() {
-    for (fmt, v) in [(1, d as fn(f64) -> u64), (0, |x: f64| s(x as f32))] {
+    for (fmt, v) in [(1, d as fn(f64) -> u64), (0, |x: f64| s(to_single(x)))] {
         let run = |opcode| {
             run_one(
                 fma(opcode, fmt, DYN, FA0, FA1, FA2, 13),
@@ -345,7 +346,7 @@ fn comparisons_and_min_max() {
     // feq.d is quiet, flt.d signals on a quiet NaN.
     assert_eq!(run_one(fp(0x51, 2, A0, FA1, FA2), d(1.0), d(1.0), 0).1, 1);
     assert_eq!(
-        run_one(fp(0x51, 2, A0, FA1, FA2), qnan, d(1.0), 0).1 as u32,
+        low_u32(run_one(fp(0x51, 2, A0, FA1, FA2), qnan, d(1.0), 0).1),
         0
     );
     assert_eq!(run_one(fp(0x51, 2, A0, FA1, FA2), qnan, d(1.0), 0).2, 0);
@@ -365,4 +366,10 @@ fn comparisons_and_min_max() {
         run_one(fp(0x14, 0, FA0, FA1, FA2), s(2.0), CANONICAL_NAN_S, 0).0,
         s(2.0)
     );
+}
+
+/// `x` rounded to single precision, as a test input.
+#[allow(clippy::cast_possible_truncation)] // the rounding is the point
+fn to_single(x: f64) -> f32 {
+    x as f32
 }

@@ -18,13 +18,13 @@
 //! ```
 
 use super::altstack::STACK_T_SIZE;
-use super::info::{SigInfo, SIGINFO_SIZE};
+use super::siginfo::{SigInfo, SIGINFO_SIZE};
 use crate::cpu::Cpu;
 
 const UC_STACK: usize = 16;
 const UC_SIGMASK: usize = 40;
 /// Offset of `uc_mcontext` in the ucontext.
-pub const UC_MCONTEXT: usize = 176;
+pub(crate) const UC_MCONTEXT: usize = 176;
 const SC_REGS_SIZE: usize = 32 * 8;
 const UC_FPREGS: usize = UC_MCONTEXT + SC_REGS_SIZE;
 const FP_FCSR: usize = 32 * 8;
@@ -36,15 +36,15 @@ const FP_EXT_HDR: usize = 520;
 const FP_STATE_SIZE: usize = 528;
 
 /// Size of `struct ucontext`.
-pub const UCONTEXT_SIZE: usize = UC_FPREGS + FP_STATE_SIZE;
+pub(crate) const UCONTEXT_SIZE: usize = UC_FPREGS + FP_STATE_SIZE;
 /// Offset of the ucontext in the frame.
-pub const FRAME_UCONTEXT: usize = SIGINFO_SIZE;
+pub(crate) const FRAME_UCONTEXT: usize = SIGINFO_SIZE;
 /// Size of `struct rt_sigframe`.
-pub const FRAME_SIZE: usize = FRAME_UCONTEXT + UCONTEXT_SIZE;
+pub(crate) const FRAME_SIZE: usize = FRAME_UCONTEXT + UCONTEXT_SIZE;
 
 /// The state a signal frame saves and rt_sigreturn puts back.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedContext {
+pub(crate) struct SavedContext {
     /// Where the interrupted code resumes.
     pub pc: u64,
     /// x0..x31 (x0 is neither saved nor restored: its slot holds the pc).
@@ -59,7 +59,7 @@ pub struct SavedContext {
 
 impl SavedContext {
     /// The registers of `cpu` and the thread's signal mask.
-    pub fn capture(cpu: &Cpu, mask: u64) -> SavedContext {
+    pub(crate) fn capture(cpu: &Cpu, mask: u64) -> SavedContext {
         SavedContext {
             pc: cpu.pc,
             x: cpu.x,
@@ -70,7 +70,7 @@ impl SavedContext {
     }
 
     /// Puts the saved pc, x1..x31, f0..f31 and fcsr back into `cpu`.
-    pub fn restore(&self, cpu: &mut Cpu) {
+    pub(crate) fn restore(&self, cpu: &mut Cpu) {
         cpu.pc = self.pc;
         cpu.x[1..].copy_from_slice(&self.x[1..]);
         cpu.f = self.f;
@@ -92,7 +92,7 @@ fn get_u32(b: &[u8], at: usize) -> u32 {
 
 /// The bytes of a complete frame: `info`, then a ucontext saving `ctx` and describing
 /// the alternate stack as `uc_stack`.
-pub fn build(info: &SigInfo, ctx: &SavedContext, uc_stack: &[u8; STACK_T_SIZE]) -> Vec<u8> {
+pub(crate) fn build(info: &SigInfo, ctx: &SavedContext, uc_stack: &[u8; STACK_T_SIZE]) -> Vec<u8> {
     let mut frame = vec![0u8; FRAME_SIZE];
     frame[..SIGINFO_SIZE].copy_from_slice(&info.encode());
     let uc = &mut frame[FRAME_UCONTEXT..];
@@ -112,7 +112,7 @@ pub fn build(info: &SigInfo, ctx: &SavedContext, uc_stack: &[u8; STACK_T_SIZE]) 
 /// Reads the context back from the ucontext bytes of a frame. None if the extension
 /// area is not the empty one a frame built here has: Linux refuses such a frame, and so
 /// does rt_sigreturn here.
-pub fn parse_ucontext(uc: &[u8; UCONTEXT_SIZE]) -> Option<SavedContext> {
+pub(crate) fn parse_ucontext(uc: &[u8; UCONTEXT_SIZE]) -> Option<SavedContext> {
     let ext = UC_FPREGS + FP_EXT_RESERVED;
     let hdr = UC_FPREGS + FP_EXT_HDR;
     if get_u32(uc, ext) != 0 || get_u32(uc, hdr) != 0 || get_u32(uc, hdr + 4) != 0 {
@@ -138,8 +138,8 @@ pub fn parse_ucontext(uc: &[u8; UCONTEXT_SIZE]) -> Option<SavedContext> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::altstack::AltStack;
-    use crate::signals::info::code;
+    use crate::abi::altstack::AltStack;
+    use crate::abi::siginfo::code;
 
     fn ucontext_of(frame: &[u8]) -> [u8; UCONTEXT_SIZE] {
         frame[FRAME_UCONTEXT..].try_into().unwrap()

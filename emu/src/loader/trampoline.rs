@@ -2,16 +2,13 @@
 //! every handler returns to. Linux keeps this code in the vDSO; faultline maps no vDSO,
 //! so the page is mapped on its own at start-up.
 
-use crate::loader::{STACK_SIZE, STACK_TOP};
-use crate::syscall::nr;
+use crate::abi::layout::TRAMPOLINE_ADDR;
+use crate::abi::nr;
+use devices::cast::low_u32;
 use mmu::{map, prot, AddressSpace, Errno, PAGE_SIZE};
 
-/// Where the trampoline lives: the page just below the main thread's stack, far above
-/// the image and below nothing mmap hands out.
-pub const TRAMPOLINE_ADDR: u64 = STACK_TOP - STACK_SIZE - PAGE_SIZE;
-
 /// `li a7, __NR_rt_sigreturn` (addi a7, zero, 139).
-const LI_A7_SIGRETURN: u32 = (nr::rt_sigreturn as u32) << 20 | 17 << 7 | 0x13;
+const LI_A7_SIGRETURN: u32 = low_u32(nr::rt_sigreturn) << 20 | 17 << 7 | 0x13;
 /// `ecall`.
 const ECALL: u32 = 0x73;
 

@@ -4,12 +4,14 @@ macro_rules! syscalls {
     ($($name:ident = $num:literal),* $(,)?) => {
         $(
             #[doc = concat!("`", stringify!($name), "`")]
-            #[allow(non_upper_case_globals)]
-            pub const $name: u64 = $num;
+            // Every number of the table stays, used or not: strace and the diagnostics
+            // name each call the guest makes.
+            #[allow(non_upper_case_globals, dead_code)]
+            pub(crate) const $name: u64 = $num;
         )*
 
         /// The name of system call `nr`, if faultline knows it.
-        pub fn name(nr: u64) -> Option<&'static str> {
+        pub(crate) fn name(nr: u64) -> Option<&'static str> {
             match nr {
                 $($num => Some(stringify!($name)),)*
                 _ => None,

@@ -5,28 +5,53 @@
 //! blocks, and so a concurrent close never pulls a host fd from under a running call.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use mmu::pagecache::FileKey;
 use mmu::Errno;
 use parking_lot::Mutex;
 
 /// A host file descriptor the guest holds one or more guest fds on.
+///
+/// What never changes for an open file is read once, when it is opened, so that reads
+/// and writes need no `fstat`: its type, its identity and its file system's kind.
 #[derive(Debug)]
 pub struct HostFd {
     fd: OwnedFd,
     regular: bool,
+    /// `(st_dev, st_ino)`, the page cache's key; `None` if `fstat` failed.
+    key: Option<FileKey>,
+    /// Whether the file lives on a pseudo file system, found on first use.
+    pseudo: OnceLock<bool>,
 }
 
 impl HostFd {
-    /// Wraps `fd`, remembering whether it is a regular file (the file type of an open file
-    /// never changes, and reads loop only on regular files).
+    /// Wraps `fd`, remembering whether it is a regular file (reads loop only on regular
+    /// files) and which file it is.
     pub fn new(fd: OwnedFd) -> HostFd {
+        // SAFETY: libc::stat is plain data, for which all-zero bytes are a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: fstat writes only into `st`, which is a valid stat buffer.
-        let regular = unsafe {
-            let mut st: libc::stat = std::mem::zeroed();
-            libc::fstat(fd.as_raw_fd(), &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG
-        };
-        HostFd { fd, regular }
+        let st = (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some(st);
+        HostFd {
+            fd,
+            regular: st.is_some_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG),
+            key: st.map(|st| (st.st_dev, st.st_ino)),
+            pseudo: OnceLock::new(),
+        }
+    }
+
+    /// The file's identity, `(st_dev, st_ino)`: how mappings, reads, writes and other
+    /// system calls find the same cached file.
+    pub fn key(&self) -> Option<FileKey> {
+        self.key
+    }
+
+    /// Whether the file lives on a file system whose files are generated when read
+    /// (procfs, sysfs and their kin): their sizes say nothing of their contents, so they
+    /// bypass the page cache, as their pages are never cached on Linux either.
+    pub fn on_pseudo_fs(&self) -> bool {
+        *self.pseudo.get_or_init(|| on_pseudo_fs(self.raw()))
     }
 
     /// The raw host fd, valid while `self` lives.
@@ -40,13 +65,41 @@ impl HostFd {
     }
 }
 
+/// Whether host fd `fd` is open on a pseudo file system (see [`HostFd::on_pseudo_fs`]).
+fn on_pseudo_fs(fd: RawFd) -> bool {
+    const PSEUDO: [i64; 12] = [
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0x7363_6673, // securityfs
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0x6265_6570, // configfs
+        0xde5e_81e4, // efivarfs
+        0x6165_676c, // pstore
+        0xcafe_4a11, // bpf
+        0x6573_5543, // fusectl
+    ];
+    // SAFETY: libc::statfs is plain data, for which all-zero bytes are a valid value.
+    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatfs writes only into `sfs`.
+    if unsafe { libc::fstatfs(fd, &mut sfs) } != 0 {
+        return true;
+    }
+    let magic = sfs.f_type as i64;
+    PSEUDO.contains(&magic)
+}
+
 /// One open guest fd.
+#[derive(Debug)]
 struct Slot {
     file: Arc<HostFd>,
     cloexec: bool,
 }
 
 /// The guest fd table (shared by all guest threads).
+#[derive(Debug)]
 pub struct FdTable {
     slots: Mutex<Vec<Option<Slot>>>,
     limit: usize,
@@ -87,7 +140,7 @@ impl FdTable {
             slots.resize_with(fd + 1, || None);
         }
         slots[fd] = Some(Slot { file, cloexec });
-        Ok(fd as i32)
+        Ok(i32::try_from(fd).expect("guest fds stay below NR_OPEN"))
     }
 
     /// Installs `file` at guest fd `fd`, returning what was open there (for the caller to

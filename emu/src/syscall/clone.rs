@@ -1,9 +1,13 @@
 //! Threads: clone/clone3 (each guest thread a new hart on its own host thread), exit,
 //! exit_group, thread ids, robust lists and futex.
 
-use super::{futex, nr, ret, Outcome};
+use super::futex;
+use crate::abi::altstack::AltStack;
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
-use crate::hart::{self, Thread, ALTSTACK_DISABLED};
+use crate::thread::Thread;
+use devices::cast::u64_to_usize;
 use mmu::Errno;
 
 const CLONE_VM: u64 = 0x100;
@@ -80,20 +84,22 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         },
         sigmask: t.sigmask,
         pending_signals: 0,
-        altstack: ALTSTACK_DISABLED,
+        altstack: AltStack::DISABLED,
         name: t.name.clone(),
         prio: t.prio,
+        start: t.start,
     };
+    let start = t.start;
     std::thread::Builder::new()
         .name(format!("hart-{tid}"))
         .stack_size(HART_STACK_BYTES)
-        .spawn(move || hart::run(thread, child))
+        .spawn(move || start(thread, child))
         .map_err(|_| Errno::EAGAIN)?;
     Ok(tid as i64)
 }
 
 /// Handles the thread family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
     Some(match n {
         nr::clone => {
@@ -108,7 +114,7 @@ pub fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<Outcome>
             ret(clone_thread(t, cpu, c))
         }
         nr::clone3 => {
-            let size = a[1] as usize;
+            let size = u64_to_usize(a[1]);
             if !(64..=4096).contains(&size) {
                 return Some(ret(Err(Errno::EINVAL)));
             }

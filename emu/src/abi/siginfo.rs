@@ -1,37 +1,37 @@
 //! `siginfo_t`: why a signal was sent, in the layout the guest's handler reads.
 
-use crate::hart::sig;
+use super::signo;
 use mmu::{FaultKind, MemFault};
 use std::fmt;
 
 /// Size of `siginfo_t` on every Linux architecture.
-pub const SIGINFO_SIZE: usize = 128;
+pub(crate) const SIGINFO_SIZE: usize = 128;
 
 /// `si_code` values faultline produces.
-pub mod code {
+pub(crate) mod code {
     /// Sent by kill(2).
-    pub const SI_USER: i32 = 0;
+    pub(crate) const SI_USER: i32 = 0;
     /// Sent by tkill(2) or tgkill(2).
-    pub const SI_TKILL: i32 = -6;
+    pub(crate) const SI_TKILL: i32 = -6;
     /// Sent by the kernel itself.
-    pub const SI_KERNEL: i32 = 0x80;
+    pub(crate) const SI_KERNEL: i32 = 0x80;
     /// SIGILL: illegal opcode.
-    pub const ILL_ILLOPC: i32 = 1;
+    pub(crate) const ILL_ILLOPC: i32 = 1;
     /// SIGTRAP: breakpoint.
-    pub const TRAP_BRKPT: i32 = 1;
+    pub(crate) const TRAP_BRKPT: i32 = 1;
     /// SIGSEGV: address not mapped.
-    pub const SEGV_MAPERR: i32 = 1;
+    pub(crate) const SEGV_MAPERR: i32 = 1;
     /// SIGSEGV: mapping does not allow the access.
-    pub const SEGV_ACCERR: i32 = 2;
+    pub(crate) const SEGV_ACCERR: i32 = 2;
     /// SIGBUS: misaligned address.
-    pub const BUS_ADRALN: i32 = 1;
+    pub(crate) const BUS_ADRALN: i32 = 1;
     /// SIGBUS: a nonexistent physical address (a file page that cannot be read).
-    pub const BUS_ADRERR: i32 = 2;
+    pub(crate) const BUS_ADRERR: i32 = 2;
 }
 
 /// Where a signal came from: selects the `siginfo_t` union member that is filled in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SigSource {
+pub(crate) enum SigSource {
     /// A fault or trap at `addr` (`si_addr`).
     Fault {
         /// The faulting data address, or the trapping instruction's.
@@ -48,7 +48,7 @@ pub enum SigSource {
 
 /// The contents of one `siginfo_t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SigInfo {
+pub(crate) struct SigInfo {
     /// The signal number.
     pub signo: i32,
     /// The `si_code`: SI_USER, SI_TKILL or a fault-specific code.
@@ -60,7 +60,7 @@ pub struct SigInfo {
 impl SigInfo {
     /// The signal a memory fault delivers: SIGSEGV (MAPERR or ACCERR) or SIGBUS (ADRALN
     /// or ADRERR).
-    pub fn from_fault(f: &MemFault) -> SigInfo {
+    pub(crate) fn from_fault(f: &MemFault) -> SigInfo {
         let code = match f.kind {
             FaultKind::Unmapped => code::SEGV_MAPERR,
             FaultKind::Protection => code::SEGV_ACCERR,
@@ -77,25 +77,25 @@ impl SigInfo {
     }
 
     /// SIGILL for the illegal instruction at `pc`.
-    pub fn illegal_instruction(pc: u64) -> SigInfo {
+    pub(crate) fn illegal_instruction(pc: u64) -> SigInfo {
         SigInfo {
-            signo: sig::SIGILL,
+            signo: signo::SIGILL,
             code: code::ILL_ILLOPC,
             source: SigSource::Fault { addr: pc },
         }
     }
 
     /// SIGTRAP for the breakpoint at `pc`.
-    pub fn breakpoint(pc: u64) -> SigInfo {
+    pub(crate) fn breakpoint(pc: u64) -> SigInfo {
         SigInfo {
-            signo: sig::SIGTRAP,
+            signo: signo::SIGTRAP,
             code: code::TRAP_BRKPT,
             source: SigSource::Fault { addr: pc },
         }
     }
 
     /// `signo` sent by process `pid` as user `uid`; `code` is SI_USER or SI_TKILL.
-    pub fn sent(signo: i32, code: i32, pid: u32, uid: u32) -> SigInfo {
+    pub(crate) fn sent(signo: i32, code: i32, pid: u32, uid: u32) -> SigInfo {
         SigInfo {
             signo,
             code,
@@ -105,14 +105,14 @@ impl SigInfo {
 
     /// `signo` sent by the guest process `pid` to itself, as the emulator's user (the
     /// user the guest runs as).
-    pub fn sent_by_self(signo: i32, code: i32, pid: u32) -> SigInfo {
+    pub(crate) fn sent_by_self(signo: i32, code: i32, pid: u32) -> SigInfo {
         // SAFETY: getuid cannot fail and touches no memory.
         let uid = unsafe { libc::getuid() };
         SigInfo::sent(signo, code, pid, uid)
     }
 
     /// The system call that sent it, for messages; None for faults.
-    pub fn sender(&self) -> Option<&'static str> {
+    pub(crate) fn sender(&self) -> Option<&'static str> {
         match (self.source, self.code) {
             (SigSource::Fault { .. }, _) => None,
             (SigSource::Process { .. }, code::SI_TKILL) => Some("tgkill"),
@@ -122,7 +122,7 @@ impl SigInfo {
 
     /// The 128-byte `siginfo_t`: si_signo, si_errno, si_code, padding to 16, then the
     /// union (si_addr, or si_pid and si_uid), the rest zero.
-    pub fn encode(&self) -> [u8; SIGINFO_SIZE] {
+    pub(crate) fn encode(&self) -> [u8; SIGINFO_SIZE] {
         let mut b = [0u8; SIGINFO_SIZE];
         b[0..4].copy_from_slice(&self.signo.to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
@@ -143,7 +143,7 @@ impl fmt::Display for SigInfo {
         write!(
             f,
             "{{si_signo={}, si_code={}, ",
-            sig::name(self.signo),
+            signo::name(self.signo),
             self.code
         )?;
         match self.source {
@@ -166,13 +166,13 @@ mod tests {
             kind,
         };
         let segv = SigInfo::from_fault(&f(FaultKind::Unmapped));
-        assert_eq!((segv.signo, segv.code), (sig::SIGSEGV, code::SEGV_MAPERR));
+        assert_eq!((segv.signo, segv.code), (signo::SIGSEGV, code::SEGV_MAPERR));
         let acc = SigInfo::from_fault(&f(FaultKind::Protection));
-        assert_eq!((acc.signo, acc.code), (sig::SIGSEGV, code::SEGV_ACCERR));
+        assert_eq!((acc.signo, acc.code), (signo::SIGSEGV, code::SEGV_ACCERR));
         let bus = SigInfo::from_fault(&f(FaultKind::Misaligned));
-        assert_eq!((bus.signo, bus.code), (sig::SIGBUS, code::BUS_ADRALN));
+        assert_eq!((bus.signo, bus.code), (signo::SIGBUS, code::BUS_ADRALN));
         let io = SigInfo::from_fault(&f(FaultKind::Bus));
-        assert_eq!((io.signo, io.code), (sig::SIGBUS, code::BUS_ADRERR));
+        assert_eq!((io.signo, io.code), (signo::SIGBUS, code::BUS_ADRERR));
         assert_eq!(bus.source, SigSource::Fault { addr: 0xff8 });
     }
 

@@ -1,8 +1,12 @@
 //! System information and per-process settings: uname, ids, limits, affinity,
 //! randomness, riscv_hwprobe, icache flushes, prctl names, priorities.
 
-use super::{nr, ret, Outcome};
-use crate::hart::Thread;
+use crate::abi::layout::STACK_SIZE;
+use crate::abi::nr;
+use crate::abi::outcome::{ret, Outcome};
+use crate::os::process::host_ids;
+use crate::thread::Thread;
+use devices::cast::{low_u32, u64_to_usize};
 use mmu::Errno;
 
 const RLIMIT_STACK: u64 = 3;
@@ -43,7 +47,7 @@ fn uname_bytes() -> Vec<u8> {
 
 fn rlimit(resource: u64) -> Result<(u64, u64), Errno> {
     match resource {
-        RLIMIT_STACK => Ok((crate::loader::STACK_SIZE, RLIM_INFINITY)),
+        RLIMIT_STACK => Ok((STACK_SIZE, RLIM_INFINITY)),
         RLIMIT_NOFILE => Ok((1024, 4096)),
         0..=15 => Ok((RLIM_INFINITY, RLIM_INFINITY)),
         _ => Err(Errno::EINVAL),
@@ -90,17 +94,9 @@ fn set_anon_name(t: &Thread, a: [u64; 6]) -> Result<(), Errno> {
 }
 
 /// Handles the information family; None if `n` is not one of them.
-pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let mm = t.proc.mm.clone();
-    // SAFETY: these id getters cannot fail and touch no memory.
-    let ids = unsafe {
-        (
-            libc::getuid(),
-            libc::geteuid(),
-            libc::getgid(),
-            libc::getegid(),
-        )
-    };
+    let ids = host_ids();
     Some(match n {
         nr::uname => ret(mm.write_bytes(a[0], &uname_bytes()).map(|_| 0)),
         nr::getuid => Outcome::Return(ids.0 as i64),
@@ -108,14 +104,14 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::getgid => Outcome::Return(ids.2 as i64),
         nr::getegid => Outcome::Return(ids.3 as i64),
         nr::getrandom => {
-            let mut buf = vec![0u8; (a[1] as usize).min(1 << 20)];
+            let mut buf = vec![0u8; u64_to_usize(a[1]).min(1 << 20)];
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut buf);
             ret(mm.write_bytes(a[0], &buf).map(|_| buf.len() as i64))
         }
         nr::prlimit64 | nr::getrlimit | nr::setrlimit => {
             let (resource, new, old) = match n {
                 nr::prlimit64 => {
-                    if a[0] != 0 && a[0] as u32 != t.proc.pid {
+                    if a[0] != 0 && low_u32(a[0]) != t.proc.pid {
                         return Some(ret(Err(Errno::ESRCH)));
                     }
                     (a[1], a[2], a[3])
@@ -137,7 +133,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             ret(r)
         }
         nr::sched_getaffinity => {
-            let size = a[1] as usize;
+            let size = u64_to_usize(a[1]);
             if size == 0 || !size.is_multiple_of(8) {
                 return Some(ret(Err(Errno::EINVAL)));
             }
@@ -153,7 +149,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             let cpu = (t.tid - t.proc.pid) as u64 % host_cpus();
             let r = (|| {
                 if a[0] != 0 {
-                    mm.write_bytes(a[0], &(cpu as u32).to_le_bytes())?;
+                    mm.write_bytes(a[0], &low_u32(cpu).to_le_bytes())?;
                 }
                 if a[1] != 0 {
                     mm.write_bytes(a[1], &0u32.to_le_bytes())?;
@@ -195,7 +191,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             // bufferram, totalswap, freeswap (all 8 bytes), procs u16, pad, totalhigh,
             // freehigh, mem_unit u32 — 112 bytes.
             let mut b = [0u8; 112];
-            let up = devices::Clock::now_ns(devices::HostClock::global()) / 1_000_000_000;
+            let up = t.proc.clocks.run_clock().now_ns() / 1_000_000_000;
             b[..8].copy_from_slice(&up.to_le_bytes());
             b[32..40].copy_from_slice(&(8u64 << 30).to_le_bytes());
             b[40..48].copy_from_slice(&(4u64 << 30).to_le_bytes());

@@ -11,6 +11,7 @@ use super::compressed::expand_compressed;
 use super::decode::decode;
 use super::insn::{Insn, Op};
 use super::HartEnv;
+use devices::cast::{low_i32, u64_to_usize};
 use mmu::MemFault;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -18,7 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// Guest page size: blocks never run past the end of the page they start in.
 pub(super) const PAGE_SIZE: u64 = 4096;
 /// One entry per possible instruction start (every 2 bytes) of a page.
-const ENTRIES: usize = PAGE_SIZE as usize / 2;
+const ENTRIES: usize = u64_to_usize(PAGE_SIZE) / 2;
 /// The most instructions in a block, which bounds how long straight-line code runs
 /// between two polls of the hart's request flag.
 pub(super) const MAX_BLOCK: usize = 64;
@@ -151,7 +152,7 @@ impl DecodedCache {
                     .try_into()
                     .unwrap_or_else(|_| unreachable!("the entry vector has ENTRIES entries")),
             );
-            (pages.len() - 1) as u32
+            u32::try_from(pages.len() - 1).expect("fewer than 2^32 code pages")
         });
         *recent = (number, at);
         at as usize
@@ -166,7 +167,7 @@ impl DecodedCache {
                 Err(fault) if code.is_empty() => return Err(fault),
                 Err(_) => break,
             };
-            code.push(prepare(insn, (at - pc) as i32));
+            code.push(prepare(insn, low_i32(at - pc)));
             at = at.wrapping_add(u64::from(insn.len));
             if ends_block(insn.op) || code.len() == MAX_BLOCK || (at ^ pc) >= PAGE_SIZE {
                 break;
@@ -179,7 +180,7 @@ impl DecodedCache {
             links: [NONE; 2],
             code: code.into_boxed_slice(),
         });
-        Ok((self.blocks.len() - 1) as u32)
+        Ok(u32::try_from(self.blocks.len() - 1).expect("fewer than 2^32 blocks"))
     }
 }
 
@@ -246,6 +247,9 @@ impl Hasher for PageNumberHasher {
 
     fn write_u64(&mut self, v: u64) {
         let m = u128::from(v) * 0x9e37_79b9_7f4a_7c15;
-        self.0 = (m as u64) ^ (m >> 64) as u64;
+        #[allow(clippy::cast_possible_truncation)] // the product's low and high halves
+        {
+            self.0 = (m as u64) ^ (m >> 64) as u64;
+        }
     }
 }

@@ -3,7 +3,7 @@
 use mmu::Errno;
 
 /// Size of `stack_t`: ss_sp (u64), ss_flags (i32, padded), ss_size (u64).
-pub const STACK_T_SIZE: usize = 24;
+pub(crate) const STACK_T_SIZE: usize = 24;
 /// ss_flags: the thread is running on the alternate stack (reported, never set).
 const SS_ONSTACK: i32 = 1;
 /// ss_flags: there is no alternate stack.
@@ -16,7 +16,7 @@ const MINSIGSTKSZ: u64 = 2048;
 
 /// One thread's alternate signal stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AltStack {
+pub(crate) struct AltStack {
     /// Lowest address of the stack.
     base: u64,
     /// Size in bytes; zero when disabled.
@@ -27,14 +27,14 @@ pub struct AltStack {
 
 impl AltStack {
     /// No alternate stack, as every thread starts.
-    pub const DISABLED: AltStack = AltStack {
+    pub(crate) const DISABLED: AltStack = AltStack {
         base: 0,
         size: 0,
         flag_bits: 0,
     };
 
     /// Parses the `stack_t` given to sigaltstack, refusing what Linux refuses.
-    pub fn from_stack_t(b: &[u8; STACK_T_SIZE]) -> Result<AltStack, Errno> {
+    pub(crate) fn from_stack_t(b: &[u8; STACK_T_SIZE]) -> Result<AltStack, Errno> {
         let base = u64::from_le_bytes(b[0..8].try_into().expect("8 bytes"));
         let flags = i32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
         let size = u64::from_le_bytes(b[16..24].try_into().expect("8 bytes"));
@@ -51,23 +51,23 @@ impl AltStack {
     }
 
     /// Whether there is an alternate stack.
-    pub fn is_enabled(&self) -> bool {
+    pub(crate) fn is_enabled(&self) -> bool {
         self.size != 0
     }
 
     /// Whether `sp` lies on the stack (the stack grows down, so its top is included).
-    pub fn contains(&self, sp: u64) -> bool {
+    pub(crate) fn contains(&self, sp: u64) -> bool {
         self.is_enabled() && sp > self.base && sp - self.base <= self.size
     }
 
     /// The address just above the stack, where a frame pushed onto it starts.
-    pub fn top(&self) -> u64 {
+    pub(crate) fn top(&self) -> u64 {
         self.base.wrapping_add(self.size)
     }
 
     /// The `stack_t` reported to a thread whose stack pointer is `sp` (by sigaltstack
     /// and in a signal frame's `uc_stack`): SS_DISABLE, SS_ONSTACK or neither.
-    pub fn to_stack_t(&self, sp: u64) -> [u8; STACK_T_SIZE] {
+    pub(crate) fn to_stack_t(self, sp: u64) -> [u8; STACK_T_SIZE] {
         let mode = if !self.is_enabled() {
             SS_DISABLE
         } else if self.contains(sp) {

@@ -1,0 +1,133 @@
+//! The guest process's file state: the fd table, the working directory and root
+//! confinement, and the program's own path.
+
+use devices::cast::low_i32;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use mmu::Errno;
+
+use super::fdtable::{FdTable, HostFd};
+use super::guest_memory::GuestMemory;
+use super::host_file::HostChanges;
+use super::path::{owned, Base, Resolver, PATH_MAX};
+
+/// The guest process's file state: fd table, working directory, root confinement. Shared by
+/// all threads (Send + Sync).
+#[derive(Debug)]
+pub struct Files {
+    /// The fd table.
+    pub(crate) fds: FdTable,
+    /// The working directory and root confinement.
+    pub(crate) paths: Resolver,
+    /// The program's path as the guest sees it (/proc/self/exe).
+    pub(crate) exe: Vec<u8>,
+    /// The count of calls that changed host files behind the page cache.
+    pub(crate) host_changes: HostChanges,
+}
+
+/// Linux's ceiling on RLIMIT_NOFILE (fs.nr_open's default).
+const NR_OPEN: usize = 1 << 20;
+
+/// The value of AT_FDCWD as the guest passes it.
+pub(crate) const AT_FDCWD: i32 = -100;
+
+impl Files {
+    /// `root`: the --root DIR confining every guest path (None = the host file system as
+    /// is). `exe`: the host path of the guest program (what readlinkat("/proc/self/exe")
+    /// answers, seen from inside the root).
+    pub fn new(root: Option<&Path>, exe: &Path) -> std::io::Result<Files> {
+        let paths = Resolver::new(root)?;
+        let fds = FdTable::new(host_nofile_limit());
+        for fd in 0..3 {
+            // Guest stdio are dups, so the guest closing them leaves the emulator's open.
+            // SAFETY: F_DUPFD_CLOEXEC only reads `fd`; failure (fd closed) is checked.
+            let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+            if let Ok(dup) = owned(dup) {
+                fds.replace(fd, Arc::new(HostFd::new(dup)), false)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.0))?;
+            }
+        }
+        let exe_host = std::fs::canonicalize(exe).or_else(|_| std::path::absolute(exe))?;
+        let exe = paths
+            .guest_view(&exe_host)
+            .unwrap_or_else(|| exe_host.as_os_str().as_bytes().to_vec());
+        Ok(Files {
+            fds,
+            paths,
+            exe,
+            host_changes: HostChanges::default(),
+        })
+    }
+
+    /// The host fd behind guest fd `fd`, for callers outside this layer (file mappings);
+    /// EBADF if it is not open.
+    pub fn host_fd(&self, fd: i32) -> Result<Arc<HostFd>, Errno> {
+        self.fds.get(fd)
+    }
+
+    /// Opens guest path `path` for execution (the program interpreter), resolved as the
+    /// guest's own opens are: relative to its working directory, confined under the root.
+    pub fn open_exec(&self, path: &[u8]) -> Result<OwnedFd, Errno> {
+        self.paths.open(Base::Cwd, path, libc::O_RDONLY, 0)
+    }
+
+    /// Closes the guest's close-on-exec fds, as a successful execve does.
+    pub fn close_on_exec(&self) {
+        drop(self.fds.close_on_exec());
+    }
+
+    /// The open host file behind the guest fd in argument register `arg`.
+    pub(crate) fn file(&self, arg: u64) -> Result<Arc<HostFd>, Errno> {
+        self.fds.get(low_i32(arg))
+    }
+
+    /// Installs a freshly opened host fd as the lowest free guest fd.
+    pub(crate) fn install(&self, fd: OwnedFd, cloexec: bool) -> Result<i32, Errno> {
+        self.fds.insert(Arc::new(HostFd::new(fd)), cloexec, 0)
+    }
+
+    /// Reads the guest path at `addr`: EFAULT if unreadable, ENAMETOOLONG if it does not
+    /// end within PATH_MAX bytes.
+    pub(crate) fn path(&self, mem: &dyn GuestMemory, addr: u64) -> Result<Vec<u8>, Errno> {
+        let path = mem.read_cstring(addr, PATH_MAX)?;
+        if path.len() >= PATH_MAX {
+            return Err(Errno(libc::ENAMETOOLONG));
+        }
+        Ok(path)
+    }
+
+    /// Where a lookup of `path` relative to guest dirfd `dirfd` starts. An absolute path
+    /// ignores the dirfd, as Linux does, even an invalid one.
+    pub(crate) fn base(&self, dirfd: u64, path: &[u8]) -> Result<Base, Errno> {
+        let dirfd = low_i32(dirfd);
+        if dirfd == AT_FDCWD || (path.first() == Some(&b'/')) {
+            Ok(Base::Cwd)
+        } else {
+            self.fds.get(dirfd).map(Base::Fd)
+        }
+    }
+    /// An O_PATH descriptor of the file at guest path `addr` (resolved as truncate(2)
+    /// resolves it), or `None` if it cannot be reached.
+    pub(crate) fn open_path(&self, mem: &dyn GuestMemory, addr: u64) -> Option<OwnedFd> {
+        let path = self.path(mem, addr).ok()?;
+        self.paths.open(Base::Cwd, &path, libc::O_PATH, 0).ok()
+    }
+}
+
+/// The guest's fd limit: the host's soft RLIMIT_NOFILE, within Linux's ceiling.
+fn host_nofile_limit() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only into `lim`.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 1024;
+    }
+    usize::try_from(lim.rlim_cur)
+        .unwrap_or(NR_OPEN)
+        .min(NR_OPEN)
+}

@@ -1,0 +1,16 @@
+//! The guest process's operating-system state: its fd table, paths and root, the host
+//! files behind the page cache and their coherence, futex queues, signal actions,
+//! thread priorities, clocks and the process itself. Shared by the threads; no system
+//! call runs here.
+
+pub(crate) mod cached_files;
+pub mod fdtable;
+pub mod files;
+pub(crate) mod futex_table;
+pub(crate) mod guest_clocks;
+pub(crate) mod guest_memory;
+pub(crate) mod host_file;
+pub mod path;
+pub(crate) mod priorities;
+pub(crate) mod process;
+pub(crate) mod signal_state;
