@@ -168,6 +168,7 @@ pub fn errors_in(file: &Path) -> String {
 
 /// A scratch directory of its own for one test, removed when dropped. Its name holds the
 /// test binary's and the process id, so tests in different binaries or runs never meet.
+#[derive(Debug)]
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {

@@ -82,7 +82,7 @@ fn write_and_a_shared_mapping_see_each_other_without_msync_under_every_policy() 
 }
 
 fn pattern(i: usize) -> u8 {
-    ((i * 7 + 3) % 251) as u8
+    u8::try_from((i * 7 + 3) % 251).expect("below 251")
 }
 
 #[test]
@@ -154,7 +154,8 @@ fn a_file_much_larger_than_the_memory_limit_reaches_the_host_intact() {
     assert_eq!(bytes.len(), 24 << 20);
     for (w, word) in bytes.chunks_exact(4).enumerate() {
         let got = u32::from_le_bytes(word.try_into().unwrap());
-        assert_eq!(got, w as u32 ^ 0x5a5a_5a5a, "word {w}");
+        let index = u32::try_from(w).expect("24 MiB of words");
+        assert_eq!(got, index ^ 0x5a5a_5a5a, "word {w}");
     }
     let pages = 24 * 256;
     assert!(count(&totals, "writeback.throttled") > 0, "{totals}");
