@@ -25,7 +25,7 @@ pub struct Cli {
 /// faultline's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a static riscv64 Linux program.
+    /// Run a riscv64 Linux program.
     Run(RunArgs),
 }
 
