@@ -30,7 +30,6 @@ use crate::vma::Vma;
 use crate::vma_index::VmaView;
 use crate::vma_lock::{self, VmaReadGuard};
 use crate::{Access, FaultKind};
-use devices::{Clock, HostClock};
 
 /// How one fault attempt ended (Linux's `vm_fault_t`, reduced to what the state machine
 /// acts on).
@@ -100,7 +99,7 @@ impl<'a> FaultCtx<'a> {
         if action == WaitAction::DropAndRetry {
             self.lock = None;
         }
-        let clock = HostClock::global();
+        let clock = self.space.clock();
         let start = clock.now_ns();
         self.space.blocking(self.caller, wait);
         self.space

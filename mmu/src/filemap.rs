@@ -67,7 +67,7 @@ impl Waits<'_, '_> {
             stats.add(Counter::FaultsRetryIoMiss, 1);
         }
         reclaim::direct(space, caller, stats);
-        self.wait(PageWait::Io, || folio.wait_unlocked())
+        self.wait(PageWait::Io, || folio.wait_unlocked(space.clock().as_ref()))
     }
 
     /// Whether an earlier attempt of this fault already waited for its page.
@@ -148,7 +148,7 @@ fn fill_entry(
                 }
                 // Out of guest state: whoever holds it now (reclaim, write-back) may be
                 // shooting down TLBs and waiting for this hart.
-                space.blocking(caller, || f.lock());
+                space.blocking(caller, || f.lock(space.clock().as_ref()));
                 match usable(file, pgoff, &f) {
                     Some(true) => break f,
                     Some(false) => continue,
@@ -160,7 +160,10 @@ fn fill_entry(
                     let what = PageWait::FolioLocked {
                         uptodate: f.is_uptodate(),
                     };
-                    if waits.wait(what, || f.wait_unlocked()).is_err() {
+                    if waits
+                        .wait(what, || f.wait_unlocked(space.clock().as_ref()))
+                        .is_err()
+                    {
                         return Some(FaultOutcome::Retry { major: false });
                     }
                     continue;

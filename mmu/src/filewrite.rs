@@ -131,7 +131,7 @@ fn write_begin(
     let cache = space.page_cache();
     loop {
         if let Some(f) = file.lookup(pgoff) {
-            f.lock();
+            f.lock(cache.clock().as_ref());
             if f.is_uptodate() {
                 return Ok(f);
             }

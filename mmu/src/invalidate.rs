@@ -17,7 +17,6 @@ use crate::space::{AddressSpace, Caller};
 use crate::stats::Counter;
 use crate::swap;
 use crate::vma::Vma;
-use devices::{Clock, HostClock};
 use std::sync::atomic::Ordering;
 
 /// Page-table changes whose TLB shootdown and frame releases are due; done on drop.
@@ -99,7 +98,7 @@ impl Drop for Invalidation<'_> {
         }
         if self.flush {
             let shootdown = self.space.shootdown();
-            let clock = HostClock::global();
+            let clock = self.space.clock();
             let start = clock.now_ns();
             let harts = self
                 .space

@@ -13,7 +13,6 @@ use crate::rwsem::RwSemWriteGuard;
 use crate::space::{AddressSpace, Caller, MmState};
 use crate::stats::Counter;
 use crate::vma::{Vma, VmaFlags, VmaNode};
-use devices::{Clock, HostClock};
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
 
@@ -50,8 +49,8 @@ impl<'a> MmWriteGuard<'a> {
             return;
         }
         let stats = self.space.stats_of(self.caller);
-        let locked = node.lock().start_write(self.seq, |drain| {
-            let clock = HostClock::global();
+        let clock = self.space.clock();
+        let locked = node.lock().start_write(self.seq, clock.as_ref(), |drain| {
             let start = clock.now_ns();
             self.space.blocking(self.caller, drain);
             stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);

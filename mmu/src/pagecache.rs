@@ -22,7 +22,7 @@ use crate::PAGE_SIZE;
 use devices::storage::{
     BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
 };
-use devices::{Clock, HostClock, Parker, SharedClock};
+use devices::{Parker, SharedClock};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -243,6 +243,8 @@ pub struct PageCache {
     expire_ns: u64,
     /// Unparked when resident memory rises above the low watermark.
     kswapd_wake: Arc<Parker>,
+    /// The run's clock: dirtiness is stamped and folio waits sleep on it.
+    clock: SharedClock,
 }
 
 /// Levels of resident memory under a `--mem-limit`, as Linux's zone watermarks: above
@@ -334,6 +336,7 @@ impl PageCache {
             writeback_period_ns: cfg.dirty_writeback_ns,
             expire_ns: cfg.dirty_expire_ns,
             kswapd_wake: Arc::new(Parker::new()),
+            clock: clock.clone(),
         })
     }
 
@@ -499,7 +502,7 @@ impl PageCache {
                     f
                 }
             };
-            folio.lock();
+            folio.lock(&*self.clock);
             if !folio.is_uptodate() {
                 folio.unlock();
                 if !folio.has_error() {
@@ -547,7 +550,7 @@ impl PageCache {
 
     /// Marks `folio` dirty, counting it if its bytes were all in the file until now.
     pub(crate) fn set_dirty(&self, folio: &Folio) {
-        if folio.mark_dirty(now_ns()) {
+        if folio.mark_dirty(self.clock.now_ns()) {
             self.dirty.dirtied();
         }
     }
@@ -560,6 +563,11 @@ impl PageCache {
     /// The flusher's period and the age at which it writes a dirty page back, in ns.
     pub(crate) fn writeback_times(&self) -> (u64, u64) {
         (self.writeback_period_ns, self.expire_ns)
+    }
+
+    /// The run's clock.
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// The storage device, if requests are timed.
@@ -585,7 +593,7 @@ impl PageCache {
             .map(|(&p, f)| (p, f.clone()))
             .collect();
         for (p, folio) in folios {
-            folio.lock();
+            folio.lock(&*self.clock);
             if folio.is_uptodate() {
                 // A failed re-read leaves the old bytes: the mapping keeps what it had.
                 let _ = file.fill(p, folio.frame());
@@ -636,11 +644,6 @@ impl PageCache {
         ));
         out
     }
-}
-
-/// The monotonic time dirtiness is stamped with.
-pub(crate) fn now_ns() -> u64 {
-    HostClock::global().now_ns()
 }
 
 /// Pages of memory a cache without a limit may count on: the host's available memory
@@ -740,7 +743,7 @@ pub(crate) mod tests {
                 readahead_bytes,
                 ..CacheConfig::default()
             },
-            &(Arc::new(HostClock::new()) as SharedClock),
+            &(Arc::new(devices::HostClock::new()) as SharedClock),
         )
         .unwrap()
     }
@@ -800,7 +803,7 @@ pub(crate) mod tests {
             "returned before the read"
         );
         assert!(matches!(read(&c, &file, 1), Lookup::Cached(g) if Arc::ptr_eq(&f, &g)));
-        f.wait_unlocked();
+        f.wait_unlocked(c.clock().as_ref());
         assert!(start.elapsed() >= Duration::from_millis(30));
         assert!(f.is_uptodate());
         assert_eq!(
@@ -842,7 +845,7 @@ pub(crate) mod tests {
         let Lookup::Reading(f) = read(&c, &file, 1) else {
             panic!("a miss")
         };
-        f.lock();
+        f.lock(c.clock().as_ref());
         c.set_dirty(&f);
         c.set_dirty(&f);
         assert_eq!(c.dirty().pages(), 1);

@@ -28,10 +28,9 @@ use crate::swap;
 use crate::vma::{Backing, Vma};
 use crate::writeback;
 use devices::storage::IoPriority;
-use devices::Parker;
+use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 /// Inactive pages reclaim looks at per page it must free, at most (the rest are locked,
 /// referenced or still mapped).
@@ -47,7 +46,7 @@ const ANON: usize = 1;
 
 /// How often the background reclaimer looks even when not woken, and notices that its
 /// address space is gone.
-const KSWAPD_PERIOD: Duration = Duration::from_millis(50);
+const KSWAPD_PERIOD_NS: u64 = 50_000_000;
 
 /// Direct reclaim: frees cached pages until the space is no longer over its memory
 /// limit, or the scan budget is spent.
@@ -63,17 +62,18 @@ pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
 /// Its work is counted as the `kswapd` daemon's. It ends once the space is gone.
 pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
     let wake = space.page_cache().kswapd_wake();
+    let clock = space.clock().clone();
     let weak = Arc::downgrade(space);
     std::thread::Builder::new()
         .name("kswapd".into())
-        .spawn(move || kswapd(&weak, &wake))
+        .spawn(move || kswapd(&weak, &clock, &wake))
         .map(drop)
 }
 
-fn kswapd(space: &Weak<AddressSpace>, wake: &Parker) {
+fn kswapd(space: &Weak<AddressSpace>, clock: &SharedClock, wake: &Parker) {
     current::become_daemon(Daemon::Kswapd);
     loop {
-        wake.park_timeout(KSWAPD_PERIOD);
+        clock.park_until(wake, clock.now_ns() + KSWAPD_PERIOD_NS);
         let Some(space) = space.upgrade() else {
             return;
         };
@@ -274,7 +274,7 @@ pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedF
         return;
     };
     for (pgoff, folio) in file.pages_from(end) {
-        folio.lock();
+        folio.lock(space.clock().as_ref());
         rmap::unmap(space, caller, file, pgoff, &folio);
         folio.evict();
         file.forget(pgoff, &folio);

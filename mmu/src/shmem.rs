@@ -143,7 +143,9 @@ impl SharedAnon {
             (ShmemPage::Resident(frame), _) => self.pool.put(frame),
             // Waits for a fault's read or reclaim's write of the slot, if any (only a
             // hole punch can meet one: both hold the object, which is not dropped then).
-            (ShmemPage::Swapped(slot), Some(swap)) => swap.discard(slot, &self.pool, |f| f.lock()),
+            (ShmemPage::Swapped(slot), Some(swap)) => {
+                swap.discard(slot, &self.pool, |f| f.lock(swap.clock().as_ref()))
+            }
             (ShmemPage::Swapped(_), None) => unreachable!("swapped out without swap"),
         }
     }

@@ -22,11 +22,10 @@
 use crate::hart::HartSignal;
 use crate::stats::HartStats;
 use devices::storage::IoPriority;
-use devices::Parker;
+use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The part of a hart that other threads look at.
 pub(crate) struct HartShared {
@@ -65,8 +64,9 @@ impl HartShared {
 }
 
 /// The shootdown state of one address space.
-#[derive(Default)]
 pub(crate) struct Shootdown {
+    /// The clock an initiator waits for acknowledgements on.
+    clock: SharedClock,
     generation: AtomicU64,
     harts: Mutex<Vec<Arc<HartShared>>>,
     /// Initiators parked waiting for acknowledgements.
@@ -79,9 +79,20 @@ const SPIN_ROUNDS: u32 = 64;
 const YIELD_ROUNDS: u32 = 64;
 /// How long a parked initiator sleeps before checking again on its own (acknowledging
 /// harts normally wake it sooner).
-const PARK_TIMEOUT: Duration = Duration::from_micros(200);
+const PARK_TIMEOUT_NS: u64 = 200_000;
 
 impl Shootdown {
+    /// No harts yet, generation 0; initiators wait on `clock`.
+    pub fn new(clock: SharedClock) -> Self {
+        Shootdown {
+            clock,
+            generation: AtomicU64::new(0),
+            harts: Mutex::default(),
+            waiters: Mutex::default(),
+            nwaiters: AtomicUsize::new(0),
+        }
+    }
+
     /// The current TLB generation.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
@@ -145,7 +156,8 @@ impl Shootdown {
                 if pending.iter().all(|h| h.released(gen)) {
                     continue;
                 }
-                p.park_timeout(PARK_TIMEOUT);
+                let deadline = self.clock.now_ns() + PARK_TIMEOUT_NS;
+                self.clock.park_until(p, deadline);
             }
         }
         if let Some(p) = parker {

@@ -146,9 +146,8 @@ impl AddressSpace {
                 )?)),
             },
             frames,
-            cfg,
             page_table: PageTable::new(),
-            mmap_lock: RwSemaphore::with_clock(
+            mmap_lock: RwSemaphore::new(
                 MmState {
                     vmas: VmaTree::new(),
                     brk_start: 0,
@@ -156,15 +155,16 @@ impl AddressSpace {
                     def_flags: VmaFlags::default(),
                 },
                 &MMAP_LOCK_COUNTERS,
-                HostClock::global(),
+                cfg.clock.clone(),
                 handoff_ns,
             ),
             vma_index: VmaIndex::default(),
-            shootdown: Shootdown::default(),
+            shootdown: Shootdown::new(cfg.clock.clone()),
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
             unattributed: HartStats::default(),
             daemon_stats: Default::default(),
+            cfg,
         });
         if limited {
             reclaim::spawn_kswapd(&space)?;

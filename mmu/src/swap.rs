@@ -58,6 +58,8 @@ pub(crate) struct Swap {
     /// Whether reclaim runs at all (a memory limit is set): only then are candidates
     /// worth keeping.
     tracks_candidates: bool,
+    /// The run's clock, which waits for a slot's folio sleep on.
+    clock: SharedClock,
 }
 
 impl Swap {
@@ -70,11 +72,17 @@ impl Swap {
         reclaims: bool,
     ) -> io::Result<Swap> {
         Ok(Swap {
-            file: SwapFile::create(bytes, device, clock)?,
+            file: SwapFile::create(bytes, device, clock.clone())?,
             cache: SwapCache::default(),
             lru: Mutex::new(Lru::default()),
             tracks_candidates: reclaims,
+            clock,
         })
+    }
+
+    /// The run's clock.
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// Notes a private anonymous page just mapped at `addr`, as a reclaim candidate: it
@@ -156,7 +164,10 @@ pub(crate) fn swap_fault(
             let what = PageWait::FolioLocked {
                 uptodate: folio.is_uptodate(),
             };
-            if waits.wait(what, || folio.wait_unlocked()).is_err() {
+            if waits
+                .wait(what, || folio.wait_unlocked(space.clock().as_ref()))
+                .is_err()
+            {
                 return Some(FaultOutcome::Retry { major: false });
             }
             continue;
@@ -262,7 +273,7 @@ fn begin_write(
     if let Some(stale) = swap.cache.insert_for_write(slot, folio.clone()) {
         // A fault read the slot after a zap had freed it (it looked at the entry first):
         // nobody maps that copy, so it goes once its read is done.
-        space.blocking(caller, || stale.lock());
+        space.blocking(caller, || stale.lock(space.clock().as_ref()));
         stale.evict();
         space.frames().put(stale.frame());
         stale.unlock();
@@ -480,7 +491,7 @@ pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start:
 pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
     if let Some(swap) = space.swap() {
         swap.discard(slot, space.frames(), |f| {
-            space.blocking(caller, || f.lock())
+            space.blocking(caller, || f.lock(space.clock().as_ref()))
         });
     }
 }

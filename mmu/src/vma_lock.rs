@@ -20,7 +20,7 @@
 use crate::stats::{Counter, HartStats};
 use crate::vma::VmaNode;
 use crate::vma_index::{VmaIndex, VmaView};
-use devices::Parker;
+use devices::{Clock, Parker};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -107,9 +107,15 @@ impl VmaLock {
     }
 
     /// Linux's `vma_start_write`, with `mmap_lock` held for write in session `seq`:
-    /// marks the VMA and waits, through `wait` (which must leave guest state first), until
-    /// its readers have left. Returns false if it was already write-locked in `seq`.
-    pub(crate) fn start_write(&self, seq: u64, wait: impl FnOnce(&dyn Fn())) -> bool {
+    /// marks the VMA and waits, through `wait` (which must leave guest state first) and on
+    /// `clock`, until its readers have left. Returns false if it was already write-locked
+    /// in `seq`.
+    pub(crate) fn start_write(
+        &self,
+        seq: u64,
+        clock: &dyn Clock,
+        wait: impl FnOnce(&dyn Fn()),
+    ) -> bool {
         if self.is_write_locked(seq) {
             return false;
         }
@@ -117,7 +123,7 @@ impl VmaLock {
         if readers != 0 {
             wait(&|| {
                 while self.state.load(Ordering::SeqCst) & !WRITER != 0 {
-                    self.drain.park();
+                    clock.park(&self.drain);
                 }
             });
         }
@@ -205,6 +211,7 @@ mod tests {
     //! block is seen blocking in the lock's state before the test goes on.
     use super::*;
     use crate::{map, prot, AddressSpace, MmConfig, PAGE_SIZE};
+    use devices::HostClock;
     use std::time::{Duration, Instant};
 
     const P: u64 = PAGE_SIZE;
@@ -227,10 +234,10 @@ mod tests {
         let l = VmaLock::new(0);
         assert_eq!(l.try_read(&seq), Ok(()));
         l.read_unlock();
-        assert!(l.start_write(5, no_wait));
+        assert!(l.start_write(5, &HostClock::new(), no_wait));
         assert_eq!(l.try_read(&seq), Err(ReadFail::Abort));
         assert!(
-            !l.start_write(5, no_wait),
+            !l.start_write(5, &HostClock::new(), no_wait),
             "already write-locked in this session"
         );
         // Ending the session releases the write lock without touching the VMA.
@@ -244,7 +251,7 @@ mod tests {
         let seq = AtomicU64::new(3);
         let l = VmaLock::new(3);
         assert_eq!(l.try_read(&seq), Err(ReadFail::Abort));
-        assert!(!l.start_write(3, no_wait));
+        assert!(!l.start_write(3, &HostClock::new(), no_wait));
     }
 
     #[test]
@@ -255,7 +262,7 @@ mod tests {
         assert_eq!(l.try_read(&seq), Ok(()));
         let writer = {
             let l = l.clone();
-            std::thread::spawn(move || l.start_write(5, |drain| drain()))
+            std::thread::spawn(move || l.start_write(5, &HostClock::new(), |drain| drain()))
         };
         wait_for("the writer to mark the VMA", || l.writer_waiting());
         assert_eq!(l.try_read(&seq), Err(ReadFail::Abort), "being write-locked");
@@ -275,7 +282,7 @@ mod tests {
     fn a_detached_vma_is_a_miss_once_its_session_ended() {
         let seq = AtomicU64::new(5);
         let l = VmaLock::new(0);
-        assert!(l.start_write(5, no_wait));
+        assert!(l.start_write(5, &HostClock::new(), no_wait));
         l.detach();
         assert_eq!(l.try_read(&seq), Err(ReadFail::Abort), "still write-locked");
         seq.store(6, Ordering::SeqCst);

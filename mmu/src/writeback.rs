@@ -20,7 +20,7 @@
 
 use crate::current;
 use crate::folio::Folio;
-use crate::pagecache::{file_region, now_ns, CachedFile, PageCache};
+use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
 use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, Daemon, HartStats};
@@ -30,13 +30,12 @@ use devices::Parker;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 /// Pages in one write-back request at most (1 MiB).
 const MAX_RUN: usize = 256;
 
 /// How often a flusher without a period looks, to notice its address space is gone.
-const IDLE_POLL: Duration = Duration::from_secs(1);
+const IDLE_POLL_NS: u64 = 1_000_000_000;
 
 /// The cache's count of pages whose bytes are not yet in their files (dirty, or under
 /// write-back), and the thresholds Linux derives from `dirty_background_ratio` and
@@ -136,7 +135,8 @@ impl Writer<'_> {
                 self.finish_run(file, &mut run, pick, &mut written, &mut result);
             }
             if pick.wait {
-                self.space.blocking(self.caller, || folio.lock());
+                self.space
+                    .blocking(self.caller, || folio.lock(self.space.clock().as_ref()));
             } else if !folio.try_lock() {
                 continue;
             }
@@ -238,7 +238,7 @@ fn write_run(
         let len = len.min(file.data().size()?.saturating_sub(start));
         file.data().write_at(start, &bytes[..len as usize])
     })();
-    let now = now_ns();
+    let now = cache.clock().now_ns();
     let cleaned = run
         .iter()
         .filter(|(_, f)| f.end_writeback(result.is_ok(), now))
@@ -337,18 +337,22 @@ pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
 
 fn flusher(space: &Weak<AddressSpace>) {
     current::become_daemon(Daemon::Flusher);
-    let Some((acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
+    let Some((clock, acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
         let cache = s.page_cache();
-        (cache.dirty().clone(), cache.writeback_times())
+        (
+            s.clock().clone(),
+            cache.dirty().clone(),
+            cache.writeback_times(),
+        )
     }) else {
         return;
     };
     let period = match period_ns {
-        0 => IDLE_POLL,
-        ns => Duration::from_nanos(ns),
+        0 => IDLE_POLL_NS,
+        ns => ns,
     };
     loop {
-        let woken = acct.wake.park_timeout(period);
+        let woken = clock.park_until(&acct.wake, clock.now_ns().saturating_add(period));
         let Some(space) = space.upgrade() else {
             return;
         };
@@ -361,7 +365,7 @@ fn flusher(space: &Weak<AddressSpace>) {
             caller: &caller,
             stats: space.stats_of(&caller),
         };
-        let expired_before = now_ns().saturating_sub(expire_ns);
+        let expired_before = clock.now_ns().saturating_sub(expire_ns);
         for file in space.page_cache().files() {
             let over = acct.pages().saturating_sub(acct.background);
             let pick = Pick {

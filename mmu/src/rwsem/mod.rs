@@ -25,7 +25,7 @@ pub use queue::{Contention, Task, TidList, WaitKind, MAX_READERS_WAKEUP};
 use crate::events::{LockName, LockRecord, MmEvent};
 use crate::hart::HartSignal;
 use crate::stats::{wait_decade, Counter, HartStats};
-use devices::{Clock, HostClock, Parker};
+use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
 use queue::{Arrival, Cancel, Retry, SemQueue, WaiterId, Wake};
 use std::cell::UnsafeCell;
@@ -154,7 +154,7 @@ pub struct RwSemaphore<T> {
     state: Mutex<SemQueue<Arc<WaitSlot>>>,
     counters: &'static LockCounters,
     /// The time base waits, holds and the handoff timeout are measured on.
-    clock: &'static dyn Clock,
+    clock: SharedClock,
     data: UnsafeCell<T>,
 }
 
@@ -172,18 +172,13 @@ struct Held<'a> {
 }
 
 impl<T> RwSemaphore<T> {
-    /// A free semaphore protecting `data`, counting acquisitions into `counters`, on the
-    /// host clock with Linux's handoff timeout.
-    pub fn new(data: T, counters: &'static LockCounters) -> Self {
-        Self::with_clock(data, counters, HostClock::global(), DEFAULT_HANDOFF_NS)
-    }
-
-    /// A free semaphore measuring time on `clock`, whose first waiter may claim a handoff
-    /// after `handoff_ns`.
-    pub fn with_clock(
+    /// A free semaphore protecting `data`, counting acquisitions into `counters`,
+    /// measuring time and waiting on `clock`, whose first waiter may claim a handoff after
+    /// `handoff_ns`.
+    pub fn new(
         data: T,
         counters: &'static LockCounters,
-        clock: &'static dyn Clock,
+        clock: SharedClock,
         handoff_ns: u64,
     ) -> Self {
         RwSemaphore {
@@ -339,7 +334,7 @@ impl<T> RwSemaphore<T> {
                     }
                 }
             }
-            slot.parker.park();
+            self.clock.park(&slot.parker);
         }
     }
 
@@ -463,7 +458,12 @@ mod tests {
     type Log = Arc<parking_lot::Mutex<Vec<&'static str>>>;
 
     fn sem() -> Sem {
-        Arc::new(RwSemaphore::new((), &MMAP_LOCK_COUNTERS))
+        Arc::new(RwSemaphore::new(
+            (),
+            &MMAP_LOCK_COUNTERS,
+            Arc::new(devices::HostClock::new()),
+            DEFAULT_HANDOFF_NS,
+        ))
     }
 
     fn who(stats: &HartStats, tid: u32) -> Acquirer<'_> {
@@ -774,7 +774,12 @@ mod tests {
 
     #[test]
     fn guards_give_access_to_the_data() {
-        let s = RwSemaphore::new(5u32, &MMAP_LOCK_COUNTERS);
+        let s = RwSemaphore::new(
+            5u32,
+            &MMAP_LOCK_COUNTERS,
+            Arc::new(devices::HostClock::new()),
+            DEFAULT_HANDOFF_NS,
+        );
         let stats = HartStats::default();
         *s.write(Acquirer::anonymous(&stats)) += 1;
         assert_eq!(*s.read(Acquirer::anonymous(&stats)), 6);

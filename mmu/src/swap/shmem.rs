@@ -60,7 +60,7 @@ pub(crate) fn get_page(
                 }
             }
         };
-        space.blocking(caller, || folio.lock());
+        space.blocking(caller, || folio.lock(space.clock().as_ref()));
         if !folio.is_uptodate() {
             // Written out and freed meanwhile (look again), or its read failed.
             folio.unlock();
