@@ -18,116 +18,24 @@
 //! `MAP_LOCKED`, `MADV_POPULATE_*`), and guest-memory copies made by system calls
 //! return `ENOMEM` rather than `EFAULT`.
 
+pub use crate::types::{Access, FaultError, FaultKind, MemFault};
+
+use crate::caller::Caller;
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
 use crate::filemap::{file_fault, Waits};
+use crate::mm_core::{MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::reclaim;
-use crate::space::{AddressSpace, Caller, MmState};
 use crate::stats::{Counter, HartStats};
 use crate::swap::{shmem, swap_fault};
 use crate::vma::{Backing, Vma};
-use crate::Errno;
-use std::fmt;
 use std::sync::atomic::Ordering;
-
-/// The kind of access that faulted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// A load (or the read half of an atomic).
-    Read,
-    /// A store or an atomic read-modify-write.
-    Write,
-    /// An instruction fetch.
-    Exec,
-}
-
-/// Why an access faulted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// No VMA covers the address (SIGSEGV, SEGV_MAPERR).
-    Unmapped,
-    /// A VMA covers it but does not allow the access (SIGSEGV, SEGV_ACCERR).
-    Protection,
-    /// An atomic access that is not naturally aligned (SIGBUS, BUS_ADRALN).
-    Misaligned,
-    /// A file page that cannot be read: its read failed or it lies past the end of the
-    /// file (SIGBUS, BUS_ADRERR).
-    Bus,
-    /// The hart was killed ([`crate::HartSignal::kill`]) while the fault waited for
-    /// `mmap_lock`: the access never completes and the thread dies of SIGKILL.
-    Killed,
-}
-
-/// A guest access that cannot complete: the guest thread gets a signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemFault {
-    /// The guest virtual address that faulted.
-    pub addr: u64,
-    /// What the access was.
-    pub access: Access,
-    /// Why it failed.
-    pub kind: FaultKind,
-}
-
-impl MemFault {
-    /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7, SIGKILL = 9).
-    pub fn signal(&self) -> i32 {
-        match self.kind {
-            FaultKind::Misaligned | FaultKind::Bus => 7,
-            FaultKind::Killed => 9,
-            _ => 11,
-        }
-    }
-}
-
-impl fmt::Display for MemFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.access {
-            Access::Read => "read from",
-            Access::Write => "write to",
-            Access::Exec => "execute at",
-        };
-        let why = match (self.kind, self.access) {
-            (FaultKind::Unmapped, _) => "unmapped address",
-            (FaultKind::Protection, Access::Write) => "read-only mapping",
-            (FaultKind::Protection, Access::Exec) => "non-executable mapping",
-            (FaultKind::Protection, Access::Read) => "unreadable mapping",
-            (FaultKind::Misaligned, _) => "misaligned atomic",
-            (FaultKind::Bus, _) => "file page unreadable: I/O error or past end of file",
-            (FaultKind::Killed, _) => "killed while waiting for mmap_lock",
-        };
-        write!(f, "{what} {:#x} ({why})", self.addr)
-    }
-}
-
-/// Why the handler could not make a page accessible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultError {
-    /// The access is not allowed: the guest gets a signal.
-    Fault(FaultKind),
-    /// No frame left to back the page.
-    OutOfMemory,
-    /// The hart was killed while the fault waited for a lock.
-    Killed,
-}
-
-impl FaultError {
-    /// What a system call that faulted reports: EFAULT, ENOMEM, or EINTR for a dying
-    /// thread.
-    pub fn errno(self) -> Errno {
-        match self {
-            FaultError::Fault(_) => Errno::EFAULT,
-            FaultError::OutOfMemory => Errno::ENOMEM,
-            FaultError::Killed => Errno::EINTR,
-        }
-    }
-}
 
 /// The page work of a guest fault: file pages and swapped-out anonymous pages wait at
 /// the policy's hook; other anonymous memory never waits.
 pub(crate) struct AnonPages<'a> {
     /// Where the pages go.
-    pub space: &'a AddressSpace,
+    pub space: &'a MmCore,
     /// Where the faults are counted.
     pub stats: &'a HartStats,
 }
@@ -158,7 +66,7 @@ impl PageFaultHandler for AnonPages<'_> {
 /// `mmap_lock` held (`mm` is what it protects). Returns the page's entry, which allows
 /// `access`.
 pub(crate) fn fault_in(
-    space: &AddressSpace,
+    space: &MmCore,
     mm: &MmState,
     addr: u64,
     access: Access,
@@ -178,7 +86,7 @@ pub(crate) fn fault_in(
 /// allows `access` and is held stable by the caller (its per-VMA read lock or
 /// `mmap_lock`). Returns the page's entry, which allows `access`.
 pub(crate) fn handle_mm_fault(
-    space: &AddressSpace,
+    space: &MmCore,
     vma: &Vma,
     addr: u64,
     access: Access,
@@ -208,7 +116,7 @@ pub(crate) fn handle_mm_fault(
 /// A fault on anonymous memory: brings a swapped-out page back ([`swap_fault`]), or
 /// installs a zeroed (private) or the object's (shared) frame.
 fn anon_fault(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     vma: &Vma,
     addr: u64,
@@ -232,7 +140,7 @@ fn anon_fault(
 /// Installs the page of `addr` in the anonymous `vma` unless another hart did. `None`
 /// when the entry is a swap entry.
 fn new_anon_page(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     vma: &Vma,
     addr: u64,
@@ -300,7 +208,7 @@ fn new_anon_page(
 /// The guest touched a page that needs a frame and the pool has none left: the process
 /// dies, as Linux's OOM killer would make it (see the module docs).
 #[cold]
-pub(crate) fn out_of_memory(space: &AddressSpace) -> ! {
+pub(crate) fn out_of_memory(space: &MmCore) -> ! {
     panic!(
         "guest out of memory: all {} MiB of the frame pool are in use (MmConfig::frame_pool_bytes); \
          Linux would kill the process (SIGKILL)",

@@ -19,12 +19,13 @@
 //! dropping it, waiting and returning [`FaultOutcome::Retry`]. The page cache and swap
 //! wait there; other anonymous memory never waits.
 
+use crate::caller::Caller;
 use crate::events::{FaultWaitRecord, MmEvent};
 use crate::fault::FaultError;
+use crate::mm_core::{MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
 use crate::rwsem::RwSemReadGuard;
-use crate::space::{AddressSpace, Caller, MmState};
 use crate::stats::Counter;
 use crate::vma::Vma;
 use crate::vma_index::VmaView;
@@ -55,7 +56,7 @@ enum HeldLock<'a> {
 
 /// A fault attempt's locking context: the policy, TRIED, and the lock held.
 pub struct FaultCtx<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     policy: FaultPolicy,
     tried: bool,
@@ -129,7 +130,7 @@ pub trait PageFaultHandler {
 /// Resolves a fault of the caller's hart at `addr` under `policy`, looking VMAs up in
 /// `view`. Returns the page's entry, which allows `access`.
 pub(crate) fn handle_user_fault(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     view: &mut VmaView,
     policy: FaultPolicy,
@@ -230,6 +231,7 @@ mod tests {
     //! its script and records which lock it held and whether it was a TRIED pass.
     use super::*;
     use crate::fault::AnonPages;
+    use crate::AddressSpace;
     use crate::{map, prot, HartStats, MmConfig, MmStats, PAGE_SIZE};
     use parking_lot::Mutex;
     use std::collections::VecDeque;
@@ -293,11 +295,11 @@ mod tests {
     /// the handler saw and the counters.
     fn run(policy: FaultPolicy, script: Script) -> (Vec<(FaultLock, bool)>, MmStats) {
         let (space, a) = space(policy);
-        let caller = space.caller();
+        let caller = space.core().caller();
         let mut view = VmaView::default();
         let before = space.stats();
         let r = handle_user_fault(
-            &space,
+            space.core(),
             &caller,
             &mut view,
             policy,
@@ -389,8 +391,8 @@ mod tests {
             let stats = HartStats::default();
             // A reader holds the VMA, so an mprotect of it waits with the VMA marked.
             let mut view = VmaView::default();
-            space.vma_index().refresh(&mut view);
-            let held = vma_lock::lock_vma_for_fault(space.vma_index(), &mut view, a, &stats)
+            space.core().vma_index().refresh(&mut view);
+            let held = vma_lock::lock_vma_for_fault(space.core().vma_index(), &mut view, a, &stats)
                 .expect("free");
             let mprotect = {
                 let space = space.clone();
@@ -400,14 +402,14 @@ mod tests {
             let fault = {
                 let space = space.clone();
                 std::thread::spawn(move || {
-                    let caller = space.caller();
+                    let caller = space.core().caller();
                     let handler = AnonPages {
-                        space: &space,
-                        stats: space.stats_of(&caller),
+                        space: space.core(),
+                        stats: space.core().stats_of(&caller),
                     };
                     let mut view = VmaView::default();
                     let r = handle_user_fault(
-                        &space,
+                        space.core(),
                         &caller,
                         &mut view,
                         policy,
@@ -438,8 +440,8 @@ mod tests {
         let (space, a) = space(FaultPolicy::Mmap);
         let mut h = space.attach_hart(7);
         let signal = h.signal();
-        let writer = space.caller();
-        let held = space.lock_write(&writer);
+        let writer = space.core().caller();
+        let held = space.core().lock_write(&writer);
         let hart = std::thread::spawn(move || {
             h.enter_guest();
             h.store(a, 8, 1)

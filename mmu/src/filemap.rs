@@ -10,17 +10,18 @@
 //! swap like any other, and a fault on the swap entry one leaves reads it back from
 //! swap (`do_swap_page`), never from the file.
 
+use crate::caller::Caller;
 use crate::fault::{FaultError, FaultKind};
 use crate::fault_state::{FaultCtx, FaultOutcome, MustRetry};
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
+use crate::mm_core::MmCore;
 use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
 use crate::readahead::AccessHint;
 use crate::reclaim;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
 use crate::swap::swap_fault;
 use crate::vma::{Backing, Vma, VmaFlags};
@@ -58,7 +59,7 @@ impl Waits<'_, '_> {
     /// dropped: the fault must be retried.
     pub(crate) fn wait_for_read(
         &mut self,
-        space: &AddressSpace,
+        space: &MmCore,
         caller: &Caller,
         stats: &HartStats,
         folio: &Folio,
@@ -83,7 +84,7 @@ impl Waits<'_, '_> {
 /// which allows `access`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn file_fault(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     vma: &Vma,
     file: &Arc<CachedFile>,
@@ -118,7 +119,7 @@ pub(crate) fn file_fault(
 /// Maps the page-cache page of `addr` at its empty `slot`, reading it in if need be.
 #[allow(clippy::too_many_arguments)]
 fn fill_entry(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     vma: &Vma,
     file: &Arc<CachedFile>,
@@ -200,7 +201,7 @@ fn fill_entry(
 
 /// Maps the cached, up-to-date, unlocked pages of `addr`'s fault-around block that have
 /// no entry yet, read-only; a folio that is locked is skipped, never waited for.
-fn fault_around(space: &AddressSpace, vma: &Vma, file: &CachedFile, addr: u64) {
+fn fault_around(space: &MmCore, vma: &Vma, file: &CachedFile, addr: u64) {
     let block = FAULT_AROUND_PAGES * PAGE_SIZE;
     let start = (addr & !(block - 1)).max(vma.start);
     let end = ((addr & !(block - 1)) + block).min(vma.end);
@@ -247,7 +248,7 @@ fn usable(file: &CachedFile, pgoff: u64, f: &Arc<Folio>) -> Option<bool> {
 
 /// MADV_WILLNEED of `vma`'s part `[start, end)`: starts reading the file pages not
 /// cached yet, without waiting for them.
-pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn will_need(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Backing::File(file) = &vma.backing else {
         return;
     };
@@ -281,7 +282,7 @@ fn read_prot(vma: &Vma) -> u32 {
 
 /// Installs `folio` (locked, up to date) at `slot` for `access`.
 fn map_folio(
-    space: &AddressSpace,
+    space: &MmCore,
     vma: &Vma,
     folio: &Folio,
     slot: &AtomicU64,
@@ -317,13 +318,7 @@ fn map_folio(
 /// A private copy of a file page now mapped at `addr`: anonymous memory, which goes to
 /// swap (when there is swap) like any other, so it is a reclaim candidate and may push
 /// the space over its memory limit.
-fn new_private_copy(
-    space: &AddressSpace,
-    caller: &Caller,
-    addr: u64,
-    frame: FrameId,
-    stats: &HartStats,
-) {
+fn new_private_copy(space: &MmCore, caller: &Caller, addr: u64, frame: FrameId, stats: &HartStats) {
     if let Some(swap) = space.swap() {
         swap.note_mapped(addr, frame);
         reclaim::direct(space, caller, stats);
@@ -331,7 +326,7 @@ fn new_private_copy(
 }
 
 /// A new frame holding a copy of `frame`'s bytes.
-fn copy_frame(space: &AddressSpace, frame: u32) -> Option<u32> {
+fn copy_frame(space: &MmCore, frame: u32) -> Option<u32> {
     let copy = space.frames().alloc_zeroed()?;
     // SAFETY: `copy` is ours alone; `frame` is pinned by its folio (or entry).
     unsafe {
@@ -349,7 +344,7 @@ fn copy_frame(space: &AddressSpace, frame: u32) -> Option<u32> {
 /// page-cache page (its own copy, write-protected by mprotect, just regains it).
 #[allow(clippy::too_many_arguments)]
 fn write_upgrade(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     vma: &Vma,
     file: &CachedFile,
@@ -401,6 +396,7 @@ fn write_upgrade(
 mod tests {
     use super::*;
     use crate::pagecache::tests::MemFile;
+    use crate::AddressSpace;
     use crate::{map, MmConfig};
     use devices::storage::IoPriority;
 
@@ -429,7 +425,7 @@ mod tests {
     }
 
     fn entry(space: &AddressSpace, addr: u64) -> Pte {
-        space.page_table().lookup(addr)
+        space.core().page_table().lookup(addr)
     }
 
     /// The fault-wait records of one hart's load from an uncached page of a file mapped

@@ -10,11 +10,12 @@
 //! bytes at once. Writers of one file go one at a time under its inode lock, which makes
 //! O_APPEND atomic; every few pages a writer that dirtied too much is throttled.
 
+use crate::caller::Caller;
 use crate::folio::Folio;
+use crate::mm_core::MmCore;
 use crate::pagecache::{CachedFile, Lookup};
 use crate::readahead::AccessHint;
 use crate::reclaim;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
 use crate::writeback;
 use crate::PAGE_SIZE;
@@ -47,7 +48,7 @@ const RATELIMIT_PAGES: u64 = 32;
 /// failed after some bytes went in, an error (EFAULT, EIO, ENOMEM, EFBIG, the file's
 /// own) if none did.
 pub(crate) fn write(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     file: &Arc<CachedFile>,
     pos: WritePos,
@@ -119,7 +120,7 @@ pub(crate) fn write(
 /// changed under the write (a truncate from elsewhere).
 #[allow(clippy::too_many_arguments)]
 fn write_begin(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     stats: &HartStats,
     file: &Arc<CachedFile>,
@@ -173,6 +174,7 @@ mod tests {
     use super::*;
     use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
+    use crate::AddressSpace;
     use crate::{map, prot, MmConfig};
     use std::time::{Duration, Instant};
 

@@ -10,96 +10,19 @@
 //! ([`HartMem::leave_guest`]). Memory accesses through a `HartMem` must therefore be made
 //! in guest state; a TLB miss made outside it re-enters guest state first.
 
+use crate::caller::HartShared;
 use crate::current;
 use crate::fault::{self, AnonPages, FaultError};
 use crate::fault_state;
+use crate::hart_signal::{HartSignal, EMULATOR_BITS};
 use crate::pagetable::{self, Pte, TASK_SIZE};
-use crate::shootdown::HartShared;
 use crate::stats::Counter;
 use crate::tlb::Tlb;
 use crate::vma_index::VmaView;
 use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
 use devices::storage::IoPriority;
-use devices::Parker;
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Request bits reserved for the emulator (bits 0..=15).
-pub const EMULATOR_BITS: u32 = 0xffff;
-/// The memory manager's TLB shootdown request.
-const SHOOTDOWN_BIT: u32 = 1 << 16;
-
-/// Requests another thread may raise on a hart: it sees them at its next block boundary.
-/// A fatal signal ([`HartSignal::kill`]) also ends the hart's killable waits at once.
-#[derive(Debug, Default)]
-pub struct HartSignal {
-    word: AtomicU32,
-    /// Linux's `fatal_signal_pending`.
-    fatal: AtomicBool,
-    /// The parker of the killable wait the hart is in, if any.
-    killable_wait: Mutex<Option<Arc<Parker>>>,
-}
-
-impl HartSignal {
-    /// Raises the emulator-level request bit `bit` (bits 0..=15 are the emulator's; the
-    /// memory manager uses the others for TLB shootdowns).
-    pub fn raise(&self, bit: u32) {
-        assert!(bit < 16, "emulator request bit {bit} out of 0..=15");
-        // Release: what the raiser wrote before is visible to the hart that takes the bit.
-        self.word.fetch_or(1 << bit, Ordering::Release);
-    }
-
-    /// Takes (clears and returns) the emulator-level request bits.
-    pub fn take(&self) -> u32 {
-        self.word.fetch_and(!EMULATOR_BITS, Ordering::Acquire) & EMULATOR_BITS
-    }
-
-    /// Whether any request (emulator or memory manager) is pending.
-    #[inline]
-    pub fn pending(&self) -> bool {
-        self.word.load(Ordering::Relaxed) != 0
-    }
-
-    pub(crate) fn raise_shootdown(&self) {
-        self.word.fetch_or(SHOOTDOWN_BIT, Ordering::SeqCst);
-    }
-
-    fn clear_shootdown(&self) {
-        self.word.fetch_and(!SHOOTDOWN_BIT, Ordering::SeqCst);
-    }
-
-    fn take_all(&self) -> u32 {
-        self.word.swap(0, Ordering::SeqCst)
-    }
-
-    /// Marks a fatal signal pending for the hart: a killable wait it is in (or enters)
-    /// for `mmap_lock` gives up, as the kernel's `*_killable` lock calls do, and the mm
-    /// call or fault that made it fails (EINTR, or a fault reported as [`FaultKind::Killed`]).
-    /// Uninterruptible waits are not affected. The flag stays set: the hart is dying.
-    pub fn kill(&self) {
-        self.fatal.store(true, Ordering::SeqCst);
-        if let Some(p) = self.killable_wait.lock().as_ref() {
-            p.unpark();
-        }
-    }
-
-    /// Whether [`kill`](Self::kill) was called.
-    pub fn fatal_pending(&self) -> bool {
-        self.fatal.load(Ordering::SeqCst)
-    }
-
-    /// Registers the parker of a killable wait, so that `kill` wakes it. The waiter checks
-    /// [`fatal_pending`](Self::fatal_pending) after this and before every park.
-    pub(crate) fn arm_kill(&self, parker: &Arc<Parker>) {
-        *self.killable_wait.lock() = Some(parker.clone());
-    }
-
-    /// Unregisters the parker of a finished killable wait.
-    pub(crate) fn disarm_kill(&self) {
-        *self.killable_wait.lock() = None;
-    }
-}
 
 /// One hart's handle on its address space: TLB, statistics, shootdown acknowledgement.
 pub struct HartMem {
@@ -255,7 +178,7 @@ impl HartMem {
         // SeqCst (hence release): every access through the TLB happens before an initiator
         // that reads `false` frees anything.
         self.shared.in_guest.store(false, Ordering::SeqCst);
-        self.space.shootdown().notify_waiters();
+        self.space.core().shootdown().notify_waiters();
     }
 
     /// Marks the hart as running guest code again.
@@ -270,7 +193,7 @@ impl HartMem {
     /// The generation of decoded code: it changes whenever cached decodes may be stale.
     #[inline]
     pub fn icache_epoch(&self) -> u64 {
-        self.space.icache_epoch()
+        self.space.core().icache_epoch()
     }
 
     /// The signal handle other threads use to interrupt this hart.
@@ -315,7 +238,7 @@ impl HartMem {
 
     /// Flushes the TLB if the generation moved and acknowledges the current generation.
     fn sync_tlb(&mut self) {
-        let gen = self.space.shootdown().generation();
+        let gen = self.space.core().shootdown().generation();
         if gen != self.seen_gen {
             self.forget_vmas();
             self.tlb.flush();
@@ -324,7 +247,7 @@ impl HartMem {
         }
         if self.shared.acked_gen.load(Ordering::Relaxed) != gen {
             self.shared.acked_gen.store(gen, Ordering::SeqCst);
-            self.space.shootdown().notify_waiters();
+            self.space.core().shootdown().notify_waiters();
         }
     }
 
@@ -361,7 +284,7 @@ impl HartMem {
         unsafe { write_host(p, size, val) };
         if pte.is_writable_code() {
             // After the store: whoever sees the new epoch sees the new code.
-            self.space.bump_icache_epoch();
+            self.space.core().bump_icache_epoch();
         }
         Ok(())
     }
@@ -399,7 +322,7 @@ impl HartMem {
         if pte.is_writable_code() {
             // Before the atomic operation (it happens in the caller): the epoch moves
             // within the current block, so the next block boundary sees it.
-            self.space.bump_icache_epoch();
+            self.space.core().bump_icache_epoch();
         }
         Ok(p)
     }
@@ -418,12 +341,12 @@ impl HartMem {
                 kind: FaultKind::Unmapped,
             });
         }
-        let mut pte = self.space.page_table().lookup(addr);
+        let mut pte = self.space.core().page_table().lookup(addr);
         // The accessed bit is set before the entry enters the TLB, as a RISC-V MMU with
         // hardware A-bit updates does; an entry that changed meanwhile is looked at again.
         while !(pte.allows(access) && pte.is_accessed()) {
             pte = match pte.allows(access) {
-                true => match self.space.page_table().slot(addr) {
+                true => match self.space.core().page_table().slot(addr) {
                     Some(slot) => pagetable::mark_accessed(slot, pte),
                     None => Pte::EMPTY,
                 },
@@ -432,11 +355,11 @@ impl HartMem {
                     // Reclaim may have taken the page again (its shootdown waited for
                     // the acknowledgement `fault_in` ends with): only the entry as it is
                     // once this hart has acknowledged may go into the TLB.
-                    self.space.page_table().lookup(addr)
+                    self.space.core().page_table().lookup(addr)
                 }
             };
         }
-        let host_page = self.space.frames().host_ptr(pte.frame());
+        let host_page = self.space.core().frames().host_ptr(pte.frame());
         self.tlb.fill(addr, host_page, pte);
         Ok((
             host_page.wrapping_add((addr & (PAGE_SIZE - 1)) as usize),
@@ -449,7 +372,7 @@ impl HartMem {
     /// acknowledge a shootdown); if a shootdown went by meanwhile, the TLB is flushed
     /// before the access goes on.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
-        let space = self.space.clone();
+        let space = self.space.core().clone();
         let caller = space.caller();
         let handler = AnonPages {
             space: &space,
@@ -478,7 +401,7 @@ impl HartMem {
 
 impl Drop for HartMem {
     fn drop(&mut self) {
-        self.space.shootdown().detach(&self.shared);
+        self.space.core().shootdown().detach(&self.shared);
         current::release(&self.shared);
     }
 }

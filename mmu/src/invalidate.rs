@@ -8,12 +8,13 @@
 //! is still held (declare it after the lock guard): `mmap_lock` for write, or — for
 //! MADV_DONTNEED and MADV_FREE — the per-VMA read lock or `mmap_lock` for read.
 
+use crate::caller::Caller;
 use crate::events::MmEvent;
 use crate::frames::FrameId;
+use crate::mm_core::MmCore;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::Pte;
 use crate::prot;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::Counter;
 use crate::swap;
 use crate::vma::Vma;
@@ -21,7 +22,7 @@ use std::sync::atomic::Ordering;
 
 /// Page-table changes whose TLB shootdown and frame releases are due; done on drop.
 pub(crate) struct Invalidation<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     /// References held by cleared entries, dropped after the shootdown.
     frames: Vec<FrameId>,
@@ -37,7 +38,7 @@ pub(crate) struct Invalidation<'a> {
 
 impl<'a> Invalidation<'a> {
     /// Nothing invalidated yet.
-    pub fn new(space: &'a AddressSpace, caller: &'a Caller) -> Self {
+    pub fn new(space: &'a MmCore, caller: &'a Caller) -> Self {
         Invalidation {
             space,
             caller,

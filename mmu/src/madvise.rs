@@ -23,11 +23,12 @@
 //! swaps them out; without swap (and on shared anonymous memory) they have nothing to
 //! act on, nor has COLLAPSE (no huge pages).
 
+use crate::caller::Caller;
 use crate::fault::{self, FaultError};
 use crate::invalidate::Invalidation;
+use crate::mm_core::MmCore;
 use crate::mman::{is_aligned, page_align};
 use crate::pagetable::TASK_SIZE;
-use crate::space::{AddressSpace, Caller};
 use crate::swap;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
@@ -106,7 +107,7 @@ fn walk(
     Ok(())
 }
 
-pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
+pub(crate) fn madvise(space: &MmCore, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
     if !known_advice(advice) {
         return Err(Errno::EINVAL);
     }
@@ -202,12 +203,7 @@ fn pieces(vmas: &crate::vma::VmaTree, start: u64, end: u64) -> Vec<Vma> {
 }
 
 /// Read-locks the one VMA holding all of `[start, end)`, if it can be had at once.
-fn lock_one_vma(
-    space: &AddressSpace,
-    caller: &Caller,
-    start: u64,
-    end: u64,
-) -> Option<VmaReadGuard> {
+fn lock_one_vma(space: &MmCore, caller: &Caller, start: u64, end: u64) -> Option<VmaReadGuard> {
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
     let g =
@@ -291,7 +287,7 @@ fn valid_name_char(c: u8) -> bool {
 }
 
 pub(crate) fn set_anon_name(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     len: u64,
     name: Option<&[u8]>,

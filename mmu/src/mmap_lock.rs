@@ -9,8 +9,10 @@
 //! VMA write lock at once, as Linux's `mmap_write_unlock` does — and only then releases
 //! `mmap_lock` itself.
 
-use crate::rwsem::RwSemWriteGuard;
-use crate::space::{AddressSpace, Caller, MmState};
+use crate::caller::Caller;
+use crate::errno::Errno;
+use crate::mm_core::{MmCore, MmState};
+use crate::rwsem::{Acquirer, Killed, RwSemReadGuard, RwSemWriteGuard, Task};
 use crate::stats::Counter;
 use crate::vma::{Vma, VmaFlags, VmaNode};
 use std::ops::Deref;
@@ -19,7 +21,7 @@ use std::sync::atomic::Ordering;
 /// `mmap_lock` held for write, with the VMA write locks of its session.
 pub(crate) struct MmWriteGuard<'a> {
     mm: RwSemWriteGuard<'a, MmState>,
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     /// The write session: VMAs write-locked in it carry this sequence.
     seq: u64,
@@ -29,7 +31,7 @@ impl<'a> MmWriteGuard<'a> {
     /// Opens a write session on a freshly taken write lock.
     pub fn new(
         mut mm: RwSemWriteGuard<'a, MmState>,
-        space: &'a AddressSpace,
+        space: &'a MmCore,
         caller: &'a Caller,
     ) -> Self {
         let seq = space.vma_index().seq().load(Ordering::SeqCst);
@@ -129,5 +131,70 @@ impl Drop for MmWriteGuard<'_> {
         }
         index.end_write_session();
         // `mm` drops next: mmap_lock is released after the VMA write locks.
+    }
+}
+
+impl MmCore {
+    /// The caller as a lock acquirer: its stats, thread id, real-time flag and signal.
+    pub(crate) fn acquirer<'a>(&'a self, caller: &'a Caller) -> Acquirer<'a> {
+        match caller.hart() {
+            Some(h) => Acquirer {
+                stats: &h.stats,
+                task: Task {
+                    tid: h.tid,
+                    realtime: h.realtime.load(Ordering::Relaxed),
+                },
+                signal: Some(&h.signal),
+            },
+            None => Acquirer::anonymous(self.stats_of(caller)),
+        }
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf.
+    pub(crate) fn lock_read<'a>(&'a self, caller: &'a Caller) -> RwSemReadGuard<'a, MmState> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.read(who)),
+        }
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf, giving up if the caller's hart
+    /// is killed while it waits (Linux's `mmap_read_lock_killable` after a trylock).
+    pub(crate) fn lock_read_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<RwSemReadGuard<'a, MmState>, Killed> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
+            Some(g) => Ok(g),
+            None => self.blocking(caller, || self.mmap_lock.read_killable(who)),
+        }
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, opening a write session.
+    pub(crate) fn lock_write<'a>(&'a self, caller: &'a Caller) -> MmWriteGuard<'a> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.write(who)),
+        };
+        MmWriteGuard::new(g, self, caller)
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, as Linux's
+    /// `mmap_write_lock_killable` does: EINTR if the caller's hart is killed meanwhile.
+    pub(crate) fn lock_write_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<MmWriteGuard<'a>, Errno> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self
+                .blocking(caller, || self.mmap_lock.write_killable(who))
+                .map_err(|Killed| Errno::EINTR)?,
+        };
+        Ok(MmWriteGuard::new(g, self, caller))
     }
 }

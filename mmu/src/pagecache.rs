@@ -12,12 +12,12 @@
 //! reach the file through the device when synced, reclaimed or found old or too many by
 //! the flusher ([`crate::writeback`]).
 
+use crate::dirty::DirtyAccount;
 use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
 use crate::lru::Lru;
 use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
-use crate::writeback::DirtyAccount;
 use crate::PAGE_SIZE;
 use devices::storage::{
     BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,

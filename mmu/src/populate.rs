@@ -7,8 +7,9 @@
 //! write faults (to have their own pages), the others read faults (or exec faults for
 //! execute-only ones).
 
+use crate::caller::Caller;
 use crate::fault::{self, FaultError};
-use crate::space::{AddressSpace, Caller};
+use crate::mm_core::MmCore;
 use crate::vma::VmaFlags;
 use crate::{Access, Errno, PAGE_SIZE};
 
@@ -23,7 +24,7 @@ pub(crate) enum OnError {
 
 /// Faults in the pages of `[start, end)` the VMAs there allow any access to.
 pub(crate) fn populate(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     start: u64,
     end: u64,
@@ -57,12 +58,7 @@ pub(crate) fn populate(
 }
 
 /// Linux's `mm_populate`: populates, ignoring what fails.
-pub(crate) fn populate_ignoring_errors(
-    space: &AddressSpace,
-    caller: &Caller,
-    start: u64,
-    end: u64,
-) {
+pub(crate) fn populate_ignoring_errors(space: &MmCore, caller: &Caller, start: u64, end: u64) {
     // Cannot fail: errors are ignored.
     let _ = populate(space, caller, start, end, OnError::Ignore);
 }

@@ -17,12 +17,13 @@
 //! `faults.retry_io_miss`. Anonymous victims go to swap ([`swap`]); without swap
 //! anonymous memory is never reclaimed.
 
+use crate::caller::Caller;
 use crate::current;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
+use crate::mm_core::MmCore;
 use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
 use crate::pagetable;
 use crate::rmap;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, Daemon, HartStats};
 use crate::swap;
 use crate::vma::{Backing, Vma};
@@ -50,7 +51,7 @@ const KSWAPD_PERIOD_NS: u64 = 50_000_000;
 
 /// Direct reclaim: frees cached pages until the space is no longer over its memory
 /// limit, or the scan budget is spent.
-pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
+pub(crate) fn direct(space: &MmCore, caller: &Caller, stats: &HartStats) {
     let want = space.page_cache().frames_over_limit();
     if want > 0 {
         shrink(space, caller, want, stats);
@@ -60,7 +61,7 @@ pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
 /// Starts the background reclaimer (Linux's kswapd) of `space`: woken when resident
 /// memory rises above the low watermark, it frees cached pages down to the high one.
 /// Its work is counted as the `kswapd` daemon's. It ends once the space is gone.
-pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
+pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
     let wake = space.page_cache().kswapd_wake();
     let clock = space.clock().clone();
     let weak = Arc::downgrade(space);
@@ -70,7 +71,7 @@ pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
         .map(drop)
 }
 
-fn kswapd(space: &Weak<AddressSpace>, clock: &SharedClock, wake: &Parker) {
+fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
     current::become_daemon(Daemon::Kswapd);
     loop {
         clock.park_until(wake, clock.now_ns() + KSWAPD_PERIOD_NS);
@@ -87,7 +88,7 @@ fn kswapd(space: &Weak<AddressSpace>, clock: &SharedClock, wake: &Parker) {
 
 /// Frees up to `want` pages from the inactive lists, within a scan budget, in batches
 /// alternating between file and anonymous pages.
-fn shrink(space: &AddressSpace, caller: &Caller, want: u64, stats: &HartStats) {
+fn shrink(space: &MmCore, caller: &Caller, want: u64, stats: &HartStats) {
     let generation = space.vma_index().generation();
     let file_lru = space.page_cache().lru();
     let anon_lru = space.swap().map(|s| s.candidates());
@@ -156,7 +157,7 @@ fn scan_targets<A>(
 }
 
 /// One batch of the page cache's lists: up to `nr` inactive pages looked at.
-fn shrink_file(space: &AddressSpace, caller: &Caller, nr: usize) -> Pass {
+fn shrink_file(space: &MmCore, caller: &Caller, nr: usize) -> Pass {
     let (tid, priority) = caller.io();
     let mut scanner = FileScanner {
         space,
@@ -174,7 +175,7 @@ fn shrink_file(space: &AddressSpace, caller: &Caller, nr: usize) -> Pass {
 
 /// How reclaim looks at and frees page-cache pages.
 struct FileScanner<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     tid: u32,
     priority: IoPriority,
@@ -222,13 +223,7 @@ impl Scanner for FileScanner<'_> {
 /// Takes the locked page out of the cache: unmaps it everywhere, writes it back if
 /// dirty, and drops it if nobody maps it any more. Unlocks it either way. Returns
 /// whether it was dropped.
-fn evict(
-    space: &AddressSpace,
-    caller: &Caller,
-    page: LruEntry,
-    tid: u32,
-    priority: IoPriority,
-) -> bool {
+fn evict(space: &MmCore, caller: &Caller, page: LruEntry, tid: u32, priority: IoPriority) -> bool {
     let (file, pgoff, folio) = (&page.file, page.pgoff, &page.folio);
     rmap::unmap(space, caller, file, pgoff, folio);
     let only_cached = space.frames().refcount(folio.frame()) == 1;
@@ -245,7 +240,7 @@ fn evict(
 
 /// MADV_PAGEOUT of the file pages of `vma`'s part `[start, end)`: reclaims each cached
 /// page that is not locked, as reclaim would.
-pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Backing::File(file) = &vma.backing else {
         return;
     };
@@ -269,7 +264,7 @@ pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: 
 
 /// After the file shrank (ftruncate): drops the cached pages wholly past its new end,
 /// dirty or not, unmapping them first, so that a later access to them is SIGBUS.
-pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedFile>) {
+pub(crate) fn truncate(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) {
     let Ok(end) = file.size_pages() else {
         return;
     };
@@ -286,7 +281,7 @@ pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedF
 /// of its entries are cleared and its file pages lose their referenced and active flags
 /// and go to the inactive tail, so reclaim takes them first. Its anonymous pages follow
 /// in [`swap::deactivate`].
-pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
     let mut cleared = false;
     space.page_table().for_each_valid(start, end, |_, slot, _| {
         cleared |= pagetable::test_and_clear_accessed(slot);
@@ -315,6 +310,7 @@ mod tests {
     use super::*;
     use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
+    use crate::AddressSpace;
     use crate::{madv, map, prot, MmConfig, PAGE_SIZE};
 
     const PAGES: u64 = 32;
@@ -358,7 +354,7 @@ mod tests {
     }
 
     fn scan(space: &AddressSpace, nr: usize) -> Pass {
-        shrink_file(space, &space.caller(), nr)
+        shrink_file(space.core(), &space.core().caller(), nr)
     }
 
     #[test]
@@ -371,7 +367,11 @@ mod tests {
         assert_eq!((second.freed, second.activated), (24, 8));
         assert_eq!(cached(&file), (0..8).collect::<Vec<_>>());
         assert!(
-            !space.page_table().lookup(base + 8 * PAGE_SIZE).is_valid(),
+            !space
+                .core()
+                .page_table()
+                .lookup(base + 8 * PAGE_SIZE)
+                .is_valid(),
             "reclaimed pages are unmapped"
         );
     }
@@ -414,7 +414,7 @@ mod tests {
         let mut hart = space.attach_hart(1);
         hart.load(base, 8).unwrap();
         hart.service_interrupts();
-        let accessed = || space.page_table().lookup(base).is_accessed();
+        let accessed = || space.core().page_table().lookup(base).is_accessed();
         assert!(accessed());
         scan(&space, PAGES as usize);
         assert!(!accessed());
@@ -451,8 +451,8 @@ mod tests {
             "not looked at again"
         );
         space.munlock(base, 4 * PAGE_SIZE).unwrap();
-        let caller = space.caller();
-        shrink(&space, &caller, 4, space.stats_of(&caller));
+        let caller = space.core().caller();
+        shrink(space.core(), &caller, 4, space.core().stats_of(&caller));
         assert!(cached(&file).is_empty(), "evictable again once munlocked");
         let s = space.stats();
         assert_eq!(s.total_of("reclaim.reclaimed"), 4, "counted by shrink");

@@ -19,49 +19,11 @@
 //! guest code stores `in_guest = false` after its last access through the TLB, so the
 //! initiator that reads `false` frees frames only after those accesses.
 
-use crate::hart::HartSignal;
-use crate::stats::HartStats;
-use devices::storage::IoPriority;
+use crate::caller::{Caller, HartShared};
 use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-
-/// The part of a hart that other threads look at.
-pub(crate) struct HartShared {
-    /// The guest thread id.
-    pub tid: u32,
-    /// The address space's unique id.
-    pub space_id: u64,
-    /// Whether the hart may be using its TLB (running guest code).
-    pub in_guest: AtomicBool,
-    /// The last TLB generation the hart flushed for.
-    pub acked_gen: AtomicU64,
-    /// Token of the thread running the hart ([`crate::current`]); 0 once detached.
-    pub owner: AtomicU64,
-    /// Request bits (shootdown and emulator requests).
-    pub signal: Arc<HartSignal>,
-    /// The hart's counters.
-    pub stats: Arc<HartStats>,
-    /// Whether the guest thread runs under a real-time scheduling policy.
-    pub realtime: AtomicBool,
-    /// The guest thread's effective I/O priority (`ioprio_set(2)` encoding), which its
-    /// page-cache reads carry.
-    pub io_priority: AtomicU16,
-}
-
-impl HartShared {
-    /// The guest thread's effective I/O priority.
-    pub fn io_priority(&self) -> IoPriority {
-        IoPriority::from_raw(self.io_priority.load(Ordering::Relaxed))
-            .unwrap_or(IoPriority::DEFAULT)
-    }
-
-    /// Whether an initiator of generation `gen` need not wait for this hart.
-    fn released(&self, gen: u64) -> bool {
-        !self.in_guest.load(Ordering::SeqCst) || self.acked_gen.load(Ordering::SeqCst) >= gen
-    }
-}
 
 /// The shootdown state of one address space.
 pub(crate) struct Shootdown {
@@ -192,5 +154,25 @@ impl Shootdown {
         for p in self.waiters.lock().iter() {
             p.unpark();
         }
+    }
+
+    /// Runs `wait` with the caller's hart out of guest state if it was in it: the holder
+    /// of the lock being waited for may be waiting for this hart's acknowledgement. The
+    /// hart's TLB cannot be flushed from here, so if a shootdown happened meanwhile its
+    /// request stays raised and the hart flushes at its next block boundary.
+    pub fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
+        let hart = caller.hart().filter(|h| h.in_guest.load(Ordering::Relaxed));
+        if let Some(h) = hart {
+            h.in_guest.store(false, Ordering::SeqCst);
+            self.notify_waiters();
+        }
+        let r = wait();
+        if let Some(h) = hart {
+            h.in_guest.store(true, Ordering::SeqCst);
+            if h.acked_gen.load(Ordering::SeqCst) != self.generation() {
+                h.signal.raise_shootdown();
+            }
+        }
+        r
     }
 }

@@ -22,6 +22,7 @@ mod cache;
 pub(crate) mod readahead;
 pub(crate) mod shmem;
 
+use crate::caller::Caller;
 use crate::fault::FaultError;
 use crate::fault_state::FaultOutcome;
 use crate::filemap::Waits;
@@ -29,10 +30,10 @@ use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
 use crate::invalidate::Invalidation;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner};
+use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte};
 use crate::policy::PageWait;
 use crate::reclaim;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, HartStats};
 use crate::swapfile::SwapFile;
 use crate::vma::{Backing, Vma, VmaFlags};
@@ -124,7 +125,7 @@ impl Swap {
 /// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns `None` once the entry no longer is one (another fault
 /// mapped it, or it was zapped): the caller looks at it afresh.
 pub(crate) fn swap_fault(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     vma: &Vma,
     addr: u64,
@@ -214,7 +215,7 @@ pub(crate) fn swap_fault(
 /// Swaps out the private anonymous page mapped at `addr` (if it still maps `frame`,
 /// when given). Returns whether a frame was freed.
 fn swap_out(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     swap: &Swap,
     addr: u64,
@@ -263,7 +264,7 @@ fn swap_out(
 /// locked folio, which holds the frame's reference once the caller has handed it over
 /// (or gives it back with [`abandon_write`]). `None` when swap is full.
 fn begin_write(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     swap: &Swap,
     frame: FrameId,
@@ -291,7 +292,7 @@ fn abandon_write(swap: &Swap, slot: u32, folio: &Arc<Folio>) {
 /// Writes the page of `folio` (begun with [`begin_write`]; nothing maps it any more) to
 /// `slot`, then takes it out of the swap cache and frees its frame.
 fn finish_write(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     swap: &Swap,
     slot: u32,
@@ -321,7 +322,7 @@ fn finish_write(
 
 /// Reclaim's share of anonymous memory: one batch of the candidates' lists, up to `nr`
 /// inactive pages looked at and the unreferenced ones swapped out.
-pub(crate) fn shrink(space: &AddressSpace, caller: &Caller, nr: usize, stats: &HartStats) -> Pass {
+pub(crate) fn shrink(space: &MmCore, caller: &Caller, nr: usize, stats: &HartStats) -> Pass {
     let Some(swap) = space.swap() else {
         return Pass::default();
     };
@@ -356,7 +357,7 @@ pub(crate) fn shrink(space: &AddressSpace, caller: &Caller, nr: usize, stats: &H
 
 /// How reclaim looks at and swaps out private anonymous pages.
 struct AnonScanner<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     swap: &'a Swap,
     stats: &'a HartStats,
@@ -423,14 +424,14 @@ fn swappable(vma: &Vma) -> bool {
 /// After mremap moved the page mapping `frame` to `addr` in `vma` (the moved range's new
 /// VMA): the page is a reclaim candidate at its new address (its old entry on the lists
 /// is stale and goes when next looked at).
-pub(crate) fn note_moved(space: &AddressSpace, vma: &Vma, addr: u64, frame: FrameId) {
+pub(crate) fn note_moved(space: &MmCore, vma: &Vma, addr: u64, frame: FrameId) {
     if let Some(swap) = space.swap().filter(|_| swappable(vma)) {
         swap.note_mapped(addr, frame);
     }
 }
 
 /// MADV_PAGEOUT of the anonymous pages of `vma`'s part `[start, end)`.
-pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space.swap().filter(|_| swappable(vma)) else {
         return;
     };
@@ -446,7 +447,7 @@ pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: 
 /// MADV_COLD of the private anonymous part `[start, end)` of `vma`: its pages go to the
 /// inactive tail of the reclaim candidates (their accessed bits were cleared by
 /// [`reclaim::deactivate`]).
-pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space
         .swap()
         .filter(|s| s.tracks_candidates && swappable(vma))
@@ -460,7 +461,7 @@ pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) 
 
 /// MADV_WILLNEED of the private anonymous part `[start, end)` of `vma`: starts reading
 /// the swapped-out pages into the swap cache, without waiting.
-pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn will_need(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space
         .swap()
         .filter(|_| matches!(vma.backing, Backing::Private))
@@ -488,7 +489,7 @@ pub(crate) fn will_need(space: &AddressSpace, caller: &Caller, vma: &Vma, start:
 
 /// Frees the slot of a swap entry just taken out of the page table, once no I/O on it is
 /// in flight, with its swap-cache folio if any.
-pub(crate) fn free_entry(space: &AddressSpace, caller: &Caller, slot: u32) {
+pub(crate) fn free_entry(space: &MmCore, caller: &Caller, slot: u32) {
     if let Some(swap) = space.swap() {
         swap.discard(slot, space.frames(), |f| {
             space.blocking(caller, || f.lock(space.clock().as_ref()))
@@ -639,7 +640,7 @@ mod tests {
         space
             .madvise(base, PAGES * PAGE_SIZE, madv::PAGEOUT)
             .unwrap();
-        assert!(Pte::is_swap(space.page_table().lookup(base)));
+        assert!(Pte::is_swap(space.core().page_table().lookup(base)));
         assert_eq!(space.frames_in_use(), frames - PAGES as u32);
         assert_eq!(slots_used(&space), PAGES);
         let mut page = vec![0u8; PAGE_SIZE as usize];
@@ -700,10 +701,10 @@ mod tests {
             .mremap(base, len, 2 * len, crate::mremap::MAYMOVE, 0)
             .unwrap();
         assert_ne!(moved, base);
-        let caller = space.caller();
+        let caller = space.core().caller();
         // Young pages are activated first and aged on the next passes.
         for _ in 0..16 {
-            super::shrink(&space, &caller, 64, space.stats_of(&caller));
+            super::shrink(space.core(), &caller, 64, space.core().stats_of(&caller));
         }
         assert_eq!(
             total(&space, "swap.outs"),
@@ -786,7 +787,7 @@ mod tests {
             .madvise(base, PAGES * PAGE_SIZE, madv::PAGEOUT)
             .unwrap();
         for p in 0..PAGES {
-            let pte = space.page_table().lookup(base + p * PAGE_SIZE);
+            let pte = space.core().page_table().lookup(base + p * PAGE_SIZE);
             assert_eq!(pte.is_swap(), p % 2 == 0, "page {p}: {pte:?}");
         }
         assert_eq!(total(&space, "swap.outs"), PAGES / 2);
@@ -858,6 +859,6 @@ mod tests {
             .unwrap();
         space.write_bytes(base, b"stay").unwrap();
         space.madvise(base, PAGE_SIZE, madv::PAGEOUT).unwrap();
-        assert!(space.page_table().lookup(base).is_valid());
+        assert!(space.core().page_table().lookup(base).is_valid());
     }
 }

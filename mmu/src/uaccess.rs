@@ -8,16 +8,17 @@
 //! is resolved under `mmap_lock` for read (never the per-VMA lock: Linux tries that for
 //! user faults only), with the same permission checks as the guest's own access.
 
+use crate::caller::Caller;
 use crate::fault::{self, FaultError};
 use crate::frames::FrameId;
+use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte, TASK_SIZE};
-use crate::space::{AddressSpace, Caller};
 use crate::{Access, Errno, PAGE_SIZE};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A guest page pinned for a copy; unpinned on drop.
 struct Pinned<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     frame: FrameId,
     /// The host address of the guest address asked for.
     host: *mut u8,
@@ -32,7 +33,7 @@ impl Drop for Pinned<'_> {
 
 /// Pins the page containing `addr` for `access`, faulting it in if needed.
 fn pin<'a>(
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &Caller,
     addr: u64,
     access: Access,
@@ -78,7 +79,7 @@ fn pin<'a>(
 /// Calls `f(host, done, n)` for each page-bounded piece of `[addr, addr + len)`, where
 /// `done` bytes precede the piece, until `f` returns false.
 fn for_each_piece(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     len: usize,
     access: Access,
@@ -106,7 +107,7 @@ fn for_each_piece(
     Ok(())
 }
 
-pub(crate) fn read_bytes(space: &AddressSpace, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+pub(crate) fn read_bytes(space: &MmCore, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
     let dst = buf.as_mut_ptr();
     for_each_piece(space, addr, buf.len(), Access::Read, |host, done, n| {
         // SAFETY: `host..host + n` is in a pinned frame; `dst + done` has `n` bytes left
@@ -116,7 +117,7 @@ pub(crate) fn read_bytes(space: &AddressSpace, addr: u64, buf: &mut [u8]) -> Res
     })
 }
 
-pub(crate) fn write_bytes(space: &AddressSpace, addr: u64, data: &[u8]) -> Result<(), Errno> {
+pub(crate) fn write_bytes(space: &MmCore, addr: u64, data: &[u8]) -> Result<(), Errno> {
     for_each_piece(space, addr, data.len(), Access::Write, |host, done, n| {
         // SAFETY: as in `read_bytes`, the other way round.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr().add(done), host, n) };
@@ -124,7 +125,7 @@ pub(crate) fn write_bytes(space: &AddressSpace, addr: u64, data: &[u8]) -> Resul
     })
 }
 
-pub(crate) fn read_cstring(space: &AddressSpace, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+pub(crate) fn read_cstring(space: &MmCore, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     for_each_piece(space, addr, max, Access::Read, |host, _, n| {
         let at = out.len();
@@ -144,7 +145,7 @@ pub(crate) fn read_cstring(space: &AddressSpace, addr: u64, max: usize) -> Resul
 
 /// Runs `op` on the aligned u32 at `addr`, pinned for `access`.
 fn with_user_atomic<R>(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     access: Access,
     op: impl FnOnce(&AtomicU32) -> R,
@@ -163,12 +164,12 @@ fn with_user_atomic<R>(
     Ok(r)
 }
 
-pub(crate) fn load_u32_atomic(space: &AddressSpace, addr: u64) -> Result<u32, Errno> {
+pub(crate) fn load_u32_atomic(space: &MmCore, addr: u64) -> Result<u32, Errno> {
     with_user_atomic(space, addr, Access::Read, |w| w.load(Ordering::SeqCst))
 }
 
 pub(crate) fn update_u32_atomic(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     f: &dyn Fn(u32) -> u32,
 ) -> Result<u32, Errno> {

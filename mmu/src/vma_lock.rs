@@ -304,8 +304,8 @@ mod tests {
     /// Read-locks the VMA at `addr` as a fault would, with a freshly refreshed view.
     fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaReadGuard> {
         let mut view = VmaView::default();
-        space.vma_index().refresh(&mut view);
-        lock_vma_for_fault(space.vma_index(), &mut view, addr, stats)
+        space.core().vma_index().refresh(&mut view);
+        lock_vma_for_fault(space.core().vma_index(), &mut view, addr, stats)
     }
 
     #[test]
@@ -314,12 +314,12 @@ mod tests {
         let stats = HartStats::default();
         let a = space.mmap(0, 4 * P, RW, ANON).unwrap();
         let mut view = VmaView::default();
-        space.vma_index().refresh(&mut view);
+        space.core().vma_index().refresh(&mut view);
         let old = view.find(a).unwrap().clone();
         // Replaced after this view was taken: mprotect splits the VMA.
         space.mprotect(a + 2 * P, 2 * P, prot::READ).unwrap();
         assert!(old.lock().is_detached());
-        let g = lock_vma_for_fault(space.vma_index(), &mut view, a, &stats).expect("found");
+        let g = lock_vma_for_fault(space.core().vma_index(), &mut view, a, &stats).expect("found");
         assert!(!Arc::ptr_eq(g.node(), &old));
         assert_eq!((g.node().start, g.node().end), (a, a + 2 * P));
         assert_eq!(stats.get(Counter::VmaLockMiss), 1);
@@ -402,13 +402,13 @@ mod tests {
                 held.node().lock().writer_waiting()
             });
             assert!(
-                space.page_table().lookup(a).is_valid(),
+                space.core().page_table().lookup(a).is_valid(),
                 "nothing moved while a fault holds the source"
             );
             drop(held);
             assert_eq!(mremap.join().unwrap(), Ok(to));
-            assert!(!space.page_table().lookup(a).is_valid());
-            assert!(space.page_table().lookup(to).is_valid());
+            assert!(!space.core().page_table().lookup(a).is_valid());
+            assert!(space.core().page_table().lookup(to).is_valid());
         }
     }
 
@@ -434,7 +434,7 @@ mod tests {
         // must not wait for the hart that waits for it.
         let shooter = {
             let space = space.clone();
-            std::thread::spawn(move || space.shootdown().shoot(None))
+            std::thread::spawn(move || space.core().shootdown().shoot(None))
         };
         wait_for("the shootdown", || shooter.is_finished());
         assert_eq!(

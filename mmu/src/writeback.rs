@@ -18,17 +18,16 @@
 //! are copied: a store after the copy faults and dirties it again, and a write(2) waits
 //! for the lock; either way the page is still dirty when the write-back ends.
 
+use crate::caller::Caller;
 use crate::current;
 use crate::folio::Folio;
+use crate::mm_core::MmCore;
 use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, Daemon, HartStats};
 use crate::PAGE_SIZE;
 use devices::storage::{IoKind, IoOp, IoPriority};
-use devices::Parker;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 /// Pages in one write-back request at most (1 MiB).
@@ -36,49 +35,6 @@ const MAX_RUN: usize = 256;
 
 /// How often a flusher without a period looks, to notice its address space is gone.
 const IDLE_POLL_NS: u64 = 1_000_000_000;
-
-/// The cache's count of pages whose bytes are not yet in their files (dirty, or under
-/// write-back), and the thresholds Linux derives from `dirty_background_ratio` and
-/// `dirty_ratio`.
-#[derive(Debug)]
-pub(crate) struct DirtyAccount {
-    pages: AtomicU64,
-    /// Above this many the flusher writes back whatever is dirty.
-    background: u64,
-    /// Above this many a writer is throttled.
-    limit: u64,
-    /// Wakes the flusher.
-    wake: Parker,
-}
-
-impl DirtyAccount {
-    /// The account of a cache that may use `dirtyable` pages: thresholds at 10% and 20%.
-    pub(crate) fn new(dirtyable: u64) -> DirtyAccount {
-        DirtyAccount {
-            pages: AtomicU64::new(0),
-            background: (dirtyable / 10).max(1),
-            limit: (dirtyable / 5).max(2),
-            wake: Parker::new(),
-        }
-    }
-
-    /// Pages not yet in their files.
-    pub(crate) fn pages(&self) -> u64 {
-        self.pages.load(Ordering::Acquire)
-    }
-
-    /// One more page not in its file; past the background threshold the flusher wakes.
-    pub(crate) fn dirtied(&self) {
-        if self.pages.fetch_add(1, Ordering::AcqRel) + 1 > self.background {
-            self.wake.unpark();
-        }
-    }
-
-    /// `n` pages are in their files again (or gone).
-    pub(crate) fn cleaned(&self, n: u64) {
-        self.pages.fetch_sub(n, Ordering::AcqRel);
-    }
-}
 
 /// Which dirty pages a pass writes back, and whether it waits for busy ones.
 #[derive(Clone, Copy, Debug)]
@@ -104,7 +60,7 @@ impl Pick {
 /// Who a pass writes for: its space, its caller (I/O attribution, shootdowns) and the
 /// counters it adds to.
 struct Writer<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     stats: &'a HartStats,
 }
@@ -249,11 +205,7 @@ fn write_run(
 
 /// Writes back every dirty page of `file` on behalf of `caller`, and waits for those
 /// already being written (fsync, msync, a file system call that must see them).
-pub(crate) fn sync_file(
-    space: &AddressSpace,
-    caller: &Caller,
-    file: &Arc<CachedFile>,
-) -> io::Result<()> {
+pub(crate) fn sync_file(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) -> io::Result<()> {
     let w = Writer {
         space,
         caller,
@@ -264,7 +216,7 @@ pub(crate) fn sync_file(
 
 /// [`sync_file`] of every cached file (sync, munmap, exit); every file gets its turn
 /// even when an earlier one failed.
-pub(crate) fn sync_all(space: &AddressSpace, caller: &Caller) -> io::Result<()> {
+pub(crate) fn sync_all(space: &MmCore, caller: &Caller) -> io::Result<()> {
     let mut result = Ok(());
     for f in space.page_cache().files() {
         if let Err(e) = sync_file(space, caller, &f) {
@@ -277,7 +229,7 @@ pub(crate) fn sync_all(space: &AddressSpace, caller: &Caller) -> io::Result<()> 
 /// Writes back one locked page of `file` if it is dirty, on behalf of thread `tid` at
 /// `priority` (reclaim's `pageout`: its mappings are already gone).
 pub(crate) fn write_page(
-    space: &AddressSpace,
+    space: &MmCore,
     file: &CachedFile,
     pgoff: u64,
     folio: &Arc<Folio>,
@@ -299,7 +251,7 @@ pub(crate) fn write_page(
 /// dirty threshold the writer is throttled, writing back (or waiting for) dirty pages
 /// itself, `file`'s first, until they are halfway down to the background threshold.
 /// Counts `writeback.throttled` once per throttled write.
-pub(crate) fn balance_dirty_pages(space: &AddressSpace, caller: &Caller, file: &Arc<CachedFile>) {
+pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) {
     let acct = space.page_cache().dirty();
     if acct.pages() <= acct.limit {
         return;
@@ -327,7 +279,7 @@ pub(crate) fn balance_dirty_pages(space: &AddressSpace, caller: &Caller, file: &
 
 /// Starts the flusher of `space` (Linux's writeback worker): it ends once the space is
 /// gone. Its work is counted as the `flusher` daemon's.
-pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
+pub(crate) fn spawn_flusher(space: &Arc<MmCore>) -> io::Result<()> {
     let weak = Arc::downgrade(space);
     std::thread::Builder::new()
         .name("flusher".into())
@@ -335,7 +287,7 @@ pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
         .map(drop)
 }
 
-fn flusher(space: &Weak<AddressSpace>) {
+fn flusher(space: &Weak<MmCore>) {
     current::become_daemon(Daemon::Flusher);
     let Some((clock, acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
         let cache = s.page_cache();

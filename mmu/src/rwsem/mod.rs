@@ -23,7 +23,7 @@ pub mod queue;
 pub use queue::{Contention, Task, TidList, WaitKind, MAX_READERS_WAKEUP};
 
 use crate::events::{LockName, LockRecord, MmEvent};
-use crate::hart::HartSignal;
+use crate::hart_signal::HartSignal;
 use crate::stats::{wait_decade, Counter, HartStats};
 use devices::{Parker, SharedClock};
 use parking_lot::Mutex;

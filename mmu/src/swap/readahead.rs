@@ -17,9 +17,10 @@
 
 use super::cache::Found;
 use super::Swap;
+use crate::caller::Caller;
 use crate::folio::Folio;
 use crate::frames::FrameId;
-use crate::space::{AddressSpace, Caller};
+use crate::mm_core::MmCore;
 use crate::stats::{Counter, HartStats};
 use crate::vma::Vma;
 use crate::PAGE_SIZE;
@@ -117,7 +118,7 @@ impl Batch {
     /// (`readahead` marks it as read ahead); `None` when no frame is left.
     pub(crate) fn add(
         &mut self,
-        space: &AddressSpace,
+        space: &MmCore,
         swap: &Swap,
         slot: u32,
         readahead: bool,
@@ -134,7 +135,7 @@ impl Batch {
     /// pages it reads.
     pub(crate) fn submit(
         mut self,
-        space: &AddressSpace,
+        space: &MmCore,
         swap: &Swap,
         caller: &Caller,
         stats: &HartStats,
@@ -171,7 +172,7 @@ impl Batch {
 /// faulting slot's folio: found after all (another fault got there first) or being
 /// read; `None` when no frame is left for it.
 pub(crate) fn swapin(
-    space: &AddressSpace,
+    space: &MmCore,
     swap: &Swap,
     caller: &Caller,
     vma: &Vma,

@@ -14,13 +14,14 @@
 
 use super::readahead::Batch;
 use super::{abandon_write, begin_write, finish_write, Found};
+use crate::caller::Caller;
 use crate::fault::{FaultError, FaultKind};
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
+use crate::mm_core::MmCore;
 use crate::pagetable::Pte;
 use crate::prot;
 use crate::shmem::{SharedAnon, ShmemPage};
-use crate::space::{AddressSpace, Caller};
 use crate::stats::HartStats;
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 /// read back from swap if it went there; and whether it had to be read (a major
 /// fault).
 pub(crate) fn get_page(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     obj: &SharedAnon,
     pgoff: u64,
@@ -97,7 +98,7 @@ pub(crate) fn get_page(
 /// objects `view`'s VMAs map, taking one page of each in turn, looking at no more than
 /// `budget`. Returns how many it looked at and how many it freed.
 pub(crate) fn shrink(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     view: &VmaView,
     want: u64,
@@ -137,7 +138,7 @@ pub(crate) fn shrink(
 /// Swaps out page `pgoff` of `obj`, resident in `frame`, unless something still holds
 /// the frame once every mapping of it is gone. Returns whether the frame was freed.
 fn swap_out(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     view: &VmaView,
     obj: &Arc<SharedAnon>,
@@ -257,7 +258,11 @@ mod tests {
         // Swapped pages leave no entry behind: the object knows their slots.
         let swapped = total(&space, "swap.slots_used");
         assert!(swapped >= PAGES - LIMIT);
-        assert!((0..PAGES).all(|p| !space.page_table().lookup(base + p * PAGE_SIZE).is_swap()));
+        assert!((0..PAGES).all(|p| !space
+            .core()
+            .page_table()
+            .lookup(base + p * PAGE_SIZE)
+            .is_swap()));
         let mut page = vec![0u8; PAGE_SIZE as usize];
         for p in 0..PAGES {
             space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
