@@ -21,13 +21,14 @@
 pub use crate::types::{Access, FaultError, FaultKind, MemFault};
 
 use crate::caller::Caller;
-use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
-use crate::filemap::{file_fault, Waits};
+use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler, Waits};
+use crate::filemap::file_fault;
 use crate::mm_core::{MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::reclaim;
+use crate::shmem_swap;
 use crate::stats::{Counter, HartStats};
-use crate::swap::{shmem, swap_fault};
+use crate::swapin::swap_fault;
 use crate::vma::{Backing, Vma};
 use std::sync::atomic::Ordering;
 
@@ -174,7 +175,9 @@ fn new_anon_page(
                 .ok_or(FaultError::OutOfMemory)?,
             false,
         ),
-        Backing::Shared(obj) => shmem::get_page(space, caller, obj, vma.pgoff_of(addr), stats)?,
+        Backing::Shared(obj) => {
+            shmem_swap::get_page(space, caller, obj, vma.pgoff_of(addr), stats)?
+        }
         Backing::File(_) => unreachable!("file pages are handled above"),
     };
     // Installed young: the fault is an access (and populating touches, as Linux's
@@ -212,6 +215,6 @@ pub(crate) fn out_of_memory(space: &MmCore) -> ! {
     panic!(
         "guest out of memory: all {} MiB of the frame pool are in use (MmConfig::frame_pool_bytes); \
          Linux would kill the process (SIGKILL)",
-        (space.frames().capacity() as u64 * crate::PAGE_SIZE) >> 20
+        (space.frames().capacity() as u64 * crate::types::PAGE_SIZE) >> 20
     )
 }

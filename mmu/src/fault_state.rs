@@ -2,7 +2,7 @@
 //! with the fault-locking policy as a parameter.
 //!
 //! 1. Unless the policy is `mmap`, an attempt under the per-VMA lock
-//!    (`vma_lock::lock_vma_for_fault`). Done, or a permission failure, counts
+//!    (`vma_index::lock_vma_for_fault`). Done, or a permission failure, counts
 //!    `vma_lock.success`. An abort goes to step 2. A RETRY (the handler dropped the VMA
 //!    lock to wait) counts `vma_lock.retry` and carries TRIED if the attempt was major;
 //!    `vma-retry` then makes the attempt again under the per-VMA lock (with TRIED its
@@ -21,16 +21,18 @@
 
 use crate::caller::Caller;
 use crate::events::{FaultWaitRecord, MmEvent};
-use crate::fault::FaultError;
+use crate::folio::Folio;
 use crate::mm_core::{MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
+use crate::reclaim;
 use crate::rwsem::RwSemReadGuard;
 use crate::stats::Counter;
+use crate::stats::HartStats;
+use crate::types::FaultError;
+use crate::types::{Access, FaultKind};
 use crate::vma::Vma;
-use crate::vma_index::VmaView;
-use crate::vma_lock::{self, VmaReadGuard};
-use crate::{Access, FaultKind};
+use crate::vma_index::{self, VmaReadGuard, VmaView};
 
 /// How one fault attempt ended (Linux's `vm_fault_t`, reduced to what the state machine
 /// acts on).
@@ -143,7 +145,7 @@ pub(crate) fn handle_user_fault(
     if policy.tries_vma_lock() {
         loop {
             space.vma_index().refresh(view);
-            let Some(guard) = vma_lock::lock_vma_for_fault(space.vma_index(), view, addr, stats)
+            let Some(guard) = vma_index::lock_vma_for_fault(space.vma_index(), view, addr, stats)
             else {
                 break;
             };
@@ -225,14 +227,64 @@ fn fatal_pending(caller: &Caller) -> bool {
     caller.hart().is_some_and(|h| h.signal.fatal_pending())
 }
 
+/// Where a file fault waits: through the policy's hook, or (system calls and populate,
+/// with `mmap_lock` held) simply in place.
+pub(crate) enum Waits<'c, 'a> {
+    /// A guest fault: the policy decides.
+    Policy(&'c mut FaultCtx<'a>),
+    /// Wait holding whatever lock the caller holds.
+    InPlace,
+}
+
+impl Waits<'_, '_> {
+    /// Waits for `what` with `wait`, as the policy says; `Err` once the lock is dropped.
+    pub(crate) fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
+        match self {
+            Waits::Policy(ctx) => ctx.wait_for(what, wait),
+            Waits::InPlace => {
+                wait();
+                Ok(())
+            }
+        }
+    }
+
+    /// A major fault has just started reading `folio` in: counts a retry that finds its
+    /// page gone again (`faults.retry_io_miss`), reclaims while the space is over its
+    /// limit, and waits for the read the policy's way. `Err` once the fault lock was
+    /// dropped: the fault must be retried.
+    pub(crate) fn wait_for_read(
+        &mut self,
+        space: &MmCore,
+        caller: &Caller,
+        stats: &HartStats,
+        folio: &Folio,
+    ) -> Result<(), MustRetry> {
+        if self.tried() {
+            stats.add(Counter::FaultsRetryIoMiss, 1);
+        }
+        reclaim::direct(space, caller, stats);
+        self.wait(PageWait::Io, || folio.wait_unlocked(space.clock().as_ref()))
+    }
+
+    /// Whether an earlier attempt of this fault already waited for its page.
+    pub(crate) fn tried(&self) -> bool {
+        match self {
+            Waits::Policy(ctx) => ctx.tried(),
+            Waits::InPlace => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The state machine driven by a scripted handler: each call takes the next step of
     //! its script and records which lock it held and whether it was a TRIED pass.
     use super::*;
     use crate::fault::AnonPages;
-    use crate::AddressSpace;
-    use crate::{map, prot, HartStats, MmConfig, MmStats, PAGE_SIZE};
+    use crate::mm_core::MmConfig;
+    use crate::space::AddressSpace;
+    use crate::stats::{HartStats, MmStats};
+    use crate::types::{map, prot, PAGE_SIZE};
     use parking_lot::Mutex;
     use std::collections::VecDeque;
     use std::sync::Arc;
@@ -392,8 +444,9 @@ mod tests {
             // A reader holds the VMA, so an mprotect of it waits with the VMA marked.
             let mut view = VmaView::default();
             space.core().vma_index().refresh(&mut view);
-            let held = vma_lock::lock_vma_for_fault(space.core().vma_index(), &mut view, a, &stats)
-                .expect("free");
+            let held =
+                vma_index::lock_vma_for_fault(space.core().vma_index(), &mut view, a, &stats)
+                    .expect("free");
             let mprotect = {
                 let space = space.clone();
                 std::thread::spawn(move || space.mprotect(a, PAGE_SIZE, prot::READ))

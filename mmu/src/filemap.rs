@@ -11,8 +11,7 @@
 //! swap (`do_swap_page`), never from the file.
 
 use crate::caller::Caller;
-use crate::fault::{FaultError, FaultKind};
-use crate::fault_state::{FaultCtx, FaultOutcome, MustRetry};
+use crate::fault_state::{FaultOutcome, Waits};
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
@@ -23,62 +22,15 @@ use crate::policy::PageWait;
 use crate::readahead::AccessHint;
 use crate::reclaim;
 use crate::stats::{Counter, HartStats};
-use crate::swap::swap_fault;
+use crate::swapin::swap_fault;
+use crate::types::{prot, Access, PAGE_SIZE};
+use crate::types::{FaultError, FaultKind};
 use crate::vma::{Backing, Vma, VmaFlags};
-use crate::{prot, Access, PAGE_SIZE};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Pages in a fault-around block (Linux's default `fault_around_bytes` of 64 KiB).
 const FAULT_AROUND_PAGES: u64 = 16;
-
-/// Where a file fault waits: through the policy's hook, or (system calls and populate,
-/// with `mmap_lock` held) simply in place.
-pub(crate) enum Waits<'c, 'a> {
-    /// A guest fault: the policy decides.
-    Policy(&'c mut FaultCtx<'a>),
-    /// Wait holding whatever lock the caller holds.
-    InPlace,
-}
-
-impl Waits<'_, '_> {
-    /// Waits for `what` with `wait`, as the policy says; `Err` once the lock is dropped.
-    pub(crate) fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
-        match self {
-            Waits::Policy(ctx) => ctx.wait_for(what, wait),
-            Waits::InPlace => {
-                wait();
-                Ok(())
-            }
-        }
-    }
-
-    /// A major fault has just started reading `folio` in: counts a retry that finds its
-    /// page gone again (`faults.retry_io_miss`), reclaims while the space is over its
-    /// limit, and waits for the read the policy's way. `Err` once the fault lock was
-    /// dropped: the fault must be retried.
-    pub(crate) fn wait_for_read(
-        &mut self,
-        space: &MmCore,
-        caller: &Caller,
-        stats: &HartStats,
-        folio: &Folio,
-    ) -> Result<(), MustRetry> {
-        if self.tried() {
-            stats.add(Counter::FaultsRetryIoMiss, 1);
-        }
-        reclaim::direct(space, caller, stats);
-        self.wait(PageWait::Io, || folio.wait_unlocked(space.clock().as_ref()))
-    }
-
-    /// Whether an earlier attempt of this fault already waited for its page.
-    pub(crate) fn tried(&self) -> bool {
-        match self {
-            Waits::Policy(ctx) => ctx.tried(),
-            Waits::InPlace => false,
-        }
-    }
-}
 
 /// Resolves a fault at `addr` of the file-backed `vma` (held stable by the caller),
 /// which allows `access`.
@@ -395,9 +347,10 @@ fn write_upgrade(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mm_core::MmConfig;
     use crate::pagecache::tests::MemFile;
-    use crate::AddressSpace;
-    use crate::{map, MmConfig};
+    use crate::space::AddressSpace;
+    use crate::types::map;
     use devices::storage::IoPriority;
 
     const PAGES: u64 = 8;
@@ -430,7 +383,9 @@ mod tests {
 
     /// The fault-wait records of one hart's load from an uncached page of a file mapped
     /// shared, on a device taking 2 ms per read, under `policy`.
-    fn waits_of_one_miss(policy: crate::FaultPolicy) -> Vec<crate::events::FaultWaitRecord> {
+    fn waits_of_one_miss(
+        policy: crate::policy::FaultPolicy,
+    ) -> Vec<crate::events::FaultWaitRecord> {
         let space = AddressSpace::new(MmConfig {
             frame_pool_bytes: 1 << 22,
             policy,
@@ -455,7 +410,9 @@ mod tests {
             .drain_events()
             .into_iter()
             .filter_map(|(tid, e)| match e {
-                crate::events::MmEvent::FaultWait(w) if tid == crate::StatsOwner::Hart(7) => {
+                crate::events::MmEvent::FaultWait(w)
+                    if tid == crate::stats::StatsOwner::Hart(7) =>
+                {
                     Some(w)
                 }
                 _ => None,
@@ -465,8 +422,8 @@ mod tests {
 
     #[test]
     fn each_policy_waits_for_a_page_cache_read_its_own_way_as_its_events_show() {
+        use crate::policy::FaultPolicy;
         use crate::policy::{FaultLock, PageWait};
-        use crate::FaultPolicy;
         // (policy, the lock the waiting attempt held, whether it kept holding it)
         let want = [
             (FaultPolicy::Mmap, FaultLock::Mmap, false),
@@ -554,7 +511,7 @@ mod tests {
         let (space, file, data, base) = mapped(map::SHARED);
         space.write_bytes(base + 3 * PAGE_SIZE, b"KEEP").unwrap();
         space
-            .madvise(base, PAGES * PAGE_SIZE, crate::madv::PAGEOUT)
+            .madvise(base, PAGES * PAGE_SIZE, crate::types::madv::PAGEOUT)
             .unwrap();
         assert!(
             (0..PAGES).all(|p| file.lookup(p).is_none()),
@@ -581,13 +538,15 @@ mod tests {
         let base = space
             .mmap_file(0, len, prot::READ, map::PRIVATE, file.clone(), 0)
             .unwrap();
-        space.madvise(base, len, crate::madv::WILLNEED).unwrap();
+        space
+            .madvise(base, len, crate::types::madv::WILLNEED)
+            .unwrap();
         assert!((0..PAGES).all(|p| file.lookup(p).is_some()));
         let mut b = [0u8; 1];
         space.read_bytes(base, &mut b).unwrap();
         assert_eq!(space.stats().total_of("pagecache.hits"), 1);
         file.lookup(0).unwrap().mark_accessed();
-        space.madvise(base, len, crate::madv::COLD).unwrap();
+        space.madvise(base, len, crate::types::madv::COLD).unwrap();
         assert_eq!(file.lookup(0).unwrap().take_lru_flags(), (false, false));
     }
 

@@ -17,8 +17,8 @@ use crate::pagecache::{CachedFile, Lookup};
 use crate::readahead::AccessHint;
 use crate::reclaim;
 use crate::stats::{Counter, HartStats};
+use crate::types::PAGE_SIZE;
 use crate::writeback;
-use crate::PAGE_SIZE;
 use std::io;
 use std::sync::Arc;
 
@@ -172,10 +172,11 @@ fn write_begin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mm_core::MmConfig;
     use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
-    use crate::AddressSpace;
-    use crate::{map, prot, MmConfig};
+    use crate::space::AddressSpace;
+    use crate::types::{map, prot};
     use std::time::{Duration, Instant};
 
     fn space(cache: CacheConfig) -> Arc<AddressSpace> {

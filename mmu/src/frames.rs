@@ -17,7 +17,7 @@ use std::sync::atomic::{fence, AtomicU32, Ordering};
 /// Index of a 4 KiB frame in its pool.
 pub type FrameId = u32;
 
-const FRAME_BYTES: usize = crate::PAGE_SIZE as usize;
+const FRAME_BYTES: usize = crate::types::PAGE_SIZE as usize;
 
 /// Byte pattern freed frames are filled with in debug builds, so that a use after free
 /// reads recognisable garbage instead of plausible data.
@@ -85,7 +85,7 @@ pub struct FramePool {
 impl FramePool {
     /// Reserves a pool of `bytes` (rounded down to whole frames, at least one frame).
     pub fn new(bytes: u64) -> io::Result<Self> {
-        let nframes = bytes / crate::PAGE_SIZE;
+        let nframes = bytes / crate::types::PAGE_SIZE;
         if nframes == 0 || nframes > u32::MAX as u64 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn frames_are_zeroed_recycled_and_counted() {
-        let pool = FramePool::new(4 * crate::PAGE_SIZE).unwrap();
+        let pool = FramePool::new(4 * crate::types::PAGE_SIZE).unwrap();
         let a = pool.alloc_zeroed().unwrap();
         unsafe { pool.host_ptr(a).write_bytes(0x5a, FRAME_BYTES) };
         pool.get(a);
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn try_get_pins_only_allocated_frames() {
-        let pool = FramePool::new(2 * crate::PAGE_SIZE).unwrap();
+        let pool = FramePool::new(2 * crate::types::PAGE_SIZE).unwrap();
         let a = pool.alloc_zeroed().unwrap();
         assert!(pool.try_get(a));
         assert_eq!(pool.refcount(a), 2);
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn exhaustion_returns_none() {
-        let pool = FramePool::new(2 * crate::PAGE_SIZE + 100).unwrap();
+        let pool = FramePool::new(2 * crate::types::PAGE_SIZE + 100).unwrap();
         assert_eq!(pool.capacity(), 2);
         let a = pool.alloc_zeroed().unwrap();
         let _b = pool.alloc_zeroed().unwrap();

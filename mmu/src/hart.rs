@@ -12,14 +12,17 @@
 
 use crate::caller::HartShared;
 use crate::current;
-use crate::fault::{self, AnonPages, FaultError};
+use crate::fault::{self, AnonPages};
 use crate::fault_state;
 use crate::hart_signal::{HartSignal, EMULATOR_BITS};
 use crate::pagetable::{self, Pte, TASK_SIZE};
+use crate::space::AddressSpace;
 use crate::stats::Counter;
+use crate::stats::HartStats;
 use crate::tlb::Tlb;
+use crate::types::FaultError;
+use crate::types::{Access, FaultKind, MemFault, PAGE_SIZE};
 use crate::vma_index::VmaView;
-use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
 use devices::storage::IoPriority;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -403,5 +406,21 @@ impl Drop for HartMem {
     fn drop(&mut self) {
         self.space.core().shootdown().detach(&self.shared);
         current::release(&self.shared);
+    }
+}
+
+impl AddressSpace {
+    /// Registers a hart (guest thread `tid`) and returns its private access handle. The hart
+    /// takes part in TLB shootdowns from now until the handle is dropped.
+    ///
+    /// The hart starts outside guest code: shootdowns do not wait for it until it enters
+    /// guest code ([`HartMem::enter_guest`], or implicitly at its first TLB miss).
+    pub fn attach_hart(self: &Arc<Self>, tid: u32) -> HartMem {
+        let stats = Arc::new(HartStats::default());
+        self.core().add_hart_stats(tid, stats.clone());
+        let shared = Arc::new(self.core().new_hart(tid, stats));
+        let gen = self.core().shootdown().attach(shared.clone());
+        shared.acked_gen.store(gen, Ordering::SeqCst);
+        HartMem::new(self.clone(), shared, gen)
     }
 }

@@ -14,9 +14,8 @@ use crate::frames::FrameId;
 use crate::mm_core::MmCore;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::Pte;
-use crate::prot;
 use crate::stats::Counter;
-use crate::swap;
+use crate::types::prot;
 use crate::vma::Vma;
 use std::sync::atomic::Ordering;
 
@@ -118,7 +117,7 @@ impl Drop for Invalidation<'_> {
             self.space.frames().put(f);
         }
         for &slot in &self.swap_slots {
-            swap::free_entry(self.space, self.caller, slot);
+            self.space.free_swap_entry(self.caller, slot);
         }
     }
 }

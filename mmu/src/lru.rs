@@ -75,7 +75,7 @@ impl<T> Lru<T> {
     /// Linux's `inactive_is_low`: the inactive list should hold at least
     /// 1/(1 + ratio) of the pages, the ratio being √(10 × GiB) (1 below 1 GiB).
     pub(crate) fn inactive_is_low(&self) -> bool {
-        let gib = (self.len() as u64 * crate::PAGE_SIZE) >> 30;
+        let gib = (self.len() as u64 * crate::types::PAGE_SIZE) >> 30;
         let ratio = if gib == 0 { 1 } else { (10 * gib).isqrt() };
         (self.inactive.len() as u64) * ratio < self.active.len() as u64
     }

@@ -24,17 +24,18 @@
 //! act on, nor has COLLAPSE (no huge pages).
 
 use crate::caller::Caller;
-use crate::fault::{self, FaultError};
+use crate::errno::Errno;
+use crate::fault;
 use crate::invalidate::Invalidation;
 use crate::mm_core::MmCore;
 use crate::mman::{is_aligned, page_align};
 use crate::pagetable::TASK_SIZE;
-use crate::swap;
+use crate::swapout;
+use crate::types::FaultError;
+use crate::types::{madv, Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
-use crate::vma_index::VmaView;
-use crate::vma_lock::{self, VmaReadGuard};
+use crate::vma_index::{self, VmaReadGuard, VmaView};
 use crate::{filemap, reclaim};
-use crate::{madv, Access, Errno, PAGE_SIZE};
 use std::sync::Arc;
 
 /// Which lock an advice takes.
@@ -168,15 +169,16 @@ pub(crate) fn madvise(space: &MmCore, addr: u64, len: u64, advice: u32) -> Resul
                         match advice {
                             madv::WILLNEED => {
                                 filemap::will_need(space, &caller, v, s, e);
-                                swap::will_need(space, &caller, v, s, e)
+                                swapout::will_need(space, &caller, v, s, e);
+                                reclaim::direct(space, &caller, space.stats_of(&caller))
                             }
                             madv::COLD => {
                                 reclaim::deactivate(space, v, s, e);
-                                swap::deactivate(space, v, s, e)
+                                swapout::deactivate(space, v, s, e)
                             }
                             _ => {
                                 reclaim::page_out(space, &caller, v, s, e);
-                                swap::page_out(space, &caller, v, s, e)
+                                swapout::page_out(space, &caller, v, s, e)
                             }
                         }
                         Ok(())
@@ -207,7 +209,7 @@ fn lock_one_vma(space: &MmCore, caller: &Caller, start: u64, end: u64) -> Option
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
     let g =
-        vma_lock::lock_vma_for_fault(space.vma_index(), &mut view, start, space.stats_of(caller))?;
+        vma_index::lock_vma_for_fault(space.vma_index(), &mut view, start, space.stats_of(caller))?;
     (end <= g.node().end).then_some(g)
 }
 

@@ -7,12 +7,13 @@
 //! MCL_ONFAULT pages are left to fault in. mlockall(MCL_FUTURE) makes later mappings and
 //! heap growth locked too.
 
+use crate::errno::Errno;
 use crate::mm_core::MmCore;
 use crate::mman::page_align;
 use crate::pagetable::TASK_SIZE;
 use crate::populate::{mlock_errno, populate, populate_ignoring_errors, OnError};
+use crate::types::{mlock_flags as flags, PAGE_SIZE};
 use crate::vma::VmaFlags;
-use crate::{mlock_flags as flags, Errno, PAGE_SIZE};
 
 /// Both lock flags.
 const LOCK_MASK: VmaFlags = VmaFlags(VmaFlags::LOCKED.0 | VmaFlags::LOCKONFAULT.0);

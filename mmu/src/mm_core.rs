@@ -9,6 +9,7 @@
 use crate::caller::{Caller, HartShared};
 use crate::current;
 use crate::events::MmEvent;
+use crate::folio::Folio;
 use crate::frames::FramePool;
 use crate::pagecache::{CacheConfig, PageCache};
 use crate::pagetable::{PageTable, TASK_SIZE};
@@ -264,6 +265,20 @@ impl MmCore {
 
     pub(crate) fn vma_index(&self) -> &VmaIndex {
         &self.vma_index
+    }
+
+    /// Takes `folio`'s lock on the caller's behalf, out of guest state while it waits:
+    /// whoever holds it (reclaim, write-back) may be shooting down TLBs.
+    pub(crate) fn lock_folio(&self, caller: &Caller, folio: &Folio) {
+        self.blocking(caller, || folio.lock(self.clock().as_ref()));
+    }
+
+    /// Frees the slot of a swap entry just taken out of the page table, once no I/O on
+    /// it is in flight, with its swap-cache folio if any.
+    pub(crate) fn free_swap_entry(&self, caller: &Caller, slot: u32) {
+        if let Some(swap) = self.swap() {
+            swap.discard(slot, self.frames(), |f| self.lock_folio(caller, f));
+        }
     }
 
     /// Runs `wait` with the caller's hart out of guest state (see

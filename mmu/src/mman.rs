@@ -7,15 +7,16 @@
 //! side ([`crate::populate`]), with errors ignored, as Linux's `mm_populate` does.
 
 use crate::caller::Caller;
+use crate::errno::Errno;
 use crate::invalidate::Invalidation;
 use crate::mm_core::MmCore;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagecache::CachedFile;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::populate::populate_ignoring_errors;
-use crate::swap;
+use crate::swapout;
+use crate::types::{map, mremap as mremap_flags, prot, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags, VmaTree};
-use crate::{map, mremap as mremap_flags, prot, Errno, PAGE_SIZE};
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -237,7 +238,7 @@ fn move_mapping(
             let pte = Pte::from_bits(pte);
             if pte.is_valid() {
                 inv.flush = true;
-                swap::note_moved(space, &src, to, pte.frame());
+                swapout::note_moved(space, &src, to, pte.frame());
             }
         }
     });

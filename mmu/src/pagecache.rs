@@ -18,7 +18,7 @@ use crate::frames::{FrameId, FramePool};
 use crate::lru::Lru;
 use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
-use crate::PAGE_SIZE;
+use crate::types::PAGE_SIZE;
 use devices::storage::{
     BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
 };
@@ -682,11 +682,11 @@ pub(crate) mod tests {
     use std::time::{Duration, Instant};
 
     /// A space of 4 MiB of frames with page cache (and swap) configured as `cache`.
-    pub(crate) fn small_space(cache: CacheConfig) -> Arc<crate::AddressSpace> {
-        crate::AddressSpace::new(crate::MmConfig {
+    pub(crate) fn small_space(cache: CacheConfig) -> Arc<crate::space::AddressSpace> {
+        crate::space::AddressSpace::new(crate::mm_core::MmConfig {
             frame_pool_bytes: 1 << 22,
             cache,
-            ..crate::MmConfig::default()
+            ..crate::mm_core::MmConfig::default()
         })
         .unwrap()
     }

@@ -12,9 +12,9 @@
 //! sees the frame's contents as they were when it was installed. Interior tables are
 //! published the same way.
 
-use crate::fault::Access;
 use crate::frames::FrameId;
-use crate::{prot, PAGE_SHIFT, PAGE_SIZE};
+use crate::types::Access;
+use crate::types::{prot, PAGE_SHIFT, PAGE_SIZE};
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
@@ -51,7 +51,7 @@ impl Pte {
     const PERMS: u64 = Self::READ | Self::WRITE | Self::EXEC;
     const FRAME_SHIFT: u32 = 12;
 
-    /// An entry mapping `frame` with the permissions `prot` ([`crate::prot`] bits). As on
+    /// An entry mapping `frame` with the permissions `prot` ([`crate::types::prot`] bits). As on
     /// RISC-V Linux, write permission implies read permission.
     pub fn new(frame: FrameId, prot: u32) -> Pte {
         Pte(((frame as u64) << Self::FRAME_SHIFT) | Self::VALID).with_prot(prot)

@@ -8,10 +8,12 @@
 //! execute-only ones).
 
 use crate::caller::Caller;
-use crate::fault::{self, FaultError};
+use crate::errno::Errno;
+use crate::fault;
 use crate::mm_core::MmCore;
+use crate::types::FaultError;
+use crate::types::{Access, PAGE_SIZE};
 use crate::vma::VmaFlags;
-use crate::{Access, Errno, PAGE_SIZE};
 
 /// What to do when a page cannot be faulted in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
 use crate::pagetable;
 use crate::rmap;
 use crate::stats::{Counter, Daemon, HartStats};
-use crate::swap;
+use crate::swapout;
 use crate::vma::{Backing, Vma};
 use crate::writeback;
 use devices::storage::IoPriority;
@@ -107,7 +107,7 @@ fn shrink(space: &MmCore, caller: &Caller, want: u64, stats: &HartStats) {
             let n = nr[kind].min(BATCH as u64);
             let pass = match kind {
                 FILE => shrink_file(space, caller, n as usize),
-                _ => swap::shrink(space, caller, n as usize, stats),
+                _ => swapout::shrink(space, caller, n as usize, stats),
             };
             nr[kind] -= n;
             if pass.scanned == 0 {
@@ -280,7 +280,7 @@ pub(crate) fn truncate(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) 
 /// MADV_COLD of `vma`'s part `[start, end)` (Linux's `madvise_cold`): the accessed bits
 /// of its entries are cleared and its file pages lose their referenced and active flags
 /// and go to the inactive tail, so reclaim takes them first. Its anonymous pages follow
-/// in [`swap::deactivate`].
+/// in [`swapout::deactivate`].
 pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
     let mut cleared = false;
     space.page_table().for_each_valid(start, end, |_, slot, _| {
@@ -308,10 +308,11 @@ pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mm_core::MmConfig;
     use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
-    use crate::AddressSpace;
-    use crate::{madv, map, prot, MmConfig, PAGE_SIZE};
+    use crate::space::AddressSpace;
+    use crate::types::{madv, map, prot, PAGE_SIZE};
 
     const PAGES: u64 = 32;
 

@@ -9,9 +9,9 @@ use crate::invalidate::Invalidation;
 use crate::mm_core::MmCore;
 use crate::pagecache::CachedFile;
 use crate::pagetable::{self, Pte};
+use crate::types::{prot, Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
-use crate::{prot, Access, PAGE_SIZE};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 

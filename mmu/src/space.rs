@@ -8,15 +8,13 @@
 use crate::errno::Errno;
 use crate::events::MmEvent;
 use crate::filewrite::{self, WritePos, WriteSource};
-use crate::hart::HartMem;
 use crate::mm_core::{MmConfig, MmCore};
 use crate::pagecache::{CachedFile, PageCache};
 use crate::rwsem::queue::SemSnapshot;
-use crate::stats::{HartStats, MmStats, StatsOwner};
+use crate::stats::{MmStats, StatsOwner};
 use crate::vma::Vma;
 use crate::{madvise, mlock, mman, reclaim, uaccess, writeback};
 use devices::SharedClock;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// A guest address space: VMAs, page table, frames, `mmap_lock`, and the harts using it.
@@ -50,22 +48,8 @@ impl AddressSpace {
         &self.core
     }
 
-    /// Registers a hart (guest thread `tid`) and returns its private access handle. The hart
-    /// takes part in TLB shootdowns from now until the handle is dropped.
-    ///
-    /// The hart starts outside guest code: shootdowns do not wait for it until it enters
-    /// guest code ([`HartMem::enter_guest`], or implicitly at its first TLB miss).
-    pub fn attach_hart(self: &Arc<Self>, tid: u32) -> HartMem {
-        let stats = Arc::new(HartStats::default());
-        self.core.add_hart_stats(tid, stats.clone());
-        let shared = Arc::new(self.core.new_hart(tid, stats));
-        let gen = self.core.shootdown().attach(shared.clone());
-        shared.acked_gen.store(gen, Ordering::SeqCst);
-        HartMem::new(self.clone(), shared, gen)
-    }
-
     /// mmap(2) of anonymous memory (file mappings come with the page cache): returns the
-    /// address. `flags` are [`crate::map`] bits, `prot` are [`crate::prot`] bits.
+    /// address. `flags` are [`crate::types::map`] bits, `prot` are [`crate::types::prot`] bits.
     ///
     /// Without `MAP_ANONYMOUS` the call fails with `EBADF`, as Linux's does for fd -1.
     pub fn mmap(&self, addr: u64, len: u64, prot: u32, flags: u32) -> Result<u64, Errno> {
@@ -182,7 +166,7 @@ impl AddressSpace {
         madvise::set_anon_name(&self.core, addr, len, name)
     }
 
-    /// mlock(2) (`how` 0) and mlock2(2) (`how` [`crate::mlock_flags::ONFAULT`]).
+    /// mlock(2) (`how` 0) and mlock2(2) (`how` [`crate::types::mlock_flags::ONFAULT`]).
     pub fn mlock(&self, addr: u64, len: u64, how: u32) -> Result<(), Errno> {
         mlock::mlock(&self.core, addr, len, how)
     }
@@ -192,7 +176,7 @@ impl AddressSpace {
         mlock::munlock(&self.core, addr, len)
     }
 
-    /// mlockall(2): `how` is made of [`crate::mlock_flags`]' MCL_* bits.
+    /// mlockall(2): `how` is made of [`crate::types::mlock_flags`]' MCL_* bits.
     pub fn mlockall(&self, how: u32) -> Result<(), Errno> {
         mlock::mlockall(&self.core, how)
     }

@@ -3,7 +3,7 @@
 //! storage device that times every request and moves its bytes.
 
 use crate::frames::{FrameId, FramePool};
-use crate::PAGE_SIZE;
+use crate::types::PAGE_SIZE;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::SharedClock;
 use parking_lot::Mutex;

@@ -10,7 +10,7 @@
 //! hart to flush (TLB shootdown, see [`crate::hart`]).
 
 use crate::pagetable::Pte;
-use crate::{PAGE_SHIFT, PAGE_SIZE};
+use crate::types::{PAGE_SHIFT, PAGE_SIZE};
 
 /// Number of sets in each table.
 pub const TLB_SETS: usize = 512;
@@ -87,7 +87,7 @@ impl Tlb {
     /// its entry `pte` permits, except the write table for writable code pages (stores to
     /// those take the slow path, which tells the decoded-code cache).
     pub fn fill(&mut self, va: u64, host_page: *mut u8, pte: Pte) {
-        use crate::Access;
+        use crate::types::Access;
         let vpn = va >> PAGE_SHIFT;
         let e = Entry {
             tag: vpn,
@@ -116,7 +116,7 @@ impl Tlb {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prot;
+    use crate::types::prot;
 
     #[test]
     fn fill_probe_flush() {

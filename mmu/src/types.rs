@@ -146,7 +146,7 @@ pub enum FaultKind {
     /// A file page that cannot be read: its read failed or it lies past the end of the
     /// file (SIGBUS, BUS_ADRERR).
     Bus,
-    /// The hart was killed ([`crate::HartSignal::kill`]) while the fault waited for
+    /// The hart was killed ([`crate::hart_signal::HartSignal::kill`]) while the fault waited for
     /// `mmap_lock`: the access never completes and the thread dies of SIGKILL.
     Killed,
 }

@@ -9,11 +9,13 @@
 //! user faults only), with the same permission checks as the guest's own access.
 
 use crate::caller::Caller;
-use crate::fault::{self, FaultError};
+use crate::errno::Errno;
+use crate::fault;
 use crate::frames::FrameId;
 use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte, TASK_SIZE};
-use crate::{Access, Errno, PAGE_SIZE};
+use crate::types::FaultError;
+use crate::types::{Access, PAGE_SIZE};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A guest page pinned for a copy; unpinned on drop.

@@ -7,9 +7,9 @@
 
 use crate::pagecache::CachedFile;
 use crate::shmem::SharedAnon;
-use crate::swap::readahead::SwapRaInfo;
+use crate::swap::ra_window::SwapRaInfo;
+use crate::types::{prot, Access, PAGE_SIZE};
 use crate::vma_lock::VmaLock;
-use crate::{prot, Access, PAGE_SIZE};
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -93,7 +93,7 @@ pub struct Vma {
     pub start: u64,
     /// One past the last address.
     pub end: u64,
-    /// [`crate::prot`] bits.
+    /// [`crate::types::prot`] bits.
     pub prot: u32,
     /// Flags.
     pub flags: VmaFlags,

@@ -8,7 +8,9 @@
 //! cache line but its own VMA's lock. A cached snapshot may be stale: the VMA it yields
 //! is then detached, which the lock attempt notices (a miss), or write-locked (an abort).
 
+use crate::stats::{Counter, HartStats};
 use crate::vma::VmaNode;
+use crate::vma_lock::ReadFail;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -93,5 +95,54 @@ impl VmaView {
         let i = nodes.partition_point(|n| n.start <= addr);
         let n = nodes.get(i.checked_sub(1)?)?;
         (addr < n.end).then_some(n)
+    }
+}
+
+/// A read lock on a VMA; released on drop.
+pub struct VmaReadGuard {
+    node: Arc<VmaNode>,
+}
+
+impl VmaReadGuard {
+    /// The locked VMA.
+    pub fn node(&self) -> &Arc<VmaNode> {
+        &self.node
+    }
+}
+
+impl Drop for VmaReadGuard {
+    fn drop(&mut self) {
+        self.node.lock().read_unlock();
+    }
+}
+
+/// Linux's `lock_vma_under_rcu`: finds the VMA containing `addr` in `view` (which the
+/// caller has just refreshed) and read-locks it without waiting, looking again in a fresh
+/// snapshot after each miss. `None` means the caller must take `mmap_lock` (an abort,
+/// counted, as is every miss).
+pub(crate) fn lock_vma_for_fault(
+    index: &VmaIndex,
+    view: &mut VmaView,
+    addr: u64,
+    stats: &HartStats,
+) -> Option<VmaReadGuard> {
+    loop {
+        let Some(node) = view.find(addr) else {
+            stats.add(Counter::VmaLockAbort, 1);
+            return None;
+        };
+        match node.lock().try_read(index.seq()) {
+            Ok(()) => {
+                return Some(VmaReadGuard { node: node.clone() });
+            }
+            Err(ReadFail::Abort) => {
+                stats.add(Counter::VmaLockAbort, 1);
+                return None;
+            }
+            Err(ReadFail::Miss) => {
+                stats.add(Counter::VmaLockMiss, 1);
+                index.refresh(view);
+            }
+        }
     }
 }

@@ -17,12 +17,8 @@
 //! Which VMAs get write-locked is decided by the tree ([`crate::vma::VmaTree`]): exactly
 //! those an operation displaces (split, merged, changed or removed).
 
-use crate::stats::{Counter, HartStats};
-use crate::vma::VmaNode;
-use crate::vma_index::{VmaIndex, VmaView};
 use devices::{Clock, Parker};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// Set in the state word while a writer waits for the readers to leave.
 const WRITER: u32 = 1 << 31;
@@ -156,62 +152,18 @@ impl VmaLock {
     }
 }
 
-/// A read lock on a VMA; released on drop.
-pub struct VmaReadGuard {
-    node: Arc<VmaNode>,
-}
-
-impl VmaReadGuard {
-    /// The locked VMA.
-    pub fn node(&self) -> &Arc<VmaNode> {
-        &self.node
-    }
-}
-
-impl Drop for VmaReadGuard {
-    fn drop(&mut self) {
-        self.node.lock().read_unlock();
-    }
-}
-
-/// Linux's `lock_vma_under_rcu`: finds the VMA containing `addr` in `view` (which the
-/// caller has just refreshed) and read-locks it without waiting, looking again in a fresh
-/// snapshot after each miss. `None` means the caller must take `mmap_lock` (an abort,
-/// counted, as is every miss).
-pub(crate) fn lock_vma_for_fault(
-    index: &VmaIndex,
-    view: &mut VmaView,
-    addr: u64,
-    stats: &HartStats,
-) -> Option<VmaReadGuard> {
-    loop {
-        let Some(node) = view.find(addr) else {
-            stats.add(Counter::VmaLockAbort, 1);
-            return None;
-        };
-        match node.lock().try_read(index.seq()) {
-            Ok(()) => {
-                return Some(VmaReadGuard { node: node.clone() });
-            }
-            Err(ReadFail::Abort) => {
-                stats.add(Counter::VmaLockAbort, 1);
-                return None;
-            }
-            Err(ReadFail::Miss) => {
-                stats.add(Counter::VmaLockMiss, 1);
-                index.refresh(view);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! The protocol, scripted: each step is taken by the test, and a thread that must
     //! block is seen blocking in the lock's state before the test goes on.
     use super::*;
-    use crate::{map, prot, AddressSpace, MmConfig, PAGE_SIZE};
+    use crate::mm_core::MmConfig;
+    use crate::space::AddressSpace;
+    use crate::stats::{Counter, HartStats};
+    use crate::types::{map, prot, PAGE_SIZE};
+    use crate::vma_index::{lock_vma_for_fault, VmaReadGuard, VmaView};
     use devices::HostClock;
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     const P: u64 = PAGE_SIZE;
@@ -386,7 +338,7 @@ mod tests {
 
     #[test]
     fn a_move_waits_for_the_source_vmas_readers_before_moving_anything() {
-        use crate::mremap::{DONTUNMAP, FIXED, MAYMOVE};
+        use crate::types::mremap::{DONTUNMAP, FIXED, MAYMOVE};
         for flags in [MAYMOVE | FIXED, MAYMOVE | FIXED | DONTUNMAP] {
             let space = space();
             let stats = HartStats::default();

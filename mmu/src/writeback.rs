@@ -25,7 +25,7 @@ use crate::mm_core::MmCore;
 use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
 use crate::stats::{Counter, Daemon, HartStats};
-use crate::PAGE_SIZE;
+use crate::types::PAGE_SIZE;
 use devices::storage::{IoKind, IoOp, IoPriority};
 use std::io;
 use std::sync::{Arc, Weak};
@@ -333,9 +333,11 @@ fn flusher(space: &Weak<MmCore>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::filewrite::WritePos;
+    use crate::mm_core::MmConfig;
     use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
-    use crate::{AddressSpace, MmConfig, WritePos};
+    use crate::space::AddressSpace;
     use devices::storage::{DeviceConfig, LatencyModel};
     use std::time::Duration;
 

@@ -10,7 +10,7 @@
 //! Waits come in two kinds, as in the kernel: uninterruptible ([`RwSemaphore::read`],
 //! [`RwSemaphore::write`]) and killable ([`RwSemaphore::read_killable`],
 //! [`RwSemaphore::write_killable`]), which give up when the waiting hart is sent a fatal
-//! signal ([`crate::HartSignal::kill`]).
+//! signal ([`crate::hart_signal::HartSignal::kill`]).
 //!
 //! Every acquisition is counted into the stats of the thread that makes it (acquisitions,
 //! wait and hold nanoseconds, waits by decade) and recorded in its event log when it is

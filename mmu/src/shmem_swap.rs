@@ -12,20 +12,20 @@
 //! Reclaim reaches these pages by a scan of its own over the objects the VMAs map, a
 //! clock hand per object, not through the anonymous reclaim candidates.
 
-use super::readahead::Batch;
-use super::{abandon_write, begin_write, finish_write, Found};
 use crate::caller::Caller;
-use crate::fault::{FaultError, FaultKind};
+use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
 use crate::mm_core::MmCore;
 use crate::pagetable::Pte;
-use crate::prot;
 use crate::shmem::{SharedAnon, ShmemPage};
 use crate::stats::HartStats;
+use crate::swap::{Batch, Found};
+use crate::types::prot;
+use crate::types::PAGE_SIZE;
+use crate::types::{FaultError, FaultKind};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
-use crate::PAGE_SIZE;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -51,9 +51,9 @@ pub(crate) fn get_page(
             None => {
                 let mut batch = Batch::default();
                 let found = batch
-                    .add(space, swap, slot, false)
+                    .add(swap, space.frames(), slot, false)
                     .ok_or(FaultError::OutOfMemory)?;
-                if batch.submit(space, swap, caller, stats) > 0 {
+                if batch.submit(swap, space.frames(), caller.io(), stats) > 0 {
                     major = true;
                 }
                 match found {
@@ -61,7 +61,7 @@ pub(crate) fn get_page(
                 }
             }
         };
-        space.blocking(caller, || folio.lock(space.clock().as_ref()));
+        space.lock_folio(caller, &folio);
         if !folio.is_uptodate() {
             // Written out and freed meanwhile (look again), or its read failed.
             folio.unlock();
@@ -186,7 +186,8 @@ fn swap_out(
     if frames.refcount(frame) != 1 {
         return false;
     }
-    let Some((slot, folio)) = begin_write(space, caller, swap, frame) else {
+    let lock = |f: &Folio| space.lock_folio(caller, f);
+    let Some((slot, folio)) = swap.begin_write(frame, frames, lock) else {
         return false;
     };
     let out = obj.exchange(
@@ -196,10 +197,10 @@ fn swap_out(
         || frames.refcount(frame) == 1,
     );
     if !out {
-        abandon_write(swap, slot, &folio);
+        swap.abandon_write(slot, &folio);
         return false;
     }
-    finish_write(space, caller, swap, slot, &folio, stats);
+    swap.finish_write(slot, &folio, frames, caller.io(), stats);
     true
 }
 
@@ -215,7 +216,8 @@ fn maps(vma: &Vma, obj: &Arc<SharedAnon>, pgoff: u64) -> bool {
 mod tests {
     use crate::pagecache::tests::small_space;
     use crate::pagecache::CacheConfig;
-    use crate::{madv, map, mremap, prot, AddressSpace, PAGE_SIZE};
+    use crate::space::AddressSpace;
+    use crate::types::{madv, map, mremap, prot, PAGE_SIZE};
     use std::sync::Arc;
 
     const PAGES: u64 = 64;

@@ -1,216 +1,33 @@
-//! Swap for private anonymous memory, private file mappings' copies on write included
-//! (Linux's swap cache, `shrink_folio_list` for anon folios, and `do_swap_page`).
+//! Swap-out of private anonymous memory, private file mappings' copies on write
+//! included (Linux's `shrink_folio_list` for anon folios), and the madvise calls that
+//! move pages towards or away from swap.
 //!
 //! Swapping out takes a mapped page's entry away with a compare-exchange, leaving a swap
 //! entry (the slot number) in its place, puts the frame in the swap cache under a locked
 //! folio, shoots down every hart's TLB, then writes the page to its slot and frees the
-//! frame. A fault on a swap entry finds the folio in the swap cache ([`cache`]; minor:
-//! the page is still being written, or already read back, maybe ahead of the fault) or
-//! starts reading the slot, with the read-ahead window around it ([`readahead`]), into
-//! new folios with the fault lock held and waits for its own at
-//! [`FaultCtx::wait_for`](crate::fault_state::FaultCtx::wait_for), so the
-//! policy decides whether the lock is dropped. Whoever takes a swap entry out of the
-//! page table — the fault that maps the page back, munmap, MADV_DONTNEED — frees its
-//! slot, after waiting for any I/O on it. Pages of shared anonymous memory go to swap
-//! through their object ([`shmem`]).
+//! frame. Whoever takes a swap entry out of the page table — the fault that maps the
+//! page back, munmap, MADV_DONTNEED — frees its slot, after waiting for any I/O on it.
+//! Pages of shared anonymous memory go to swap through their object
+//! ([`crate::shmem_swap`]).
 //!
 //! The candidates for reclaim sit on the anonymous active and inactive lists
 //! ([`crate::lru`]), judged by the accessed bits of their entries; MADV_COLD moves pages
 //! to the inactive tail.
 
-mod cache;
-pub(crate) mod readahead;
-pub(crate) mod shmem;
-
 use crate::caller::Caller;
-use crate::fault::FaultError;
-use crate::fault_state::FaultOutcome;
-use crate::filemap::Waits;
 use crate::folio::Folio;
-use crate::frames::{FrameId, FramePool};
+use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
-use crate::lru::{self, Look, Lru, Pass, Refs, Scanner};
+use crate::lru::{self, Look, Pass, Refs, Scanner};
 use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte};
-use crate::policy::PageWait;
-use crate::reclaim;
+use crate::shmem_swap;
 use crate::stats::{Counter, HartStats};
-use crate::swapfile::SwapFile;
+use crate::swap::{Batch, Swap};
+use crate::types::{Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
-use crate::{Access, FaultKind, PAGE_SIZE};
-use cache::{Found, SwapCache};
-use devices::storage::DeviceConfig;
-use devices::SharedClock;
-use parking_lot::Mutex;
-use readahead::Batch;
-use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
-/// Swap of one address space: its area, its swap cache and its reclaim candidates.
-pub(crate) struct Swap {
-    file: SwapFile,
-    /// Folios of slots with I/O in flight or read back but not mapped yet.
-    cache: SwapCache,
-    /// Private anonymous pages that may be swapped out, by address and frame (stale
-    /// entries are dropped when their address no longer maps the frame).
-    lru: Mutex<Lru<(u64, FrameId)>>,
-    /// Whether reclaim runs at all (a memory limit is set): only then are candidates
-    /// worth keeping.
-    tracks_candidates: bool,
-    /// The run's clock, which waits for a slot's folio sleep on.
-    clock: SharedClock,
-}
-
-impl Swap {
-    /// Swap of `bytes` behind a device configured as `device`; `reclaims` when a memory
-    /// limit makes reclaim look for candidates.
-    pub(crate) fn new(
-        bytes: u64,
-        device: DeviceConfig,
-        clock: SharedClock,
-        reclaims: bool,
-    ) -> io::Result<Swap> {
-        Ok(Swap {
-            file: SwapFile::create(bytes, device, clock.clone())?,
-            cache: SwapCache::default(),
-            lru: Mutex::new(Lru::default()),
-            tracks_candidates: reclaims,
-            clock,
-        })
-    }
-
-    /// The run's clock.
-    pub(crate) fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    /// Notes a private anonymous page just mapped at `addr`, as a reclaim candidate: it
-    /// enters the inactive list.
-    pub(crate) fn note_mapped(&self, addr: u64, frame: FrameId) {
-        if self.tracks_candidates {
-            self.lru.lock().add((addr & !(PAGE_SIZE - 1), frame));
-        }
-    }
-
-    /// The reclaim candidates' active and inactive lists.
-    pub(crate) fn candidates(&self) -> &Mutex<Lru<(u64, FrameId)>> {
-        &self.lru
-    }
-
-    /// Frees `slot`, which nothing refers to any more, with its swap-cache folio if any,
-    /// once `lock` has taken that folio's lock (so no I/O on it is in flight).
-    pub(crate) fn discard(&self, slot: u32, frames: &FramePool, lock: impl FnOnce(&Folio)) {
-        if let Some(folio) = self.cache.get(slot) {
-            lock(&folio);
-            if self.cache.remove(slot, &folio) {
-                folio.evict();
-                frames.put(folio.frame());
-            }
-            folio.unlock();
-        }
-        self.file.free(slot);
-    }
-
-    /// The counters of the swap device and slots, in total.
-    pub(crate) fn counters(&self) -> Vec<(String, u64)> {
-        let mut out = self.file.io_counters();
-        out.push(("swap.slots_used".into(), self.file.used()));
-        out
-    }
-}
-
-/// Linux's `do_swap_page`: the entry at `addr` of the private `vma` (anonymous, or a
-/// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns `None` once the entry no longer is one (another fault
-/// mapped it, or it was zapped): the caller looks at it afresh.
-pub(crate) fn swap_fault(
-    space: &MmCore,
-    caller: &Caller,
-    vma: &Vma,
-    addr: u64,
-    stats: &HartStats,
-    waits: &mut Waits<'_, '_>,
-) -> Option<FaultOutcome> {
-    let swap = space.swap()?;
-    let pte_slot = space.page_table().slot_or_alloc(addr);
-    let mut major = false;
-    loop {
-        let entry = Pte::from_bits(pte_slot.load(Ordering::Acquire));
-        if !entry.is_swap() {
-            return None;
-        }
-        let slot = entry.swap_slot();
-        let folio = match swap.cache.lookup(slot) {
-            Some((f, readahead)) => {
-                readahead::note_lookup(vma, addr, readahead);
-                if readahead {
-                    stats.add(Counter::SwapRaHits, 1);
-                }
-                f
-            }
-            None => match readahead::swapin(space, swap, caller, vma, addr, slot, stats) {
-                None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
-                Some(Found::Reading(f)) => {
-                    major = true;
-                    if waits.wait_for_read(space, caller, stats, &f).is_err() {
-                        return Some(FaultOutcome::Retry { major: true });
-                    }
-                    continue;
-                }
-                Some(Found::Cached(f)) => f,
-            },
-        };
-        if !folio.try_lock() {
-            let what = PageWait::FolioLocked {
-                uptodate: folio.is_uptodate(),
-            };
-            if waits
-                .wait(what, || folio.wait_unlocked(space.clock().as_ref()))
-                .is_err()
-            {
-                return Some(FaultOutcome::Retry { major: false });
-            }
-            continue;
-        }
-        if !folio.is_uptodate() {
-            // Written out and freed meanwhile (look again), or its read failed.
-            folio.unlock();
-            if folio.has_error() {
-                if swap.cache.remove(slot, &folio) {
-                    space.frames().put(folio.frame());
-                }
-                return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
-            }
-            continue;
-        }
-        let pte = Pte::new(folio.frame(), vma.prot);
-        let mapped = pte_slot
-            .compare_exchange(
-                entry.bits(),
-                pte.bits(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok();
-        if mapped {
-            // The entry now holds the cache's frame reference; the slot is done with.
-            swap.cache.remove(slot, &folio);
-            folio.evict();
-            swap.file.free(slot);
-            swap.note_mapped(addr, folio.frame());
-        }
-        folio.unlock();
-        if mapped {
-            let counter = match major || waits.tried() {
-                true => Counter::FaultsMajor,
-                false => Counter::FaultsMinor,
-            };
-            stats.add(counter, 1);
-            return Some(FaultOutcome::Done(pte));
-        }
-    }
-}
 
 /// Swaps out the private anonymous page mapped at `addr` (if it still maps `frame`,
 /// when given). Returns whether a frame was freed.
@@ -234,7 +51,8 @@ fn swap_out(
     {
         return false;
     }
-    let Some((slot, folio)) = begin_write(space, caller, swap, pte.frame()) else {
+    let lock = |f: &Folio| space.lock_folio(caller, f);
+    let Some((slot, folio)) = swap.begin_write(pte.frame(), space.frames(), lock) else {
         // Swap is full: the page stays on its list for when slots come back.
         return false;
     };
@@ -247,7 +65,7 @@ fn swap_out(
         )
         .is_ok();
     if !swapped {
-        abandon_write(swap, slot, &folio);
+        swap.abandon_write(slot, &folio);
         return false;
     }
     {
@@ -256,68 +74,8 @@ fn swap_out(
         inv.flush = true;
         inv.code = pte.allows(Access::Exec);
     }
-    finish_write(space, caller, swap, slot, &folio, stats);
+    swap.finish_write(slot, &folio, space.frames(), caller.io(), stats);
     true
-}
-
-/// Takes a free slot for the page in `frame` and puts it in the swap cache under a
-/// locked folio, which holds the frame's reference once the caller has handed it over
-/// (or gives it back with [`abandon_write`]). `None` when swap is full.
-fn begin_write(
-    space: &MmCore,
-    caller: &Caller,
-    swap: &Swap,
-    frame: FrameId,
-) -> Option<(u32, Arc<Folio>)> {
-    let slot = swap.file.alloc()?;
-    let folio = Arc::new(Folio::new_locked(frame));
-    if let Some(stale) = swap.cache.insert_for_write(slot, folio.clone()) {
-        // A fault read the slot after a zap had freed it (it looked at the entry first):
-        // nobody maps that copy, so it goes once its read is done.
-        space.blocking(caller, || stale.lock(space.clock().as_ref()));
-        stale.evict();
-        space.frames().put(stale.frame());
-        stale.unlock();
-    }
-    Some((slot, folio))
-}
-
-/// Undoes [`begin_write`] before the frame's reference was handed over.
-fn abandon_write(swap: &Swap, slot: u32, folio: &Arc<Folio>) {
-    swap.cache.remove(slot, folio);
-    folio.unlock();
-    swap.file.free(slot);
-}
-
-/// Writes the page of `folio` (begun with [`begin_write`]; nothing maps it any more) to
-/// `slot`, then takes it out of the swap cache and frees its frame.
-fn finish_write(
-    space: &MmCore,
-    caller: &Caller,
-    swap: &Swap,
-    slot: u32,
-    folio: &Arc<Folio>,
-    stats: &HartStats,
-) {
-    let frames = space.frames();
-    let mut page = vec![0u8; PAGE_SIZE as usize];
-    // SAFETY: the frame is the locked folio's and no mapping reaches it any more.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            frames.host_ptr(folio.frame()),
-            page.as_mut_ptr(),
-            page.len(),
-        )
-    };
-    let (tid, priority) = caller.io();
-    swap.file.write(slot, page, tid, priority);
-    stats.add(Counter::SwapOuts, 1);
-    if swap.cache.remove(slot, folio) {
-        frames.put(folio.frame());
-    }
-    // A fault that waited for the write finds the folio gone and reads the slot.
-    folio.evict();
-    folio.unlock();
 }
 
 /// Reclaim's share of anonymous memory: one batch of the candidates' lists, up to `nr`
@@ -349,7 +107,7 @@ pub(crate) fn shrink(space: &MmCore, caller: &Caller, nr: usize, stats: &HartSta
     // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
     // apart.
     let want = (nr as u64).saturating_sub(pass.freed);
-    let (scanned, freed) = shmem::shrink(space, caller, &scanner.view, want, nr, stats);
+    let (scanned, freed) = shmem_swap::shrink(space, caller, &scanner.view, want, nr, stats);
     pass.scanned += scanned;
     pass.freed += freed;
     pass
@@ -460,7 +218,8 @@ pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
 }
 
 /// MADV_WILLNEED of the private anonymous part `[start, end)` of `vma`: starts reading
-/// the swapped-out pages into the swap cache, without waiting.
+/// the swapped-out pages into the swap cache, without waiting (the caller then
+/// reclaims what they take over the limit).
 pub(crate) fn will_need(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Some(swap) = space
         .swap()
@@ -479,22 +238,11 @@ pub(crate) fn will_need(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, 
         });
     let mut batch = Batch::default();
     for slot in slots {
-        if batch.add(space, swap, slot, false).is_none() {
+        if batch.add(swap, space.frames(), slot, false).is_none() {
             break;
         }
     }
-    batch.submit(space, swap, caller, stats);
-    reclaim::direct(space, caller, stats);
-}
-
-/// Frees the slot of a swap entry just taken out of the page table, once no I/O on it is
-/// in flight, with its swap-cache folio if any.
-pub(crate) fn free_entry(space: &MmCore, caller: &Caller, slot: u32) {
-    if let Some(swap) = space.swap() {
-        swap.discard(slot, space.frames(), |f| {
-            space.blocking(caller, || f.lock(space.clock().as_ref()))
-        });
-    }
+    batch.submit(swap, space.frames(), caller.io(), stats);
 }
 
 #[cfg(test)]
@@ -502,7 +250,8 @@ mod tests {
     use crate::pagecache::tests::{small_space, MemFile};
     use crate::pagecache::CacheConfig;
     use crate::pagetable::Pte;
-    use crate::{madv, map, prot, AddressSpace, PAGE_SIZE};
+    use crate::space::AddressSpace;
+    use crate::types::{madv, map, prot, PAGE_SIZE};
     use std::sync::Arc;
 
     const PAGES: u64 = 16;
@@ -698,7 +447,7 @@ mod tests {
         let fixed = map::PRIVATE | map::ANONYMOUS | map::FIXED;
         space.mmap(base + len, PAGE_SIZE, rw, fixed).unwrap();
         let moved = space
-            .mremap(base, len, 2 * len, crate::mremap::MAYMOVE, 0)
+            .mremap(base, len, 2 * len, crate::types::mremap::MAYMOVE, 0)
             .unwrap();
         assert_ne!(moved, base);
         let caller = space.core().caller();
@@ -726,7 +475,7 @@ mod tests {
             .unwrap();
         let len = PAGES * PAGE_SIZE;
         let moved = space
-            .mremap(base, len, 2 * len, crate::mremap::MAYMOVE, 0)
+            .mremap(base, len, 2 * len, crate::types::mremap::MAYMOVE, 0)
             .unwrap();
         let mut b = [0u8; 1];
         for p in 0..PAGES {
