@@ -72,11 +72,6 @@ pub struct FaultCtx<'a> {
 pub struct MustRetry;
 
 impl<'a> FaultCtx<'a> {
-    /// Which lock the attempt holds (or held, once dropped).
-    pub fn lock_kind(&self) -> FaultLock {
-        self.kind
-    }
-
     /// Whose fault this is.
     pub(crate) fn caller(&self) -> &'a Caller {
         self.caller
@@ -313,7 +308,7 @@ mod tests {
 
     impl PageFaultHandler for Script {
         fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, _: u64, _: Access) -> FaultOutcome {
-            self.calls.lock().push((ctx.lock_kind(), ctx.tried()));
+            self.calls.lock().push((ctx.kind, ctx.tried()));
             let Step::Wait(what, major) = self.steps.lock().pop_front().expect("a step left");
             match ctx.wait_for(what, || {}) {
                 Ok(()) => FaultOutcome::Done(Pte::new(0, vma.prot)),

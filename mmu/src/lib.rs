@@ -28,18 +28,40 @@
 
 #![warn(missing_docs)]
 
+// The layers, bottom up (also in `mmu/LAYERS`, which the layer check reads). A module
+// imports from its own layer or the ones below, never from above; what must reach up
+// (a hart's kill flag, the wait for a folio) is handed down as a value or a closure.
+//
+// - types: `types` (page size, mmap/madvise constants, `Access`, `MemFault`,
+//   `FaultError`), `errno`, `policy` (how faults take their locks), `rwsem::queue` (the
+//   rw-semaphore's queue rules, plain data);
+// - stats: `events`, `stats` (counters and event records);
+// - sync: `hart_signal`, `caller` (`HartShared`, `Caller`), `current`, `rwsem`,
+//   `shootdown`;
+// - phys: `frames`, `pagetable`, `tlb`, `folio`;
+// - objects: `lru`, `readahead`, `dirty`, `pagecache`, `swapfile`, `swap`, `shmem` (the
+//   page cache with its dirty accounting, swap and its cache, shared anonymous objects);
+// - vmas: `vma_lock`, `vma`, `vma_index`;
+// - mm: `mm_core` (`MmCore`, the state the layers above share), `mmap_lock` (its lock
+//   calls and write sessions), `invalidate`;
+// - services: `rmap`, `writeback`, `reclaim`, `shmem_swap`, `swapout`;
+// - fault: `fault_state` (the state machine and its wait point), `swapin`, `filemap`,
+//   `fault`;
+// - calls: `populate`, `uaccess`, `mman`, `mlock`, `madvise`, `filewrite`;
+// - façade: `space` (`AddressSpace`), `hart` (`HartMem`).
+
 mod caller;
 mod current;
 mod dirty;
-pub mod errno;
+mod errno;
 pub mod events;
 pub mod fault;
-pub mod fault_state;
+mod fault_state;
 mod filemap;
 mod filewrite;
-pub mod folio;
-pub mod frames;
-pub mod hart;
+mod folio;
+mod frames;
+mod hart;
 mod hart_signal;
 mod invalidate;
 mod lru;
@@ -49,28 +71,28 @@ mod mm_core;
 mod mman;
 mod mmap_lock;
 pub mod pagecache;
-pub mod pagetable;
-pub mod policy;
+mod pagetable;
+mod policy;
 mod populate;
-pub mod readahead;
+mod readahead;
 mod reclaim;
 mod rmap;
-pub mod rwsem;
-pub mod shmem;
+mod rwsem;
+mod shmem;
 mod shmem_swap;
 mod shootdown;
-pub mod space;
+mod space;
 pub mod stats;
 mod swap;
 mod swapfile;
 mod swapin;
 mod swapout;
-pub mod tlb;
+mod tlb;
 mod types;
 mod uaccess;
 pub mod vma;
-pub mod vma_index;
-pub mod vma_lock;
+mod vma_index;
+mod vma_lock;
 mod writeback;
 
 pub use errno::Errno;
@@ -78,7 +100,8 @@ pub use filewrite::{WritePos, WriteSource};
 pub use hart::HartMem;
 pub use hart_signal::HartSignal;
 pub use mm_core::MmConfig;
-pub use policy::FaultPolicy;
+pub use policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
+pub use rwsem::queue::{Contention, SemSnapshot, TidList, WaitKind};
 pub use space::AddressSpace;
 pub use stats::{Daemon, HartStats, MmStats, StatsOwner};
 pub use types::{

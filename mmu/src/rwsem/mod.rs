@@ -20,7 +20,7 @@
 
 pub mod queue;
 
-pub use queue::{Contention, Task, TidList, WaitKind, MAX_READERS_WAKEUP};
+pub(crate) use queue::{Contention, Task, WaitKind};
 
 use crate::events::{LockName, LockRecord, MmEvent};
 use crate::hart_signal::HartSignal;
@@ -449,6 +449,7 @@ mod tests {
     //! The blocking semaphore on real threads. Which thread may proceed is decided by the
     //! queue state the tests wait for, never by how long they sleep.
     use super::*;
+    use queue::MAX_READERS_WAKEUP;
     use std::sync::atomic::AtomicUsize;
     use std::sync::mpsc;
     use std::thread::JoinHandle;
