@@ -22,7 +22,7 @@ pub use crate::types::{Access, FaultError, FaultKind, MemFault};
 
 use crate::caller::Caller;
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler, Waits};
-use crate::filemap::file_fault;
+use crate::file_fault::file_fault;
 use crate::mm_core::{MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::reclaim;
@@ -34,14 +34,14 @@ use std::sync::atomic::Ordering;
 
 /// The page work of a guest fault: file pages and swapped-out anonymous pages wait at
 /// the policy's hook; other anonymous memory never waits.
-pub(crate) struct AnonPages<'a> {
+pub(crate) struct PteFaultHandler<'a> {
     /// Where the pages go.
     pub space: &'a MmCore,
     /// Where the faults are counted.
     pub stats: &'a HartStats,
 }
 
-impl PageFaultHandler for AnonPages<'_> {
+impl PageFaultHandler for PteFaultHandler<'_> {
     fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
         if let Backing::File(file) = &vma.backing {
             let caller = ctx.caller();
@@ -66,7 +66,7 @@ impl PageFaultHandler for AnonPages<'_> {
 /// Makes the page containing `addr` accessible for `access` as its VMA allows, with
 /// `mmap_lock` held (`mm` is what it protects). Returns the page's entry, which allows
 /// `access`.
-pub(crate) fn fault_in(
+pub(crate) fn handle_kernel_fault(
     space: &MmCore,
     mm: &MmState,
     addr: u64,

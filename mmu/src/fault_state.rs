@@ -126,7 +126,7 @@ pub trait PageFaultHandler {
 
 /// Resolves a fault of the caller's hart at `addr` under `policy`, looking VMAs up in
 /// `view`. Returns the page's entry, which allows `access`.
-pub(crate) fn handle_user_fault(
+pub(crate) fn handle_guest_fault(
     space: &MmCore,
     caller: &Caller,
     view: &mut VmaView,
@@ -275,7 +275,7 @@ mod tests {
     //! The state machine driven by a scripted handler: each call takes the next step of
     //! its script and records which lock it held and whether it was a TRIED pass.
     use super::*;
-    use crate::fault::AnonPages;
+    use crate::fault::PteFaultHandler;
     use crate::mm_core::MmConfig;
     use crate::space::AddressSpace;
     use crate::stats::{HartStats, MmStats};
@@ -345,7 +345,7 @@ mod tests {
         let caller = space.core().caller();
         let mut view = VmaView::default();
         let before = space.stats();
-        let r = handle_user_fault(
+        let r = handle_guest_fault(
             space.core(),
             &caller,
             &mut view,
@@ -451,12 +451,12 @@ mod tests {
                 let space = space.clone();
                 std::thread::spawn(move || {
                     let caller = space.core().caller();
-                    let handler = AnonPages {
+                    let handler = PteFaultHandler {
                         space: space.core(),
                         stats: space.core().stats_of(&caller),
                     };
                     let mut view = VmaView::default();
-                    let r = handle_user_fault(
+                    let r = handle_guest_fault(
                         space.core(),
                         &caller,
                         &mut view,

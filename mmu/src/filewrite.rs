@@ -11,10 +11,10 @@
 //! O_APPEND atomic; every few pages a writer that dirtied too much is throttled.
 
 use crate::caller::Caller;
+use crate::file_readahead::AccessHint;
 use crate::folio::Folio;
 use crate::mm_core::MmCore;
 use crate::pagecache::{CachedFile, Lookup};
-use crate::readahead::AccessHint;
 use crate::reclaim;
 use crate::stats::{Counter, HartStats};
 use crate::types::PAGE_SIZE;

@@ -39,16 +39,16 @@
 // - sync: `hart_signal`, `caller` (`HartShared`, `Caller`), `current`, `rwsem`,
 //   `shootdown`;
 // - phys: `frames`, `pagetable`, `tlb`, `folio`;
-// - objects: `lru`, `readahead`, `dirty`, `pagecache`, `swapfile`, `swap`, `shmem` (the
+// - objects: `lru`, `file_readahead`, `dirty`, `pagecache`, `swapfile`, `swap`, `shmem` (the
 //   page cache with its dirty accounting, swap and its cache, shared anonymous objects);
 // - vmas: `vma_lock`, `vma`, `vma_index`;
 // - mm: `mm_core` (`MmCore`, the state the layers above share), `mmap_lock` (its lock
 //   calls and write sessions), `invalidate`;
 // - services: `rmap`, `writeback`, `reclaim`, `shmem_swap`, `swapout`;
-// - fault: `fault_state` (the state machine and its wait point), `swapin`, `filemap`,
+// - fault: `fault_state` (the state machine and its wait point), `swapin`, `file_fault`,
 //   `fault`;
 // - calls: `populate`, `uaccess`, `mman`, `mlock`, `madvise`, `filewrite`;
-// - façade: `space` (`AddressSpace`), `hart` (`HartMem`).
+// - façade: `space` (`AddressSpace`), `hart_mem` (`HartMem`).
 
 mod caller;
 mod current;
@@ -57,11 +57,12 @@ mod errno;
 pub mod events;
 pub mod fault;
 mod fault_state;
-mod filemap;
+mod file_fault;
+mod file_readahead;
 mod filewrite;
 mod folio;
 mod frames;
-mod hart;
+mod hart_mem;
 mod hart_signal;
 mod invalidate;
 mod lru;
@@ -74,7 +75,6 @@ pub mod pagecache;
 mod pagetable;
 mod policy;
 mod populate;
-mod readahead;
 mod reclaim;
 mod rmap;
 mod rwsem;
@@ -97,7 +97,7 @@ mod writeback;
 
 pub use errno::Errno;
 pub use filewrite::{WritePos, WriteSource};
-pub use hart::HartMem;
+pub use hart_mem::HartMem;
 pub use hart_signal::HartSignal;
 pub use mm_core::MmConfig;
 pub use policy::{FaultLock, FaultPolicy, PageWait, WaitAction};

@@ -35,7 +35,7 @@ use crate::types::FaultError;
 use crate::types::{madv, Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::{self, VmaReadGuard, VmaView};
-use crate::{filemap, reclaim};
+use crate::{file_fault, reclaim};
 use std::sync::Arc;
 
 /// Which lock an advice takes.
@@ -150,7 +150,7 @@ pub(crate) fn madvise(space: &MmCore, addr: u64, len: u64, advice: u32) -> Resul
                         if !v.allows(access) {
                             return Err(Errno::EINVAL);
                         }
-                        fault::fault_in(space, &mm, va, access, stats)
+                        fault::handle_kernel_fault(space, &mm, va, access, stats)
                             .map_err(FaultError::errno)?;
                         va += PAGE_SIZE;
                     }
@@ -168,7 +168,7 @@ pub(crate) fn madvise(space: &MmCore, addr: u64, len: u64, advice: u32) -> Resul
                     walk(&pieces, start, end, |v, s, e| {
                         match advice {
                             madv::WILLNEED => {
-                                filemap::will_need(space, &caller, v, s, e);
+                                file_fault::will_need(space, &caller, v, s, e);
                                 swapout::will_need(space, &caller, v, s, e);
                                 reclaim::direct(space, &caller, space.stats_of(&caller))
                             }

@@ -13,10 +13,10 @@
 //! the flusher ([`crate::writeback`]).
 
 use crate::dirty::DirtyAccount;
+use crate::file_readahead::{self, AccessHint};
 use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
 use crate::lru::Lru;
-use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
 use crate::types::PAGE_SIZE;
 use devices::storage::{
@@ -401,7 +401,7 @@ impl PageCache {
         if pgoff >= file_pages {
             return Ok(Lookup::BeyondEof);
         }
-        let window = readahead::window(pgoff, file_pages, self.readahead_pages, hint);
+        let window = file_readahead::window(pgoff, file_pages, self.readahead_pages, hint);
         let mut batch: Vec<(u64, Arc<Folio>)> = Vec::new();
         {
             let mut pages = file.pages.lock();

@@ -49,7 +49,7 @@ pub(crate) fn populate(
         };
         let mut va = start.max(v.start);
         while va < end.min(v.end) {
-            match fault::fault_in(space, &mm, va, access, stats) {
+            match fault::handle_kernel_fault(space, &mm, va, access, stats) {
                 Ok(_) => va += PAGE_SIZE,
                 Err(_) if on_error == OnError::Ignore => break,
                 Err(e) => return Err(e),

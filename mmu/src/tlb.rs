@@ -7,7 +7,7 @@
 //! page-table entry allows that kind of access.
 //!
 //! Entries are private to the hart; other threads invalidate them only by asking the
-//! hart to flush (TLB shootdown, see [`crate::hart`]).
+//! hart to flush (TLB shootdown, see [`crate::hart_mem`]).
 
 use crate::pagetable::Pte;
 use crate::types::{PAGE_SHIFT, PAGE_SIZE};

@@ -48,7 +48,7 @@ fn pin<'a>(
         let pte = pt.lookup(addr);
         if !pte.allows(access) {
             let mm = space.lock_read(caller);
-            fault::fault_in(space, &mm, addr, access, space.stats_of(caller))
+            fault::handle_kernel_fault(space, &mm, addr, access, space.stats_of(caller))
                 .map_err(FaultError::errno)?;
             // Pinned lock-free like any present page: the fault's page may already be
             // gone again (a concurrent MADV_DONTNEED), and then it is faulted again.

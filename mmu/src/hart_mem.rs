@@ -12,7 +12,7 @@
 
 use crate::caller::HartShared;
 use crate::current;
-use crate::fault::{self, AnonPages};
+use crate::fault::{self, PteFaultHandler};
 use crate::fault_state;
 use crate::hart_signal::{HartSignal, EMULATOR_BITS};
 use crate::pagetable::{self, Pte, TASK_SIZE};
@@ -377,12 +377,12 @@ impl HartMem {
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
         let space = self.space.core().clone();
         let caller = space.caller();
-        let handler = AnonPages {
+        let handler = PteFaultHandler {
             space: &space,
             stats: &self.shared.stats,
         };
         let policy = space.config().policy;
-        let r = fault_state::handle_user_fault(
+        let r = fault_state::handle_guest_fault(
             &space,
             &caller,
             &mut self.vma_view,

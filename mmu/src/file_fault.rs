@@ -12,6 +12,7 @@
 
 use crate::caller::Caller;
 use crate::fault_state::{FaultOutcome, Waits};
+use crate::file_readahead::AccessHint;
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
@@ -19,7 +20,6 @@ use crate::mm_core::MmCore;
 use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
-use crate::readahead::AccessHint;
 use crate::reclaim;
 use crate::stats::{Counter, HartStats};
 use crate::swapin::swap_fault;
