@@ -493,6 +493,29 @@ mod tests {
     }
 
     #[test]
+    fn msync_and_munmap_write_back_only_the_dirty_pages_of_their_range() {
+        let (space, file, data, base) = mapped(map::SHARED);
+        for p in [1, 4, 6] {
+            space.write_bytes(base + p * PAGE_SIZE, b"D").unwrap();
+        }
+        let written = |p: u64| data.0.lock()[(p * PAGE_SIZE) as usize] == b'D';
+        let dirty = |p: u64| file.lookup(p).unwrap().is_dirty();
+        // msync of pages 3..5 (from the middle of page 3): page 4 only.
+        space
+            .sync_range(base + 3 * PAGE_SIZE + 100, 2 * PAGE_SIZE)
+            .unwrap();
+        assert!(written(4) && !dirty(4));
+        assert!(!written(1) && dirty(1) && !written(6) && dirty(6));
+        // The write-back before munmap of page 6: page 6 only.
+        space.sync_range(base + 6 * PAGE_SIZE, PAGE_SIZE).unwrap();
+        space.munmap(base + 6 * PAGE_SIZE, PAGE_SIZE).unwrap();
+        assert!(written(6) && !dirty(6));
+        assert!(!written(1) && dirty(1));
+        let stats = space.stats();
+        assert_eq!(stats.total.get("writeback.pages").copied(), Some(2));
+    }
+
+    #[test]
     fn write_back_write_protects_so_the_next_store_dirties_the_page_again() {
         let (space, file, data, base) = mapped(map::SHARED);
         space.write_bytes(base + 1, b"A").unwrap();

@@ -17,6 +17,7 @@ use crate::populate::populate_ignoring_errors;
 use crate::swapout;
 use crate::types::{map, mremap as mremap_flags, prot, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags, VmaTree};
+use crate::writeback;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -141,6 +142,36 @@ pub(crate) fn mmap_backed(
     };
     populate_after(space, &caller, populate);
     Ok(start)
+}
+
+/// msync(2), and the write-back before munmap(2): writes back the dirty pages that the
+/// shared file mappings of `[addr, addr + len)` map, and waits for those of them already
+/// being written. The files' pages outside the range stay dirty.
+pub(crate) fn sync_range(space: &MmCore, addr: u64, len: u64) -> Result<(), Errno> {
+    let caller = space.caller();
+    let end = addr.saturating_add(len);
+    // Collected under mmap_lock, written back after: write-back waits for the device.
+    let ranges: Vec<(Arc<CachedFile>, Range<u64>)> = {
+        let mm = space.lock_read(&caller);
+        mm.vmas
+            .iter()
+            .filter(|v| v.start < end && v.end > addr && v.is_shared())
+            .filter_map(|v| match &v.backing {
+                Backing::File(file) => {
+                    let pages = v.pgoff_of(v.start.max(addr))..v.pgoff_of(v.end.min(end) - 1) + 1;
+                    Some((file.clone(), pages))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut result = Ok(());
+    for (file, pages) in ranges {
+        if let Err(e) = writeback::sync_pages(space, &caller, &file, pages) {
+            result = Err(Errno::from(e));
+        }
+    }
+    result
 }
 
 pub(crate) fn munmap(space: &MmCore, addr: u64, len: u64) -> Result<(), Errno> {

@@ -111,7 +111,7 @@ impl AddressSpace {
         writeback::sync_file(&self.core, &self.core.caller(), file)
     }
 
-    /// Writes back every dirty page-cache page (sync, msync, munmap, exit), as
+    /// Writes back every dirty page-cache page (sync, syncfs, exit), as
     /// [`AddressSpace::sync_file`] does.
     pub fn sync_files(&self) -> std::io::Result<()> {
         writeback::sync_all(&self.core, &self.core.caller())
@@ -126,6 +126,12 @@ impl AddressSpace {
     /// The page cache of this space's files.
     pub fn page_cache(&self) -> &PageCache {
         self.core.page_cache()
+    }
+
+    /// msync(2) of `[addr, addr + len)`, and the write-back munmap(2) makes first: writes
+    /// back the dirty pages its shared file mappings map, and only those.
+    pub fn sync_range(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        mman::sync_range(&self.core, addr, len)
     }
 
     /// munmap(2).

@@ -28,7 +28,11 @@ use crate::stats::{Counter, Daemon, HartStats};
 use crate::types::PAGE_SIZE;
 use devices::storage::{IoKind, IoOp, IoPriority};
 use std::io;
+use std::ops::Range;
 use std::sync::{Arc, Weak};
+
+/// Every page offset of a file.
+const ALL_PAGES: Range<u64> = 0..u64::MAX;
 
 /// Pages in one write-back request at most (1 MiB).
 const MAX_RUN: usize = 256;
@@ -66,13 +70,20 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Writes back up to `budget` pages of `file` that `pick` chooses, in page order;
-    /// returns how many it wrote, and the first error (the pages of a failed run stay
-    /// dirty).
-    fn file(&self, file: &Arc<CachedFile>, pick: Pick, budget: u64) -> (u64, io::Result<()>) {
+    /// Writes back up to `budget` pages of `file` at page offsets `pages` that `pick`
+    /// chooses, in page order; returns how many it wrote, and the first error (the pages
+    /// of a failed run stay dirty).
+    fn file(
+        &self,
+        file: &Arc<CachedFile>,
+        pages: Range<u64>,
+        pick: Pick,
+        budget: u64,
+    ) -> (u64, io::Result<()>) {
         let wanted: Vec<(u64, Arc<Folio>)> = file
-            .pages_from(0)
+            .pages_from(pages.start)
             .into_iter()
+            .take_while(|(pgoff, _)| *pgoff < pages.end)
             .filter(|(_, f)| match f.dirty_since() {
                 Some(t) => pick.dirty_before.is_none_or(|before| t <= before),
                 None => pick.wait && f.under_writeback(),
@@ -204,17 +215,28 @@ fn write_run(
 }
 
 /// Writes back every dirty page of `file` on behalf of `caller`, and waits for those
-/// already being written (fsync, msync, a file system call that must see them).
+/// already being written (fsync, a file system call that must see them).
 pub(crate) fn sync_file(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) -> io::Result<()> {
+    sync_pages(space, caller, file, ALL_PAGES)
+}
+
+/// Writes back the dirty pages of `file` at page offsets `pages` on behalf of `caller`,
+/// and waits for those of them already being written (msync, munmap).
+pub(crate) fn sync_pages(
+    space: &MmCore,
+    caller: &Caller,
+    file: &Arc<CachedFile>,
+    pages: Range<u64>,
+) -> io::Result<()> {
     let w = Writer {
         space,
         caller,
         stats: space.stats_of(caller),
     };
-    w.file(file, Pick::SYNC, u64::MAX).1
+    w.file(file, pages, Pick::SYNC, u64::MAX).1
 }
 
-/// [`sync_file`] of every cached file (sync, munmap, exit); every file gets its turn
+/// [`sync_file`] of every cached file (sync, syncfs, exit); every file gets its turn
 /// even when an earlier one failed.
 pub(crate) fn sync_all(space: &MmCore, caller: &Caller) -> io::Result<()> {
     let mut result = Ok(());
@@ -273,7 +295,7 @@ pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<Ca
             break;
         }
         // A failed write-back leaves its pages dirty for a sync to report.
-        let _ = w.file(f, Pick::SYNC, over);
+        let _ = w.file(f, ALL_PAGES, Pick::SYNC, over);
     }
 }
 
@@ -326,7 +348,12 @@ fn flusher(space: &Weak<MmCore>) {
                 background: true,
             };
             // What fails stays dirty: the next pass, a sync or exit tries again.
-            let _ = w.file(&file, pick, if over > 0 { over } else { u64::MAX });
+            let _ = w.file(
+                &file,
+                ALL_PAGES,
+                pick,
+                if over > 0 { over } else { u64::MAX },
+            );
         }
     }
 }

@@ -20,7 +20,8 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }
-        nr::munmap => ret(filemap::sync_all(mm)
+        nr::munmap => ret(mm
+            .sync_range(a[0], a[1])
             .and_then(|_| mm.munmap(a[0], a[1]))
             .map(|_| 0)),
         nr::mprotect => ret(mm.mprotect(a[0], a[1], a[2] as u32).map(|_| 0)),
@@ -37,7 +38,7 @@ pub fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))
             } else {
-                ret(filemap::sync_all(mm).map(|_| 0))
+                ret(mm.sync_range(a[0], a[1]).map(|_| 0))
             }
         }
         _ => return None,
