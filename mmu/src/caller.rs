@@ -34,7 +34,7 @@ impl HartShared {
     /// The shared part of a new hart, guest thread `tid` of address space `space_id`,
     /// counting into `stats`: outside guest code, not claimed by any thread, at the
     /// default I/O priority.
-    pub fn new(tid: u32, space_id: u64, stats: Arc<HartStats>) -> HartShared {
+    pub(crate) fn new(tid: u32, space_id: u64, stats: Arc<HartStats>) -> HartShared {
         HartShared {
             tid,
             space_id,
@@ -49,7 +49,7 @@ impl HartShared {
     }
 
     /// The guest thread's effective I/O priority.
-    pub fn io_priority(&self) -> IoPriority {
+    pub(crate) fn io_priority(&self) -> IoPriority {
         IoPriority::from_raw(self.io_priority.load(Ordering::Relaxed))
             .unwrap_or(IoPriority::DEFAULT)
     }
@@ -65,13 +65,13 @@ pub(crate) struct Caller(pub(crate) Option<Arc<HartShared>>);
 
 impl Caller {
     /// The caller's hart, for shootdowns that must not wait for their own initiator.
-    pub fn hart(&self) -> Option<&HartShared> {
+    pub(crate) fn hart(&self) -> Option<&HartShared> {
         self.0.as_deref()
     }
 
     /// Who the caller's storage requests are for: its thread id and I/O priority (0 and
     /// the default outside any hart).
-    pub fn io(&self) -> (u32, IoPriority) {
+    pub(crate) fn io(&self) -> (u32, IoPriority) {
         self.hart()
             .map_or((0, IoPriority::DEFAULT), |h| (h.tid, h.io_priority()))
     }

@@ -37,7 +37,7 @@ use crate::vma_index::{self, VmaReadGuard, VmaView};
 /// How one fault attempt ended (Linux's `vm_fault_t`, reduced to what the state machine
 /// acts on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultOutcome {
+pub(crate) enum FaultOutcome {
     /// The page is mapped: its entry.
     Done(Pte),
     /// The handler dropped the fault lock to wait; the fault must be made again.
@@ -57,7 +57,7 @@ enum HeldLock<'a> {
 }
 
 /// A fault attempt's locking context: the policy, TRIED, and the lock held.
-pub struct FaultCtx<'a> {
+pub(crate) struct FaultCtx<'a> {
     space: &'a MmCore,
     caller: &'a Caller,
     policy: FaultPolicy,
@@ -69,7 +69,7 @@ pub struct FaultCtx<'a> {
 /// The attempt dropped its fault lock at a wait point and must return
 /// [`FaultOutcome::Retry`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MustRetry;
+pub(crate) struct MustRetry;
 
 impl<'a> FaultCtx<'a> {
     /// Whose fault this is.
@@ -78,12 +78,12 @@ impl<'a> FaultCtx<'a> {
     }
 
     /// Whether this is a TRIED pass.
-    pub fn tried(&self) -> bool {
+    pub(crate) fn tried(&self) -> bool {
         self.tried
     }
 
     /// Whether the fault lock is still held.
-    pub fn holds_lock(&self) -> bool {
+    pub(crate) fn holds_lock(&self) -> bool {
         self.lock.is_some()
     }
 
@@ -91,7 +91,11 @@ impl<'a> FaultCtx<'a> {
     /// does that waiting (out of guest state). Depending on the policy, the lock and
     /// TRIED, it either waits holding the fault lock and returns `Ok`, or drops the lock,
     /// waits and returns [`MustRetry`].
-    pub fn wait_for(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
+    pub(crate) fn wait_for(
+        &mut self,
+        what: PageWait,
+        wait: impl FnOnce(),
+    ) -> Result<(), MustRetry> {
         debug_assert!(self.holds_lock(), "a wait point after the lock was dropped");
         let action = self.policy.on_wait(self.kind, self.tried, what);
         if action == WaitAction::DropAndRetry {
@@ -119,7 +123,7 @@ impl<'a> FaultCtx<'a> {
 
 /// The per-page work of a fault (Linux's `handle_mm_fault`), called with `vma` held
 /// stable by the context's lock; `vma` allows `access`.
-pub trait PageFaultHandler {
+pub(crate) trait PageFaultHandler {
     /// Makes the page at `addr` accessible for `access`.
     fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome;
 }

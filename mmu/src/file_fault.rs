@@ -26,6 +26,7 @@ use crate::swapin::swap_fault;
 use crate::types::{prot, Access, PAGE_SIZE};
 use crate::types::{FaultError, FaultKind};
 use crate::vma::{Backing, Vma, VmaFlags};
+use devices::cast::u64_to_usize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -159,7 +160,7 @@ fn fault_around(space: &MmCore, vma: &Vma, file: &CachedFile, addr: u64) {
     let end = ((addr & !(block - 1)) + block).min(vma.end);
     let frames = space.frames();
     for a in (start..end)
-        .step_by(PAGE_SIZE as usize)
+        .step_by(u64_to_usize(PAGE_SIZE))
         .filter(|&a| a != addr & !(PAGE_SIZE - 1))
     {
         let Some(folio) = file.lookup(vma.pgoff_of(a)) else {
@@ -285,7 +286,7 @@ fn copy_frame(space: &MmCore, frame: u32) -> Option<u32> {
         std::ptr::copy_nonoverlapping(
             space.frames().host_ptr(frame),
             space.frames().host_ptr(copy),
-            PAGE_SIZE as usize,
+            u64_to_usize(PAGE_SIZE),
         )
     };
     Some(copy)

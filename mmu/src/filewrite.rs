@@ -19,6 +19,7 @@ use crate::reclaim;
 use crate::stats::{Counter, HartStats};
 use crate::types::PAGE_SIZE;
 use crate::writeback;
+use devices::cast::u64_to_usize;
 use std::io;
 use std::sync::Arc;
 
@@ -66,12 +67,12 @@ pub(crate) fn write(
     if start > MAX_FILE_SIZE - len as u64 {
         return Err(io::Error::from_raw_os_error(libc::EFBIG));
     }
-    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
     let (mut done, mut unbalanced) = (0, 0);
     while done < len {
         let at = start + done as u64;
         let (pgoff, in_page) = (at / PAGE_SIZE, (at % PAGE_SIZE) as usize);
-        let n = (PAGE_SIZE as usize - in_page).min(len - done);
+        let n = (u64_to_usize(PAGE_SIZE) - in_page).min(len - done);
         // The source is read before the page is locked: reading guest memory may fault,
         // and the fault may need this very page.
         let step = fill(done, &mut page[..n])
@@ -97,7 +98,7 @@ pub(crate) fn write(
         unsafe {
             std::ptr::copy_nonoverlapping(
                 page.as_ptr(),
-                cache.frames().host_ptr(folio.frame()).add(in_page),
+                cache.frames().host_ptr(folio.frame()).wrapping_add(in_page),
                 n,
             )
         };

@@ -23,6 +23,7 @@ use crate::tlb::Tlb;
 use crate::types::FaultError;
 use crate::types::{Access, FaultKind, MemFault, PAGE_SIZE};
 use crate::vma_index::VmaView;
+use devices::cast::{low_u16, low_u32, low_u8};
 use devices::storage::IoPriority;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -37,6 +38,15 @@ pub struct HartMem {
     seen_gen: u64,
     /// The VMA snapshot this hart's faults last looked in.
     vma_view: VmaView,
+}
+
+impl std::fmt::Debug for HartMem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HartMem")
+            .field("tid", &self.shared.tid)
+            .field("seen_gen", &self.seen_gen)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cold]
@@ -54,10 +64,14 @@ unsafe fn read_host(p: *const u8, size: u32) -> u64 {
     // Guest memory is shared with other harts: accesses go through raw pointers only,
     // never references, and races between harts are the guest's own.
     match size {
-        1 => p.read() as u64,
-        2 => (p as *const u16).read_unaligned().to_le() as u64,
-        4 => (p as *const u32).read_unaligned().to_le() as u64,
-        8 => (p as *const u64).read_unaligned().to_le(),
+        // SAFETY: `p` is readable for `size` bytes (the caller's contract).
+        1 => u64::from(unsafe { p.read() }),
+        // SAFETY: as above; the read is unaligned.
+        2 => u64::from(unsafe { (p as *const u16).read_unaligned() }.to_le()),
+        // SAFETY: as above.
+        4 => u64::from(unsafe { (p as *const u32).read_unaligned() }.to_le()),
+        // SAFETY: as above.
+        8 => unsafe { (p as *const u64).read_unaligned() }.to_le(),
         _ => bad_size(size),
     }
 }
@@ -69,10 +83,14 @@ unsafe fn read_host(p: *const u8, size: u32) -> u64 {
 #[inline(always)]
 unsafe fn write_host(p: *mut u8, size: u32, val: u64) {
     match size {
-        1 => p.write(val as u8),
-        2 => (p as *mut u16).write_unaligned((val as u16).to_le()),
-        4 => (p as *mut u32).write_unaligned((val as u32).to_le()),
-        8 => (p as *mut u64).write_unaligned(val.to_le()),
+        // SAFETY: `p` is writable for `size` bytes (the caller's contract).
+        1 => unsafe { p.write(low_u8(val)) },
+        // SAFETY: as above; the write is unaligned.
+        2 => unsafe { (p as *mut u16).write_unaligned(low_u16(val).to_le()) },
+        // SAFETY: as above.
+        4 => unsafe { (p as *mut u32).write_unaligned(low_u32(val).to_le()) },
+        // SAFETY: as above.
+        8 => unsafe { (p as *mut u64).write_unaligned(val.to_le()) },
         _ => bad_size(size),
     }
 }
@@ -114,8 +132,8 @@ impl HartMem {
     #[inline]
     pub fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
         match self.tlb.probe_write(addr, size as u64) {
-            // SAFETY: as in `load`.
             Some(p) => {
+                // SAFETY: as in `load`.
                 unsafe { write_host(p, size, val) };
                 Ok(())
             }
@@ -128,7 +146,7 @@ impl HartMem {
     pub fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
         match self.tlb.probe_exec(addr, 2) {
             // SAFETY: as in `load`.
-            Some(p) => Ok(unsafe { read_host(p, 2) } as u16),
+            Some(p) => Ok(low_u16(unsafe { read_host(p, 2) })),
             None => self.fetch_slow(addr),
         }
     }
@@ -302,7 +320,7 @@ impl HartMem {
         }
         let (p, _) = self.translate(addr, Access::Exec)?;
         // SAFETY: as in `load_slow`.
-        Ok(unsafe { read_host(p, 2) } as u16)
+        Ok(low_u16(unsafe { read_host(p, 2) }))
     }
 
     fn fetch_byte(&mut self, addr: u64) -> Result<u8, MemFault> {

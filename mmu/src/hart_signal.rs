@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// Request bits reserved for the emulator (bits 0..=15).
-pub const EMULATOR_BITS: u32 = 0xffff;
+pub(crate) const EMULATOR_BITS: u32 = 0xffff;
 /// The memory manager's TLB shootdown request.
 const SHOOTDOWN_BIT: u32 = 1 << 16;
 

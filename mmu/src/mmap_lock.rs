@@ -29,7 +29,7 @@ pub(crate) struct MmWriteGuard<'a> {
 
 impl<'a> MmWriteGuard<'a> {
     /// Opens a write session on a freshly taken write lock.
-    pub fn new(
+    pub(crate) fn new(
         mut mm: RwSemWriteGuard<'a, MmState>,
         space: &'a MmCore,
         caller: &'a Caller,
@@ -46,7 +46,7 @@ impl<'a> MmWriteGuard<'a> {
 
     /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under the
     /// `mmap` policy (a kernel without per-VMA locks) there are none to take.
-    pub fn write_lock(&self, node: &VmaNode) {
+    pub(crate) fn write_lock(&self, node: &VmaNode) {
         if !self.space.config().policy.tries_vma_lock() {
             return;
         }
@@ -71,46 +71,46 @@ impl<'a> MmWriteGuard<'a> {
     }
 
     /// Removes `[start, end)` from the tree (see [`crate::vma::VmaTree::remove_range`]).
-    pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+    pub(crate) fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
         let removed = self.mm.vmas.remove_range(start, end);
         self.settle();
         removed
     }
 
     /// Inserts `vma` (see [`crate::vma::VmaTree::insert`]).
-    pub fn insert(&mut self, vma: Vma) -> u64 {
+    pub(crate) fn insert(&mut self, vma: Vma) -> u64 {
         let at = self.mm.vmas.insert(vma);
         self.settle();
         at
     }
 
     /// Changes the areas in `[start, end)` (see [`crate::vma::VmaTree::update_range`]).
-    pub fn update_range(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) -> Vec<Vma> {
+    pub(crate) fn update_range(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) -> Vec<Vma> {
         let before = self.mm.vmas.update_range(start, end, f);
         self.settle();
         before
     }
 
     /// Moves the end of the area at `start` (see [`crate::vma::VmaTree::resize`]).
-    pub fn resize(&mut self, start: u64, new_end: u64) {
+    pub(crate) fn resize(&mut self, start: u64, new_end: u64) {
         self.mm.vmas.resize(start, new_end);
         self.settle();
     }
 
     /// Write-locks every VMA, as fork's `dup_mmap` does before copying them.
-    pub fn write_lock_all(&self) {
+    pub(crate) fn write_lock_all(&self) {
         for node in self.mm.vmas.nodes() {
             self.write_lock(node);
         }
     }
 
     /// Sets the flags every new VMA gets (mlockall(MCL_FUTURE)).
-    pub fn set_def_flags(&mut self, flags: VmaFlags) {
+    pub(crate) fn set_def_flags(&mut self, flags: VmaFlags) {
         self.mm.def_flags = flags;
     }
 
     /// Sets where the heap starts and the program break.
-    pub fn set_brk(&mut self, brk_start: u64, brk: u64) {
+    pub(crate) fn set_brk(&mut self, brk_start: u64, brk: u64) {
         self.mm.brk_start = brk_start;
         self.mm.brk = brk;
     }

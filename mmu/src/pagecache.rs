@@ -19,6 +19,7 @@ use crate::frames::{FrameId, FramePool};
 use crate::lru::Lru;
 use crate::stats::{Counter, HartStats};
 use crate::types::PAGE_SIZE;
+use devices::cast::{f64_to_u64, u64_to_usize};
 use devices::storage::{
     BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
 };
@@ -150,7 +151,7 @@ impl CachedFile {
 
     /// Copies the bytes of page `pgoff` from the host file into `frame`, zero past its end.
     fn fill(&self, pgoff: u64, frame: FrameId) -> io::Result<()> {
-        let mut page = [0u8; PAGE_SIZE as usize];
+        let mut page = [0u8; u64_to_usize(PAGE_SIZE)];
         self.data.read_at(pgoff * PAGE_SIZE, &mut page)?;
         // SAFETY: the frame belongs to a folio locked by the caller: nobody maps it yet
         // or, for a refresh, stores through a mapping race the same way a write(2)
@@ -516,12 +517,14 @@ impl PageCache {
                 return Err(io::Error::from_raw_os_error(libc::EIO));
             }
             let in_page = at % PAGE_SIZE;
-            let n = (PAGE_SIZE - in_page).min(end - at) as usize;
-            let done = (at - offset) as usize;
+            let n = u64_to_usize((PAGE_SIZE - in_page).min(end - at));
+            let done = u64_to_usize(at - offset);
             // SAFETY: the folio's frame is held by the cache; `in_page + n` stays inside it.
             unsafe {
                 std::ptr::copy_nonoverlapping(
-                    self.frames.host_ptr(folio.frame()).add(in_page as usize),
+                    self.frames
+                        .host_ptr(folio.frame())
+                        .wrapping_add(u64_to_usize(in_page)),
                     buf[done..done + n].as_mut_ptr(),
                     n,
                 )
@@ -529,7 +532,7 @@ impl PageCache {
             folio.unlock();
             at += n as u64;
         }
-        Ok((at.max(offset) - offset) as usize)
+        Ok(u64_to_usize(at.max(offset) - offset))
     }
 
     /// Puts pages just cached for `file` on the reclaim list, and wakes the background
@@ -640,7 +643,7 @@ impl PageCache {
         let mut out = stats.counters();
         out.push((
             "io.queue_wait_ns".into(),
-            (wait.mean_ns() * wait.count() as f64).round() as u64,
+            f64_to_u64(wait.mean_ns() * wait.count() as f64),
         ));
         out
     }

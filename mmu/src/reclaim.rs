@@ -28,6 +28,7 @@ use crate::stats::{Counter, Daemon, HartStats};
 use crate::swapout;
 use crate::vma::{Backing, Vma};
 use crate::writeback;
+use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
 use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
@@ -106,8 +107,8 @@ fn shrink(space: &MmCore, caller: &Caller, want: u64, stats: &HartStats) {
             }
             let n = nr[kind].min(BATCH as u64);
             let pass = match kind {
-                FILE => shrink_file(space, caller, n as usize),
-                _ => swapout::shrink(space, caller, n as usize, stats),
+                FILE => shrink_file(space, caller, u64_to_usize(n)),
+                _ => swapout::shrink(space, caller, u64_to_usize(n), stats),
             };
             nr[kind] -= n;
             if pass.scanned == 0 {

@@ -218,6 +218,7 @@ mod tests {
     use crate::pagecache::CacheConfig;
     use crate::space::AddressSpace;
     use crate::types::{madv, map, mremap, prot, PAGE_SIZE};
+    use devices::cast::{low_u8, u64_to_usize};
     use std::sync::Arc;
 
     const PAGES: u64 = 64;
@@ -236,7 +237,7 @@ mod tests {
             .mmap(0, PAGES * PAGE_SIZE, rw, map::SHARED | map::ANONYMOUS)
             .unwrap();
         for p in 0..PAGES {
-            let page = [p as u8 + 1; PAGE_SIZE as usize];
+            let page = [low_u8(p) + 1; u64_to_usize(PAGE_SIZE)];
             space.write_bytes(base + p * PAGE_SIZE, &page).unwrap();
         }
         (space, base)
@@ -265,10 +266,10 @@ mod tests {
             .page_table()
             .lookup(base + p * PAGE_SIZE)
             .is_swap()));
-        let mut page = vec![0u8; PAGE_SIZE as usize];
+        let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
         for p in 0..PAGES {
             space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
-            assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+            assert!(page.iter().all(|&b| b == low_u8(p) + 1), "page {p}");
         }
         assert!(total(&space, "swap.ins") >= PAGES - LIMIT);
         assert!(total(&space, "faults.major") > 0);
@@ -282,14 +283,14 @@ mod tests {
         // Stores through one mapping are seen through the other, swap in between.
         for round in 0..3u8 {
             for p in 0..PAGES {
-                let mark = [round.wrapping_mul(16).wrapping_add(p as u8)];
+                let mark = [round.wrapping_mul(16).wrapping_add(low_u8(p))];
                 space.write_bytes(base + p * PAGE_SIZE + 9, &mark).unwrap();
                 let _ = first_byte(&space, alias + p * PAGE_SIZE);
             }
             for p in 0..PAGES {
-                let want = round.wrapping_mul(16).wrapping_add(p as u8);
+                let want = round.wrapping_mul(16).wrapping_add(low_u8(p));
                 assert_eq!(first_byte(&space, alias + p * PAGE_SIZE + 9), want);
-                assert_eq!(first_byte(&space, alias + p * PAGE_SIZE), p as u8 + 1);
+                assert_eq!(first_byte(&space, alias + p * PAGE_SIZE), low_u8(p) + 1);
             }
         }
         assert!(total(&space, "swap.outs") > 2 * (PAGES - LIMIT));
@@ -310,7 +311,7 @@ mod tests {
             0,
             "a punched page reads as zeroes"
         );
-        assert_eq!(first_byte(&space, base + half), PAGES as u8 / 2 + 1);
+        assert_eq!(first_byte(&space, base + half), low_u8(PAGES) / 2 + 1);
         space.munmap(base, PAGES * PAGE_SIZE).unwrap();
         assert_eq!(slots(&space), 0);
     }

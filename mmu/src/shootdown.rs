@@ -45,7 +45,7 @@ const PARK_TIMEOUT_NS: u64 = 200_000;
 
 impl Shootdown {
     /// No harts yet, generation 0; initiators wait on `clock`.
-    pub fn new(clock: SharedClock) -> Self {
+    pub(crate) fn new(clock: SharedClock) -> Self {
         Shootdown {
             clock,
             generation: AtomicU64::new(0),
@@ -56,12 +56,12 @@ impl Shootdown {
     }
 
     /// The current TLB generation.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
     /// Registers a hart; returns the generation its (empty) TLB is current with.
-    pub fn attach(&self, hart: Arc<HartShared>) -> u64 {
+    pub(crate) fn attach(&self, hart: Arc<HartShared>) -> u64 {
         let mut harts = self.harts.lock();
         harts.push(hart);
         // Read under the list lock: an initiator that bumps later also sees the hart.
@@ -69,7 +69,7 @@ impl Shootdown {
     }
 
     /// Unregisters a hart that no longer uses its TLB.
-    pub fn detach(&self, hart: &Arc<HartShared>) {
+    pub(crate) fn detach(&self, hart: &Arc<HartShared>) {
         hart.in_guest.store(false, Ordering::SeqCst);
         hart.owner.store(0, Ordering::Relaxed);
         self.harts.lock().retain(|h| !Arc::ptr_eq(h, hart));
@@ -80,7 +80,7 @@ impl Shootdown {
     /// translation made before the call. The initiator's own hart gets the request too and
     /// flushes at its next block boundary (or when it re-enters guest code). Returns how
     /// many other harts it had to wait for (those in guest code when it started).
-    pub fn shoot(&self, initiator: Option<&HartShared>) -> usize {
+    pub(crate) fn shoot(&self, initiator: Option<&HartShared>) -> usize {
         let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let harts: Vec<Arc<HartShared>> = self.harts.lock().clone();
         for h in &harts {
@@ -139,7 +139,7 @@ impl Shootdown {
     /// One lazy flush per batch costs the harts a refill of their hot entries. (A batch
     /// that evicts pages shoots down every TLB anyway; this one matters for batches that
     /// only age pages: deactivations, batches of pages all referenced.)
-    pub fn flush_lazily(&self) {
+    pub(crate) fn flush_lazily(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         for h in self.harts.lock().iter() {
             h.signal.raise_shootdown();
@@ -147,7 +147,7 @@ impl Shootdown {
     }
 
     /// Wakes parked initiators: a hart calls this after acknowledging or leaving guest code.
-    pub fn notify_waiters(&self) {
+    pub(crate) fn notify_waiters(&self) {
         if self.nwaiters.load(Ordering::SeqCst) == 0 {
             return;
         }
@@ -160,7 +160,7 @@ impl Shootdown {
     /// of the lock being waited for may be waiting for this hart's acknowledgement. The
     /// hart's TLB cannot be flushed from here, so if a shootdown happened meanwhile its
     /// request stays raised and the hart flushes at its next block boundary.
-    pub fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
+    pub(crate) fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
         let hart = caller.hart().filter(|h| h.in_guest.load(Ordering::Relaxed));
         if let Some(h) = hart {
             h.in_guest.store(false, Ordering::SeqCst);

@@ -27,6 +27,7 @@ use crate::swap::{Batch, Swap};
 use crate::types::{Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
+use devices::cast::u64_to_usize;
 use std::sync::atomic::Ordering;
 
 /// Swaps out the private anonymous page mapped at `addr` (if it still maps `frame`,
@@ -194,7 +195,7 @@ pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, e
         return;
     };
     let stats = space.stats_of(caller);
-    for addr in (start..end).step_by(PAGE_SIZE as usize) {
+    for addr in (start..end).step_by(u64_to_usize(PAGE_SIZE)) {
         stats.add(Counter::ReclaimScanned, 1);
         if swap_out(space, caller, swap, addr, None, stats) {
             stats.add(Counter::ReclaimReclaimed, 1);

@@ -16,6 +16,7 @@ use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte, TASK_SIZE};
 use crate::types::FaultError;
 use crate::types::{Access, PAGE_SIZE};
+use devices::cast::u64_to_usize;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A guest page pinned for a copy; unpinned on drop.
@@ -95,7 +96,7 @@ fn for_each_piece(
     let mut done = 0usize;
     while done < len {
         let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-        let n = (len - done).min((PAGE_SIZE - (va & (PAGE_SIZE - 1))) as usize);
+        let n = (len - done).min(u64_to_usize(PAGE_SIZE - (va & (PAGE_SIZE - 1))));
         let page = pin(space, &caller, va, access)?;
         code_written |= access == Access::Write && page.pte.is_writable_code();
         if !f(page.host, done, n) {
@@ -110,11 +111,11 @@ fn for_each_piece(
 }
 
 pub(crate) fn read_bytes(space: &MmCore, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-    let dst = buf.as_mut_ptr();
-    for_each_piece(space, addr, buf.len(), Access::Read, |host, done, n| {
-        // SAFETY: `host..host + n` is in a pinned frame; `dst + done` has `n` bytes left
-        // in `buf`. Guest memory is read through raw pointers only.
-        unsafe { std::ptr::copy_nonoverlapping(host, dst.add(done), n) };
+    let len = buf.len();
+    for_each_piece(space, addr, len, Access::Read, |host, done, n| {
+        // SAFETY: `host..host + n` is in a pinned frame; `buf[done..]` has `n` bytes
+        // left. Guest memory is read through raw pointers only.
+        unsafe { std::ptr::copy_nonoverlapping(host, buf[done..].as_mut_ptr(), n) };
         true
     })
 }
@@ -122,7 +123,7 @@ pub(crate) fn read_bytes(space: &MmCore, addr: u64, buf: &mut [u8]) -> Result<()
 pub(crate) fn write_bytes(space: &MmCore, addr: u64, data: &[u8]) -> Result<(), Errno> {
     for_each_piece(space, addr, data.len(), Access::Write, |host, done, n| {
         // SAFETY: as in `read_bytes`, the other way round.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr().add(done), host, n) };
+        unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), host, n) };
         true
     })
 }
@@ -133,7 +134,7 @@ pub(crate) fn read_cstring(space: &MmCore, addr: u64, max: usize) -> Result<Vec<
         let at = out.len();
         out.resize(at + n, 0);
         // SAFETY: as in `read_bytes`.
-        unsafe { std::ptr::copy_nonoverlapping(host, out.as_mut_ptr().add(at), n) };
+        unsafe { std::ptr::copy_nonoverlapping(host, out[at..].as_mut_ptr(), n) };
         match out[at..].iter().position(|&b| b == 0) {
             Some(nul) => {
                 out.truncate(at + nul);

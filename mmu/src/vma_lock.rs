@@ -25,7 +25,7 @@ const WRITER: u32 = 1 << 31;
 
 /// The lock of one VMA.
 #[derive(Debug)]
-pub struct VmaLock {
+pub(crate) struct VmaLock {
     /// Readers holding the lock, plus [`WRITER`] while a writer waits for them.
     state: AtomicU32,
     /// The write session in which the VMA was last write-locked.
@@ -38,7 +38,7 @@ pub struct VmaLock {
 
 /// Why a read attempt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadFail {
+pub(crate) enum ReadFail {
     /// The VMA is write-locked or being write-locked: take the `mmap_lock` way.
     Abort,
     /// The VMA is no longer in the tree: look again.

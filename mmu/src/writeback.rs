@@ -26,6 +26,7 @@ use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
 use crate::stats::{Counter, Daemon, HartStats};
 use crate::types::PAGE_SIZE;
+use devices::cast::u64_to_usize;
 use devices::storage::{IoKind, IoOp, IoPriority};
 use std::io;
 use std::ops::Range;
@@ -172,8 +173,8 @@ fn write_run(
         for (pgoff, folio) in run {
             clean(*pgoff, folio);
         }
-        let mut bytes = vec![0u8; len as usize];
-        for (chunk, (_, folio)) in bytes.chunks_mut(PAGE_SIZE as usize).zip(run) {
+        let mut bytes = vec![0u8; u64_to_usize(len)];
+        for (chunk, (_, folio)) in bytes.chunks_mut(u64_to_usize(PAGE_SIZE)).zip(run) {
             // SAFETY: the frame is the locked folio's, alive while the cache holds it;
             // `chunk` is at most a page.
             unsafe {
@@ -203,7 +204,7 @@ fn write_run(
         // write stays inside the file as it is now, and truncating calls wait for it.
         let _resize = file.resize_shared();
         let len = len.min(file.data().size()?.saturating_sub(start));
-        file.data().write_at(start, &bytes[..len as usize])
+        file.data().write_at(start, &bytes[..u64_to_usize(len)])
     })();
     let now = cache.clock().now_ns();
     let cleaned = run

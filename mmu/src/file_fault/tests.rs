@@ -3,6 +3,7 @@ use crate::mm_core::MmConfig;
 use crate::pagecache::tests::MemFile;
 use crate::space::AddressSpace;
 use crate::types::map;
+use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
 
 const PAGES: u64 = 8;
@@ -125,7 +126,7 @@ fn a_private_store_copies_the_page_and_leaves_the_cache_alone() {
     space.read_bytes(addr, &mut b).unwrap();
     assert_eq!(&b, b"X");
     space.sync_files().unwrap();
-    assert_eq!(data.0.lock()[4096 + 5], (31 + 5) as u8);
+    assert_eq!(data.0.lock()[4096 + 5], 31 + 5);
 }
 
 #[test]
@@ -146,7 +147,7 @@ fn msync_and_munmap_write_back_only_the_dirty_pages_of_their_range() {
     for p in [1, 4, 6] {
         space.write_bytes(base + p * PAGE_SIZE, b"D").unwrap();
     }
-    let written = |p: u64| data.0.lock()[(p * PAGE_SIZE) as usize] == b'D';
+    let written = |p: u64| data.0.lock()[u64_to_usize(p * PAGE_SIZE)] == b'D';
     let dirty = |p: u64| file.lookup(p).unwrap().is_dirty();
     // msync of pages 3..5 (from the middle of page 3): page 4 only.
     space

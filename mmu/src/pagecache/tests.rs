@@ -1,4 +1,5 @@
 use super::*;
+use devices::cast::{low_u8, u64_to_usize};
 use devices::storage::LatencyModel;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ impl MemFile {
     /// `pages` pages, byte `i` of page `p` being `p * 31 + i`.
     pub(crate) fn patterned(pages: u64) -> Arc<MemFile> {
         let bytes = (0..pages * PAGE_SIZE)
-            .map(|i| ((i / PAGE_SIZE) * 31 + i % PAGE_SIZE) as u8)
+            .map(|i| low_u8((i / PAGE_SIZE) * 31 + i % PAGE_SIZE))
             .collect();
         Arc::new(MemFile(Mutex::new(bytes)))
     }
@@ -28,7 +29,7 @@ impl MemFile {
 impl FileData for MemFile {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         let data = self.0.lock();
-        let start = (offset as usize).min(data.len());
+        let start = u64_to_usize(offset).min(data.len());
         let n = buf.len().min(data.len() - start);
         buf[..n].copy_from_slice(&data[start..start + n]);
         buf[n..].fill(0);
@@ -37,11 +38,11 @@ impl FileData for MemFile {
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
         let mut data = self.0.lock();
-        let end = offset as usize + bytes.len();
+        let end = u64_to_usize(offset) + bytes.len();
         if data.len() < end {
             data.resize(end, 0);
         }
-        data[offset as usize..end].copy_from_slice(bytes);
+        data[u64_to_usize(offset)..end].copy_from_slice(bytes);
         Ok(())
     }
 
@@ -50,7 +51,7 @@ impl FileData for MemFile {
     }
 
     fn set_size(&self, size: u64) -> io::Result<()> {
-        self.0.lock().resize(size as usize, 0);
+        self.0.lock().resize(u64_to_usize(size), 0);
         Ok(())
     }
 }
@@ -70,7 +71,7 @@ fn cache(device: Option<DeviceConfig>, readahead_bytes: u64) -> PageCache {
 }
 
 fn page_of(c: &PageCache, f: &Folio) -> Vec<u8> {
-    let mut page = vec![0; PAGE_SIZE as usize];
+    let mut page = vec![0; u64_to_usize(PAGE_SIZE)];
     // SAFETY: the folio's frame is held by the cache.
     unsafe {
         std::ptr::copy_nonoverlapping(c.frames.host_ptr(f.frame()), page.as_mut_ptr(), page.len())

@@ -4,6 +4,7 @@ use crate::pagecache::tests::MemFile;
 use crate::pagecache::CacheConfig;
 use crate::space::AddressSpace;
 use crate::types::{madv, map, prot, PAGE_SIZE};
+use devices::cast::u64_to_usize;
 
 const PAGES: u64 = 32;
 
@@ -52,10 +53,10 @@ fn scan(space: &AddressSpace, nr: usize) -> Pass {
 #[test]
 fn mapped_pages_referenced_twice_are_activated_and_the_rest_reclaimed() {
     let (space, file, base) = mapped();
-    let first = scan(&space, PAGES as usize);
+    let first = scan(&space, u64_to_usize(PAGES));
     assert_eq!((first.scanned, first.freed, first.activated), (32, 0, 0));
     touch(&space, base, 0..8);
-    let second = scan(&space, PAGES as usize);
+    let second = scan(&space, u64_to_usize(PAGES));
     assert_eq!((second.freed, second.activated), (24, 8));
     assert_eq!(cached(&file), (0..8).collect::<Vec<_>>());
     assert!(
@@ -108,7 +109,7 @@ fn a_page_hot_in_a_tlb_sets_its_accessed_bit_again_once_reclaim_cleared_it() {
     hart.service_interrupts();
     let accessed = || space.core().page_table().lookup(base).is_accessed();
     assert!(accessed());
-    scan(&space, PAGES as usize);
+    scan(&space, u64_to_usize(PAGES));
     assert!(!accessed());
     assert!(hart.interrupt_pending(), "harts are asked to flush");
     hart.service_interrupts();
@@ -119,7 +120,7 @@ fn a_page_hot_in_a_tlb_sets_its_accessed_bit_again_once_reclaim_cleared_it() {
 #[test]
 fn madv_cold_pages_are_reclaimed_before_pages_in_use() {
     let (space, file, base) = mapped();
-    scan(&space, PAGES as usize);
+    scan(&space, u64_to_usize(PAGES));
     touch(&space, base, 0..PAGES);
     space
         .madvise(base + 24 * PAGE_SIZE, 8 * PAGE_SIZE, madv::COLD)
@@ -133,12 +134,12 @@ fn madv_cold_pages_are_reclaimed_before_pages_in_use() {
 fn mlocked_pages_are_set_aside_until_munlock() {
     let (space, file, base) = mapped();
     space.mlock(base, 4 * PAGE_SIZE, 0).unwrap();
-    scan(&space, PAGES as usize);
-    let pass = scan(&space, PAGES as usize);
+    scan(&space, u64_to_usize(PAGES));
+    let pass = scan(&space, u64_to_usize(PAGES));
     assert_eq!(pass.freed, 28);
     assert_eq!(cached(&file), [0, 1, 2, 3]);
     assert_eq!(
-        scan(&space, PAGES as usize).scanned,
+        scan(&space, u64_to_usize(PAGES)).scanned,
         0,
         "not looked at again"
     );

@@ -18,7 +18,7 @@
 //! who was queued ahead when it began to wait). Time is read on the semaphore's clock:
 //! once when asking and once when releasing, plus once when a queued waiter gets the lock.
 
-pub mod queue;
+pub(crate) mod queue;
 
 pub(crate) use queue::{Contention, Task, WaitKind};
 
@@ -35,11 +35,11 @@ use std::sync::Arc;
 
 /// Linux's `RWSEM_WAIT_TIMEOUT`: how long the first waiter waits before it may claim a
 /// handoff.
-pub const DEFAULT_HANDOFF_NS: u64 = 4_000_000;
+pub(crate) const DEFAULT_HANDOFF_NS: u64 = 4_000_000;
 
 /// The counters of one access mode of a lock.
 #[derive(Debug)]
-pub struct ModeCounters {
+pub(crate) struct ModeCounters {
     /// Counts acquisitions.
     pub acquired: Counter,
     /// Sums nanoseconds waited.
@@ -52,7 +52,7 @@ pub struct ModeCounters {
 
 /// The counters one lock's acquisitions go to.
 #[derive(Debug)]
-pub struct LockCounters {
+pub(crate) struct LockCounters {
     /// Which lock the records name.
     pub name: LockName,
     /// Read acquisitions.
@@ -68,7 +68,7 @@ pub struct LockCounters {
 }
 
 /// The counters of `mmap_lock`.
-pub static MMAP_LOCK_COUNTERS: LockCounters = LockCounters {
+pub(crate) static MMAP_LOCK_COUNTERS: LockCounters = LockCounters {
     name: LockName::MmapLock,
     read: ModeCounters {
         acquired: Counter::MmapLockReadAcquired,
@@ -116,7 +116,7 @@ impl LockCounters {
 
 /// Who takes a lock: whose stats count it, and how it waits.
 #[derive(Clone, Copy)]
-pub struct Acquirer<'a> {
+pub(crate) struct Acquirer<'a> {
     /// Where the acquisition is counted and recorded.
     pub stats: &'a HartStats,
     /// The thread, and whether it runs real-time (immediate handoff).
@@ -127,7 +127,7 @@ pub struct Acquirer<'a> {
 
 impl<'a> Acquirer<'a> {
     /// An acquirer on no thread's behalf, counted into `stats`.
-    pub fn anonymous(stats: &'a HartStats) -> Self {
+    pub(crate) fn anonymous(stats: &'a HartStats) -> Self {
         Acquirer {
             stats,
             task: Task::default(),
@@ -138,7 +138,7 @@ impl<'a> Acquirer<'a> {
 
 /// A killable wait ended by a fatal signal before the lock was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Killed;
+pub(crate) struct Killed;
 
 /// How a queued waiter is told the news.
 struct WaitSlot {
@@ -150,7 +150,7 @@ struct WaitSlot {
 }
 
 /// A reader-writer semaphore protecting a `T`.
-pub struct RwSemaphore<T> {
+pub(crate) struct RwSemaphore<T> {
     state: Mutex<SemQueue<Arc<WaitSlot>>>,
     counters: &'static LockCounters,
     /// The time base waits, holds and the handoff timeout are measured on.
@@ -161,6 +161,7 @@ pub struct RwSemaphore<T> {
 // SAFETY: the semaphore hands out `&T` to any number of readers (needs Sync) and `&mut T`
 // to one writer at a time on any thread (needs Send), exactly like `RwLock<T>`.
 unsafe impl<T: Send> Send for RwSemaphore<T> {}
+// SAFETY: as for Send: shared access hands out `&T` to readers, `&mut T` to one writer.
 unsafe impl<T: Send + Sync> Sync for RwSemaphore<T> {}
 
 /// What an acquisition carries until its release.
@@ -175,7 +176,7 @@ impl<T> RwSemaphore<T> {
     /// A free semaphore protecting `data`, counting acquisitions into `counters`,
     /// measuring time and waiting on `clock`, whose first waiter may claim a handoff after
     /// `handoff_ns`.
-    pub fn new(
+    pub(crate) fn new(
         data: T,
         counters: &'static LockCounters,
         clock: SharedClock,
@@ -190,7 +191,7 @@ impl<T> RwSemaphore<T> {
     }
 
     /// Takes the lock for read, queueing behind earlier waiters if needed.
-    pub fn read<'a>(&'a self, who: Acquirer<'a>) -> RwSemReadGuard<'a, T> {
+    pub(crate) fn read<'a>(&'a self, who: Acquirer<'a>) -> RwSemReadGuard<'a, T> {
         let held = self
             .acquire(WaitKind::Read, who, false)
             .expect("not killable");
@@ -198,7 +199,7 @@ impl<T> RwSemaphore<T> {
     }
 
     /// Takes the lock for write, queueing behind earlier waiters if needed.
-    pub fn write<'a>(&'a self, who: Acquirer<'a>) -> RwSemWriteGuard<'a, T> {
+    pub(crate) fn write<'a>(&'a self, who: Acquirer<'a>) -> RwSemWriteGuard<'a, T> {
         let held = self
             .acquire(WaitKind::Write, who, false)
             .expect("not killable");
@@ -207,14 +208,17 @@ impl<T> RwSemaphore<T> {
 
     /// Like [`read`](Self::read), but gives up if the acquirer's hart is killed while it
     /// waits.
-    pub fn read_killable<'a>(&'a self, who: Acquirer<'a>) -> Result<RwSemReadGuard<'a, T>, Killed> {
+    pub(crate) fn read_killable<'a>(
+        &'a self,
+        who: Acquirer<'a>,
+    ) -> Result<RwSemReadGuard<'a, T>, Killed> {
         let held = self.acquire(WaitKind::Read, who, true)?;
         Ok(RwSemReadGuard { sem: self, held })
     }
 
     /// Like [`write`](Self::write), but gives up if the acquirer's hart is killed while it
     /// waits.
-    pub fn write_killable<'a>(
+    pub(crate) fn write_killable<'a>(
         &'a self,
         who: Acquirer<'a>,
     ) -> Result<RwSemWriteGuard<'a, T>, Killed> {
@@ -223,19 +227,19 @@ impl<T> RwSemaphore<T> {
     }
 
     /// Takes the lock for read if that needs no waiting.
-    pub fn try_read<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemReadGuard<'a, T>> {
+    pub(crate) fn try_read<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemReadGuard<'a, T>> {
         let held = self.try_acquire(WaitKind::Read, who)?;
         Some(RwSemReadGuard { sem: self, held })
     }
 
     /// Takes the lock for write if it is free and nobody waits.
-    pub fn try_write<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemWriteGuard<'a, T>> {
+    pub(crate) fn try_write<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemWriteGuard<'a, T>> {
         let held = self.try_acquire(WaitKind::Write, who)?;
         Some(RwSemWriteGuard { sem: self, held })
     }
 
     /// The current state.
-    pub fn snapshot(&self) -> queue::SemSnapshot {
+    pub(crate) fn snapshot(&self) -> queue::SemSnapshot {
         self.state.lock().snapshot()
     }
 
@@ -398,7 +402,7 @@ fn deliver(wakes: Vec<Wake<Arc<WaitSlot>>>) {
 }
 
 /// Shared access to a [`RwSemaphore`]'s data; releases on drop.
-pub struct RwSemReadGuard<'a, T> {
+pub(crate) struct RwSemReadGuard<'a, T> {
     sem: &'a RwSemaphore<T>,
     held: Held<'a>,
 }
@@ -418,7 +422,7 @@ impl<T> Drop for RwSemReadGuard<'_, T> {
 }
 
 /// Exclusive access to a [`RwSemaphore`]'s data; releases on drop.
-pub struct RwSemWriteGuard<'a, T> {
+pub(crate) struct RwSemWriteGuard<'a, T> {
     sem: &'a RwSemaphore<T>,
     held: Held<'a>,
 }

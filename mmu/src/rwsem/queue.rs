@@ -26,10 +26,11 @@
 //! (on the host that would only burn the cores the harts share); the steal an optimistic
 //! spinner makes when the lock comes free is what an arriving writer does here.
 
+use devices::cast::low_u32;
 use std::collections::VecDeque;
 
 /// At most this many readers are granted at once (Linux's `MAX_READERS_WAKEUP`).
-pub const MAX_READERS_WAKEUP: usize = 256;
+pub(crate) const MAX_READERS_WAKEUP: usize = 256;
 
 /// What a lock user wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,11 +42,11 @@ pub enum WaitKind {
 }
 
 /// Identifies a queued waiter within its semaphore.
-pub type WaiterId = u64;
+pub(crate) type WaiterId = u64;
 
 /// Who asks for the lock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Task {
+pub(crate) struct Task {
     /// The guest thread id (0 for work done on no thread's behalf).
     pub tid: u32,
     /// Whether it runs under a real-time scheduling policy (immediate handoff).
@@ -90,7 +91,7 @@ pub struct Contention {
 
 /// The result of asking for the lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arrival {
+pub(crate) enum Arrival {
     /// The lock is the caller's.
     Acquired {
         /// Whether it was taken past queued waiters (a writer's steal).
@@ -102,7 +103,7 @@ pub enum Arrival {
 
 /// What a release, a cancellation or a failed retry asks the waker to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Wake<W> {
+pub(crate) enum Wake<W> {
     /// A reader now owns the lock: wake it.
     Granted(W),
     /// A writer may now try to take the lock: wake it (it calls `retry_write`).
@@ -111,7 +112,7 @@ pub enum Wake<W> {
 
 /// The result of a woken writer's attempt to take the lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// The lock is the caller's.
     Acquired,
     /// Someone stole it; wait to be woken again. `handoff` says whether this attempt set
@@ -124,7 +125,7 @@ pub enum Retry {
 
 /// The result of a killable waiter giving up.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cancel<W> {
+pub(crate) enum Cancel<W> {
     /// It was granted the lock before it could leave: it holds it now.
     AlreadyGranted,
     /// It left the queue; these waiters are to be woken.
@@ -145,7 +146,7 @@ struct Queued<W> {
 /// The lock state and the wait queue; `W` is what wakes a waiter (a parker, or a name in
 /// tests).
 #[derive(Debug)]
-pub struct SemQueue<W> {
+pub(crate) struct SemQueue<W> {
     /// Thread ids of the readers holding the lock, one entry per hold.
     readers: Vec<u32>,
     writer: Option<u32>,
@@ -170,7 +171,7 @@ pub struct SemSnapshot {
 
 impl<W: Clone> SemQueue<W> {
     /// A free lock whose first waiter may claim a handoff after waiting `handoff_ns`.
-    pub fn new(handoff_ns: u64) -> Self {
+    pub(crate) fn new(handoff_ns: u64) -> Self {
         SemQueue {
             readers: Vec::new(),
             writer: None,
@@ -186,7 +187,7 @@ impl<W: Clone> SemQueue<W> {
     }
 
     /// Takes the lock for read if a new reader may have it now.
-    pub fn try_read(&mut self, task: Task) -> bool {
+    pub(crate) fn try_read(&mut self, task: Task) -> bool {
         let ok = self.writer.is_none() && self.queue.is_empty();
         if ok {
             self.readers.push(task.tid);
@@ -195,7 +196,7 @@ impl<W: Clone> SemQueue<W> {
     }
 
     /// Takes the lock for write if it is free and nobody waits (never steals).
-    pub fn try_write(&mut self, task: Task) -> bool {
+    pub(crate) fn try_write(&mut self, task: Task) -> bool {
         let ok = self.is_free() && self.queue.is_empty();
         if ok {
             self.writer = Some(task.tid);
@@ -204,7 +205,7 @@ impl<W: Clone> SemQueue<W> {
     }
 
     /// Asks for the lock: takes it if the rules allow, else queues the caller at `now_ns`.
-    pub fn arrive(&mut self, kind: WaitKind, task: Task, now_ns: u64, waiter: W) -> Arrival {
+    pub(crate) fn arrive(&mut self, kind: WaitKind, task: Task, now_ns: u64, waiter: W) -> Arrival {
         match kind {
             WaitKind::Read if self.try_read(task) => return Arrival::Acquired { stolen: false },
             WaitKind::Write if self.is_free() && !self.handoff => {
@@ -249,7 +250,7 @@ impl<W: Clone> SemQueue<W> {
     }
 
     /// Releases a hold of `kind` by thread `tid` and returns whom to wake.
-    pub fn release(&mut self, kind: WaitKind, tid: u32) -> Vec<Wake<W>> {
+    pub(crate) fn release(&mut self, kind: WaitKind, tid: u32) -> Vec<Wake<W>> {
         match kind {
             WaitKind::Read => {
                 let at = self
@@ -302,7 +303,7 @@ impl<W: Clone> SemQueue<W> {
     }
 
     /// A woken writer (waiter `id`) tries to take the lock at `now_ns`.
-    pub fn retry_write(&mut self, id: WaiterId, now_ns: u64) -> Retry {
+    pub(crate) fn retry_write(&mut self, id: WaiterId, now_ns: u64) -> Retry {
         let at = self.position(id).expect("retry by a waiter not queued");
         debug_assert_eq!(at, 0, "only the first waiter is woken");
         if self.is_free() {
@@ -321,7 +322,7 @@ impl<W: Clone> SemQueue<W> {
 
     /// Waiter `id` gives up (a fatal signal): leaves the queue unless the lock was already
     /// granted to it.
-    pub fn cancel(&mut self, id: WaiterId) -> Cancel<W> {
+    pub(crate) fn cancel(&mut self, id: WaiterId) -> Cancel<W> {
         let Some(at) = self.position(id) else {
             return Cancel::AlreadyGranted;
         };
@@ -339,9 +340,9 @@ impl<W: Clone> SemQueue<W> {
     }
 
     /// The current state.
-    pub fn snapshot(&self) -> SemSnapshot {
+    pub(crate) fn snapshot(&self) -> SemSnapshot {
         SemSnapshot {
-            readers: self.readers.len() as u32,
+            readers: low_u32(self.readers.len() as u64),
             writer: self.writer.is_some(),
             queue: self.queue.iter().map(|q| q.kind).collect(),
             handoff: self.handoff,

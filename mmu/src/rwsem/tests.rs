@@ -1,6 +1,7 @@
 //! The blocking semaphore on real threads. Which thread may proceed is decided by the
 //! queue state the tests wait for, never by how long they sleep.
 use super::*;
+use devices::cast::low_u32;
 use queue::MAX_READERS_WAKEUP;
 use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc;
@@ -58,7 +59,7 @@ fn spawn_locker(s: &Sem, log: &Log, kind: WaitKind, name: &'static str, hold: bo
     let before = s.snapshot();
     let join = std::thread::spawn(move || {
         let stats = Arc::new(HartStats::default());
-        let me = who(&stats, name.len() as u32);
+        let me = who(&stats, low_u32(name.len() as u64));
         let _r = (kind == WaitKind::Read).then(|| s2.read(me));
         let _w = (kind == WaitKind::Write).then(|| s2.write(me));
         log2.lock().push(name);

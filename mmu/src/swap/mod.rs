@@ -19,6 +19,7 @@ use crate::lru::Lru;
 use crate::stats::{Counter, HartStats};
 use crate::swapfile::SwapFile;
 use crate::types::PAGE_SIZE;
+use devices::cast::u64_to_usize;
 use devices::storage::{DeviceConfig, IoPriority};
 use devices::SharedClock;
 use parking_lot::Mutex;
@@ -142,7 +143,7 @@ impl Swap {
         (tid, priority): (u32, IoPriority),
         stats: &HartStats,
     ) {
-        let mut page = vec![0u8; PAGE_SIZE as usize];
+        let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
         // SAFETY: the frame is the locked folio's and no mapping reaches it any more.
         unsafe {
             std::ptr::copy_nonoverlapping(

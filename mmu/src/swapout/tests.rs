@@ -3,6 +3,7 @@ use crate::pagecache::CacheConfig;
 use crate::pagetable::Pte;
 use crate::space::AddressSpace;
 use crate::types::{madv, map, prot, PAGE_SIZE};
+use devices::cast::{low_u32, low_u8, u64_to_usize};
 use std::sync::Arc;
 
 const PAGES: u64 = 16;
@@ -32,7 +33,10 @@ fn filled_pages(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, u64) {
         .unwrap();
     for p in 0..pages {
         space
-            .write_bytes(base + p * PAGE_SIZE, &[p as u8 + 1; PAGE_SIZE as usize])
+            .write_bytes(
+                base + p * PAGE_SIZE,
+                &[low_u8(p) + 1; u64_to_usize(PAGE_SIZE)],
+            )
             .unwrap();
     }
     (space, base)
@@ -40,9 +44,9 @@ fn filled_pages(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, u64) {
 
 /// Reads page `p` of the region at `base` and checks it holds its own byte.
 fn check_page(space: &AddressSpace, base: u64, p: u64) {
-    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
     space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
-    assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+    assert!(page.iter().all(|&b| b == low_u8(p) + 1), "page {p}");
 }
 
 fn total(space: &AddressSpace, name: &str) -> u64 {
@@ -141,12 +145,12 @@ fn a_paged_out_page_faults_back_identical_and_gives_its_slot_back() {
         .madvise(base, PAGES * PAGE_SIZE, madv::PAGEOUT)
         .unwrap();
     assert!(Pte::is_swap(space.core().page_table().lookup(base)));
-    assert_eq!(space.frames_in_use(), frames - PAGES as u32);
+    assert_eq!(space.frames_in_use(), frames - low_u32(PAGES));
     assert_eq!(slots_used(&space), PAGES);
-    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
     for p in 0..PAGES {
         space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
-        assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+        assert!(page.iter().all(|&b| b == low_u8(p) + 1), "page {p}");
     }
     let s = space.stats();
     assert_eq!(s.total_of("swap.outs"), PAGES);
@@ -214,7 +218,7 @@ fn pages_moved_by_mremap_stay_reclaim_candidates() {
     let mut b = [0u8; 1];
     for p in 0..PAGES {
         space.read_bytes(moved + p * PAGE_SIZE + 7, &mut b).unwrap();
-        assert_eq!(b[0], p as u8 + 1, "page {p}");
+        assert_eq!(b[0], low_u8(p) + 1, "page {p}");
     }
 }
 
@@ -231,7 +235,7 @@ fn mremap_moves_swapped_pages_with_their_slots() {
     let mut b = [0u8; 1];
     for p in 0..PAGES {
         space.read_bytes(moved + p * PAGE_SIZE + 7, &mut b).unwrap();
-        assert_eq!(b[0], p as u8 + 1, "page {p}");
+        assert_eq!(b[0], low_u8(p) + 1, "page {p}");
     }
     assert_eq!(slots_used(&space), 0);
 }
@@ -256,8 +260,8 @@ fn private_file(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, Arc<MemFi
 /// Page `p` as a private mapping of `file` shows it: the file's bytes, with `mark`
 /// as its first byte when it was written.
 fn expect_page(file: &[u8], p: u64, mark: Option<u8>) -> Vec<u8> {
-    let start = (p * PAGE_SIZE) as usize;
-    let mut page = file[start..start + PAGE_SIZE as usize].to_vec();
+    let start = u64_to_usize(p * PAGE_SIZE);
+    let mut page = file[start..start + u64_to_usize(PAGE_SIZE)].to_vec();
     if let Some(m) = mark {
         page[0] = m;
     }
@@ -265,7 +269,7 @@ fn expect_page(file: &[u8], p: u64, mark: Option<u8>) -> Vec<u8> {
 }
 
 fn read_page(space: &AddressSpace, base: u64, p: u64) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE_SIZE as usize];
+    let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
     space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
     page
 }
@@ -278,7 +282,7 @@ fn copies_on_write_of_a_private_file_mapping_go_to_swap_and_cache_pages_never_do
     for p in 0..PAGES {
         match p % 2 {
             0 => space
-                .write_bytes(base + p * PAGE_SIZE, &[p as u8 | 0x80])
+                .write_bytes(base + p * PAGE_SIZE, &[low_u8(p) | 0x80])
                 .unwrap(),
             _ => drop(read_page(&space, base, p)),
         }
@@ -293,7 +297,7 @@ fn copies_on_write_of_a_private_file_mapping_go_to_swap_and_cache_pages_never_do
     assert_eq!(total(&space, "swap.outs"), PAGES / 2);
     assert_eq!(slots_used(&space), PAGES / 2);
     for p in (0..PAGES).rev() {
-        let mark = (p % 2 == 0).then_some(p as u8 | 0x80);
+        let mark = (p % 2 == 0).then_some(low_u8(p) | 0x80);
         assert_eq!(read_page(&space, base, p), expect_page(&original, p, mark));
     }
     assert_eq!(slots_used(&space), 0);
@@ -328,7 +332,9 @@ fn copies_on_write_beyond_the_memory_limit_survive_swap() {
     let (space, data, base) = private_file(pages, Some(limit * PAGE_SIZE));
     let original = data.0.lock().clone();
     for p in 0..pages {
-        space.write_bytes(base + p * PAGE_SIZE, &[p as u8]).unwrap();
+        space
+            .write_bytes(base + p * PAGE_SIZE, &[low_u8(p)])
+            .unwrap();
     }
     assert!(
         total(&space, "swap.outs") >= pages - limit,
@@ -339,7 +345,7 @@ fn copies_on_write_beyond_the_memory_limit_survive_swap() {
     for p in 0..pages {
         assert_eq!(
             read_page(&space, base, p),
-            expect_page(&original, p, Some(p as u8)),
+            expect_page(&original, p, Some(low_u8(p))),
             "page {p}"
         );
     }

@@ -1,4 +1,5 @@
 use super::*;
+use devices::cast::u64_to_usize;
 use proptest::prelude::*;
 
 const P: u64 = PAGE_SIZE;
@@ -109,18 +110,18 @@ proptest! {
                 Op::Map(s, l, p) => {
                     t.remove_range(s * P, (s + l) * P);
                     t.insert(Vma::anonymous(s * P, (s + l) * P, p));
-                    model[s as usize..(s + l) as usize].fill(Some(p));
+                    model[u64_to_usize(s)..u64_to_usize(s + l)].fill(Some(p));
                 }
                 Op::Unmap(s, l) => {
                     t.remove_range(s * P, (s + l) * P);
-                    model[s as usize..(s + l) as usize].fill(None);
+                    model[u64_to_usize(s)..u64_to_usize(s + l)].fill(None);
                 }
                 Op::Protect(s, l, p) => {
                     let covered = t.covers(s * P, (s + l) * P);
-                    prop_assert_eq!(covered, model[s as usize..(s + l) as usize].iter().all(Option::is_some));
+                    prop_assert_eq!(covered, model[u64_to_usize(s)..u64_to_usize(s + l)].iter().all(Option::is_some));
                     if covered {
                         t.update_range(s * P, (s + l) * P, |v| v.prot = p);
-                        model[s as usize..(s + l) as usize].fill(Some(p));
+                        model[u64_to_usize(s)..u64_to_usize(s + l)].fill(Some(p));
                     }
                 }
             }
@@ -134,9 +135,9 @@ proptest! {
         }
         // Gap finding agrees with the model too.
         for len in 1..6u64 {
-            let want = (0..=80 - len).rev().find(|&s| model[s as usize..(s + len) as usize].iter().all(Option::is_none));
+            let want = (0..=80 - len).rev().find(|&s| model[u64_to_usize(s)..u64_to_usize(s + len)].iter().all(Option::is_none));
             prop_assert_eq!(t.find_gap_top_down(len * P, 0, 80 * P), want.map(|s| s * P));
-            let want = (0..=80 - len).find(|&s| model[s as usize..(s + len) as usize].iter().all(Option::is_none));
+            let want = (0..=80 - len).find(|&s| model[u64_to_usize(s)..u64_to_usize(s + len)].iter().all(Option::is_none));
             prop_assert_eq!(t.find_gap_bottom_up(len * P, 0, 80 * P), want.map(|s| s * P));
         }
     }

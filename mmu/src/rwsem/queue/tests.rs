@@ -1,5 +1,6 @@
 //! Each rule, scripted step by step: no threads, no sleeps, time passed by hand.
 use super::*;
+use devices::cast::low_u32;
 
 const HANDOFF: u64 = 4_000_000;
 type Q = SemQueue<&'static str>;
@@ -115,7 +116,7 @@ fn at_most_max_readers_are_granted_at_once() {
     let mut q: SemQueue<usize> = SemQueue::new(HANDOFF);
     assert!(q.try_write(t(1)));
     for i in 0..MAX_READERS_WAKEUP + 3 {
-        queued(q.arrive(R, t(10 + i as u32), 0, i));
+        queued(q.arrive(R, t(10 + low_u32(i as u64)), 0, i));
     }
     let woken = q.release(W, 1);
     assert_eq!(woken.len(), MAX_READERS_WAKEUP);
@@ -131,7 +132,7 @@ fn writers_are_served_in_arrival_order() {
     let ids: Vec<WaiterId> = ["a", "b", "c"]
         .iter()
         .enumerate()
-        .map(|(i, n)| queued(q.arrive(W, t(2 + i as u32), 0, n)))
+        .map(|(i, n)| queued(q.arrive(W, t(2 + low_u32(i as u64)), 0, n)))
         .collect();
     let mut order = Vec::new();
     let mut holder = 1;
@@ -139,7 +140,7 @@ fn writers_are_served_in_arrival_order() {
         let wakes = q.release(W, holder);
         order.extend(wakes);
         assert_eq!(q.retry_write(id, 0), Retry::Acquired);
-        holder = 2 + i as u32;
+        holder = 2 + low_u32(i as u64);
     }
     assert_eq!(
         order,
