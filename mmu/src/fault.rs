@@ -23,7 +23,7 @@ pub use crate::types::{Access, FaultError, FaultKind, MemFault};
 use crate::caller::Caller;
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler, Waits};
 use crate::file_fault::file_fault;
-use crate::mm_core::{MmCore, MmState};
+use crate::mm_core::{Cx, MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::reclaim;
 use crate::shmem_swap;
@@ -43,23 +43,16 @@ pub(crate) struct PteFaultHandler<'a> {
 
 impl PageFaultHandler for PteFaultHandler<'_> {
     fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
-        if let Backing::File(file) = &vma.backing {
-            let caller = ctx.caller();
-            let waits = Waits::Policy(ctx);
-            return file_fault(
-                self.space, caller, vma, file, addr, access, self.stats, waits,
-            );
+        let cx = Cx {
+            core: self.space,
+            caller: ctx.caller(),
+            stats: self.stats,
+        };
+        let waits = Waits::Policy(ctx);
+        match &vma.backing {
+            Backing::File(file) => file_fault(cx, vma, file, addr, access, waits),
+            _ => anon_fault(cx, vma, addr, access, waits),
         }
-        let caller = ctx.caller();
-        anon_fault(
-            self.space,
-            caller,
-            vma,
-            addr,
-            access,
-            self.stats,
-            Waits::Policy(ctx),
-        )
     }
 }
 
@@ -94,18 +87,14 @@ pub(crate) fn handle_mm_fault(
     stats: &HartStats,
 ) -> Result<Pte, FaultError> {
     let caller = space.caller();
+    let cx = Cx {
+        core: space,
+        caller: &caller,
+        stats,
+    };
     let outcome = match &vma.backing {
-        Backing::File(file) => file_fault(
-            space,
-            &caller,
-            vma,
-            file,
-            addr,
-            access,
-            stats,
-            Waits::InPlace,
-        ),
-        _ => anon_fault(space, &caller, vma, addr, access, stats, Waits::InPlace),
+        Backing::File(file) => file_fault(cx, vma, file, addr, access, Waits::InPlace),
+        _ => anon_fault(cx, vma, addr, access, Waits::InPlace),
     };
     match outcome {
         FaultOutcome::Done(pte) => Ok(pte),
@@ -117,16 +106,19 @@ pub(crate) fn handle_mm_fault(
 /// A fault on anonymous memory: brings a swapped-out page back ([`swap_fault`]), or
 /// installs a zeroed (private) or the object's (shared) frame.
 fn anon_fault(
-    space: &MmCore,
-    caller: &Caller,
+    cx: Cx<'_>,
     vma: &Vma,
     addr: u64,
     access: Access,
-    stats: &HartStats,
     mut waits: Waits<'_, '_>,
 ) -> FaultOutcome {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     loop {
-        if let Some(outcome) = swap_fault(space, caller, vma, addr, stats, &mut waits) {
+        if let Some(outcome) = swap_fault(cx, vma, addr, &mut waits) {
             return outcome;
         }
         match new_anon_page(space, caller, vma, addr, access, stats) {

@@ -128,17 +128,17 @@ pub(crate) trait PageFaultHandler {
     fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome;
 }
 
-/// Resolves a fault of the caller's hart at `addr` under `policy`, looking VMAs up in
-/// `view`. Returns the page's entry, which allows `access`.
+/// Resolves a fault of the caller's hart at `addr` under the space's policy, looking
+/// VMAs up in `view`. Returns the page's entry, which allows `access`.
 pub(crate) fn handle_guest_fault(
     space: &MmCore,
     caller: &Caller,
     view: &mut VmaView,
-    policy: FaultPolicy,
     addr: u64,
     access: Access,
     handler: &dyn PageFaultHandler,
 ) -> Result<Pte, FaultError> {
+    let policy = space.config().policy;
     let stats = space.stats_of(caller);
     let mut tried = false;
     if policy.tries_vma_lock() {

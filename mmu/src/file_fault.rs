@@ -16,7 +16,7 @@ use crate::file_readahead::AccessHint;
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
-use crate::mm_core::MmCore;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
@@ -33,34 +33,52 @@ use std::sync::Arc;
 /// Pages in a fault-around block (Linux's default `fault_around_bytes` of 64 KiB).
 const FAULT_AROUND_PAGES: u64 = 16;
 
+/// One fault on a file-backed VMA: on whose behalf, where, for what, and the entry it
+/// fills.
+#[derive(Clone, Copy)]
+struct FileFault<'a> {
+    cx: Cx<'a>,
+    /// The VMA, held stable by the caller; it allows `access`.
+    vma: &'a Vma,
+    /// The VMA's file.
+    file: &'a Arc<CachedFile>,
+    addr: u64,
+    access: Access,
+    /// The page-table entry of `addr`.
+    slot: &'a AtomicU64,
+}
+
 /// Resolves a fault at `addr` of the file-backed `vma` (held stable by the caller),
 /// which allows `access`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn file_fault(
-    space: &MmCore,
-    caller: &Caller,
+    cx: Cx<'_>,
     vma: &Vma,
     file: &Arc<CachedFile>,
     addr: u64,
     access: Access,
-    stats: &HartStats,
     mut waits: Waits<'_, '_>,
 ) -> FaultOutcome {
-    let slot = space.page_table().slot_or_alloc(addr);
+    let slot = cx.core.page_table().slot_or_alloc(addr);
+    let fault = FileFault {
+        cx,
+        vma,
+        file,
+        addr,
+        access,
+        slot,
+    };
     loop {
         let current = Pte::from_bits(slot.load(Ordering::Acquire));
         let outcome = if current.is_swap() {
             // A private copy of the page went to swap: it comes back from there, never
             // from the file.
-            swap_fault(space, caller, vma, addr, stats, &mut waits)
+            swap_fault(cx, vma, addr, &mut waits)
         } else if !current.is_valid() {
-            fill_entry(
-                space, caller, vma, file, addr, access, stats, &mut waits, slot,
-            )
+            fill_entry(fault, &mut waits)
         } else if current.allows(access) {
             Some(FaultOutcome::Done(current))
         } else {
-            write_upgrade(space, caller, vma, file, addr, slot, current, stats)
+            write_upgrade(fault, current)
         };
         // `None`: another fault changed the entry meanwhile; look at it again.
         if let Some(outcome) = outcome {
@@ -69,19 +87,21 @@ pub(crate) fn file_fault(
     }
 }
 
-/// Maps the page-cache page of `addr` at its empty `slot`, reading it in if need be.
-#[allow(clippy::too_many_arguments)]
-fn fill_entry(
-    space: &MmCore,
-    caller: &Caller,
-    vma: &Vma,
-    file: &Arc<CachedFile>,
-    addr: u64,
-    access: Access,
-    stats: &HartStats,
-    waits: &mut Waits<'_, '_>,
-    slot: &AtomicU64,
-) -> Option<FaultOutcome> {
+/// Maps the page-cache page of the fault's address at its empty entry, reading it in if
+/// need be.
+fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> Option<FaultOutcome> {
+    let FileFault {
+        cx: Cx {
+            core: space,
+            caller,
+            stats,
+        },
+        vma,
+        file,
+        addr,
+        access,
+        slot,
+    } = fault;
     let pgoff = vma.pgoff_of(addr);
     let (tid, priority) = caller.io();
     let mut major = false;
@@ -295,17 +315,19 @@ fn copy_frame(space: &MmCore, frame: u32) -> Option<u32> {
 /// A store to a page mapped without write permission in a writable `vma`: a shared
 /// mapping marks the folio dirty and gains write permission; a private mapping copies a
 /// page-cache page (its own copy, write-protected by mprotect, just regains it).
-#[allow(clippy::too_many_arguments)]
-fn write_upgrade(
-    space: &MmCore,
-    caller: &Caller,
-    vma: &Vma,
-    file: &CachedFile,
-    addr: u64,
-    slot: &AtomicU64,
-    current: Pte,
-    stats: &HartStats,
-) -> Option<FaultOutcome> {
+fn write_upgrade(fault: FileFault<'_>, current: Pte) -> Option<FaultOutcome> {
+    let FileFault {
+        cx: Cx {
+            core: space,
+            caller,
+            stats,
+        },
+        vma,
+        file,
+        addr,
+        slot,
+        ..
+    } = fault;
     let folio = file.lookup(vma.pgoff_of(addr));
     let cached = folio.as_ref().filter(|f| f.frame() == current.frame());
     let new = match (vma.is_shared(), cached) {

@@ -13,14 +13,15 @@
 use crate::caller::Caller;
 use crate::file_readahead::AccessHint;
 use crate::folio::Folio;
-use crate::mm_core::MmCore;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, Lookup};
 use crate::reclaim;
-use crate::stats::{Counter, HartStats};
+use crate::stats::Counter;
 use crate::types::PAGE_SIZE;
 use crate::writeback;
 use devices::cast::u64_to_usize;
 use std::io;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Where a buffered write starts.
@@ -58,6 +59,11 @@ pub(crate) fn write(
 ) -> io::Result<(u64, usize)> {
     let cache = space.page_cache();
     let stats = space.stats_of(caller);
+    let cx = Cx {
+        core: space,
+        caller,
+        stats,
+    };
     let _inode = file.lock_inode();
     let mut size = file.data().size()?;
     let start = match pos {
@@ -76,7 +82,7 @@ pub(crate) fn write(
         // The source is read before the page is locked: reading guest memory may fault,
         // and the fault may need this very page.
         let step = fill(done, &mut page[..n])
-            .and_then(|()| write_begin(space, caller, stats, file, pgoff, in_page, n, &mut size))
+            .and_then(|()| write_begin(cx, file, pgoff, in_page..in_page + n, &mut size))
             .and_then(|folio| {
                 let end = at + n as u64;
                 if end > size {
@@ -117,19 +123,20 @@ pub(crate) fn write(
 }
 
 /// Linux's `write_begin`: page `pgoff` of `file`, locked and up to date, for a write of
-/// `n` bytes at `in_page` into it. `size` is the file's size, looked at again if it
-/// changed under the write (a truncate from elsewhere).
-#[allow(clippy::too_many_arguments)]
+/// the bytes `written` of it. `size` is the file's size, looked at again if it changed
+/// under the write (a truncate from elsewhere).
 fn write_begin(
-    space: &MmCore,
-    caller: &Caller,
-    stats: &HartStats,
+    cx: Cx<'_>,
     file: &Arc<CachedFile>,
     pgoff: u64,
-    in_page: usize,
-    n: usize,
+    written: Range<usize>,
     size: &mut u64,
 ) -> io::Result<Arc<Folio>> {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let cache = space.page_cache();
     loop {
         if let Some(f) = file.lookup(pgoff) {
@@ -148,7 +155,7 @@ fn write_begin(
         // The page's bytes that are the file's: unless the write covers them all, they
         // must be read first.
         let in_file = size.saturating_sub(pgoff * PAGE_SIZE).min(PAGE_SIZE) as usize;
-        if in_file == 0 || (in_page == 0 && n >= in_file) {
+        if in_file == 0 || (written.start == 0 && written.end >= in_file) {
             let frame = cache
                 .frames()
                 .alloc_zeroed()

@@ -399,12 +399,10 @@ impl HartMem {
             space: &space,
             stats: &self.shared.stats,
         };
-        let policy = space.config().policy;
         let r = fault_state::handle_guest_fault(
             &space,
             &caller,
             &mut self.vma_view,
-            policy,
             addr,
             access,
             &handler,

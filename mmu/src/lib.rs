@@ -9,11 +9,11 @@
 //! - [`HartMem`] (one per hart, owned by the hart's host thread): the fast load, store,
 //!   fetch and atomic paths through the hart's TLB.
 //!
-//! Locking, outermost first: `mmap_lock` ([`rwsem`]), then the per-VMA locks
-//! ([`vma_lock`]: a fault read-locks its VMA without `mmap_lock` when it can, an mm call
+//! Locking, outermost first: `mmap_lock` (`rwsem`), then the per-VMA locks
+//! (`vma_lock`: a fault read-locks its VMA without `mmap_lock` when it can, an mm call
 //! write-locks the VMAs it changes while it holds `mmap_lock` for write), then the short
 //! internal locks (the frame pool's free list, a shared object's page map, the hart
-//! registry). How faults take these locks is the [`FaultPolicy`] ([`fault_state`]).
+//! registry). How faults take these locks is the [`FaultPolicy`] (`fault_state`).
 //! Page-table entries are atomics: walked without locks, installed by faults under either
 //! lock, cleared under `mmap_lock` for write or — by MADV_DONTNEED and MADV_FREE — under a
 //! VMA's read lock. A frame is freed only after every TLB that could reach it has been

@@ -75,6 +75,18 @@ pub(crate) struct MmState {
     pub def_flags: VmaFlags,
 }
 
+/// What an operation above the mm layer works with: the space's state, the hart (if any)
+/// it acts for, and the counters its work goes to.
+#[derive(Clone, Copy)]
+pub(crate) struct Cx<'a> {
+    /// The space's state.
+    pub(crate) core: &'a MmCore,
+    /// On whose behalf.
+    pub(crate) caller: &'a Caller,
+    /// Where the work is counted.
+    pub(crate) stats: &'a HartStats,
+}
+
 static NEXT_SPACE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// One address space's shared state.

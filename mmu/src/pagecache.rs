@@ -1,4 +1,4 @@
-//! The page cache: each file's pages ([`Folio`]s), keyed by the host file's
+//! The page cache: each file's pages (`Folio`s), keyed by the host file's
 //! `(st_dev, st_ino)`, filled through the simulated storage device.
 //!
 //! The device decides *when* a read or a write-back completes (its latency, queueing,
@@ -8,9 +8,9 @@
 //! returns at once: the completion fills the frames and unlocks the folios, so a fault
 //! can choose to wait for it with or without its lock.
 //!
-//! write(2) copies into cached pages and leaves them dirty ([`crate::filewrite`]); they
+//! write(2) copies into cached pages and leaves them dirty (`crate::filewrite`); they
 //! reach the file through the device when synced, reclaimed or found old or too many by
-//! the flusher ([`crate::writeback`]).
+//! the flusher (`crate::writeback`).
 
 use crate::dirty::DirtyAccount;
 use crate::file_readahead::{self, AccessHint};
@@ -476,8 +476,7 @@ impl PageCache {
         file: &Arc<CachedFile>,
         offset: u64,
         buf: &mut [u8],
-        submitter: u32,
-        priority: IoPriority,
+        (submitter, priority): (u32, IoPriority),
         stats: &HartStats,
     ) -> io::Result<usize> {
         let end = offset

@@ -16,7 +16,7 @@ use crate::caller::Caller;
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
-use crate::mm_core::MmCore;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagetable::Pte;
 use crate::shmem::{SharedAnon, ShmemPage};
 use crate::stats::HartStats;
@@ -126,7 +126,12 @@ pub(crate) fn shrink(
                 return false;
             };
             scanned += 1;
-            if swap_out(space, caller, view, obj, pgoff, frame, stats) {
+            let cx = Cx {
+                core: space,
+                caller,
+                stats,
+            };
+            if swap_out(cx, view, obj, pgoff, frame) {
                 freed += 1;
             }
             true
@@ -137,15 +142,12 @@ pub(crate) fn shrink(
 
 /// Swaps out page `pgoff` of `obj`, resident in `frame`, unless something still holds
 /// the frame once every mapping of it is gone. Returns whether the frame was freed.
-fn swap_out(
-    space: &MmCore,
-    caller: &Caller,
-    view: &VmaView,
-    obj: &Arc<SharedAnon>,
-    pgoff: u64,
-    frame: FrameId,
-    stats: &HartStats,
-) -> bool {
+fn swap_out(cx: Cx<'_>, view: &VmaView, obj: &Arc<SharedAnon>, pgoff: u64, frame: FrameId) -> bool {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let Some(swap) = space.swap() else {
         return false;
     };

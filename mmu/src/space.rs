@@ -56,18 +56,18 @@ impl AddressSpace {
         mman::mmap_backed(&self.core, addr, len, prot, flags, None)
     }
 
-    /// mmap(2) of `file` from byte `offset` (page aligned): a file-backed mapping whose
-    /// pages come from the page cache. `flags` must not include `MAP_ANONYMOUS`.
+    /// mmap(2) of `source`, a file and a byte offset in it (page aligned): a file-backed
+    /// mapping whose pages come from the page cache. `flags` must not include
+    /// `MAP_ANONYMOUS`.
     pub fn mmap_file(
         &self,
         addr: u64,
         len: u64,
         prot: u32,
         flags: u32,
-        file: Arc<CachedFile>,
-        offset: u64,
+        source: (Arc<CachedFile>, u64),
     ) -> Result<u64, Errno> {
-        mman::mmap_backed(&self.core, addr, len, prot, flags, Some((file, offset)))
+        mman::mmap_backed(&self.core, addr, len, prot, flags, Some(source))
     }
 
     /// read(2) of `file` through the page cache on behalf of the calling thread: see
@@ -84,7 +84,7 @@ impl AddressSpace {
         let n = self
             .core
             .page_cache()
-            .read(file, offset, buf, tid, priority, stats)?;
+            .read(file, offset, buf, (tid, priority), stats)?;
         reclaim::direct(&self.core, &caller, stats);
         Ok(n)
     }
@@ -92,7 +92,7 @@ impl AddressSpace {
     /// write(2) of `len` bytes from `fill` to `file` at `pos` through the page cache on
     /// behalf of the calling thread: the pages are left dirty for write-back, and the
     /// writer is throttled if it dirtied too much. Returns the offset written at and the
-    /// bytes written (see [`filewrite`]).
+    /// bytes written (see `filewrite`).
     pub fn write_cached(
         &self,
         file: &Arc<CachedFile>,

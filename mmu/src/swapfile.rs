@@ -95,8 +95,7 @@ impl SwapFile {
         first: u32,
         frames: &Arc<FramePool>,
         into: Vec<FrameId>,
-        submitter: u32,
-        priority: IoPriority,
+        (submitter, priority): (u32, IoPriority),
         done: impl FnOnce(bool) + Send + 'static,
     ) {
         let len = into.len() as u64 * PAGE_SIZE;

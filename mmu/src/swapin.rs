@@ -5,12 +5,11 @@
 //! policy's wait point ([`Waits`]), so the policy decides whether the lock is dropped.
 //! The fault that maps the page back frees its slot.
 
-use crate::caller::Caller;
 use crate::fault_state::{FaultOutcome, Waits};
-use crate::mm_core::MmCore;
+use crate::mm_core::Cx;
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
-use crate::stats::{Counter, HartStats};
+use crate::stats::Counter;
 use crate::swap::{Batch, Found, Swap};
 use crate::types::{FaultError, FaultKind, PAGE_SIZE};
 use crate::vma::Vma;
@@ -20,13 +19,16 @@ use std::sync::atomic::Ordering;
 /// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns `None` once the entry no longer is one (another fault
 /// mapped it, or it was zapped): the caller looks at it afresh.
 pub(crate) fn swap_fault(
-    space: &MmCore,
-    caller: &Caller,
+    cx: Cx<'_>,
     vma: &Vma,
     addr: u64,
-    stats: &HartStats,
     waits: &mut Waits<'_, '_>,
 ) -> Option<FaultOutcome> {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let swap = space.swap()?;
     let pte_slot = space.page_table().slot_or_alloc(addr);
     let mut major = false;
@@ -44,7 +46,7 @@ pub(crate) fn swap_fault(
                 }
                 f
             }
-            None => match swapin(space, swap, caller, vma, addr, slot, stats) {
+            None => match swapin(cx, swap, vma, addr, slot) {
                 None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
                 Some(Found::Reading(f)) => {
                     major = true;
@@ -111,15 +113,12 @@ pub(crate) fn swap_fault(
 /// the read-ahead window's other swapped-out pages that are not cached. Returns the
 /// faulting slot's folio: found after all (another fault got there first) or being
 /// read; `None` when no frame is left for it.
-fn swapin(
-    space: &MmCore,
-    swap: &Swap,
-    caller: &Caller,
-    vma: &Vma,
-    addr: u64,
-    slot: u32,
-    stats: &HartStats,
-) -> Option<Found> {
+fn swapin(cx: Cx<'_>, swap: &Swap, vma: &Vma, addr: u64, slot: u32) -> Option<Found> {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let fault = addr & !(PAGE_SIZE - 1);
     let range = vma.swap_ra.window(addr, vma.start, vma.end);
     let mut neighbours = Vec::new();

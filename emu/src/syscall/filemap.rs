@@ -171,7 +171,7 @@ pub fn map(
         return Err(Errno(libc::ENODEV));
     }
     let cached = cached_file(mm, &file, &st)?;
-    mm.mmap_file(addr, len, prot_bits, flags, cached, off)
+    mm.mmap_file(addr, len, prot_bits, flags, (cached, off))
         .map(|a| a as i64)
 }
 

@@ -71,15 +71,7 @@ fn run(policy: FaultPolicy, script: Script) -> (Vec<(FaultLock, bool)>, MmStats)
     let caller = space.core().caller();
     let mut view = VmaView::default();
     let before = space.stats();
-    let r = handle_guest_fault(
-        space.core(),
-        &caller,
-        &mut view,
-        policy,
-        a,
-        Access::Write,
-        &script,
-    );
+    let r = handle_guest_fault(space.core(), &caller, &mut view, a, Access::Write, &script);
     assert!(r.is_ok(), "{r:?}");
     assert!(script.steps.lock().is_empty(), "every step taken");
     let after = space.stats();
@@ -185,7 +177,6 @@ fn a_fault_on_a_vma_being_written_goes_the_mmap_lock_way() {
                     space.core(),
                     &caller,
                     &mut view,
-                    policy,
                     a + 2 * PAGE_SIZE,
                     Access::Write,
                     &handler,

@@ -25,7 +25,7 @@ fn mapped(flags: u32) -> (Arc<AddressSpace>, Arc<CachedFile>, Arc<MemFile>, u64)
     assert!(matches!(cached, crate::pagecache::Lookup::Reading(_)));
     let len = PAGES * PAGE_SIZE;
     let base = space
-        .mmap_file(0, len, prot::READ | prot::WRITE, flags, file.clone(), 0)
+        .mmap_file(0, len, prot::READ | prot::WRITE, flags, (file.clone(), 0))
         .unwrap();
     (space, file, data, base)
 }
@@ -53,7 +53,7 @@ fn waits_of_one_miss(policy: crate::policy::FaultPolicy) -> Vec<crate::events::F
     .unwrap();
     let file = space.page_cache().file((8, 8), MemFile::patterned(PAGES));
     let base = space
-        .mmap_file(0, PAGES * PAGE_SIZE, prot::READ, map::SHARED, file, 0)
+        .mmap_file(0, PAGES * PAGE_SIZE, prot::READ, map::SHARED, (file, 0))
         .unwrap();
     let mut hart = space.attach_hart(7);
     hart.load(base + PAGE_SIZE, 1).unwrap();
@@ -208,7 +208,7 @@ fn madv_willneed_reads_ahead_and_madv_cold_clears_referenced_bits() {
     let file = space.page_cache().file((7, 7), MemFile::patterned(PAGES));
     let len = PAGES * PAGE_SIZE;
     let base = space
-        .mmap_file(0, len, prot::READ, map::PRIVATE, file.clone(), 0)
+        .mmap_file(0, len, prot::READ, map::PRIVATE, (file.clone(), 0))
         .unwrap();
     space
         .madvise(base, len, crate::types::madv::WILLNEED)

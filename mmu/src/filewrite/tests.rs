@@ -80,7 +80,7 @@ fn a_shared_mapping_and_write_see_each_others_bytes_at_once() {
     let len = 2 * PAGE_SIZE;
     let rw = prot::READ | prot::WRITE;
     let base = s
-        .mmap_file(0, len, rw, map::SHARED, file.clone(), 0)
+        .mmap_file(0, len, rw, map::SHARED, (file.clone(), 0))
         .unwrap();
     let mut b = [0u8; 5];
     s.read_bytes(base + 100, &mut b).unwrap();

@@ -27,8 +27,7 @@ fn mapped() -> (Arc<AddressSpace>, Arc<CachedFile>, u64) {
             PAGES * PAGE_SIZE,
             prot::READ,
             map::SHARED,
-            file.clone(),
-            0,
+            (file.clone(), 0),
         )
         .unwrap();
     touch(&space, base, 0..PAGES);

@@ -209,7 +209,7 @@ impl Batch {
             let folios: Vec<Arc<Folio>> = run.iter().map(|(_, f)| f.clone()).collect();
             let run_frames: Vec<FrameId> = folios.iter().map(|f| f.frame()).collect();
             swap.file
-                .read(first, frames, run_frames, tid, priority, move |ok| {
+                .read(first, frames, run_frames, (tid, priority), move |ok| {
                     for f in folios {
                         f.finish_read(ok);
                     }

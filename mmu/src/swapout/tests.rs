@@ -252,7 +252,7 @@ fn private_file(pages: u64, limit: Option<u64>) -> (Arc<AddressSpace>, Arc<MemFi
     let file = space.page_cache().file((5, 5), data.clone());
     let rw = prot::READ | prot::WRITE;
     let base = space
-        .mmap_file(0, pages * PAGE_SIZE, rw, map::PRIVATE, file, 0)
+        .mmap_file(0, pages * PAGE_SIZE, rw, map::PRIVATE, (file, 0))
         .unwrap();
     (space, data, base)
 }
