@@ -11,6 +11,7 @@
 //! O_APPEND atomic; every few pages a writer that dirtied too much is throttled.
 
 use crate::caller::Caller;
+use crate::errno::Errno;
 use crate::file_readahead::AccessHint;
 use crate::folio::Folio;
 use crate::mm_core::{Cx, MmCore};
@@ -38,7 +39,7 @@ const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 
 /// Where a write's bytes come from: `fill(done, buf)` fills `buf` with the bytes that
 /// start `done` bytes into the write (from guest memory, which may fault: EFAULT).
-pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> io::Result<()>;
+pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
 
 /// Pages a writer dirties between two looks at the dirty thresholds (Linux's
 /// `ratelimit_pages` keeps it about this small for a small memory).
@@ -82,6 +83,7 @@ pub(crate) fn write(
         // The source is read before the page is locked: reading guest memory may fault,
         // and the fault may need this very page.
         let step = fill(done, &mut page[..n])
+            .map_err(|e| io::Error::from_raw_os_error(e.0))
             .and_then(|()| write_begin(cx, file, pgoff, in_page..in_page + n, &mut size))
             .and_then(|folio| {
                 let end = at + n as u64;

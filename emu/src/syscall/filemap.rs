@@ -254,12 +254,7 @@ pub fn write_cached(
         }
     };
     Some((|| {
-        let mut source = |done: usize, buf: &mut [u8]| {
-            fill(done, buf).map_err(|e| io::Error::from_raw_os_error(e.0))
-        };
-        let (start, n) = mm
-            .write_cached(&cached, pos, len, &mut source)
-            .map_err(errno)?;
+        let (start, n) = mm.write_cached(&cached, pos, len, fill).map_err(errno)?;
         if at.is_none() {
             // SAFETY: lseek touches no memory.
             if unsafe { libc::lseek(file.raw(), (start + n as u64) as i64, libc::SEEK_SET) } < 0 {

@@ -5,9 +5,7 @@ use super::fdtable::HostFd;
 use super::filemap;
 use mmu::{AddressSpace, Errno};
 
-/// The bytes of a write: `fill(done, buf)` fills `buf` with those that start `done`
-/// bytes in (copied from guest memory, so it may fail with EFAULT).
-pub type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
+pub use mmu::WriteSource;
 
 /// Guest memory as system calls see it.
 pub trait GuestMemory {
