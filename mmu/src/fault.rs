@@ -100,6 +100,7 @@ pub(crate) fn handle_mm_fault(
         FaultOutcome::Done(pte) => Ok(pte),
         FaultOutcome::Error(e) => Err(e),
         FaultOutcome::Retry { .. } => unreachable!("a fault waiting in place never retries"),
+        FaultOutcome::Again => unreachable!("file and anonymous faults look again themselves"),
     }
 }
 
@@ -118,20 +119,21 @@ fn anon_fault(
         stats,
     } = cx;
     loop {
-        if let Some(outcome) = swap_fault(cx, vma, addr, &mut waits) {
-            return outcome;
+        match swap_fault(cx, vma, addr, &mut waits) {
+            // Not a swap entry: a new page.
+            FaultOutcome::Again => {}
+            outcome => return outcome,
         }
         match new_anon_page(space, caller, vma, addr, access, stats) {
-            Ok(Some(pte)) => return FaultOutcome::Done(pte),
             // Swapped out meanwhile: bring it back.
-            Ok(None) => continue,
-            Err(e) => return FaultOutcome::Error(e),
+            FaultOutcome::Again => continue,
+            outcome => return outcome,
         }
     }
 }
 
-/// Installs the page of `addr` in the anonymous `vma` unless another hart did. `None`
-/// when the entry is a swap entry.
+/// Installs the page of `addr` in the anonymous `vma` unless another hart did;
+/// [`FaultOutcome::Again`] when the entry is a swap entry.
 fn new_anon_page(
     space: &MmCore,
     caller: &Caller,
@@ -139,11 +141,11 @@ fn new_anon_page(
     addr: u64,
     access: Access,
     stats: &HartStats,
-) -> Result<Option<Pte>, FaultError> {
+) -> FaultOutcome {
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_swap() {
-        return Ok(None);
+        return FaultOutcome::Again;
     }
     if current.is_valid() {
         // Another hart installed it since this one walked. Entries carry their VMA's
@@ -155,20 +157,20 @@ fn new_anon_page(
             vma.prot
         );
         return match current.allows(access) {
-            true => Ok(Some(current)),
-            false => Err(FaultError::Fault(FaultKind::Protection)),
+            true => FaultOutcome::Done(current),
+            false => FaultOutcome::Error(FaultError::Fault(FaultKind::Protection)),
         };
     }
     let (frame, major) = match &vma.backing {
-        Backing::Private => (
-            space
-                .frames()
-                .alloc_zeroed()
-                .ok_or(FaultError::OutOfMemory)?,
-            false,
-        ),
+        Backing::Private => match space.frames().alloc_zeroed() {
+            Some(frame) => (frame, false),
+            None => return FaultOutcome::Error(FaultError::OutOfMemory),
+        },
         Backing::Shared(obj) => {
-            shmem_swap::get_page(space, caller, obj, vma.pgoff_of(addr), stats)?
+            match shmem_swap::get_page(space, caller, obj, vma.pgoff_of(addr), stats) {
+                Ok(page) => page,
+                Err(e) => return FaultOutcome::Error(e),
+            }
         }
         Backing::File(_) => unreachable!("file pages are handled above"),
     };
@@ -190,12 +192,15 @@ fn new_anon_page(
                 }
                 reclaim::direct(space, caller, stats);
             }
-            Ok(Some(pte))
+            FaultOutcome::Done(pte)
         }
         Err(winner) => {
             space.frames().put(frame);
             let winner = Pte::from_bits(winner);
-            Ok(winner.is_valid().then_some(winner))
+            match winner.is_valid() {
+                true => FaultOutcome::Done(winner),
+                false => FaultOutcome::Again,
+            }
         }
     }
 }

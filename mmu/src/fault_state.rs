@@ -34,14 +34,17 @@ use crate::types::{Access, FaultKind};
 use crate::vma::Vma;
 use crate::vma_index::{self, VmaReadGuard, VmaView};
 
-/// How one fault attempt ended (Linux's `vm_fault_t`, reduced to what the state machine
-/// acts on).
+/// How a fault, or one step of it, ended (Linux's `vm_fault_t`, reduced to what the
+/// fault layer acts on): the one signal every loop of the fault layer goes round on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FaultOutcome {
     /// The page is mapped: its entry.
     Done(Pte),
-    /// The handler dropped the fault lock to wait; the fault must be made again.
-    /// `major` when the attempt started I/O.
+    /// What the step looked at changed under it (another fault filled the entry, a page
+    /// went to swap or was reclaimed): the step is taken again, under the same lock.
+    Again,
+    /// The fault lock was dropped to wait; the fault must be made again. `major` when
+    /// the attempt started I/O.
     Retry {
         /// Whether the attempt was a major fault.
         major: bool,
@@ -66,11 +69,6 @@ pub(crate) struct FaultCtx<'a> {
     lock: Option<HeldLock<'a>>,
 }
 
-/// The attempt dropped its fault lock at a wait point and must return
-/// [`FaultOutcome::Retry`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MustRetry;
-
 impl<'a> FaultCtx<'a> {
     /// Whose fault this is.
     pub(crate) fn caller(&self) -> &'a Caller {
@@ -90,12 +88,13 @@ impl<'a> FaultCtx<'a> {
     /// The hook point: the fault must wait for `what` before it can go on, and `wait`
     /// does that waiting (out of guest state). Depending on the policy, the lock and
     /// TRIED, it either waits holding the fault lock and returns `Ok`, or drops the lock,
-    /// waits and returns [`MustRetry`].
+    /// waits and returns the [`FaultOutcome::Retry`] the attempt ends with (major when it
+    /// waited for I/O).
     pub(crate) fn wait_for(
         &mut self,
         what: PageWait,
         wait: impl FnOnce(),
-    ) -> Result<(), MustRetry> {
+    ) -> Result<(), FaultOutcome> {
         debug_assert!(self.holds_lock(), "a wait point after the lock was dropped");
         let action = self.policy.on_wait(self.kind, self.tried, what);
         if action == WaitAction::DropAndRetry {
@@ -116,7 +115,9 @@ impl<'a> FaultCtx<'a> {
             }));
         match action {
             WaitAction::WaitHolding => Ok(()),
-            WaitAction::DropAndRetry => Err(MustRetry),
+            WaitAction::DropAndRetry => Err(FaultOutcome::Retry {
+                major: what == PageWait::Io,
+            }),
         }
     }
 }
@@ -161,11 +162,12 @@ pub(crate) fn handle_guest_fault(
                 kind: FaultLock::Vma,
                 lock: Some(HeldLock::Vma { _guard: guard }),
             };
-            match handler.handle(&mut ctx, &node, addr, access) {
+            match settle(handler, &mut ctx, &node, addr, access) {
                 FaultOutcome::Done(pte) => {
                     stats.add(Counter::VmaLockSuccess, 1);
                     return Ok(pte);
                 }
+                FaultOutcome::Again => unreachable!("settle takes the step again"),
                 FaultOutcome::Error(e) => {
                     stats.add(Counter::VmaLockSuccess, 1);
                     return Err(e);
@@ -205,9 +207,10 @@ pub(crate) fn handle_guest_fault(
             kind: FaultLock::Mmap,
             lock: Some(HeldLock::Mmap { _guard: mm }),
         };
-        match handler.handle(&mut ctx, &node, addr, access) {
+        match settle(handler, &mut ctx, &node, addr, access) {
             FaultOutcome::Done(pte) => return Ok(pte),
             FaultOutcome::Error(e) => return Err(e),
+            FaultOutcome::Again => unreachable!("settle takes the step again"),
             FaultOutcome::Retry { .. } => {
                 debug_assert!(!ctx.holds_lock(), "RETRY with mmap_lock held");
                 stats.add(Counter::FaultsRetry, 1);
@@ -216,6 +219,23 @@ pub(crate) fn handle_guest_fault(
                     return Err(FaultError::Killed);
                 }
             }
+        }
+    }
+}
+
+/// Takes the handler's step until it settles: after [`FaultOutcome::Again`] the step is
+/// taken again, under the lock it still holds.
+fn settle(
+    handler: &dyn PageFaultHandler,
+    ctx: &mut FaultCtx<'_>,
+    vma: &Vma,
+    addr: u64,
+    access: Access,
+) -> FaultOutcome {
+    loop {
+        match handler.handle(ctx, vma, addr, access) {
+            FaultOutcome::Again => debug_assert!(ctx.holds_lock(), "AGAIN without the lock"),
+            outcome => return outcome,
         }
     }
 }
@@ -236,8 +256,9 @@ pub(crate) enum Waits<'c, 'a> {
 }
 
 impl Waits<'_, '_> {
-    /// Waits for `what` with `wait`, as the policy says; `Err` once the lock is dropped.
-    pub(crate) fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), MustRetry> {
+    /// Waits for `what` with `wait`, as the policy says; `Err` with the attempt's
+    /// [`FaultOutcome::Retry`] once the lock is dropped.
+    pub(crate) fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), FaultOutcome> {
         match self {
             Waits::Policy(ctx) => ctx.wait_for(what, wait),
             Waits::InPlace => {
@@ -257,7 +278,7 @@ impl Waits<'_, '_> {
         caller: &Caller,
         stats: &HartStats,
         folio: &Folio,
-    ) -> Result<(), MustRetry> {
+    ) -> Result<(), FaultOutcome> {
         if self.tried() {
             stats.add(Counter::FaultsRetryIoMiss, 1);
         }

@@ -76,20 +76,21 @@ pub(crate) fn file_fault(
         } else if !current.is_valid() {
             fill_entry(fault, &mut waits)
         } else if current.allows(access) {
-            Some(FaultOutcome::Done(current))
+            FaultOutcome::Done(current)
         } else {
             write_upgrade(fault, current)
         };
-        // `None`: another fault changed the entry meanwhile; look at it again.
-        if let Some(outcome) = outcome {
-            return outcome;
+        match outcome {
+            // Another fault changed the entry meanwhile: look at it again.
+            FaultOutcome::Again => continue,
+            outcome => return outcome,
         }
     }
 }
 
 /// Maps the page-cache page of the fault's address at its empty entry, reading it in if
 /// need be.
-fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> Option<FaultOutcome> {
+fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
     let FileFault {
         cx: Cx {
             core: space,
@@ -110,23 +111,21 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> Option<FaultOu
             .page_cache()
             .find_or_read(file, pgoff, hint(vma), tid, priority);
         match found {
-            Err(_) => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
-            Ok(Lookup::BeyondEof) => {
-                return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)))
-            }
+            Err(_) => return FaultOutcome::Error(FaultError::OutOfMemory),
+            Ok(Lookup::BeyondEof) => return FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)),
             Ok(Lookup::Reading(f)) => {
                 stats.add(Counter::PagecacheMisses, 1);
                 major = true;
-                if waits.wait_for_read(space, caller, stats, &f).is_err() {
-                    return Some(FaultOutcome::Retry { major: true });
+                if let Err(retry) = waits.wait_for_read(space, caller, stats, &f) {
+                    return retry;
                 }
                 // Out of guest state: whoever holds it now (reclaim, write-back) may be
                 // shooting down TLBs and waiting for this hart.
                 space.blocking(caller, || f.lock(space.clock().as_ref()));
                 match usable(file, pgoff, &f) {
-                    Some(true) => break f,
-                    Some(false) => continue,
-                    None => return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus))),
+                    Ok(()) => break f,
+                    Err(FaultOutcome::Again) => continue,
+                    Err(outcome) => return outcome,
                 }
             }
             Ok(Lookup::Cached(f)) => {
@@ -134,21 +133,19 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> Option<FaultOu
                     let what = PageWait::FolioLocked {
                         uptodate: f.is_uptodate(),
                     };
-                    if waits
-                        .wait(what, || f.wait_unlocked(space.clock().as_ref()))
-                        .is_err()
+                    if let Err(retry) = waits.wait(what, || f.wait_unlocked(space.clock().as_ref()))
                     {
-                        return Some(FaultOutcome::Retry { major: false });
+                        return retry;
                     }
                     continue;
                 }
                 match usable(file, pgoff, &f) {
-                    Some(true) => {
+                    Ok(()) => {
                         stats.add(Counter::PagecacheHits, 1);
                         break f;
                     }
-                    Some(false) => continue,
-                    None => return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus))),
+                    Err(FaultOutcome::Again) => continue,
+                    Err(outcome) => return outcome,
                 }
             }
         }
@@ -156,7 +153,7 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> Option<FaultOu
     // The folio is locked by this fault from here on.
     let outcome = map_folio(space, vma, &folio, slot, access);
     folio.unlock();
-    if let Some(FaultOutcome::Done(pte)) = outcome {
+    if let FaultOutcome::Done(pte) = outcome {
         if pte.frame() != folio.frame() {
             new_private_copy(space, caller, addr, pte.frame(), stats);
         }
@@ -205,18 +202,18 @@ fn fault_around(space: &MmCore, vma: &Vma, file: &CachedFile, addr: u64) {
 }
 
 /// Whether the locked folio `f` of page `pgoff` can be mapped. If not it is unlocked:
-/// reclaimed meanwhile (`Some(false)`: look again), or its read failed (`None`, after
-/// dropping it so a later access reads again: the fault ends in SIGBUS).
-fn usable(file: &CachedFile, pgoff: u64, f: &Arc<Folio>) -> Option<bool> {
+/// reclaimed meanwhile ([`FaultOutcome::Again`]: look again), or its read failed (an
+/// error, after dropping it so a later access reads again: the fault ends in SIGBUS).
+fn usable(file: &CachedFile, pgoff: u64, f: &Arc<Folio>) -> Result<(), FaultOutcome> {
     if f.is_uptodate() {
-        return Some(true);
+        return Ok(());
     }
     f.unlock();
     if f.has_error() {
         file.forget(pgoff, f);
-        return None;
+        return Err(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
     }
-    Some(false)
+    Err(FaultOutcome::Again)
 }
 
 /// MADV_WILLNEED of `vma`'s part `[start, end)`: starts reading the file pages not
@@ -260,12 +257,12 @@ fn map_folio(
     folio: &Folio,
     slot: &AtomicU64,
     access: Access,
-) -> Option<FaultOutcome> {
+) -> FaultOutcome {
     let frames = space.frames();
     let pte = match (access, vma.is_shared()) {
         (Access::Write, false) => match copy_frame(space, folio.frame()) {
             Some(copy) => Pte::new(copy, vma.prot),
-            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+            None => return FaultOutcome::Error(FaultError::OutOfMemory),
         },
         (Access::Write, true) => {
             space.page_cache().set_dirty(folio);
@@ -279,11 +276,11 @@ fn map_folio(
     };
     // Release: the frame's bytes are visible to every walker that finds the entry.
     match slot.compare_exchange(0, pte.bits(), Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => Some(FaultOutcome::Done(pte)),
+        Ok(_) => FaultOutcome::Done(pte),
         Err(_) => {
             // Another fault mapped it first: its entry decides what comes next.
             frames.put(pte.frame());
-            None
+            FaultOutcome::Again
         }
     }
 }
@@ -315,7 +312,7 @@ fn copy_frame(space: &MmCore, frame: u32) -> Option<u32> {
 /// A store to a page mapped without write permission in a writable `vma`: a shared
 /// mapping marks the folio dirty and gains write permission; a private mapping copies a
 /// page-cache page (its own copy, write-protected by mprotect, just regains it).
-fn write_upgrade(fault: FileFault<'_>, current: Pte) -> Option<FaultOutcome> {
+fn write_upgrade(fault: FileFault<'_>, current: Pte) -> FaultOutcome {
     let FileFault {
         cx: Cx {
             core: space,
@@ -337,7 +334,7 @@ fn write_upgrade(fault: FileFault<'_>, current: Pte) -> Option<FaultOutcome> {
         }
         (false, Some(f)) => match copy_frame(space, f.frame()) {
             Some(copy) => Pte::new(copy, vma.prot),
-            None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+            None => return FaultOutcome::Error(FaultError::OutOfMemory),
         },
         (_, None) => current.with_prot(vma.prot),
     };
@@ -356,13 +353,13 @@ fn write_upgrade(fault: FileFault<'_>, current: Pte) -> Option<FaultOutcome> {
                 new_private_copy(space, caller, addr, new.frame(), stats);
             }
             stats.add(Counter::FaultsMinor, 1);
-            Some(FaultOutcome::Done(new))
+            FaultOutcome::Done(new)
         }
         Err(_) => {
             if new.frame() != current.frame() {
                 space.frames().put(new.frame());
             }
-            None
+            FaultOutcome::Again
         }
     }
 }

@@ -16,26 +16,29 @@ use crate::vma::Vma;
 use std::sync::atomic::Ordering;
 
 /// Linux's `do_swap_page`: the entry at `addr` of the private `vma` (anonymous, or a
-/// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns `None` once the entry no longer is one (another fault
-/// mapped it, or it was zapped): the caller looks at it afresh.
+/// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns
+/// [`FaultOutcome::Again`] once the entry no longer is one (another fault mapped it, or
+/// it was zapped, or there is no swap): the caller looks at it afresh.
 pub(crate) fn swap_fault(
     cx: Cx<'_>,
     vma: &Vma,
     addr: u64,
     waits: &mut Waits<'_, '_>,
-) -> Option<FaultOutcome> {
+) -> FaultOutcome {
     let Cx {
         core: space,
         caller,
         stats,
     } = cx;
-    let swap = space.swap()?;
+    let Some(swap) = space.swap() else {
+        return FaultOutcome::Again;
+    };
     let pte_slot = space.page_table().slot_or_alloc(addr);
     let mut major = false;
     loop {
         let entry = Pte::from_bits(pte_slot.load(Ordering::Acquire));
         if !entry.is_swap() {
-            return None;
+            return FaultOutcome::Again;
         }
         let slot = entry.swap_slot();
         let folio = match swap.cache.lookup(slot) {
@@ -47,11 +50,11 @@ pub(crate) fn swap_fault(
                 f
             }
             None => match swapin(cx, swap, vma, addr, slot) {
-                None => return Some(FaultOutcome::Error(FaultError::OutOfMemory)),
+                None => return FaultOutcome::Error(FaultError::OutOfMemory),
                 Some(Found::Reading(f)) => {
                     major = true;
-                    if waits.wait_for_read(space, caller, stats, &f).is_err() {
-                        return Some(FaultOutcome::Retry { major: true });
+                    if let Err(retry) = waits.wait_for_read(space, caller, stats, &f) {
+                        return retry;
                     }
                     continue;
                 }
@@ -62,11 +65,8 @@ pub(crate) fn swap_fault(
             let what = PageWait::FolioLocked {
                 uptodate: folio.is_uptodate(),
             };
-            if waits
-                .wait(what, || folio.wait_unlocked(space.clock().as_ref()))
-                .is_err()
-            {
-                return Some(FaultOutcome::Retry { major: false });
+            if let Err(retry) = waits.wait(what, || folio.wait_unlocked(space.clock().as_ref())) {
+                return retry;
             }
             continue;
         }
@@ -77,7 +77,7 @@ pub(crate) fn swap_fault(
                 if swap.cache.remove(slot, &folio) {
                     space.frames().put(folio.frame());
                 }
-                return Some(FaultOutcome::Error(FaultError::Fault(FaultKind::Bus)));
+                return FaultOutcome::Error(FaultError::Fault(FaultKind::Bus));
             }
             continue;
         }
@@ -104,7 +104,7 @@ pub(crate) fn swap_fault(
                 false => Counter::FaultsMinor,
             };
             stats.add(counter, 1);
-            return Some(FaultOutcome::Done(pte));
+            return FaultOutcome::Done(pte);
         }
     }
 }

@@ -38,7 +38,7 @@ impl PageFaultHandler for Script {
         let Step::Wait(what, major) = self.steps.lock().pop_front().expect("a step left");
         match ctx.wait_for(what, || {}) {
             Ok(()) => FaultOutcome::Done(Pte::new(0, vma.prot)),
-            Err(MustRetry) => FaultOutcome::Retry { major },
+            Err(_) => FaultOutcome::Retry { major },
         }
     }
 }
