@@ -1,11 +1,14 @@
-//! Guest memory faults: what the CPU sees ([`MemFault`]) and the handler that resolves
-//! TLB misses on pages that are missing or lack a permission.
+//! Guest memory faults: what the CPU sees ([`MemFault`]), the page work of a fault
+//! (`PteFaultHandler`, Linux's `handle_pte_fault`) and the entry for kernel-side faults
+//! (`handle_kernel_fault`: a system call's copy or a populate, under `mmap_lock`); a
+//! hart's faults enter through `fault_state::handle_guest_fault`.
 //!
 //! The handler runs with the VMA held stable — by its per-VMA read lock, or by
 //! `mmap_lock` (for read by a faulting hart or a user copy, for write when an mm system
 //! call populates) — checks the access against its protection, and installs a page: a
 //! zeroed frame for private anonymous memory (or, for a swap entry, the page read back
-//! from swap: the `swap` module), the object's frame for shared anonymous memory. The entry is installed with a
+//! from swap: the `swapin` module), the object's frame for shared anonymous memory, a
+//! page-cache page for a file (`file_fault`). The entry is installed with a
 //! compare-exchange, so two harts faulting the same page together allocate one frame
 //! between them (the loser gives its frame back).
 //!

@@ -8,8 +8,7 @@
 //! With swap, a page of the object may live in a swap slot instead of a frame: the
 //! object records the slot (as shmem records a swap entry in its mapping), and page
 //! tables never hold it — a fault asks the object. Moving pages between the two is the
-//! `swap` module's work (`swap::shmem`); the object only keeps the record, changed
-//! under its lock.
+//! `shmem_swap` module's work; the object only keeps the record, changed under its lock.
 
 use crate::frames::{FrameId, FramePool};
 use crate::swap::Swap;
