@@ -25,30 +25,31 @@
 //! blocking wait, and `enter_guest` again after it; at block boundaries, when
 //! [`HartMem::interrupt_pending`] is true, [`HartMem::service_interrupts`]. A hart that
 //! keeps running guest code without reaching a block boundary holds up every munmap.
-
-#![warn(missing_docs)]
-
-// The layers, bottom up (also in `mmu/LAYERS`, which the layer check reads). A module
-// imports from its own layer or the ones below, never from above; what must reach up
-// (a hart's kill flag, the wait for a folio) is handed down as a value or a closure.
-//
-// - types: `types` (page size, mmap/madvise constants, `Access`, `MemFault`,
-//   `FaultError`), `errno`, `policy` (how faults take their locks), `rwsem::queue` (the
-//   rw-semaphore's queue rules, plain data);
-// - stats: `events`, `stats` (counters and event records);
-// - sync: `hart_signal`, `caller` (`HartShared`, `Caller`), `current`, `rwsem`,
-//   `shootdown`;
-// - phys: `frames`, `pagetable`, `tlb`, `folio`;
-// - objects: `lru`, `file_readahead`, `dirty`, `pagecache`, `swapfile`, `swap`, `shmem` (the
-//   page cache with its dirty accounting, swap and its cache, shared anonymous objects);
-// - vmas: `vma_lock`, `vma`, `vma_index`;
-// - mm: `mm_core` (`MmCore`, the state the layers above share), `mmap_lock` (its lock
-//   calls and write sessions), `invalidate`;
-// - services: `rmap`, `writeback`, `reclaim`, `shmem_swap`, `swapout`;
-// - fault: `fault_state` (the state machine and its wait point), `swapin`, `file_fault`,
-//   `fault`;
-// - calls: `populate`, `uaccess`, `mman`, `mlock`, `madvise`, `filewrite`;
-// - façade: `space` (`AddressSpace`), `hart_mem` (`HartMem`).
+//!
+//! # Layers
+//!
+//! The layers, bottom up (also in `mmu/LAYERS`, which the layer check reads). A module
+//! imports from its own layer or the ones below, never from above; what must reach up
+//! (a hart's kill flag, the wait for a folio) is handed down as a value or a closure.
+//!
+//! - types: `types` (page size, mmap/madvise constants, `Access`, `MemFault`,
+//!   `FaultError`), `errno`, `policy` (how faults take their locks), `rwsem::queue` (the
+//!   rw-semaphore's queue rules, plain data);
+//! - stats: `events`, `stats` (counters and event records);
+//! - sync: `hart_signal`, `caller` (`HartShared`, `Caller`), `current`, `rwsem`,
+//!   `shootdown`;
+//! - phys: `frames`, `pagetable`, `tlb`, `folio`;
+//! - objects: `lru`, `file_readahead`, `dirty`, `pagecache`, `swapfile`, `swap`,
+//!   `shmem` (the page cache with its dirty accounting, swap and its cache, shared
+//!   anonymous objects);
+//! - vmas: `vma_lock`, `vma`, `vma_index`;
+//! - mm: `mm_core` (`MmCore`, the state the layers above share), `mmap_lock` (its lock
+//!   calls and write sessions), `invalidate`;
+//! - services: `rmap`, `writeback`, `reclaim`, `shmem_swap`, `swapout`;
+//! - fault: `fault_state` (the state machine and its wait point), `swapin`, `file_fault`,
+//!   `fault`;
+//! - calls: `populate`, `uaccess`, `mman`, `mlock`, `madvise`, `filewrite`;
+//! - façade: `space` (`AddressSpace`), `hart_mem` (`HartMem`).
 
 mod caller;
 mod current;
