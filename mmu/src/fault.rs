@@ -23,7 +23,6 @@
 
 pub use crate::types::{Access, FaultError, FaultKind, MemFault};
 
-use crate::caller::Caller;
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler, Waits};
 use crate::file_fault::file_fault;
 use crate::mm_core::{Cx, MmCore, MmState};
@@ -116,18 +115,13 @@ fn anon_fault(
     access: Access,
     mut waits: Waits<'_, '_>,
 ) -> FaultOutcome {
-    let Cx {
-        core: space,
-        caller,
-        stats,
-    } = cx;
     loop {
         match swap_fault(cx, vma, addr, &mut waits) {
             // Not a swap entry: a new page.
             FaultOutcome::Again => {}
             outcome => return outcome,
         }
-        match new_anon_page(space, caller, vma, addr, access, stats) {
+        match new_anon_page(cx, vma, addr, access) {
             // Swapped out meanwhile: bring it back.
             FaultOutcome::Again => continue,
             outcome => return outcome,
@@ -137,14 +131,10 @@ fn anon_fault(
 
 /// Installs the page of `addr` in the anonymous `vma` unless another hart did;
 /// [`FaultOutcome::Again`] when the entry is a swap entry.
-fn new_anon_page(
-    space: &MmCore,
-    caller: &Caller,
-    vma: &Vma,
-    addr: u64,
-    access: Access,
-    stats: &HartStats,
-) -> FaultOutcome {
+fn new_anon_page(cx: Cx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
+    let Cx {
+        core: space, stats, ..
+    } = cx;
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_swap() {
@@ -169,12 +159,10 @@ fn new_anon_page(
             Some(frame) => (frame, false),
             None => return FaultOutcome::Error(FaultError::OutOfMemory),
         },
-        Backing::Shared(obj) => {
-            match shmem_swap::get_page(space, caller, obj, vma.pgoff_of(addr), stats) {
-                Ok(page) => page,
-                Err(e) => return FaultOutcome::Error(e),
-            }
-        }
+        Backing::Shared(obj) => match shmem_swap::get_page(cx, obj, vma.pgoff_of(addr)) {
+            Ok(page) => page,
+            Err(e) => return FaultOutcome::Error(e),
+        },
         Backing::File(_) => unreachable!("file pages are handled above"),
     };
     // Installed young: the fault is an access (and populating touches, as Linux's
@@ -193,7 +181,7 @@ fn new_anon_page(
                 if let Backing::Private = vma.backing {
                     swap.note_mapped(addr, frame);
                 }
-                reclaim::direct(space, caller, stats);
+                reclaim::direct(cx);
             }
             FaultOutcome::Done(pte)
         }

@@ -22,13 +22,12 @@
 use crate::caller::Caller;
 use crate::events::{FaultWaitRecord, MmEvent};
 use crate::folio::Folio;
-use crate::mm_core::{MmCore, MmState};
+use crate::mm_core::{Cx, MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
 use crate::reclaim;
 use crate::rwsem::RwSemReadGuard;
 use crate::stats::Counter;
-use crate::stats::HartStats;
 use crate::types::FaultError;
 use crate::types::{Access, FaultKind};
 use crate::vma::Vma;
@@ -272,18 +271,14 @@ impl Waits<'_, '_> {
     /// page gone again (`faults.retry_io_miss`), reclaims while the space is over its
     /// limit, and waits for the read the policy's way. `Err` once the fault lock was
     /// dropped: the fault must be retried.
-    pub(crate) fn wait_for_read(
-        &mut self,
-        space: &MmCore,
-        caller: &Caller,
-        stats: &HartStats,
-        folio: &Folio,
-    ) -> Result<(), FaultOutcome> {
+    pub(crate) fn wait_for_read(&mut self, cx: Cx<'_>, folio: &Folio) -> Result<(), FaultOutcome> {
         if self.tried() {
-            stats.add(Counter::FaultsRetryIoMiss, 1);
+            cx.stats.add(Counter::FaultsRetryIoMiss, 1);
         }
-        reclaim::direct(space, caller, stats);
-        self.wait(PageWait::Io, || folio.wait_unlocked(space.clock().as_ref()))
+        reclaim::direct(cx);
+        self.wait(PageWait::Io, || {
+            folio.wait_unlocked(cx.core.clock().as_ref())
+        })
     }
 
     /// Whether an earlier attempt of this fault already waited for its page.

@@ -21,7 +21,7 @@ use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
 use crate::policy::PageWait;
 use crate::reclaim;
-use crate::stats::{Counter, HartStats};
+use crate::stats::Counter;
 use crate::swapin::swap_fault;
 use crate::types::{prot, Access, PAGE_SIZE};
 use crate::types::{FaultError, FaultKind};
@@ -116,7 +116,7 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
             Ok(Lookup::Reading(f)) => {
                 stats.add(Counter::PagecacheMisses, 1);
                 major = true;
-                if let Err(retry) = waits.wait_for_read(space, caller, stats, &f) {
+                if let Err(retry) = waits.wait_for_read(fault.cx, &f) {
                     return retry;
                 }
                 // Out of guest state: whoever holds it now (reclaim, write-back) may be
@@ -155,7 +155,7 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
     folio.unlock();
     if let FaultOutcome::Done(pte) = outcome {
         if pte.frame() != folio.frame() {
-            new_private_copy(space, caller, addr, pte.frame(), stats);
+            new_private_copy(fault.cx, addr, pte.frame());
         }
         let counter = match major || waits.tried() {
             true => Counter::FaultsMajor,
@@ -230,7 +230,7 @@ pub(crate) fn will_need(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, 
             Ok(Lookup::BeyondEof) | Err(_) => break,
         }
     }
-    reclaim::direct(space, caller, space.stats_of(caller));
+    reclaim::direct(space.cx(caller));
 }
 
 /// The read-around hint of `vma`'s madvise flags.
@@ -288,10 +288,10 @@ fn map_folio(
 /// A private copy of a file page now mapped at `addr`: anonymous memory, which goes to
 /// swap (when there is swap) like any other, so it is a reclaim candidate and may push
 /// the space over its memory limit.
-fn new_private_copy(space: &MmCore, caller: &Caller, addr: u64, frame: FrameId, stats: &HartStats) {
-    if let Some(swap) = space.swap() {
+fn new_private_copy(cx: Cx<'_>, addr: u64, frame: FrameId) {
+    if let Some(swap) = cx.core.swap() {
         swap.note_mapped(addr, frame);
-        reclaim::direct(space, caller, stats);
+        reclaim::direct(cx);
     }
 }
 
@@ -350,7 +350,7 @@ fn write_upgrade(fault: FileFault<'_>, current: Pte) -> FaultOutcome {
                 let mut inv = Invalidation::new(space, caller);
                 inv.release_after_flush(current.frame());
                 drop(inv);
-                new_private_copy(space, caller, addr, new.frame(), stats);
+                new_private_copy(fault.cx, addr, new.frame());
             }
             stats.add(Counter::FaultsMinor, 1);
             FaultOutcome::Done(new)

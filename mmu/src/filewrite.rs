@@ -114,7 +114,7 @@ pub(crate) fn write(
         folio.mark_accessed();
         folio.unlock();
         done += n;
-        reclaim::direct(space, caller, stats);
+        reclaim::direct(cx);
         unbalanced += 1;
         if unbalanced == RATELIMIT_PAGES || done == len {
             writeback::balance_dirty_pages(space, caller, file);

@@ -170,7 +170,7 @@ pub(crate) fn madvise(space: &MmCore, addr: u64, len: u64, advice: u32) -> Resul
                             madv::WILLNEED => {
                                 file_fault::will_need(space, &caller, v, s, e);
                                 swapout::will_need(space, &caller, v, s, e);
-                                reclaim::direct(space, &caller, space.stats_of(&caller))
+                                reclaim::direct(space.cx(&caller))
                             }
                             madv::COLD => {
                                 reclaim::deactivate(space, v, s, e);

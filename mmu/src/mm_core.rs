@@ -293,6 +293,16 @@ impl MmCore {
         }
     }
 
+    /// The context of work done on `caller`'s behalf, counted where its work goes
+    /// ([`MmCore::stats_of`]).
+    pub(crate) fn cx<'a>(&'a self, caller: &'a Caller) -> Cx<'a> {
+        Cx {
+            core: self,
+            caller,
+            stats: self.stats_of(caller),
+        }
+    }
+
     /// Runs `wait` with the caller's hart out of guest state (see
     /// [`Shootdown::blocking`]).
     pub(crate) fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {

@@ -20,7 +20,7 @@
 use crate::caller::Caller;
 use crate::current;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
-use crate::mm_core::MmCore;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
 use crate::pagetable;
 use crate::rmap;
@@ -52,10 +52,10 @@ const KSWAPD_PERIOD_NS: u64 = 50_000_000;
 
 /// Direct reclaim: frees cached pages until the space is no longer over its memory
 /// limit, or the scan budget is spent.
-pub(crate) fn direct(space: &MmCore, caller: &Caller, stats: &HartStats) {
-    let want = space.page_cache().frames_over_limit();
+pub(crate) fn direct(cx: Cx<'_>) {
+    let want = cx.core.page_cache().frames_over_limit();
     if want > 0 {
-        shrink(space, caller, want, stats);
+        shrink(cx, want);
     }
 }
 
@@ -82,14 +82,19 @@ fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
         let want = space.page_cache().frames_over(Watermark::High);
         if want > 0 {
             let caller = space.caller();
-            shrink(&space, &caller, want, space.stats_of(&caller));
+            shrink(space.cx(&caller), want);
         }
     }
 }
 
 /// Frees up to `want` pages from the inactive lists, within a scan budget, in batches
 /// alternating between file and anonymous pages.
-fn shrink(space: &MmCore, caller: &Caller, want: u64, stats: &HartStats) {
+fn shrink(cx: Cx<'_>, want: u64) {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let generation = space.vma_index().generation();
     let file_lru = space.page_cache().lru();
     let anon_lru = space.swap().map(|s| s.candidates());
@@ -108,7 +113,7 @@ fn shrink(space: &MmCore, caller: &Caller, want: u64, stats: &HartStats) {
             let n = nr[kind].min(BATCH as u64);
             let pass = match kind {
                 FILE => shrink_file(space, caller, u64_to_usize(n)),
-                _ => swapout::shrink(space, caller, u64_to_usize(n), stats),
+                _ => swapout::shrink(cx, u64_to_usize(n)),
             };
             nr[kind] -= n;
             if pass.scanned == 0 {

@@ -12,14 +12,12 @@
 //! Reclaim reaches these pages by a scan of its own over the objects the VMAs map, a
 //! clock hand per object, not through the anonymous reclaim candidates.
 
-use crate::caller::Caller;
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
-use crate::mm_core::{Cx, MmCore};
+use crate::mm_core::Cx;
 use crate::pagetable::Pte;
 use crate::shmem::{SharedAnon, ShmemPage};
-use crate::stats::HartStats;
 use crate::swap::{Batch, Found};
 use crate::types::prot;
 use crate::types::PAGE_SIZE;
@@ -33,12 +31,15 @@ use std::sync::Arc;
 /// read back from swap if it went there; and whether it had to be read (a major
 /// fault).
 pub(crate) fn get_page(
-    space: &MmCore,
-    caller: &Caller,
+    cx: Cx<'_>,
     obj: &SharedAnon,
     pgoff: u64,
-    stats: &HartStats,
 ) -> Result<(FrameId, bool), FaultError> {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let mut major = false;
     loop {
         let slot = match obj.find_page(pgoff).ok_or(FaultError::OutOfMemory)? {
@@ -97,14 +98,7 @@ pub(crate) fn get_page(
 /// Reclaim's share of shared anonymous memory: swaps out up to `want` pages of the
 /// objects `view`'s VMAs map, taking one page of each in turn, looking at no more than
 /// `budget`. Returns how many it looked at and how many it freed.
-pub(crate) fn shrink(
-    space: &MmCore,
-    caller: &Caller,
-    view: &VmaView,
-    want: u64,
-    budget: usize,
-    stats: &HartStats,
-) -> (usize, u64) {
+pub(crate) fn shrink(cx: Cx<'_>, view: &VmaView, want: u64, budget: usize) -> (usize, u64) {
     if want == 0 {
         return (0, 0);
     }
@@ -126,11 +120,6 @@ pub(crate) fn shrink(
                 return false;
             };
             scanned += 1;
-            let cx = Cx {
-                core: space,
-                caller,
-                stats,
-            };
             if swap_out(cx, view, obj, pgoff, frame) {
                 freed += 1;
             }

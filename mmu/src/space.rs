@@ -85,7 +85,7 @@ impl AddressSpace {
             .core
             .page_cache()
             .read(file, offset, buf, (tid, priority), stats)?;
-        reclaim::direct(&self.core, &caller, stats);
+        reclaim::direct(self.core.cx(&caller));
         Ok(n)
     }
 

@@ -26,9 +26,7 @@ pub(crate) fn swap_fault(
     waits: &mut Waits<'_, '_>,
 ) -> FaultOutcome {
     let Cx {
-        core: space,
-        caller,
-        stats,
+        core: space, stats, ..
     } = cx;
     let Some(swap) = space.swap() else {
         return FaultOutcome::Again;
@@ -53,7 +51,7 @@ pub(crate) fn swap_fault(
                 None => return FaultOutcome::Error(FaultError::OutOfMemory),
                 Some(Found::Reading(f)) => {
                     major = true;
-                    if let Err(retry) = waits.wait_for_read(space, caller, stats, &f) {
+                    if let Err(retry) = waits.wait_for_read(cx, &f) {
                         return retry;
                     }
                     continue;

@@ -19,10 +19,10 @@ use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
 use crate::lru::{self, Look, Pass, Refs, Scanner};
-use crate::mm_core::MmCore;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagetable::{self, Pte};
 use crate::shmem_swap;
-use crate::stats::{Counter, HartStats};
+use crate::stats::Counter;
 use crate::swap::{Batch, Swap};
 use crate::types::{Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
@@ -32,14 +32,12 @@ use std::sync::atomic::Ordering;
 
 /// Swaps out the private anonymous page mapped at `addr` (if it still maps `frame`,
 /// when given). Returns whether a frame was freed.
-fn swap_out(
-    space: &MmCore,
-    caller: &Caller,
-    swap: &Swap,
-    addr: u64,
-    frame: Option<FrameId>,
-    stats: &HartStats,
-) -> bool {
+fn swap_out(cx: Cx<'_>, swap: &Swap, addr: u64, frame: Option<FrameId>) -> bool {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let Some(pte_slot) = space.page_table().slot(addr) else {
         return false;
     };
@@ -81,17 +79,16 @@ fn swap_out(
 
 /// Reclaim's share of anonymous memory: one batch of the candidates' lists, up to `nr`
 /// inactive pages looked at and the unreferenced ones swapped out.
-pub(crate) fn shrink(space: &MmCore, caller: &Caller, nr: usize, stats: &HartStats) -> Pass {
+pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
+    let space = cx.core;
     let Some(swap) = space.swap() else {
         return Pass::default();
     };
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
     let mut scanner = AnonScanner {
-        space,
-        caller,
+        cx,
         swap,
-        stats,
         view,
         young_cleared: false,
     };
@@ -108,7 +105,7 @@ pub(crate) fn shrink(space: &MmCore, caller: &Caller, nr: usize, stats: &HartSta
     // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
     // apart.
     let want = (nr as u64).saturating_sub(pass.freed);
-    let (scanned, freed) = shmem_swap::shrink(space, caller, &scanner.view, want, nr, stats);
+    let (scanned, freed) = shmem_swap::shrink(cx, &scanner.view, want, nr);
     pass.scanned += scanned;
     pass.freed += freed;
     pass
@@ -116,10 +113,8 @@ pub(crate) fn shrink(space: &MmCore, caller: &Caller, nr: usize, stats: &HartSta
 
 /// How reclaim looks at and swaps out private anonymous pages.
 struct AnonScanner<'a> {
-    space: &'a MmCore,
-    caller: &'a Caller,
+    cx: Cx<'a>,
     swap: &'a Swap,
-    stats: &'a HartStats,
     view: VmaView,
     /// Whether an accessed bit was cleared (the TLBs are then flushed lazily).
     young_cleared: bool,
@@ -130,7 +125,7 @@ impl Scanner for AnonScanner<'_> {
     const ANON: bool = true;
 
     fn look(&mut self, &(addr, frame): &(u64, FrameId)) -> Look {
-        let Some(slot) = self.space.page_table().slot(addr) else {
+        let Some(slot) = self.cx.core.page_table().slot(addr) else {
             return Look::Gone;
         };
         let pte = Pte::from_bits(slot.load(Ordering::Acquire));
@@ -158,14 +153,7 @@ impl Scanner for AnonScanner<'_> {
     fn set_flags(&mut self, _: &(u64, FrameId), _: bool, _: bool) {}
 
     fn reclaim(&mut self, &(addr, frame): &(u64, FrameId)) -> bool {
-        swap_out(
-            self.space,
-            self.caller,
-            self.swap,
-            addr,
-            Some(frame),
-            self.stats,
-        )
+        swap_out(self.cx, self.swap, addr, Some(frame))
     }
 }
 
@@ -194,11 +182,11 @@ pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, e
     let Some(swap) = space.swap().filter(|_| swappable(vma)) else {
         return;
     };
-    let stats = space.stats_of(caller);
+    let cx = space.cx(caller);
     for addr in (start..end).step_by(u64_to_usize(PAGE_SIZE)) {
-        stats.add(Counter::ReclaimScanned, 1);
-        if swap_out(space, caller, swap, addr, None, stats) {
-            stats.add(Counter::ReclaimReclaimed, 1);
+        cx.stats.add(Counter::ReclaimScanned, 1);
+        if swap_out(cx, swap, addr, None) {
+            cx.stats.add(Counter::ReclaimReclaimed, 1);
         }
     }
 }

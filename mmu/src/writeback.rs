@@ -21,10 +21,10 @@
 use crate::caller::Caller;
 use crate::current;
 use crate::folio::Folio;
-use crate::mm_core::MmCore;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
-use crate::stats::{Counter, Daemon, HartStats};
+use crate::stats::{Counter, Daemon};
 use crate::types::PAGE_SIZE;
 use devices::cast::u64_to_usize;
 use devices::storage::{IoKind, IoOp, IoPriority};
@@ -64,11 +64,7 @@ impl Pick {
 
 /// Who a pass writes for: its space, its caller (I/O attribution, shootdowns) and the
 /// counters it adds to.
-struct Writer<'a> {
-    space: &'a MmCore,
-    caller: &'a Caller,
-    stats: &'a HartStats,
-}
+struct Writer<'a>(Cx<'a>);
 
 impl Writer<'_> {
     /// Writes back up to `budget` pages of `file` at page offsets `pages` that `pick`
@@ -103,8 +99,9 @@ impl Writer<'_> {
                 self.finish_run(file, &mut run, pick, &mut written, &mut result);
             }
             if pick.wait {
-                self.space
-                    .blocking(self.caller, || folio.lock(self.space.clock().as_ref()));
+                self.0
+                    .core
+                    .blocking(self.0.caller, || folio.lock(self.0.core.clock().as_ref()));
             } else if !folio.try_lock() {
                 continue;
             }
@@ -132,14 +129,20 @@ impl Writer<'_> {
         if run.is_empty() {
             return;
         }
-        let clean = |p: u64, f: &Folio| rmap::write_protect(self.space, self.caller, file, p, f);
-        match write_run(self.space.page_cache(), file, run, self.caller.io(), &clean) {
+        let clean = |p: u64, f: &Folio| rmap::write_protect(self.0.core, self.0.caller, file, p, f);
+        match write_run(
+            self.0.core.page_cache(),
+            file,
+            run,
+            self.0.caller.io(),
+            &clean,
+        ) {
             Ok(()) => {
                 let n = run.len() as u64;
                 *written += n;
-                self.stats.add(Counter::WritebackPages, n);
+                self.0.stats.add(Counter::WritebackPages, n);
                 if pick.background {
-                    self.stats.add(Counter::WritebackBackground, n);
+                    self.0.stats.add(Counter::WritebackBackground, n);
                 }
             }
             Err(e) => {
@@ -229,11 +232,7 @@ pub(crate) fn sync_pages(
     file: &Arc<CachedFile>,
     pages: Range<u64>,
 ) -> io::Result<()> {
-    let w = Writer {
-        space,
-        caller,
-        stats: space.stats_of(caller),
-    };
+    let w = Writer(space.cx(caller));
     w.file(file, pages, Pick::SYNC, u64::MAX).1
 }
 
@@ -283,11 +282,11 @@ pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<Ca
     stats.add(Counter::WritebackThrottled, 1);
     acct.wake.unpark();
     let target = (acct.background + acct.limit) / 2;
-    let w = Writer {
-        space,
+    let w = Writer(Cx {
+        core: space,
         caller,
         stats,
-    };
+    });
     let others = space.page_cache().files();
     let others = others.iter().filter(|f| !Arc::ptr_eq(f, file));
     for f in std::iter::once(file).chain(others) {
@@ -335,11 +334,7 @@ fn flusher(space: &Weak<MmCore>) {
             continue;
         }
         let caller = space.caller();
-        let w = Writer {
-            space: &space,
-            caller: &caller,
-            stats: space.stats_of(&caller),
-        };
+        let w = Writer(space.cx(&caller));
         let expired_before = clock.now_ns().saturating_sub(expire_ns);
         for file in space.page_cache().files() {
             let over = acct.pages().saturating_sub(acct.background);

@@ -144,7 +144,7 @@ fn mlocked_pages_are_set_aside_until_munlock() {
     );
     space.munlock(base, 4 * PAGE_SIZE).unwrap();
     let caller = space.core().caller();
-    shrink(space.core(), &caller, 4, space.core().stats_of(&caller));
+    shrink(space.core().cx(&caller), 4);
     assert!(cached(&file).is_empty(), "evictable again once munlocked");
     let s = space.stats();
     assert_eq!(s.total_of("reclaim.reclaimed"), 4, "counted by shrink");

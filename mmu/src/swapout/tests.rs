@@ -208,7 +208,7 @@ fn pages_moved_by_mremap_stay_reclaim_candidates() {
     let caller = space.core().caller();
     // Young pages are activated first and aged on the next passes.
     for _ in 0..16 {
-        super::shrink(space.core(), &caller, 64, space.core().stats_of(&caller));
+        super::shrink(space.core().cx(&caller), 64);
     }
     assert_eq!(
         total(&space, "swap.outs"),
