@@ -51,6 +51,14 @@ pub fn f64_to_u64(v: f64) -> u64 {
     v.round() as u64
 }
 
+/// The low 32 bits of `v` as a C `int`: how a 64-bit register carries an `int` argument
+/// (a file descriptor, flags) to a system call.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation)]
+pub const fn low_i32(v: u64) -> i32 {
+    v as i32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +69,7 @@ mod tests {
         assert_eq!(low_u32(0x1_2345_6789), 0x2345_6789);
         assert_eq!(low_u16(0x1_2345), 0x2345);
         assert_eq!(low_u8(0x1ff), 0xff);
+        assert_eq!(low_i32(0xffff_ffff), -1);
         assert_eq!(saturating_u64(u128::MAX), u64::MAX);
         assert_eq!(saturating_u64(7), 7);
         assert_eq!(f64_to_u64(2.5), 3);
@@ -68,12 +77,4 @@ mod tests {
         assert_eq!(f64_to_u64(f64::NAN), 0);
         assert_eq!(f64_to_u64(1e30), u64::MAX);
     }
-}
-
-/// The low 32 bits of `v` as a C `int`: how a 64-bit register carries an `int` argument
-/// (a file descriptor, flags) to a system call.
-#[inline(always)]
-#[allow(clippy::cast_possible_truncation)]
-pub const fn low_i32(v: u64) -> i32 {
-    v as i32
 }

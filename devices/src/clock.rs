@@ -5,7 +5,7 @@
 use crate::cast::saturating_u64;
 use crate::park::Parker;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The run's clock as it is passed down to every layer that reads time or waits.
@@ -55,12 +55,6 @@ impl HostClock {
             epoch: Instant::now(),
             realtime_at_epoch_ns,
         }
-    }
-
-    /// The process-wide host clock, created on first use.
-    pub fn global() -> &'static HostClock {
-        static CLOCK: OnceLock<HostClock> = OnceLock::new();
-        CLOCK.get_or_init(HostClock::new)
     }
 }
 

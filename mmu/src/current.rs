@@ -1,14 +1,14 @@
 //! Which hart the calling host thread runs, as far as the memory manager knows.
 //!
-//! The system-call side of the API ([`crate::AddressSpace`]) is not told which hart calls
+//! The system-call side of the API ([`crate::MmCore`]) is not told which hart calls
 //! it, yet it needs to know: lock acquisitions are counted into the calling hart's stats,
 //! a shootdown must not wait for its own initiator, and a hart that blocks on `mmap_lock`
-//! must stop counting as "in guest code" while it waits. A [`crate::HartMem`] claims the
+//! must stop counting as "in guest code" while it waits. A [`crate::hart_mem::HartMem`] claims the
 //! thread it runs on whenever it enters or leaves guest code or misses in its TLB; the
 //! claim is checked against the hart's owner token, so a thread that merely used to run a
 //! hart (or ran one of another address space) is not mistaken for it.
 
-use crate::shootdown::HartShared;
+use crate::caller::HartShared;
 use crate::stats::Daemon;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 //! memory and still says how much it lost. Records are plain values of fixed size.
 
 use crate::policy::{FaultLock, PageWait};
-use crate::rwsem::{Contention, WaitKind};
+use crate::rwsem::queue::{Contention, WaitKind};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 

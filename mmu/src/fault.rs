@@ -1,11 +1,14 @@
-//! Guest memory faults: what the CPU sees ([`MemFault`]) and the handler that resolves
-//! TLB misses on pages that are missing or lack a permission.
+//! Guest memory faults: what the CPU sees ([`MemFault`]), the page work of a fault
+//! (`PteFaultHandler`, Linux's `handle_pte_fault`) and the entry for kernel-side faults
+//! (`handle_kernel_fault`: a system call's copy or a populate, under `mmap_lock`); a
+//! hart's faults enter through `fault_state::handle_guest_fault`.
 //!
 //! The handler runs with the VMA held stable — by its per-VMA read lock, or by
 //! `mmap_lock` (for read by a faulting hart or a user copy, for write when an mm system
 //! call populates) — checks the access against its protection, and installs a page: a
 //! zeroed frame for private anonymous memory (or, for a swap entry, the page read back
-//! from swap: the `swap` module), the object's frame for shared anonymous memory. The entry is installed with a
+//! from swap: the `swapin` module), the object's frame for shared anonymous memory, a
+//! page-cache page for a file (`file_fault`). The entry is installed with a
 //! compare-exchange, so two harts faulting the same page together allocate one frame
 //! between them (the loser gives its frame back).
 //!
@@ -18,147 +21,48 @@
 //! `MAP_LOCKED`, `MADV_POPULATE_*`), and guest-memory copies made by system calls
 //! return `ENOMEM` rather than `EFAULT`.
 
-use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler};
-use crate::filemap::{file_fault, Waits};
+pub use crate::types::{Access, FaultError, FaultKind, MemFault};
+
+use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler, Waits};
+use crate::file_fault::file_fault;
+use crate::mm_core::{Cx, MmCore, MmState};
 use crate::pagetable::Pte;
 use crate::reclaim;
-use crate::space::{AddressSpace, Caller, MmState};
+use crate::shmem_swap;
 use crate::stats::{Counter, HartStats};
-use crate::swap::{shmem, swap_fault};
+use crate::swapin::swap_fault;
 use crate::vma::{Backing, Vma};
-use crate::Errno;
-use std::fmt;
 use std::sync::atomic::Ordering;
-
-/// The kind of access that faulted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// A load (or the read half of an atomic).
-    Read,
-    /// A store or an atomic read-modify-write.
-    Write,
-    /// An instruction fetch.
-    Exec,
-}
-
-/// Why an access faulted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// No VMA covers the address (SIGSEGV, SEGV_MAPERR).
-    Unmapped,
-    /// A VMA covers it but does not allow the access (SIGSEGV, SEGV_ACCERR).
-    Protection,
-    /// An atomic access that is not naturally aligned (SIGBUS, BUS_ADRALN).
-    Misaligned,
-    /// A file page that cannot be read: its read failed or it lies past the end of the
-    /// file (SIGBUS, BUS_ADRERR).
-    Bus,
-    /// The hart was killed ([`crate::HartSignal::kill`]) while the fault waited for
-    /// `mmap_lock`: the access never completes and the thread dies of SIGKILL.
-    Killed,
-}
-
-/// A guest access that cannot complete: the guest thread gets a signal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemFault {
-    /// The guest virtual address that faulted.
-    pub addr: u64,
-    /// What the access was.
-    pub access: Access,
-    /// Why it failed.
-    pub kind: FaultKind,
-}
-
-impl MemFault {
-    /// The Linux signal number this fault delivers (SIGSEGV = 11, SIGBUS = 7, SIGKILL = 9).
-    pub fn signal(&self) -> i32 {
-        match self.kind {
-            FaultKind::Misaligned | FaultKind::Bus => 7,
-            FaultKind::Killed => 9,
-            _ => 11,
-        }
-    }
-}
-
-impl fmt::Display for MemFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.access {
-            Access::Read => "read from",
-            Access::Write => "write to",
-            Access::Exec => "execute at",
-        };
-        let why = match (self.kind, self.access) {
-            (FaultKind::Unmapped, _) => "unmapped address",
-            (FaultKind::Protection, Access::Write) => "read-only mapping",
-            (FaultKind::Protection, Access::Exec) => "non-executable mapping",
-            (FaultKind::Protection, Access::Read) => "unreadable mapping",
-            (FaultKind::Misaligned, _) => "misaligned atomic",
-            (FaultKind::Bus, _) => "file page unreadable: I/O error or past end of file",
-            (FaultKind::Killed, _) => "killed while waiting for mmap_lock",
-        };
-        write!(f, "{what} {:#x} ({why})", self.addr)
-    }
-}
-
-/// Why the handler could not make a page accessible.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultError {
-    /// The access is not allowed: the guest gets a signal.
-    Fault(FaultKind),
-    /// No frame left to back the page.
-    OutOfMemory,
-    /// The hart was killed while the fault waited for a lock.
-    Killed,
-}
-
-impl FaultError {
-    /// What a system call that faulted reports: EFAULT, ENOMEM, or EINTR for a dying
-    /// thread.
-    pub fn errno(self) -> Errno {
-        match self {
-            FaultError::Fault(_) => Errno::EFAULT,
-            FaultError::OutOfMemory => Errno::ENOMEM,
-            FaultError::Killed => Errno::EINTR,
-        }
-    }
-}
 
 /// The page work of a guest fault: file pages and swapped-out anonymous pages wait at
 /// the policy's hook; other anonymous memory never waits.
-pub(crate) struct AnonPages<'a> {
+pub(crate) struct PteFaultHandler<'a> {
     /// Where the pages go.
-    pub space: &'a AddressSpace,
+    pub space: &'a MmCore,
     /// Where the faults are counted.
     pub stats: &'a HartStats,
 }
 
-impl PageFaultHandler for AnonPages<'_> {
+impl PageFaultHandler for PteFaultHandler<'_> {
     fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
-        if let Backing::File(file) = &vma.backing {
-            let caller = ctx.caller();
-            let waits = Waits::Policy(ctx);
-            return file_fault(
-                self.space, caller, vma, file, addr, access, self.stats, waits,
-            );
+        let cx = Cx {
+            core: self.space,
+            caller: ctx.caller(),
+            stats: self.stats,
+        };
+        let waits = Waits::Policy(ctx);
+        match &vma.backing {
+            Backing::File(file) => file_fault(cx, vma, file, addr, access, waits),
+            _ => anon_fault(cx, vma, addr, access, waits),
         }
-        let caller = ctx.caller();
-        anon_fault(
-            self.space,
-            caller,
-            vma,
-            addr,
-            access,
-            self.stats,
-            Waits::Policy(ctx),
-        )
     }
 }
 
 /// Makes the page containing `addr` accessible for `access` as its VMA allows, with
 /// `mmap_lock` held (`mm` is what it protects). Returns the page's entry, which allows
 /// `access`.
-pub(crate) fn fault_in(
-    space: &AddressSpace,
+pub(crate) fn handle_kernel_fault(
+    space: &MmCore,
     mm: &MmState,
     addr: u64,
     access: Access,
@@ -178,71 +82,63 @@ pub(crate) fn fault_in(
 /// allows `access` and is held stable by the caller (its per-VMA read lock or
 /// `mmap_lock`). Returns the page's entry, which allows `access`.
 pub(crate) fn handle_mm_fault(
-    space: &AddressSpace,
+    space: &MmCore,
     vma: &Vma,
     addr: u64,
     access: Access,
     stats: &HartStats,
 ) -> Result<Pte, FaultError> {
     let caller = space.caller();
+    let cx = Cx {
+        core: space,
+        caller: &caller,
+        stats,
+    };
     let outcome = match &vma.backing {
-        Backing::File(file) => file_fault(
-            space,
-            &caller,
-            vma,
-            file,
-            addr,
-            access,
-            stats,
-            Waits::InPlace,
-        ),
-        _ => anon_fault(space, &caller, vma, addr, access, stats, Waits::InPlace),
+        Backing::File(file) => file_fault(cx, vma, file, addr, access, Waits::InPlace),
+        _ => anon_fault(cx, vma, addr, access, Waits::InPlace),
     };
     match outcome {
         FaultOutcome::Done(pte) => Ok(pte),
         FaultOutcome::Error(e) => Err(e),
         FaultOutcome::Retry { .. } => unreachable!("a fault waiting in place never retries"),
+        FaultOutcome::Again => unreachable!("file and anonymous faults look again themselves"),
     }
 }
 
 /// A fault on anonymous memory: brings a swapped-out page back ([`swap_fault`]), or
 /// installs a zeroed (private) or the object's (shared) frame.
 fn anon_fault(
-    space: &AddressSpace,
-    caller: &Caller,
+    cx: Cx<'_>,
     vma: &Vma,
     addr: u64,
     access: Access,
-    stats: &HartStats,
     mut waits: Waits<'_, '_>,
 ) -> FaultOutcome {
     loop {
-        if let Some(outcome) = swap_fault(space, caller, vma, addr, stats, &mut waits) {
-            return outcome;
+        match swap_fault(cx, vma, addr, &mut waits) {
+            // Not a swap entry: a new page.
+            FaultOutcome::Again => {}
+            outcome => return outcome,
         }
-        match new_anon_page(space, caller, vma, addr, access, stats) {
-            Ok(Some(pte)) => return FaultOutcome::Done(pte),
+        match new_anon_page(cx, vma, addr, access) {
             // Swapped out meanwhile: bring it back.
-            Ok(None) => continue,
-            Err(e) => return FaultOutcome::Error(e),
+            FaultOutcome::Again => continue,
+            outcome => return outcome,
         }
     }
 }
 
-/// Installs the page of `addr` in the anonymous `vma` unless another hart did. `None`
-/// when the entry is a swap entry.
-fn new_anon_page(
-    space: &AddressSpace,
-    caller: &Caller,
-    vma: &Vma,
-    addr: u64,
-    access: Access,
-    stats: &HartStats,
-) -> Result<Option<Pte>, FaultError> {
+/// Installs the page of `addr` in the anonymous `vma` unless another hart did;
+/// [`FaultOutcome::Again`] when the entry is a swap entry.
+fn new_anon_page(cx: Cx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutcome {
+    let Cx {
+        core: space, stats, ..
+    } = cx;
     let slot = space.page_table().slot_or_alloc(addr);
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_swap() {
-        return Ok(None);
+        return FaultOutcome::Again;
     }
     if current.is_valid() {
         // Another hart installed it since this one walked. Entries carry their VMA's
@@ -254,19 +150,19 @@ fn new_anon_page(
             vma.prot
         );
         return match current.allows(access) {
-            true => Ok(Some(current)),
-            false => Err(FaultError::Fault(FaultKind::Protection)),
+            true => FaultOutcome::Done(current),
+            false => FaultOutcome::Error(FaultError::Fault(FaultKind::Protection)),
         };
     }
     let (frame, major) = match &vma.backing {
-        Backing::Private => (
-            space
-                .frames()
-                .alloc_zeroed()
-                .ok_or(FaultError::OutOfMemory)?,
-            false,
-        ),
-        Backing::Shared(obj) => shmem::get_page(space, caller, obj, vma.pgoff_of(addr), stats)?,
+        Backing::Private => match space.frames().alloc_zeroed() {
+            Some(frame) => (frame, false),
+            None => return FaultOutcome::Error(FaultError::OutOfMemory),
+        },
+        Backing::Shared(obj) => match shmem_swap::get_page(cx, obj, vma.pgoff_of(addr)) {
+            Ok(page) => page,
+            Err(e) => return FaultOutcome::Error(e),
+        },
         Backing::File(_) => unreachable!("file pages are handled above"),
     };
     // Installed young: the fault is an access (and populating touches, as Linux's
@@ -285,14 +181,17 @@ fn new_anon_page(
                 if let Backing::Private = vma.backing {
                     swap.note_mapped(addr, frame);
                 }
-                reclaim::direct(space, caller, stats);
+                reclaim::direct(cx);
             }
-            Ok(Some(pte))
+            FaultOutcome::Done(pte)
         }
         Err(winner) => {
             space.frames().put(frame);
             let winner = Pte::from_bits(winner);
-            Ok(winner.is_valid().then_some(winner))
+            match winner.is_valid() {
+                true => FaultOutcome::Done(winner),
+                false => FaultOutcome::Again,
+            }
         }
     }
 }
@@ -300,10 +199,10 @@ fn new_anon_page(
 /// The guest touched a page that needs a frame and the pool has none left: the process
 /// dies, as Linux's OOM killer would make it (see the module docs).
 #[cold]
-pub(crate) fn out_of_memory(space: &AddressSpace) -> ! {
+pub(crate) fn out_of_memory(space: &MmCore) -> ! {
     panic!(
         "guest out of memory: all {} MiB of the frame pool are in use (MmConfig::frame_pool_bytes); \
          Linux would kill the process (SIGKILL)",
-        (space.frames().capacity() as u64 * crate::PAGE_SIZE) >> 20
+        (space.frames().capacity() as u64 * crate::types::PAGE_SIZE) >> 20
     )
 }

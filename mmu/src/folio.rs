@@ -8,7 +8,7 @@
 //! other waiters, when the reader unlocks.
 
 use crate::frames::FrameId;
-use devices::Parker;
+use devices::{Clock, Parker};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -167,15 +167,15 @@ impl Folio {
         !std::mem::replace(&mut s.locked, true)
     }
 
-    /// Takes the folio lock, sleeping in `park` style until it is free.
-    pub fn lock(&self) {
+    /// Takes the folio lock, sleeping on `clock` until it is free.
+    pub fn lock(&self, clock: &dyn Clock) {
         while !self.try_lock() {
-            self.wait_unlocked();
+            self.wait_unlocked(clock);
         }
     }
 
-    /// Sleeps until the folio lock is free (without taking it).
-    pub fn wait_unlocked(&self) {
+    /// Sleeps on `clock` until the folio lock is free (without taking it).
+    pub fn wait_unlocked(&self, clock: &dyn Clock) {
         let parker = Arc::new(Parker::new());
         loop {
             {
@@ -185,7 +185,7 @@ impl Folio {
                 }
                 s.waiters.push(parker.clone());
             }
-            parker.park();
+            clock.park(&parker);
         }
     }
 
@@ -276,7 +276,7 @@ mod tests {
         let waiter = {
             let (f, woke) = (f.clone(), woke.clone());
             std::thread::spawn(move || {
-                f.wait_unlocked();
+                f.wait_unlocked(&devices::HostClock::new());
                 woke.store(true, Ordering::SeqCst);
                 assert!(f.is_uptodate());
             })

@@ -10,19 +10,20 @@
 //! `None` from [`FramePool::alloc_zeroed`]; what each caller makes of it is documented in
 //! [`crate::fault`].
 
+use devices::cast::{low_u32, u64_to_usize};
 use parking_lot::Mutex;
 use std::io;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 
 /// Index of a 4 KiB frame in its pool.
-pub type FrameId = u32;
+pub(crate) type FrameId = u32;
 
-const FRAME_BYTES: usize = crate::PAGE_SIZE as usize;
+const FRAME_BYTES: usize = u64_to_usize(crate::types::PAGE_SIZE);
 
 /// Byte pattern freed frames are filled with in debug builds, so that a use after free
 /// reads recognisable garbage instead of plausible data.
 #[cfg(debug_assertions)]
-pub const POISON: u8 = 0xa5;
+pub(crate) const POISON: u8 = 0xa5;
 
 /// A private anonymous host mapping, unmapped on drop.
 struct HostRegion {
@@ -33,6 +34,7 @@ struct HostRegion {
 // SAFETY: the region is plain memory; who may touch which bytes is governed by the frame
 // ownership rules of the pool's users, not by the region itself.
 unsafe impl Send for HostRegion {}
+// SAFETY: as for Send: sharing the pointer gives no access the frame rules do not allow.
 unsafe impl Sync for HostRegion {}
 
 impl HostRegion {
@@ -82,10 +84,19 @@ pub struct FramePool {
     free: Mutex<FreeList>,
 }
 
+impl std::fmt::Debug for FramePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FramePool")
+            .field("frames", &self.nframes)
+            .field("in_use", &self.in_use())
+            .finish()
+    }
+}
+
 impl FramePool {
     /// Reserves a pool of `bytes` (rounded down to whole frames, at least one frame).
     pub fn new(bytes: u64) -> io::Result<Self> {
-        let nframes = bytes / crate::PAGE_SIZE;
+        let nframes = bytes / crate::types::PAGE_SIZE;
         if nframes == 0 || nframes > u32::MAX as u64 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -97,7 +108,7 @@ impl FramePool {
         Ok(FramePool {
             frames,
             refcounts,
-            nframes: nframes as u32,
+            nframes: low_u32(nframes),
             free: Mutex::new(FreeList {
                 recycled: Vec::new(),
                 next_fresh: 0,
@@ -113,7 +124,7 @@ impl FramePool {
     /// How many frames are allocated now.
     pub fn in_use(&self) -> u32 {
         let free = self.free.lock();
-        free.next_fresh - free.recycled.len() as u32
+        free.next_fresh - low_u32(free.recycled.len() as u64)
     }
 
     /// Allocates a frame filled with zeroes, with a reference count of one; `None` when the
@@ -203,7 +214,7 @@ impl FramePool {
         assert!(frame < self.nframes, "frame {frame} out of pool");
         // SAFETY: in bounds; the region is zero-initialised, suitably aligned memory, a
         // valid AtomicU32 array, accessed only atomically.
-        unsafe { &*(self.refcounts.ptr as *const AtomicU32).add(frame as usize) }
+        unsafe { &*(self.refcounts.ptr as *const AtomicU32).wrapping_add(frame as usize) }
     }
 }
 
@@ -213,8 +224,9 @@ mod tests {
 
     #[test]
     fn frames_are_zeroed_recycled_and_counted() {
-        let pool = FramePool::new(4 * crate::PAGE_SIZE).unwrap();
+        let pool = FramePool::new(4 * crate::types::PAGE_SIZE).unwrap();
         let a = pool.alloc_zeroed().unwrap();
+        // SAFETY: the frame is allocated and FRAME_BYTES long.
         unsafe { pool.host_ptr(a).write_bytes(0x5a, FRAME_BYTES) };
         pool.get(a);
         assert_eq!(pool.refcount(a), 2);
@@ -224,13 +236,14 @@ mod tests {
         assert_eq!(pool.in_use(), 0);
         let b = pool.alloc_zeroed().unwrap();
         assert_eq!(a, b, "recycled first");
+        // SAFETY: as above; nothing else writes the frame meanwhile.
         let bytes = unsafe { std::slice::from_raw_parts(pool.host_ptr(b), FRAME_BYTES) };
         assert!(bytes.iter().all(|&x| x == 0));
     }
 
     #[test]
     fn try_get_pins_only_allocated_frames() {
-        let pool = FramePool::new(2 * crate::PAGE_SIZE).unwrap();
+        let pool = FramePool::new(2 * crate::types::PAGE_SIZE).unwrap();
         let a = pool.alloc_zeroed().unwrap();
         assert!(pool.try_get(a));
         assert_eq!(pool.refcount(a), 2);
@@ -242,7 +255,7 @@ mod tests {
 
     #[test]
     fn exhaustion_returns_none() {
-        let pool = FramePool::new(2 * crate::PAGE_SIZE + 100).unwrap();
+        let pool = FramePool::new(2 * crate::types::PAGE_SIZE + 100).unwrap();
         assert_eq!(pool.capacity(), 2);
         let a = pool.alloc_zeroed().unwrap();
         let _b = pool.alloc_zeroed().unwrap();

@@ -8,21 +8,21 @@
 //! is still held (declare it after the lock guard): `mmap_lock` for write, or — for
 //! MADV_DONTNEED and MADV_FREE — the per-VMA read lock or `mmap_lock` for read.
 
+use crate::caller::Caller;
 use crate::events::MmEvent;
 use crate::frames::FrameId;
+use crate::mm_core::MmCore;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagetable::Pte;
-use crate::prot;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::Counter;
-use crate::swap;
+use crate::types::prot;
 use crate::vma::Vma;
-use devices::{Clock, HostClock};
+use devices::cast::low_u32;
 use std::sync::atomic::Ordering;
 
 /// Page-table changes whose TLB shootdown and frame releases are due; done on drop.
 pub(crate) struct Invalidation<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     /// References held by cleared entries, dropped after the shootdown.
     frames: Vec<FrameId>,
@@ -38,7 +38,7 @@ pub(crate) struct Invalidation<'a> {
 
 impl<'a> Invalidation<'a> {
     /// Nothing invalidated yet.
-    pub fn new(space: &'a AddressSpace, caller: &'a Caller) -> Self {
+    pub(crate) fn new(space: &'a MmCore, caller: &'a Caller) -> Self {
         Invalidation {
             space,
             caller,
@@ -53,7 +53,7 @@ impl<'a> Invalidation<'a> {
     /// Clears the entries of `[start, end)`, keeping their frame references for later.
     /// Entries are swapped out atomically, so a fault installing one meanwhile either
     /// comes before (and is cleared) or after (and stays).
-    pub fn zap(&mut self, start: u64, end: u64) {
+    pub(crate) fn zap(&mut self, start: u64, end: u64) {
         self.space
             .page_table()
             .for_each_present(start, end, |_, slot, _| {
@@ -69,19 +69,19 @@ impl<'a> Invalidation<'a> {
 
     /// Drops a reference to `frame`, replaced in an entry this call changed, once every
     /// TLB that may still reach it has been shot down.
-    pub fn release_after_flush(&mut self, frame: FrameId) {
+    pub(crate) fn release_after_flush(&mut self, frame: FrameId) {
         self.frames.push(frame);
         self.flush = true;
     }
 
     /// Clears the entries of `vma`'s part `[start, end)`, noting whether it held code.
-    pub fn zap_vma(&mut self, vma: &Vma, start: u64, end: u64) {
+    pub(crate) fn zap_vma(&mut self, vma: &Vma, start: u64, end: u64) {
         self.code |= vma.prot & prot::EXEC != 0;
         self.zap(start, end);
     }
 
     /// Removes the VMAs in `[start, end)` and their pages.
-    pub fn unmap(&mut self, mm: &mut MmWriteGuard, start: u64, end: u64) {
+    pub(crate) fn unmap(&mut self, mm: &mut MmWriteGuard, start: u64, end: u64) {
         let removed = mm.remove_range(start, end);
         for v in &removed {
             self.zap_vma(v, v.start, v.end);
@@ -99,7 +99,7 @@ impl Drop for Invalidation<'_> {
         }
         if self.flush {
             let shootdown = self.space.shootdown();
-            let clock = HostClock::global();
+            let clock = self.space.clock();
             let start = clock.now_ns();
             let harts = self
                 .space
@@ -111,14 +111,14 @@ impl Drop for Invalidation<'_> {
             stats.record(MmEvent::Shootdown {
                 at_ns: start,
                 wait_ns,
-                harts: harts as u32,
+                harts: low_u32(harts as u64),
             });
         }
         for &f in &self.frames {
             self.space.frames().put(f);
         }
         for &slot in &self.swap_slots {
-            swap::free_entry(self.space, self.caller, slot);
+            self.space.free_swap_entry(self.caller, slot);
         }
     }
 }

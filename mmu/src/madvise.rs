@@ -23,17 +23,19 @@
 //! swaps them out; without swap (and on shared anonymous memory) they have nothing to
 //! act on, nor has COLLAPSE (no huge pages).
 
-use crate::fault::{self, FaultError};
+use crate::caller::Caller;
+use crate::errno::Errno;
+use crate::fault;
 use crate::invalidate::Invalidation;
+use crate::mm_core::MmCore;
 use crate::mman::{is_aligned, page_align};
 use crate::pagetable::TASK_SIZE;
-use crate::space::{AddressSpace, Caller};
-use crate::swap;
+use crate::swapout;
+use crate::types::FaultError;
+use crate::types::{madv, Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
-use crate::vma_index::VmaView;
-use crate::vma_lock::{self, VmaReadGuard};
-use crate::{filemap, reclaim};
-use crate::{madv, Access, Errno, PAGE_SIZE};
+use crate::vma_index::{self, VmaReadGuard, VmaView};
+use crate::{file_fault, reclaim};
 use std::sync::Arc;
 
 /// Which lock an advice takes.
@@ -106,7 +108,7 @@ fn walk(
     Ok(())
 }
 
-pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
+pub(crate) fn madvise(space: &MmCore, addr: u64, len: u64, advice: u32) -> Result<(), Errno> {
     if !known_advice(advice) {
         return Err(Errno::EINVAL);
     }
@@ -148,7 +150,7 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                         if !v.allows(access) {
                             return Err(Errno::EINVAL);
                         }
-                        fault::fault_in(space, &mm, va, access, stats)
+                        fault::handle_kernel_fault(space, &mm, va, access, stats)
                             .map_err(FaultError::errno)?;
                         va += PAGE_SIZE;
                     }
@@ -166,16 +168,17 @@ pub(crate) fn madvise(space: &AddressSpace, addr: u64, len: u64, advice: u32) ->
                     walk(&pieces, start, end, |v, s, e| {
                         match advice {
                             madv::WILLNEED => {
-                                filemap::will_need(space, &caller, v, s, e);
-                                swap::will_need(space, &caller, v, s, e)
+                                file_fault::will_need(space, &caller, v, s, e);
+                                swapout::will_need(space, &caller, v, s, e);
+                                reclaim::direct(space.cx(&caller))
                             }
                             madv::COLD => {
                                 reclaim::deactivate(space, v, s, e);
-                                swap::deactivate(space, v, s, e)
+                                swapout::deactivate(space, v, s, e)
                             }
                             _ => {
                                 reclaim::page_out(space, &caller, v, s, e);
-                                swap::page_out(space, &caller, v, s, e)
+                                swapout::page_out(space, &caller, v, s, e)
                             }
                         }
                         Ok(())
@@ -202,16 +205,11 @@ fn pieces(vmas: &crate::vma::VmaTree, start: u64, end: u64) -> Vec<Vma> {
 }
 
 /// Read-locks the one VMA holding all of `[start, end)`, if it can be had at once.
-fn lock_one_vma(
-    space: &AddressSpace,
-    caller: &Caller,
-    start: u64,
-    end: u64,
-) -> Option<VmaReadGuard> {
+fn lock_one_vma(space: &MmCore, caller: &Caller, start: u64, end: u64) -> Option<VmaReadGuard> {
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
     let g =
-        vma_lock::lock_vma_for_fault(space.vma_index(), &mut view, start, space.stats_of(caller))?;
+        vma_index::lock_vma_for_fault(space.vma_index(), &mut view, start, space.stats_of(caller))?;
     (end <= g.node().end).then_some(g)
 }
 
@@ -291,7 +289,7 @@ fn valid_name_char(c: u8) -> bool {
 }
 
 pub(crate) fn set_anon_name(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     len: u64,
     name: Option<&[u8]>,

@@ -7,12 +7,13 @@
 //! MCL_ONFAULT pages are left to fault in. mlockall(MCL_FUTURE) makes later mappings and
 //! heap growth locked too.
 
+use crate::errno::Errno;
+use crate::mm_core::MmCore;
 use crate::mman::page_align;
 use crate::pagetable::TASK_SIZE;
 use crate::populate::{mlock_errno, populate, populate_ignoring_errors, OnError};
-use crate::space::AddressSpace;
+use crate::types::{mlock_flags as flags, PAGE_SIZE};
 use crate::vma::VmaFlags;
-use crate::{mlock_flags as flags, Errno, PAGE_SIZE};
 
 /// Both lock flags.
 const LOCK_MASK: VmaFlags = VmaFlags(VmaFlags::LOCKED.0 | VmaFlags::LOCKONFAULT.0);
@@ -33,7 +34,7 @@ fn lock_range(addr: u64, len: u64) -> Result<(u64, u64), Errno> {
 
 /// Sets the lock flags of every VMA in `[start, end)` to `lock`; ENOMEM if part of the
 /// range is unmapped (the mapped part before the hole is changed).
-fn apply(space: &AddressSpace, start: u64, end: u64, lock: VmaFlags) -> Result<(), Errno> {
+fn apply(space: &MmCore, start: u64, end: u64, lock: VmaFlags) -> Result<(), Errno> {
     let caller = space.caller();
     let mut mm = space.lock_write_killable(&caller)?;
     let mut at = start;
@@ -46,7 +47,7 @@ fn apply(space: &AddressSpace, start: u64, end: u64, lock: VmaFlags) -> Result<(
     Ok(())
 }
 
-pub(crate) fn mlock(space: &AddressSpace, addr: u64, len: u64, how: u32) -> Result<(), Errno> {
+pub(crate) fn mlock(space: &MmCore, addr: u64, len: u64, how: u32) -> Result<(), Errno> {
     if how & !flags::ONFAULT != 0 {
         return Err(Errno::EINVAL);
     }
@@ -67,7 +68,7 @@ pub(crate) fn mlock(space: &AddressSpace, addr: u64, len: u64, how: u32) -> Resu
     Ok(())
 }
 
-pub(crate) fn munlock(space: &AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
+pub(crate) fn munlock(space: &MmCore, addr: u64, len: u64) -> Result<(), Errno> {
     let (start, end) = lock_range(addr, len)?;
     if start == end {
         return Ok(());
@@ -76,7 +77,7 @@ pub(crate) fn munlock(space: &AddressSpace, addr: u64, len: u64) -> Result<(), E
 }
 
 /// Linux's `apply_mlockall_flags`: `how` 0 is munlockall.
-fn apply_all(space: &AddressSpace, how: u32) -> Result<(), Errno> {
+fn apply_all(space: &MmCore, how: u32) -> Result<(), Errno> {
     let lock = match how & flags::MCL_ONFAULT {
         0 if how == 0 => VmaFlags::default(),
         0 => VmaFlags::LOCKED,
@@ -104,7 +105,7 @@ fn apply_all(space: &AddressSpace, how: u32) -> Result<(), Errno> {
     Ok(())
 }
 
-pub(crate) fn mlockall(space: &AddressSpace, how: u32) -> Result<(), Errno> {
+pub(crate) fn mlockall(space: &MmCore, how: u32) -> Result<(), Errno> {
     let all = flags::MCL_CURRENT | flags::MCL_FUTURE | flags::MCL_ONFAULT;
     if how == 0 || how & !all != 0 || how == flags::MCL_ONFAULT {
         return Err(Errno::EINVAL);
@@ -112,6 +113,6 @@ pub(crate) fn mlockall(space: &AddressSpace, how: u32) -> Result<(), Errno> {
     apply_all(space, how)
 }
 
-pub(crate) fn munlockall(space: &AddressSpace) -> Result<(), Errno> {
+pub(crate) fn munlockall(space: &MmCore) -> Result<(), Errno> {
     apply_all(space, 0)
 }

@@ -6,15 +6,18 @@
 //! MAP_LOCKED, the growth of a locked mapping or heap) comes afterwards, under the read
 //! side ([`crate::populate`]), with errors ignored, as Linux's `mm_populate` does.
 
+use crate::caller::Caller;
+use crate::errno::Errno;
 use crate::invalidate::Invalidation;
+use crate::mm_core::MmCore;
 use crate::mmap_lock::MmWriteGuard;
 use crate::pagecache::CachedFile;
 use crate::pagetable::{Pte, TASK_SIZE};
 use crate::populate::populate_ignoring_errors;
-use crate::space::{AddressSpace, Caller};
-use crate::swap;
+use crate::swapout;
+use crate::types::{map, mremap as mremap_flags, prot, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags, VmaTree};
-use crate::{map, mremap as mremap_flags, prot, Errno, PAGE_SIZE};
+use crate::writeback;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -39,7 +42,7 @@ fn populated_when_mapped(flags: VmaFlags) -> bool {
 }
 
 /// Populates `range` (if any) once the write lock is gone.
-fn populate_after(space: &AddressSpace, caller: &Caller, range: Option<Range<u64>>) {
+fn populate_after(space: &MmCore, caller: &Caller, range: Option<Range<u64>>) {
     if let Some(r) = range {
         populate_ignoring_errors(space, caller, r.start, r.end);
     }
@@ -47,7 +50,7 @@ fn populate_after(space: &AddressSpace, caller: &Caller, range: Option<Range<u64
 
 /// Where a non-fixed mapping of `len` bytes goes: the hint if that range is free, else
 /// the highest free gap below `mmap_base`, else the lowest one above it.
-fn place(space: &AddressSpace, vmas: &VmaTree, hint: u64, len: u64) -> Result<u64, Errno> {
+fn place(space: &MmCore, vmas: &VmaTree, hint: u64, len: u64) -> Result<u64, Errno> {
     let cfg = space.config();
     if let Some(h) = page_align(hint).filter(|&h| h != 0 && h >= cfg.mmap_min_addr) {
         if h.checked_add(len).is_some_and(|e| e <= TASK_SIZE) && vmas.is_free(h, h + len) {
@@ -61,7 +64,7 @@ fn place(space: &AddressSpace, vmas: &VmaTree, hint: u64, len: u64) -> Result<u6
 
 /// mmap(2) of anonymous memory (`file` is `None`) or of a file from a byte offset.
 pub(crate) fn mmap_backed(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     len: u64,
     prot: u32,
@@ -141,7 +144,37 @@ pub(crate) fn mmap_backed(
     Ok(start)
 }
 
-pub(crate) fn munmap(space: &AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
+/// msync(2), and the write-back before munmap(2): writes back the dirty pages that the
+/// shared file mappings of `[addr, addr + len)` map, and waits for those of them already
+/// being written. The files' pages outside the range stay dirty.
+pub(crate) fn sync_range(space: &MmCore, addr: u64, len: u64) -> Result<(), Errno> {
+    let caller = space.caller();
+    let end = addr.saturating_add(len);
+    // Collected under mmap_lock, written back after: write-back waits for the device.
+    let ranges: Vec<(Arc<CachedFile>, Range<u64>)> = {
+        let mm = space.lock_read(&caller);
+        mm.vmas
+            .iter()
+            .filter(|v| v.start < end && v.end > addr && v.is_shared())
+            .filter_map(|v| match &v.backing {
+                Backing::File(file) => {
+                    let pages = v.pgoff_of(v.start.max(addr))..v.pgoff_of(v.end.min(end) - 1) + 1;
+                    Some((file.clone(), pages))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut result = Ok(());
+    for (file, pages) in ranges {
+        if let Err(e) = writeback::sync_pages(space, &caller, &file, pages) {
+            result = Err(Errno::from(e));
+        }
+    }
+    result
+}
+
+pub(crate) fn munmap(space: &MmCore, addr: u64, len: u64) -> Result<(), Errno> {
     if !is_aligned(addr) || addr > TASK_SIZE {
         return Err(Errno::EINVAL);
     }
@@ -156,7 +189,7 @@ pub(crate) fn munmap(space: &AddressSpace, addr: u64, len: u64) -> Result<(), Er
     Ok(())
 }
 
-pub(crate) fn mprotect(space: &AddressSpace, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
+pub(crate) fn mprotect(space: &MmCore, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
     if !is_aligned(addr) || prot & !(PROT_RWX | PROT_GROWS) != 0 || prot & PROT_GROWS == PROT_GROWS
     {
         return Err(Errno::EINVAL);
@@ -211,7 +244,7 @@ struct Move {
 /// maps the new range with the attributes of the VMA at `m.old`. Returns the part of the
 /// new range to populate afterwards (a locked mapping that grew).
 fn move_mapping(
-    space: &AddressSpace,
+    space: &MmCore,
     mm: &mut MmWriteGuard,
     inv: &mut Invalidation,
     m: Move,
@@ -236,7 +269,7 @@ fn move_mapping(
             let pte = Pte::from_bits(pte);
             if pte.is_valid() {
                 inv.flush = true;
-                swap::note_moved(space, &src, to, pte.frame());
+                swapout::note_moved(space, &src, to, pte.frame());
             }
         }
     });
@@ -255,7 +288,7 @@ fn move_mapping(
 }
 
 pub(crate) fn mremap(
-    space: &AddressSpace,
+    space: &MmCore,
     old_addr: u64,
     old_len: u64,
     new_len: u64,
@@ -324,7 +357,7 @@ struct Remap {
 /// mremap's work under the write lock: returns the new address and the range to
 /// populate afterwards.
 fn remap(
-    space: &AddressSpace,
+    space: &MmCore,
     mm: &mut MmWriteGuard,
     inv: &mut Invalidation,
     r: Remap,
@@ -423,7 +456,7 @@ fn remap(
     Ok((dst, populate))
 }
 
-pub(crate) fn set_brk_start(space: &AddressSpace, start: u64) {
+pub(crate) fn set_brk_start(space: &MmCore, start: u64) {
     let caller = space.caller();
     let mut mm = space.lock_write(&caller);
     let start = page_align(start).unwrap_or(TASK_SIZE).min(TASK_SIZE);
@@ -432,7 +465,7 @@ pub(crate) fn set_brk_start(space: &AddressSpace, start: u64) {
 
 /// brk(2): the new break, the unchanged one if it cannot move, or -EINTR for a thread
 /// killed while it waited for `mmap_lock`.
-pub(crate) fn brk(space: &AddressSpace, new_brk: u64) -> u64 {
+pub(crate) fn brk(space: &MmCore, new_brk: u64) -> u64 {
     let caller = space.caller();
     let (brk, populate) = match move_brk(space, &caller, new_brk) {
         Ok(r) => r,
@@ -444,7 +477,7 @@ pub(crate) fn brk(space: &AddressSpace, new_brk: u64) -> u64 {
 
 /// brk's work under the write lock: the break and the range to populate afterwards.
 fn move_brk(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     new_brk: u64,
 ) -> Result<(u64, Option<Range<u64>>), Errno> {

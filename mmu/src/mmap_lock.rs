@@ -9,18 +9,19 @@
 //! VMA write lock at once, as Linux's `mmap_write_unlock` does — and only then releases
 //! `mmap_lock` itself.
 
-use crate::rwsem::RwSemWriteGuard;
-use crate::space::{AddressSpace, Caller, MmState};
+use crate::caller::Caller;
+use crate::errno::Errno;
+use crate::mm_core::{MmCore, MmState};
+use crate::rwsem::{Acquirer, Killed, RwSemReadGuard, RwSemWriteGuard, Task};
 use crate::stats::Counter;
 use crate::vma::{Vma, VmaFlags, VmaNode};
-use devices::{Clock, HostClock};
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
 
 /// `mmap_lock` held for write, with the VMA write locks of its session.
 pub(crate) struct MmWriteGuard<'a> {
     mm: RwSemWriteGuard<'a, MmState>,
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     /// The write session: VMAs write-locked in it carry this sequence.
     seq: u64,
@@ -28,9 +29,9 @@ pub(crate) struct MmWriteGuard<'a> {
 
 impl<'a> MmWriteGuard<'a> {
     /// Opens a write session on a freshly taken write lock.
-    pub fn new(
+    pub(crate) fn new(
         mut mm: RwSemWriteGuard<'a, MmState>,
-        space: &'a AddressSpace,
+        space: &'a MmCore,
         caller: &'a Caller,
     ) -> Self {
         let seq = space.vma_index().seq().load(Ordering::SeqCst);
@@ -45,13 +46,13 @@ impl<'a> MmWriteGuard<'a> {
 
     /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under the
     /// `mmap` policy (a kernel without per-VMA locks) there are none to take.
-    pub fn write_lock(&self, node: &VmaNode) {
+    pub(crate) fn write_lock(&self, node: &VmaNode) {
         if !self.space.config().policy.tries_vma_lock() {
             return;
         }
         let stats = self.space.stats_of(self.caller);
-        let locked = node.lock().start_write(self.seq, |drain| {
-            let clock = HostClock::global();
+        let clock = self.space.clock();
+        let locked = node.lock().start_write(self.seq, clock.as_ref(), |drain| {
             let start = clock.now_ns();
             self.space.blocking(self.caller, drain);
             stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);
@@ -70,46 +71,46 @@ impl<'a> MmWriteGuard<'a> {
     }
 
     /// Removes `[start, end)` from the tree (see [`crate::vma::VmaTree::remove_range`]).
-    pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+    pub(crate) fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
         let removed = self.mm.vmas.remove_range(start, end);
         self.settle();
         removed
     }
 
     /// Inserts `vma` (see [`crate::vma::VmaTree::insert`]).
-    pub fn insert(&mut self, vma: Vma) -> u64 {
+    pub(crate) fn insert(&mut self, vma: Vma) -> u64 {
         let at = self.mm.vmas.insert(vma);
         self.settle();
         at
     }
 
     /// Changes the areas in `[start, end)` (see [`crate::vma::VmaTree::update_range`]).
-    pub fn update_range(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) -> Vec<Vma> {
+    pub(crate) fn update_range(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) -> Vec<Vma> {
         let before = self.mm.vmas.update_range(start, end, f);
         self.settle();
         before
     }
 
     /// Moves the end of the area at `start` (see [`crate::vma::VmaTree::resize`]).
-    pub fn resize(&mut self, start: u64, new_end: u64) {
+    pub(crate) fn resize(&mut self, start: u64, new_end: u64) {
         self.mm.vmas.resize(start, new_end);
         self.settle();
     }
 
     /// Write-locks every VMA, as fork's `dup_mmap` does before copying them.
-    pub fn write_lock_all(&self) {
+    pub(crate) fn write_lock_all(&self) {
         for node in self.mm.vmas.nodes() {
             self.write_lock(node);
         }
     }
 
     /// Sets the flags every new VMA gets (mlockall(MCL_FUTURE)).
-    pub fn set_def_flags(&mut self, flags: VmaFlags) {
+    pub(crate) fn set_def_flags(&mut self, flags: VmaFlags) {
         self.mm.def_flags = flags;
     }
 
     /// Sets where the heap starts and the program break.
-    pub fn set_brk(&mut self, brk_start: u64, brk: u64) {
+    pub(crate) fn set_brk(&mut self, brk_start: u64, brk: u64) {
         self.mm.brk_start = brk_start;
         self.mm.brk = brk;
     }
@@ -130,5 +131,70 @@ impl Drop for MmWriteGuard<'_> {
         }
         index.end_write_session();
         // `mm` drops next: mmap_lock is released after the VMA write locks.
+    }
+}
+
+impl MmCore {
+    /// The caller as a lock acquirer: its stats, thread id, real-time flag and signal.
+    pub(crate) fn acquirer<'a>(&'a self, caller: &'a Caller) -> Acquirer<'a> {
+        match caller.hart() {
+            Some(h) => Acquirer {
+                stats: &h.stats,
+                task: Task {
+                    tid: h.tid,
+                    realtime: h.realtime.load(Ordering::Relaxed),
+                },
+                signal: Some(&h.signal),
+            },
+            None => Acquirer::anonymous(self.stats_of(caller)),
+        }
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf.
+    pub(crate) fn lock_read<'a>(&'a self, caller: &'a Caller) -> RwSemReadGuard<'a, MmState> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.read(who)),
+        }
+    }
+
+    /// Takes `mmap_lock` for read on the caller's behalf, giving up if the caller's hart
+    /// is killed while it waits (Linux's `mmap_read_lock_killable` after a trylock).
+    pub(crate) fn lock_read_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<RwSemReadGuard<'a, MmState>, Killed> {
+        let who = self.acquirer(caller);
+        match self.mmap_lock.try_read(who) {
+            Some(g) => Ok(g),
+            None => self.blocking(caller, || self.mmap_lock.read_killable(who)),
+        }
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, opening a write session.
+    pub(crate) fn lock_write<'a>(&'a self, caller: &'a Caller) -> MmWriteGuard<'a> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self.blocking(caller, || self.mmap_lock.write(who)),
+        };
+        MmWriteGuard::new(g, self, caller)
+    }
+
+    /// Takes `mmap_lock` for write on the caller's behalf, as Linux's
+    /// `mmap_write_lock_killable` does: EINTR if the caller's hart is killed meanwhile.
+    pub(crate) fn lock_write_killable<'a>(
+        &'a self,
+        caller: &'a Caller,
+    ) -> Result<MmWriteGuard<'a>, Errno> {
+        let who = self.acquirer(caller);
+        let g = match self.mmap_lock.try_write(who) {
+            Some(g) => g,
+            None => self
+                .blocking(caller, || self.mmap_lock.write_killable(who))
+                .map_err(|Killed| Errno::EINTR)?,
+        };
+        Ok(MmWriteGuard::new(g, self, caller))
     }
 }

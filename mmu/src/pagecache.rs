@@ -1,4 +1,4 @@
-//! The page cache: each file's pages ([`Folio`]s), keyed by the host file's
+//! The page cache: each file's pages (`Folio`s), keyed by the host file's
 //! `(st_dev, st_ino)`, filled through the simulated storage device.
 //!
 //! The device decides *when* a read or a write-back completes (its latency, queueing,
@@ -8,21 +8,22 @@
 //! returns at once: the completion fills the frames and unlocks the folios, so a fault
 //! can choose to wait for it with or without its lock.
 //!
-//! write(2) copies into cached pages and leaves them dirty ([`crate::filewrite`]); they
+//! write(2) copies into cached pages and leaves them dirty (`crate::filewrite`); they
 //! reach the file through the device when synced, reclaimed or found old or too many by
-//! the flusher ([`crate::writeback`]).
+//! the flusher (`crate::writeback`).
 
+use crate::dirty::DirtyAccount;
+use crate::file_readahead::{self, AccessHint};
 use crate::folio::Folio;
 use crate::frames::{FrameId, FramePool};
 use crate::lru::Lru;
-use crate::readahead::{self, AccessHint};
 use crate::stats::{Counter, HartStats};
-use crate::writeback::DirtyAccount;
-use crate::PAGE_SIZE;
+use crate::types::PAGE_SIZE;
+use devices::cast::{f64_to_u64, u64_to_usize};
 use devices::storage::{
     BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
 };
-use devices::{Clock, HostClock, Parker, SharedClock};
+use devices::{Parker, SharedClock};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -150,7 +151,7 @@ impl CachedFile {
 
     /// Copies the bytes of page `pgoff` from the host file into `frame`, zero past its end.
     fn fill(&self, pgoff: u64, frame: FrameId) -> io::Result<()> {
-        let mut page = [0u8; PAGE_SIZE as usize];
+        let mut page = [0u8; u64_to_usize(PAGE_SIZE)];
         self.data.read_at(pgoff * PAGE_SIZE, &mut page)?;
         // SAFETY: the frame belongs to a folio locked by the caller: nobody maps it yet
         // or, for a refresh, stores through a mapping race the same way a write(2)
@@ -243,6 +244,8 @@ pub struct PageCache {
     expire_ns: u64,
     /// Unparked when resident memory rises above the low watermark.
     kswapd_wake: Arc<Parker>,
+    /// The run's clock: dirtiness is stamped and folio waits sleep on it.
+    clock: SharedClock,
 }
 
 /// Levels of resident memory under a `--mem-limit`, as Linux's zone watermarks: above
@@ -334,6 +337,7 @@ impl PageCache {
             writeback_period_ns: cfg.dirty_writeback_ns,
             expire_ns: cfg.dirty_expire_ns,
             kswapd_wake: Arc::new(Parker::new()),
+            clock: clock.clone(),
         })
     }
 
@@ -398,7 +402,7 @@ impl PageCache {
         if pgoff >= file_pages {
             return Ok(Lookup::BeyondEof);
         }
-        let window = readahead::window(pgoff, file_pages, self.readahead_pages, hint);
+        let window = file_readahead::window(pgoff, file_pages, self.readahead_pages, hint);
         let mut batch: Vec<(u64, Arc<Folio>)> = Vec::new();
         {
             let mut pages = file.pages.lock();
@@ -472,8 +476,7 @@ impl PageCache {
         file: &Arc<CachedFile>,
         offset: u64,
         buf: &mut [u8],
-        submitter: u32,
-        priority: IoPriority,
+        (submitter, priority): (u32, IoPriority),
         stats: &HartStats,
     ) -> io::Result<usize> {
         let end = offset
@@ -499,7 +502,7 @@ impl PageCache {
                     f
                 }
             };
-            folio.lock();
+            folio.lock(&*self.clock);
             if !folio.is_uptodate() {
                 folio.unlock();
                 if !folio.has_error() {
@@ -513,12 +516,14 @@ impl PageCache {
                 return Err(io::Error::from_raw_os_error(libc::EIO));
             }
             let in_page = at % PAGE_SIZE;
-            let n = (PAGE_SIZE - in_page).min(end - at) as usize;
-            let done = (at - offset) as usize;
+            let n = u64_to_usize((PAGE_SIZE - in_page).min(end - at));
+            let done = u64_to_usize(at - offset);
             // SAFETY: the folio's frame is held by the cache; `in_page + n` stays inside it.
             unsafe {
                 std::ptr::copy_nonoverlapping(
-                    self.frames.host_ptr(folio.frame()).add(in_page as usize),
+                    self.frames
+                        .host_ptr(folio.frame())
+                        .wrapping_add(u64_to_usize(in_page)),
                     buf[done..done + n].as_mut_ptr(),
                     n,
                 )
@@ -526,7 +531,7 @@ impl PageCache {
             folio.unlock();
             at += n as u64;
         }
-        Ok((at.max(offset) - offset) as usize)
+        Ok(u64_to_usize(at.max(offset) - offset))
     }
 
     /// Puts pages just cached for `file` on the reclaim list, and wakes the background
@@ -547,7 +552,7 @@ impl PageCache {
 
     /// Marks `folio` dirty, counting it if its bytes were all in the file until now.
     pub(crate) fn set_dirty(&self, folio: &Folio) {
-        if folio.mark_dirty(now_ns()) {
+        if folio.mark_dirty(self.clock.now_ns()) {
             self.dirty.dirtied();
         }
     }
@@ -560,6 +565,11 @@ impl PageCache {
     /// The flusher's period and the age at which it writes a dirty page back, in ns.
     pub(crate) fn writeback_times(&self) -> (u64, u64) {
         (self.writeback_period_ns, self.expire_ns)
+    }
+
+    /// The run's clock.
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// The storage device, if requests are timed.
@@ -585,7 +595,7 @@ impl PageCache {
             .map(|(&p, f)| (p, f.clone()))
             .collect();
         for (p, folio) in folios {
-            folio.lock();
+            folio.lock(&*self.clock);
             if folio.is_uptodate() {
                 // A failed re-read leaves the old bytes: the mapping keeps what it had.
                 let _ = file.fill(p, folio.frame());
@@ -632,15 +642,10 @@ impl PageCache {
         let mut out = stats.counters();
         out.push((
             "io.queue_wait_ns".into(),
-            (wait.mean_ns() * wait.count() as f64).round() as u64,
+            f64_to_u64(wait.mean_ns() * wait.count() as f64),
         ));
         out
     }
-}
-
-/// The monotonic time dirtiness is stamped with.
-pub(crate) fn now_ns() -> u64 {
-    HostClock::global().now_ns()
 }
 
 /// Pages of memory a cache without a limit may count on: the host's available memory
@@ -673,190 +678,4 @@ fn timing_device(cfg: DeviceConfig, clock: SharedClock) -> io::Result<StorageDev
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use devices::storage::LatencyModel;
-    use std::time::{Duration, Instant};
-
-    /// A space of 4 MiB of frames with page cache (and swap) configured as `cache`.
-    pub(crate) fn small_space(cache: CacheConfig) -> Arc<crate::AddressSpace> {
-        crate::AddressSpace::new(crate::MmConfig {
-            frame_pool_bytes: 1 << 22,
-            cache,
-            ..crate::MmConfig::default()
-        })
-        .unwrap()
-    }
-
-    /// A file held in memory.
-    pub(crate) struct MemFile(pub Mutex<Vec<u8>>);
-
-    impl MemFile {
-        /// `pages` pages, byte `i` of page `p` being `p * 31 + i`.
-        pub(crate) fn patterned(pages: u64) -> Arc<MemFile> {
-            let bytes = (0..pages * PAGE_SIZE)
-                .map(|i| ((i / PAGE_SIZE) * 31 + i % PAGE_SIZE) as u8)
-                .collect();
-            Arc::new(MemFile(Mutex::new(bytes)))
-        }
-    }
-
-    impl FileData for MemFile {
-        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-            let data = self.0.lock();
-            let start = (offset as usize).min(data.len());
-            let n = buf.len().min(data.len() - start);
-            buf[..n].copy_from_slice(&data[start..start + n]);
-            buf[n..].fill(0);
-            Ok(n)
-        }
-
-        fn write_at(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-            let mut data = self.0.lock();
-            let end = offset as usize + bytes.len();
-            if data.len() < end {
-                data.resize(end, 0);
-            }
-            data[offset as usize..end].copy_from_slice(bytes);
-            Ok(())
-        }
-
-        fn size(&self) -> io::Result<u64> {
-            Ok(self.0.lock().len() as u64)
-        }
-
-        fn set_size(&self, size: u64) -> io::Result<()> {
-            self.0.lock().resize(size as usize, 0);
-            Ok(())
-        }
-    }
-
-    fn cache(device: Option<DeviceConfig>, readahead_bytes: u64) -> PageCache {
-        let frames = Arc::new(FramePool::new(1 << 22).unwrap());
-        PageCache::new(
-            frames,
-            &CacheConfig {
-                device,
-                readahead_bytes,
-                ..CacheConfig::default()
-            },
-            &(Arc::new(HostClock::new()) as SharedClock),
-        )
-        .unwrap()
-    }
-
-    fn page_of(c: &PageCache, f: &Folio) -> Vec<u8> {
-        let mut page = vec![0; PAGE_SIZE as usize];
-        // SAFETY: the folio's frame is held by the cache.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                c.frames.host_ptr(f.frame()),
-                page.as_mut_ptr(),
-                page.len(),
-            )
-        };
-        page
-    }
-
-    fn read(c: &PageCache, file: &Arc<CachedFile>, pgoff: u64) -> Lookup {
-        c.find_or_read(file, pgoff, AccessHint::Normal, 1, IoPriority::DEFAULT)
-            .unwrap()
-    }
-
-    #[test]
-    fn a_miss_reads_its_window_and_later_lookups_hit_with_the_files_bytes() {
-        let c = cache(None, 4 * PAGE_SIZE);
-        let data = MemFile::patterned(10);
-        let file = c.file((1, 2), data.clone());
-        let Lookup::Reading(f) = read(&c, &file, 4) else {
-            panic!("a miss")
-        };
-        assert!(f.is_uptodate() && !f.is_locked());
-        assert_eq!(page_of(&c, &f), data.0.lock()[4 * 4096..5 * 4096]);
-        let cached: Vec<u64> = (0..10).filter(|&p| file.lookup(p).is_some()).collect();
-        assert_eq!(cached, vec![2, 3, 4, 5], "the window around page 4");
-        assert!(matches!(read(&c, &file, 5), Lookup::Cached(_)));
-        // The next miss reads only the uncached run inside its window.
-        assert!(matches!(read(&c, &file, 6), Lookup::Reading(_)));
-        let cached: Vec<u64> = (0..10).filter(|&p| file.lookup(p).is_some()).collect();
-        assert_eq!(cached, vec![2, 3, 4, 5, 6, 7]);
-        assert!(matches!(read(&c, &file, 10), Lookup::BeyondEof));
-    }
-
-    #[test]
-    fn a_read_in_flight_leaves_its_folio_locked_until_the_device_completes() {
-        let device = DeviceConfig {
-            latency: LatencyModel::fixed(30_000_000),
-            ..DeviceConfig::default()
-        };
-        let c = cache(Some(device), 0);
-        let file = c.file((1, 3), MemFile::patterned(4));
-        let start = Instant::now();
-        let Lookup::Reading(f) = read(&c, &file, 1) else {
-            panic!("a miss")
-        };
-        assert!(
-            f.is_locked() && !f.is_uptodate(),
-            "returned before the read"
-        );
-        assert!(matches!(read(&c, &file, 1), Lookup::Cached(g) if Arc::ptr_eq(&f, &g)));
-        f.wait_unlocked();
-        assert!(start.elapsed() >= Duration::from_millis(30));
-        assert!(f.is_uptodate());
-        assert_eq!(
-            c.io_counters()
-                .iter()
-                .find(|(k, _)| k == "io.reads")
-                .unwrap()
-                .1,
-            1
-        );
-    }
-
-    #[test]
-    fn files_nothing_holds_are_forgotten_once_there_are_too_many() {
-        let c = cache(None, 0);
-        let held = c.file((0, 0), MemFile::patterned(1));
-        let dirty = c.file((0, 1), MemFile::patterned(1));
-        let Lookup::Reading(f) = read(&c, &dirty, 0) else {
-            panic!("a miss")
-        };
-        c.set_dirty(&f);
-        drop(dirty);
-        for ino in 2..MAX_IDLE_FILES as u64 + 2 {
-            let file = c.file((0, ino), MemFile::patterned(1));
-            read(&c, &file, 0);
-        }
-        assert!(c.known((0, 0)).is_some(), "held by someone");
-        assert!(c.known((0, 1)).is_some(), "has a dirty page");
-        assert!(c.known((0, 2)).is_none(), "forgotten");
-        assert!(c.files.lock().len() <= MAX_IDLE_FILES + 1);
-        drop(held);
-    }
-
-    #[test]
-    fn host_writes_reload_the_cache_and_dirty_pages_are_counted_until_forgotten() {
-        let c = cache(None, 0);
-        let data = MemFile::patterned(2);
-        let file = c.file((1, 4), data.clone());
-        let Lookup::Reading(f) = read(&c, &file, 1) else {
-            panic!("a miss")
-        };
-        f.lock();
-        c.set_dirty(&f);
-        c.set_dirty(&f);
-        assert_eq!(c.dirty().pages(), 1);
-        file.forget(1, &f);
-        assert_eq!(
-            c.dirty().pages(),
-            0,
-            "a truncated page's changes go with it"
-        );
-        let Lookup::Reading(f) = read(&c, &file, 1) else {
-            panic!("a miss")
-        };
-        data.0.lock()[4096 + 8] = 0xDD;
-        c.refresh(&file, 4096 + 8, 1);
-        assert_eq!(page_of(&c, &f)[8], 0xDD);
-    }
-}
+pub(crate) mod tests;

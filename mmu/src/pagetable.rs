@@ -12,15 +12,16 @@
 //! sees the frame's contents as they were when it was installed. Interior tables are
 //! published the same way.
 
-use crate::fault::Access;
 use crate::frames::FrameId;
-use crate::{prot, PAGE_SHIFT, PAGE_SIZE};
+use crate::types::Access;
+use crate::types::{prot, PAGE_SHIFT, PAGE_SIZE};
+use devices::cast::low_u32;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// End of the guest's user address space (Sv39's TASK_SIZE): every address at or above it
 /// is unmapped.
-pub const TASK_SIZE: u64 = 1 << 38;
+pub(crate) const TASK_SIZE: u64 = 1 << 38;
 
 const LEAF_BITS: u32 = 9;
 const MID_BITS: u32 = 9;
@@ -35,11 +36,11 @@ const MID_SPAN: u64 = LEAF_SPAN << MID_BITS;
 
 /// A page-table entry: valid bit, R/W/X permissions, accessed bit and a frame number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pte(u64);
+pub(crate) struct Pte(u64);
 
 impl Pte {
     /// The entry of an unmapped page.
-    pub const EMPTY: Pte = Pte(0);
+    pub(crate) const EMPTY: Pte = Pte(0);
     const VALID: u64 = 1;
     const READ: u64 = 2;
     const WRITE: u64 = 4;
@@ -51,14 +52,14 @@ impl Pte {
     const PERMS: u64 = Self::READ | Self::WRITE | Self::EXEC;
     const FRAME_SHIFT: u32 = 12;
 
-    /// An entry mapping `frame` with the permissions `prot` ([`crate::prot`] bits). As on
+    /// An entry mapping `frame` with the permissions `prot` ([`crate::types::prot`] bits). As on
     /// RISC-V Linux, write permission implies read permission.
-    pub fn new(frame: FrameId, prot: u32) -> Pte {
+    pub(crate) fn new(frame: FrameId, prot: u32) -> Pte {
         Pte(((frame as u64) << Self::FRAME_SHIFT) | Self::VALID).with_prot(prot)
     }
 
     /// The same mapping with the permissions `prot`.
-    pub fn with_prot(self, prot: u32) -> Pte {
+    pub(crate) fn with_prot(self, prot: u32) -> Pte {
         let mut perms = 0;
         if prot & (prot::READ | prot::WRITE) != 0 {
             perms |= Self::READ;
@@ -74,55 +75,55 @@ impl Pte {
 
     /// The entry of a private anonymous page that lives in swap slot `slot`: not valid,
     /// so every access faults and finds its way to the slot.
-    pub fn swap(slot: u32) -> Pte {
+    pub(crate) fn swap(slot: u32) -> Pte {
         Pte(((slot as u64) << Self::FRAME_SHIFT) | Self::SWAP)
     }
 
     /// Whether the entry is a swap entry ([`Pte::swap`]).
-    pub fn is_swap(self) -> bool {
+    pub(crate) fn is_swap(self) -> bool {
         self.0 & (Self::VALID | Self::SWAP) == Self::SWAP
     }
 
     /// The swap slot of a swap entry (meaningful only when [`Pte::is_swap`]).
-    pub fn swap_slot(self) -> u32 {
-        (self.0 >> Self::FRAME_SHIFT) as u32
+    pub(crate) fn swap_slot(self) -> u32 {
+        low_u32(self.0 >> Self::FRAME_SHIFT)
     }
 
     /// Whether the accessed bit is set.
     #[inline]
-    pub fn is_accessed(self) -> bool {
+    pub(crate) fn is_accessed(self) -> bool {
         self.0 & Self::ACCESSED != 0
     }
 
     /// The same entry with the accessed bit set.
     #[inline]
-    pub fn accessed(self) -> Pte {
+    pub(crate) fn accessed(self) -> Pte {
         Pte(self.0 | Self::ACCESSED)
     }
 
     /// The raw bits.
-    pub fn bits(self) -> u64 {
+    pub(crate) fn bits(self) -> u64 {
         self.0
     }
 
     /// An entry from raw bits.
-    pub fn from_bits(bits: u64) -> Pte {
+    pub(crate) fn from_bits(bits: u64) -> Pte {
         Pte(bits)
     }
 
     /// Whether the entry maps a frame.
-    pub fn is_valid(self) -> bool {
+    pub(crate) fn is_valid(self) -> bool {
         self.0 & Self::VALID != 0
     }
 
     /// The frame mapped (meaningful only when valid).
-    pub fn frame(self) -> FrameId {
-        (self.0 >> Self::FRAME_SHIFT) as FrameId
+    pub(crate) fn frame(self) -> FrameId {
+        low_u32(self.0 >> Self::FRAME_SHIFT)
     }
 
     /// Whether the entry is valid and permits `access`.
     #[inline]
-    pub fn allows(self, access: Access) -> bool {
+    pub(crate) fn allows(self, access: Access) -> bool {
         let need = match access {
             Access::Read => Self::READ,
             Access::Write => Self::WRITE,
@@ -133,13 +134,13 @@ impl Pte {
 
     /// Whether the page is both writable and executable: stores to it must be seen by
     /// the decoded-code cache, so they never go through a write TLB entry.
-    pub fn is_writable_code(self) -> bool {
+    pub(crate) fn is_writable_code(self) -> bool {
         self.0 & (Self::WRITE | Self::EXEC) == Self::WRITE | Self::EXEC
     }
 
     /// Whether `self` permits something `new` does not, or `new` turns the page into
     /// writable code: then TLBs caching `self` must be shot down.
-    pub fn downgrade_needs_flush(self, new: Pte) -> bool {
+    pub(crate) fn downgrade_needs_flush(self, new: Pte) -> bool {
         self.0 & Self::PERMS & !new.0 != 0 || (!self.is_writable_code() && new.is_writable_code())
     }
 }
@@ -149,7 +150,7 @@ impl Pte {
 /// The compare-exchange, not a plain `fetch_or`, keeps the bit off an entry that was
 /// cleared or replaced meanwhile. Costs nothing once the bit is set.
 #[inline]
-pub fn mark_accessed(slot: &AtomicU64, pte: Pte) -> Pte {
+pub(crate) fn mark_accessed(slot: &AtomicU64, pte: Pte) -> Pte {
     if pte.is_accessed() {
         return pte;
     }
@@ -166,7 +167,7 @@ pub fn mark_accessed(slot: &AtomicU64, pte: Pte) -> Pte {
 
 /// Clears the accessed bit of the entry in `slot` (`ptep_test_and_clear_young`);
 /// returns whether it was set. Writes only when it is.
-pub fn test_and_clear_accessed(slot: &AtomicU64) -> bool {
+pub(crate) fn test_and_clear_accessed(slot: &AtomicU64) -> bool {
     Pte(slot.load(Ordering::Acquire)).is_accessed()
         && slot.fetch_and(!Pte::ACCESSED, Ordering::AcqRel) & Pte::ACCESSED != 0
 }
@@ -175,7 +176,7 @@ type Leaf = [AtomicU64; LEAF_ENTRIES];
 type Mid = [AtomicPtr<Leaf>; MID_ENTRIES];
 
 /// The radix tree of page-table entries for one address space.
-pub struct PageTable {
+pub(crate) struct PageTable {
     root: Box<[AtomicPtr<Mid>; ROOT_ENTRIES]>,
 }
 
@@ -223,7 +224,7 @@ fn new_leaf() -> Box<Leaf> {
 
 impl PageTable {
     /// An empty page table.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         PageTable {
             root: Box::new([const { AtomicPtr::new(null_mut()) }; ROOT_ENTRIES]),
         }
@@ -231,7 +232,7 @@ impl PageTable {
 
     /// The entry for `va` (any address; [`Pte::EMPTY`] above [`TASK_SIZE`]). Lock-free.
     #[inline]
-    pub fn lookup(&self, va: u64) -> Pte {
+    pub(crate) fn lookup(&self, va: u64) -> Pte {
         match self.slot(va) {
             Some(s) => Pte(s.load(Ordering::Acquire)),
             None => Pte::EMPTY,
@@ -239,7 +240,7 @@ impl PageTable {
     }
 
     /// The entry slot for `va` if its tables exist.
-    pub fn slot(&self, va: u64) -> Option<&AtomicU64> {
+    pub(crate) fn slot(&self, va: u64) -> Option<&AtomicU64> {
         if va >= TASK_SIZE {
             return None;
         }
@@ -258,7 +259,7 @@ impl PageTable {
     }
 
     /// The entry slot for `va` (below [`TASK_SIZE`]), creating its tables if needed.
-    pub fn slot_or_alloc(&self, va: u64) -> &AtomicU64 {
+    pub(crate) fn slot_or_alloc(&self, va: u64) -> &AtomicU64 {
         assert!(
             va < TASK_SIZE,
             "page table slot for {va:#x} above TASK_SIZE"
@@ -271,7 +272,12 @@ impl PageTable {
 
     /// Calls `f(va, slot, pte)` for every valid entry of a page in `[start, end)`, in
     /// address order, skipping absent tables wholesale.
-    pub fn for_each_valid(&self, start: u64, end: u64, mut f: impl FnMut(u64, &AtomicU64, Pte)) {
+    pub(crate) fn for_each_valid(
+        &self,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(u64, &AtomicU64, Pte),
+    ) {
         self.for_each_present(start, end, |va, slot, pte| {
             if pte.is_valid() {
                 f(va, slot, pte)
@@ -281,7 +287,12 @@ impl PageTable {
 
     /// Calls `f(va, slot, pte)` for every non-empty entry (valid or swap) of a page in
     /// `[start, end)`, in address order, skipping absent tables wholesale.
-    pub fn for_each_present(&self, start: u64, end: u64, mut f: impl FnMut(u64, &AtomicU64, Pte)) {
+    pub(crate) fn for_each_present(
+        &self,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(u64, &AtomicU64, Pte),
+    ) {
         let end = end.min(TASK_SIZE);
         let mut va = start & !(PAGE_SIZE - 1);
         while va < end {
@@ -390,18 +401,20 @@ mod tests {
             0x12_3456_7000,
         ];
         for (i, &a) in addrs.iter().enumerate() {
-            pt.slot_or_alloc(a)
-                .store(Pte::new(i as u32, prot::READ).bits(), Ordering::Release);
+            pt.slot_or_alloc(a).store(
+                Pte::new(low_u32(i as u64), prot::READ).bits(),
+                Ordering::Release,
+            );
         }
         for (i, &a) in addrs.iter().enumerate() {
-            assert_eq!(pt.lookup(a + 5).frame(), i as u32);
+            assert_eq!(pt.lookup(a + 5).frame(), low_u32(i as u64));
         }
         let mut seen = Vec::new();
         pt.for_each_valid(0, TASK_SIZE, |va, _, pte| seen.push((va, pte.frame())));
         let mut want: Vec<_> = addrs
             .iter()
             .enumerate()
-            .map(|(i, &a)| (a, i as u32))
+            .map(|(i, &a)| (a, low_u32(i as u64)))
             .collect();
         want.sort();
         assert_eq!(seen, want);

@@ -7,10 +7,13 @@
 //! write faults (to have their own pages), the others read faults (or exec faults for
 //! execute-only ones).
 
-use crate::fault::{self, FaultError};
-use crate::space::{AddressSpace, Caller};
+use crate::caller::Caller;
+use crate::errno::Errno;
+use crate::fault;
+use crate::mm_core::MmCore;
+use crate::types::FaultError;
+use crate::types::{Access, PAGE_SIZE};
 use crate::vma::VmaFlags;
-use crate::{Access, Errno, PAGE_SIZE};
 
 /// What to do when a page cannot be faulted in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +26,7 @@ pub(crate) enum OnError {
 
 /// Faults in the pages of `[start, end)` the VMAs there allow any access to.
 pub(crate) fn populate(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     start: u64,
     end: u64,
@@ -46,7 +49,7 @@ pub(crate) fn populate(
         };
         let mut va = start.max(v.start);
         while va < end.min(v.end) {
-            match fault::fault_in(space, &mm, va, access, stats) {
+            match fault::handle_kernel_fault(space, &mm, va, access, stats) {
                 Ok(_) => va += PAGE_SIZE,
                 Err(_) if on_error == OnError::Ignore => break,
                 Err(e) => return Err(e),
@@ -57,12 +60,7 @@ pub(crate) fn populate(
 }
 
 /// Linux's `mm_populate`: populates, ignoring what fails.
-pub(crate) fn populate_ignoring_errors(
-    space: &AddressSpace,
-    caller: &Caller,
-    start: u64,
-    end: u64,
-) {
+pub(crate) fn populate_ignoring_errors(space: &MmCore, caller: &Caller, start: u64, end: u64) {
     // Cannot fail: errors are ignored.
     let _ = populate(space, caller, start, end, OnError::Ignore);
 }

@@ -17,21 +17,22 @@
 //! `faults.retry_io_miss`. Anonymous victims go to swap ([`swap`]); without swap
 //! anonymous memory is never reclaimed.
 
+use crate::caller::Caller;
 use crate::current;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
+use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
 use crate::pagetable;
 use crate::rmap;
-use crate::space::{AddressSpace, Caller};
 use crate::stats::{Counter, Daemon, HartStats};
-use crate::swap;
+use crate::swapout;
 use crate::vma::{Backing, Vma};
 use crate::writeback;
+use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
-use devices::Parker;
+use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 /// Inactive pages reclaim looks at per page it must free, at most (the rest are locked,
 /// referenced or still mapped).
@@ -47,47 +48,53 @@ const ANON: usize = 1;
 
 /// How often the background reclaimer looks even when not woken, and notices that its
 /// address space is gone.
-const KSWAPD_PERIOD: Duration = Duration::from_millis(50);
+const KSWAPD_PERIOD_NS: u64 = 50_000_000;
 
 /// Direct reclaim: frees cached pages until the space is no longer over its memory
 /// limit, or the scan budget is spent.
-pub(crate) fn direct(space: &AddressSpace, caller: &Caller, stats: &HartStats) {
-    let want = space.page_cache().frames_over_limit();
+pub(crate) fn direct(cx: Cx<'_>) {
+    let want = cx.core.page_cache().frames_over_limit();
     if want > 0 {
-        shrink(space, caller, want, stats);
+        shrink(cx, want);
     }
 }
 
 /// Starts the background reclaimer (Linux's kswapd) of `space`: woken when resident
 /// memory rises above the low watermark, it frees cached pages down to the high one.
 /// Its work is counted as the `kswapd` daemon's. It ends once the space is gone.
-pub(crate) fn spawn_kswapd(space: &Arc<AddressSpace>) -> std::io::Result<()> {
+pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
     let wake = space.page_cache().kswapd_wake();
+    let clock = space.clock().clone();
     let weak = Arc::downgrade(space);
     std::thread::Builder::new()
         .name("kswapd".into())
-        .spawn(move || kswapd(&weak, &wake))
+        .spawn(move || kswapd(&weak, &clock, &wake))
         .map(drop)
 }
 
-fn kswapd(space: &Weak<AddressSpace>, wake: &Parker) {
+fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
     current::become_daemon(Daemon::Kswapd);
     loop {
-        wake.park_timeout(KSWAPD_PERIOD);
+        clock.park_until(wake, clock.now_ns() + KSWAPD_PERIOD_NS);
         let Some(space) = space.upgrade() else {
             return;
         };
         let want = space.page_cache().frames_over(Watermark::High);
         if want > 0 {
             let caller = space.caller();
-            shrink(&space, &caller, want, space.stats_of(&caller));
+            shrink(space.cx(&caller), want);
         }
     }
 }
 
 /// Frees up to `want` pages from the inactive lists, within a scan budget, in batches
 /// alternating between file and anonymous pages.
-fn shrink(space: &AddressSpace, caller: &Caller, want: u64, stats: &HartStats) {
+fn shrink(cx: Cx<'_>, want: u64) {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let generation = space.vma_index().generation();
     let file_lru = space.page_cache().lru();
     let anon_lru = space.swap().map(|s| s.candidates());
@@ -105,8 +112,8 @@ fn shrink(space: &AddressSpace, caller: &Caller, want: u64, stats: &HartStats) {
             }
             let n = nr[kind].min(BATCH as u64);
             let pass = match kind {
-                FILE => shrink_file(space, caller, n as usize),
-                _ => swap::shrink(space, caller, n as usize, stats),
+                FILE => shrink_file(space, caller, u64_to_usize(n)),
+                _ => swapout::shrink(cx, u64_to_usize(n)),
             };
             nr[kind] -= n;
             if pass.scanned == 0 {
@@ -156,7 +163,7 @@ fn scan_targets<A>(
 }
 
 /// One batch of the page cache's lists: up to `nr` inactive pages looked at.
-fn shrink_file(space: &AddressSpace, caller: &Caller, nr: usize) -> Pass {
+fn shrink_file(space: &MmCore, caller: &Caller, nr: usize) -> Pass {
     let (tid, priority) = caller.io();
     let mut scanner = FileScanner {
         space,
@@ -174,7 +181,7 @@ fn shrink_file(space: &AddressSpace, caller: &Caller, nr: usize) -> Pass {
 
 /// How reclaim looks at and frees page-cache pages.
 struct FileScanner<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &'a Caller,
     tid: u32,
     priority: IoPriority,
@@ -222,13 +229,7 @@ impl Scanner for FileScanner<'_> {
 /// Takes the locked page out of the cache: unmaps it everywhere, writes it back if
 /// dirty, and drops it if nobody maps it any more. Unlocks it either way. Returns
 /// whether it was dropped.
-fn evict(
-    space: &AddressSpace,
-    caller: &Caller,
-    page: LruEntry,
-    tid: u32,
-    priority: IoPriority,
-) -> bool {
+fn evict(space: &MmCore, caller: &Caller, page: LruEntry, tid: u32, priority: IoPriority) -> bool {
     let (file, pgoff, folio) = (&page.file, page.pgoff, &page.folio);
     rmap::unmap(space, caller, file, pgoff, folio);
     let only_cached = space.frames().refcount(folio.frame()) == 1;
@@ -245,7 +246,7 @@ fn evict(
 
 /// MADV_PAGEOUT of the file pages of `vma`'s part `[start, end)`: reclaims each cached
 /// page that is not locked, as reclaim would.
-pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
     let Backing::File(file) = &vma.backing else {
         return;
     };
@@ -269,12 +270,12 @@ pub(crate) fn page_out(space: &AddressSpace, caller: &Caller, vma: &Vma, start: 
 
 /// After the file shrank (ftruncate): drops the cached pages wholly past its new end,
 /// dirty or not, unmapping them first, so that a later access to them is SIGBUS.
-pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedFile>) {
+pub(crate) fn truncate(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) {
     let Ok(end) = file.size_pages() else {
         return;
     };
     for (pgoff, folio) in file.pages_from(end) {
-        folio.lock();
+        folio.lock(space.clock().as_ref());
         rmap::unmap(space, caller, file, pgoff, &folio);
         folio.evict();
         file.forget(pgoff, &folio);
@@ -285,8 +286,8 @@ pub(crate) fn truncate(space: &AddressSpace, caller: &Caller, file: &Arc<CachedF
 /// MADV_COLD of `vma`'s part `[start, end)` (Linux's `madvise_cold`): the accessed bits
 /// of its entries are cleared and its file pages lose their referenced and active flags
 /// and go to the inactive tail, so reclaim takes them first. Its anonymous pages follow
-/// in [`swap::deactivate`].
-pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) {
+/// in [`swapout::deactivate`].
+pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
     let mut cleared = false;
     space.page_table().for_each_valid(start, end, |_, slot, _| {
         cleared |= pagetable::test_and_clear_accessed(slot);
@@ -311,150 +312,4 @@ pub(crate) fn deactivate(space: &AddressSpace, vma: &Vma, start: u64, end: u64) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pagecache::tests::MemFile;
-    use crate::pagecache::CacheConfig;
-    use crate::{madv, map, prot, MmConfig, PAGE_SIZE};
-
-    const PAGES: u64 = 32;
-
-    /// A space without a memory limit (so no kswapd runs) with `PAGES` pages of a file
-    /// mapped shared, each read once through the mapping.
-    fn mapped() -> (Arc<AddressSpace>, Arc<CachedFile>, u64) {
-        let space = AddressSpace::new(MmConfig {
-            frame_pool_bytes: 1 << 22,
-            cache: CacheConfig {
-                readahead_bytes: 0,
-                ..CacheConfig::default()
-            },
-            ..MmConfig::default()
-        })
-        .unwrap();
-        let file = space.page_cache().file((5, 5), MemFile::patterned(PAGES));
-        let base = space
-            .mmap_file(
-                0,
-                PAGES * PAGE_SIZE,
-                prot::READ,
-                map::SHARED,
-                file.clone(),
-                0,
-            )
-            .unwrap();
-        touch(&space, base, 0..PAGES);
-        (space, file, base)
-    }
-
-    fn touch(space: &AddressSpace, base: u64, pages: std::ops::Range<u64>) {
-        let mut b = [0u8; 1];
-        for p in pages {
-            space.read_bytes(base + p * PAGE_SIZE, &mut b).unwrap();
-        }
-    }
-
-    fn cached(file: &CachedFile) -> Vec<u64> {
-        (0..PAGES).filter(|&p| file.lookup(p).is_some()).collect()
-    }
-
-    fn scan(space: &AddressSpace, nr: usize) -> Pass {
-        shrink_file(space, &space.caller(), nr)
-    }
-
-    #[test]
-    fn mapped_pages_referenced_twice_are_activated_and_the_rest_reclaimed() {
-        let (space, file, base) = mapped();
-        let first = scan(&space, PAGES as usize);
-        assert_eq!((first.scanned, first.freed, first.activated), (32, 0, 0));
-        touch(&space, base, 0..8);
-        let second = scan(&space, PAGES as usize);
-        assert_eq!((second.freed, second.activated), (24, 8));
-        assert_eq!(cached(&file), (0..8).collect::<Vec<_>>());
-        assert!(
-            !space.page_table().lookup(base + 8 * PAGE_SIZE).is_valid(),
-            "reclaimed pages are unmapped"
-        );
-    }
-
-    #[test]
-    fn the_scan_is_split_by_swappiness_unless_inactive_file_pages_suffice() {
-        let lists = |file: u64, anon: u64| {
-            let mut f = Lru::default();
-            for pgoff in 0..file {
-                f.add(LruSlot {
-                    file: Weak::new(),
-                    pgoff,
-                    folio: Arc::new(crate::folio::Folio::new_locked(0)),
-                });
-            }
-            let mut a = Lru::default();
-            (0..anon).for_each(|p| a.add(p));
-            (Mutex::new(f), Mutex::new(a))
-        };
-        let (f, a) = lists(10, 10);
-        assert_eq!(scan_targets(&f, Some(&a), 100), [70, 30], "60 against 140");
-        assert_eq!(scan_targets::<u64>(&f, None, 100), [100, 0], "no swap");
-        let (f, a) = lists(10, 0);
-        assert_eq!(
-            scan_targets(&f, Some(&a), 100),
-            [100, 0],
-            "no anonymous pages"
-        );
-        let (f, a) = lists(100, 1000);
-        assert_eq!(
-            scan_targets(&f, Some(&a), 100),
-            [100, 0],
-            "enough inactive file"
-        );
-    }
-
-    #[test]
-    fn a_page_hot_in_a_tlb_sets_its_accessed_bit_again_once_reclaim_cleared_it() {
-        let (space, _file, base) = mapped();
-        let mut hart = space.attach_hart(1);
-        hart.load(base, 8).unwrap();
-        hart.service_interrupts();
-        let accessed = || space.page_table().lookup(base).is_accessed();
-        assert!(accessed());
-        scan(&space, PAGES as usize);
-        assert!(!accessed());
-        assert!(hart.interrupt_pending(), "harts are asked to flush");
-        hart.service_interrupts();
-        hart.load(base, 8).unwrap();
-        assert!(accessed(), "the load walked the table again");
-    }
-
-    #[test]
-    fn madv_cold_pages_are_reclaimed_before_pages_in_use() {
-        let (space, file, base) = mapped();
-        scan(&space, PAGES as usize);
-        touch(&space, base, 0..PAGES);
-        space
-            .madvise(base + 24 * PAGE_SIZE, 8 * PAGE_SIZE, madv::COLD)
-            .unwrap();
-        let pass = scan(&space, 8);
-        assert_eq!(pass.freed, 8);
-        assert_eq!(cached(&file), (0..24).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn mlocked_pages_are_set_aside_until_munlock() {
-        let (space, file, base) = mapped();
-        space.mlock(base, 4 * PAGE_SIZE, 0).unwrap();
-        scan(&space, PAGES as usize);
-        let pass = scan(&space, PAGES as usize);
-        assert_eq!(pass.freed, 28);
-        assert_eq!(cached(&file), [0, 1, 2, 3]);
-        assert_eq!(
-            scan(&space, PAGES as usize).scanned,
-            0,
-            "not looked at again"
-        );
-        space.munlock(base, 4 * PAGE_SIZE).unwrap();
-        let caller = space.caller();
-        shrink(&space, &caller, 4, space.stats_of(&caller));
-        assert!(cached(&file).is_empty(), "evictable again once munlocked");
-        let s = space.stats();
-        assert_eq!(s.total_of("reclaim.reclaimed"), 4, "counted by shrink");
-    }
-}
+mod tests;

@@ -3,21 +3,22 @@
 //! `i_mmap` tree). Reclaim harvests their accessed bits and clears them; write-back
 //! write-protects them (`folio_mkclean`).
 
+use crate::caller::Caller;
 use crate::folio::Folio;
 use crate::invalidate::Invalidation;
+use crate::mm_core::MmCore;
 use crate::pagecache::CachedFile;
 use crate::pagetable::{self, Pte};
-use crate::space::{AddressSpace, Caller};
+use crate::types::{prot, Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
-use crate::{prot, Access, PAGE_SIZE};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Calls `f(vma, slot, pte)` for each valid entry that maps `folio` (page `pgoff` of
 /// `file`). Entries that map another frame (a private copy) are left out.
 fn each_mapping(
-    space: &AddressSpace,
+    space: &MmCore,
     file: &Arc<CachedFile>,
     pgoff: u64,
     folio: &Folio,
@@ -45,7 +46,7 @@ fn each_mapping(
 /// Replaces each entry that maps `folio` (page `pgoff` of `file`) with what `change`
 /// makes of it, noting in `inv` what TLBs must forget.
 fn for_each_mapping(
-    space: &AddressSpace,
+    space: &MmCore,
     inv: &mut Invalidation,
     file: &Arc<CachedFile>,
     pgoff: u64,
@@ -82,7 +83,7 @@ pub(crate) struct Mapped {
 
 /// Test-and-clears the accessed bit of every entry that maps `folio`.
 pub(crate) fn referenced(
-    space: &AddressSpace,
+    space: &MmCore,
     file: &Arc<CachedFile>,
     pgoff: u64,
     folio: &Folio,
@@ -101,7 +102,7 @@ pub(crate) fn referenced(
 /// Clears every entry that maps `folio`; the frame references they held go once the
 /// TLBs are shot down (before this returns).
 pub(crate) fn unmap(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     file: &Arc<CachedFile>,
     pgoff: u64,
@@ -114,7 +115,7 @@ pub(crate) fn unmap(
 /// Takes write permission from every entry that maps `folio`, and shoots down the TLBs
 /// before returning, so that the next store to it faults and marks it dirty.
 pub(crate) fn write_protect(
-    space: &AddressSpace,
+    space: &MmCore,
     caller: &Caller,
     file: &Arc<CachedFile>,
     pgoff: u64,

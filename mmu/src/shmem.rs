@@ -8,8 +8,7 @@
 //! With swap, a page of the object may live in a swap slot instead of a frame: the
 //! object records the slot (as shmem records a swap entry in its mapping), and page
 //! tables never hold it — a fault asks the object. Moving pages between the two is the
-//! `swap` module's work (`swap::shmem`); the object only keeps the record, changed
-//! under its lock.
+//! `shmem_swap` module's work; the object only keeps the record, changed under its lock.
 
 use crate::frames::{FrameId, FramePool};
 use crate::swap::Swap;
@@ -143,7 +142,9 @@ impl SharedAnon {
             (ShmemPage::Resident(frame), _) => self.pool.put(frame),
             // Waits for a fault's read or reclaim's write of the slot, if any (only a
             // hole punch can meet one: both hold the object, which is not dropped then).
-            (ShmemPage::Swapped(slot), Some(swap)) => swap.discard(slot, &self.pool, |f| f.lock()),
+            (ShmemPage::Swapped(slot), Some(swap)) => {
+                swap.discard(slot, &self.pool, |f| f.lock(swap.clock().as_ref()))
+            }
             (ShmemPage::Swapped(_), None) => unreachable!("swapped out without swap"),
         }
     }

@@ -19,54 +19,16 @@
 //! guest code stores `in_guest = false` after its last access through the TLB, so the
 //! initiator that reads `false` frees frames only after those accesses.
 
-use crate::hart::HartSignal;
-use crate::stats::HartStats;
-use devices::storage::IoPriority;
-use devices::Parker;
+use crate::caller::{Caller, HartShared};
+use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// The part of a hart that other threads look at.
-pub(crate) struct HartShared {
-    /// The guest thread id.
-    pub tid: u32,
-    /// The address space's unique id.
-    pub space_id: u64,
-    /// Whether the hart may be using its TLB (running guest code).
-    pub in_guest: AtomicBool,
-    /// The last TLB generation the hart flushed for.
-    pub acked_gen: AtomicU64,
-    /// Token of the thread running the hart ([`crate::current`]); 0 once detached.
-    pub owner: AtomicU64,
-    /// Request bits (shootdown and emulator requests).
-    pub signal: Arc<HartSignal>,
-    /// The hart's counters.
-    pub stats: Arc<HartStats>,
-    /// Whether the guest thread runs under a real-time scheduling policy.
-    pub realtime: AtomicBool,
-    /// The guest thread's effective I/O priority (`ioprio_set(2)` encoding), which its
-    /// page-cache reads carry.
-    pub io_priority: AtomicU16,
-}
-
-impl HartShared {
-    /// The guest thread's effective I/O priority.
-    pub fn io_priority(&self) -> IoPriority {
-        IoPriority::from_raw(self.io_priority.load(Ordering::Relaxed))
-            .unwrap_or(IoPriority::DEFAULT)
-    }
-
-    /// Whether an initiator of generation `gen` need not wait for this hart.
-    fn released(&self, gen: u64) -> bool {
-        !self.in_guest.load(Ordering::SeqCst) || self.acked_gen.load(Ordering::SeqCst) >= gen
-    }
-}
 
 /// The shootdown state of one address space.
-#[derive(Default)]
 pub(crate) struct Shootdown {
+    /// The clock an initiator waits for acknowledgements on.
+    clock: SharedClock,
     generation: AtomicU64,
     harts: Mutex<Vec<Arc<HartShared>>>,
     /// Initiators parked waiting for acknowledgements.
@@ -79,16 +41,27 @@ const SPIN_ROUNDS: u32 = 64;
 const YIELD_ROUNDS: u32 = 64;
 /// How long a parked initiator sleeps before checking again on its own (acknowledging
 /// harts normally wake it sooner).
-const PARK_TIMEOUT: Duration = Duration::from_micros(200);
+const PARK_TIMEOUT_NS: u64 = 200_000;
 
 impl Shootdown {
+    /// No harts yet, generation 0; initiators wait on `clock`.
+    pub(crate) fn new(clock: SharedClock) -> Self {
+        Shootdown {
+            clock,
+            generation: AtomicU64::new(0),
+            harts: Mutex::default(),
+            waiters: Mutex::default(),
+            nwaiters: AtomicUsize::new(0),
+        }
+    }
+
     /// The current TLB generation.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
     /// Registers a hart; returns the generation its (empty) TLB is current with.
-    pub fn attach(&self, hart: Arc<HartShared>) -> u64 {
+    pub(crate) fn attach(&self, hart: Arc<HartShared>) -> u64 {
         let mut harts = self.harts.lock();
         harts.push(hart);
         // Read under the list lock: an initiator that bumps later also sees the hart.
@@ -96,7 +69,7 @@ impl Shootdown {
     }
 
     /// Unregisters a hart that no longer uses its TLB.
-    pub fn detach(&self, hart: &Arc<HartShared>) {
+    pub(crate) fn detach(&self, hart: &Arc<HartShared>) {
         hart.in_guest.store(false, Ordering::SeqCst);
         hart.owner.store(0, Ordering::Relaxed);
         self.harts.lock().retain(|h| !Arc::ptr_eq(h, hart));
@@ -107,7 +80,7 @@ impl Shootdown {
     /// translation made before the call. The initiator's own hart gets the request too and
     /// flushes at its next block boundary (or when it re-enters guest code). Returns how
     /// many other harts it had to wait for (those in guest code when it started).
-    pub fn shoot(&self, initiator: Option<&HartShared>) -> usize {
+    pub(crate) fn shoot(&self, initiator: Option<&HartShared>) -> usize {
         let gen = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let harts: Vec<Arc<HartShared>> = self.harts.lock().clone();
         for h in &harts {
@@ -145,7 +118,8 @@ impl Shootdown {
                 if pending.iter().all(|h| h.released(gen)) {
                     continue;
                 }
-                p.park_timeout(PARK_TIMEOUT);
+                let deadline = self.clock.now_ns() + PARK_TIMEOUT_NS;
+                self.clock.park_until(p, deadline);
             }
         }
         if let Some(p) = parker {
@@ -165,7 +139,7 @@ impl Shootdown {
     /// One lazy flush per batch costs the harts a refill of their hot entries. (A batch
     /// that evicts pages shoots down every TLB anyway; this one matters for batches that
     /// only age pages: deactivations, batches of pages all referenced.)
-    pub fn flush_lazily(&self) {
+    pub(crate) fn flush_lazily(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         for h in self.harts.lock().iter() {
             h.signal.raise_shootdown();
@@ -173,12 +147,32 @@ impl Shootdown {
     }
 
     /// Wakes parked initiators: a hart calls this after acknowledging or leaving guest code.
-    pub fn notify_waiters(&self) {
+    pub(crate) fn notify_waiters(&self) {
         if self.nwaiters.load(Ordering::SeqCst) == 0 {
             return;
         }
         for p in self.waiters.lock().iter() {
             p.unpark();
         }
+    }
+
+    /// Runs `wait` with the caller's hart out of guest state if it was in it: the holder
+    /// of the lock being waited for may be waiting for this hart's acknowledgement. The
+    /// hart's TLB cannot be flushed from here, so if a shootdown happened meanwhile its
+    /// request stays raised and the hart flushes at its next block boundary.
+    pub(crate) fn blocking<R>(&self, caller: &Caller, wait: impl FnOnce() -> R) -> R {
+        let hart = caller.hart().filter(|h| h.in_guest.load(Ordering::Relaxed));
+        if let Some(h) = hart {
+            h.in_guest.store(false, Ordering::SeqCst);
+            self.notify_waiters();
+        }
+        let r = wait();
+        if let Some(h) = hart {
+            h.in_guest.store(true, Ordering::SeqCst);
+            if h.acked_gen.load(Ordering::SeqCst) != self.generation() {
+                h.signal.raise_shootdown();
+            }
+        }
+        r
     }
 }

@@ -3,7 +3,8 @@
 //! storage device that times every request and moves its bytes.
 
 use crate::frames::{FrameId, FramePool};
-use crate::PAGE_SIZE;
+use crate::types::PAGE_SIZE;
+use devices::cast::u64_to_usize;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
 use devices::SharedClock;
 use parking_lot::Mutex;
@@ -94,8 +95,7 @@ impl SwapFile {
         first: u32,
         frames: &Arc<FramePool>,
         into: Vec<FrameId>,
-        submitter: u32,
-        priority: IoPriority,
+        (submitter, priority): (u32, IoPriority),
         done: impl FnOnce(bool) + Send + 'static,
     ) {
         let len = into.len() as u64 * PAGE_SIZE;
@@ -107,7 +107,7 @@ impl SwapFile {
         self.device.submit(op, submitter, priority, move |io| {
             let ok = io.completion.result.is_ok() && io.data.len() as u64 == len;
             if ok {
-                for (page, &frame) in io.data.chunks_exact(PAGE_SIZE as usize).zip(&into) {
+                for (page, &frame) in io.data.chunks_exact(u64_to_usize(PAGE_SIZE)).zip(&into) {
                     // SAFETY: each frame belongs to a locked swap-cache folio being read.
                     unsafe {
                         std::ptr::copy_nonoverlapping(

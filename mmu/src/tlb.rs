@@ -7,13 +7,13 @@
 //! page-table entry allows that kind of access.
 //!
 //! Entries are private to the hart; other threads invalidate them only by asking the
-//! hart to flush (TLB shootdown, see [`crate::hart`]).
+//! hart to flush (TLB shootdown, see [`crate::hart_mem`]).
 
 use crate::pagetable::Pte;
-use crate::{PAGE_SHIFT, PAGE_SIZE};
+use crate::types::{PAGE_SHIFT, PAGE_SIZE};
 
 /// Number of sets in each table.
-pub const TLB_SETS: usize = 512;
+pub(crate) const TLB_SETS: usize = 512;
 
 #[derive(Clone, Copy)]
 #[repr(C)]
@@ -31,7 +31,7 @@ const INVALID: Entry = Entry {
 type Table = [Entry; TLB_SETS];
 
 /// The TLB of one hart.
-pub struct Tlb {
+pub(crate) struct Tlb {
     read: Box<Table>,
     write: Box<Table>,
     exec: Box<Table>,
@@ -57,7 +57,7 @@ fn probe(table: &Table, addr: u64, size: u64) -> Option<*mut u8> {
 
 impl Tlb {
     /// An empty TLB.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Tlb {
             read: Box::new([INVALID; TLB_SETS]),
             write: Box::new([INVALID; TLB_SETS]),
@@ -67,27 +67,27 @@ impl Tlb {
 
     /// The host address of a `size`-byte read at `addr`, if it hits without crossing a page.
     #[inline(always)]
-    pub fn probe_read(&self, addr: u64, size: u64) -> Option<*mut u8> {
+    pub(crate) fn probe_read(&self, addr: u64, size: u64) -> Option<*mut u8> {
         probe(&self.read, addr, size)
     }
 
     /// The host address of a `size`-byte write at `addr`, if it hits without crossing a page.
     #[inline(always)]
-    pub fn probe_write(&self, addr: u64, size: u64) -> Option<*mut u8> {
+    pub(crate) fn probe_write(&self, addr: u64, size: u64) -> Option<*mut u8> {
         probe(&self.write, addr, size)
     }
 
     /// The host address of a `size`-byte fetch at `addr`, if it hits without crossing a page.
     #[inline(always)]
-    pub fn probe_exec(&self, addr: u64, size: u64) -> Option<*mut u8> {
+    pub(crate) fn probe_exec(&self, addr: u64, size: u64) -> Option<*mut u8> {
         probe(&self.exec, addr, size)
     }
 
     /// Enters the page containing `va`, mapped at host address `host_page`, into each table
     /// its entry `pte` permits, except the write table for writable code pages (stores to
     /// those take the slow path, which tells the decoded-code cache).
-    pub fn fill(&mut self, va: u64, host_page: *mut u8, pte: Pte) {
-        use crate::Access;
+    pub(crate) fn fill(&mut self, va: u64, host_page: *mut u8, pte: Pte) {
+        use crate::types::Access;
         let vpn = va >> PAGE_SHIFT;
         let e = Entry {
             tag: vpn,
@@ -106,7 +106,7 @@ impl Tlb {
     }
 
     /// Drops every translation.
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         self.read.fill(INVALID);
         self.write.fill(INVALID);
         self.exec.fill(INVALID);
@@ -116,7 +116,7 @@ impl Tlb {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prot;
+    use crate::types::prot;
 
     #[test]
     fn fill_probe_flush() {

@@ -8,16 +8,20 @@
 //! is resolved under `mmap_lock` for read (never the per-VMA lock: Linux tries that for
 //! user faults only), with the same permission checks as the guest's own access.
 
-use crate::fault::{self, FaultError};
+use crate::caller::Caller;
+use crate::errno::Errno;
+use crate::fault;
 use crate::frames::FrameId;
+use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte, TASK_SIZE};
-use crate::space::{AddressSpace, Caller};
-use crate::{Access, Errno, PAGE_SIZE};
+use crate::types::FaultError;
+use crate::types::{Access, PAGE_SIZE};
+use devices::cast::u64_to_usize;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A guest page pinned for a copy; unpinned on drop.
 struct Pinned<'a> {
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     frame: FrameId,
     /// The host address of the guest address asked for.
     host: *mut u8,
@@ -32,7 +36,7 @@ impl Drop for Pinned<'_> {
 
 /// Pins the page containing `addr` for `access`, faulting it in if needed.
 fn pin<'a>(
-    space: &'a AddressSpace,
+    space: &'a MmCore,
     caller: &Caller,
     addr: u64,
     access: Access,
@@ -45,7 +49,7 @@ fn pin<'a>(
         let pte = pt.lookup(addr);
         if !pte.allows(access) {
             let mm = space.lock_read(caller);
-            fault::fault_in(space, &mm, addr, access, space.stats_of(caller))
+            fault::handle_kernel_fault(space, &mm, addr, access, space.stats_of(caller))
                 .map_err(FaultError::errno)?;
             // Pinned lock-free like any present page: the fault's page may already be
             // gone again (a concurrent MADV_DONTNEED), and then it is faulted again.
@@ -78,7 +82,7 @@ fn pin<'a>(
 /// Calls `f(host, done, n)` for each page-bounded piece of `[addr, addr + len)`, where
 /// `done` bytes precede the piece, until `f` returns false.
 fn for_each_piece(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     len: usize,
     access: Access,
@@ -92,7 +96,7 @@ fn for_each_piece(
     let mut done = 0usize;
     while done < len {
         let va = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-        let n = (len - done).min((PAGE_SIZE - (va & (PAGE_SIZE - 1))) as usize);
+        let n = (len - done).min(u64_to_usize(PAGE_SIZE - (va & (PAGE_SIZE - 1))));
         let page = pin(space, &caller, va, access)?;
         code_written |= access == Access::Write && page.pte.is_writable_code();
         if !f(page.host, done, n) {
@@ -106,31 +110,31 @@ fn for_each_piece(
     Ok(())
 }
 
-pub(crate) fn read_bytes(space: &AddressSpace, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-    let dst = buf.as_mut_ptr();
-    for_each_piece(space, addr, buf.len(), Access::Read, |host, done, n| {
-        // SAFETY: `host..host + n` is in a pinned frame; `dst + done` has `n` bytes left
-        // in `buf`. Guest memory is read through raw pointers only.
-        unsafe { std::ptr::copy_nonoverlapping(host, dst.add(done), n) };
+pub(crate) fn read_bytes(space: &MmCore, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+    let len = buf.len();
+    for_each_piece(space, addr, len, Access::Read, |host, done, n| {
+        // SAFETY: `host..host + n` is in a pinned frame; `buf[done..]` has `n` bytes
+        // left. Guest memory is read through raw pointers only.
+        unsafe { std::ptr::copy_nonoverlapping(host, buf[done..].as_mut_ptr(), n) };
         true
     })
 }
 
-pub(crate) fn write_bytes(space: &AddressSpace, addr: u64, data: &[u8]) -> Result<(), Errno> {
+pub(crate) fn write_bytes(space: &MmCore, addr: u64, data: &[u8]) -> Result<(), Errno> {
     for_each_piece(space, addr, data.len(), Access::Write, |host, done, n| {
         // SAFETY: as in `read_bytes`, the other way round.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr().add(done), host, n) };
+        unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), host, n) };
         true
     })
 }
 
-pub(crate) fn read_cstring(space: &AddressSpace, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+pub(crate) fn read_cstring(space: &MmCore, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     for_each_piece(space, addr, max, Access::Read, |host, _, n| {
         let at = out.len();
         out.resize(at + n, 0);
         // SAFETY: as in `read_bytes`.
-        unsafe { std::ptr::copy_nonoverlapping(host, out.as_mut_ptr().add(at), n) };
+        unsafe { std::ptr::copy_nonoverlapping(host, out[at..].as_mut_ptr(), n) };
         match out[at..].iter().position(|&b| b == 0) {
             Some(nul) => {
                 out.truncate(at + nul);
@@ -144,7 +148,7 @@ pub(crate) fn read_cstring(space: &AddressSpace, addr: u64, max: usize) -> Resul
 
 /// Runs `op` on the aligned u32 at `addr`, pinned for `access`.
 fn with_user_atomic<R>(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     access: Access,
     op: impl FnOnce(&AtomicU32) -> R,
@@ -163,12 +167,12 @@ fn with_user_atomic<R>(
     Ok(r)
 }
 
-pub(crate) fn load_u32_atomic(space: &AddressSpace, addr: u64) -> Result<u32, Errno> {
+pub(crate) fn load_u32_atomic(space: &MmCore, addr: u64) -> Result<u32, Errno> {
     with_user_atomic(space, addr, Access::Read, |w| w.load(Ordering::SeqCst))
 }
 
 pub(crate) fn update_u32_atomic(
-    space: &AddressSpace,
+    space: &MmCore,
     addr: u64,
     f: &dyn Fn(u32) -> u32,
 ) -> Result<u32, Errno> {

@@ -8,7 +8,9 @@
 //! cache line but its own VMA's lock. A cached snapshot may be stale: the VMA it yields
 //! is then detached, which the lock attempt notices (a miss), or write-locked (an abort).
 
+use crate::stats::{Counter, HartStats};
 use crate::vma::VmaNode;
+use crate::vma_lock::ReadFail;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,12 +42,12 @@ impl Default for VmaIndex {
 
 impl VmaIndex {
     /// The write sequence (current session while `mmap_lock` is write-held).
-    pub fn seq(&self) -> &AtomicU64 {
+    pub(crate) fn seq(&self) -> &AtomicU64 {
         &self.seq
     }
 
     /// Publishes the tree's nodes (in address order) as the new snapshot.
-    pub fn publish(&self, nodes: Vec<Arc<VmaNode>>) {
+    pub(crate) fn publish(&self, nodes: Vec<Arc<VmaNode>>) {
         let mut s = self.snapshot.lock();
         *s = Arc::from(nodes);
         self.generation.fetch_add(1, Ordering::Release);
@@ -54,17 +56,17 @@ impl VmaIndex {
     /// Linux's `vma_end_write_all`: ends the write session, releasing every VMA write
     /// lock taken in it. Called with `mmap_lock` still held for write, after `publish`, so
     /// a reader that misses on a node detached in this session finds its replacement.
-    pub fn end_write_session(&self) {
+    pub(crate) fn end_write_session(&self) {
         self.seq.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The generation of the current snapshot: it moves whenever the VMAs changed.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
     /// Brings `view` up to the current snapshot if it is stale.
-    pub fn refresh(&self, view: &mut VmaView) {
+    pub(crate) fn refresh(&self, view: &mut VmaView) {
         if self.generation.load(Ordering::Acquire) == view.generation {
             return;
         }
@@ -83,15 +85,64 @@ pub(crate) struct VmaView {
 
 impl VmaView {
     /// Every node of the cached snapshot, in address order.
-    pub fn nodes(&self) -> &[Arc<VmaNode>] {
+    pub(crate) fn nodes(&self) -> &[Arc<VmaNode>] {
         self.snapshot.as_deref().unwrap_or_default()
     }
 
     /// The node containing `addr` in the cached snapshot.
-    pub fn find(&self, addr: u64) -> Option<&Arc<VmaNode>> {
+    pub(crate) fn find(&self, addr: u64) -> Option<&Arc<VmaNode>> {
         let nodes = self.snapshot.as_deref()?;
         let i = nodes.partition_point(|n| n.start <= addr);
         let n = nodes.get(i.checked_sub(1)?)?;
         (addr < n.end).then_some(n)
+    }
+}
+
+/// A read lock on a VMA; released on drop.
+pub(crate) struct VmaReadGuard {
+    node: Arc<VmaNode>,
+}
+
+impl VmaReadGuard {
+    /// The locked VMA.
+    pub(crate) fn node(&self) -> &Arc<VmaNode> {
+        &self.node
+    }
+}
+
+impl Drop for VmaReadGuard {
+    fn drop(&mut self) {
+        self.node.lock().read_unlock();
+    }
+}
+
+/// Linux's `lock_vma_under_rcu`: finds the VMA containing `addr` in `view` (which the
+/// caller has just refreshed) and read-locks it without waiting, looking again in a fresh
+/// snapshot after each miss. `None` means the caller must take `mmap_lock` (an abort,
+/// counted, as is every miss).
+pub(crate) fn lock_vma_for_fault(
+    index: &VmaIndex,
+    view: &mut VmaView,
+    addr: u64,
+    stats: &HartStats,
+) -> Option<VmaReadGuard> {
+    loop {
+        let Some(node) = view.find(addr) else {
+            stats.add(Counter::VmaLockAbort, 1);
+            return None;
+        };
+        match node.lock().try_read(index.seq()) {
+            Ok(()) => {
+                return Some(VmaReadGuard { node: node.clone() });
+            }
+            Err(ReadFail::Abort) => {
+                stats.add(Counter::VmaLockAbort, 1);
+                return None;
+            }
+            Err(ReadFail::Miss) => {
+                stats.add(Counter::VmaLockMiss, 1);
+                index.refresh(view);
+            }
+        }
     }
 }

@@ -18,68 +18,28 @@
 //! are copied: a store after the copy faults and dirties it again, and a write(2) waits
 //! for the lock; either way the page is still dirty when the write-back ends.
 
+use crate::caller::Caller;
 use crate::current;
 use crate::folio::Folio;
-use crate::pagecache::{file_region, now_ns, CachedFile, PageCache};
+use crate::mm_core::{Cx, MmCore};
+use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
-use crate::space::{AddressSpace, Caller};
-use crate::stats::{Counter, Daemon, HartStats};
-use crate::PAGE_SIZE;
+use crate::stats::{Counter, Daemon};
+use crate::types::PAGE_SIZE;
+use devices::cast::u64_to_usize;
 use devices::storage::{IoKind, IoOp, IoPriority};
-use devices::Parker;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ops::Range;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+
+/// Every page offset of a file.
+const ALL_PAGES: Range<u64> = 0..u64::MAX;
 
 /// Pages in one write-back request at most (1 MiB).
 const MAX_RUN: usize = 256;
 
 /// How often a flusher without a period looks, to notice its address space is gone.
-const IDLE_POLL: Duration = Duration::from_secs(1);
-
-/// The cache's count of pages whose bytes are not yet in their files (dirty, or under
-/// write-back), and the thresholds Linux derives from `dirty_background_ratio` and
-/// `dirty_ratio`.
-#[derive(Debug)]
-pub(crate) struct DirtyAccount {
-    pages: AtomicU64,
-    /// Above this many the flusher writes back whatever is dirty.
-    background: u64,
-    /// Above this many a writer is throttled.
-    limit: u64,
-    /// Wakes the flusher.
-    wake: Parker,
-}
-
-impl DirtyAccount {
-    /// The account of a cache that may use `dirtyable` pages: thresholds at 10% and 20%.
-    pub(crate) fn new(dirtyable: u64) -> DirtyAccount {
-        DirtyAccount {
-            pages: AtomicU64::new(0),
-            background: (dirtyable / 10).max(1),
-            limit: (dirtyable / 5).max(2),
-            wake: Parker::new(),
-        }
-    }
-
-    /// Pages not yet in their files.
-    pub(crate) fn pages(&self) -> u64 {
-        self.pages.load(Ordering::Acquire)
-    }
-
-    /// One more page not in its file; past the background threshold the flusher wakes.
-    pub(crate) fn dirtied(&self) {
-        if self.pages.fetch_add(1, Ordering::AcqRel) + 1 > self.background {
-            self.wake.unpark();
-        }
-    }
-
-    /// `n` pages are in their files again (or gone).
-    pub(crate) fn cleaned(&self, n: u64) {
-        self.pages.fetch_sub(n, Ordering::AcqRel);
-    }
-}
+const IDLE_POLL_NS: u64 = 1_000_000_000;
 
 /// Which dirty pages a pass writes back, and whether it waits for busy ones.
 #[derive(Clone, Copy, Debug)]
@@ -104,20 +64,23 @@ impl Pick {
 
 /// Who a pass writes for: its space, its caller (I/O attribution, shootdowns) and the
 /// counters it adds to.
-struct Writer<'a> {
-    space: &'a AddressSpace,
-    caller: &'a Caller,
-    stats: &'a HartStats,
-}
+struct Writer<'a>(Cx<'a>);
 
 impl Writer<'_> {
-    /// Writes back up to `budget` pages of `file` that `pick` chooses, in page order;
-    /// returns how many it wrote, and the first error (the pages of a failed run stay
-    /// dirty).
-    fn file(&self, file: &Arc<CachedFile>, pick: Pick, budget: u64) -> (u64, io::Result<()>) {
+    /// Writes back up to `budget` pages of `file` at page offsets `pages` that `pick`
+    /// chooses, in page order; returns how many it wrote, and the first error (the pages
+    /// of a failed run stay dirty).
+    fn file(
+        &self,
+        file: &Arc<CachedFile>,
+        pages: Range<u64>,
+        pick: Pick,
+        budget: u64,
+    ) -> (u64, io::Result<()>) {
         let wanted: Vec<(u64, Arc<Folio>)> = file
-            .pages_from(0)
+            .pages_from(pages.start)
             .into_iter()
+            .take_while(|(pgoff, _)| *pgoff < pages.end)
             .filter(|(_, f)| match f.dirty_since() {
                 Some(t) => pick.dirty_before.is_none_or(|before| t <= before),
                 None => pick.wait && f.under_writeback(),
@@ -136,7 +99,9 @@ impl Writer<'_> {
                 self.finish_run(file, &mut run, pick, &mut written, &mut result);
             }
             if pick.wait {
-                self.space.blocking(self.caller, || folio.lock());
+                self.0
+                    .core
+                    .blocking(self.0.caller, || folio.lock(self.0.core.clock().as_ref()));
             } else if !folio.try_lock() {
                 continue;
             }
@@ -164,14 +129,20 @@ impl Writer<'_> {
         if run.is_empty() {
             return;
         }
-        let clean = |p: u64, f: &Folio| rmap::write_protect(self.space, self.caller, file, p, f);
-        match write_run(self.space.page_cache(), file, run, self.caller.io(), &clean) {
+        let clean = |p: u64, f: &Folio| rmap::write_protect(self.0.core, self.0.caller, file, p, f);
+        match write_run(
+            self.0.core.page_cache(),
+            file,
+            run,
+            self.0.caller.io(),
+            &clean,
+        ) {
             Ok(()) => {
                 let n = run.len() as u64;
                 *written += n;
-                self.stats.add(Counter::WritebackPages, n);
+                self.0.stats.add(Counter::WritebackPages, n);
                 if pick.background {
-                    self.stats.add(Counter::WritebackBackground, n);
+                    self.0.stats.add(Counter::WritebackBackground, n);
                 }
             }
             Err(e) => {
@@ -205,8 +176,8 @@ fn write_run(
         for (pgoff, folio) in run {
             clean(*pgoff, folio);
         }
-        let mut bytes = vec![0u8; len as usize];
-        for (chunk, (_, folio)) in bytes.chunks_mut(PAGE_SIZE as usize).zip(run) {
+        let mut bytes = vec![0u8; u64_to_usize(len)];
+        for (chunk, (_, folio)) in bytes.chunks_mut(u64_to_usize(PAGE_SIZE)).zip(run) {
             // SAFETY: the frame is the locked folio's, alive while the cache holds it;
             // `chunk` is at most a page.
             unsafe {
@@ -236,9 +207,9 @@ fn write_run(
         // write stays inside the file as it is now, and truncating calls wait for it.
         let _resize = file.resize_shared();
         let len = len.min(file.data().size()?.saturating_sub(start));
-        file.data().write_at(start, &bytes[..len as usize])
+        file.data().write_at(start, &bytes[..u64_to_usize(len)])
     })();
-    let now = now_ns();
+    let now = cache.clock().now_ns();
     let cleaned = run
         .iter()
         .filter(|(_, f)| f.end_writeback(result.is_ok(), now))
@@ -248,23 +219,26 @@ fn write_run(
 }
 
 /// Writes back every dirty page of `file` on behalf of `caller`, and waits for those
-/// already being written (fsync, msync, a file system call that must see them).
-pub(crate) fn sync_file(
-    space: &AddressSpace,
-    caller: &Caller,
-    file: &Arc<CachedFile>,
-) -> io::Result<()> {
-    let w = Writer {
-        space,
-        caller,
-        stats: space.stats_of(caller),
-    };
-    w.file(file, Pick::SYNC, u64::MAX).1
+/// already being written (fsync, a file system call that must see them).
+pub(crate) fn sync_file(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) -> io::Result<()> {
+    sync_pages(space, caller, file, ALL_PAGES)
 }
 
-/// [`sync_file`] of every cached file (sync, munmap, exit); every file gets its turn
+/// Writes back the dirty pages of `file` at page offsets `pages` on behalf of `caller`,
+/// and waits for those of them already being written (msync, munmap).
+pub(crate) fn sync_pages(
+    space: &MmCore,
+    caller: &Caller,
+    file: &Arc<CachedFile>,
+    pages: Range<u64>,
+) -> io::Result<()> {
+    let w = Writer(space.cx(caller));
+    w.file(file, pages, Pick::SYNC, u64::MAX).1
+}
+
+/// [`sync_file`] of every cached file (sync, syncfs, exit); every file gets its turn
 /// even when an earlier one failed.
-pub(crate) fn sync_all(space: &AddressSpace, caller: &Caller) -> io::Result<()> {
+pub(crate) fn sync_all(space: &MmCore, caller: &Caller) -> io::Result<()> {
     let mut result = Ok(());
     for f in space.page_cache().files() {
         if let Err(e) = sync_file(space, caller, &f) {
@@ -277,7 +251,7 @@ pub(crate) fn sync_all(space: &AddressSpace, caller: &Caller) -> io::Result<()> 
 /// Writes back one locked page of `file` if it is dirty, on behalf of thread `tid` at
 /// `priority` (reclaim's `pageout`: its mappings are already gone).
 pub(crate) fn write_page(
-    space: &AddressSpace,
+    space: &MmCore,
     file: &CachedFile,
     pgoff: u64,
     folio: &Arc<Folio>,
@@ -299,7 +273,7 @@ pub(crate) fn write_page(
 /// dirty threshold the writer is throttled, writing back (or waiting for) dirty pages
 /// itself, `file`'s first, until they are halfway down to the background threshold.
 /// Counts `writeback.throttled` once per throttled write.
-pub(crate) fn balance_dirty_pages(space: &AddressSpace, caller: &Caller, file: &Arc<CachedFile>) {
+pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) {
     let acct = space.page_cache().dirty();
     if acct.pages() <= acct.limit {
         return;
@@ -308,11 +282,11 @@ pub(crate) fn balance_dirty_pages(space: &AddressSpace, caller: &Caller, file: &
     stats.add(Counter::WritebackThrottled, 1);
     acct.wake.unpark();
     let target = (acct.background + acct.limit) / 2;
-    let w = Writer {
-        space,
+    let w = Writer(Cx {
+        core: space,
         caller,
         stats,
-    };
+    });
     let others = space.page_cache().files();
     let others = others.iter().filter(|f| !Arc::ptr_eq(f, file));
     for f in std::iter::once(file).chain(others) {
@@ -321,13 +295,13 @@ pub(crate) fn balance_dirty_pages(space: &AddressSpace, caller: &Caller, file: &
             break;
         }
         // A failed write-back leaves its pages dirty for a sync to report.
-        let _ = w.file(f, Pick::SYNC, over);
+        let _ = w.file(f, ALL_PAGES, Pick::SYNC, over);
     }
 }
 
 /// Starts the flusher of `space` (Linux's writeback worker): it ends once the space is
 /// gone. Its work is counted as the `flusher` daemon's.
-pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
+pub(crate) fn spawn_flusher(space: &Arc<MmCore>) -> io::Result<()> {
     let weak = Arc::downgrade(space);
     std::thread::Builder::new()
         .name("flusher".into())
@@ -335,20 +309,24 @@ pub(crate) fn spawn_flusher(space: &Arc<AddressSpace>) -> io::Result<()> {
         .map(drop)
 }
 
-fn flusher(space: &Weak<AddressSpace>) {
+fn flusher(space: &Weak<MmCore>) {
     current::become_daemon(Daemon::Flusher);
-    let Some((acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
+    let Some((clock, acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
         let cache = s.page_cache();
-        (cache.dirty().clone(), cache.writeback_times())
+        (
+            s.clock().clone(),
+            cache.dirty().clone(),
+            cache.writeback_times(),
+        )
     }) else {
         return;
     };
     let period = match period_ns {
-        0 => IDLE_POLL,
-        ns => Duration::from_nanos(ns),
+        0 => IDLE_POLL_NS,
+        ns => ns,
     };
     loop {
-        let woken = acct.wake.park_timeout(period);
+        let woken = clock.park_until(&acct.wake, clock.now_ns().saturating_add(period));
         let Some(space) = space.upgrade() else {
             return;
         };
@@ -356,12 +334,8 @@ fn flusher(space: &Weak<AddressSpace>) {
             continue;
         }
         let caller = space.caller();
-        let w = Writer {
-            space: &space,
-            caller: &caller,
-            stats: space.stats_of(&caller),
-        };
-        let expired_before = now_ns().saturating_sub(expire_ns);
+        let w = Writer(space.cx(&caller));
+        let expired_before = clock.now_ns().saturating_sub(expire_ns);
         for file in space.page_cache().files() {
             let over = acct.pages().saturating_sub(acct.background);
             let pick = Pick {
@@ -370,16 +344,23 @@ fn flusher(space: &Weak<AddressSpace>) {
                 background: true,
             };
             // What fails stays dirty: the next pass, a sync or exit tries again.
-            let _ = w.file(&file, pick, if over > 0 { over } else { u64::MAX });
+            let _ = w.file(
+                &file,
+                ALL_PAGES,
+                pick,
+                if over > 0 { over } else { u64::MAX },
+            );
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::filewrite::WritePos;
+    use crate::mm_core::MmConfig;
     use crate::pagecache::tests::MemFile;
     use crate::pagecache::CacheConfig;
-    use crate::{AddressSpace, MmConfig, WritePos};
+    use crate::space::AddressSpace;
     use devices::storage::{DeviceConfig, LatencyModel};
     use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! Single-threaded behaviour of the public API: faults, mm system calls, user copies.
 
+use devices::cast::u64_to_usize;
 use mmu::{
     madv, map, mremap, prot, Access, AddressSpace, Errno, FaultKind, HartMem, MemFault, MmConfig,
     PAGE_SIZE,
@@ -614,7 +615,7 @@ fn populate_and_out_of_memory() {
     assert_eq!(space.vmas().len(), 1);
     let big = space.mmap(0, 8 * P, RW, ANON).unwrap();
     assert_eq!(
-        space.write_bytes(big, &[1u8; 8 * P as usize]),
+        space.write_bytes(big, &[1u8; 8 * u64_to_usize(P)]),
         Err(Errno::ENOMEM)
     );
     space.munmap(a, 4 * P).unwrap();

@@ -1,6 +1,7 @@
 //! Harts on several threads: TLB shootdowns, racing faults, and a stress mix of mm calls
 //! and guest accesses.
 
+use devices::cast::low_u32;
 use mmu::events::MmEvent;
 use mmu::stats::Counter;
 use mmu::StatsOwner;
@@ -223,7 +224,7 @@ fn racing_faults_on_one_page_allocate_one_frame() {
         .map(|i| {
             let (space, barrier) = (space.clone(), barrier.clone());
             std::thread::spawn(move || {
-                let mut h = space.attach_hart(10 + i as u32);
+                let mut h = space.attach_hart(10 + low_u32(i as u64));
                 h.enter_guest();
                 barrier.wait();
                 for p in 0..pages {
@@ -285,7 +286,7 @@ fn verify(h: &mut HartMem, owner: u64, r: &Region) {
 }
 
 fn stress_worker(space: Arc<AddressSpace>, owner: u64, iterations: u32) {
-    let mut h = space.attach_hart(100 + owner as u32);
+    let mut h = space.attach_hart(100 + low_u32(owner));
     h.enter_guest();
     let mut rng = StdRng::seed_from_u64(owner);
     let mut regions: Vec<Region> = Vec::new();

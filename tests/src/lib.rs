@@ -13,7 +13,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// The `faultline` binary under test: `$FAULTLINE_BIN`, or the one cargo built beside
-/// this test executable (target/<profile>/faultline).
+/// this test executable (`target/<profile>/faultline`).
 pub fn faultline_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("FAULTLINE_BIN") {
         return PathBuf::from(p);

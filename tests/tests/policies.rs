@@ -84,16 +84,26 @@ fn an_unknown_policy_is_refused_with_the_choices() {
 
 /// The only I/O of a guest working on anonymous memory is the program image's
 /// page-cache reads: every major fault is one of its misses or a retry after waiting for
-/// one (Linux counts a TRIED fault as major), and only those retry.
+/// one (Linux counts a TRIED fault as major).
+///
+/// Retries are not bounded by the major faults: a hart that faults on an image page
+/// while another hart's read of it is in flight finds the folio locked and, where the
+/// policy drops the lock for that wait (`vma` and `vma-retry` under the VMA lock, the
+/// `mmap_lock` path on a first try), retries; under the VMA lock its next pass is not
+/// TRIED, so it ends as a minor fault. How often harts meet a read in flight depends on
+/// scheduling, so a bound of retries by majors held on a quiet machine and failed under
+/// load. VMA-lock retries are some of the retries.
 fn assert_image_io_only(policy: &str, t: &Totals) {
     let major = t.get("faults.major");
     assert!(major > 0, "{policy}: the image was not read on demand");
     assert!(
         major <= t.get("pagecache.misses") + t.get("faults.retry"),
-        "{policy}"
+        "{policy}: {major} major faults, more than misses and retries"
     );
-    assert!(t.get("faults.retry") <= major, "{policy}");
-    assert!(t.get("vma_lock.retry") <= major, "{policy}");
+    assert!(
+        t.get("vma_lock.retry") <= t.get("faults.retry"),
+        "{policy}: VMA-lock retries not counted as retries"
+    );
 }
 
 /// page_fault1: under `mmap` every fault takes mmap_lock for read and no VMA lock is

@@ -191,7 +191,7 @@ impl StorageDevice {
             if let Some(done) = slot.0.lock().take() {
                 return done;
             }
-            slot.1.park();
+            self.shared.clock.park(&slot.1);
         }
     }
 
@@ -283,7 +283,7 @@ fn dispatch_loop(shared: &Shared) {
                 shared.clock.park_until(&shared.dispatcher, t);
             }
             Some(_) => {}
-            None => shared.dispatcher.park(),
+            None => shared.clock.park(&shared.dispatcher),
         }
     }
 }

@@ -239,8 +239,7 @@ impl ElfFile {
                 len,
                 p,
                 map::PRIVATE | fixed,
-                cached.clone(),
-                ph.p_offset - in_page,
+                (cached.clone(), ph.p_offset - in_page),
             )
             .map_err(|e| self.map_err("segment", vaddr, e))?;
             fixed = map::FIXED;

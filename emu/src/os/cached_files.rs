@@ -83,7 +83,7 @@ pub(crate) fn map(files: &Files, mm: &AddressSpace, m: FileMapping) -> Result<i6
         return Err(Errno(libc::ENODEV));
     }
     let cached = cached_file(files, mm, &file, (st.st_dev, st.st_ino))?;
-    mm.mmap_file(addr, len, prot_bits, flags, cached, off)
+    mm.mmap_file(addr, len, prot_bits, flags, (cached, off))
         .map(|a| a as i64)
 }
 
@@ -171,12 +171,7 @@ fn write_cached(
         }
     };
     Some((|| {
-        let mut source = |done: usize, buf: &mut [u8]| {
-            fill(done, buf).map_err(|e| io::Error::from_raw_os_error(e.0))
-        };
-        let (start, n) = mm
-            .write_cached(&cached, pos, len, &mut source)
-            .map_err(errno)?;
+        let (start, n) = mm.write_cached(&cached, pos, len, fill).map_err(errno)?;
         if at.is_none() {
             // SAFETY: lseek touches no memory.
             if unsafe { libc::lseek(file.raw(), (start + n as u64) as i64, libc::SEEK_SET) } < 0 {

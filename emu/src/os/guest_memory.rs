@@ -6,9 +6,7 @@ use super::fdtable::HostFd;
 use devices::cast::u64_to_usize;
 use mmu::Errno;
 
-/// The bytes of a write: `fill(done, buf)` fills `buf` with those that start `done`
-/// bytes in (copied from guest memory, so it may fail with EFAULT).
-pub(crate) type WriteSource<'a> = &'a mut dyn FnMut(usize, &mut [u8]) -> Result<(), Errno>;
+pub(crate) use mmu::WriteSource;
 
 /// Guest memory as system calls see it.
 pub trait GuestMemory {

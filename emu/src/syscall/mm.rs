@@ -35,7 +35,8 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
             ret(mm.mmap(addr, len, prot, flags).map(|v| v as i64))
         }
-        nr::munmap => ret(cached_files::sync_all(mm)
+        nr::munmap => ret(mm
+            .sync_range(a[0], a[1])
             .and_then(|_| mm.munmap(a[0], a[1]))
             .map(|_| 0)),
         nr::mprotect => ret(mm.mprotect(a[0], a[1], low_u32(a[2])).map(|_| 0)),
@@ -52,7 +53,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             if !a[0].is_multiple_of(mmu::PAGE_SIZE) {
                 ret(Err(Errno::EINVAL))
             } else {
-                ret(cached_files::sync_all(mm).map(|_| 0))
+                ret(mm.sync_range(a[0], a[1]).map(|_| 0))
             }
         }
         _ => return None,

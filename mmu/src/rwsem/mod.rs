@@ -10,7 +10,7 @@
 //! Waits come in two kinds, as in the kernel: uninterruptible ([`RwSemaphore::read`],
 //! [`RwSemaphore::write`]) and killable ([`RwSemaphore::read_killable`],
 //! [`RwSemaphore::write_killable`]), which give up when the waiting hart is sent a fatal
-//! signal ([`crate::HartSignal::kill`]).
+//! signal ([`crate::hart_signal::HartSignal::kill`]).
 //!
 //! Every acquisition is counted into the stats of the thread that makes it (acquisitions,
 //! wait and hold nanoseconds, waits by decade) and recorded in its event log when it is
@@ -18,14 +18,14 @@
 //! who was queued ahead when it began to wait). Time is read on the semaphore's clock:
 //! once when asking and once when releasing, plus once when a queued waiter gets the lock.
 
-pub mod queue;
+pub(crate) mod queue;
 
-pub use queue::{Contention, Task, TidList, WaitKind, MAX_READERS_WAKEUP};
+pub(crate) use queue::{Contention, Task, WaitKind};
 
 use crate::events::{LockName, LockRecord, MmEvent};
-use crate::hart::HartSignal;
+use crate::hart_signal::HartSignal;
 use crate::stats::{wait_decade, Counter, HartStats};
-use devices::{Clock, HostClock, Parker};
+use devices::{Parker, SharedClock};
 use parking_lot::Mutex;
 use queue::{Arrival, Cancel, Retry, SemQueue, WaiterId, Wake};
 use std::cell::UnsafeCell;
@@ -35,11 +35,11 @@ use std::sync::Arc;
 
 /// Linux's `RWSEM_WAIT_TIMEOUT`: how long the first waiter waits before it may claim a
 /// handoff.
-pub const DEFAULT_HANDOFF_NS: u64 = 4_000_000;
+pub(crate) const DEFAULT_HANDOFF_NS: u64 = 4_000_000;
 
 /// The counters of one access mode of a lock.
 #[derive(Debug)]
-pub struct ModeCounters {
+pub(crate) struct ModeCounters {
     /// Counts acquisitions.
     pub acquired: Counter,
     /// Sums nanoseconds waited.
@@ -52,7 +52,7 @@ pub struct ModeCounters {
 
 /// The counters one lock's acquisitions go to.
 #[derive(Debug)]
-pub struct LockCounters {
+pub(crate) struct LockCounters {
     /// Which lock the records name.
     pub name: LockName,
     /// Read acquisitions.
@@ -68,7 +68,7 @@ pub struct LockCounters {
 }
 
 /// The counters of `mmap_lock`.
-pub static MMAP_LOCK_COUNTERS: LockCounters = LockCounters {
+pub(crate) static MMAP_LOCK_COUNTERS: LockCounters = LockCounters {
     name: LockName::MmapLock,
     read: ModeCounters {
         acquired: Counter::MmapLockReadAcquired,
@@ -116,7 +116,7 @@ impl LockCounters {
 
 /// Who takes a lock: whose stats count it, and how it waits.
 #[derive(Clone, Copy)]
-pub struct Acquirer<'a> {
+pub(crate) struct Acquirer<'a> {
     /// Where the acquisition is counted and recorded.
     pub stats: &'a HartStats,
     /// The thread, and whether it runs real-time (immediate handoff).
@@ -127,7 +127,7 @@ pub struct Acquirer<'a> {
 
 impl<'a> Acquirer<'a> {
     /// An acquirer on no thread's behalf, counted into `stats`.
-    pub fn anonymous(stats: &'a HartStats) -> Self {
+    pub(crate) fn anonymous(stats: &'a HartStats) -> Self {
         Acquirer {
             stats,
             task: Task::default(),
@@ -138,7 +138,7 @@ impl<'a> Acquirer<'a> {
 
 /// A killable wait ended by a fatal signal before the lock was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Killed;
+pub(crate) struct Killed;
 
 /// How a queued waiter is told the news.
 struct WaitSlot {
@@ -150,17 +150,18 @@ struct WaitSlot {
 }
 
 /// A reader-writer semaphore protecting a `T`.
-pub struct RwSemaphore<T> {
+pub(crate) struct RwSemaphore<T> {
     state: Mutex<SemQueue<Arc<WaitSlot>>>,
     counters: &'static LockCounters,
     /// The time base waits, holds and the handoff timeout are measured on.
-    clock: &'static dyn Clock,
+    clock: SharedClock,
     data: UnsafeCell<T>,
 }
 
 // SAFETY: the semaphore hands out `&T` to any number of readers (needs Sync) and `&mut T`
 // to one writer at a time on any thread (needs Send), exactly like `RwLock<T>`.
 unsafe impl<T: Send> Send for RwSemaphore<T> {}
+// SAFETY: as for Send: shared access hands out `&T` to readers, `&mut T` to one writer.
 unsafe impl<T: Send + Sync> Sync for RwSemaphore<T> {}
 
 /// What an acquisition carries until its release.
@@ -172,18 +173,13 @@ struct Held<'a> {
 }
 
 impl<T> RwSemaphore<T> {
-    /// A free semaphore protecting `data`, counting acquisitions into `counters`, on the
-    /// host clock with Linux's handoff timeout.
-    pub fn new(data: T, counters: &'static LockCounters) -> Self {
-        Self::with_clock(data, counters, HostClock::global(), DEFAULT_HANDOFF_NS)
-    }
-
-    /// A free semaphore measuring time on `clock`, whose first waiter may claim a handoff
-    /// after `handoff_ns`.
-    pub fn with_clock(
+    /// A free semaphore protecting `data`, counting acquisitions into `counters`,
+    /// measuring time and waiting on `clock`, whose first waiter may claim a handoff after
+    /// `handoff_ns`.
+    pub(crate) fn new(
         data: T,
         counters: &'static LockCounters,
-        clock: &'static dyn Clock,
+        clock: SharedClock,
         handoff_ns: u64,
     ) -> Self {
         RwSemaphore {
@@ -195,7 +191,7 @@ impl<T> RwSemaphore<T> {
     }
 
     /// Takes the lock for read, queueing behind earlier waiters if needed.
-    pub fn read<'a>(&'a self, who: Acquirer<'a>) -> RwSemReadGuard<'a, T> {
+    pub(crate) fn read<'a>(&'a self, who: Acquirer<'a>) -> RwSemReadGuard<'a, T> {
         let held = self
             .acquire(WaitKind::Read, who, false)
             .expect("not killable");
@@ -203,7 +199,7 @@ impl<T> RwSemaphore<T> {
     }
 
     /// Takes the lock for write, queueing behind earlier waiters if needed.
-    pub fn write<'a>(&'a self, who: Acquirer<'a>) -> RwSemWriteGuard<'a, T> {
+    pub(crate) fn write<'a>(&'a self, who: Acquirer<'a>) -> RwSemWriteGuard<'a, T> {
         let held = self
             .acquire(WaitKind::Write, who, false)
             .expect("not killable");
@@ -212,14 +208,17 @@ impl<T> RwSemaphore<T> {
 
     /// Like [`read`](Self::read), but gives up if the acquirer's hart is killed while it
     /// waits.
-    pub fn read_killable<'a>(&'a self, who: Acquirer<'a>) -> Result<RwSemReadGuard<'a, T>, Killed> {
+    pub(crate) fn read_killable<'a>(
+        &'a self,
+        who: Acquirer<'a>,
+    ) -> Result<RwSemReadGuard<'a, T>, Killed> {
         let held = self.acquire(WaitKind::Read, who, true)?;
         Ok(RwSemReadGuard { sem: self, held })
     }
 
     /// Like [`write`](Self::write), but gives up if the acquirer's hart is killed while it
     /// waits.
-    pub fn write_killable<'a>(
+    pub(crate) fn write_killable<'a>(
         &'a self,
         who: Acquirer<'a>,
     ) -> Result<RwSemWriteGuard<'a, T>, Killed> {
@@ -228,19 +227,19 @@ impl<T> RwSemaphore<T> {
     }
 
     /// Takes the lock for read if that needs no waiting.
-    pub fn try_read<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemReadGuard<'a, T>> {
+    pub(crate) fn try_read<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemReadGuard<'a, T>> {
         let held = self.try_acquire(WaitKind::Read, who)?;
         Some(RwSemReadGuard { sem: self, held })
     }
 
     /// Takes the lock for write if it is free and nobody waits.
-    pub fn try_write<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemWriteGuard<'a, T>> {
+    pub(crate) fn try_write<'a>(&'a self, who: Acquirer<'a>) -> Option<RwSemWriteGuard<'a, T>> {
         let held = self.try_acquire(WaitKind::Write, who)?;
         Some(RwSemWriteGuard { sem: self, held })
     }
 
     /// The current state.
-    pub fn snapshot(&self) -> queue::SemSnapshot {
+    pub(crate) fn snapshot(&self) -> queue::SemSnapshot {
         self.state.lock().snapshot()
     }
 
@@ -339,7 +338,7 @@ impl<T> RwSemaphore<T> {
                     }
                 }
             }
-            slot.parker.park();
+            self.clock.park(&slot.parker);
         }
     }
 
@@ -403,7 +402,7 @@ fn deliver(wakes: Vec<Wake<Arc<WaitSlot>>>) {
 }
 
 /// Shared access to a [`RwSemaphore`]'s data; releases on drop.
-pub struct RwSemReadGuard<'a, T> {
+pub(crate) struct RwSemReadGuard<'a, T> {
     sem: &'a RwSemaphore<T>,
     held: Held<'a>,
 }
@@ -423,7 +422,7 @@ impl<T> Drop for RwSemReadGuard<'_, T> {
 }
 
 /// Exclusive access to a [`RwSemaphore`]'s data; releases on drop.
-pub struct RwSemWriteGuard<'a, T> {
+pub(crate) struct RwSemWriteGuard<'a, T> {
     sem: &'a RwSemaphore<T>,
     held: Held<'a>,
 }
@@ -450,333 +449,4 @@ impl<T> Drop for RwSemWriteGuard<'_, T> {
 }
 
 #[cfg(test)]
-mod tests {
-    //! The blocking semaphore on real threads. Which thread may proceed is decided by the
-    //! queue state the tests wait for, never by how long they sleep.
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::sync::mpsc;
-    use std::thread::JoinHandle;
-    use std::time::{Duration, Instant};
-
-    type Sem = Arc<RwSemaphore<()>>;
-    type Log = Arc<parking_lot::Mutex<Vec<&'static str>>>;
-
-    fn sem() -> Sem {
-        Arc::new(RwSemaphore::new((), &MMAP_LOCK_COUNTERS))
-    }
-
-    fn who(stats: &HartStats, tid: u32) -> Acquirer<'_> {
-        Acquirer {
-            stats,
-            task: Task {
-                tid,
-                realtime: false,
-            },
-            signal: None,
-        }
-    }
-
-    /// Waits (yielding) until `cond` holds; the decision is the state, not the time.
-    fn wait_for(what: &str, cond: impl Fn() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !cond() {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::yield_now();
-        }
-    }
-
-    fn queue(s: &Sem) -> Vec<WaitKind> {
-        s.snapshot().queue
-    }
-
-    /// A thread that takes the lock as `kind`, logs `name`, then holds it until told to
-    /// release (or at once when `hold` is false). Returns once it is queued or holds.
-    struct Locker {
-        release: Option<mpsc::Sender<()>>,
-        acquired: mpsc::Receiver<()>,
-        join: JoinHandle<Arc<HartStats>>,
-    }
-
-    fn spawn_locker(s: &Sem, log: &Log, kind: WaitKind, name: &'static str, hold: bool) -> Locker {
-        let (s2, log2) = (s.clone(), log.clone());
-        let (rel_tx, rel_rx) = mpsc::channel::<()>();
-        let (acq_tx, acq_rx) = mpsc::channel::<()>();
-        let before = s.snapshot();
-        let join = std::thread::spawn(move || {
-            let stats = Arc::new(HartStats::default());
-            let me = who(&stats, name.len() as u32);
-            let _r = (kind == WaitKind::Read).then(|| s2.read(me));
-            let _w = (kind == WaitKind::Write).then(|| s2.write(me));
-            log2.lock().push(name);
-            acq_tx.send(()).unwrap();
-            if hold {
-                rel_rx.recv().unwrap();
-            }
-            drop((_r, _w));
-            stats
-        });
-        // Queued (the queue grew) or holding (it logged).
-        let n = log.lock().len();
-        wait_for(name, || {
-            queue(s).len() > before.queue.len() || log.lock().len() > n
-        });
-        Locker {
-            release: hold.then_some(rel_tx),
-            acquired: acq_rx,
-            join,
-        }
-    }
-
-    impl Locker {
-        fn holds(&self) -> bool {
-            self.acquired.try_recv().is_ok()
-        }
-        fn finish(self) -> Arc<HartStats> {
-            if let Some(r) = self.release {
-                let _ = r.send(());
-            }
-            self.join.join().unwrap()
-        }
-    }
-
-    #[test]
-    fn new_reader_does_not_overtake_a_queued_writer() {
-        let (s, log) = (sem(), Log::default());
-        let stats = HartStats::default();
-        let r0 = s.read(who(&stats, 1));
-        let w = spawn_locker(&s, &log, WaitKind::Write, "W", false);
-        assert_eq!(queue(&s), vec![WaitKind::Write]);
-        assert!(
-            s.try_read(who(&stats, 1)).is_none(),
-            "try_read does not overtake either"
-        );
-        let r = spawn_locker(&s, &log, WaitKind::Read, "R", false);
-        assert_eq!(queue(&s), vec![WaitKind::Write, WaitKind::Read]);
-        assert!(log.lock().is_empty());
-        drop(r0);
-        w.finish();
-        r.finish();
-        assert_eq!(*log.lock(), vec!["W", "R"]);
-    }
-
-    #[test]
-    fn waking_a_writer_wakes_only_it() {
-        let (s, log) = (sem(), Log::default());
-        let stats = HartStats::default();
-        let g = s.write(who(&stats, 1));
-        let w = spawn_locker(&s, &log, WaitKind::Write, "W", true);
-        let r1 = spawn_locker(&s, &log, WaitKind::Read, "R1", true);
-        let r2 = spawn_locker(&s, &log, WaitKind::Read, "R2", true);
-        assert_eq!(
-            queue(&s),
-            vec![WaitKind::Write, WaitKind::Read, WaitKind::Read]
-        );
-        drop(g);
-        wait_for("W to hold", || log.lock().len() == 1);
-        let snap = s.snapshot();
-        assert!(snap.writer && snap.readers == 0);
-        assert_eq!(snap.queue, vec![WaitKind::Read, WaitKind::Read]);
-        assert!(!r1.holds() && !r2.holds());
-        w.finish();
-        wait_for("both readers", || s.snapshot().readers == 2);
-        assert!(s.snapshot().queue.is_empty());
-        r1.finish();
-        r2.finish();
-        assert_eq!(log.lock()[0], "W");
-    }
-
-    #[test]
-    fn waking_readers_wakes_all_queued_readers_even_behind_a_writer() {
-        let (s, log) = (sem(), Log::default());
-        let stats = HartStats::default();
-        let g = s.write(who(&stats, 1));
-        let r1 = spawn_locker(&s, &log, WaitKind::Read, "R1", true);
-        let w = spawn_locker(&s, &log, WaitKind::Write, "W", true);
-        let r2 = spawn_locker(&s, &log, WaitKind::Read, "R2", true);
-        drop(g);
-        wait_for("both readers", || log.lock().len() == 2);
-        let snap = s.snapshot();
-        assert_eq!((snap.readers, snap.writer), (2, false));
-        assert_eq!(snap.queue, vec![WaitKind::Write]);
-        assert!(!w.holds());
-        r1.finish();
-        assert!(!s.snapshot().writer, "one reader still holds");
-        r2.finish();
-        wait_for("the writer", || s.snapshot().writer);
-        w.finish();
-        assert_eq!(log.lock()[2], "W");
-    }
-
-    #[test]
-    fn at_most_max_readers_wake_at_once() {
-        let s = sem();
-        let stats = HartStats::default();
-        let g = s.write(who(&stats, 1));
-        let n = MAX_READERS_WAKEUP + 4;
-        let held = Arc::new(AtomicUsize::new(0));
-        let gate = Arc::new(parking_lot::RwLock::new(()));
-        let closed = gate.write();
-        let threads: Vec<_> = (0..n)
-            .map(|_| {
-                let (s, held, gate) = (s.clone(), held.clone(), gate.clone());
-                std::thread::spawn(move || {
-                    let stats = HartStats::default();
-                    let _r = s.read(who(&stats, 2));
-                    held.fetch_add(1, Ordering::SeqCst);
-                    drop(gate.read());
-                })
-            })
-            .collect();
-        wait_for("all readers queued", || queue(&s).len() == n);
-        drop(g);
-        wait_for("the first batch", || {
-            held.load(Ordering::SeqCst) == MAX_READERS_WAKEUP
-        });
-        let snap = s.snapshot();
-        assert_eq!(snap.readers as usize, MAX_READERS_WAKEUP);
-        assert_eq!(snap.queue.len(), 4);
-        drop(closed);
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(held.load(Ordering::SeqCst), n);
-    }
-
-    #[test]
-    fn try_variants_follow_the_same_rules_and_are_counted() {
-        let s = sem();
-        let stats = HartStats::default();
-        let r1 = s.try_read(who(&stats, 1)).expect("free");
-        let r2 = s.try_read(who(&stats, 2)).expect("shared");
-        assert!(s.try_write(who(&stats, 3)).is_none());
-        drop((r1, r2));
-        let w = s.try_write(who(&stats, 3)).expect("free");
-        assert!(s.try_read(who(&stats, 4)).is_none() && s.try_write(who(&stats, 4)).is_none());
-        drop(w);
-        let snap = s.snapshot();
-        assert_eq!((snap.readers, snap.writer, snap.queue.len()), (0, false, 0));
-        assert_eq!(stats.get(Counter::MmapLockReadAcquired), 2);
-        assert_eq!(stats.get(Counter::MmapLockWriteAcquired), 1);
-        assert_eq!(stats.drain_events().len(), 3, "one record per acquisition");
-    }
-
-    #[test]
-    fn acquisitions_record_wait_hold_and_who_was_in_the_way() {
-        let s = sem();
-        let mine = HartStats::default();
-        let g = s.write(who(&mine, 1));
-        let waiter = Arc::new(HartStats::default());
-        let (s2, w2) = (s.clone(), waiter.clone());
-        let t = std::thread::spawn(move || drop(s2.read(who(&w2, 2))));
-        wait_for("queued reader", || queue(&s).len() == 1);
-        // Hold long enough that the measured times are clearly non-zero.
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_millis(2) {
-            std::hint::spin_loop();
-        }
-        drop(g);
-        t.join().unwrap();
-        assert_eq!(mine.get(Counter::MmapLockWriteAcquired), 1);
-        assert_eq!(mine.get(Counter::MmapLockWriteWaitNs), 0, "uncontended");
-        assert!(mine.get(Counter::MmapLockWriteHoldNs) >= 2_000_000);
-        let waits: u64 = MMAP_LOCK_COUNTERS
-            .write
-            .waits
-            .iter()
-            .map(|&c| mine.get(c))
-            .sum();
-        assert_eq!(waits, 0, "an uncontended acquisition is no wait");
-        assert_eq!(waiter.get(Counter::MmapLockReadAcquired), 1);
-        assert!(waiter.get(Counter::MmapLockReadWaitNs) >= 2_000_000);
-        assert_eq!(waiter.get(Counter::MmapLockReadWaits1ms10ms), 1);
-        let [MmEvent::Lock(mine_rec)] = mine.drain_events()[..] else {
-            panic!("one record")
-        };
-        assert_eq!(
-            (mine_rec.mode, mine_rec.tid, mine_rec.wait_ns),
-            (WaitKind::Write, 1, 0)
-        );
-        assert_eq!(mine_rec.contention, None);
-        assert!(mine_rec.hold_ns >= 2_000_000);
-        let [MmEvent::Lock(rec)] = waiter.drain_events()[..] else {
-            panic!("one record")
-        };
-        assert_eq!((rec.mode, rec.tid), (WaitKind::Read, 2));
-        assert!(rec.wait_ns >= 2_000_000);
-        let c = rec.contention.expect("it waited");
-        assert_eq!((c.writer, c.readers.count, c.ahead.count), (Some(1), 0, 0));
-    }
-
-    #[test]
-    fn a_killed_waiter_gives_up_and_the_queue_moves_on() {
-        let s = sem();
-        let stats = HartStats::default();
-        let r = s.read(who(&stats, 1));
-        let signal = Arc::new(HartSignal::default());
-        let killed = {
-            let (s, signal) = (s.clone(), signal.clone());
-            std::thread::spawn(move || {
-                let stats = HartStats::default();
-                let me = Acquirer {
-                    signal: Some(&signal),
-                    ..who(&stats, 2)
-                };
-                let r = s.write_killable(me).map(drop);
-                (r, stats.get(Counter::MmapLockKilled))
-            })
-        };
-        wait_for("queued writer", || queue(&s).len() == 1);
-        let log = Log::default();
-        let reader = spawn_locker(&s, &log, WaitKind::Read, "R", true);
-        assert_eq!(queue(&s), vec![WaitKind::Write, WaitKind::Read]);
-        signal.kill();
-        wait_for("the killed writer to give up", || killed.is_finished());
-        assert_eq!(killed.join().unwrap(), (Err(Killed), 1));
-        // The reader behind the killed writer now shares the lock with the first reader.
-        wait_for("the reader", || reader.holds() || !log.lock().is_empty());
-        assert_eq!(s.snapshot().readers, 2);
-        drop(r);
-        reader.finish();
-    }
-
-    #[test]
-    fn uninterruptible_waits_ignore_a_kill() {
-        let s = sem();
-        let stats = HartStats::default();
-        let g = s.write(who(&stats, 1));
-        let signal = Arc::new(HartSignal::default());
-        signal.kill();
-        let t = {
-            let (s, signal) = (s.clone(), signal.clone());
-            std::thread::spawn(move || {
-                let stats = HartStats::default();
-                let me = Acquirer {
-                    signal: Some(&signal),
-                    ..who(&stats, 2)
-                };
-                drop(s.read(me));
-            })
-        };
-        wait_for("queued reader", || queue(&s).len() == 1);
-        drop(g);
-        t.join().unwrap();
-        let stats2 = HartStats::default();
-        let me = Acquirer {
-            signal: Some(&signal),
-            ..who(&stats2, 3)
-        };
-        assert!(
-            s.read_killable(me).is_ok(),
-            "an uncontended lock needs no wait"
-        );
-    }
-
-    #[test]
-    fn guards_give_access_to_the_data() {
-        let s = RwSemaphore::new(5u32, &MMAP_LOCK_COUNTERS);
-        let stats = HartStats::default();
-        *s.write(Acquirer::anonymous(&stats)) += 1;
-        assert_eq!(*s.read(Acquirer::anonymous(&stats)), 6);
-    }
-}
+mod tests;

@@ -12,19 +12,18 @@
 //! Reclaim reaches these pages by a scan of its own over the objects the VMAs map, a
 //! clock hand per object, not through the anonymous reclaim candidates.
 
-use super::readahead::Batch;
-use super::{abandon_write, begin_write, finish_write, Found};
-use crate::fault::{FaultError, FaultKind};
+use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
+use crate::mm_core::Cx;
 use crate::pagetable::Pte;
-use crate::prot;
 use crate::shmem::{SharedAnon, ShmemPage};
-use crate::space::{AddressSpace, Caller};
-use crate::stats::HartStats;
+use crate::swap::{Batch, Found};
+use crate::types::prot;
+use crate::types::PAGE_SIZE;
+use crate::types::{FaultError, FaultKind};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
-use crate::PAGE_SIZE;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -32,12 +31,15 @@ use std::sync::Arc;
 /// read back from swap if it went there; and whether it had to be read (a major
 /// fault).
 pub(crate) fn get_page(
-    space: &AddressSpace,
-    caller: &Caller,
+    cx: Cx<'_>,
     obj: &SharedAnon,
     pgoff: u64,
-    stats: &HartStats,
 ) -> Result<(FrameId, bool), FaultError> {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let mut major = false;
     loop {
         let slot = match obj.find_page(pgoff).ok_or(FaultError::OutOfMemory)? {
@@ -50,9 +52,9 @@ pub(crate) fn get_page(
             None => {
                 let mut batch = Batch::default();
                 let found = batch
-                    .add(space, swap, slot, false)
+                    .add(swap, space.frames(), slot, false)
                     .ok_or(FaultError::OutOfMemory)?;
-                if batch.submit(space, swap, caller, stats) > 0 {
+                if batch.submit(swap, space.frames(), caller.io(), stats) > 0 {
                     major = true;
                 }
                 match found {
@@ -60,7 +62,7 @@ pub(crate) fn get_page(
                 }
             }
         };
-        space.blocking(caller, || folio.lock());
+        space.lock_folio(caller, &folio);
         if !folio.is_uptodate() {
             // Written out and freed meanwhile (look again), or its read failed.
             folio.unlock();
@@ -96,14 +98,7 @@ pub(crate) fn get_page(
 /// Reclaim's share of shared anonymous memory: swaps out up to `want` pages of the
 /// objects `view`'s VMAs map, taking one page of each in turn, looking at no more than
 /// `budget`. Returns how many it looked at and how many it freed.
-pub(crate) fn shrink(
-    space: &AddressSpace,
-    caller: &Caller,
-    view: &VmaView,
-    want: u64,
-    budget: usize,
-    stats: &HartStats,
-) -> (usize, u64) {
+pub(crate) fn shrink(cx: Cx<'_>, view: &VmaView, want: u64, budget: usize) -> (usize, u64) {
     if want == 0 {
         return (0, 0);
     }
@@ -125,7 +120,7 @@ pub(crate) fn shrink(
                 return false;
             };
             scanned += 1;
-            if swap_out(space, caller, view, obj, pgoff, frame, stats) {
+            if swap_out(cx, view, obj, pgoff, frame) {
                 freed += 1;
             }
             true
@@ -136,15 +131,12 @@ pub(crate) fn shrink(
 
 /// Swaps out page `pgoff` of `obj`, resident in `frame`, unless something still holds
 /// the frame once every mapping of it is gone. Returns whether the frame was freed.
-fn swap_out(
-    space: &AddressSpace,
-    caller: &Caller,
-    view: &VmaView,
-    obj: &Arc<SharedAnon>,
-    pgoff: u64,
-    frame: FrameId,
-    stats: &HartStats,
-) -> bool {
+fn swap_out(cx: Cx<'_>, view: &VmaView, obj: &Arc<SharedAnon>, pgoff: u64, frame: FrameId) -> bool {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
     let Some(swap) = space.swap() else {
         return false;
     };
@@ -185,7 +177,8 @@ fn swap_out(
     if frames.refcount(frame) != 1 {
         return false;
     }
-    let Some((slot, folio)) = begin_write(space, caller, swap, frame) else {
+    let lock = |f: &Folio| space.lock_folio(caller, f);
+    let Some((slot, folio)) = swap.begin_write(frame, frames, lock) else {
         return false;
     };
     let out = obj.exchange(
@@ -195,10 +188,10 @@ fn swap_out(
         || frames.refcount(frame) == 1,
     );
     if !out {
-        abandon_write(swap, slot, &folio);
+        swap.abandon_write(slot, &folio);
         return false;
     }
-    finish_write(space, caller, swap, slot, &folio, stats);
+    swap.finish_write(slot, &folio, frames, caller.io(), stats);
     true
 }
 
@@ -214,7 +207,9 @@ fn maps(vma: &Vma, obj: &Arc<SharedAnon>, pgoff: u64) -> bool {
 mod tests {
     use crate::pagecache::tests::small_space;
     use crate::pagecache::CacheConfig;
-    use crate::{madv, map, mremap, prot, AddressSpace, PAGE_SIZE};
+    use crate::space::AddressSpace;
+    use crate::types::{madv, map, mremap, prot, PAGE_SIZE};
+    use devices::cast::{low_u8, u64_to_usize};
     use std::sync::Arc;
 
     const PAGES: u64 = 64;
@@ -233,7 +228,7 @@ mod tests {
             .mmap(0, PAGES * PAGE_SIZE, rw, map::SHARED | map::ANONYMOUS)
             .unwrap();
         for p in 0..PAGES {
-            let page = [p as u8 + 1; PAGE_SIZE as usize];
+            let page = [low_u8(p) + 1; u64_to_usize(PAGE_SIZE)];
             space.write_bytes(base + p * PAGE_SIZE, &page).unwrap();
         }
         (space, base)
@@ -257,11 +252,15 @@ mod tests {
         // Swapped pages leave no entry behind: the object knows their slots.
         let swapped = total(&space, "swap.slots_used");
         assert!(swapped >= PAGES - LIMIT);
-        assert!((0..PAGES).all(|p| !space.page_table().lookup(base + p * PAGE_SIZE).is_swap()));
-        let mut page = vec![0u8; PAGE_SIZE as usize];
+        assert!((0..PAGES).all(|p| !space
+            .core()
+            .page_table()
+            .lookup(base + p * PAGE_SIZE)
+            .is_swap()));
+        let mut page = vec![0u8; u64_to_usize(PAGE_SIZE)];
         for p in 0..PAGES {
             space.read_bytes(base + p * PAGE_SIZE, &mut page).unwrap();
-            assert!(page.iter().all(|&b| b == p as u8 + 1), "page {p}");
+            assert!(page.iter().all(|&b| b == low_u8(p) + 1), "page {p}");
         }
         assert!(total(&space, "swap.ins") >= PAGES - LIMIT);
         assert!(total(&space, "faults.major") > 0);
@@ -275,14 +274,14 @@ mod tests {
         // Stores through one mapping are seen through the other, swap in between.
         for round in 0..3u8 {
             for p in 0..PAGES {
-                let mark = [round.wrapping_mul(16).wrapping_add(p as u8)];
+                let mark = [round.wrapping_mul(16).wrapping_add(low_u8(p))];
                 space.write_bytes(base + p * PAGE_SIZE + 9, &mark).unwrap();
                 let _ = first_byte(&space, alias + p * PAGE_SIZE);
             }
             for p in 0..PAGES {
-                let want = round.wrapping_mul(16).wrapping_add(p as u8);
+                let want = round.wrapping_mul(16).wrapping_add(low_u8(p));
                 assert_eq!(first_byte(&space, alias + p * PAGE_SIZE + 9), want);
-                assert_eq!(first_byte(&space, alias + p * PAGE_SIZE), p as u8 + 1);
+                assert_eq!(first_byte(&space, alias + p * PAGE_SIZE), low_u8(p) + 1);
             }
         }
         assert!(total(&space, "swap.outs") > 2 * (PAGES - LIMIT));
@@ -303,7 +302,7 @@ mod tests {
             0,
             "a punched page reads as zeroes"
         );
-        assert_eq!(first_byte(&space, base + half), PAGES as u8 / 2 + 1);
+        assert_eq!(first_byte(&space, base + half), low_u8(PAGES) / 2 + 1);
         space.munmap(base, PAGES * PAGE_SIZE).unwrap();
         assert_eq!(slots(&space), 0);
     }

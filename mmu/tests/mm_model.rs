@@ -1,6 +1,7 @@
 //! Random sequences of mm calls and guest stores, checked page by page against a simple
 //! model of what each page holds and allows.
 
+use devices::cast::{low_u16, low_u32, u64_to_usize};
 use mmu::{madv, map, prot, Access, AddressSpace, Errno, FaultKind, HartMem, MmConfig, PAGE_SIZE};
 use proptest::prelude::*;
 
@@ -66,7 +67,7 @@ proptest! {
         let space = AddressSpace::new(MmConfig { frame_pool_bytes: 1 << 20, ..MmConfig::default() }).unwrap();
         let mut h = space.attach_hart(1);
         h.enter_guest();
-        let mut model: Vec<Option<Page>> = vec![None; (PAGES + 6) as usize];
+        let mut model: Vec<Option<Page>> = vec![None; u64_to_usize(PAGES + 6)];
         sys(&mut h, || space.set_brk_start(addr(HEAP)));
         let mut brk_pages = 0;
         for op in ops {
@@ -74,16 +75,16 @@ proptest! {
                 Op::Map { first, count, prot } => {
                     let r = sys(&mut h, || space.mmap(addr(first), count * P, prot & 7, ANON | map::FIXED));
                     prop_assert_eq!(r, Ok(addr(first)));
-                    for m in &mut model[first as usize..(first + count) as usize] {
+                    for m in &mut model[u64_to_usize(first)..u64_to_usize(first + count)] {
                         *m = Some(Page { prot: prot & 7, value: 0 });
                     }
                 }
                 Op::Unmap { first, count } => {
                     prop_assert_eq!(sys(&mut h, || space.munmap(addr(first), count * P)), Ok(()));
-                    model[first as usize..(first + count) as usize].fill(None);
+                    model[u64_to_usize(first)..u64_to_usize(first + count)].fill(None);
                 }
                 Op::Protect { first, count, prot } => {
-                    let pages = &mut model[first as usize..(first + count) as usize];
+                    let pages = &mut model[u64_to_usize(first)..u64_to_usize(first + count)];
                     let r = sys(&mut h, || space.mprotect(addr(first), count * P, prot & 7));
                     if pages.iter().all(Option::is_some) {
                         prop_assert_eq!(r, Ok(()));
@@ -95,7 +96,7 @@ proptest! {
                     }
                 }
                 Op::DontNeed { first, count } => {
-                    let pages = &mut model[first as usize..(first + count) as usize];
+                    let pages = &mut model[u64_to_usize(first)..u64_to_usize(first + count)];
                     let r = sys(&mut h, || space.madvise(addr(first), count * P, madv::DONTNEED));
                     let want = if pages.iter().all(Option::is_some) { Ok(()) } else { Err(Errno::ENOMEM) };
                     prop_assert_eq!(r, want);
@@ -105,7 +106,7 @@ proptest! {
                 }
                 Op::Store { page, value } => {
                     let r = h.store(addr(page), 8, value);
-                    match &mut model[page as usize] {
+                    match &mut model[u64_to_usize(page)] {
                         None => prop_assert_eq!(r.unwrap_err().kind, FaultKind::Unmapped),
                         Some(p) if p.prot & prot::WRITE == 0 => {
                             prop_assert_eq!(r.unwrap_err().kind, FaultKind::Protection)
@@ -119,7 +120,7 @@ proptest! {
                 Op::Brk { pages } => {
                     let want = addr(HEAP + pages);
                     prop_assert_eq!(sys(&mut h, || space.brk(want)), want);
-                    for (i, m) in model[HEAP as usize..].iter_mut().enumerate() {
+                    for (i, m) in model[u64_to_usize(HEAP)..].iter_mut().enumerate() {
                         let i = i as u64;
                         if i >= pages {
                             *m = None;
@@ -143,14 +144,14 @@ proptest! {
                 }
                 let fetch = h.fetch_u16(a);
                 match m {
-                    Some(p) if p.prot & prot::EXEC != 0 => prop_assert_eq!(fetch, Ok(p.value as u16)),
+                    Some(p) if p.prot & prot::EXEC != 0 => prop_assert_eq!(fetch, Ok(low_u16(p.value))),
                     Some(_) => prop_assert_eq!(fetch.unwrap_err().access, Access::Exec),
                     None => prop_assert_eq!(fetch.unwrap_err().kind, FaultKind::Unmapped),
                 }
             }
             // The VMAs are sorted, disjoint, and as merged as the model allows.
             let vmas = space.vmas();
-            let runs = model[..PAGES as usize]
+            let runs = model[..u64_to_usize(PAGES)]
                 .iter()
                 .enumerate()
                 .filter(|&(i, m)| m.is_some() && (i == 0 || model[i - 1].map(|p| p.prot) != m.map(|p| p.prot)))
@@ -160,7 +161,7 @@ proptest! {
             prop_assert!(vmas.windows(2).all(|w| w[0].end <= w[1].start));
         }
         // Frames: one per page holding data or faulted in by the checks above, none more.
-        let mapped = model.iter().filter(|m| m.is_some()).count() as u32;
+        let mapped = low_u32(model.iter().filter(|m| m.is_some()).count() as u64);
         prop_assert!(space.frames_in_use() <= mapped);
         sys(&mut h, || space.munmap(BASE, (PAGES + 6) * P)).unwrap();
         prop_assert_eq!(space.frames_in_use(), 0);

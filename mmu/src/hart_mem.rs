@@ -10,96 +10,23 @@
 //! ([`HartMem::leave_guest`]). Memory accesses through a `HartMem` must therefore be made
 //! in guest state; a TLB miss made outside it re-enters guest state first.
 
+use crate::caller::HartShared;
 use crate::current;
-use crate::fault::{self, AnonPages, FaultError};
+use crate::fault::{self, PteFaultHandler};
 use crate::fault_state;
+use crate::hart_signal::{HartSignal, EMULATOR_BITS};
 use crate::pagetable::{self, Pte, TASK_SIZE};
-use crate::shootdown::HartShared;
+use crate::space::AddressSpace;
 use crate::stats::Counter;
+use crate::stats::HartStats;
 use crate::tlb::Tlb;
+use crate::types::FaultError;
+use crate::types::{Access, FaultKind, MemFault, PAGE_SIZE};
 use crate::vma_index::VmaView;
-use crate::{Access, AddressSpace, FaultKind, HartStats, MemFault, PAGE_SIZE};
+use devices::cast::{low_u16, low_u32, low_u8};
 use devices::storage::IoPriority;
-use devices::Parker;
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Request bits reserved for the emulator (bits 0..=15).
-pub const EMULATOR_BITS: u32 = 0xffff;
-/// The memory manager's TLB shootdown request.
-const SHOOTDOWN_BIT: u32 = 1 << 16;
-
-/// Requests another thread may raise on a hart: it sees them at its next block boundary.
-/// A fatal signal ([`HartSignal::kill`]) also ends the hart's killable waits at once.
-#[derive(Debug, Default)]
-pub struct HartSignal {
-    word: AtomicU32,
-    /// Linux's `fatal_signal_pending`.
-    fatal: AtomicBool,
-    /// The parker of the killable wait the hart is in, if any.
-    killable_wait: Mutex<Option<Arc<Parker>>>,
-}
-
-impl HartSignal {
-    /// Raises the emulator-level request bit `bit` (bits 0..=15 are the emulator's; the
-    /// memory manager uses the others for TLB shootdowns).
-    pub fn raise(&self, bit: u32) {
-        assert!(bit < 16, "emulator request bit {bit} out of 0..=15");
-        // Release: what the raiser wrote before is visible to the hart that takes the bit.
-        self.word.fetch_or(1 << bit, Ordering::Release);
-    }
-
-    /// Takes (clears and returns) the emulator-level request bits.
-    pub fn take(&self) -> u32 {
-        self.word.fetch_and(!EMULATOR_BITS, Ordering::Acquire) & EMULATOR_BITS
-    }
-
-    /// Whether any request (emulator or memory manager) is pending.
-    #[inline]
-    pub fn pending(&self) -> bool {
-        self.word.load(Ordering::Relaxed) != 0
-    }
-
-    pub(crate) fn raise_shootdown(&self) {
-        self.word.fetch_or(SHOOTDOWN_BIT, Ordering::SeqCst);
-    }
-
-    fn clear_shootdown(&self) {
-        self.word.fetch_and(!SHOOTDOWN_BIT, Ordering::SeqCst);
-    }
-
-    fn take_all(&self) -> u32 {
-        self.word.swap(0, Ordering::SeqCst)
-    }
-
-    /// Marks a fatal signal pending for the hart: a killable wait it is in (or enters)
-    /// for `mmap_lock` gives up, as the kernel's `*_killable` lock calls do, and the mm
-    /// call or fault that made it fails (EINTR, or a fault reported as [`FaultKind::Killed`]).
-    /// Uninterruptible waits are not affected. The flag stays set: the hart is dying.
-    pub fn kill(&self) {
-        self.fatal.store(true, Ordering::SeqCst);
-        if let Some(p) = self.killable_wait.lock().as_ref() {
-            p.unpark();
-        }
-    }
-
-    /// Whether [`kill`](Self::kill) was called.
-    pub fn fatal_pending(&self) -> bool {
-        self.fatal.load(Ordering::SeqCst)
-    }
-
-    /// Registers the parker of a killable wait, so that `kill` wakes it. The waiter checks
-    /// [`fatal_pending`](Self::fatal_pending) after this and before every park.
-    pub(crate) fn arm_kill(&self, parker: &Arc<Parker>) {
-        *self.killable_wait.lock() = Some(parker.clone());
-    }
-
-    /// Unregisters the parker of a finished killable wait.
-    pub(crate) fn disarm_kill(&self) {
-        *self.killable_wait.lock() = None;
-    }
-}
 
 /// One hart's handle on its address space: TLB, statistics, shootdown acknowledgement.
 pub struct HartMem {
@@ -111,6 +38,15 @@ pub struct HartMem {
     seen_gen: u64,
     /// The VMA snapshot this hart's faults last looked in.
     vma_view: VmaView,
+}
+
+impl std::fmt::Debug for HartMem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HartMem")
+            .field("tid", &self.shared.tid)
+            .field("seen_gen", &self.seen_gen)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cold]
@@ -128,10 +64,14 @@ unsafe fn read_host(p: *const u8, size: u32) -> u64 {
     // Guest memory is shared with other harts: accesses go through raw pointers only,
     // never references, and races between harts are the guest's own.
     match size {
-        1 => p.read() as u64,
-        2 => (p as *const u16).read_unaligned().to_le() as u64,
-        4 => (p as *const u32).read_unaligned().to_le() as u64,
-        8 => (p as *const u64).read_unaligned().to_le(),
+        // SAFETY: `p` is readable for `size` bytes (the caller's contract).
+        1 => u64::from(unsafe { p.read() }),
+        // SAFETY: as above; the read is unaligned.
+        2 => u64::from(unsafe { (p as *const u16).read_unaligned() }.to_le()),
+        // SAFETY: as above.
+        4 => u64::from(unsafe { (p as *const u32).read_unaligned() }.to_le()),
+        // SAFETY: as above.
+        8 => unsafe { (p as *const u64).read_unaligned() }.to_le(),
         _ => bad_size(size),
     }
 }
@@ -143,10 +83,14 @@ unsafe fn read_host(p: *const u8, size: u32) -> u64 {
 #[inline(always)]
 unsafe fn write_host(p: *mut u8, size: u32, val: u64) {
     match size {
-        1 => p.write(val as u8),
-        2 => (p as *mut u16).write_unaligned((val as u16).to_le()),
-        4 => (p as *mut u32).write_unaligned((val as u32).to_le()),
-        8 => (p as *mut u64).write_unaligned(val.to_le()),
+        // SAFETY: `p` is writable for `size` bytes (the caller's contract).
+        1 => unsafe { p.write(low_u8(val)) },
+        // SAFETY: as above; the write is unaligned.
+        2 => unsafe { (p as *mut u16).write_unaligned(low_u16(val).to_le()) },
+        // SAFETY: as above.
+        4 => unsafe { (p as *mut u32).write_unaligned(low_u32(val).to_le()) },
+        // SAFETY: as above.
+        8 => unsafe { (p as *mut u64).write_unaligned(val.to_le()) },
         _ => bad_size(size),
     }
 }
@@ -188,8 +132,8 @@ impl HartMem {
     #[inline]
     pub fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
         match self.tlb.probe_write(addr, size as u64) {
-            // SAFETY: as in `load`.
             Some(p) => {
+                // SAFETY: as in `load`.
                 unsafe { write_host(p, size, val) };
                 Ok(())
             }
@@ -202,7 +146,7 @@ impl HartMem {
     pub fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
         match self.tlb.probe_exec(addr, 2) {
             // SAFETY: as in `load`.
-            Some(p) => Ok(unsafe { read_host(p, 2) } as u16),
+            Some(p) => Ok(low_u16(unsafe { read_host(p, 2) })),
             None => self.fetch_slow(addr),
         }
     }
@@ -255,7 +199,7 @@ impl HartMem {
         // SeqCst (hence release): every access through the TLB happens before an initiator
         // that reads `false` frees anything.
         self.shared.in_guest.store(false, Ordering::SeqCst);
-        self.space.shootdown().notify_waiters();
+        self.space.core().shootdown().notify_waiters();
     }
 
     /// Marks the hart as running guest code again.
@@ -270,7 +214,7 @@ impl HartMem {
     /// The generation of decoded code: it changes whenever cached decodes may be stale.
     #[inline]
     pub fn icache_epoch(&self) -> u64 {
-        self.space.icache_epoch()
+        self.space.core().icache_epoch()
     }
 
     /// The signal handle other threads use to interrupt this hart.
@@ -315,7 +259,7 @@ impl HartMem {
 
     /// Flushes the TLB if the generation moved and acknowledges the current generation.
     fn sync_tlb(&mut self) {
-        let gen = self.space.shootdown().generation();
+        let gen = self.space.core().shootdown().generation();
         if gen != self.seen_gen {
             self.forget_vmas();
             self.tlb.flush();
@@ -324,7 +268,7 @@ impl HartMem {
         }
         if self.shared.acked_gen.load(Ordering::Relaxed) != gen {
             self.shared.acked_gen.store(gen, Ordering::SeqCst);
-            self.space.shootdown().notify_waiters();
+            self.space.core().shootdown().notify_waiters();
         }
     }
 
@@ -361,7 +305,7 @@ impl HartMem {
         unsafe { write_host(p, size, val) };
         if pte.is_writable_code() {
             // After the store: whoever sees the new epoch sees the new code.
-            self.space.bump_icache_epoch();
+            self.space.core().bump_icache_epoch();
         }
         Ok(())
     }
@@ -376,7 +320,7 @@ impl HartMem {
         }
         let (p, _) = self.translate(addr, Access::Exec)?;
         // SAFETY: as in `load_slow`.
-        Ok(unsafe { read_host(p, 2) } as u16)
+        Ok(low_u16(unsafe { read_host(p, 2) }))
     }
 
     fn fetch_byte(&mut self, addr: u64) -> Result<u8, MemFault> {
@@ -399,7 +343,7 @@ impl HartMem {
         if pte.is_writable_code() {
             // Before the atomic operation (it happens in the caller): the epoch moves
             // within the current block, so the next block boundary sees it.
-            self.space.bump_icache_epoch();
+            self.space.core().bump_icache_epoch();
         }
         Ok(p)
     }
@@ -418,12 +362,12 @@ impl HartMem {
                 kind: FaultKind::Unmapped,
             });
         }
-        let mut pte = self.space.page_table().lookup(addr);
+        let mut pte = self.space.core().page_table().lookup(addr);
         // The accessed bit is set before the entry enters the TLB, as a RISC-V MMU with
         // hardware A-bit updates does; an entry that changed meanwhile is looked at again.
         while !(pte.allows(access) && pte.is_accessed()) {
             pte = match pte.allows(access) {
-                true => match self.space.page_table().slot(addr) {
+                true => match self.space.core().page_table().slot(addr) {
                     Some(slot) => pagetable::mark_accessed(slot, pte),
                     None => Pte::EMPTY,
                 },
@@ -432,11 +376,11 @@ impl HartMem {
                     // Reclaim may have taken the page again (its shootdown waited for
                     // the acknowledgement `fault_in` ends with): only the entry as it is
                     // once this hart has acknowledged may go into the TLB.
-                    self.space.page_table().lookup(addr)
+                    self.space.core().page_table().lookup(addr)
                 }
             };
         }
-        let host_page = self.space.frames().host_ptr(pte.frame());
+        let host_page = self.space.core().frames().host_ptr(pte.frame());
         self.tlb.fill(addr, host_page, pte);
         Ok((
             host_page.wrapping_add((addr & (PAGE_SIZE - 1)) as usize),
@@ -449,18 +393,16 @@ impl HartMem {
     /// acknowledge a shootdown); if a shootdown went by meanwhile, the TLB is flushed
     /// before the access goes on.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
-        let space = self.space.clone();
+        let space = self.space.core().clone();
         let caller = space.caller();
-        let handler = AnonPages {
+        let handler = PteFaultHandler {
             space: &space,
             stats: &self.shared.stats,
         };
-        let policy = space.config().policy;
-        let r = fault_state::handle_user_fault(
+        let r = fault_state::handle_guest_fault(
             &space,
             &caller,
             &mut self.vma_view,
-            policy,
             addr,
             access,
             &handler,
@@ -478,7 +420,23 @@ impl HartMem {
 
 impl Drop for HartMem {
     fn drop(&mut self) {
-        self.space.shootdown().detach(&self.shared);
+        self.space.core().shootdown().detach(&self.shared);
         current::release(&self.shared);
+    }
+}
+
+impl AddressSpace {
+    /// Registers a hart (guest thread `tid`) and returns its private access handle. The hart
+    /// takes part in TLB shootdowns from now until the handle is dropped.
+    ///
+    /// The hart starts outside guest code: shootdowns do not wait for it until it enters
+    /// guest code ([`HartMem::enter_guest`], or implicitly at its first TLB miss).
+    pub fn attach_hart(self: &Arc<Self>, tid: u32) -> HartMem {
+        let stats = Arc::new(HartStats::default());
+        self.core().add_hart_stats(tid, stats.clone());
+        let shared = Arc::new(self.core().new_hart(tid, stats));
+        let gen = self.core().shootdown().attach(shared.clone());
+        shared.acked_gen.store(gen, Ordering::SeqCst);
+        HartMem::new(self.clone(), shared, gen)
     }
 }

@@ -19,7 +19,7 @@ pub enum AccessHint {
 
 /// The pages `[start, end)` to read for a fault on page `pgoff` of a file of
 /// `file_pages` pages, with a window of `window` pages.
-pub fn window(pgoff: u64, file_pages: u64, window: u64, hint: AccessHint) -> Range<u64> {
+pub(crate) fn window(pgoff: u64, file_pages: u64, window: u64, hint: AccessHint) -> Range<u64> {
     let window = window.max(1);
     let start = match hint {
         AccessHint::Random => return pgoff..(pgoff + 1).min(file_pages.max(pgoff + 1)),

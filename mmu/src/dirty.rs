@@ -1,0 +1,48 @@
+//! [`DirtyAccount`]: how many page-cache pages are not yet in their files, and the
+//! thresholds at which the flusher wakes and writers are throttled.
+
+use devices::Parker;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The cache's count of pages whose bytes are not yet in their files (dirty, or under
+/// write-back), and the thresholds Linux derives from `dirty_background_ratio` and
+/// `dirty_ratio`.
+#[derive(Debug)]
+pub(crate) struct DirtyAccount {
+    pages: AtomicU64,
+    /// Above this many the flusher writes back whatever is dirty.
+    pub(crate) background: u64,
+    /// Above this many a writer is throttled.
+    pub(crate) limit: u64,
+    /// Wakes the flusher.
+    pub(crate) wake: Parker,
+}
+
+impl DirtyAccount {
+    /// The account of a cache that may use `dirtyable` pages: thresholds at 10% and 20%.
+    pub(crate) fn new(dirtyable: u64) -> DirtyAccount {
+        DirtyAccount {
+            pages: AtomicU64::new(0),
+            background: (dirtyable / 10).max(1),
+            limit: (dirtyable / 5).max(2),
+            wake: Parker::new(),
+        }
+    }
+
+    /// Pages not yet in their files.
+    pub(crate) fn pages(&self) -> u64 {
+        self.pages.load(Ordering::Acquire)
+    }
+
+    /// One more page not in its file; past the background threshold the flusher wakes.
+    pub(crate) fn dirtied(&self) {
+        if self.pages.fetch_add(1, Ordering::AcqRel) + 1 > self.background {
+            self.wake.unpark();
+        }
+    }
+
+    /// `n` pages are in their files again (or gone).
+    pub(crate) fn cleaned(&self, n: u64) {
+        self.pages.fetch_sub(n, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,238 @@
+//! Swap-out of private anonymous memory, private file mappings' copies on write
+//! included (Linux's `shrink_folio_list` for anon folios), and the madvise calls that
+//! move pages towards or away from swap.
+//!
+//! Swapping out takes a mapped page's entry away with a compare-exchange, leaving a swap
+//! entry (the slot number) in its place, puts the frame in the swap cache under a locked
+//! folio, shoots down every hart's TLB, then writes the page to its slot and frees the
+//! frame. Whoever takes a swap entry out of the page table — the fault that maps the
+//! page back, munmap, MADV_DONTNEED — frees its slot, after waiting for any I/O on it.
+//! Pages of shared anonymous memory go to swap through their object
+//! ([`crate::shmem_swap`]).
+//!
+//! The candidates for reclaim sit on the anonymous active and inactive lists
+//! ([`crate::lru`]), judged by the accessed bits of their entries; MADV_COLD moves pages
+//! to the inactive tail.
+
+use crate::caller::Caller;
+use crate::folio::Folio;
+use crate::frames::FrameId;
+use crate::invalidate::Invalidation;
+use crate::lru::{self, Look, Pass, Refs, Scanner};
+use crate::mm_core::{Cx, MmCore};
+use crate::pagetable::{self, Pte};
+use crate::shmem_swap;
+use crate::stats::Counter;
+use crate::swap::{Batch, Swap};
+use crate::types::{Access, PAGE_SIZE};
+use crate::vma::{Backing, Vma, VmaFlags};
+use crate::vma_index::VmaView;
+use devices::cast::u64_to_usize;
+use std::sync::atomic::Ordering;
+
+/// Swaps out the private anonymous page mapped at `addr` (if it still maps `frame`,
+/// when given). Returns whether a frame was freed.
+fn swap_out(cx: Cx<'_>, swap: &Swap, addr: u64, frame: Option<FrameId>) -> bool {
+    let Cx {
+        core: space,
+        caller,
+        stats,
+    } = cx;
+    let Some(pte_slot) = space.page_table().slot(addr) else {
+        return false;
+    };
+    let pte = Pte::from_bits(pte_slot.load(Ordering::Acquire));
+    // A frame someone else also holds (a copy in progress, a shared object, the page
+    // cache) stays.
+    if !pte.is_valid()
+        || frame.is_some_and(|f| f != pte.frame())
+        || space.frames().refcount(pte.frame()) != 1
+    {
+        return false;
+    }
+    let lock = |f: &Folio| space.lock_folio(caller, f);
+    let Some((slot, folio)) = swap.begin_write(pte.frame(), space.frames(), lock) else {
+        // Swap is full: the page stays on its list for when slots come back.
+        return false;
+    };
+    let swapped = pte_slot
+        .compare_exchange(
+            pte.bits(),
+            Pte::swap(slot).bits(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_ok();
+    if !swapped {
+        swap.abandon_write(slot, &folio);
+        return false;
+    }
+    {
+        // Before the bytes are copied: no hart may store to the frame through its TLB.
+        let mut inv = Invalidation::new(space, caller);
+        inv.flush = true;
+        inv.code = pte.allows(Access::Exec);
+    }
+    swap.finish_write(slot, &folio, space.frames(), caller.io(), stats);
+    true
+}
+
+/// Reclaim's share of anonymous memory: one batch of the candidates' lists, up to `nr`
+/// inactive pages looked at and the unreferenced ones swapped out.
+pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
+    let space = cx.core;
+    let Some(swap) = space.swap() else {
+        return Pass::default();
+    };
+    let mut view = VmaView::default();
+    space.vma_index().refresh(&mut view);
+    let mut scanner = AnonScanner {
+        cx,
+        swap,
+        view,
+        young_cleared: false,
+    };
+    let mut pass = lru::shrink_list(&swap.lru, &mut scanner, nr);
+    if scanner.young_cleared {
+        space.shootdown().flush_lazily();
+    }
+    // Pages read in and not mapped are younger than the mapped ones on the lists (on
+    // Linux's inactive list they join at the young end): they go next, with no write.
+    let want = (nr as u64).saturating_sub(pass.freed);
+    let (scanned, freed) = swap.cache.shrink(space.frames(), want, nr);
+    pass.scanned += scanned;
+    pass.freed += freed;
+    // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
+    // apart.
+    let want = (nr as u64).saturating_sub(pass.freed);
+    let (scanned, freed) = shmem_swap::shrink(cx, &scanner.view, want, nr);
+    pass.scanned += scanned;
+    pass.freed += freed;
+    pass
+}
+
+/// How reclaim looks at and swaps out private anonymous pages.
+struct AnonScanner<'a> {
+    cx: Cx<'a>,
+    swap: &'a Swap,
+    view: VmaView,
+    /// Whether an accessed bit was cleared (the TLBs are then flushed lazily).
+    young_cleared: bool,
+}
+
+impl Scanner for AnonScanner<'_> {
+    type Page = (u64, FrameId);
+    const ANON: bool = true;
+
+    fn look(&mut self, &(addr, frame): &(u64, FrameId)) -> Look {
+        let Some(slot) = self.cx.core.page_table().slot(addr) else {
+            return Look::Gone;
+        };
+        let pte = Pte::from_bits(slot.load(Ordering::Acquire));
+        let Some(vma) = self.view.find(addr).map(|n| n.vma()) else {
+            return Look::Gone;
+        };
+        if !pte.is_valid() || pte.frame() != frame {
+            return Look::Gone;
+        }
+        if vma.flags.contains(VmaFlags::LOCKED) {
+            return Look::Unevictable;
+        }
+        if !swappable(vma) {
+            return Look::Gone;
+        }
+        let young = pagetable::test_and_clear_accessed(slot);
+        self.young_cleared |= young;
+        Look::Present(Refs {
+            young: young.into(),
+            ..Refs::default()
+        })
+    }
+
+    /// Anonymous pages have no flags of their own: their entries' bits say it all.
+    fn set_flags(&mut self, _: &(u64, FrameId), _: bool, _: bool) {}
+
+    fn reclaim(&mut self, &(addr, frame): &(u64, FrameId)) -> bool {
+        swap_out(self.cx, self.swap, addr, Some(frame))
+    }
+}
+
+/// Whether `vma`'s anonymous pages may go to swap: it is private (anonymous, or a file
+/// mapping's copies on write) and not locked in memory. The page-cache pages a private
+/// file mapping maps never go: the cache holds a reference to each of their frames, so
+/// [`swap_out`] never finds them mapped only once.
+fn swappable(vma: &Vma) -> bool {
+    matches!(vma.backing, Backing::Private | Backing::File(_))
+        && !vma.is_shared()
+        && !vma.flags.contains(VmaFlags::LOCKED)
+        && !vma.flags.contains(VmaFlags::LOCKONFAULT)
+}
+
+/// After mremap moved the page mapping `frame` to `addr` in `vma` (the moved range's new
+/// VMA): the page is a reclaim candidate at its new address (its old entry on the lists
+/// is stale and goes when next looked at).
+pub(crate) fn note_moved(space: &MmCore, vma: &Vma, addr: u64, frame: FrameId) {
+    if let Some(swap) = space.swap().filter(|_| swappable(vma)) {
+        swap.note_mapped(addr, frame);
+    }
+}
+
+/// MADV_PAGEOUT of the anonymous pages of `vma`'s part `[start, end)`.
+pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+    let Some(swap) = space.swap().filter(|_| swappable(vma)) else {
+        return;
+    };
+    let cx = space.cx(caller);
+    for addr in (start..end).step_by(u64_to_usize(PAGE_SIZE)) {
+        cx.stats.add(Counter::ReclaimScanned, 1);
+        if swap_out(cx, swap, addr, None) {
+            cx.stats.add(Counter::ReclaimReclaimed, 1);
+        }
+    }
+}
+
+/// MADV_COLD of the private anonymous part `[start, end)` of `vma`: its pages go to the
+/// inactive tail of the reclaim candidates (their accessed bits were cleared by
+/// [`reclaim::deactivate`]).
+pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
+    let Some(swap) = space
+        .swap()
+        .filter(|s| s.tracks_candidates && swappable(vma))
+    else {
+        return;
+    };
+    swap.lru
+        .lock()
+        .make_cold(|&(addr, _)| (start..end).contains(&addr));
+}
+
+/// MADV_WILLNEED of the private anonymous part `[start, end)` of `vma`: starts reading
+/// the swapped-out pages into the swap cache, without waiting (the caller then
+/// reclaims what they take over the limit).
+pub(crate) fn will_need(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, end: u64) {
+    let Some(swap) = space
+        .swap()
+        .filter(|_| matches!(vma.backing, Backing::Private))
+    else {
+        return;
+    };
+    let stats = space.stats_of(caller);
+    let mut slots = Vec::new();
+    space
+        .page_table()
+        .for_each_present(start, end, |_, _, pte| {
+            if pte.is_swap() {
+                slots.push(pte.swap_slot());
+            }
+        });
+    let mut batch = Batch::default();
+    for slot in slots {
+        if batch.add(swap, space.frames(), slot, false).is_none() {
+            break;
+        }
+    }
+    batch.submit(swap, space.frames(), caller.io(), stats);
+}
+
+#[cfg(test)]
+mod tests;
