@@ -111,6 +111,16 @@ pub(crate) struct MmCore {
     daemon_stats: [HartStats; Daemon::ALL.len()],
 }
 
+impl Drop for MmCore {
+    /// The daemons hold only weak references: wake them so they see the space is gone
+    /// and end now, rather than at their next period (a run that creates many spaces
+    /// would otherwise pile up sleeping threads).
+    fn drop(&mut self) {
+        self.page_cache.dirty().wake.unpark();
+        self.page_cache.kswapd_wake().unpark();
+    }
+}
+
 impl MmCore {
     /// The empty state of a new address space configured as `cfg`.
     pub(crate) fn new(cfg: MmConfig) -> io::Result<MmCore> {

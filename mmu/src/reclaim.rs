@@ -55,7 +55,8 @@ const KSWAPD_PERIOD_NS: u64 = 50_000_000;
 pub(crate) fn direct(cx: Cx<'_>) {
     let want = cx.core.page_cache().frames_over_limit();
     if want > 0 {
-        shrink(cx, want);
+        let freed = shrink(cx, want);
+        tracing::trace!(target: "faultline::reclaim", want, freed, "direct reclaim");
     }
 }
 
@@ -82,14 +83,15 @@ fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
         let want = space.page_cache().frames_over(Watermark::High);
         if want > 0 {
             let caller = space.caller();
-            shrink(space.cx(&caller), want);
+            let freed = shrink(space.cx(&caller), want);
+            tracing::debug!(target: "faultline::reclaim", want, freed, "kswapd pass");
         }
     }
 }
 
 /// Frees up to `want` pages from the inactive lists, within a scan budget, in batches
-/// alternating between file and anonymous pages.
-fn shrink(cx: Cx<'_>, want: u64) {
+/// alternating between file and anonymous pages; returns the pages it freed.
+fn shrink(cx: Cx<'_>, want: u64) -> u64 {
     let Cx {
         core: space,
         caller,
@@ -105,6 +107,7 @@ fn shrink(cx: Cx<'_>, want: u64) {
     let budget = want * SCAN_PER_PAGE + BATCH as u64;
     let mut nr = scan_targets(file_lru, anon_lru, budget);
     let mut left = want;
+    let mut freed = 0;
     while left > 0 && nr.iter().any(|&n| n > 0) {
         for (kind, other) in [(FILE, ANON), (ANON, FILE)] {
             if nr[kind] == 0 || left == 0 {
@@ -125,9 +128,11 @@ fn shrink(cx: Cx<'_>, want: u64) {
                 nr[kind] = 0;
             }
             left = left.saturating_sub(pass.freed);
+            freed += pass.freed;
             count(stats, pass);
         }
     }
+    freed
 }
 
 /// Adds what a pass did to the counters.

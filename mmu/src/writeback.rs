@@ -336,6 +336,7 @@ fn flusher(space: &Weak<MmCore>) {
         let caller = space.caller();
         let w = Writer(space.cx(&caller));
         let expired_before = clock.now_ns().saturating_sub(expire_ns);
+        let mut written = 0;
         for file in space.page_cache().files() {
             let over = acct.pages().saturating_sub(acct.background);
             let pick = Pick {
@@ -344,12 +345,16 @@ fn flusher(space: &Weak<MmCore>) {
                 background: true,
             };
             // What fails stays dirty: the next pass, a sync or exit tries again.
-            let _ = w.file(
+            let (pages, _) = w.file(
                 &file,
                 ALL_PAGES,
                 pick,
                 if over > 0 { over } else { u64::MAX },
             );
+            written += pages;
+        }
+        if written > 0 {
+            tracing::debug!(target: "faultline::writeback", pages = written, "flusher pass");
         }
     }
 }

@@ -124,7 +124,7 @@ fn elf_loader() {
             .expect("a committed guest");
     run_generated(
         "elf_loader",
-        // Each load leaves a flusher thread behind for a few seconds (see the README).
+        // Each load starts (and ends) an address space with its daemons: the slowest body.
         1_000,
         |rng| inputs::elf_file(rng, &guest),
         fuzz_targets::elf_loader::run,
