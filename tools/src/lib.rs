@@ -2,6 +2,6 @@
 //! that keep the crates' layering honest.
 
 pub mod layers;
-mod stats;
+mod stats_file;
 
-pub use stats::{read_stats, total_counter};
+pub use stats_file::{read_stats, total_counter};

@@ -3,10 +3,10 @@
 //! [`BackingStore`] when a request completes, and hands each submitter its result.
 
 use super::backing::BackingStore;
+use super::io_stats::DeviceStats;
 use super::model::{DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
 use super::request::{Completion, IoError, IoKind, IoRequest, RequestId};
-use super::stats::DeviceStats;
 use crate::cast::u64_to_usize;
 use crate::{Parker, SharedClock};
 use parking_lot::Mutex;

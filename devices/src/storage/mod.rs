@@ -16,6 +16,7 @@ mod backing;
 mod device;
 mod duration;
 mod faults;
+mod io_stats;
 mod latency;
 mod model;
 mod prio;
@@ -23,11 +24,11 @@ mod request;
 mod sched;
 pub mod spec;
 mod stall;
-mod stats;
 
 pub use backing::BackingStore;
 pub use device::{IoDone, IoOp, StorageDevice};
 pub use faults::{ErrorInjection, InvalidErrorInjection};
+pub use io_stats::{ClassStats, DeviceStats, LatencyHistogram};
 pub use latency::{Bandwidth, InvalidLatency, LatencyModel};
 pub use model::{DeviceConfig, DeviceModel, ZeroDepth};
 pub use prio::{
@@ -37,4 +38,3 @@ pub use prio::{
 pub use request::{Completion, IoError, IoKind, IoRequest, RequestId};
 pub use sched::{DeadlineTunables, IoScheduler, WRITES_STARVED};
 pub use stall::{InvalidStall, StallModel};
-pub use stats::{ClassStats, DeviceStats, LatencyHistogram};

@@ -3,11 +3,11 @@
 //! a discrete-event driver jumps to them; tests just read them.
 
 use super::faults::ErrorInjection;
+use super::io_stats::DeviceStats;
 use super::latency::{Bandwidth, LatencyModel};
 use super::request::{Completion, IoError, IoRequest, RequestId};
 use super::sched::{IoScheduler, Queued, RequestQueue};
 use super::stall::StallModel;
-use super::stats::DeviceStats;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
