@@ -1,8 +1,8 @@
 //! The per-hart cache of decoded code: guest code decoded once into blocks of
 //! straight-line instructions, found by guest address through per-page entry tables.
 //!
-//! A block runs from its first instruction to the first jump or trap-like instruction,
-//! the end of its page, or [`MAX_BLOCK`] instructions; conditional branches do not end
+//! A block runs from its first instruction to the first jump, trap-like instruction or
+//! CSR access, the end of its page, or [`MAX_BLOCK`] instructions; conditional branches do not end
 //! it (a taken one leaves it). Each instruction is a [`Slot`]: its handler, its
 //! immediate already sign-extended (or made absolute for pc-relative operations) and
 //! its operands. Each way out of a block remembers the block that last followed it (a
@@ -225,12 +225,26 @@ fn fetch_and_decode<E: HartEnv>(pc: u64, env: &mut E) -> Result<Insn, MemFault> 
     Ok(decode(u32::from(low) | u32::from(high) << 16))
 }
 
-/// Whether `op` must be the last instruction of a block: it jumps, leaves the run, or
-/// drops the cache. Conditional branches need not: a taken one leaves the block, a
-/// branch not taken goes on with the next instruction.
+/// Whether `op` must be the last instruction of a block: it jumps, leaves the run,
+/// drops the cache, or is a CSR access (which the run loop executes, knowing then how
+/// many instructions retired before it). Conditional branches need not: a taken one
+/// leaves the block, a branch not taken goes on with the next instruction.
 fn ends_block(op: Op) -> bool {
     use Op::*;
-    matches!(op, Jal | Jalr | Ecall | Ebreak | Illegal | FenceI)
+    matches!(
+        op,
+        Jal | Jalr
+            | Ecall
+            | Ebreak
+            | Illegal
+            | FenceI
+            | Csrrw
+            | Csrrs
+            | Csrrc
+            | Csrrwi
+            | Csrrsi
+            | Csrrci
+    )
 }
 
 /// The slot of the instruction at `pc`: operations that only write rd become nops when

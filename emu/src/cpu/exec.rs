@@ -3,7 +3,7 @@
 //! must be reported to the caller.
 
 use super::decoded_cache::{Block, DecodedCache, Way};
-use super::slot::{Flow, Slot};
+use super::slot::{next, Flow, Slot};
 use super::{Cpu, Exit, HartEnv};
 
 /// How a block ended, when it did not end the run.
@@ -75,60 +75,57 @@ impl Cpu {
     #[inline(always)]
     fn run_block<E: HartEnv>(&mut self, block: &Block<E>, env: &mut E) -> Result<Left, Exit> {
         self.pc = block.fallthrough;
-        let code = &block.code;
-        for slot in code.iter() {
-            // One test for the common case: the instruction went on.
-            let flow = (slot.run)(self, slot, env);
-            if let Flow::Next = flow {
-                continue;
+        let len = block.code.len();
+        match next(self, &block.code, env) {
+            Flow::FellThrough => {
+                self.instret += len as u64;
+                Ok(Left::To(Way::FellThrough, block.fallthrough))
             }
-            let k = index_in(code, slot);
-            if let Flow::Jump(target) = flow {
+            Flow::Jump => {
+                let k = len - 1 - self.unrun;
                 self.instret += k as u64 + 1;
-                return Ok(Left::To(Way::Taken(k), target));
+                Ok(Left::To(Way::Taken(k), self.pc))
             }
-            if let Some(left) = self.stop_in_block(block, k, flow, env) {
-                return left;
-            }
+            flow => self.stop_in_block(block, flow, env),
         }
-        self.instret += code.len() as u64;
-        Ok(Left::To(Way::FellThrough, block.fallthrough))
     }
 
-    /// Handles a `flow` other than going on or jumping from instruction `k` of `block`:
-    /// what the run loop does next, or `None` to go on with the block.
+    /// Handles a `flow` other than falling through or jumping out of `block`.
     #[cold]
     #[inline(never)]
     fn stop_in_block<E: HartEnv>(
         &mut self,
         block: &Block<E>,
-        k: usize,
         flow: Flow,
         env: &mut E,
-    ) -> Option<Result<Left, Exit>> {
+    ) -> Result<Left, Exit> {
         let code = &block.code;
+        let len = code.len();
         match flow {
-            Flow::Next | Flow::Jump(_) => unreachable!("the run loop handles these"),
-            Flow::Csr => {
-                self.exec_csr(&code[k].insn, env, k as u64);
-                None
-            }
+            Flow::FellThrough | Flow::Jump => unreachable!("the run loop handles these"),
             Flow::Trap => {
                 // The instruction does not retire; the run stops at it.
+                let k = len - 1 - self.unrun;
                 self.pc = block.pc.wrapping_add(code_bytes(&code[..k]));
                 self.instret += k as u64;
-                Some(Err(self.trap.take().unwrap_or_else(|| {
-                    unreachable!("a trapping handler leaves its reason")
-                })))
+                Err(self
+                    .trap
+                    .take()
+                    .unwrap_or_else(|| unreachable!("a trapping handler leaves its reason")))
             }
-            // Both end their block, so every instruction of it retired.
+            // These end their block, so every instruction before them retired.
+            Flow::Csr => {
+                self.exec_csr(&code[len - 1].insn, env, len as u64 - 1);
+                self.instret += len as u64;
+                Ok(Left::To(Way::FellThrough, block.fallthrough))
+            }
             Flow::Ecall => {
-                self.instret += code.len() as u64;
-                Some(Err(Exit::Ecall))
+                self.instret += len as u64;
+                Err(Exit::Ecall)
             }
             Flow::FenceI => {
-                self.instret += code.len() as u64;
-                Some(Ok(Left::FenceI(block.fallthrough)))
+                self.instret += len as u64;
+                Ok(Left::FenceI(block.fallthrough))
             }
         }
     }
@@ -159,12 +156,6 @@ impl Cpu {
         }
         Ok(id)
     }
-}
-
-/// The index in `code` of `slot`, which it holds.
-#[inline(always)]
-fn index_in<E>(code: &[Slot<E>], slot: &Slot<E>) -> usize {
-    (slot as *const Slot<E> as usize - code.as_ptr() as usize) / std::mem::size_of::<Slot<E>>()
 }
 
 /// The length of `code` in bytes.

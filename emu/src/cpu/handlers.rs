@@ -1,6 +1,7 @@
 //! The instruction handlers: one small function per operation, chosen once when the
-//! instruction is decoded and called through its slot, so that running an instruction
-//! costs one indirect call and only the operands it uses.
+//! instruction is decoded and reached through its slot. Each handler ends by jumping
+//! to the next instruction's handler (threaded code), so running an instruction costs
+//! one indirect jump and only the operands it uses.
 //!
 //! Handlers of the same shape (register-immediate, register-register, branch, load,
 //! store) are generated from one template each. Floating-point computation, atomics
@@ -9,28 +10,37 @@
 use super::alu::{self, sext32};
 use super::float::box_s;
 use super::insn::Op;
-use super::slot::{Flow, Handler, Slot};
+use super::slot::{next, Flow, Handler, Slot};
 use super::{Cpu, Exit, HartEnv};
 use devices::cast::{low_i32, low_u16, low_u32, low_u8};
 use std::sync::atomic::{fence, Ordering};
 
 impl Cpu {
-    /// Stops the run at the current instruction for `exit`.
+    /// Stops the run for `exit` at the instruction followed in its block by `rest`.
     #[cold]
-    fn trap(&mut self, exit: Exit) -> Flow {
+    fn trap<E>(&mut self, exit: Exit, rest: &[Slot<E>]) -> Flow {
         self.trap = Some(exit);
+        self.unrun = rest.len();
         Flow::Trap
+    }
+
+    /// Leaves the block for `target` from the instruction followed by `rest`.
+    #[inline(always)]
+    fn jump<E>(&mut self, target: u64, rest: &[Slot<E>]) -> Flow {
+        self.unrun = rest.len();
+        self.pc = target;
+        Flow::Jump
     }
 }
 
 /// Defines handlers computing rd from rs1 and the immediate.
 macro_rules! reg_imm {
     ($($name:ident: |$a:ident, $imm:ident| $value:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             let $a = cpu.x[s.rs1()];
             let $imm = s.imm;
             cpu.x[s.rd()] = $value;
-            Flow::Next
+            next(cpu, rest, env)
         }
     )*};
 }
@@ -38,11 +48,11 @@ macro_rules! reg_imm {
 /// Defines handlers computing rd from rs1 and rs2.
 macro_rules! reg_reg {
     ($($name:ident: |$a:ident, $b:ident| $value:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             let $a = cpu.x[s.rs1()];
             let $b = cpu.x[s.rs2()];
             cpu.x[s.rd()] = $value;
-            Flow::Next
+            next(cpu, rest, env)
         }
     )*};
 }
@@ -50,13 +60,13 @@ macro_rules! reg_reg {
 /// Defines conditional branches to the absolute target in the immediate.
 macro_rules! branch {
     ($($name:ident: |$a:ident, $b:ident| $taken:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             let $a = cpu.x[s.rs1()];
             let $b = cpu.x[s.rs2()];
             if $taken {
-                Flow::Jump(s.imm)
+                cpu.jump(s.imm, rest)
             } else {
-                Flow::Next
+                next(cpu, rest, env)
             }
         }
     )*};
@@ -66,14 +76,14 @@ macro_rules! branch {
 /// `extend`.
 macro_rules! load {
     ($($name:ident: $size:literal, $file:ident, $extend:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             match env.load(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
                 Ok(v) => {
                     cpu.$file[s.rd()] = $extend(v);
                     cpu.x[0] = 0;
-                    Flow::Next
+                    next(cpu, rest, env)
                 }
-                Err(fault) => cpu.trap(Exit::Fault(fault)),
+                Err(fault) => cpu.trap(Exit::Fault(fault), rest),
             }
         }
     )*};
@@ -82,10 +92,10 @@ macro_rules! load {
 /// Defines stores of the low `size` bytes of rs2 of register file `file` at rs1 + imm.
 macro_rules! store {
     ($($name:ident: $size:literal, $file:ident;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             match env.store(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
-                Ok(()) => Flow::Next,
-                Err(fault) => cpu.trap(Exit::Fault(fault)),
+                Ok(()) => next(cpu, rest, env),
+                Err(fault) => cpu.trap(Exit::Fault(fault), rest),
             }
         }
     )*};
@@ -172,62 +182,65 @@ store! {
 }
 
 /// jal: the link is the block's fall-through address, since a jump ends its block.
-fn jal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
+fn jal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
     cpu.x[s.rd()] = cpu.pc;
     cpu.x[0] = 0;
-    Flow::Jump(s.imm)
+    cpu.jump(s.imm, rest)
 }
 
 /// jalr: the target is read before rd is written, which may be the same register.
-fn jalr<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
+fn jalr<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
     let target = cpu.x[s.rs1()].wrapping_add(s.imm) & !1;
     cpu.x[s.rd()] = cpu.pc;
     cpu.x[0] = 0;
-    Flow::Jump(target)
+    cpu.jump(target, rest)
 }
 
-fn nop<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &mut E) -> Flow {
-    Flow::Next
+fn nop<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+    next(cpu, rest, env)
 }
 
-fn illegal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
-    cpu.trap(Exit::IllegalInstruction {
-        insn: s.insn.imm as u32,
-    })
+fn illegal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
+    cpu.trap(
+        Exit::IllegalInstruction {
+            insn: s.insn.imm as u32,
+        },
+        rest,
+    )
 }
 
-fn ebreak<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, _: &mut E) -> Flow {
-    cpu.trap(Exit::Breakpoint)
+fn ebreak<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
+    cpu.trap(Exit::Breakpoint, rest)
 }
 
-fn ecall<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &mut E) -> Flow {
+fn ecall<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
     Flow::Ecall
 }
 
-fn fence_i<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &mut E) -> Flow {
+fn fence_i<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
     Flow::FenceI
 }
 
-fn fence_rw<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &mut E) -> Flow {
+fn fence_rw<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
     fence(Ordering::SeqCst);
-    Flow::Next
+    next(cpu, rest, env)
 }
 
-fn csr<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &mut E) -> Flow {
+fn csr<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
     Flow::Csr
 }
 
-fn atomic<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, env: &mut E) -> Flow {
+fn atomic<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
     match cpu.exec_atomic(&s.insn, env) {
-        Ok(()) => Flow::Next,
-        Err(fault) => cpu.trap(Exit::Fault(fault)),
+        Ok(()) => next(cpu, rest, env),
+        Err(fault) => cpu.trap(Exit::Fault(fault), rest),
     }
 }
 
-fn float<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, _: &mut E) -> Flow {
+fn float<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
     match cpu.exec_float(&s.insn) {
-        Ok(()) => Flow::Next,
-        Err(exit) => cpu.trap(exit),
+        Ok(()) => next(cpu, rest, env),
+        Err(exit) => cpu.trap(exit, rest),
     }
 }
 

@@ -90,6 +90,9 @@ pub struct Cpu {
     reservation: Option<Reservation>,
     /// Why the instruction running now traps, for the run loop.
     trap: Option<Exit>,
+    /// How many instructions of the block follow the one that left it by a jump or
+    /// a trap, for the run loop.
+    unrun: usize,
     /// Decoded code (a `DecodedCache` for the [`HartEnv`] type the hart runs on, whose
     /// handlers it holds); `None` until the first run, and while a run holds it.
     icache: Option<Box<dyn Any + Send>>,
@@ -107,6 +110,7 @@ impl Cpu {
             frm: 0,
             reservation: None,
             trap: None,
+            unrun: 0,
             icache: None,
         }
     }
@@ -149,6 +153,7 @@ impl Cpu {
             frm: self.frm,
             reservation: None,
             trap: None,
+            unrun: 0,
             icache: None,
         }
     }

@@ -5,14 +5,16 @@ use super::insn::Insn;
 use super::Cpu;
 use std::cell::Cell;
 
-/// What the run loop does after a handler. Small enough to come back in registers;
-/// a trap's reason waits in the hart's pending trap.
+/// How a block's run ended, from the handler that ended it. A plain byte, so that
+/// handlers can chain by tail calls (the compiler turns calls returning a pair of
+/// registers into real calls); the target of a jump is in the pc, a trap's reason in
+/// the hart's pending trap.
 #[derive(Clone, Copy)]
 pub(super) enum Flow {
-    /// Go on with the next instruction of the block.
-    Next,
-    /// A taken branch or jump to this address.
-    Jump(u64),
+    /// Past the block's last instruction.
+    FellThrough,
+    /// A taken branch or jump, to the address now in the pc.
+    Jump,
     /// Stop the run at this instruction, which does not retire; the reason is in
     /// the hart's pending trap.
     Trap,
@@ -25,9 +27,22 @@ pub(super) enum Flow {
     Csr,
 }
 
-/// Executes one decoded instruction. While a block runs, `cpu.pc` holds the address
-/// its last instruction falls through to.
-pub(super) type Handler<E> = fn(&mut Cpu, &Slot<E>, &mut E) -> Flow;
+/// Executes decoded instruction `slot`, followed in its block by `rest`, then (by a
+/// call in tail position, see [`next`]) the rest of the block up to the instruction
+/// that leaves it. While a block runs, `cpu.pc` holds the address its last
+/// instruction falls through to.
+pub(super) type Handler<E> = fn(&mut Cpu, &Slot<E>, &[Slot<E>], &mut E) -> Flow;
+
+/// Goes on with the first instruction of `rest`, if any. Called in tail position, so
+/// handlers chain by jumps; the chain is at most a block long even where the compiler
+/// keeps the calls.
+#[inline(always)]
+pub(super) fn next<E>(cpu: &mut Cpu, rest: &[Slot<E>], env: &mut E) -> Flow {
+    match rest.split_first() {
+        Some((slot, rest)) => (slot.run)(cpu, slot, rest, env),
+        None => Flow::FellThrough,
+    }
+}
 
 /// One decoded instruction in the form the run loop executes.
 pub(super) struct Slot<E> {
