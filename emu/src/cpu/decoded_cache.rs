@@ -263,7 +263,7 @@ fn prepare<E: HartEnv>(insn: Insn, pc: u64) -> Slot<E> {
         _ => imm,
     };
     Slot {
-        run: handler_for::<E>(insn.op),
+        run: handler_for::<E>(&insn),
         imm,
         insn,
         link: Cell::new(NONE),

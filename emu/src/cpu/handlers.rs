@@ -9,7 +9,7 @@
 
 use super::alu::{self, sext32};
 use super::float::box_s;
-use super::insn::Op;
+use super::insn::{Insn, Op};
 use super::slot::{next, Flow, Handler, Slot};
 use super::{Cpu, Exit, HartEnv};
 use devices::cast::{low_i32, low_u16, low_u32, low_u8};
@@ -63,6 +63,21 @@ macro_rules! branch {
         fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             let $a = cpu.x[s.rs1()];
             let $b = cpu.x[s.rs2()];
+            if $taken {
+                cpu.jump(s.imm, rest)
+            } else {
+                next(cpu, rest, env)
+            }
+        }
+    )*};
+}
+
+/// Defines conditional branches comparing rs1 with zero (rs2 = x0), which need not
+/// read rs2.
+macro_rules! branch_zero {
+    ($($name:ident: |$a:ident| $taken:expr;)*) => {$(
+        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+            let $a = cpu.x[s.rs1()];
             if $taken {
                 cpu.jump(s.imm, rest)
             } else {
@@ -159,6 +174,13 @@ branch! {
     bgeu: |a, b| a >= b;
 }
 
+branch_zero! {
+    beqz: |a| a == 0;
+    bnez: |a| a != 0;
+    bltz: |a| (a as i64) < 0;
+    bgez: |a| (a as i64) >= 0;
+}
+
 load! {
     lb: 1, x, |v| low_u8(v) as i8 as i64 as u64;
     lh: 2, x, |v| low_u16(v) as i16 as i64 as u64;
@@ -244,10 +266,24 @@ fn float<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) 
     }
 }
 
-/// The handler of `op`.
-pub(super) fn handler_for<E: HartEnv>(op: Op) -> Handler<E> {
+/// The handler of `insn`: one specialised to its operands' shape where that saves
+/// reading a register that is x0, else the one of its operation.
+pub(super) fn handler_for<E: HartEnv>(insn: &Insn) -> Handler<E> {
     use Op::*;
-    match op {
+    if insn.rs2 == 0 {
+        match insn.op {
+            Beq => return beqz,
+            Bne => return bnez,
+            Blt => return bltz,
+            Bge => return bgez,
+            _ => {}
+        }
+    }
+    if insn.op == Addi && insn.rs1 == 0 {
+        // li: the value is the immediate.
+        return lui;
+    }
+    match insn.op {
         Illegal => illegal,
         Nop => nop,
         Lui | Auipc => lui,
