@@ -113,16 +113,17 @@ impl<E: HartEnv> DecodedCache<E> {
         &self.blocks[id as usize]
     }
 
-    /// The block that last followed block `from` by `way`, if it starts at `pc`.
+    /// The block (its id, and itself) that last followed block `from` by `way`, if it
+    /// starts at `pc`.
     #[inline(always)]
-    pub(super) fn linked(&self, from: &Block<E>, way: Way, pc: u64) -> Option<u32> {
+    pub(super) fn linked(&self, from: &Block<E>, way: Way, pc: u64) -> Option<(u32, &Block<E>)> {
         let link = match way {
             Way::FellThrough => from.fall_link.get(),
             Way::Taken(k) => from.code[k].link.get(),
         };
         // An empty link (NONE) is out of bounds.
         let block = self.blocks.get(link as usize)?;
-        (block.pc == pc).then_some(link)
+        (block.pc == pc).then_some((link, block))
     }
 
     /// Records that block `to` followed block `from` by `way`. Harmless if the cache

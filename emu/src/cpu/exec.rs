@@ -33,36 +33,35 @@ impl Cpu {
             Err(fault) => return Exit::Fault(fault),
         };
         loop {
-            let block = cache.block(id);
-            let left = match self.run_block(block, env) {
-                Ok(left) => left,
-                Err(exit) => return exit,
-            };
-            let from = match left {
-                Left::To(way, next) => {
-                    if !env.interrupt_pending() && env.icache_epoch() == epoch {
-                        if let Some(linked) = cache.linked(block, way, next) {
-                            id = linked;
-                            continue;
+            // Follows links while they lead on and nothing needs attention; leaves with
+            // the way out of the last block run and where it led.
+            let (left, from) = {
+                let mut block = cache.block(id);
+                loop {
+                    let left = match self.run_block(block, env) {
+                        Ok(left) => left,
+                        Err(exit) => return exit,
+                    };
+                    if let Left::To(way, next) = left {
+                        if !env.interrupt_pending() && env.icache_epoch() == epoch {
+                            if let Some((linked, linked_block)) = cache.linked(block, way, next) {
+                                id = linked;
+                                block = linked_block;
+                                continue;
+                            }
                         }
                     }
-                    Some((id, way, next))
+                    break (left, id);
                 }
-                Left::FenceI(_) => {
+            };
+            let (from, next) = match left {
+                Left::To(way, next) => (Some((from, way)), next),
+                Left::FenceI(next) => {
                     cache.clear();
-                    None
+                    (None, next)
                 }
             };
-            let next = match left {
-                Left::To(_, next) | Left::FenceI(next) => next,
-            };
-            match self.enter_block(
-                cache,
-                env,
-                &mut epoch,
-                from.map(|(id, way, _)| (id, way)),
-                next,
-            ) {
+            match self.enter_block(cache, env, &mut epoch, from, next) {
                 Ok(next_id) => id = next_id,
                 Err(exit) => return exit,
             }
