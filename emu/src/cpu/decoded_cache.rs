@@ -49,6 +49,14 @@ pub(super) struct Block<E> {
     pub(super) code: Box<[Slot<E>]>,
 }
 
+impl<E> Block<E> {
+    /// The link of falling through past the last instruction.
+    #[inline(always)]
+    pub(super) fn fall_link(&self) -> u32 {
+        self.fall_link.get()
+    }
+}
+
 /// A way out of a block.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Way {
@@ -113,14 +121,10 @@ impl<E: HartEnv> DecodedCache<E> {
         &self.blocks[id as usize]
     }
 
-    /// The block (its id, and itself) that last followed block `from` by `way`, if it
-    /// starts at `pc`.
+    /// The block (its id, and itself) that `link`, taken from a way out of a block,
+    /// names, if it starts at `pc`.
     #[inline(always)]
-    pub(super) fn linked(&self, from: &Block<E>, way: Way, pc: u64) -> Option<(u32, &Block<E>)> {
-        let link = match way {
-            Way::FellThrough => from.fall_link.get(),
-            Way::Taken(k) => from.code[k].link.get(),
-        };
+    pub(super) fn linked(&self, link: u32, pc: u64) -> Option<(u32, &Block<E>)> {
         // An empty link (NONE) is out of bounds.
         let block = self.blocks.get(link as usize)?;
         (block.pc == pc).then_some((link, block))

@@ -9,8 +9,8 @@ use super::{Cpu, Exit, HartEnv};
 /// How a block ended, when it did not end the run.
 #[derive(Clone, Copy)]
 enum Left {
-    /// By `Way` to this address.
-    To(Way, u64),
+    /// By `Way` to this address, with the link that way keeps.
+    To(Way, u64, u32),
     /// After a fence.i, which drops all decoded code, to this address.
     FenceI(u64),
 }
@@ -42,9 +42,9 @@ impl Cpu {
                         Ok(left) => left,
                         Err(exit) => return exit,
                     };
-                    if let Left::To(way, next) = left {
+                    if let Left::To(_, next, link) = left {
                         if !env.interrupt_pending() && env.icache_epoch() == epoch {
-                            if let Some((linked, linked_block)) = cache.linked(block, way, next) {
+                            if let Some((linked, linked_block)) = cache.linked(link, next) {
                                 id = linked;
                                 block = linked_block;
                                 continue;
@@ -55,7 +55,7 @@ impl Cpu {
                 }
             };
             let (from, next) = match left {
-                Left::To(way, next) => (Some((from, way)), next),
+                Left::To(way, next, _) => (Some((from, way)), next),
                 Left::FenceI(next) => {
                     cache.clear();
                     (None, next)
@@ -78,12 +78,16 @@ impl Cpu {
         match next(self, &block.code, env) {
             Flow::FellThrough => {
                 self.instret += len as u64;
-                Ok(Left::To(Way::FellThrough, block.fallthrough))
+                Ok(Left::To(
+                    Way::FellThrough,
+                    block.fallthrough,
+                    block.fall_link(),
+                ))
             }
             Flow::Jump => {
                 let k = len - 1 - self.unrun;
                 self.instret += k as u64 + 1;
-                Ok(Left::To(Way::Taken(k), self.pc))
+                Ok(Left::To(Way::Taken(k), self.pc, self.taken_link))
             }
             flow => self.stop_in_block(block, flow, env),
         }
@@ -116,7 +120,11 @@ impl Cpu {
             Flow::Csr => {
                 self.exec_csr(&code[len - 1].insn, env, len as u64 - 1);
                 self.instret += len as u64;
-                Ok(Left::To(Way::FellThrough, block.fallthrough))
+                Ok(Left::To(
+                    Way::FellThrough,
+                    block.fallthrough,
+                    block.fall_link(),
+                ))
             }
             Flow::Ecall => {
                 self.instret += len as u64;

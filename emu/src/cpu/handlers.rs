@@ -24,10 +24,11 @@ impl Cpu {
         Flow::Trap
     }
 
-    /// Leaves the block for `target` from the instruction followed by `rest`.
+    /// Leaves the block for `target` from instruction `s`, followed by `rest`.
     #[inline(always)]
-    fn jump<E>(&mut self, target: u64, rest: &[Slot<E>]) -> Flow {
+    fn jump<E>(&mut self, s: &Slot<E>, target: u64, rest: &[Slot<E>]) -> Flow {
         self.unrun = rest.len();
+        self.taken_link = s.link.get();
         self.pc = target;
         Flow::Jump
     }
@@ -64,7 +65,7 @@ macro_rules! branch {
             let $a = cpu.x[s.rs1()];
             let $b = cpu.x[s.rs2()];
             if $taken {
-                cpu.jump(s.imm, rest)
+                cpu.jump(s, s.imm, rest)
             } else {
                 next(cpu, rest, env)
             }
@@ -79,7 +80,7 @@ macro_rules! branch_zero {
         fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
             let $a = cpu.x[s.rs1()];
             if $taken {
-                cpu.jump(s.imm, rest)
+                cpu.jump(s, s.imm, rest)
             } else {
                 next(cpu, rest, env)
             }
@@ -207,7 +208,7 @@ store! {
 fn jal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
     cpu.x[s.rd()] = cpu.pc;
     cpu.x[0] = 0;
-    cpu.jump(s.imm, rest)
+    cpu.jump(s, s.imm, rest)
 }
 
 /// jalr: the target is read before rd is written, which may be the same register.
@@ -215,7 +216,7 @@ fn jalr<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> 
     let target = cpu.x[s.rs1()].wrapping_add(s.imm) & !1;
     cpu.x[s.rd()] = cpu.pc;
     cpu.x[0] = 0;
-    cpu.jump(target, rest)
+    cpu.jump(s, target, rest)
 }
 
 fn nop<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {

@@ -93,6 +93,8 @@ pub struct Cpu {
     /// How many instructions of the block follow the one that left it by a jump or
     /// a trap, for the run loop.
     unrun: usize,
+    /// The link of the jump that left the block, for the run loop.
+    taken_link: u32,
     /// Decoded code (a `DecodedCache` for the [`HartEnv`] type the hart runs on, whose
     /// handlers it holds); `None` until the first run, and while a run holds it.
     icache: Option<Box<dyn Any + Send>>,
@@ -111,6 +113,7 @@ impl Cpu {
             reservation: None,
             trap: None,
             unrun: 0,
+            taken_link: 0,
             icache: None,
         }
     }
@@ -154,6 +157,7 @@ impl Cpu {
             reservation: None,
             trap: None,
             unrun: 0,
+            taken_link: 0,
             icache: None,
         }
     }
