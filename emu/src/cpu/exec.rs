@@ -70,24 +70,26 @@ impl Cpu {
 
     /// Runs `block` and counts the instructions it retired. While it runs, `self.pc`
     /// holds its fall-through address (the link of jal and jalr, and where an ecall
-    /// returns to).
+    /// returns to), and `self.instret` counts the whole block as retired: an early
+    /// way out takes back what did not run.
     #[inline(always)]
     fn run_block<E: HartEnv>(&mut self, block: &Block<E>, env: &mut E) -> Result<Left, Exit> {
         self.pc = block.fallthrough;
         let len = block.code.len();
+        self.instret += len as u64;
         match next(self, &block.code, env) {
-            Flow::FellThrough => {
-                self.instret += len as u64;
-                Ok(Left::To(
-                    Way::FellThrough,
-                    block.fallthrough,
-                    block.fall_link(),
-                ))
-            }
+            Flow::FellThrough => Ok(Left::To(
+                Way::FellThrough,
+                block.fallthrough,
+                block.fall_link(),
+            )),
             Flow::Jump => {
-                let k = len - 1 - self.unrun;
-                self.instret += k as u64 + 1;
-                Ok(Left::To(Way::Taken(k), self.pc, self.taken_link))
+                self.instret -= self.unrun as u64;
+                Ok(Left::To(
+                    Way::Taken(len - 1 - self.unrun),
+                    self.pc,
+                    self.taken_link,
+                ))
             }
             flow => self.stop_in_block(block, flow, env),
         }
@@ -110,30 +112,26 @@ impl Cpu {
                 // The instruction does not retire; the run stops at it.
                 let k = len - 1 - self.unrun;
                 self.pc = block.pc.wrapping_add(code_bytes(&code[..k]));
-                self.instret += k as u64;
+                self.instret -= self.unrun as u64 + 1;
                 Err(self
                     .trap
                     .take()
                     .unwrap_or_else(|| unreachable!("a trapping handler leaves its reason")))
             }
-            // These end their block, so every instruction before them retired.
+            // These end their block, so every instruction of it retired (the CSR access
+            // reads the count of those before it).
             Flow::Csr => {
-                self.exec_csr(&code[len - 1].insn, env, len as u64 - 1);
-                self.instret += len as u64;
+                self.instret -= 1;
+                self.exec_csr(&code[len - 1].insn, env);
+                self.instret += 1;
                 Ok(Left::To(
                     Way::FellThrough,
                     block.fallthrough,
                     block.fall_link(),
                 ))
             }
-            Flow::Ecall => {
-                self.instret += len as u64;
-                Err(Exit::Ecall)
-            }
-            Flow::FenceI => {
-                self.instret += len as u64;
-                Ok(Left::FenceI(block.fallthrough))
-            }
+            Flow::Ecall => Err(Exit::Ecall),
+            Flow::FenceI => Ok(Left::FenceI(block.fallthrough)),
         }
     }
 
