@@ -25,6 +25,7 @@ guest_tests! {
     mm => "mm",
     fileio => "fileio",
     compute => "compute",
+    intmix => "intmix",
     page_fault1 => "page_fault1",
     float => "float",
     stress_atomics => "stress_atomics",

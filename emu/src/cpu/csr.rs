@@ -31,10 +31,10 @@ pub(super) fn is_accessible(number: u16, writes: bool) -> bool {
 }
 
 impl Cpu {
-    /// Executes a csrr* instruction that decoding accepted. `retired` is the number of
-    /// instructions retired in the current block and not yet added to `instret`.
+    /// Executes a csrr* instruction that decoding accepted, with `instret` counting the
+    /// instructions retired before it.
     #[inline(never)]
-    pub(super) fn exec_csr<E: HartEnv>(&mut self, insn: &Insn, env: &E, retired: u64) {
+    pub(super) fn exec_csr<E: HartEnv>(&mut self, insn: &Insn, env: &E) {
         #[allow(clippy::cast_possible_truncation)] // the immediate is the 12-bit CSR number
         let number = insn.imm as u16;
         let old = match number {
@@ -42,7 +42,7 @@ impl Cpu {
             FRM => u64::from(self.frm),
             FCSR => u64::from(self.fcsr()),
             TIME => env.now_ns() / TIMEBASE_NS,
-            _ => self.instret + retired,
+            _ => self.instret,
         };
         let (src, writes) = match insn.op {
             Op::Csrrw | Op::Csrrs | Op::Csrrc => (

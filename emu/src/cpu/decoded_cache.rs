@@ -1,18 +1,24 @@
 //! The per-hart cache of decoded code: guest code decoded once into blocks of
 //! straight-line instructions, found by guest address through per-page entry tables.
 //!
-//! A block runs from its first instruction to the first control transfer or trap-like
-//! instruction, the end of its page, or [`MAX_BLOCK`] instructions. Each block remembers
-//! the blocks that last followed it (one for falling through, one for a taken branch or
-//! jump), so the run loop rarely looks anything up. Everything is dropped together
-//! (new icache epoch, fence.i), which keeps those links valid without bookkeeping.
+//! A block runs from its first instruction to the first jump, trap-like instruction or
+//! CSR access, the end of its page, or [`MAX_BLOCK`] instructions; conditional branches do not end
+//! it (a taken one leaves it). Each instruction is a [`Slot`]: its handler, its
+//! immediate already sign-extended (or made absolute for pc-relative operations) and
+//! its operands. Each way out of a block remembers the block that last followed it (a
+//! taken transfer in its slot, falling through in the block), so the run loop rarely
+//! looks anything up. Everything is dropped together (new icache epoch, fence.i), which
+//! keeps those links valid without bookkeeping.
 
 use super::compressed::expand_compressed;
 use super::decode::decode;
+use super::handlers::handler_for;
 use super::insn::{Insn, Op};
+use super::slot::Slot;
 use super::HartEnv;
-use devices::cast::{low_i32, u64_to_usize};
+use devices::cast::u64_to_usize;
 use mmu::MemFault;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -24,28 +30,46 @@ const ENTRIES: usize = u64_to_usize(PAGE_SIZE) / 2;
 /// between two polls of the hart's request flag.
 pub(super) const MAX_BLOCK: usize = 64;
 /// Decoded instructions kept before the cache starts over, bounding its memory.
-const MAX_INSNS: usize = 1 << 22;
+const MAX_INSNS: usize = 1 << 21;
 /// Entries in the direct-mapped table of recently used pages.
 const RECENT: usize = 64;
 /// No block (an empty entry or link).
 const NONE: u32 = u32::MAX;
 
 /// A decoded block.
-struct Block {
+pub(super) struct Block<E> {
     /// Guest address of the first instruction.
-    pc: u64,
+    pub(super) pc: u64,
     /// Guest address after the last instruction, where control falls through to.
-    fallthrough: u64,
-    /// The blocks that last followed this one: [falling through, taken transfer].
-    /// A link is only used after checking its block's address.
-    links: [u32; 2],
-    code: Box<[Insn]>,
+    pub(super) fallthrough: u64,
+    /// The block that last followed this one by falling through, checked by address
+    /// before use.
+    fall_link: Cell<u32>,
+    /// The instructions.
+    pub(super) code: Box<[Slot<E>]>,
+}
+
+impl<E> Block<E> {
+    /// The link of falling through past the last instruction.
+    #[inline(always)]
+    pub(super) fn fall_link(&self) -> u32 {
+        self.fall_link.get()
+    }
+}
+
+/// A way out of a block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    /// Past its last instruction.
+    FellThrough,
+    /// By the taken transfer of its instruction at this index.
+    Taken(usize),
 }
 
 /// The decoded code of one hart for one icache epoch.
-pub(super) struct DecodedCache {
+pub(super) struct DecodedCache<E> {
     epoch: u64,
-    blocks: Vec<Block>,
+    blocks: Vec<Block<E>>,
     /// Instructions in all blocks.
     insns: usize,
     /// Per guest page: the block starting at each 2-byte offset, or NONE.
@@ -57,7 +81,7 @@ pub(super) struct DecodedCache {
     recent: [(u64, u32); RECENT],
 }
 
-impl Default for DecodedCache {
+impl<E> Default for DecodedCache<E> {
     fn default() -> Self {
         DecodedCache {
             epoch: 0,
@@ -70,7 +94,7 @@ impl Default for DecodedCache {
     }
 }
 
-impl DecodedCache {
+impl<E: HartEnv> DecodedCache<E> {
     /// Drops everything if the code was decoded in another epoch than `epoch`.
     /// Returns whether it did.
     pub(super) fn sync_epoch(&mut self, epoch: u64) -> bool {
@@ -91,29 +115,34 @@ impl DecodedCache {
         self.recent.fill((u64::MAX, 0));
     }
 
-    /// Block `id`: the address of its first instruction, the address after its last,
-    /// and its instructions.
+    /// Block `id`.
     #[inline(always)]
-    pub(super) fn block(&self, id: u32) -> (u64, u64, &[Insn]) {
-        let block = &self.blocks[id as usize];
-        (block.pc, block.fallthrough, &block.code)
+    pub(super) fn block(&self, id: u32) -> &Block<E> {
+        &self.blocks[id as usize]
     }
 
-    /// The block that last followed block `from` (by a taken transfer if `taken`), if
-    /// it starts at `pc`.
+    /// The block (its id, and itself) that `link`, taken from a way out of a block,
+    /// names, if it starts at `pc`.
     #[inline(always)]
-    pub(super) fn linked(&self, from: u32, taken: bool, pc: u64) -> Option<u32> {
-        let link = self.blocks[from as usize].links[taken as usize];
+    pub(super) fn linked(&self, link: u32, pc: u64) -> Option<(u32, &Block<E>)> {
         // An empty link (NONE) is out of bounds.
         let block = self.blocks.get(link as usize)?;
-        (block.pc == pc).then_some(link)
+        (block.pc == pc).then_some((link, block))
     }
 
-    /// Records that block `to` followed block `from` (by a taken transfer if `taken`).
-    /// Harmless if the cache started over meanwhile: links are checked before use.
-    pub(super) fn link(&mut self, from: u32, taken: bool, to: u32) {
-        if let Some(block) = self.blocks.get_mut(from as usize) {
-            block.links[taken as usize] = to;
+    /// Records that block `to` followed block `from` by `way`. Harmless if the cache
+    /// started over meanwhile: links are checked before use.
+    pub(super) fn link(&mut self, from: u32, way: Way, to: u32) {
+        let Some(block) = self.blocks.get(from as usize) else {
+            return;
+        };
+        match way {
+            Way::FellThrough => block.fall_link.set(to),
+            Way::Taken(k) => {
+                if let Some(slot) = block.code.get(k) {
+                    slot.link.set(to);
+                }
+            }
         }
     }
 
@@ -121,7 +150,7 @@ impl DecodedCache {
     /// first instruction is returned; one on a later instruction ends the block before
     /// it, to be reported if control gets there.
     #[inline(never)]
-    pub(super) fn block_at<E: HartEnv>(&mut self, pc: u64, env: &mut E) -> Result<u32, MemFault> {
+    pub(super) fn block_at(&mut self, pc: u64, env: &mut E) -> Result<u32, MemFault> {
         let page = self.page(pc);
         let entry = ((pc % PAGE_SIZE) / 2) as usize;
         let id = self.pages[page][entry];
@@ -158,7 +187,7 @@ impl DecodedCache {
         at as usize
     }
 
-    fn decode_block<E: HartEnv>(&mut self, pc: u64, env: &mut E) -> Result<u32, MemFault> {
+    fn decode_block(&mut self, pc: u64, env: &mut E) -> Result<u32, MemFault> {
         let mut code = Vec::new();
         let mut at = pc;
         loop {
@@ -167,7 +196,7 @@ impl DecodedCache {
                 Err(fault) if code.is_empty() => return Err(fault),
                 Err(_) => break,
             };
-            code.push(prepare(insn, low_i32(at - pc)));
+            code.push(prepare(insn, at));
             at = at.wrapping_add(u64::from(insn.len));
             if ends_block(insn.op) || code.len() == MAX_BLOCK || (at ^ pc) >= PAGE_SIZE {
                 break;
@@ -177,7 +206,7 @@ impl DecodedCache {
         self.blocks.push(Block {
             pc,
             fallthrough: at,
-            links: [NONE; 2],
+            fall_link: Cell::new(NONE),
             code: code.into_boxed_slice(),
         });
         Ok(u32::try_from(self.blocks.len() - 1).expect("fewer than 2^32 blocks"))
@@ -201,31 +230,48 @@ fn fetch_and_decode<E: HartEnv>(pc: u64, env: &mut E) -> Result<Insn, MemFault> 
     Ok(decode(u32::from(low) | u32::from(high) << 16))
 }
 
-/// Whether `op` must be the last instruction of a block: it transfers control, leaves
-/// the run, or drops the cache.
+/// Whether `op` must be the last instruction of a block: it jumps, leaves the run,
+/// drops the cache, or is a CSR access (which the run loop executes, knowing then how
+/// many instructions retired before it). Conditional branches need not: a taken one
+/// leaves the block, a branch not taken goes on with the next instruction.
 fn ends_block(op: Op) -> bool {
     use Op::*;
     matches!(
         op,
-        Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu | Ecall | Ebreak | Illegal | FenceI
+        Jal | Jalr
+            | Ecall
+            | Ebreak
+            | Illegal
+            | FenceI
+            | Csrrw
+            | Csrrs
+            | Csrrc
+            | Csrrwi
+            | Csrrsi
+            | Csrrci
     )
 }
 
-/// Rewrites the instruction at byte `offset` of its block into the form the run loop
-/// executes: pc-relative immediates become relative to the block start (so the loop
-/// never tracks the pc of each instruction), and operations that only write rd become
-/// nops when rd is x0 (so the loop can write rd for them without re-zeroing x0).
-fn prepare(insn: Insn, offset: i32) -> Insn {
+/// The slot of the instruction at `pc`: operations that only write rd become nops when
+/// rd is x0 (so their handlers can write rd without re-zeroing x0), and pc-relative
+/// immediates become absolute (so the run loop never tracks the pc of each
+/// instruction).
+fn prepare<E: HartEnv>(insn: Insn, pc: u64) -> Slot<E> {
     use Op::*;
-    match insn.op {
+    let insn = match insn.op {
         op if insn.rd == 0 && op.only_writes_rd() => Insn::bare(Nop, insn.len),
-        // Cannot overflow: auipc's immediate is a multiple of 4096 between -2^31 and
-        // 2^31 - 4096, branch and jump immediates are far smaller, and offset < 4096.
-        Auipc | Jal | Beq | Bne | Blt | Bge | Bltu | Bgeu => Insn {
-            imm: insn.imm + offset,
-            ..insn
-        },
         _ => insn,
+    };
+    let imm = insn.imm as i64 as u64;
+    let imm = match insn.op {
+        Auipc | Jal | Beq | Bne | Blt | Bge | Bltu | Bgeu => pc.wrapping_add(imm),
+        _ => imm,
+    };
+    Slot {
+        run: handler_for::<E>(&insn),
+        imm,
+        insn,
+        link: Cell::new(NONE),
     }
 }
 

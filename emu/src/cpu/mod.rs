@@ -15,7 +15,9 @@ mod decoded_cache;
 mod exec;
 mod float;
 pub mod fpu;
+mod handlers;
 pub mod insn;
+mod slot;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +29,7 @@ use atomic::Reservation;
 use decoded_cache::DecodedCache;
 use devices::cast::low_u8;
 use mmu::MemFault;
+use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
@@ -85,8 +88,16 @@ pub struct Cpu {
     /// Dynamic rounding mode (3 bits; 5-7 make dynamic-rounding instructions illegal).
     frm: u8,
     reservation: Option<Reservation>,
-    /// Decoded code; `None` until the first run, and while a run holds it.
-    icache: Option<Box<DecodedCache>>,
+    /// Why the instruction running now traps, for the run loop.
+    trap: Option<Exit>,
+    /// How many instructions of the block follow the one that left it by a jump or
+    /// a trap, for the run loop.
+    unrun: usize,
+    /// The link of the jump that left the block, for the run loop.
+    taken_link: u32,
+    /// Decoded code (a `DecodedCache` for the [`HartEnv`] type the hart runs on, whose
+    /// handlers it holds); `None` until the first run, and while a run holds it.
+    icache: Option<Box<dyn Any + Send>>,
 }
 
 impl Cpu {
@@ -100,6 +111,9 @@ impl Cpu {
             fflags: 0,
             frm: 0,
             reservation: None,
+            trap: None,
+            unrun: 0,
+            taken_link: 0,
             icache: None,
         }
     }
@@ -110,10 +124,15 @@ impl Cpu {
     /// runs before the first check.
     ///
     /// Returning is like a trap into the kernel: the LR reservation is dropped.
-    pub fn run<E: HartEnv>(&mut self, env: &mut E) -> Exit {
+    pub fn run<E: HartEnv + 'static>(&mut self, env: &mut E) -> Exit {
         // The cache is moved out for the run so that the code it lends and the
-        // registers can be borrowed at the same time.
-        let mut cache = self.icache.take().unwrap_or_default();
+        // registers can be borrowed at the same time. One decoded for another
+        // environment type is dropped.
+        let mut cache: Box<DecodedCache<E>> = self
+            .icache
+            .take()
+            .and_then(|cache| cache.downcast().ok())
+            .unwrap_or_default();
         let exit = self.run_blocks(&mut cache, env);
         self.icache = Some(cache);
         self.drop_reservation();
@@ -136,6 +155,9 @@ impl Cpu {
             fflags: self.fflags,
             frm: self.frm,
             reservation: None,
+            trap: None,
+            unrun: 0,
+            taken_link: 0,
             icache: None,
         }
     }

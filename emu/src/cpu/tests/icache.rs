@@ -1,8 +1,9 @@
-//! The decoded-code cache: reuse, invalidation (fence.i, epoch, flush_icache) and
-//! instructions at and across page boundaries.
+//! The decoded-code cache: reuse, invalidation (fence.i, epoch, flush_icache),
+//! instructions at and across page boundaries, and exact counts and pcs in blocks that
+//! run through untaken branches.
 
 use super::asm::*;
-use super::flat::{setup, FlatEnv, FlatMem, CODE};
+use super::flat::{setup, FlatEnv, FlatMem, CODE, DATA};
 use crate::cpu::{Cpu, Exit};
 use mmu::fault::{Access, FaultKind};
 use std::sync::atomic::Ordering;
@@ -164,4 +165,47 @@ fn entering_a_decoded_block_in_its_middle() {
     assert_eq!(rerun(&mut env, &mut cpu, CODE + 8), 4);
     cpu.x[A0 as usize] = 0;
     assert_eq!(rerun(&mut env, &mut cpu, CODE + 4), 6);
+}
+
+#[test]
+fn branch_taken_in_the_middle_of_a_block_retires_what_ran() {
+    // One block: the bne is taken, so the addi after it never runs.
+    let (mut env, mut cpu) = setup(&[
+        addi(A0, ZERO, 1),
+        bne(A0, ZERO, 8),
+        addi(A0, A0, 100),
+        ECALL,
+    ]);
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    assert_eq!(cpu.x[A0 as usize], 1);
+    assert_eq!((cpu.pc, cpu.instret), (CODE + 16, 3));
+}
+
+#[test]
+fn fault_after_an_untaken_branch_is_precise() {
+    let (mut env, mut cpu) = setup(&[addi(A0, ZERO, 1), beq(A0, ZERO, 8), ld(A1, A2, 0), ECALL]);
+    env.fault_ranges
+        .push((DATA..DATA + 8, FaultKind::Protection));
+    cpu.x[A2 as usize] = DATA;
+    let exit = cpu.run(&mut env);
+    let Exit::Fault(f) = exit else {
+        panic!("{exit:?}")
+    };
+    assert_eq!((f.addr, f.access), (DATA, Access::Read));
+    assert_eq!((cpu.pc, cpu.instret), (CODE + 8, 2));
+}
+
+#[test]
+fn instret_read_after_an_untaken_branch_counts_it() {
+    // csrrs a1, instret, zero
+    let (mut env, mut cpu) = setup(&[
+        addi(A0, ZERO, 1),
+        beq(A0, ZERO, 8),
+        csr(2, A1, ZERO, 0xc02),
+        addi(A0, A0, 1),
+        ECALL,
+    ]);
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    assert_eq!((cpu.x[A0 as usize], cpu.x[A1 as usize]), (2, 2));
+    assert_eq!((cpu.pc, cpu.instret), (CODE + 20, 5));
 }
