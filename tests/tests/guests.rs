@@ -46,6 +46,7 @@ guest_tests! {
     vma_locks => "vma_locks",
     hotcold => "hotcold",
     shmswap => "shmswap",
+    signals => "signals",
 }
 
 #[test]

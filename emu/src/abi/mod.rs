@@ -6,6 +6,7 @@ pub(crate) mod altstack;
 pub(crate) mod layout;
 pub(crate) mod nr;
 pub(crate) mod outcome;
+pub(crate) mod restart;
 pub(crate) mod sigframe;
 pub(crate) mod siginfo;
 pub(crate) mod signo;

@@ -3,9 +3,12 @@
 pub(crate) mod clone;
 pub(crate) mod fs;
 pub(crate) mod futex;
+pub(crate) mod kill;
 pub(crate) mod mm;
 pub(crate) mod priority;
+pub(crate) mod restart;
 pub(crate) mod signal;
+pub(crate) mod sigwait;
 pub(crate) mod strace;
 pub(crate) mod sysinfo;
 pub(crate) mod time;
@@ -146,6 +149,15 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     }
     if let Some(o) = signal::handle(t, cpu, n, a) {
         return o;
+    }
+    if let Some(o) = kill::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = sigwait::handle(t, n, a) {
+        return o;
+    }
+    if n == nr::restart_syscall {
+        return restart::restart_syscall(t);
     }
     if let Some(o) = priority::handle(t, n, a) {
         return o;

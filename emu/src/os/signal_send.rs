@@ -1,0 +1,108 @@
+//! Sending a signal: to one thread (tkill, tgkill, rt_tgsigqueueinfo, a timer with
+//! SIGEV_THREAD_ID) or to the process (kill, rt_sigqueueinfo, alarm and the other
+//! timers), where a thread that does not block it is chosen to take it, as Linux's
+//! `complete_signal` chooses.
+
+use super::process::Process;
+use super::signal_state::Disposition;
+use super::thread_signals::ThreadSignals;
+use crate::abi::siginfo::SigInfo;
+use crate::abi::signo::bit;
+use mmu::Errno;
+use std::sync::Arc;
+
+impl Process {
+    /// Whether `info` would be dropped on sending because its action is to ignore it
+    /// and `target` does not block it (Linux's `sig_ignored`): a blocked signal is kept,
+    /// as its action may change before it is unblocked.
+    fn dropped(&self, target: &ThreadSignals, info: &SigInfo) -> bool {
+        matches!(self.signals.disposition(info.signo), Disposition::Ignore)
+            && target.accepts(bit(info.signo))
+    }
+
+    /// Sends `info` to thread `tid`; ESRCH if there is none.
+    pub(crate) fn signal_thread(&self, tid: u32, info: SigInfo) -> Result<(), Errno> {
+        let target = self.thread(tid).ok_or(Errno::ESRCH)?;
+        if !self.dropped(&target, &info) {
+            target.queue(info);
+        }
+        Ok(())
+    }
+
+    /// Sends `info` to the process: it joins the shared pending set and the thread
+    /// chosen to take it is woken. The main thread takes it if it does not block it,
+    /// else the next thread after the last one chosen that does not; if all block it, it
+    /// waits until one unblocks it.
+    pub(crate) fn signal_process(&self, info: SigInfo) {
+        let threads = self.live_threads();
+        let leader = threads
+            .iter()
+            .find(|t| t.tid == self.pid)
+            .or(threads.first());
+        let Some(leader) = leader else {
+            return;
+        };
+        if self.dropped(leader, &info) {
+            return;
+        }
+        let b = bit(info.signo);
+        self.signals.queue_shared(info);
+        if let Some(target) = choose_target(&threads, leader, self.signals.last_target(), b) {
+            self.signals.set_last_target(target.tid);
+            target.kick();
+        }
+    }
+}
+
+/// The thread that takes a process-directed signal `signal_bit`: the leader if it accepts
+/// it, else the first thread after `last` (in thread-id order, wrapping around) that
+/// does.
+fn choose_target<'a>(
+    threads: &'a [Arc<ThreadSignals>],
+    leader: &'a Arc<ThreadSignals>,
+    last: u32,
+    signal_bit: u64,
+) -> Option<&'a Arc<ThreadSignals>> {
+    if leader.accepts(signal_bit) {
+        return Some(leader);
+    }
+    let after = threads.iter().filter(|t| t.tid > last);
+    let before = threads.iter().filter(|t| t.tid <= last);
+    after.chain(before).find(|t| t.accepts(signal_bit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmu::HartSignal;
+
+    fn thread(tid: u32, blocked: u64) -> Arc<ThreadSignals> {
+        Arc::new(ThreadSignals::new(
+            tid,
+            Arc::new(HartSignal::default()),
+            blocked,
+        ))
+    }
+
+    #[test]
+    fn the_leader_takes_it_unless_it_blocks_it_then_threads_take_turns() {
+        let b = bit(10);
+        let threads = vec![
+            thread(100, b),
+            thread(101, 0),
+            thread(102, b),
+            thread(103, 0),
+        ];
+        let pick = |last| choose_target(&threads, &threads[0], last, b).map(|t| t.tid);
+        assert_eq!(pick(0), Some(101));
+        assert_eq!(pick(101), Some(103));
+        assert_eq!(pick(103), Some(101));
+        let open = vec![thread(100, 0), thread(101, 0)];
+        assert_eq!(
+            choose_target(&open, &open[0], 100, b).map(|t| t.tid),
+            Some(100)
+        );
+        let closed = vec![thread(100, b)];
+        assert!(choose_target(&closed, &closed[0], 0, b).is_none());
+    }
+}
