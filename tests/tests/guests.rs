@@ -47,6 +47,7 @@ guest_tests! {
     hotcold => "hotcold",
     shmswap => "shmswap",
     signals => "signals",
+    timers => "timers",
 }
 
 #[test]

@@ -49,6 +49,15 @@ pub(crate) enum SigSource {
         /// The 112 bytes after si_signo, si_errno, si_code and the padding.
         fields: [u8; SIGINFO_SIZE - 16],
     },
+    /// A POSIX timer's expiry (`si_tid`, `si_overrun`, `si_value`).
+    Timer {
+        /// The timer's id.
+        id: i32,
+        /// Expiries missed since the signal was queued.
+        overrun: i32,
+        /// The `sigev_value` given at timer_create.
+        value: u64,
+    },
 }
 
 /// The contents of one `siginfo_t`.
@@ -136,6 +145,7 @@ impl SigInfo {
             (SigSource::Process { .. }, code::SI_KERNEL) => Some("the kernel"),
             (SigSource::Process { .. }, _) => Some("kill"),
             (SigSource::Queued { .. }, _) => Some("sigqueue"),
+            (SigSource::Timer { .. }, _) => Some("a timer"),
         }
     }
 
@@ -152,6 +162,11 @@ impl SigInfo {
                 b[20..24].copy_from_slice(&uid.to_le_bytes());
             }
             SigSource::Queued { fields } => b[16..].copy_from_slice(&fields),
+            SigSource::Timer { id, overrun, value } => {
+                b[16..20].copy_from_slice(&id.to_le_bytes());
+                b[20..24].copy_from_slice(&overrun.to_le_bytes());
+                b[24..32].copy_from_slice(&value.to_le_bytes());
+            }
         }
         b
     }
@@ -172,6 +187,9 @@ impl fmt::Display for SigInfo {
             SigSource::Queued { fields } => {
                 let word = |i: usize| u32::from_le_bytes(fields[i..i + 4].try_into().expect("4"));
                 write!(f, "si_pid={}, si_uid={}}}", word(0), word(4))
+            }
+            SigSource::Timer { id, overrun, .. } => {
+                write!(f, "si_timerid={id}, si_overrun={overrun}}}")
             }
         }
     }

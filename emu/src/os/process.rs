@@ -4,8 +4,10 @@ use super::cached_files;
 use super::files::Files;
 use super::futex_table::FutexTable;
 use super::guest_clocks::GuestClocks;
+use super::posix_timers::PosixTimers;
 use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
+use super::timers::{TimerSink, Timers};
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -13,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// How the guest was started, as the system calls need to know it.
 #[derive(Clone, Debug, Default)]
@@ -71,6 +73,10 @@ pub(crate) struct Process {
     pub signals: SignalState,
     /// The guest's clocks, read from the run's clock.
     pub clocks: GuestClocks,
+    /// Every timer's schedule, and the thread that fires them.
+    pub timers: Arc<Timers>,
+    /// The POSIX timers (timer_create).
+    pub posix_timers: PosixTimers,
     /// Live threads: tid → its signal state, which also interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<ThreadSignals>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -84,8 +90,13 @@ impl Process {
     /// A process with no threads yet.
     pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
         let pid = std::process::id();
-        Arc::new(Process {
+        Arc::new_cyclic(|me: &Weak<Process>| Process {
             clocks: GuestClocks::new(mm.clock().clone()),
+            timers: Arc::new(Timers::new(
+                mm.clock().clone(),
+                me.clone() as Weak<dyn TimerSink>,
+            )),
+            posix_timers: PosixTimers::default(),
             mm,
             files,
             opts,

@@ -12,6 +12,7 @@ pub(crate) mod sigwait;
 pub(crate) mod strace;
 pub(crate) mod sysinfo;
 pub(crate) mod time;
+pub(crate) mod timer;
 
 use crate::abi::nr;
 use crate::abi::outcome::Outcome;
@@ -148,6 +149,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = signal::handle(t, cpu, n, a) {
+        return o;
+    }
+    if let Some(o) = timer::handle(t, n, a) {
         return o;
     }
     if let Some(o) = kill::handle(t, n, a) {

@@ -1,0 +1,28 @@
+//! What a timer's expiry does to its process: SIGALRM for setitimer(ITIMER_REAL), the
+//! POSIX timer's signal to the process or its thread.
+
+use super::process::Process;
+use super::timers::{TimerKey, TimerSink};
+use crate::abi::siginfo::{code, SigInfo};
+
+/// SIGALRM, which ITIMER_REAL sends.
+const SIGALRM: i32 = 14;
+
+impl TimerSink for Process {
+    fn expired(&self, key: TimerKey, overruns: u64) {
+        match key {
+            // Linux sends it as the kernel (SEND_SIG_PRIV).
+            TimerKey::RealItimer => {
+                self.signal_process(SigInfo::sent(SIGALRM, code::SI_KERNEL, 0, 0))
+            }
+            TimerKey::Posix(id) => match self.posix_timers.expired(id, overruns) {
+                Some((info, None)) => self.signal_process(info),
+                Some((info, Some(tid))) => {
+                    // A SIGEV_THREAD_ID target that has ended takes nothing.
+                    let _ = self.signal_thread(tid, info);
+                }
+                None => {}
+            },
+        }
+    }
+}
