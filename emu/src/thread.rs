@@ -101,6 +101,15 @@ impl Thread {
         self.set_sigmask(mask);
     }
 
+    /// Puts back the mask [`set_temporary_sigmask`](Self::set_temporary_sigmask) replaced,
+    /// for a call that returns without being interrupted: no signal it let through is
+    /// delivered then.
+    pub(crate) fn end_temporary_sigmask(&mut self) {
+        if let Some(mask) = self.saved_sigmask.take() {
+            self.set_sigmask(mask);
+        }
+    }
+
     /// The wait through which this thread blocks: on the run clock, ended by signals.
     pub(crate) fn waiter(&self) -> Waiter<'_> {
         Waiter {

@@ -48,6 +48,7 @@ guest_tests! {
     shmswap => "shmswap",
     signals => "signals",
     timers => "timers",
+    events => "events",
 }
 
 #[test]

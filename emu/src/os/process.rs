@@ -7,6 +7,7 @@ use super::guest_clocks::GuestClocks;
 use super::posix_timers::PosixTimers;
 use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
+use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
@@ -77,6 +78,8 @@ pub(crate) struct Process {
     pub timers: Arc<Timers>,
     /// The POSIX timers (timer_create).
     pub posix_timers: PosixTimers,
+    /// The timerfds.
+    pub timer_fds: TimerFds,
     /// Live threads: tid → its signal state, which also interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<ThreadSignals>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -97,6 +100,7 @@ impl Process {
                 me.clone() as Weak<dyn TimerSink>,
             )),
             posix_timers: PosixTimers::default(),
+            timer_fds: TimerFds::default(),
             mm,
             files,
             opts,

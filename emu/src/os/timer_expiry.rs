@@ -1,5 +1,5 @@
 //! What a timer's expiry does to its process: SIGALRM for setitimer(ITIMER_REAL), the
-//! POSIX timer's signal to the process or its thread.
+//! POSIX timer's signal to the process or its thread, a timerfd's count.
 
 use super::process::Process;
 use super::timers::{TimerKey, TimerSink};
@@ -23,6 +23,11 @@ impl TimerSink for Process {
                 }
                 None => {}
             },
+            TimerKey::Fd(id) => {
+                if !self.timer_fds.tick(id, 1 + overruns) {
+                    self.timers.remove(key);
+                }
+            }
         }
     }
 }

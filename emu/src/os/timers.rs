@@ -16,6 +16,8 @@ pub(crate) enum TimerKey {
     RealItimer,
     /// A POSIX timer by its id.
     Posix(i32),
+    /// A timerfd, by its number in [`super::timer_fds::TimerFds`].
+    Fd(u64),
 }
 
 /// One armed or disarmed timer's schedule.

@@ -1,10 +1,14 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
+pub(crate) mod blocking_io;
 pub(crate) mod clone;
+pub(crate) mod epoll;
+pub(crate) mod eventfd;
 pub(crate) mod fs;
 pub(crate) mod futex;
 pub(crate) mod kill;
 pub(crate) mod mm;
+pub(crate) mod poll;
 pub(crate) mod priority;
 pub(crate) mod restart;
 pub(crate) mod signal;
@@ -13,6 +17,7 @@ pub(crate) mod strace;
 pub(crate) mod sysinfo;
 pub(crate) mod time;
 pub(crate) mod timer;
+pub(crate) mod timerfd;
 
 use crate::abi::nr;
 use crate::abi::outcome::Outcome;
@@ -136,6 +141,9 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
 }
 
 fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
+    if let Some(v) = blocking_io::wait_ready(t, n, a) {
+        return Outcome::Return(v);
+    }
     if let Some(v) = file_call(t, n, a) {
         return Outcome::Return(v);
     }
@@ -149,6 +157,18 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = signal::handle(t, cpu, n, a) {
+        return o;
+    }
+    if n == nr::eventfd2 {
+        return eventfd::eventfd2(t, a);
+    }
+    if let Some(o) = epoll::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = poll::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = timerfd::handle(t, n, a) {
         return o;
     }
     if let Some(o) = timer::handle(t, n, a) {

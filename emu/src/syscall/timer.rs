@@ -24,9 +24,11 @@ const SIGALRM: i32 = 14;
 const US: u64 = 1_000_000;
 
 /// A timer's (interval, value) pair, in nanoseconds.
-struct Setting {
-    interval_ns: u64,
-    value_ns: u64,
+pub(crate) struct Setting {
+    /// The period.
+    pub interval_ns: u64,
+    /// The time to the next expiry, or its absolute time.
+    pub value_ns: u64,
 }
 
 /// Reads a `struct itimerval` (two timevals): EINVAL if a field is out of range.
@@ -62,7 +64,7 @@ fn write_itimerval(mm: &AddressSpace, addr: u64, s: &Setting) -> Result<(), Errn
 }
 
 /// Reads a `struct itimerspec` (two timespecs).
-fn read_itimerspec(mm: &AddressSpace, addr: u64) -> Result<Setting, Errno> {
+pub(crate) fn read_itimerspec(mm: &AddressSpace, addr: u64) -> Result<Setting, Errno> {
     Ok(Setting {
         interval_ns: read_timespec_ns(mm, addr)?,
         value_ns: read_timespec_ns(mm, addr + 16)?,
@@ -70,13 +72,13 @@ fn read_itimerspec(mm: &AddressSpace, addr: u64) -> Result<Setting, Errno> {
 }
 
 /// Writes a `struct itimerspec`.
-fn write_itimerspec(mm: &AddressSpace, addr: u64, s: &Setting) -> Result<(), Errno> {
+pub(crate) fn write_itimerspec(mm: &AddressSpace, addr: u64, s: &Setting) -> Result<(), Errno> {
     write_timespec(mm, addr, s.interval_ns)?;
     write_timespec(mm, addr + 16, s.value_ns)
 }
 
 /// A schedule as the guest reads it: the time left and the period.
-fn setting_of(t: &Thread, s: Schedule) -> Setting {
+pub(crate) fn setting_of(t: &Thread, s: Schedule) -> Setting {
     let now = t.proc.clocks.run_clock().now_ns();
     Setting {
         interval_ns: s.interval_ns,
@@ -86,7 +88,12 @@ fn setting_of(t: &Thread, s: Schedule) -> Setting {
 
 /// The schedule of `new`, whose value is relative, or absolute on guest clock `clock`
 /// when `absolute`; a zero value disarms.
-fn schedule_of(t: &Thread, new: &Setting, clock: u64, absolute: bool) -> Result<Schedule, Errno> {
+pub(crate) fn schedule_of(
+    t: &Thread,
+    new: &Setting,
+    clock: u64,
+    absolute: bool,
+) -> Result<Schedule, Errno> {
     let clocks = &t.proc.clocks;
     let next_ns = match (new.value_ns, absolute) {
         (0, _) => None,
