@@ -15,6 +15,9 @@
  *   epoll_oneshot  EPOLLONESHOT disables the fd until EPOLL_CTL_MOD.
  *   epoll_timeout  epoll_wait with nothing ready times out.
  *   timerfd        a periodic timerfd: gettime, blocking read, epoll, disarm.
+ *   signalfd       blocked signals read as signalfd_siginfo records, several
+ *                  per read; poll and epoll see them pending; a blocking read
+ *                  waits for one.
  */
 #include "guest_util.h"
 #include <poll.h>
@@ -23,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
+#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
 static atomic_int handled;
@@ -307,6 +311,54 @@ static void check_timerfd(void)
     printf("ok timerfd\n");
 }
 
+static void check_signalfd(void)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGRTMIN);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct signalfd_siginfo si[2];
+    if (read(fd, si, sizeof(si)) != -1 || errno != EAGAIN)
+        fail("signalfd", "an empty signalfd was readable");
+    struct pollfd p = { fd, POLLIN, 0 };
+    if (poll(&p, 1, 0) != 0)
+        fail("signalfd", "poll saw a signal before any was sent");
+    kill(getpid(), SIGUSR1);
+    union sigval v = { .sival_int = 5 };
+    sigqueue(getpid(), SIGRTMIN, v);
+    if (poll(&p, 1, 1000) != 1 || p.revents != POLLIN)
+        fail("signalfd", "poll did not see the pending signals");
+    ssize_t r = read(fd, si, sizeof(si));
+    if (r != (ssize_t)sizeof(si) || si[0].ssi_signo != SIGUSR1
+        || si[0].ssi_pid != (uint32_t)getpid() || si[1].ssi_signo != (uint32_t)SIGRTMIN
+        || si[1].ssi_code != SI_QUEUE || si[1].ssi_int != 5)
+        fail("signalfd", "read %zd: signo %u pid %u, signo %u code %d int %d", r,
+             si[0].ssi_signo, si[0].ssi_pid, si[1].ssi_signo, si[1].ssi_code, si[1].ssi_int);
+    if (poll(&p, 1, 0) != 0)
+        fail("signalfd", "still readable after the read");
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    pthread_t th = start_killer();
+    if (epoll_wait(ep, &ev, 1, 5000) != 1 || ev.data.fd != fd)
+        fail("signalfd", "epoll did not see the signal");
+    pthread_join(th, NULL);
+    int blocking = signalfd(-1, &mask, 0);
+    if (read(blocking, si, sizeof(si[0])) != sizeof(si[0]) || si[0].ssi_signo != SIGUSR1)
+        fail("signalfd", "the first signal was not there to read");
+    th = start_killer();
+    if (read(blocking, si, sizeof(si[0])) != sizeof(si[0]) || si[0].ssi_signo != SIGUSR1)
+        fail("signalfd", "a blocking read did not wait for the signal");
+    pthread_join(th, NULL);
+    close(blocking);
+    close(ep);
+    close(fd);
+    pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
+    printf("ok signalfd\n");
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -318,6 +370,7 @@ int main(void)
     check_blocked_read();
     check_epoll();
     check_timerfd();
+    check_signalfd();
     printf("events: all ok\n");
     return 0;
 }

@@ -9,5 +9,6 @@ pub(crate) mod outcome;
 pub(crate) mod restart;
 pub(crate) mod sigframe;
 pub(crate) mod siginfo;
+pub(crate) mod signalfd;
 pub(crate) mod signo;
 pub(crate) mod stat;

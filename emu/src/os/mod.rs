@@ -4,6 +4,7 @@
 //! call runs here.
 
 pub(crate) mod cached_files;
+pub(crate) mod fd_registry;
 pub mod fdtable;
 pub mod files;
 pub(crate) mod futex_table;
@@ -16,6 +17,7 @@ pub(crate) mod pending;
 pub(crate) mod posix_timers;
 pub(crate) mod priorities;
 pub(crate) mod process;
+pub(crate) mod signal_fds;
 pub(crate) mod signal_send;
 pub(crate) mod signal_state;
 pub(crate) mod thread_signals;

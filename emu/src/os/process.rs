@@ -5,6 +5,7 @@ use super::files::Files;
 use super::futex_table::FutexTable;
 use super::guest_clocks::GuestClocks;
 use super::posix_timers::PosixTimers;
+use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
 use super::timer_fds::TimerFds;
@@ -80,6 +81,8 @@ pub(crate) struct Process {
     pub posix_timers: PosixTimers,
     /// The timerfds.
     pub timer_fds: TimerFds,
+    /// The signalfds.
+    pub signal_fds: SignalFds,
     /// Live threads: tid → its signal state, which also interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<ThreadSignals>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -101,6 +104,7 @@ impl Process {
             )),
             posix_timers: PosixTimers::default(),
             timer_fds: TimerFds::default(),
+            signal_fds: SignalFds::default(),
             mm,
             files,
             opts,

@@ -4,6 +4,7 @@
 //! `complete_signal` chooses.
 
 use super::process::Process;
+use super::signal_fds;
 use super::signal_state::Disposition;
 use super::thread_signals::ThreadSignals;
 use crate::abi::siginfo::SigInfo;
@@ -12,6 +13,17 @@ use mmu::Errno;
 use std::sync::Arc;
 
 impl Process {
+    /// Makes each signalfd readable exactly while a signal of its mask is pending for
+    /// the process or any of its threads (Linux looks at the reading thread's own
+    /// pending signals; a signalfd is normally read by the threads that block them).
+    pub(crate) fn sync_signal_fds(&self) {
+        let threads = self.live_threads();
+        let pending = threads
+            .iter()
+            .fold(self.signals.shared_mask(), |m, t| m | t.pending_mask());
+        signal_fds::sync(&self.signal_fds, pending);
+    }
+
     /// Whether `info` would be dropped on sending because its action is to ignore it
     /// and `target` does not block it (Linux's `sig_ignored`): a blocked signal is kept,
     /// as its action may change before it is unblocked.
@@ -25,6 +37,7 @@ impl Process {
         let target = self.thread(tid).ok_or(Errno::ESRCH)?;
         if !self.dropped(&target, &info) {
             target.queue(info);
+            self.sync_signal_fds();
         }
         Ok(())
     }
@@ -47,6 +60,7 @@ impl Process {
         }
         let b = bit(info.signo);
         self.signals.queue_shared(info);
+        self.sync_signal_fds();
         if let Some(target) = choose_target(&threads, leader, self.signals.last_target(), b) {
             self.signals.set_last_target(target.tid);
             target.kick();

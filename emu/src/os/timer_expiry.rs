@@ -2,6 +2,7 @@
 //! POSIX timer's signal to the process or its thread, a timerfd's count.
 
 use super::process::Process;
+use super::timer_fds;
 use super::timers::{TimerKey, TimerSink};
 use crate::abi::siginfo::{code, SigInfo};
 
@@ -24,7 +25,7 @@ impl TimerSink for Process {
                 None => {}
             },
             TimerKey::Fd(id) => {
-                if !self.timer_fds.tick(id, 1 + overruns) {
+                if !timer_fds::tick(&self.timer_fds, id, 1 + overruns) {
                     self.timers.remove(key);
                 }
             }

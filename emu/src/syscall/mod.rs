@@ -12,6 +12,7 @@ pub(crate) mod poll;
 pub(crate) mod priority;
 pub(crate) mod restart;
 pub(crate) mod signal;
+pub(crate) mod signalfd;
 pub(crate) mod sigwait;
 pub(crate) mod strace;
 pub(crate) mod sysinfo;
@@ -20,7 +21,7 @@ pub(crate) mod timer;
 pub(crate) mod timerfd;
 
 use crate::abi::nr;
-use crate::abi::outcome::Outcome;
+use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
 use crate::os::cached_files::{self, ProcessMemory};
 use crate::thread::Thread;
@@ -141,6 +142,9 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
 }
 
 fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
+    if let Some(r) = signalfd::read(t, n, a) {
+        return ret(r);
+    }
     if let Some(v) = blocking_io::wait_ready(t, n, a) {
         return Outcome::Return(v);
     }
@@ -161,6 +165,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     }
     if n == nr::eventfd2 {
         return eventfd::eventfd2(t, a);
+    }
+    if n == nr::signalfd4 {
+        return ret(signalfd::signalfd4(t, a));
     }
     if let Some(o) = epoll::handle(t, n, a) {
         return o;

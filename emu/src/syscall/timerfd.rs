@@ -45,7 +45,7 @@ fn create(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
         .files
         .install(owned, flags & libc::TFD_CLOEXEC as u64 != 0)?;
     let file = t.proc.files.fds.get(guest_fd)?;
-    t.proc.timer_fds.add(clock, &file);
+    t.proc.timer_fds.add(&file, clock);
     Ok(i64::from(guest_fd))
 }
 
