@@ -49,6 +49,7 @@ guest_tests! {
     signals => "signals",
     timers => "timers",
     events => "events",
+    rusage => "rusage",
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub(crate) mod mm;
 pub(crate) mod poll;
 pub(crate) mod priority;
 pub(crate) mod restart;
+pub(crate) mod rusage;
 pub(crate) mod signal;
 pub(crate) mod signalfd;
 pub(crate) mod sigwait;
