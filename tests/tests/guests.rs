@@ -50,6 +50,7 @@ guest_tests! {
     timers => "timers",
     events => "events",
     rusage => "rusage",
+    sockets => "sockets",
 }
 
 #[test]

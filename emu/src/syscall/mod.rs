@@ -15,6 +15,7 @@ pub(crate) mod rusage;
 pub(crate) mod signal;
 pub(crate) mod signalfd;
 pub(crate) mod sigwait;
+pub(crate) mod socket;
 pub(crate) mod strace;
 pub(crate) mod sysinfo;
 pub(crate) mod time;
@@ -169,6 +170,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     }
     if n == nr::signalfd4 {
         return ret(signalfd::signalfd4(t, a));
+    }
+    if let Some(o) = socket::handle(t, n, a) {
+        return o;
     }
     if let Some(o) = epoll::handle(t, n, a) {
         return o;
