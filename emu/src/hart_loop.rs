@@ -82,6 +82,7 @@ pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
                         if t.proc.remove_thread(t.tid) == 0 {
                             t.proc.exit(status);
                         }
+                        t.proc.retarget_shared();
                         return;
                     }
                     Outcome::ExitGroup(status) => t.proc.exit(status),

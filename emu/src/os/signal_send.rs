@@ -48,11 +48,7 @@ impl Process {
     /// waits until one unblocks it.
     pub(crate) fn signal_process(&self, info: SigInfo) {
         let threads = self.live_threads();
-        let leader = threads
-            .iter()
-            .find(|t| t.tid == self.pid)
-            .or(threads.first());
-        let Some(leader) = leader else {
+        let Some(leader) = self.leader(&threads) else {
             return;
         };
         if self.dropped(leader, &info) {
@@ -61,7 +57,43 @@ impl Process {
         let b = bit(info.signo);
         self.signals.queue_shared(info);
         self.sync_signal_fds();
-        if let Some(target) = choose_target(&threads, leader, self.signals.last_target(), b) {
+        self.wake_taker(&threads, leader, b);
+    }
+
+    /// After a thread ended: wakes a thread for each process-directed signal still
+    /// pending, which the ended thread may have been chosen to take (Linux's
+    /// `retarget_shared_pending`).
+    pub(crate) fn retarget_shared(&self) {
+        let threads = self.live_threads();
+        let Some(leader) = self.leader(&threads) else {
+            return;
+        };
+        let mut pending = self.signals.shared_mask();
+        while pending != 0 {
+            let lowest = pending & pending.wrapping_neg();
+            pending &= !lowest;
+            self.wake_taker(&threads, leader, lowest);
+        }
+    }
+
+    /// The thread-group leader among `threads`, or the first if it has ended: whose
+    /// mask decides whether an ignored process-directed signal is dropped.
+    fn leader<'a>(&self, threads: &'a [Arc<ThreadSignals>]) -> Option<&'a Arc<ThreadSignals>> {
+        threads
+            .iter()
+            .find(|t| t.tid == self.pid)
+            .or(threads.first())
+    }
+
+    /// Wakes the thread chosen to take process-directed signal `signal_bit`, if any.
+    fn wake_taker(
+        &self,
+        threads: &[Arc<ThreadSignals>],
+        leader: &Arc<ThreadSignals>,
+        signal_bit: u64,
+    ) {
+        let last = self.signals.last_target();
+        if let Some(target) = choose_target(threads, leader, last, signal_bit) {
             self.signals.set_last_target(target.tid);
             target.kick();
         }
