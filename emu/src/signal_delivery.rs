@@ -47,7 +47,7 @@ pub(crate) fn pending(t: &mut Thread, cpu: &mut Cpu, syscall_a0: Option<u64>) {
     let mut unresolved = syscall_a0;
     loop {
         let allowed = !t.sigmask();
-        if let Some(info) = t.sig.take(&t.proc.signals, allowed) {
+        if let Some(info) = t.proc.take_signal(&t.sig, allowed) {
             match t.proc.signals.disposition(info.signo) {
                 Disposition::Ignore => {}
                 Disposition::Terminate => {

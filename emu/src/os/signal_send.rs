@@ -1,7 +1,8 @@
-//! Sending a signal: to one thread (tkill, tgkill, rt_tgsigqueueinfo, a timer with
-//! SIGEV_THREAD_ID) or to the process (kill, rt_sigqueueinfo, alarm and the other
-//! timers), where a thread that does not block it is chosen to take it, as Linux's
-//! `complete_signal` chooses.
+//! Sending and taking signals. A signal goes to one thread (tkill, tgkill,
+//! rt_tgsigqueueinfo, a timer with SIGEV_THREAD_ID) or to the process (kill,
+//! rt_sigqueueinfo, alarm and the other timers), where a thread that does not block it
+//! is chosen to take it, as Linux's `complete_signal` chooses. Every signal sent or
+//! taken updates the signalfds' readiness.
 
 use super::process::Process;
 use super::signal_fds;
@@ -58,6 +59,14 @@ impl Process {
         self.signals.queue_shared(info);
         self.sync_signal_fds();
         self.wake_taker(&threads, leader, b);
+    }
+
+    /// Takes the next signal in `allowed` for thread `me` (its own first, then the
+    /// process's), keeping the signalfds' readiness current.
+    pub(crate) fn take_signal(&self, me: &ThreadSignals, allowed: u64) -> Option<SigInfo> {
+        let info = me.take(&self.signals, allowed)?;
+        self.sync_signal_fds();
+        Some(info)
     }
 
     /// After a thread ended: wakes a thread for each process-directed signal still

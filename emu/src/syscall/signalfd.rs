@@ -65,7 +65,7 @@ pub(crate) fn read(t: &Thread, n: u64, a: [u64; 6]) -> Option<Result<i64, Errno>
     if room == 0 {
         return Some(Err(Errno::EINVAL));
     }
-    let take = || t.sig.take(&t.proc.signals, mask);
+    let take = || t.proc.take_signal(&t.sig, mask);
     let first = match take() {
         Some(info) => info,
         None if !host_poll::blocking(file.raw()) => return Some(Err(Errno::EAGAIN)),
@@ -85,6 +85,5 @@ pub(crate) fn read(t: &Thread, n: u64, a: [u64; 6]) -> Option<Result<i64, Errno>
         let Some(info) = take() else { break };
         out.extend_from_slice(&encode(&info));
     }
-    t.proc.sync_signal_fds();
     Some(t.proc.mm.write_bytes(a[1], &out).map(|()| out.len() as i64))
 }

@@ -44,7 +44,7 @@ fn sigtimedwait(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
                 .deadline_after(read_timespec_ns(&t.proc.mm, ts)?),
         ),
     };
-    let take = || t.sig.take(&t.proc.signals, set);
+    let take = || t.proc.take_signal(&t.sig, set);
     let blocked = t.sig.begin_wait_for(set);
     let limits = WaitLimits {
         deadline_ns,
