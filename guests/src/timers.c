@@ -12,6 +12,8 @@
  *                    deleted timer is gone.
  *   posix_abstime    TIMER_ABSTIME on CLOCK_REALTIME fires at that time.
  *   posix_thread_id  SIGEV_THREAD_ID sends to the thread named.
+ *   posix_overrun    expiries while the timer's signal waits are counted as
+ *                    its overrun, not queued; timer_getoverrun agrees.
  */
 #include "guest_util.h"
 #include <signal.h>
@@ -183,6 +185,32 @@ static void check_posix_thread_id(void)
     printf("ok posix_thread_id\n");
 }
 
+static void check_posix_overrun(void)
+{
+    sigset_t set;
+    block(SIGRTMIN + 2, &set);
+    struct sigevent ev = { 0 };
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGRTMIN + 2;
+    timer_t id;
+    timer_create(CLOCK_MONOTONIC, &ev, &id);
+    struct itimerspec its = { { 0, 1000000 }, { 0, 1000000 } };
+    timer_settime(id, 0, &its, NULL);
+    struct timespec nap = { 0, 50000000 };
+    nanosleep(&nap, NULL);
+    siginfo_t si;
+    struct timespec ts = { 5, 0 };
+    int sig = sigtimedwait(&set, &si, &ts);
+    int over = timer_getoverrun(id);
+    if (sig != SIGRTMIN + 2 || si.si_overrun < 10 || over != si.si_overrun)
+        fail("posix_overrun", "got %d overrun %d, getoverrun %d", sig, si.si_overrun, over);
+    /* Ignoring it discards any instance still pending before it is unblocked. */
+    signal(SIGRTMIN + 2, SIG_IGN);
+    timer_delete(id);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    printf("ok posix_overrun\n");
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -192,6 +220,7 @@ int main(void)
     check_posix_gettime();
     check_posix_abstime();
     check_posix_thread_id();
+    check_posix_overrun();
     printf("timers: all ok\n");
     return 0;
 }

@@ -40,8 +40,25 @@ pub(crate) struct PosixTimer {
     pub clock: u64,
     /// What its expiry does.
     pub notify: Notify,
-    /// Expiries missed at its last signal (timer_getoverrun).
-    pub overrun: u64,
+    /// Whether its signal is queued and not yet taken: expiries meanwhile only count.
+    queued: bool,
+    /// Expiries since its queued signal was sent.
+    overrun: u64,
+    /// The overrun its last signal reported (timer_getoverrun).
+    pub overrun_last: i32,
+}
+
+impl PosixTimer {
+    /// A timer on guest clock `clock` that notifies by `notify`.
+    pub(crate) fn new(clock: u64, notify: Notify) -> PosixTimer {
+        PosixTimer {
+            clock,
+            notify,
+            queued: false,
+            overrun: 0,
+            overrun_last: 0,
+        }
+    }
 }
 
 /// A process's POSIX timers by id.
@@ -77,25 +94,39 @@ impl PosixTimers {
     }
 
     /// Records an expiry of timer `id` with `overruns` missed ones; the signal to send
-    /// and where, if the timer sends one.
+    /// and where, unless the timer sends none or its last signal is still queued (then
+    /// the expiries are counted as that signal's overrun, as Linux counts them).
     pub(crate) fn expired(&self, id: i32, overruns: u64) -> Option<(SigInfo, Option<u32>)> {
         let mut timers = self.timers.lock();
         let timer = timers.get_mut(&id)?;
-        timer.overrun = overruns.min(DELAYTIMER_MAX);
-        match timer.notify {
-            Notify::Nothing => None,
-            Notify::Signal { signo, value, tid } => {
-                let info = SigInfo {
-                    signo,
-                    code: SI_TIMER,
-                    source: SigSource::Timer {
-                        id,
-                        overrun: i32::try_from(timer.overrun).unwrap_or(i32::MAX),
-                        value,
-                    },
-                };
-                Some((info, tid))
-            }
+        let Notify::Signal { signo, value, tid } = timer.notify else {
+            return None;
+        };
+        if timer.queued {
+            timer.overrun = timer.overrun.saturating_add(1 + overruns);
+            return None;
         }
+        timer.queued = true;
+        timer.overrun = overruns;
+        let info = SigInfo {
+            signo,
+            code: SI_TIMER,
+            source: SigSource::Timer {
+                id,
+                overrun: 0,
+                value,
+            },
+        };
+        Some((info, tid))
+    }
+
+    /// Timer `id`'s signal was taken: returns the overrun it reports, counted until now.
+    pub(crate) fn taken(&self, id: i32) -> Option<i32> {
+        let mut timers = self.timers.lock();
+        let timer = timers.get_mut(&id)?;
+        timer.queued = false;
+        timer.overrun_last = i32::try_from(timer.overrun.min(DELAYTIMER_MAX)).unwrap_or(i32::MAX);
+        timer.overrun = 0;
+        Some(timer.overrun_last)
     }
 }

@@ -8,7 +8,7 @@ use super::process::Process;
 use super::signal_fds;
 use super::signal_state::Disposition;
 use super::thread_signals::ThreadSignals;
-use crate::abi::siginfo::SigInfo;
+use crate::abi::siginfo::{SigInfo, SigSource};
 use crate::abi::signo::bit;
 use mmu::Errno;
 use std::sync::Arc;
@@ -33,39 +33,47 @@ impl Process {
             && target.accepts(bit(info.signo))
     }
 
-    /// Sends `info` to thread `tid`; ESRCH if there is none.
-    pub(crate) fn signal_thread(&self, tid: u32, info: SigInfo) -> Result<(), Errno> {
+    /// Sends `info` to thread `tid`; ESRCH if there is none. Returns whether it was
+    /// queued (not dropped as ignored, nor merged into one already pending).
+    pub(crate) fn signal_thread(&self, tid: u32, info: SigInfo) -> Result<bool, Errno> {
         let target = self.thread(tid).ok_or(Errno::ESRCH)?;
-        if !self.dropped(&target, &info) {
-            target.queue(info);
-            self.sync_signal_fds();
+        if self.dropped(&target, &info) {
+            return Ok(false);
         }
-        Ok(())
+        let queued = target.queue(info);
+        self.sync_signal_fds();
+        Ok(queued)
     }
 
     /// Sends `info` to the process: it joins the shared pending set and the thread
     /// chosen to take it is woken. The main thread takes it if it does not block it,
     /// else the next thread after the last one chosen that does not; if all block it, it
-    /// waits until one unblocks it.
-    pub(crate) fn signal_process(&self, info: SigInfo) {
+    /// waits until one unblocks it. Returns whether it was queued (not dropped as
+    /// ignored, nor merged into one already pending).
+    pub(crate) fn signal_process(&self, info: SigInfo) -> bool {
         let threads = self.live_threads();
         let Some(leader) = self.leader(&threads) else {
-            return;
+            return false;
         };
         if self.dropped(leader, &info) {
-            return;
+            return false;
         }
         let b = bit(info.signo);
-        self.signals.queue_shared(info);
+        let queued = self.signals.queue_shared(info);
         self.sync_signal_fds();
         self.wake_taker(&threads, leader, b);
+        queued
     }
 
     /// Takes the next signal in `allowed` for thread `me` (its own first, then the
-    /// process's), keeping the signalfds' readiness current.
+    /// process's), keeping the signalfds' readiness current. A POSIX timer's signal
+    /// reports the expiries counted while it waited.
     pub(crate) fn take_signal(&self, me: &ThreadSignals, allowed: u64) -> Option<SigInfo> {
-        let info = me.take(&self.signals, allowed)?;
+        let mut info = me.take(&self.signals, allowed)?;
         self.sync_signal_fds();
+        if let SigSource::Timer { id, overrun, .. } = &mut info.source {
+            *overrun = self.posix_timers.taken(*id).unwrap_or(*overrun);
+        }
         Some(info)
     }
 

@@ -14,16 +14,20 @@ impl TimerSink for Process {
         match key {
             // Linux sends it as the kernel (SEND_SIG_PRIV).
             TimerKey::RealItimer => {
-                self.signal_process(SigInfo::sent(SIGALRM, code::SI_KERNEL, 0, 0))
+                self.signal_process(SigInfo::sent(SIGALRM, code::SI_KERNEL, 0, 0));
             }
-            TimerKey::Posix(id) => match self.posix_timers.expired(id, overruns) {
-                Some((info, None)) => self.signal_process(info),
-                Some((info, Some(tid))) => {
+            TimerKey::Posix(id) => {
+                let queued = match self.posix_timers.expired(id, overruns) {
+                    None => return,
+                    Some((info, None)) => self.signal_process(info),
                     // A SIGEV_THREAD_ID target that has ended takes nothing.
-                    let _ = self.signal_thread(tid, info);
+                    Some((info, Some(tid))) => self.signal_thread(tid, info).unwrap_or(false),
+                };
+                if !queued {
+                    // No signal of the timer's waits to be taken: the next expiry sends.
+                    self.posix_timers.taken(id);
                 }
-                None => {}
-            },
+            }
             TimerKey::Fd(id) => {
                 if !timer_fds::tick(&self.timer_fds, id, 1 + overruns) {
                     self.timers.remove(key);

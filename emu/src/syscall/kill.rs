@@ -71,8 +71,13 @@ fn send(
     };
     let info = make(signo)?;
     match target {
-        Target::Process => t.proc.signal_process(info),
-        Target::Thread(tid) => t.proc.signal_thread(tid, info)?,
+        // A signal merged into one already pending, or ignored, is still sent.
+        Target::Process => {
+            t.proc.signal_process(info);
+        }
+        Target::Thread(tid) => {
+            t.proc.signal_thread(tid, info)?;
+        }
     }
     Ok(0)
 }

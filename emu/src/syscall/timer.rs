@@ -164,14 +164,13 @@ fn timer_create(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     }
     let notify = read_sigevent(t, a[1])?;
     let timers = &t.proc.posix_timers;
-    let id = timers.create(|id| PosixTimer {
-        clock,
-        notify: notify.unwrap_or(Notify::Signal {
+    let id = timers.create(|id| {
+        let default = Notify::Signal {
             signo: SIGALRM,
             value: id as u64,
             tid: None,
-        }),
-        overrun: 0,
+        };
+        PosixTimer::new(clock, notify.unwrap_or(default))
     })?;
     if let Err(e) = t.proc.mm.write_bytes(a[2], &id.to_le_bytes()) {
         timers.delete(id)?;
@@ -200,7 +199,7 @@ fn timer_op(t: &Thread, n: u64, a: [u64; 6]) -> Result<i64, Errno> {
             write_itimerspec(mm, a[1], &setting_of(t, t.proc.timers.get(key)))?;
             Ok(0)
         }
-        nr::timer_getoverrun => Ok(timer.overrun as i64),
+        nr::timer_getoverrun => Ok(i64::from(timer.overrun_last)),
         _ => {
             t.proc.timers.remove(key);
             t.proc.posix_timers.delete(id)?;
