@@ -55,10 +55,11 @@ impl PendingSet {
         Some(info)
     }
 
-    /// Drops every pending instance of the signals in `set` (an action set to ignore).
-    pub(crate) fn discard(&mut self, set: u64) {
-        self.queue.retain(|i| bit(i.signo) & set == 0);
-        self.mask &= !set;
+    /// Drops every pending instance `which` selects (the signals of an action set to
+    /// ignore, a deleted timer's signal).
+    pub(crate) fn discard(&mut self, which: &dyn Fn(&SigInfo) -> bool) {
+        self.queue.retain(|i| !which(i));
+        self.mask = self.queue.iter().fold(0, |m, i| m | bit(i.signo));
     }
 }
 
@@ -92,7 +93,7 @@ mod tests {
         assert_eq!(p.take(u64::MAX), Some(sent(12, 4)));
         assert_eq!(p.take(u64::MAX), Some(sent(40, 1)));
         assert_eq!(p.mask(), bit(40));
-        p.discard(bit(40));
+        p.discard(&|i| i.signo == 40);
         assert_eq!(p.take(u64::MAX), None);
     }
 }

@@ -77,6 +77,15 @@ impl Process {
         Some(info)
     }
 
+    /// Drops the pending signals `which` selects, the process's and every thread's.
+    pub(crate) fn discard_signals(&self, which: &dyn Fn(&SigInfo) -> bool) {
+        self.signals.discard_shared(which);
+        for thread in self.live_threads() {
+            thread.discard(which);
+        }
+        self.sync_signal_fds();
+    }
+
     /// After a thread ended: wakes a thread for each process-directed signal still
     /// pending, which the ended thread may have been chosen to take (Linux's
     /// `retarget_shared_pending`).

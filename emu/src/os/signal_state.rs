@@ -97,9 +97,9 @@ impl SignalState {
         self.shared.lock().take(allowed)
     }
 
-    /// Drops the process-directed instances of `set`.
-    pub(crate) fn discard_shared(&self, set: u64) {
-        self.shared.lock().discard(set);
+    /// Drops the process-directed instances `which` selects.
+    pub(crate) fn discard_shared(&self, which: &dyn Fn(&SigInfo) -> bool) {
+        self.shared.lock().discard(which);
     }
 
     /// The thread the last process-directed signal went to.

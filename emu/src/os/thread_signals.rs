@@ -118,9 +118,9 @@ impl ThreadSignals {
         (self.pending_mask() | shared.shared_mask()) & !self.blocked() != 0
     }
 
-    /// Drops the pending instances of `set` (their action became "ignore").
-    pub(crate) fn discard(&self, set: u64) {
-        self.pending.lock().discard(set);
+    /// Drops the pending instances `which` selects.
+    pub(crate) fn discard(&self, which: &dyn Fn(&SigInfo) -> bool) {
+        self.pending.lock().discard(which);
     }
 
     /// The parker the thread's interruptible waits park on.

@@ -5,7 +5,7 @@
 use crate::abi::altstack::{AltStack, STACK_T_SIZE};
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::abi::signo::{bit, NSIG};
+use crate::abi::signo::NSIG;
 use crate::cpu::Cpu;
 use crate::os::signal_state::{Disposition, SigAction};
 use crate::signal_delivery;
@@ -47,10 +47,7 @@ pub(crate) fn handle(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Opti
             let old = t.proc.signals.exchange_action(signal, new);
             if matches!(t.proc.signals.disposition(signal), Disposition::Ignore) {
                 // Setting a signal to be ignored discards its pending instances.
-                t.proc.signals.discard_shared(bit(signal));
-                for thread in t.proc.live_threads() {
-                    thread.discard(bit(signal));
-                }
+                t.proc.discard_signals(&|i| i.signo == signal);
             }
             if a[2] != 0 {
                 let mut b = [0u8; 24];

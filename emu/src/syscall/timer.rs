@@ -6,6 +6,7 @@
 use super::time::{read_timespec_ns, write_timespec};
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
+use crate::abi::siginfo::{SigInfo, SigSource};
 use crate::abi::signo::NSIG;
 use crate::os::guest_clocks::{is_absolute, CLOCK_MONOTONIC, CLOCK_REALTIME, NS};
 use crate::os::posix_timers::{Notify, PosixTimer, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID};
@@ -203,6 +204,11 @@ fn timer_op(t: &Thread, n: u64, a: [u64; 6]) -> Result<i64, Errno> {
         _ => {
             t.proc.timers.remove(key);
             t.proc.posix_timers.delete(id)?;
+            // Its queued signal goes with it, so it cannot be taken as a later timer's
+            // that reuses the id.
+            let its_own =
+                |i: &SigInfo| matches!(i.source, SigSource::Timer { id: x, .. } if x == id);
+            t.proc.discard_signals(&its_own);
             Ok(0)
         }
     }
