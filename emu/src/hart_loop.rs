@@ -6,6 +6,7 @@ use crate::abi::outcome::Outcome;
 use crate::abi::siginfo::SigInfo;
 use crate::cpu::{Cpu, Exit, HartEnv};
 use crate::os::process::REQ_EXIT;
+use crate::os::thread_signals::REQ_SIGNAL;
 use crate::signal_delivery;
 use crate::syscall;
 use crate::thread::Thread;
@@ -69,30 +70,41 @@ pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
                     cpu.x[10], cpu.x[11], cpu.x[12], cpu.x[13], cpu.x[14], cpu.x[15],
                 ];
                 let outcome = syscall::dispatch(&mut t, &mut cpu, nr, args);
+                // rt_sigreturn restored a0: it is no call's result to restart.
+                let mut syscall_a0 = None;
                 match outcome {
-                    Outcome::Return(v) => cpu.x[10] = v as u64,
+                    Outcome::Return(v) => {
+                        cpu.x[10] = v as u64;
+                        syscall_a0 = Some(args[0]);
+                    }
                     Outcome::Resume => {}
                     Outcome::ExitThread(status) => {
-                        t.proc.signals.forget_thread(t.tid);
                         if t.proc.remove_thread(t.tid) == 0 {
                             t.proc.exit(status);
                         }
+                        t.proc.retarget_shared();
                         return;
                     }
                     Outcome::ExitGroup(status) => t.proc.exit(status),
                     Outcome::Signal(signal, why) => t.die(&cpu, signal, &why),
                 }
-                signal_delivery::pending(&mut t, &mut cpu);
+                signal_delivery::pending(&mut t, &mut cpu, syscall_a0);
                 t.live.unsettle();
                 t.mem.enter_guest();
             }
             Exit::Interrupt => {
-                if t.mem.service_interrupts() & REQ_EXIT != 0 {
+                let requests = t.mem.service_interrupts();
+                if requests & 1 << REQ_EXIT != 0 {
                     t.mem.leave_guest();
                     t.live.settle(cpu.instret);
                     loop {
                         std::thread::park();
                     }
+                }
+                if requests & 1 << REQ_SIGNAL != 0 {
+                    t.mem.leave_guest();
+                    signal_delivery::pending(&mut t, &mut cpu, None);
+                    t.mem.enter_guest();
                 }
             }
             Exit::Fault(f) => trap(&mut t, &mut cpu, SigInfo::from_fault(&f), &f.to_string()),

@@ -101,7 +101,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     interrupt::watch(proc.clone()).context("cannot start the signal watcher")?;
     let tid = proc.alloc_tid();
     let mem = mm.attach_hart(tid);
-    let live = proc.add_thread(tid, mem.signal());
+    let (live, sig) = proc.add_thread(tid, mem.signal(), 0);
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
     let name = args
@@ -114,8 +114,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         tid,
         live,
         clear_child_tid: 0,
-        sigmask: 0,
-        pending_signals: 0,
+        sig,
+        saved_sigmask: None,
+        restart: None,
         altstack: AltStack::DISABLED,
         name,
         prio: Priorities::default(),

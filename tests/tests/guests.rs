@@ -47,6 +47,11 @@ guest_tests! {
     vma_locks => "vma_locks",
     hotcold => "hotcold",
     shmswap => "shmswap",
+    signals => "signals",
+    timers => "timers",
+    events => "events",
+    rusage => "rusage",
+    sockets => "sockets",
 }
 
 #[test]

@@ -234,6 +234,7 @@ syscalls! {
     mbind = 235,
     get_mempolicy = 236,
     set_mempolicy = 237,
+    rt_tgsigqueueinfo = 240,
     accept4 = 242,
     riscv_hwprobe = 258,
     riscv_flush_icache = 259,

@@ -44,6 +44,20 @@ pub(crate) enum SigSource {
         /// The sender's real user id.
         uid: u32,
     },
+    /// Queued by the guest with rt_(tg)sigqueueinfo: the union exactly as it gave it.
+    Queued {
+        /// The 112 bytes after si_signo, si_errno, si_code and the padding.
+        fields: [u8; SIGINFO_SIZE - 16],
+    },
+    /// A POSIX timer's expiry (`si_tid`, `si_overrun`, `si_value`).
+    Timer {
+        /// The timer's id.
+        id: i32,
+        /// Expiries missed since the signal was queued.
+        overrun: i32,
+        /// The `sigev_value` given at timer_create.
+        value: u64,
+    },
 }
 
 /// The contents of one `siginfo_t`.
@@ -111,12 +125,27 @@ impl SigInfo {
         SigInfo::sent(signo, code, pid, uid)
     }
 
-    /// The system call that sent it, for messages; None for faults.
+    /// A siginfo the guest gave rt_(tg)sigqueueinfo, for `signo`.
+    pub(crate) fn queued(signo: i32, raw: &[u8; SIGINFO_SIZE]) -> SigInfo {
+        let code = i32::from_le_bytes(raw[8..12].try_into().expect("4 bytes"));
+        let mut fields = [0u8; SIGINFO_SIZE - 16];
+        fields.copy_from_slice(&raw[16..]);
+        SigInfo {
+            signo,
+            code,
+            source: SigSource::Queued { fields },
+        }
+    }
+
+    /// What sent it, for messages; None for faults.
     pub(crate) fn sender(&self) -> Option<&'static str> {
         match (self.source, self.code) {
             (SigSource::Fault { .. }, _) => None,
             (SigSource::Process { .. }, code::SI_TKILL) => Some("tgkill"),
+            (SigSource::Process { .. }, code::SI_KERNEL) => Some("the kernel"),
             (SigSource::Process { .. }, _) => Some("kill"),
+            (SigSource::Queued { .. }, _) => Some("sigqueue"),
+            (SigSource::Timer { .. }, _) => Some("a timer"),
         }
     }
 
@@ -131,6 +160,12 @@ impl SigInfo {
             SigSource::Process { pid, uid } => {
                 b[16..20].copy_from_slice(&pid.to_le_bytes());
                 b[20..24].copy_from_slice(&uid.to_le_bytes());
+            }
+            SigSource::Queued { fields } => b[16..].copy_from_slice(&fields),
+            SigSource::Timer { id, overrun, value } => {
+                b[16..20].copy_from_slice(&id.to_le_bytes());
+                b[20..24].copy_from_slice(&overrun.to_le_bytes());
+                b[24..32].copy_from_slice(&value.to_le_bytes());
             }
         }
         b
@@ -149,6 +184,13 @@ impl fmt::Display for SigInfo {
         match self.source {
             SigSource::Fault { addr } => write!(f, "si_addr={addr:#x}}}"),
             SigSource::Process { pid, uid } => write!(f, "si_pid={pid}, si_uid={uid}}}"),
+            SigSource::Queued { fields } => {
+                let word = |i: usize| u32::from_le_bytes(fields[i..i + 4].try_into().expect("4"));
+                write!(f, "si_pid={}, si_uid={}}}", word(0), word(4))
+            }
+            SigSource::Timer { id, overrun, .. } => {
+                write!(f, "si_timerid={id}, si_overrun={overrun}}}")
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The futex wait queues of a process, keyed by guest address (one process, so private
-//! and shared futexes are the same), parked through the run's clock.
+//! and shared futexes are the same). A waiter parks on its thread's parker through the
+//! one interruptible wait ([`super::wait`]), so a signal ends it too.
 
-use devices::{Clock, Parker};
+use super::wait::{WaitEnd, WaitLimits, Waiter};
+use devices::Parker;
 use mmu::{AddressSpace, Errno};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
@@ -11,8 +13,8 @@ use std::sync::Arc;
 /// The bitset that matches every waiter (FUTEX_WAIT and FUTEX_WAKE use it).
 pub(crate) const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
 
-struct Waiter {
-    parker: Parker,
+struct Queued {
+    parker: Arc<Parker>,
     bitset: u32,
     woken: AtomicBool,
 }
@@ -20,25 +22,25 @@ struct Waiter {
 /// All futex wait queues of a process.
 #[derive(Default)]
 pub(crate) struct FutexTable {
-    queues: Mutex<HashMap<u64, VecDeque<Arc<Waiter>>>>,
+    queues: Mutex<HashMap<u64, VecDeque<Arc<Queued>>>>,
 }
 
 impl FutexTable {
-    /// FUTEX_WAIT(_BITSET): sleeps on `clock` if the word at `addr` still holds `val`,
-    /// until woken or until the clock reaches `deadline_ns`.
+    /// FUTEX_WAIT(_BITSET): sleeps if the word at `addr` still holds `val`, until
+    /// woken (`Ready`), interrupted by a signal, or past `deadline_ns` on the run clock.
     pub(crate) fn wait(
         &self,
         mm: &AddressSpace,
-        clock: &dyn Clock,
+        waiter: &Waiter<'_>,
         addr: u64,
         (val, bitset): (u32, u32),
         deadline_ns: Option<u64>,
-    ) -> Result<i64, Errno> {
+    ) -> Result<WaitEnd<()>, Errno> {
         if bitset == 0 {
             return Err(Errno::EINVAL);
         }
-        let w = Arc::new(Waiter {
-            parker: Parker::new(),
+        let w = Arc::new(Queued {
+            parker: waiter.me.parker().clone(),
             bitset,
             woken: AtomicBool::new(false),
         });
@@ -51,25 +53,24 @@ impl FutexTable {
             }
             q.entry(addr).or_default().push_back(w.clone());
         }
-        match deadline_ns {
-            None => clock.park(&w.parker),
-            Some(deadline) => {
-                clock.park_until(&w.parker, deadline);
-            }
-        }
-        if w.woken.load(Ordering::Acquire) {
-            return Ok(0);
+        let limits = WaitLimits {
+            deadline_ns,
+            poll_every_ns: None,
+        };
+        let end = waiter.wait(limits, || w.woken.load(Ordering::Acquire).then_some(()));
+        if end == WaitEnd::Ready(()) {
+            return Ok(end);
         }
         let mut q = self.queues.lock();
         if w.woken.load(Ordering::Acquire) {
-            return Ok(0);
+            return Ok(WaitEnd::Ready(()));
         }
         // Still queued, possibly requeued elsewhere: remove it wherever it sits.
         for list in q.values_mut() {
             list.retain(|x| !Arc::ptr_eq(x, &w));
         }
         q.retain(|_, l| !l.is_empty());
-        Err(Errno::ETIMEDOUT)
+        Ok(end)
     }
 
     /// Wakes up to `n` waiters on `addr` whose bitset intersects `bitset`.
@@ -79,7 +80,7 @@ impl FutexTable {
     }
 
     fn wake_locked(
-        q: &mut HashMap<u64, VecDeque<Arc<Waiter>>>,
+        q: &mut HashMap<u64, VecDeque<Arc<Queued>>>,
         addr: u64,
         n: u32,
         bitset: u32,

@@ -85,16 +85,19 @@ impl GuestClocks {
         self.clock.now_ns().saturating_add(ns)
     }
 
-    /// Sleeps until `ns` on clock `id` with TIMER_ABSTIME in `flags`, else for `ns`.
-    pub(crate) fn sleep(&self, id: u64, flags: u64, ns: u64) -> Result<i64, Errno> {
-        let remaining = if flags & TIMER_ABSTIME != 0 {
-            ns.saturating_sub(self.clock_ns(id)?)
+    /// The run clock's time at which a clock_nanosleep of `ns` on clock `id` ends:
+    /// when the clock reads `ns` with TIMER_ABSTIME in `flags`, else `ns` from now.
+    pub(crate) fn sleep_deadline(&self, id: u64, flags: u64, ns: u64) -> Result<u64, Errno> {
+        if is_absolute(flags) {
+            self.deadline_of(id, ns)
         } else {
-            ns
-        };
-        if remaining > 0 {
-            self.clock.sleep_ns(remaining);
+            self.clock_ns(id)?;
+            Ok(self.deadline_after(ns))
         }
-        Ok(0)
     }
+}
+
+/// Whether clock_nanosleep's `flags` make its time absolute (TIMER_ABSTIME).
+pub(crate) fn is_absolute(flags: u64) -> bool {
+    flags & TIMER_ABSTIME != 0
 }

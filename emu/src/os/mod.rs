@@ -4,13 +4,24 @@
 //! call runs here.
 
 pub(crate) mod cached_files;
+pub(crate) mod fd_registry;
 pub mod fdtable;
 pub mod files;
 pub(crate) mod futex_table;
 pub(crate) mod guest_clocks;
 pub(crate) mod guest_memory;
 pub(crate) mod host_file;
+pub(crate) mod host_poll;
 pub mod path;
+pub(crate) mod pending;
+pub(crate) mod posix_timers;
 pub(crate) mod priorities;
 pub(crate) mod process;
+pub(crate) mod signal_fds;
+pub(crate) mod signal_send;
 pub(crate) mod signal_state;
+pub(crate) mod thread_signals;
+pub(crate) mod timer_expiry;
+pub(crate) mod timer_fds;
+pub(crate) mod timers;
+pub(crate) mod wait;

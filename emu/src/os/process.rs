@@ -4,7 +4,12 @@ use super::cached_files;
 use super::files::Files;
 use super::futex_table::FutexTable;
 use super::guest_clocks::GuestClocks;
+use super::posix_timers::PosixTimers;
+use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
+use super::thread_signals::ThreadSignals;
+use super::timer_fds::TimerFds;
+use super::timers::{TimerSink, Timers};
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -12,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// How the guest was started, as the system calls need to know it.
 #[derive(Clone, Debug, Default)]
@@ -23,8 +28,9 @@ pub(crate) struct RunOptions {
     pub stats: Option<PathBuf>,
 }
 
-/// Emulator request bit raised on every hart when the process is going away.
-pub(crate) const REQ_EXIT: u32 = 1;
+/// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
+/// hart when the process is going away.
+pub(crate) const REQ_EXIT: u32 = 0;
 
 /// What a hart publishes for the statistics, read by whichever thread ends the process.
 #[derive(Debug, Default)]
@@ -69,8 +75,16 @@ pub(crate) struct Process {
     pub signals: SignalState,
     /// The guest's clocks, read from the run's clock.
     pub clocks: GuestClocks,
-    /// Live threads: tid → the handle that interrupts its hart.
-    threads: Mutex<BTreeMap<u32, Arc<HartSignal>>>,
+    /// Every timer's schedule, and the thread that fires them.
+    pub timers: Arc<Timers>,
+    /// The POSIX timers (timer_create).
+    pub posix_timers: PosixTimers,
+    /// The timerfds.
+    pub timer_fds: TimerFds,
+    /// The signalfds.
+    pub signal_fds: SignalFds,
+    /// Live threads: tid → its signal state, which also interrupts its hart.
+    threads: Mutex<BTreeMap<u32, Arc<ThreadSignals>>>,
     /// Every hart that ever ran, live or ended, with what it published.
     harts: Mutex<BTreeMap<u32, Arc<HartLive>>>,
     next_tid: AtomicU32,
@@ -82,8 +96,15 @@ impl Process {
     /// A process with no threads yet.
     pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
         let pid = std::process::id();
-        Arc::new(Process {
+        Arc::new_cyclic(|me: &Weak<Process>| Process {
             clocks: GuestClocks::new(mm.clock().clone()),
+            timers: Arc::new(Timers::new(
+                mm.clock().clone(),
+                me.clone() as Weak<dyn TimerSink>,
+            )),
+            posix_timers: PosixTimers::default(),
+            timer_fds: TimerFds::default(),
+            signal_fds: SignalFds::default(),
             mm,
             files,
             opts,
@@ -103,12 +124,29 @@ impl Process {
         self.next_tid.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Records a live thread; returns where its hart publishes its counts.
-    pub(crate) fn add_thread(&self, tid: u32, signal: Arc<HartSignal>) -> Arc<HartLive> {
-        self.threads.lock().insert(tid, signal);
+    /// Records a live thread whose hart `hart` interrupts, starting with `blocked`
+    /// signals blocked; returns where its hart publishes its counts and its signal state.
+    pub(crate) fn add_thread(
+        &self,
+        tid: u32,
+        hart: Arc<HartSignal>,
+        blocked: u64,
+    ) -> (Arc<HartLive>, Arc<ThreadSignals>) {
+        let sig = Arc::new(ThreadSignals::new(tid, hart, blocked));
+        self.threads.lock().insert(tid, sig.clone());
         let live = Arc::new(HartLive::default());
         self.harts.lock().insert(tid, live.clone());
-        live
+        (live, sig)
+    }
+
+    /// The signal state of live thread `tid`.
+    pub(crate) fn thread(&self, tid: u32) -> Option<Arc<ThreadSignals>> {
+        self.threads.lock().get(&tid).cloned()
+    }
+
+    /// The signal state of every live thread, in thread-id order.
+    pub(crate) fn live_threads(&self) -> Vec<Arc<ThreadSignals>> {
+        self.threads.lock().values().cloned().collect()
     }
 
     /// Removes a thread that ended (its published counts stay); returns how many remain.

@@ -1,10 +1,11 @@
-//! The process's signal state: each signal's action, and the details of signals sent
-//! and still pending.
+//! The process's signal state: each signal's action, and the signals sent to the
+//! process as a whole and still pending (each thread's own are in its
+//! [`ThreadSignals`](super::thread_signals::ThreadSignals)).
 
+use super::pending::PendingSet;
 use crate::abi::siginfo::SigInfo;
 use crate::abi::signo::NSIG;
 use parking_lot::Mutex;
-use std::collections::HashMap;
 
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
@@ -35,17 +36,19 @@ pub(crate) enum Disposition {
 pub(crate) struct SignalState {
     /// The action of each signal, by number - 1.
     actions: Mutex<[SigAction; NSIG]>,
-    /// The siginfo of each signal sent and still pending, by (tid, signal). A thread's
-    /// pending set is a bit mask in its `Thread`; the details that go with each bit are
-    /// kept here.
-    sent: Mutex<HashMap<(u32, i32), SigInfo>>,
+    /// Signals sent to the process and not yet taken by one of its threads.
+    shared: Mutex<PendingSet>,
+    /// The thread a process-directed signal last went to, where the search for a
+    /// thread to take the next one starts (Linux's `curr_target`).
+    last_target: Mutex<u32>,
 }
 
 impl Default for SignalState {
     fn default() -> Self {
         SignalState {
             actions: Mutex::new([SigAction::default(); NSIG]),
-            sent: Mutex::default(),
+            shared: Mutex::default(),
+            last_target: Mutex::new(0),
         }
     }
 }
@@ -73,24 +76,40 @@ impl SignalState {
         old
     }
 
-    /// Records the siginfo of `info.signo` sent to thread `tid`, now pending there.
-    pub(crate) fn record_sent(&self, tid: u32, info: SigInfo) {
-        self.sent.lock().insert((tid, info.signo), info);
-    }
-
     /// Resets `signal`'s action to SIG_DFL (SA_RESETHAND).
     pub(crate) fn reset_to_default(&self, signal: i32) {
         self.actions.lock()[(signal - 1) as usize] = SigAction::default();
     }
 
-    /// Takes the siginfo recorded when `signal` was sent to thread `tid`.
-    pub(crate) fn take_sent(&self, tid: u32, signal: i32) -> Option<SigInfo> {
-        self.sent.lock().remove(&(tid, signal))
+    /// Queues `info` as sent to the process; false if a standard signal of the same
+    /// number was already pending there.
+    pub(crate) fn queue_shared(&self, info: SigInfo) -> bool {
+        self.shared.lock().add(info)
     }
 
-    /// Drops what is recorded for a thread that ended with signals still pending.
-    pub(crate) fn forget_thread(&self, tid: u32) {
-        self.sent.lock().retain(|&(t, _), _| t != tid);
+    /// The signals pending for the process as a whole.
+    pub(crate) fn shared_mask(&self) -> u64 {
+        self.shared.lock().mask()
+    }
+
+    /// Takes the next process-directed signal in `allowed`.
+    pub(crate) fn take_shared(&self, allowed: u64) -> Option<SigInfo> {
+        self.shared.lock().take(allowed)
+    }
+
+    /// Drops the process-directed instances `which` selects.
+    pub(crate) fn discard_shared(&self, which: &dyn Fn(&SigInfo) -> bool) {
+        self.shared.lock().discard(which);
+    }
+
+    /// The thread the last process-directed signal went to.
+    pub(crate) fn last_target(&self) -> u32 {
+        *self.last_target.lock()
+    }
+
+    /// Records the thread a process-directed signal went to.
+    pub(crate) fn set_last_target(&self, tid: u32) {
+        *self.last_target.lock() = tid;
     }
 }
 

@@ -71,7 +71,7 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
     // from the moment the guest can know its tid.
     let mut mem = proc.mm.attach_hart(tid);
     t.prio.apply(&mut mem);
-    let live = proc.add_thread(tid, mem.signal());
+    let (live, sig) = proc.add_thread(tid, mem.signal(), t.sigmask());
     let thread = Thread {
         proc: proc.clone(),
         mem,
@@ -82,8 +82,9 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         } else {
             0
         },
-        sigmask: t.sigmask,
-        pending_signals: 0,
+        sig,
+        saved_sigmask: None,
+        restart: None,
         altstack: AltStack::DISABLED,
         name: t.name.clone(),
         prio: t.prio,

@@ -2,9 +2,11 @@
 
 use super::time::read_timespec_ns;
 use crate::abi::outcome::{ret, Outcome};
+use crate::abi::restart::{ERESTARTSYS, ERESTART_RESTARTBLOCK};
 use crate::os::futex_table::FUTEX_BITSET_MATCH_ANY;
 use crate::os::guest_clocks::{CLOCK_MONOTONIC, CLOCK_REALTIME};
-use crate::thread::Thread;
+use crate::os::wait::WaitEnd;
+use crate::thread::{RestartBlock, Thread};
 use devices::cast::low_u32;
 use mmu::Errno;
 
@@ -39,18 +41,49 @@ fn count(v: u64) -> Result<u32, Errno> {
 }
 
 /// Handles futex(2).
-pub(crate) fn sys_futex(t: &Thread, a: [u64; 6]) -> Outcome {
+pub(crate) fn sys_futex(t: &mut Thread, a: [u64; 6]) -> Outcome {
     ret(futex(t, a))
 }
 
-fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+/// Waits on the futex word at `addr` while it holds `val`. Interrupted by a signal, an
+/// untimed wait restarts if the handler has SA_RESTART, and a timed one fails with EINTR
+/// (or continues to its deadline if no handler runs), as in Linux.
+pub(crate) fn wait(
+    t: &mut Thread,
+    addr: u64,
+    (val, bitset): (u32, u32),
+    deadline_ns: Option<u64>,
+) -> Result<i64, Errno> {
+    let proc = t.proc.clone();
+    match proc
+        .futexes
+        .wait(&proc.mm, &t.waiter(), addr, (val, bitset), deadline_ns)?
+    {
+        WaitEnd::Ready(()) => Ok(0),
+        WaitEnd::TimedOut => Err(Errno::ETIMEDOUT),
+        WaitEnd::Interrupted => match deadline_ns {
+            None => Ok(ERESTARTSYS),
+            Some(deadline_ns) => {
+                t.restart = Some(RestartBlock::Futex {
+                    addr,
+                    val,
+                    bitset,
+                    deadline_ns,
+                });
+                Ok(ERESTART_RESTARTBLOCK)
+            }
+        },
+    }
+}
+
+fn futex(t: &mut Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let (addr, op, val) = (a[0], a[1], low_u32(a[2]));
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT_BITSET {
         return Err(Errno::ENOSYS);
     }
     check_aligned(addr)?;
-    let proc = &t.proc;
+    let proc = t.proc.clone();
     let mm = &*proc.mm;
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
@@ -75,8 +108,7 @@ fn futex(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
                     Some(proc.clocks.deadline_of(id, ns)?)
                 }
             };
-            let clock = proc.clocks.run_clock();
-            proc.futexes.wait(mm, clock, addr, (val, bitset), deadline)
+            wait(t, addr, (val, bitset), deadline)
         }
         FUTEX_WAKE => Ok(proc.futexes.wake(addr, val, FUTEX_BITSET_MATCH_ANY)),
         FUTEX_WAKE_BITSET => match low_u32(a[5]) {

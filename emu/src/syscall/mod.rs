@@ -1,17 +1,29 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
+pub(crate) mod blocking_io;
 pub(crate) mod clone;
+pub(crate) mod epoll;
+pub(crate) mod eventfd;
 pub(crate) mod fs;
 pub(crate) mod futex;
+pub(crate) mod kill;
 pub(crate) mod mm;
+pub(crate) mod poll;
 pub(crate) mod priority;
+pub(crate) mod restart;
+pub(crate) mod rusage;
 pub(crate) mod signal;
+pub(crate) mod signalfd;
+pub(crate) mod sigwait;
+pub(crate) mod socket;
 pub(crate) mod strace;
 pub(crate) mod sysinfo;
 pub(crate) mod time;
+pub(crate) mod timer;
+pub(crate) mod timerfd;
 
 use crate::abi::nr;
-use crate::abi::outcome::Outcome;
+use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
 use crate::os::cached_files::{self, ProcessMemory};
 use crate::thread::Thread;
@@ -132,6 +144,12 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
 }
 
 fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
+    if let Some(r) = signalfd::read(t, n, a) {
+        return ret(r);
+    }
+    if let Some(v) = blocking_io::wait_ready(t, n, a) {
+        return Outcome::Return(v);
+    }
     if let Some(v) = file_call(t, n, a) {
         return Outcome::Return(v);
     }
@@ -146,6 +164,36 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
     }
     if let Some(o) = signal::handle(t, cpu, n, a) {
         return o;
+    }
+    if n == nr::eventfd2 {
+        return eventfd::eventfd2(t, a);
+    }
+    if n == nr::signalfd4 {
+        return ret(signalfd::signalfd4(t, a));
+    }
+    if let Some(o) = socket::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = epoll::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = poll::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = timerfd::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = timer::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = kill::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = sigwait::handle(t, n, a) {
+        return o;
+    }
+    if n == nr::restart_syscall {
+        return restart::restart_syscall(t);
     }
     if let Some(o) = priority::handle(t, n, a) {
         return o;

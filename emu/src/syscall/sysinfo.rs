@@ -199,7 +199,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             b[104..108].copy_from_slice(&1u32.to_le_bytes());
             ret(mm.write_bytes(a[0], &b).map(|_| 0))
         }
-        nr::getrusage => ret(mm.write_bytes(a[1], &[0u8; 144]).map(|_| 0)),
+        nr::getrusage => ret(super::rusage::getrusage(t, a)),
         nr::wait4 | nr::waitid => ret(Err(Errno(10))), // ECHILD: no child processes yet
         nr::membarrier => Outcome::Return(0),
         nr::personality => Outcome::Return(0),

@@ -2,8 +2,10 @@
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::os::guest_clocks::{host_clock_ns, CLOCK_MONOTONIC, NS};
-use crate::thread::Thread;
+use crate::abi::restart::{ERESTARTNOHAND, ERESTART_RESTARTBLOCK};
+use crate::os::guest_clocks::{host_clock_ns, is_absolute, CLOCK_MONOTONIC, NS};
+use crate::os::wait::{WaitEnd, WaitLimits};
+use crate::thread::{RestartBlock, Thread};
 use mmu::{AddressSpace, Errno};
 
 /// Reads a guest `struct timespec` as nanoseconds; EINVAL if it is malformed.
@@ -26,8 +28,49 @@ pub(crate) fn write_timespec(mm: &AddressSpace, addr: u64, ns: u64) -> Result<()
     mm.write_bytes(addr, &b)
 }
 
+/// Sleeps until `deadline_ns` on the run clock. Interrupted by a signal, a relative sleep
+/// writes the time left to `rem` (if not 0) and fails with EINTR if a handler runs, or
+/// continues through restart_syscall if none does; an absolute one (`rem` None) is run
+/// again unless a handler runs.
+pub(crate) fn sleep_until(
+    t: &mut Thread,
+    deadline_ns: u64,
+    rem: Option<u64>,
+) -> Result<i64, Errno> {
+    let limits = WaitLimits {
+        deadline_ns: Some(deadline_ns),
+        poll_every_ns: None,
+    };
+    if t.waiter().wait(limits, || None::<()>) != WaitEnd::Interrupted {
+        return Ok(0);
+    }
+    let Some(rem) = rem else {
+        return Ok(ERESTARTNOHAND);
+    };
+    if rem != 0 {
+        let left = deadline_ns.saturating_sub(t.proc.clocks.run_clock().now_ns());
+        write_timespec(&t.proc.mm, rem, left)?;
+    }
+    t.restart = Some(RestartBlock::Sleep { deadline_ns, rem });
+    Ok(ERESTART_RESTARTBLOCK)
+}
+
+/// nanosleep and clock_nanosleep.
+fn nanosleep(t: &mut Thread, n: u64, a: [u64; 6]) -> Result<i64, Errno> {
+    let (id, flags, req, rem) = match n {
+        nr::nanosleep => (CLOCK_MONOTONIC, 0, a[0], a[1]),
+        _ => (a[0], a[1], a[2], a[3]),
+    };
+    let ns = read_timespec_ns(&t.proc.mm, req)?;
+    let deadline = t.proc.clocks.sleep_deadline(id, flags, ns)?;
+    sleep_until(t, deadline, (!is_absolute(flags)).then_some(rem))
+}
+
 /// Handles the time family; None if `n` is not one of them.
-pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
+    if matches!(n, nr::nanosleep | nr::clock_nanosleep) {
+        return Some(ret(nanosleep(t, n, a)));
+    }
     let mm = &*t.proc.mm;
     let clocks = &t.proc.clocks;
     Some(ret(match n {
@@ -55,12 +98,6 @@ pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             } else {
                 Ok(0)
             }
-        }
-        nr::nanosleep => {
-            read_timespec_ns(mm, a[0]).and_then(|ns| clocks.sleep(CLOCK_MONOTONIC, 0, ns))
-        }
-        nr::clock_nanosleep => {
-            read_timespec_ns(mm, a[2]).and_then(|ns| clocks.sleep(a[0], a[1], ns))
         }
         nr::times => {
             let ticks = host_clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID) / (NS / 100);

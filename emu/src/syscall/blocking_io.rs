@@ -1,0 +1,43 @@
+//! Reads, writes, sends and receives that may block on a host descriptor (a pipe, a terminal, an
+//! eventfd, a socket) wait for it first in the interruptible wait, so that they block
+//! through the run's clock and a signal ends them as on Linux (EINTR, or a restart
+//! under SA_RESTART), rather than inside a host call nothing can interrupt.
+
+use crate::abi::nr;
+use crate::abi::restart::ERESTARTSYS;
+use crate::os::host_poll::{self, POLL_EVERY_NS};
+use crate::os::wait::{WaitEnd, WaitLimits};
+use crate::thread::Thread;
+
+/// What call `n` waits for on the descriptor in a0, if it may block: not a send or
+/// receive with MSG_DONTWAIT in its flags (a3).
+fn waits_for(n: u64, a: [u64; 6]) -> Option<i16> {
+    let dontwait = a[3] & libc::MSG_DONTWAIT as u64 != 0;
+    match n {
+        nr::read | nr::readv | nr::pread64 | nr::preadv | nr::preadv2 => Some(libc::POLLIN),
+        nr::write | nr::writev | nr::pwrite64 | nr::pwritev | nr::pwritev2 => Some(libc::POLLOUT),
+        nr::recvfrom if !dontwait => Some(libc::POLLIN),
+        nr::sendto if !dontwait => Some(libc::POLLOUT),
+        _ => None,
+    }
+}
+
+/// Before call `n` on a blocking, non-regular host descriptor, waits until the host
+/// reports it ready. Some(ERESTARTSYS) if a signal came first; None to go on with the
+/// call.
+pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
+    let events = waits_for(n, a)?;
+    let file = t.proc.files.file(a[0]).ok()?;
+    if file.is_regular() || !host_poll::blocking(file.raw()) {
+        return None;
+    }
+    let limits = WaitLimits {
+        deadline_ns: None,
+        poll_every_ns: Some(POLL_EVERY_NS),
+    };
+    let ready = || host_poll::ready_now(file.raw(), events).then_some(());
+    match t.waiter().wait(limits, ready) {
+        WaitEnd::Ready(()) => None,
+        _ => Some(ERESTARTSYS),
+    }
+}
