@@ -5,7 +5,7 @@
 use crate::abi::layout::TRAMPOLINE_ADDR;
 use crate::abi::nr;
 use crate::abi::outcome::Outcome;
-use crate::abi::restart::Restart;
+use crate::abi::restart_codes::Restart;
 use crate::abi::sigframe::{self, SavedContext, FRAME_SIZE, FRAME_UCONTEXT, UCONTEXT_SIZE};
 use crate::abi::siginfo::SigInfo;
 use crate::abi::signo::{self, bit, UNBLOCKABLE};

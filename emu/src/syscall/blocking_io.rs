@@ -4,7 +4,7 @@
 //! under SA_RESTART), rather than inside a host call nothing can interrupt.
 
 use crate::abi::nr;
-use crate::abi::restart::ERESTARTSYS;
+use crate::abi::restart_codes::ERESTARTSYS;
 use crate::os::host_poll::{self, POLL_EVERY_NS};
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::Thread;

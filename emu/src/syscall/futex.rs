@@ -2,7 +2,7 @@
 
 use super::time::read_timespec_ns;
 use crate::abi::outcome::{ret, Outcome};
-use crate::abi::restart::{ERESTARTSYS, ERESTART_RESTARTBLOCK};
+use crate::abi::restart_codes::{ERESTARTSYS, ERESTART_RESTARTBLOCK};
 use crate::os::futex_table::FUTEX_BITSET_MATCH_ANY;
 use crate::os::guest_clocks::{CLOCK_MONOTONIC, CLOCK_REALTIME};
 use crate::os::wait::WaitEnd;

@@ -6,7 +6,7 @@ use super::sigwait::read_sigset;
 use super::time::{read_timespec_ns, write_timespec};
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::abi::restart::ERESTARTNOHAND;
+use crate::abi::restart_codes::ERESTARTNOHAND;
 use crate::os::fdtable::HostFd;
 use crate::os::host_poll::{self, POLL_EVERY_NS};
 use crate::os::wait::{WaitEnd, WaitLimits};

@@ -5,8 +5,8 @@
 
 use super::sigwait::read_sigset;
 use crate::abi::nr;
-use crate::abi::restart::ERESTARTSYS;
-use crate::abi::signalfd::{encode, SIGNALFD_SIGINFO_SIZE};
+use crate::abi::restart_codes::ERESTARTSYS;
+use crate::abi::signalfd_siginfo::{encode, SIGNALFD_SIGINFO_SIZE};
 use crate::abi::signo::UNBLOCKABLE;
 use crate::os::host_poll::{self, POLL_EVERY_NS};
 use crate::os::wait::{WaitEnd, WaitLimits};

@@ -4,7 +4,7 @@
 use super::time::read_timespec_ns;
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::abi::restart::ERESTARTNOHAND;
+use crate::abi::restart_codes::ERESTARTNOHAND;
 use crate::abi::signo::UNBLOCKABLE;
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::Thread;

@@ -2,7 +2,7 @@
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::abi::restart::{ERESTARTNOHAND, ERESTART_RESTARTBLOCK};
+use crate::abi::restart_codes::{ERESTARTNOHAND, ERESTART_RESTARTBLOCK};
 use crate::os::guest_clocks::{host_clock_ns, is_absolute, CLOCK_MONOTONIC, NS};
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::{RestartBlock, Thread};
