@@ -27,6 +27,16 @@ pub trait Clock: Send + Sync + fmt::Debug {
         parker.park();
     }
 
+    /// Blocks the calling thread for good: a hart whose part is over while its process
+    /// ends around it. Through [`Clock::park`], so a clock that schedules harts sees it
+    /// wait.
+    fn park_forever(&self) -> ! {
+        let never = Parker::new();
+        loop {
+            self.park(&never);
+        }
+    }
+
     /// Blocks on `parker` until it is unparked or this clock reaches `deadline_ns`;
     /// returns whether it was unparked. A clock whose time is not the host's overrides
     /// this; the default measures the remaining time on this clock and waits that long on

@@ -97,9 +97,7 @@ pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
                 if requests & 1 << REQ_EXIT != 0 {
                     t.mem.leave_guest();
                     t.live.settle(cpu.instret);
-                    loop {
-                        std::thread::park();
-                    }
+                    t.mem.space().clock().park_forever();
                 }
                 if requests & 1 << REQ_SIGNAL != 0 {
                     t.mem.leave_guest();

@@ -124,7 +124,5 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     hart_loop::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
-    loop {
-        std::thread::park();
-    }
+    mm.clock().park_forever()
 }

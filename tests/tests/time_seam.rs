@@ -17,12 +17,13 @@ const CLOCK_IMPLEMENTATION: [&str; 2] = ["devices/src/clock.rs", "devices/src/pa
 /// Ways of reading or waiting on the host's time directly.
 /// A bare `.park()` on a `Parker` waits without the clock knowing, which a clock that
 /// schedules harts must: waits go through `Clock::park`.
-const FORBIDDEN: [&str; 5] = [
+const FORBIDDEN: [&str; 6] = [
     "Instant::now()",
     "SystemTime::now()",
     "thread::sleep",
     "park_timeout",
     ".park()",
+    "thread::park",
 ];
 
 #[test]

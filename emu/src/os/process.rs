@@ -172,9 +172,7 @@ impl Process {
             let mut e = self.exiting.lock();
             if *e {
                 drop(e);
-                loop {
-                    std::thread::park();
-                }
+                self.mm.clock().park_forever();
             }
             *e = true;
         }
