@@ -12,7 +12,7 @@ use mmu::Errno;
 use super::fdtable::{FdTable, HostFd};
 use super::guest_memory::GuestMemory;
 use super::host_file::HostChanges;
-use super::path::{owned, Base, Resolver, PATH_MAX};
+use super::path::{owned, Base, Resolver, View, PATH_MAX};
 
 /// The guest process's file state: fd table, working directory, root confinement. Shared by
 /// all threads (Send + Sync).
@@ -35,11 +35,11 @@ const NR_OPEN: usize = 1 << 20;
 pub(crate) const AT_FDCWD: i32 = -100;
 
 impl Files {
-    /// `root`: the --root DIR confining every guest path (None = the host file system as
-    /// is). `exe`: the host path of the guest program (what readlinkat("/proc/self/exe")
-    /// answers, seen from inside the root).
-    pub fn new(root: Option<&Path>, exe: &Path) -> std::io::Result<Files> {
-        let paths = Resolver::new(root)?;
+    /// `view`: how guest paths map onto the host (as is, confined by --root, or overlaid
+    /// by -L). `exe`: the host path of the guest program (what
+    /// readlinkat("/proc/self/exe") answers, seen from inside the root).
+    pub fn new(view: View<'_>, exe: &Path) -> std::io::Result<Files> {
+        let paths = Resolver::new(view)?;
         let fds = FdTable::new(host_nofile_limit());
         for fd in 0..3 {
             // Guest stdio are dups, so the guest closing them leaves the emulator's open.
