@@ -831,3 +831,43 @@ fn sysroot_interpreter_lookup_prefers_the_sysroot() {
     std::io::Read::read_to_string(&mut f, &mut s).unwrap();
     assert_eq!(s, "sysroot");
 }
+
+/// Under --root, the devices and the harts' description are faultline's, not missing
+/// and not the host's; a snapshot reads with read, pread and lseek and refuses writes.
+#[test]
+fn synthesized_files_are_provided_under_root() {
+    let s = Scratch::new("synth");
+    let g = Guest::rooted(&s);
+    let null = g.open("/dev/null", libc::O_RDWR, 0);
+    assert!(null >= 0, "/dev/null: {null}");
+    assert_eq!(g.write_str(null, "gone"), 4);
+    assert_eq!(g.read_str(null, 16), "");
+    let zero = g.open("/dev/zero", libc::O_RDONLY, 0);
+    assert_eq!(g.call(nr::read, &[zero as u64, BUF, 4]), 4);
+    assert_eq!(g.bytes(BUF, 4), [0; 4]);
+    let full = g.open("/dev/full", libc::O_WRONLY, 0);
+    assert_eq!(g.write_str(full, "x"), -i64::from(libc::ENOSPC));
+    let rnd = g.open("/dev/urandom", libc::O_RDONLY, 0);
+    assert_eq!(g.call(nr::read, &[rnd as u64, BUF, 32]), 32);
+
+    let cpu = g.open("/proc/cpuinfo", libc::O_RDONLY, 0);
+    let text = g.read_str(cpu, BUF_LEN);
+    assert!(
+        text.starts_with("processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc\n"),
+        "{text}"
+    );
+    assert_eq!(
+        g.call(nr::lseek, &[cpu as u64, 10, libc::SEEK_SET as u64]),
+        10
+    );
+    assert_eq!(g.read_str(cpu, 4), &text[10..14]);
+    assert_eq!(g.call(nr::pread64, &[cpu as u64, BUF, 9, 0]), 9);
+    assert_eq!(g.bytes(BUF, 9), b"processor");
+    assert_eq!(g.write_str(cpu, "x"), -i64::from(libc::EBADF));
+    assert_eq!(
+        g.open("/proc/cpuinfo", libc::O_WRONLY, 0),
+        -i64::from(libc::EACCES)
+    );
+    let online = g.open("/sys/devices/system/cpu/online", libc::O_RDONLY, 0);
+    assert!(g.read_str(online, 64).starts_with('0'));
+}
