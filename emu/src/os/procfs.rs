@@ -1,7 +1,9 @@
 //! Files faultline provides for the guest itself instead of the host's, with or without
 //! `--root`: the character devices `/dev/null`, `/dev/zero`, `/dev/urandom` and
 //! `/dev/full`, and the read-only files `/proc/cpuinfo` and
-//! `/sys/devices/system/cpu/online`, which describe the emulated harts, not the host.
+//! `/sys/devices/system/cpu/online`, which describe the emulated harts, not the host;
+//! and the text of the process's own `/proc/self/status`, `/proc/self/stat` and of
+//! `/proc/meminfo`, from a [`ProcessView`] the system-call layer fills in.
 //!
 //! A synthesized file is a snapshot taken at open, as a seq_file is read: its text is
 //! written to a sealed memory file reopened read-only, so read, pread, lseek and fstat
@@ -18,6 +20,78 @@ use super::path::owned;
 
 /// The ISA the harts implement, as Linux's riscv `/proc/cpuinfo` names it.
 const ISA: &str = "rv64imafdc";
+
+/// What the process-describing files show, gathered when one is opened.
+#[derive(Debug)]
+pub(crate) struct ProcessView {
+    /// The process id (the guest's tgid).
+    pub pid: u32,
+    /// The parent's pid.
+    pub ppid: u32,
+    /// The opening thread's name (PR_SET_NAME).
+    pub name: String,
+    /// Live threads.
+    pub threads: usize,
+    /// Bytes of address space mapped (the VMAs' total length).
+    pub vm_bytes: u64,
+    /// Bytes resident: frames the address space holds.
+    pub rss_bytes: u64,
+    /// Bytes the guest may have resident: the memory limit, else the host's memory.
+    pub mem_total: u64,
+    /// Real and effective user and group ids.
+    pub ids: (u32, u32, u32, u32),
+}
+
+/// `/proc/self/status`: the fields programs read (Name, Pid, PPid, Uid, Gid, VmSize,
+/// VmRSS, Threads) in Linux's order and layout.
+pub(crate) fn status(v: &ProcessView) -> String {
+    let (uid, euid, gid, egid) = v.ids;
+    format!(
+        "Name:\t{name}\nUmask:\t0022\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\n\
+         Pid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\n\
+         VmSize:\t{vm:8} kB\nVmRSS:\t{rss:8} kB\nThreads:\t{threads}\n",
+        name = v.name,
+        pid = v.pid,
+        ppid = v.ppid,
+        vm = v.vm_bytes / 1024,
+        rss = v.rss_bytes / 1024,
+        threads = v.threads,
+    )
+}
+
+/// `/proc/self/stat`: Linux's 52 fields, with pid, comm, state, ppid, pgrp, session,
+/// num_threads, vsize and rss (in pages) filled in and the others 0.
+pub(crate) fn stat(v: &ProcessView) -> String {
+    let mut fields = vec![
+        v.pid.to_string(),
+        format!("({})", v.name),
+        "R".to_string(),
+        v.ppid.to_string(),
+        v.pid.to_string(),
+        v.pid.to_string(),
+    ];
+    // tty_nr .. nice (fields 7 to 19).
+    fields.extend(std::iter::repeat_n("0".to_string(), 13));
+    fields.push(v.threads.to_string());
+    fields.push("0".to_string());
+    fields.push("0".to_string());
+    fields.push(v.vm_bytes.to_string());
+    fields.push((v.rss_bytes / 4096).to_string());
+    fields.extend(std::iter::repeat_n("0".to_string(), 52 - fields.len()));
+    fields.join(" ") + "\n"
+}
+
+/// `/proc/meminfo`: the memory the guest may use and what it has resident.
+pub(crate) fn meminfo(v: &ProcessView) -> String {
+    let total = v.mem_total / 1024;
+    let free = v.mem_total.saturating_sub(v.rss_bytes) / 1024;
+    format!(
+        "MemTotal:       {total:8} kB\nMemFree:        {free:8} kB\n\
+         MemAvailable:   {free:8} kB\nBuffers:               0 kB\n\
+         Cached:                0 kB\nSwapCached:            0 kB\n"
+    )
+}
 
 /// What a synthesized path opens.
 enum Synth {
@@ -77,7 +151,7 @@ fn open_device(node: &str, flags: i32) -> Result<OwnedFd, Errno> {
 
 /// A read-only file description holding `text`: EACCES if `flags` ask to write,
 /// ENOTDIR for O_DIRECTORY.
-fn snapshot(text: &[u8], flags: i32) -> Result<OwnedFd, Errno> {
+pub(crate) fn snapshot(text: &[u8], flags: i32) -> Result<OwnedFd, Errno> {
     if flags & libc::O_ACCMODE != libc::O_RDONLY || flags & (libc::O_TRUNC | libc::O_CREAT) != 0 {
         return Err(Errno::EACCES);
     }
@@ -128,6 +202,43 @@ mod tests {
             "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc\nmmu\t\t: sv39\n\n\
              processor\t: 1\nhart\t\t: 1\nisa\t\t: rv64imafdc\nmmu\t\t: sv39\n\n"
         );
+    }
+
+    fn view() -> ProcessView {
+        ProcessView {
+            pid: 7,
+            ppid: 1,
+            name: "prog".to_string(),
+            threads: 2,
+            vm_bytes: 8 << 20,
+            rss_bytes: 1 << 20,
+            mem_total: 64 << 20,
+            ids: (1000, 1000, 100, 100),
+        }
+    }
+
+    #[test]
+    fn status_has_linux_layout() {
+        let s = status(&view());
+        assert!(s.starts_with("Name:\tprog\nUmask:\t0022\nState:\tR (running)\nTgid:\t7\n"));
+        assert!(s.contains("\nPid:\t7\nPPid:\t1\n"));
+        assert!(s.contains("\nVmRSS:\t    1024 kB\n"));
+        assert!(s.ends_with("Threads:\t2\n"));
+    }
+
+    #[test]
+    fn stat_has_52_fields() {
+        let s = stat(&view());
+        let f: Vec<&str> = s.trim_end().split(' ').collect();
+        assert_eq!(f.len(), 52);
+        assert_eq!(&f[..4], ["7", "(prog)", "R", "1"]);
+        assert_eq!((f[19], f[22], f[23]), ("2", "8388608", "256"));
+    }
+
+    #[test]
+    fn meminfo_is_the_limit() {
+        let m = meminfo(&view());
+        assert!(m.starts_with("MemTotal:          65536 kB\nMemFree:           64512 kB\n"));
     }
 
     #[test]
