@@ -89,6 +89,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         ids,
     };
     let image = loader::load(&mm, &files, args.program(), &start)?;
+    files.set_cmdline(&argv);
     trampoline::map_into(&mm)
         .map_err(|e| anyhow!("cannot map the signal-return trampoline: {e}"))?;
 

@@ -46,7 +46,7 @@ static long field(const char *text, const char *key)
     return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static char buf[65536], other[65536];
     char path[64];
@@ -65,6 +65,22 @@ int main(void)
     check(slurp("/proc/self/stat", buf, sizeof buf) > 0, "stat_open", "cannot read");
     snprintf(path, sizeof path, "%d (procfs) R %d ", getpid(), getppid());
     check(strncmp(buf, path, strlen(path)) == 0, "stat_fields", "pid, comm, state or ppid");
+
+    /* cmdline: the arguments, each NUL-terminated. */
+    long len = slurp("/proc/self/cmdline", buf, sizeof buf);
+    long want = 0;
+    int same = 1;
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]) + 1;
+        same = same && want + (long)n <= len && memcmp(buf + want, argv[i], n) == 0;
+        want += (long)n;
+    }
+    check(same && len == want, "cmdline", "not argv");
+
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    check(n > 7 && buf[0] == '/' && strcmp(buf + n - 7, "/procfs") == 0, "exe",
+          "not the program's absolute path");
 
     check(slurp("/proc/meminfo", buf, sizeof buf) > 0 && field(buf, "MemTotal:") > 0,
           "meminfo", "no MemTotal");

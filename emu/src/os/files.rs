@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mmu::Errno;
+use parking_lot::RwLock;
 
 use super::fdtable::{FdTable, HostFd};
 use super::guest_memory::GuestMemory;
@@ -24,6 +25,8 @@ pub struct Files {
     pub(crate) paths: Resolver,
     /// The program's path as the guest sees it (/proc/self/exe).
     pub(crate) exe: Vec<u8>,
+    /// The program's arguments, each NUL-terminated (/proc/self/cmdline).
+    cmdline: RwLock<Vec<u8>>,
     /// The count of calls that changed host files behind the page cache.
     pub(crate) host_changes: HostChanges,
 }
@@ -58,8 +61,24 @@ impl Files {
             fds,
             paths,
             exe,
+            cmdline: RwLock::default(),
             host_changes: HostChanges::default(),
         })
+    }
+
+    /// Records the arguments the program was started with, which /proc/self/cmdline
+    /// shows (as they were at start: later changes to the guest's argv strings are not
+    /// seen, where Linux reads them from the guest's memory).
+    pub fn set_cmdline(&self, argv: &[String]) {
+        *self.cmdline.write() = argv
+            .iter()
+            .flat_map(|a| a.bytes().chain(std::iter::once(0)))
+            .collect();
+    }
+
+    /// The text of /proc/self/cmdline.
+    pub(crate) fn cmdline(&self) -> Vec<u8> {
+        self.cmdline.read().clone()
     }
 
     /// The host fd behind guest fd `fd`, for callers outside this layer (file mappings);

@@ -1,5 +1,5 @@
-//! openat of the process's own /proc files (`/proc/self/status`, `/proc/self/stat`, the
-//! same under `/proc/PID/` for the guest's pid) and of `/proc/meminfo`: snapshots of the
+//! openat of the process's own /proc files (`/proc/self/status`, `/proc/self/stat`,
+//! `/proc/self/cmdline`, the same under `/proc/PID/` for the guest's pid) and of `/proc/meminfo`: snapshots of the
 //! process's state taken at open, under --root too.
 
 use devices::cast::low_i32;
@@ -13,6 +13,7 @@ use crate::thread::Thread;
 enum ProcFile {
     Status,
     Stat,
+    Cmdline,
     Meminfo,
 }
 
@@ -25,11 +26,12 @@ pub(crate) fn openat(t: &Thread, mem: &dyn GuestMemory, a: [u64; 6]) -> Option<i
     let flags = low_i32(a[2]);
     let view = view(t);
     let text = match which {
-        ProcFile::Status => procfs::status(&view),
-        ProcFile::Stat => procfs::stat(&view),
-        ProcFile::Meminfo => procfs::meminfo(&view),
+        ProcFile::Status => procfs::status(&view).into_bytes(),
+        ProcFile::Stat => procfs::stat(&view).into_bytes(),
+        ProcFile::Cmdline => files.cmdline(),
+        ProcFile::Meminfo => procfs::meminfo(&view).into_bytes(),
     };
-    let r = procfs::snapshot(text.as_bytes(), flags)
+    let r = procfs::snapshot(&text, flags)
         .and_then(|fd| files.install(fd, flags & libc::O_CLOEXEC != 0));
     Some(r.map_or_else(|e| e.neg(), i64::from))
 }
@@ -49,6 +51,7 @@ fn proc_file(path: &[u8], pid: u32) -> Option<ProcFile> {
     match what {
         b"status" => Some(ProcFile::Status),
         b"stat" => Some(ProcFile::Stat),
+        b"cmdline" => Some(ProcFile::Cmdline),
         _ => None,
     }
 }
@@ -95,6 +98,10 @@ mod tests {
             Some(ProcFile::Stat)
         ));
         assert!(proc_file(b"/proc/8/stat", 9).is_none());
+        assert!(matches!(
+            proc_file(b"/proc/self/cmdline", 9),
+            Some(ProcFile::Cmdline)
+        ));
         assert!(proc_file(b"/proc/self/maps", 9).is_none());
         assert!(matches!(
             proc_file(b"/proc/meminfo", 9),
