@@ -7,7 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
 
 static int failed;
 
@@ -46,6 +53,26 @@ static long field(const char *text, const char *key)
     return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
+/* Whether `maps` has a line whose range holds [lo, hi) and whose name is `name`
+ * (which, if `exact`, is also the whole range). */
+static int mapped(const char *maps, unsigned long lo, unsigned long hi, const char *name,
+                  int exact)
+{
+    for (const char *l = maps; *l; l = strchr(l, '\n') + 1) {
+        unsigned long start, end;
+        const char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        if (sscanf(l, "%lx-%lx", &start, &end) != 2)
+            continue;
+        size_t n = strlen(name);
+        int named = (size_t)(nl - l) > n && memcmp(nl - n, name, n) == 0 && nl[-(long)n - 1] == ' ';
+        if (named && start <= lo && hi <= end && (!exact || (start == lo && end == hi)))
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static char buf[65536], other[65536];
@@ -65,6 +92,25 @@ int main(int argc, char **argv)
     check(slurp("/proc/self/stat", buf, sizeof buf) > 0, "stat_open", "cannot read");
     snprintf(path, sizeof path, "%d (procfs) R %d ", getpid(), getppid());
     check(strncmp(buf, path, strlen(path)) == 0, "stat_fields", "pid, comm, state or ppid");
+
+    /* maps: an area this program named, its heap and its stack. */
+    size_t len_named = 3 * 4096;
+    char *area = mmap(NULL, len_named, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int named = area != MAP_FAILED &&
+                prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, area, len_named, "procfs-test") == 0;
+    char *heap = malloc(100);
+    check(slurp("/proc/self/maps", buf, sizeof buf) > 0, "maps_open", "cannot read");
+    unsigned long a = (unsigned long)area;
+    check(named && mapped(buf, a, a + len_named, "[anon:procfs-test]", 1), "maps_anon_name",
+          "no [anon:procfs-test] line for the named area");
+    check(heap && mapped(buf, (unsigned long)heap, (unsigned long)heap + 100, "[heap]", 0),
+          "maps_heap", "malloc's block is not in [heap]");
+    unsigned long sp = (unsigned long)&len_named;
+    check(mapped(buf, sp, sp + 1, "[stack]", 0), "maps_stack", "a local is not in [stack]");
+    snprintf(path, sizeof path, "/proc/%d/maps", getpid());
+    check(slurp(path, other, sizeof other) > 0 && strstr(other, "[anon:procfs-test]"),
+          "pid_maps", "/proc/PID/maps differs");
+    free(heap);
 
     /* cmdline: the arguments, each NUL-terminated. */
     long len = slurp("/proc/self/cmdline", buf, sizeof buf);

@@ -16,6 +16,7 @@ pub mod path;
 pub(crate) mod pending;
 pub(crate) mod posix_timers;
 pub(crate) mod priorities;
+pub(crate) mod proc_maps;
 pub(crate) mod process;
 pub(crate) mod procfs;
 pub(crate) mod signal_fds;

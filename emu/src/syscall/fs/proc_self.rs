@@ -1,10 +1,11 @@
 //! openat of the process's own /proc files (`/proc/self/status`, `/proc/self/stat`,
-//! `/proc/self/cmdline`, the same under `/proc/PID/` for the guest's pid) and of `/proc/meminfo`: snapshots of the
+//! `/proc/self/cmdline`, `/proc/self/maps`, the same under `/proc/PID/` for the guest's pid) and of `/proc/meminfo`: snapshots of the
 //! process's state taken at open, under --root too.
 
 use devices::cast::low_i32;
 
 use crate::os::guest_memory::GuestMemory;
+use crate::os::proc_maps;
 use crate::os::process::host_ids;
 use crate::os::procfs::{self, ProcessView};
 use crate::thread::Thread;
@@ -14,6 +15,7 @@ enum ProcFile {
     Status,
     Stat,
     Cmdline,
+    Maps,
     Meminfo,
 }
 
@@ -29,6 +31,7 @@ pub(crate) fn openat(t: &Thread, mem: &dyn GuestMemory, a: [u64; 6]) -> Option<i
         ProcFile::Status => procfs::status(&view).into_bytes(),
         ProcFile::Stat => procfs::stat(&view).into_bytes(),
         ProcFile::Cmdline => files.cmdline(),
+        ProcFile::Maps => proc_maps::render(&t.proc.mm.vmas()).into_bytes(),
         ProcFile::Meminfo => procfs::meminfo(&view).into_bytes(),
     };
     let r = procfs::snapshot(&text, flags)
@@ -52,6 +55,7 @@ fn proc_file(path: &[u8], pid: u32) -> Option<ProcFile> {
         b"status" => Some(ProcFile::Status),
         b"stat" => Some(ProcFile::Stat),
         b"cmdline" => Some(ProcFile::Cmdline),
+        b"maps" => Some(ProcFile::Maps),
         _ => None,
     }
 }
@@ -102,7 +106,11 @@ mod tests {
             proc_file(b"/proc/self/cmdline", 9),
             Some(ProcFile::Cmdline)
         ));
-        assert!(proc_file(b"/proc/self/maps", 9).is_none());
+        assert!(matches!(
+            proc_file(b"/proc/9/maps", 9),
+            Some(ProcFile::Maps)
+        ));
+        assert!(proc_file(b"/proc/self/smaps", 9).is_none());
         assert!(matches!(
             proc_file(b"/proc/meminfo", 9),
             Some(ProcFile::Meminfo)
