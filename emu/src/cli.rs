@@ -1,5 +1,6 @@
 //! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...`.
 
+use crate::os::path::View;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use devices::storage::{
@@ -35,6 +36,17 @@ pub struct RunArgs {
     /// Confine every guest path under DIR (no escape through `..` or symlinks).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Look up absolute guest paths under DIR first and on the host when DIR lacks
+    /// them, as qemu-user's -L does: the interpreter and libraries of a dynamically
+    /// linked program come from DIR, the user's files, /tmp, /proc and /dev stay
+    /// visible. Not with --root.
+    #[arg(
+        short = 'L',
+        long = "sysroot",
+        value_name = "DIR",
+        conflicts_with = "root"
+    )]
+    pub sysroot: Option<PathBuf>,
     /// Set a guest environment variable (repeatable). Without any, the guest gets a
     /// minimal environment (PATH, HOME, LANG).
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
@@ -107,7 +119,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration)]
     pub dirty_expire: u64,
     /// The riscv64 ELF to run (static, or dynamically linked with its libraries under
-    /// --root), then the arguments passed to it. Everything after the program is the
+    /// -L or --root), then the arguments passed to it. Everything after the program is the
     /// guest's, options such as `-v` too.
     #[arg(
         value_name = "PROGRAM [ARGS]",
@@ -127,6 +139,15 @@ impl RunArgs {
     /// The arguments passed to the program (after its name).
     pub fn args(&self) -> &[String] {
         &self.command[1..]
+    }
+
+    /// How guest paths map onto the host file system: --root, -L or as is.
+    pub fn view(&self) -> View<'_> {
+        match (&self.root, &self.sysroot) {
+            (Some(root), _) => View::Root(root),
+            (None, Some(sysroot)) => View::Sysroot(sysroot),
+            (None, None) => View::Host,
+        }
     }
 
     /// The storage device and page-cache settings these options ask for.

@@ -67,11 +67,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
     let execfn = guest_path(args.program(), args.root.as_deref());
-    let files =
-        Files::new(args.root.as_deref(), Path::new(&execfn)).with_context(|| match &args.root {
-            Some(r) => format!("cannot open root {}", r.display()),
-            None => "cannot set up the guest's files".to_string(),
-        })?;
+    let files = Files::new(args.view(), Path::new(&execfn)).with_context(|| match &args.root {
+        Some(r) => format!("cannot open root {}", r.display()),
+        None => "cannot set up the guest's files".to_string(),
+    })?;
     let mut argv = vec![args.program().display().to_string()];
     argv.extend(args.args().iter().cloned());
     let env = if args.env.is_empty() {
@@ -90,6 +89,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         ids,
     };
     let image = loader::load(&mm, &files, args.program(), &start)?;
+    files.set_cmdline(&argv);
     trampoline::map_into(&mm)
         .map_err(|e| anyhow!("cannot map the signal-return trampoline: {e}"))?;
 

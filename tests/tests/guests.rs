@@ -52,6 +52,7 @@ guest_tests! {
     events => "events",
     rusage => "rusage",
     sockets => "sockets",
+    procfs => "procfs",
 }
 
 #[test]

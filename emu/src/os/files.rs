@@ -8,11 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mmu::Errno;
+use parking_lot::RwLock;
 
 use super::fdtable::{FdTable, HostFd};
 use super::guest_memory::GuestMemory;
 use super::host_file::HostChanges;
-use super::path::{owned, Base, Resolver, PATH_MAX};
+use super::path::{owned, Base, Resolver, View, PATH_MAX};
 
 /// The guest process's file state: fd table, working directory, root confinement. Shared by
 /// all threads (Send + Sync).
@@ -24,6 +25,8 @@ pub struct Files {
     pub(crate) paths: Resolver,
     /// The program's path as the guest sees it (/proc/self/exe).
     pub(crate) exe: Vec<u8>,
+    /// The program's arguments, each NUL-terminated (/proc/self/cmdline).
+    cmdline: RwLock<Vec<u8>>,
     /// The count of calls that changed host files behind the page cache.
     pub(crate) host_changes: HostChanges,
 }
@@ -35,11 +38,11 @@ const NR_OPEN: usize = 1 << 20;
 pub(crate) const AT_FDCWD: i32 = -100;
 
 impl Files {
-    /// `root`: the --root DIR confining every guest path (None = the host file system as
-    /// is). `exe`: the host path of the guest program (what readlinkat("/proc/self/exe")
-    /// answers, seen from inside the root).
-    pub fn new(root: Option<&Path>, exe: &Path) -> std::io::Result<Files> {
-        let paths = Resolver::new(root)?;
+    /// `view`: how guest paths map onto the host (as is, confined by --root, or overlaid
+    /// by -L). `exe`: the host path of the guest program (what
+    /// readlinkat("/proc/self/exe") answers, seen from inside the root).
+    pub fn new(view: View<'_>, exe: &Path) -> std::io::Result<Files> {
+        let paths = Resolver::new(view)?;
         let fds = FdTable::new(host_nofile_limit());
         for fd in 0..3 {
             // Guest stdio are dups, so the guest closing them leaves the emulator's open.
@@ -58,8 +61,24 @@ impl Files {
             fds,
             paths,
             exe,
+            cmdline: RwLock::default(),
             host_changes: HostChanges::default(),
         })
+    }
+
+    /// Records the arguments the program was started with, which /proc/self/cmdline
+    /// shows (as they were at start: later changes to the guest's argv strings are not
+    /// seen, where Linux reads them from the guest's memory).
+    pub fn set_cmdline(&self, argv: &[String]) {
+        *self.cmdline.write() = argv
+            .iter()
+            .flat_map(|a| a.bytes().chain(std::iter::once(0)))
+            .collect();
+    }
+
+    /// The text of /proc/self/cmdline.
+    pub(crate) fn cmdline(&self) -> Vec<u8> {
+        self.cmdline.read().clone()
     }
 
     /// The host fd behind guest fd `fd`, for callers outside this layer (file mappings);

@@ -1,5 +1,5 @@
 //! The guest process's operating-system state: its fd table, paths and root, the host
-//! files behind the page cache and their coherence, futex queues, signal actions,
+//! files behind the page cache and their coherence, the files synthesized for the guest, futex queues, signal actions,
 //! thread priorities, clocks and the process itself. Shared by the threads; no system
 //! call runs here.
 
@@ -16,7 +16,9 @@ pub mod path;
 pub(crate) mod pending;
 pub(crate) mod posix_timers;
 pub(crate) mod priorities;
+pub(crate) mod proc_maps;
 pub(crate) mod process;
+pub(crate) mod procfs;
 pub(crate) mod signal_fds;
 pub(crate) mod signal_send;
 pub(crate) mod signal_state;

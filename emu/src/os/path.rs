@@ -1,5 +1,5 @@
 //! Guest path resolution: the guest's working directory and, under `--root`, confinement of
-//! every lookup to the root directory.
+//! every lookup to the root directory, or, under `-L`/`--sysroot`, an overlay of one.
 //!
 //! Without a root, a guest path is handed to the host `*at` call as is, relative to the guest
 //! working directory (a host O_PATH fd) or to the guest dirfd's host fd. Under a root, every
@@ -7,6 +7,11 @@
 //! dirfd of the root, so `..`, absolute symlinks and relative symlinks all stop at the root.
 //! Calls that act on a final component without following it get the resolved parent
 //! directory and the bare last component, which the host cannot follow anywhere.
+//!
+//! A sysroot is qemu-user's `-L`: an absolute guest path that exists below the sysroot
+//! (its last component not followed) is looked up there, any other path on the host as
+//! is. The program interpreter and libraries of a dynamically linked program come from
+//! the sysroot, while the user's files, `/tmp`, `/proc` and `/dev` stay the host's.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -96,10 +101,22 @@ struct Cwd {
     dir: Arc<OwnedFd>,
 }
 
+/// How guest paths map onto the host file system.
+#[derive(Clone, Copy, Debug)]
+pub enum View<'a> {
+    /// The host file system as is.
+    Host,
+    /// Every path confined under this directory (`--root`).
+    Root(&'a Path),
+    /// Absolute paths looked up under this directory first, then on the host (`-L`).
+    Sysroot(&'a Path),
+}
+
 /// Resolves guest paths to host lookups and keeps the guest working directory.
 #[derive(Debug)]
 pub struct Resolver {
     root: Option<Root>,
+    sysroot: Option<Arc<OwnedFd>>,
     cwd: RwLock<Cwd>,
 }
 
@@ -110,21 +127,20 @@ pub const PATH_MAX: usize = 4096;
 const OPENAT2_RETRIES: usize = 16;
 
 impl Resolver {
-    /// A resolver confined to `root` (canonicalized), or seeing the host file system when
-    /// `root` is None. The guest starts in the emulator's working directory, seen from
-    /// inside the root if it lies there, else at the root.
-    pub fn new(root: Option<&Path>) -> std::io::Result<Resolver> {
+    /// A resolver with view `view` of the host file system. The guest starts in the
+    /// emulator's working directory, seen from inside the root if it lies there, else at
+    /// the root; the sysroot does not move it.
+    pub fn new(view: View<'_>) -> std::io::Result<Resolver> {
         let cwd_fd = Arc::new(open_dir_path(Path::new("."))?);
         let here = std::env::current_dir()?;
-        let (root, cwd) = match root {
-            None => (
-                None,
-                Cwd {
-                    guest: here.as_os_str().as_bytes().to_vec(),
-                    dir: cwd_fd,
-                },
-            ),
-            Some(root) => {
+        let host_cwd = Cwd {
+            guest: here.as_os_str().as_bytes().to_vec(),
+            dir: cwd_fd.clone(),
+        };
+        let (root, cwd, sysroot) = match view {
+            View::Host => (None, host_cwd, None),
+            View::Sysroot(dir) => (None, host_cwd, Some(Arc::new(open_dir_path(dir)?))),
+            View::Root(root) => {
                 let host = std::fs::canonicalize(root)?;
                 let fd = open_dir_path(&host)?;
                 let cwd = match strip_root(&host, here.as_os_str().as_bytes()) {
@@ -134,11 +150,12 @@ impl Resolver {
                         dir: Arc::new(open_dir_path(&host)?),
                     },
                 };
-                (Some(Root { fd, host }), cwd)
+                (Some(Root { fd, host }), cwd, None)
             }
         };
         Ok(Resolver {
             root,
+            sysroot,
             cwd: RwLock::new(cwd),
         })
     }
@@ -263,8 +280,12 @@ impl Resolver {
         Ok(special)
     }
 
-    /// The host lookup of `path` relative to `base` as is (no confinement needed).
+    /// The host lookup of `path` relative to `base` as is (no confinement needed), or
+    /// below the sysroot when the path is absolute and names an entry there.
     fn plain(&self, base: Base, path: &[u8]) -> Result<At, Errno> {
+        if let Some(at) = self.in_sysroot(path)? {
+            return Ok(at);
+        }
         let dir = match base {
             Base::Cwd => Dir::Shared(self.cwd.read().dir.clone()),
             Base::Fd(f) => Dir::Guest(f),
@@ -273,6 +294,38 @@ impl Resolver {
             dir,
             name: cstring(path)?,
         })
+    }
+
+    /// The lookup of absolute `path` below the sysroot, if there is one and the entry
+    /// exists there (a dangling symlink counts, as it does for qemu's `-L`); `/` itself
+    /// stays the host's.
+    fn in_sysroot(&self, path: &[u8]) -> Result<Option<At>, Errno> {
+        let Some(sysroot) = &self.sysroot else {
+            return Ok(None);
+        };
+        if path.first() != Some(&b'/') {
+            return Ok(None);
+        }
+        let below = &path[path.iter().position(|&b| b != b'/').unwrap_or(path.len())..];
+        if below.is_empty() {
+            return Ok(None);
+        }
+        let name = cstring(below)?;
+        // SAFETY: an all-zero `stat` is a valid buffer for fstatat to fill.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `name` is NUL-terminated and `st` outlives the call.
+        let found = unsafe {
+            libc::fstatat(
+                sysroot.as_raw_fd(),
+                name.as_ptr(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        } == 0;
+        Ok(found.then(|| At {
+            dir: Dir::Shared(sysroot.clone()),
+            name,
+        }))
     }
 
     /// Guest path `path` made absolute against `base` in the guest's view.

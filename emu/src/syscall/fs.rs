@@ -4,6 +4,7 @@ mod fds;
 mod io;
 mod meta;
 mod names;
+pub(crate) mod proc_self;
 #[cfg(test)]
 mod tests;
 

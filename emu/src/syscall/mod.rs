@@ -124,6 +124,12 @@ fn file_call(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         mm,
         files: &proc.files,
     };
+    if let Some(r) = (n == nr::openat)
+        .then(|| fs::proc_self::openat(t, &memory, a))
+        .flatten()
+    {
+        return Some(r);
+    }
     let r = {
         let _resize = resizing.map(|f| f.lock_resize());
         proc.files.handle(&memory, n, a)?

@@ -10,6 +10,7 @@ use mmu::Errno;
 use super::{host, Files, SysResult, AT_FDCWD};
 use crate::os::guest_memory::GuestMemory;
 use crate::os::path::{owned, At, Base, Entry, PATH_MAX};
+use crate::os::procfs;
 
 /// A /proc/self link the guest must see as its own rather than the emulator's.
 enum ProcSelfLink {
@@ -20,13 +21,17 @@ enum ProcSelfLink {
 }
 
 impl Files {
-    /// openat(dirfd, path, flags, mode); open flags have the same values on riscv64 and x86_64.
+    /// openat(dirfd, path, flags, mode); open flags have the same values on riscv64 and
+    /// x86_64. The devices and files faultline synthesizes come first, under --root too.
     pub(super) fn openat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let path = self.path(mem, a[1])?;
         let flags = low_i32(a[2]);
-        let fd = self
-            .paths
-            .open(self.base(a[0], &path)?, &path, flags, low_u32(a[3]))?;
+        let fd = match procfs::open(&path, flags) {
+            Some(fd) => fd?,
+            None => self
+                .paths
+                .open(self.base(a[0], &path)?, &path, flags, low_u32(a[3]))?,
+        };
         Ok(self.install(fd, flags & libc::O_CLOEXEC != 0)?.into())
     }
 

@@ -10,6 +10,7 @@ use mmu::Errno;
 use super::{Files, AT_FDCWD};
 use crate::abi::nr;
 use crate::os::guest_memory::{GuestMemory, VecMemory};
+use crate::os::path::View;
 
 /// Guest address of the test memory.
 const BASE: u64 = 0x10_0000;
@@ -59,19 +60,19 @@ struct Guest {
 }
 
 impl Guest {
-    fn new(root: Option<&Path>, exe: &Path) -> Guest {
+    fn new(view: View<'_>, exe: &Path) -> Guest {
         Guest {
-            files: Files::new(root, exe).unwrap(),
+            files: Files::new(view, exe).unwrap(),
             mem: VecMemory::new(BASE, 0x10000),
         }
     }
 
     fn host(scratch: &Scratch) -> Guest {
-        Guest::new(None, &scratch.path("prog"))
+        Guest::new(View::Host, &scratch.path("prog"))
     }
 
     fn rooted(scratch: &Scratch) -> Guest {
-        Guest::new(Some(&scratch.0), &scratch.path("bin/prog"))
+        Guest::new(View::Root(&scratch.0), &scratch.path("bin/prog"))
     }
 
     fn call(&self, nr: u64, args: &[u64]) -> i64 {
@@ -509,7 +510,7 @@ fn readv_writev_scatter_and_gather() {
 fn large_transfers_go_through_the_bounce_buffer() {
     let s = Scratch::new("big");
     let g = Guest {
-        files: Files::new(None, &s.path("prog")).unwrap(),
+        files: Files::new(View::Host, &s.path("prog")).unwrap(),
         mem: VecMemory::new(BASE, 0x100000),
     };
     let data: Vec<u8> = (0..0x90000u32)
@@ -602,7 +603,7 @@ fn readlink_proc_self_exe_names_the_program() {
         err(Errno::EINVAL)
     );
 
-    let h = Guest::new(None, &s.path("bin/prog"));
+    let h = Guest::new(View::Host, &s.path("bin/prog"));
     assert_eq!(
         h.readlink(AT_FDCWD.into(), "/proc/self/exe"),
         Ok(s.path_str("bin/prog"))
@@ -775,4 +776,98 @@ fn sendfile_and_copy_file_range_update_guest_offsets() {
         g.call(nr::sendfile, &[dst, src, UNMAPPED, 3]),
         err(Errno::EFAULT)
     );
+}
+
+/// Under a sysroot an absolute path that exists below it is read from there; one that
+/// does not falls back to the host; relative paths and creation stay the host's.
+#[test]
+fn sysroot_prefers_its_tree_and_falls_back_to_the_host() {
+    let sys = Scratch::new("sysroot");
+    let host = Scratch::new("sysroot-host");
+    std::fs::create_dir_all(sys.path(&host.path_str("")[1..])).unwrap();
+    // The same absolute name in both trees: the sysroot's wins.
+    std::fs::write(host.path("both"), "host").unwrap();
+    std::fs::write(sys.path(&host.path_str("both")[1..]), "sysroot").unwrap();
+    std::fs::write(host.path("only-host"), "host only").unwrap();
+    let g = Guest::new(View::Sysroot(&sys.0), &host.path("prog"));
+    let fd = g.open(&host.path_str("both"), libc::O_RDONLY, 0);
+    assert_eq!(g.read_str(fd, 64), "sysroot");
+    let fd = g.open(&host.path_str("only-host"), libc::O_RDONLY, 0);
+    assert_eq!(g.read_str(fd, 64), "host only");
+    // stat and readlink go the same way.
+    let p = g.cstr(PATH_A, &host.path_str("both"));
+    assert_eq!(g.call(nr::newfstatat, &[AT_FDCWD as u64, p, OUT, 0]), 0);
+    assert_eq!(g.u64_at(OUT + 48), 7, "st_size of the sysroot's file");
+    // A new file is created on the host, where its parent is.
+    let fd = g.open(&host.path_str("new"), libc::O_WRONLY | libc::O_CREAT, 0o644);
+    assert!(fd >= 0);
+    assert!(host.path("new").exists());
+    // The working directory is the host's.
+    let mut cwd = vec![0u8; 0];
+    cwd.extend_from_slice(
+        std::env::current_dir()
+            .unwrap()
+            .as_os_str()
+            .as_encoded_bytes(),
+    );
+    assert_eq!(g.files.paths.cwd(), cwd);
+}
+
+/// The program interpreter is found below the sysroot first.
+#[test]
+fn sysroot_interpreter_lookup_prefers_the_sysroot() {
+    let sys = Scratch::new("sysroot-interp");
+    let host = Scratch::new("sysroot-interp-host");
+    std::fs::write(host.path("ld.so"), "host").unwrap();
+    std::fs::create_dir_all(sys.path(&host.path_str("")[1..])).unwrap();
+    std::fs::write(sys.path(&host.path_str("ld.so")[1..]), "sysroot").unwrap();
+    let g = Guest::new(View::Sysroot(&sys.0), &host.path("prog"));
+    let fd = g
+        .files
+        .open_exec(host.path_str("ld.so").as_bytes())
+        .unwrap();
+    let mut f = std::fs::File::from(fd);
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+    assert_eq!(s, "sysroot");
+}
+
+/// Under --root, the devices and the harts' description are faultline's, not missing
+/// and not the host's; a snapshot reads with read, pread and lseek and refuses writes.
+#[test]
+fn synthesized_files_are_provided_under_root() {
+    let s = Scratch::new("synth");
+    let g = Guest::rooted(&s);
+    let null = g.open("/dev/null", libc::O_RDWR, 0);
+    assert!(null >= 0, "/dev/null: {null}");
+    assert_eq!(g.write_str(null, "gone"), 4);
+    assert_eq!(g.read_str(null, 16), "");
+    let zero = g.open("/dev/zero", libc::O_RDONLY, 0);
+    assert_eq!(g.call(nr::read, &[zero as u64, BUF, 4]), 4);
+    assert_eq!(g.bytes(BUF, 4), [0; 4]);
+    let full = g.open("/dev/full", libc::O_WRONLY, 0);
+    assert_eq!(g.write_str(full, "x"), -i64::from(libc::ENOSPC));
+    let rnd = g.open("/dev/urandom", libc::O_RDONLY, 0);
+    assert_eq!(g.call(nr::read, &[rnd as u64, BUF, 32]), 32);
+
+    let cpu = g.open("/proc/cpuinfo", libc::O_RDONLY, 0);
+    let text = g.read_str(cpu, BUF_LEN);
+    assert!(
+        text.starts_with("processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc\n"),
+        "{text}"
+    );
+    assert_eq!(
+        g.call(nr::lseek, &[cpu as u64, 10, libc::SEEK_SET as u64]),
+        10
+    );
+    assert_eq!(g.read_str(cpu, 4), &text[10..14]);
+    assert_eq!(g.call(nr::pread64, &[cpu as u64, BUF, 9, 0]), 9);
+    assert_eq!(g.bytes(BUF, 9), b"processor");
+    assert_eq!(g.write_str(cpu, "x"), -i64::from(libc::EBADF));
+    assert_eq!(
+        g.open("/proc/cpuinfo", libc::O_WRONLY, 0),
+        -i64::from(libc::EACCES)
+    );
+    let online = g.open("/sys/devices/system/cpu/online", libc::O_RDONLY, 0);
+    assert!(g.read_str(online, 64).starts_with('0'));
 }
