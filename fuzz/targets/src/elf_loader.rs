@@ -3,6 +3,7 @@
 
 use emu::loader::{load, StartInfo, STACK_SIZE, STACK_TOP};
 use emu::os::files::Files;
+use emu::os::path::View;
 use mmu::{AddressSpace, MmConfig, PAGE_SIZE};
 use std::io::Write;
 
@@ -18,7 +19,7 @@ pub fn run(data: &[u8]) {
         ..MmConfig::default()
     })
     .expect("address space");
-    let files = Files::new(None, file.path()).expect("guest files");
+    let files = Files::new(View::Host, file.path()).expect("guest files");
     let args = ["prog".to_owned()];
     let start = StartInfo {
         args: &args,

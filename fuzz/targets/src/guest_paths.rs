@@ -2,7 +2,7 @@
 //! relative symlinks pointing out, loops, empty components), every object a lookup
 //! opens lies inside the root, checked on the real file system.
 
-use emu::os::path::{Base, Resolver};
+use emu::os::path::{Base, Resolver, View};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -45,7 +45,7 @@ fn sandbox() -> &'static Sandbox {
             std::os::unix::fs::symlink(target, root.join(link)).expect("sandbox symlink");
         }
         let root = std::fs::canonicalize(&root).expect("canonical root");
-        let resolver = Resolver::new(Some(&root)).expect("resolver over the sandbox");
+        let resolver = Resolver::new(View::Root(&root)).expect("resolver over the sandbox");
         Sandbox {
             _dir: dir,
             root,
