@@ -121,9 +121,8 @@ impl HartMem {
     /// page-crossing accesses work (Linux emulates misaligned scalar accesses).
     #[inline]
     pub fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
-        match self.tlb.probe_read(addr, size as u64) {
-            // SAFETY: a TLB entry's frame stays allocated until this hart flushes (module docs).
-            Some(p) => Ok(unsafe { read_host(p, size) }),
+        match self.load_hit(addr, size) {
+            Some(v) => Ok(v),
             None => self.load_slow(addr, size),
         }
     }
@@ -131,13 +130,32 @@ impl HartMem {
     /// Stores the low `size` (1, 2, 4 or 8) bytes of `val`, little-endian.
     #[inline]
     pub fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        match self.store_hit(addr, size, val) {
+            true => Ok(()),
+            false => self.store_slow(addr, size, val),
+        }
+    }
+
+    /// [`load`](Self::load) if it hits in the TLB without crossing a page, else `None`
+    /// (and nothing done): the interpreter inlines this and calls `load` out of line.
+    #[inline(always)]
+    pub fn load_hit(&self, addr: u64, size: u32) -> Option<u64> {
+        let p = self.tlb.probe_read(addr, size as u64)?;
+        // SAFETY: a TLB entry's frame stays allocated until this hart flushes (module docs).
+        Some(unsafe { read_host(p, size) })
+    }
+
+    /// [`store`](Self::store) if it hits in the TLB without crossing a page; returns
+    /// whether it did.
+    #[inline(always)]
+    pub fn store_hit(&mut self, addr: u64, size: u32, val: u64) -> bool {
         match self.tlb.probe_write(addr, size as u64) {
             Some(p) => {
-                // SAFETY: as in `load`.
+                // SAFETY: as in `load_hit`.
                 unsafe { write_host(p, size, val) };
-                Ok(())
+                true
             }
-            None => self.store_slow(addr, size, val),
+            None => false,
         }
     }
 
@@ -145,7 +163,7 @@ impl HartMem {
     #[inline]
     pub fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
         match self.tlb.probe_exec(addr, 2) {
-            // SAFETY: as in `load`.
+            // SAFETY: as in `load_hit`.
             Some(p) => Ok(low_u16(unsafe { read_host(p, 2) })),
             None => self.fetch_slow(addr),
         }
