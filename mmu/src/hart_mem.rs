@@ -15,6 +15,7 @@ use crate::current;
 use crate::fault::{self, PteFaultHandler};
 use crate::fault_state;
 use crate::hart_signal::{HartSignal, EMULATOR_BITS};
+use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte, TASK_SIZE};
 use crate::space::AddressSpace;
 use crate::stats::Counter;
@@ -411,28 +412,29 @@ impl HartMem {
     /// acknowledge a shootdown); if a shootdown went by meanwhile, the TLB is flushed
     /// before the access goes on.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
-        let space = self.space.core().clone();
+        // The space is borrowed, not cloned: its reference count is shared by every hart,
+        // and an increment and decrement per fault bounced its cache line between them.
+        let space: &MmCore = self.space.core();
         let caller = space.caller();
         let handler = PteFaultHandler {
-            space: &space,
+            space,
             stats: &self.shared.stats,
         };
         let r = fault_state::handle_guest_fault(
-            &space,
+            space,
             &caller,
             &mut self.vma_view,
             addr,
             access,
             &handler,
-        );
+        )
+        .map_err(|e| match e {
+            FaultError::Fault(kind) => kind,
+            FaultError::Killed => FaultKind::Killed,
+            FaultError::OutOfMemory => fault::out_of_memory(space),
+        });
         self.sync_tlb();
-        let kind = match r {
-            Ok(pte) => return Ok(pte),
-            Err(FaultError::Fault(kind)) => kind,
-            Err(FaultError::Killed) => FaultKind::Killed,
-            Err(FaultError::OutOfMemory) => fault::out_of_memory(&space),
-        };
-        Err(MemFault { addr, access, kind })
+        r.map_err(|kind| MemFault { addr, access, kind })
     }
 }
 
