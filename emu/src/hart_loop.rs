@@ -24,6 +24,14 @@ impl HartEnv for HartMem {
     fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
         HartMem::store(self, addr, size, val)
     }
+    #[inline(always)]
+    fn load_hit(&mut self, addr: u64, size: u32) -> Option<u64> {
+        HartMem::load_hit(self, addr, size)
+    }
+    #[inline(always)]
+    fn store_hit(&mut self, addr: u64, size: u32, val: u64) -> bool {
+        HartMem::store_hit(self, addr, size, val)
+    }
     #[inline]
     fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
         HartMem::fetch_u16(self, addr)

@@ -15,6 +15,7 @@ use crate::current;
 use crate::fault::{self, PteFaultHandler};
 use crate::fault_state;
 use crate::hart_signal::{HartSignal, EMULATOR_BITS};
+use crate::mm_core::MmCore;
 use crate::pagetable::{self, Pte, TASK_SIZE};
 use crate::space::AddressSpace;
 use crate::stats::Counter;
@@ -34,6 +35,9 @@ pub struct HartMem {
     signal: Arc<HartSignal>,
     shared: Arc<HartShared>,
     space: Arc<AddressSpace>,
+    /// The space's core, held directly: the icache epoch read at every block boundary
+    /// and the page table read at every miss are one pointer away instead of two.
+    core: Arc<MmCore>,
     /// The TLB generation the TLB is current with.
     seen_gen: u64,
     /// The VMA snapshot this hart's faults last looked in.
@@ -111,6 +115,7 @@ impl HartMem {
             tlb: Tlb::new(),
             signal: shared.signal.clone(),
             shared,
+            core: space.core().clone(),
             space,
             seen_gen,
             vma_view: VmaView::default(),
@@ -121,9 +126,8 @@ impl HartMem {
     /// page-crossing accesses work (Linux emulates misaligned scalar accesses).
     #[inline]
     pub fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault> {
-        match self.tlb.probe_read(addr, size as u64) {
-            // SAFETY: a TLB entry's frame stays allocated until this hart flushes (module docs).
-            Some(p) => Ok(unsafe { read_host(p, size) }),
+        match self.load_hit(addr, size) {
+            Some(v) => Ok(v),
             None => self.load_slow(addr, size),
         }
     }
@@ -131,13 +135,32 @@ impl HartMem {
     /// Stores the low `size` (1, 2, 4 or 8) bytes of `val`, little-endian.
     #[inline]
     pub fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
+        match self.store_hit(addr, size, val) {
+            true => Ok(()),
+            false => self.store_slow(addr, size, val),
+        }
+    }
+
+    /// [`load`](Self::load) if it hits in the TLB without crossing a page, else `None`
+    /// (and nothing done): the interpreter inlines this and calls `load` out of line.
+    #[inline(always)]
+    pub fn load_hit(&self, addr: u64, size: u32) -> Option<u64> {
+        let p = self.tlb.probe_read(addr, size as u64)?;
+        // SAFETY: a TLB entry's frame stays allocated until this hart flushes (module docs).
+        Some(unsafe { read_host(p, size) })
+    }
+
+    /// [`store`](Self::store) if it hits in the TLB without crossing a page; returns
+    /// whether it did.
+    #[inline(always)]
+    pub fn store_hit(&mut self, addr: u64, size: u32, val: u64) -> bool {
         match self.tlb.probe_write(addr, size as u64) {
             Some(p) => {
-                // SAFETY: as in `load`.
+                // SAFETY: as in `load_hit`.
                 unsafe { write_host(p, size, val) };
-                Ok(())
+                true
             }
-            None => self.store_slow(addr, size, val),
+            None => false,
         }
     }
 
@@ -145,7 +168,7 @@ impl HartMem {
     #[inline]
     pub fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
         match self.tlb.probe_exec(addr, 2) {
-            // SAFETY: as in `load`.
+            // SAFETY: as in `load_hit`.
             Some(p) => Ok(low_u16(unsafe { read_host(p, 2) })),
             None => self.fetch_slow(addr),
         }
@@ -199,7 +222,7 @@ impl HartMem {
         // SeqCst (hence release): every access through the TLB happens before an initiator
         // that reads `false` frees anything.
         self.shared.in_guest.store(false, Ordering::SeqCst);
-        self.space.core().shootdown().notify_waiters();
+        self.core.shootdown().notify_waiters();
     }
 
     /// Marks the hart as running guest code again.
@@ -214,7 +237,7 @@ impl HartMem {
     /// The generation of decoded code: it changes whenever cached decodes may be stale.
     #[inline]
     pub fn icache_epoch(&self) -> u64 {
-        self.space.core().icache_epoch()
+        self.core.icache_epoch()
     }
 
     /// The signal handle other threads use to interrupt this hart.
@@ -259,7 +282,7 @@ impl HartMem {
 
     /// Flushes the TLB if the generation moved and acknowledges the current generation.
     fn sync_tlb(&mut self) {
-        let gen = self.space.core().shootdown().generation();
+        let gen = self.core.shootdown().generation();
         if gen != self.seen_gen {
             self.forget_vmas();
             self.tlb.flush();
@@ -268,7 +291,7 @@ impl HartMem {
         }
         if self.shared.acked_gen.load(Ordering::Relaxed) != gen {
             self.shared.acked_gen.store(gen, Ordering::SeqCst);
-            self.space.core().shootdown().notify_waiters();
+            self.core.shootdown().notify_waiters();
         }
     }
 
@@ -305,7 +328,7 @@ impl HartMem {
         unsafe { write_host(p, size, val) };
         if pte.is_writable_code() {
             // After the store: whoever sees the new epoch sees the new code.
-            self.space.core().bump_icache_epoch();
+            self.core.bump_icache_epoch();
         }
         Ok(())
     }
@@ -343,7 +366,7 @@ impl HartMem {
         if pte.is_writable_code() {
             // Before the atomic operation (it happens in the caller): the epoch moves
             // within the current block, so the next block boundary sees it.
-            self.space.core().bump_icache_epoch();
+            self.core.bump_icache_epoch();
         }
         Ok(p)
     }
@@ -362,12 +385,12 @@ impl HartMem {
                 kind: FaultKind::Unmapped,
             });
         }
-        let mut pte = self.space.core().page_table().lookup(addr);
+        let mut pte = self.core.page_table().lookup(addr);
         // The accessed bit is set before the entry enters the TLB, as a RISC-V MMU with
         // hardware A-bit updates does; an entry that changed meanwhile is looked at again.
         while !(pte.allows(access) && pte.is_accessed()) {
             pte = match pte.allows(access) {
-                true => match self.space.core().page_table().slot(addr) {
+                true => match self.core.page_table().slot(addr) {
                     Some(slot) => pagetable::mark_accessed(slot, pte),
                     None => Pte::EMPTY,
                 },
@@ -376,11 +399,11 @@ impl HartMem {
                     // Reclaim may have taken the page again (its shootdown waited for
                     // the acknowledgement `fault_in` ends with): only the entry as it is
                     // once this hart has acknowledged may go into the TLB.
-                    self.space.core().page_table().lookup(addr)
+                    self.core.page_table().lookup(addr)
                 }
             };
         }
-        let host_page = self.space.core().frames().host_ptr(pte.frame());
+        let host_page = self.core.frames().host_ptr(pte.frame());
         self.tlb.fill(addr, host_page, pte);
         Ok((
             host_page.wrapping_add((addr & (PAGE_SIZE - 1)) as usize),
@@ -393,34 +416,35 @@ impl HartMem {
     /// acknowledge a shootdown); if a shootdown went by meanwhile, the TLB is flushed
     /// before the access goes on.
     fn fault_in(&mut self, addr: u64, access: Access) -> Result<Pte, MemFault> {
-        let space = self.space.core().clone();
+        // The space is borrowed, not cloned: its reference count is shared by every hart,
+        // and an increment and decrement per fault bounced its cache line between them.
+        let space: &MmCore = &self.core;
         let caller = space.caller();
         let handler = PteFaultHandler {
-            space: &space,
+            space,
             stats: &self.shared.stats,
         };
         let r = fault_state::handle_guest_fault(
-            &space,
+            space,
             &caller,
             &mut self.vma_view,
             addr,
             access,
             &handler,
-        );
+        )
+        .map_err(|e| match e {
+            FaultError::Fault(kind) => kind,
+            FaultError::Killed => FaultKind::Killed,
+            FaultError::OutOfMemory => fault::out_of_memory(space),
+        });
         self.sync_tlb();
-        let kind = match r {
-            Ok(pte) => return Ok(pte),
-            Err(FaultError::Fault(kind)) => kind,
-            Err(FaultError::Killed) => FaultKind::Killed,
-            Err(FaultError::OutOfMemory) => fault::out_of_memory(&space),
-        };
-        Err(MemFault { addr, access, kind })
+        r.map_err(|kind| MemFault { addr, access, kind })
     }
 }
 
 impl Drop for HartMem {
     fn drop(&mut self) {
-        self.space.core().shootdown().detach(&self.shared);
+        self.core.shootdown().detach(&self.shared);
         current::release(&self.shared);
     }
 }

@@ -89,29 +89,49 @@ macro_rules! branch_zero {
 }
 
 /// Defines loads of `size` bytes at rs1 + imm into a register of `file`, converted by
-/// `extend`.
+/// `extend`. A TLB hit runs inline; a miss goes to a cold copy out of line, so that the
+/// hit path is a leaf ending in a tail call and saves no registers.
 macro_rules! load {
     ($($name:ident: $size:literal, $file:ident, $extend:expr;)*) => {$(
         fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-            match env.load(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
-                Ok(v) => {
-                    cpu.$file[s.rd()] = $extend(v);
-                    cpu.x[0] = 0;
-                    next(cpu, rest, env)
+            #[inline(always)]
+            fn done<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E, v: u64) -> Flow {
+                cpu.$file[s.rd()] = $extend(v);
+                cpu.x[0] = 0;
+                next(cpu, rest, env)
+            }
+            #[cold]
+            #[inline(never)]
+            fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+                match env.load(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
+                    Ok(v) => done(cpu, s, rest, env, v),
+                    Err(fault) => cpu.trap(Exit::Fault(fault), rest),
                 }
-                Err(fault) => cpu.trap(Exit::Fault(fault), rest),
+            }
+            match env.load_hit(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
+                Some(v) => done(cpu, s, rest, env, v),
+                None => miss(cpu, s, rest, env),
             }
         }
     )*};
 }
 
-/// Defines stores of the low `size` bytes of rs2 of register file `file` at rs1 + imm.
+/// Defines stores of the low `size` bytes of rs2 of register file `file` at rs1 + imm,
+/// with the miss out of line as for loads.
 macro_rules! store {
     ($($name:ident: $size:literal, $file:ident;)*) => {$(
         fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-            match env.store(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
-                Ok(()) => next(cpu, rest, env),
-                Err(fault) => cpu.trap(Exit::Fault(fault), rest),
+            #[cold]
+            #[inline(never)]
+            fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+                match env.store(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
+                    Ok(()) => next(cpu, rest, env),
+                    Err(fault) => cpu.trap(Exit::Fault(fault), rest),
+                }
+            }
+            match env.store_hit(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
+                true => next(cpu, rest, env),
+                false => miss(cpu, s, rest, env),
             }
         }
     )*};

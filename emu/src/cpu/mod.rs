@@ -39,6 +39,12 @@ pub trait HartEnv {
     fn load(&mut self, addr: u64, size: u32) -> Result<u64, MemFault>;
     /// Stores the low `size` bytes of `val`.
     fn store(&mut self, addr: u64, size: u32, val: u64) -> Result<(), MemFault>;
+    /// [`load`](Self::load) where it can be done at once (a TLB hit), else `None`: the
+    /// caller then calls `load` out of line, so that the common case saves no registers.
+    fn load_hit(&mut self, addr: u64, size: u32) -> Option<u64>;
+    /// [`store`](Self::store) where it can be done at once, returning whether it was; as
+    /// for [`load_hit`](Self::load_hit).
+    fn store_hit(&mut self, addr: u64, size: u32, val: u64) -> bool;
     /// Fetches the 16-bit instruction parcel at `addr` (execute permission).
     fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault>;
     /// The host atomic behind the aligned, writable u32 at `addr`.
