@@ -37,12 +37,12 @@ pub trait FileData: Send + Sync {
     /// Fills `buf` from `offset`; returns how many bytes the file had there (short at its
     /// end).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
-    /// Writes all of `data` at `offset`.
+    /// Writes all of `data` at `offset`; a write past the end grows the file (and the
+    /// size [`FileData::size`] says) to its end.
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
     /// The file's current size in bytes.
     fn size(&self) -> io::Result<u64>;
-    /// Makes the file `size` bytes long (a write past its end grows it before its bytes
-    /// are written back, so every file system call sees the new size at once).
+    /// Makes the file `size` bytes long.
     fn set_size(&self, size: u64) -> io::Result<()>;
     /// Whether both [`FileData::read_at`] and [`FileData::write_at`] work, as caching a
     /// write needs (a partial page is read first).
@@ -550,9 +550,20 @@ impl PageCache {
         }
     }
 
-    /// Marks `folio` dirty, counting it if its bytes were all in the file until now.
+    /// Marks `folio` dirty for a store through a shared mapping (its frame will hold
+    /// bytes the file lacks), counting it if it was clean until now.
     pub(crate) fn set_dirty(&self, folio: &Folio) {
-        if folio.mark_dirty(self.clock.now_ns()) {
+        self.mark_dirty(folio, true);
+    }
+
+    /// Marks `folio` dirty for a write(2) whose bytes are already in the file as well as
+    /// in its frame: dirty as the model's state, for write-back to time and count.
+    pub(crate) fn set_dirty_written(&self, folio: &Folio) {
+        self.mark_dirty(folio, false);
+    }
+
+    fn mark_dirty(&self, folio: &Folio, stored: bool) {
+        if folio.mark_dirty(self.clock.now_ns(), stored) {
             self.dirty.dirtied();
         }
     }
