@@ -583,6 +583,15 @@ impl PageCache {
         &self.clock
     }
 
+    /// From now on the cache's device completes every request, in flight or new, at once
+    /// (see [`StorageDevice::finish_promptly`]): a run that is ending writes its dirty
+    /// pages back, counted as ever, without waiting for simulated device time.
+    pub fn finish_io_promptly(&self) {
+        if let Some(dev) = self.device() {
+            dev.finish_promptly();
+        }
+    }
+
     /// The storage device, if requests are timed.
     pub(crate) fn device(&self) -> Option<&StorageDevice> {
         self.device.as_ref()

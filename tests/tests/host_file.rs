@@ -1,7 +1,8 @@
 //! The host file holds what the guest wrote with write(2) from the moment it wrote it:
 //! a `kill -9` of the emulator loses nothing, and a watcher of a redirected stdout sees
 //! each line as the guest writes it, with the emulator's own messages on a shared
-//! stderr kept, never overwritten by a later write-back.
+//! stderr kept, never overwritten by a later write-back; and a run-ending signal ends
+//! the run promptly, whatever the simulated device's latency.
 
 use std::fs::File;
 use std::io::Read;
@@ -89,5 +90,24 @@ fn a_shared_stdout_and_stderr_file_has_every_line_and_no_nul_byte() {
             std::fs::read(dir.0.join("wb.dat")).unwrap(),
             vec![0xAB; WRITTEN]
         );
+    }
+}
+
+#[test]
+fn a_run_ending_signal_never_waits_for_simulated_device_time() {
+    for sig in ["TERM", "INT", "HUP"] {
+        let dir = Scratch::new(&format!("prompt-{sig}"));
+        let out = dir.0.join("out.log");
+        // Every request takes 20 s: the run is still reading the program when signalled.
+        let mut child = hold_into(&["--storage-latency", "fixed:20s"], &dir, "30000", &out);
+        std::thread::sleep(Duration::from_millis(300));
+        let start = Instant::now();
+        signal(&child, sig);
+        let status = child.wait().unwrap();
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(5), "SIG{sig} took {took:?}");
+        assert!(!status.success(), "SIG{sig}");
+        let log = std::fs::read_to_string(&out).unwrap();
+        assert!(log.contains("received: writing back"), "SIG{sig}: {log}");
     }
 }

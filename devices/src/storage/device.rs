@@ -74,6 +74,8 @@ struct State {
     model: DeviceModel,
     pending: HashMap<RequestId, Pending>,
     closing: bool,
+    /// Every request completes as soon as it is seen, without waiting for its time.
+    prompt: bool,
 }
 
 struct Shared {
@@ -116,6 +118,7 @@ impl StorageDevice {
                 model: DeviceModel::new(config)?,
                 pending: HashMap::new(),
                 closing: false,
+                prompt: false,
             }),
             dispatcher: Parker::new(),
             clock,
@@ -229,6 +232,15 @@ impl StorageDevice {
         self.submit_and_wait(op, submitter, priority).completion
     }
 
+    /// From now on completes every request, those already queued or in service too, as
+    /// soon as the dispatcher sees it, without waiting on the clock for its simulated
+    /// time: a run that is ending must not wait for the device (its requests are still
+    /// modelled and counted, at the model's own later times).
+    pub fn finish_promptly(&self) {
+        self.shared.state.lock().prompt = true;
+        self.shared.dispatcher.unpark();
+    }
+
     /// A snapshot of the device's counters and distributions.
     pub fn stats(&self) -> DeviceStats {
         self.shared.state.lock().model.stats().clone()
@@ -256,9 +268,12 @@ fn dispatch_loop(shared: &Shared) {
     loop {
         let mut st = shared.state.lock();
         let now = shared.clock.now_ns();
-        let finished: Vec<(Completion, Pending)> = st
-            .model
-            .advance(now)
+        let done = if st.prompt {
+            st.model.run_to_idle()
+        } else {
+            st.model.advance(now)
+        };
+        let finished: Vec<(Completion, Pending)> = done
             .into_iter()
             .map(|c| {
                 let p = st

@@ -164,8 +164,9 @@ impl Process {
         }
     }
 
-    /// Ends the whole process with `status` (exit_group or a fatal signal): writes the
-    /// statistics and exits the emulator. Only the first caller proceeds; the others park
+    /// Ends the whole process with `status` (exit_group or a fatal signal): writes every
+    /// dirty page back (promptly: the device no longer waits) and the statistics, and
+    /// exits the emulator. Only the first caller proceeds; the others park
     /// forever while it exits.
     pub(crate) fn exit(&self, status: i32) -> ! {
         {
@@ -178,6 +179,8 @@ impl Process {
             }
             *e = true;
         }
+        // Write-backs in flight and the exit's own end without simulated device time.
+        self.mm.page_cache().finish_io_promptly();
         for s in self.threads.lock().values() {
             s.raise(REQ_EXIT);
         }
