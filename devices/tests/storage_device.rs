@@ -181,3 +181,15 @@ fn finish_promptly_completes_queued_and_in_flight_requests_without_their_time() 
     );
     assert_eq!(dev.stats().total.writes, 4);
 }
+
+#[test]
+fn a_device_that_cannot_start_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let backing = Arc::new(BackingStore::create(dir.path().join("swap"), 4096).unwrap());
+    let config = DeviceConfig {
+        depth: 0,
+        ..DeviceConfig::default()
+    };
+    let err = StorageDevice::new(config, backing, Arc::new(HostClock::new())).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}

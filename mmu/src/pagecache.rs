@@ -20,9 +20,7 @@ use crate::lru::Lru;
 use crate::stats::{Counter, HartStats};
 use crate::types::PAGE_SIZE;
 use devices::cast::{f64_to_u64, u64_to_usize};
-use devices::storage::{
-    BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
-};
+use devices::storage::{BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice};
 use devices::{Parker, SharedClock};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
@@ -694,7 +692,6 @@ fn timing_device(cfg: DeviceConfig, clock: SharedClock) -> io::Result<StorageDev
     let store = BackingStore::create(&path, 0)?;
     std::fs::remove_file(&path)?;
     StorageDevice::new(cfg, Arc::new(store), clock)
-        .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))
 }
 
 #[cfg(test)]

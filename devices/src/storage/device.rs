@@ -107,15 +107,17 @@ impl std::fmt::Debug for StorageDevice {
 impl StorageDevice {
     /// Starts a device with `config` over `backing`, keeping time on `clock` (the one
     /// every other wait in the emulator uses, so device latencies and lock waits share
-    /// a time line).
+    /// a time line). Fails for a depth of 0, or when its thread cannot be started.
     pub fn new(
         config: DeviceConfig,
         backing: Arc<BackingStore>,
         clock: SharedClock,
-    ) -> Result<StorageDevice, ZeroDepth> {
+    ) -> std::io::Result<StorageDevice> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                model: DeviceModel::new(config)?,
+                model: DeviceModel::new(config).map_err(|ZeroDepth| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "storage depth 0")
+                })?,
                 pending: HashMap::new(),
                 closing: false,
                 prompt: false,
@@ -127,8 +129,7 @@ impl StorageDevice {
         let for_thread = shared.clone();
         let dispatcher = std::thread::Builder::new()
             .name("storage".into())
-            .spawn(move || dispatch_loop(&for_thread))
-            .expect("spawn the storage dispatcher thread");
+            .spawn(move || dispatch_loop(&for_thread))?;
         Ok(StorageDevice {
             shared,
             dispatcher: Some(dispatcher),
