@@ -306,10 +306,6 @@ impl std::fmt::Debug for PageCache {
 /// How many files the cache keeps before it forgets those nothing holds.
 pub const MAX_IDLE_FILES: usize = 128;
 
-/// Device offsets of different files' requests lie this far apart, so a scheduler that
-/// orders by offset sees each file as one region.
-const FILE_SPAN: u64 = 1 << 40;
-
 impl PageCache {
     /// An empty cache whose pages come from `frames`.
     pub fn new(
@@ -679,7 +675,7 @@ fn available_pages(capacity: u64) -> u64 {
 
 /// Where `file`'s requests start on the device.
 pub(crate) fn file_region(file: &CachedFile) -> u64 {
-    (file.key.1 % (1 << 20)) * FILE_SPAN
+    devices::storage::file_region(file.key.1)
 }
 
 /// A device over an empty, already-unlinked scratch file that stays empty: the page

@@ -1,7 +1,8 @@
 //! Inputs the emulator refuses, each with one line and exit status 2: an ELF whose
 //! program headers have the wrong entry size or whose PT_INTERP is not one
-//! NUL-terminated path, and a `--stats` file that cannot be written (the guest's output
-//! intact).
+//! NUL-terminated path, a `--stats` file that cannot be written (the guest's output
+//! intact) and an error range naming a missing file; and an error range in one file's
+//! own offsets, which fails that file's reads.
 
 use std::path::Path;
 use tests::{guests_dir, run_faultline, shell_status, Scratch};
@@ -71,4 +72,31 @@ fn a_stats_file_that_cannot_be_written_is_an_emulator_error() {
     assert!(stderr.contains("cannot write stats"), "{stderr}");
     let want = std::fs::read(guests_dir().join("../expected/hello.stdout")).unwrap();
     assert_eq!(out.stdout, want, "the guest's output is kept");
+}
+
+#[test]
+fn an_error_range_in_a_files_own_offsets_fails_its_reads_only() {
+    let dir = Scratch::new("range");
+    let data = dir.0.join("filemap.dat");
+    std::fs::write(&data, vec![5u8; 64 * 4096]).unwrap();
+    let run = |errors: &str| {
+        let opts = ["--storage-errors", errors];
+        let args = [dir.path(), "64".into(), "read".into()];
+        let out = run_faultline(&opts, &guests_dir().join("filemap"), &args);
+        (
+            shell_status(&out),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let failing = format!("range:128KiB..132KiB@{}", data.display());
+    assert_eq!(run(&failing), (0, "filemap: read failed: EIO\n".into()));
+    // The same offsets of another file (the program's) fail nothing here.
+    let other = format!("range:128KiB..132KiB@{}", dir.0.display());
+    assert_eq!(run(&other), (0, "filemap: read 64 pages\n".into()));
+    let out = run_faultline(
+        &["--storage-errors", "range:0..1@/no/such/file"],
+        &guests_dir().join("filemap"),
+        &[],
+    );
+    assert_eq!(shell_status(&out), 2);
 }
