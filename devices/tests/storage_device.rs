@@ -148,3 +148,48 @@ fn timed_requests_are_served_and_counted_without_touching_the_backing_store() {
     backing.read_at(0, &mut buf);
     assert_eq!(buf, [0xAA; 8192], "the timed write left the store alone");
 }
+
+#[test]
+fn finish_promptly_completes_queued_and_in_flight_requests_without_their_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Arc::new(device(
+        &dir,
+        DeviceConfig {
+            latency: "fixed:20s".parse().unwrap(),
+            depth: 1,
+            ..DeviceConfig::default()
+        },
+    ));
+    let start = Instant::now();
+    let writers: Vec<_> = (0..3u32)
+        .map(|tid| {
+            let dev = dev.clone();
+            std::thread::spawn(move || dev.write(u64::from(tid) * 4096, &[7; 4096], tid, be()))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    dev.finish_promptly();
+    for w in writers {
+        assert!(w.join().unwrap().result.is_ok());
+    }
+    let c = dev.write(0, &[8; 4096], 9, be());
+    assert!(c.result.is_ok());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(dev.stats().total.writes, 4);
+}
+
+#[test]
+fn a_device_that_cannot_start_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let backing = Arc::new(BackingStore::create(dir.path().join("swap"), 4096).unwrap());
+    let config = DeviceConfig {
+        depth: 0,
+        ..DeviceConfig::default()
+    };
+    let err = StorageDevice::new(config, backing, Arc::new(HostClock::new())).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}

@@ -1,14 +1,16 @@
 //! Host signals that end a run: SIGINT (Ctrl-C), SIGTERM and SIGHUP.
 //!
-//! The guest's written file data lives in faultline's page cache until it is written
-//! back, as it would live in the kernel's. A host signal's default action would end the
-//! emulator at once and lose it, so these signals are blocked in every thread and one
-//! watcher thread takes them with `sigwait`: the process then exits the ordinary way
-//! (dirty pages written back, `--stats` written) with the status of a guest killed by
-//! that signal.
+//! A host signal's default action would end the emulator at once: the bytes of the
+//! guest's write(2)s are in their host files already, but the stores of its shared
+//! file mappings are written back only at exit, and `--stats` would not be written. So
+//! these signals are blocked in every thread and one watcher thread takes them with
+//! `sigwait`: the process then exits the ordinary way (dirty pages written back
+//! without waiting for simulated device time, `--stats` written) with the status of a
+//! guest killed by that signal.
 
 use crate::os::process::Process;
-use std::sync::Arc;
+use mmu::AddressSpace;
+use std::sync::{Arc, OnceLock};
 
 /// The host signals a run handles itself.
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
@@ -38,9 +40,26 @@ pub(crate) fn block() -> std::io::Result<()> {
     }
 }
 
-/// Starts the thread that waits for a run-ending signal and then ends `proc` as if the
-/// guest had been killed by it (exit status 128 + the signal number).
-pub(crate) fn watch(proc: Arc<Process>) -> std::io::Result<()> {
+/// Where the signal watcher ends the run: the process, once it exists.
+pub(crate) struct Watch(Arc<OnceLock<Arc<Process>>>);
+
+impl Watch {
+    /// From now on a run-ending signal ends `proc` (before, the emulator just exits:
+    /// the guest has not run, so it has written nothing).
+    pub(crate) fn attach(&self, proc: Arc<Process>) {
+        // Attached once, by the run that started the watcher.
+        let _ = self.0.set(proc);
+    }
+}
+
+/// Starts the thread that waits for a run-ending signal, from the first instant of the
+/// run (loading the program may wait on the simulated device): it then ends the
+/// attached process as if the guest had been killed by it (exit status 128 + the
+/// signal number), or, before one is attached, exits at once, `mm`'s device no longer
+/// waiting for anything.
+pub(crate) fn watch(mm: Arc<AddressSpace>) -> std::io::Result<Watch> {
+    let slot = Arc::new(OnceLock::<Arc<Process>>::new());
+    let target = slot.clone();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -52,9 +71,15 @@ pub(crate) fn watch(proc: Arc<Process>) -> std::io::Result<()> {
                 "faultline: {} received: writing back the guest's files and exiting",
                 signal_name(sig)
             );
-            proc.exit(128 + sig)
+            match target.get() {
+                Some(proc) => proc.exit(128 + sig),
+                None => {
+                    mm.page_cache().finish_io_promptly();
+                    std::process::exit(128 + sig)
+                }
+            }
         })
-        .map(drop)
+        .map(|_| Watch(slot))
 }
 
 fn signal_name(sig: libc::c_int) -> &'static str {

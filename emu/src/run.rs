@@ -66,6 +66,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         "configuration"
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
+    let watch = interrupt::watch(mm.clone()).context("cannot start the signal watcher")?;
     let execfn = guest_path(args.program(), args.root.as_deref());
     let files = Files::new(args.view(), Path::new(&execfn)).with_context(|| match &args.root {
         Some(r) => format!("cannot open root {}", r.display()),
@@ -98,7 +99,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         stats: args.stats.as_ref().map(PathBuf::from),
     };
     let proc = Process::new(mm.clone(), files, opts);
-    interrupt::watch(proc.clone()).context("cannot start the signal watcher")?;
+    watch.attach(proc.clone());
     let tid = proc.alloc_tid();
     let mem = mm.attach_hart(tid);
     let (live, sig) = proc.add_thread(tid, mem.signal(), 0);

@@ -3,10 +3,13 @@
 //! Each page the write touches is found or made in the cache and locked
 //! (`write_begin`): a page the write only partly covers, and that holds bytes of the
 //! file, is read through the device first; a page the write covers whole, or one past
-//! the end of the file, is not read. The bytes are copied in, the file grows to take
-//! them (before the page is unlocked, so a write-back never sees a page past the end),
-//! and the page is left dirty (`write_end`) for the write-back paths
-//! ([`crate::writeback`]). Mappings of the file map the same frames, so they see the new
+//! the end of the file, is not read. The bytes go into the host file at once (the host's
+//! own page cache holds them, so a reader of the file or a `kill -9` of the emulator
+//! loses nothing) and into the page's frame; the file's kept size grows to take them
+//! (before the page is unlocked, so a write-back never sees a page past the end), and
+//! the page is left dirty (`write_end`) as the model's state: the write-back paths
+//! ([`crate::writeback`]) time and count it as Linux would, without copying bytes the
+//! file already has. Mappings of the file map the same frames, so they see the new
 //! bytes at once. Writers of one file go one at a time under its inode lock, which makes
 //! O_APPEND atomic; every few pages a writer that dirtied too much is throttled.
 
@@ -85,17 +88,15 @@ pub(crate) fn write(
         let step = fill(done, &mut page[..n])
             .map_err(|e| io::Error::from_raw_os_error(e.0))
             .and_then(|()| write_begin(cx, file, pgoff, in_page..in_page + n, &mut size))
-            .and_then(|folio| {
-                let end = at + n as u64;
-                if end > size {
-                    if let Err(e) = file.data().set_size(end) {
+            .and_then(
+                |folio| match write_through(file, at, &page[..n], &mut size) {
+                    Ok(()) => Ok(folio),
+                    Err(e) => {
                         folio.unlock();
-                        return Err(e);
+                        Err(e)
                     }
-                    size = end;
-                }
-                Ok(folio)
-            });
+                },
+            );
         let folio = match step {
             Ok(f) => f,
             Err(_) if done > 0 => break,
@@ -110,7 +111,7 @@ pub(crate) fn write(
                 n,
             )
         };
-        cache.set_dirty(&folio);
+        cache.set_dirty_written(&folio);
         folio.mark_accessed();
         folio.unlock();
         done += n;
@@ -122,6 +123,19 @@ pub(crate) fn write(
         }
     }
     Ok((start, done))
+}
+
+/// Puts `bytes` into the host file at `at` (with the page they go to locked), growing
+/// it and `size` if they end past it: the file grows by the write itself, never by a
+/// truncate first, so a reader of the host file never sees zeros where they go, nor
+/// does a write cut what another writer of the host file (the emulator's own messages
+/// on a shared stderr) put past the size kept here. Held against a truncate for the
+/// while, as a write-back is.
+fn write_through(file: &CachedFile, at: u64, bytes: &[u8], size: &mut u64) -> io::Result<()> {
+    let _resize = file.resize_shared();
+    file.data().write_at(at, bytes)?;
+    *size = (*size).max(at + bytes.len() as u64);
+    Ok(())
 }
 
 /// Linux's `write_begin`: page `pgoff` of `file`, locked and up to date, for a write of

@@ -3,6 +3,12 @@
 //! when), whether they are on their way there (`writeback`) and whether someone is
 //! filling or writing it (the folio lock).
 //!
+//! Dirtiness is the model's state (what Linux would still have to write back, and when
+//! it became so); which bytes the host file actually lacks is tracked apart from it
+//! (`stored`): a write(2) puts its bytes into the host file at once and leaves the page
+//! dirty only as state, while a store through a shared mapping changes only the frame,
+//! whose bytes the write-back must then copy to the file.
+//!
 //! The folio lock has its own wait queue of parkers, so a fault waiting for a read in
 //! flight sleeps through the same seam as every other wait and is woken, with all the
 //! other waiters, when the reader unlocks.
@@ -23,6 +29,11 @@ struct FolioState {
     /// Its bytes are being written back (Linux's PG_writeback): a sync must wait for it
     /// even though it is no longer dirty.
     writeback: bool,
+    /// The frame holds bytes the host file lacks (a store through a shared mapping since
+    /// the last write-back took them).
+    stored: bool,
+    /// The write-back in flight copies the frame's bytes to the file (it took `stored`).
+    copying: bool,
     /// The read that filled it failed: faults on it get SIGBUS, read(2) EIO.
     error: bool,
     /// Linux's PG_referenced: used since reclaim last looked at it ([`crate::lru`]).
@@ -131,11 +142,13 @@ impl Folio {
     }
 
     /// Marks it as changed at `now` (monotonic ns): a store through a shared mapping,
-    /// which was allowed only once this is done, or a write(2). Returns whether it holds
-    /// bytes not yet in the file only from now on (neither dirty nor under write-back
-    /// before), so the caller counts it.
-    pub fn mark_dirty(&self, now: u64) -> bool {
+    /// which was allowed only once this is done (`stored`: the frame will hold bytes the
+    /// file lacks), or a write(2), whose bytes are already in the file. Returns whether
+    /// it is dirty only from now on (neither dirty nor under write-back before), so the
+    /// caller counts it.
+    pub fn mark_dirty(&self, now: u64, stored: bool) -> bool {
         let mut s = self.state.lock();
+        s.stored |= stored;
         if !s.dirty {
             s.dirty = true;
             s.dirtied_at = now;
@@ -228,7 +241,15 @@ impl Folio {
             return false;
         }
         s.writeback = true;
+        s.copying = std::mem::take(&mut s.stored);
         true
+    }
+
+    /// Whether the write-back in flight must copy the frame's bytes to the file (a
+    /// shared mapping stored into it); if not, the file has them already and the
+    /// write-back is only timed.
+    pub fn copies_bytes(&self) -> bool {
+        self.state.lock().copying
     }
 
     /// Ends a write-back started by [`Folio::start_writeback`]: a failed one makes the
@@ -238,9 +259,13 @@ impl Folio {
     pub fn end_writeback(&self, ok: bool, now: u64) -> bool {
         let mut s = self.state.lock();
         s.writeback = false;
-        if !ok && !s.dirty {
-            s.dirty = true;
-            s.dirtied_at = now;
+        let copying = std::mem::take(&mut s.copying);
+        if !ok {
+            s.stored |= copying;
+            if !s.dirty {
+                s.dirty = true;
+                s.dirtied_at = now;
+            }
         }
         !s.dirty
     }
@@ -248,7 +273,9 @@ impl Folio {
     /// Called with the folio lock held as the page leaves the cache without write-back
     /// (truncated away): forgets its changes. Returns whether it was dirty.
     pub fn cancel_dirty(&self) -> bool {
-        std::mem::take(&mut self.state.lock().dirty)
+        let mut s = self.state.lock();
+        s.stored = false;
+        std::mem::take(&mut s.dirty)
     }
 }
 
@@ -291,7 +318,7 @@ mod tests {
     #[test]
     fn write_back_takes_the_dirty_flag_once() {
         let f = Folio::new_locked(1);
-        assert!(f.mark_dirty(5) && !f.mark_dirty(6));
+        assert!(f.mark_dirty(5, true) && !f.mark_dirty(6, true));
         assert_eq!(f.dirty_since(), Some(5));
         assert!(f.start_writeback() && !f.is_dirty() && f.needs_sync());
         assert!(!f.start_writeback());
@@ -301,9 +328,9 @@ mod tests {
     #[test]
     fn a_page_dirtied_during_its_write_back_stays_dirty_and_counted() {
         let f = Folio::new_locked(1);
-        f.mark_dirty(1);
+        f.mark_dirty(1, true);
         assert!(f.start_writeback());
-        assert!(!f.mark_dirty(2), "still counted from before");
+        assert!(!f.mark_dirty(2, true), "still counted from before");
         assert!(!f.end_writeback(true, 3), "dirty again: not clean");
         assert_eq!(f.dirty_since(), Some(2));
     }
@@ -311,10 +338,35 @@ mod tests {
     #[test]
     fn a_failed_write_back_makes_the_page_dirty_again() {
         let f = Folio::new_locked(1);
-        f.mark_dirty(1);
+        f.mark_dirty(1, true);
         assert!(f.start_writeback());
         assert!(!f.end_writeback(false, 9));
         assert_eq!(f.dirty_since(), Some(9));
         assert!(f.cancel_dirty() && !f.needs_sync());
+    }
+
+    #[test]
+    fn only_stores_through_a_mapping_make_a_write_back_copy_bytes() {
+        let f = Folio::new_locked(1);
+        f.mark_dirty(1, false);
+        assert!(
+            f.start_writeback() && !f.copies_bytes(),
+            "write(2): timed only"
+        );
+        assert!(f.end_writeback(true, 2));
+        f.mark_dirty(3, true);
+        f.mark_dirty(4, false);
+        assert!(
+            f.start_writeback() && f.copies_bytes(),
+            "a store is in the frame only"
+        );
+        assert!(!f.end_writeback(false, 5));
+        assert!(
+            f.start_writeback() && f.copies_bytes(),
+            "a failed copy is tried again"
+        );
+        assert!(f.end_writeback(true, 6));
+        f.mark_dirty(7, false);
+        assert!(f.start_writeback() && !f.copies_bytes(), "copied once");
     }
 }

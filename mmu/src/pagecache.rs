@@ -20,9 +20,7 @@ use crate::lru::Lru;
 use crate::stats::{Counter, HartStats};
 use crate::types::PAGE_SIZE;
 use devices::cast::{f64_to_u64, u64_to_usize};
-use devices::storage::{
-    BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice, ZeroDepth,
-};
+use devices::storage::{BackingStore, DeviceConfig, IoKind, IoOp, IoPriority, StorageDevice};
 use devices::{Parker, SharedClock};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
@@ -37,12 +35,12 @@ pub trait FileData: Send + Sync {
     /// Fills `buf` from `offset`; returns how many bytes the file had there (short at its
     /// end).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
-    /// Writes all of `data` at `offset`.
+    /// Writes all of `data` at `offset`; a write past the end grows the file (and the
+    /// size [`FileData::size`] says) to its end.
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
     /// The file's current size in bytes.
     fn size(&self) -> io::Result<u64>;
-    /// Makes the file `size` bytes long (a write past its end grows it before its bytes
-    /// are written back, so every file system call sees the new size at once).
+    /// Makes the file `size` bytes long.
     fn set_size(&self, size: u64) -> io::Result<()>;
     /// Whether both [`FileData::read_at`] and [`FileData::write_at`] work, as caching a
     /// write needs (a partial page is read first).
@@ -308,10 +306,6 @@ impl std::fmt::Debug for PageCache {
 /// How many files the cache keeps before it forgets those nothing holds.
 pub const MAX_IDLE_FILES: usize = 128;
 
-/// Device offsets of different files' requests lie this far apart, so a scheduler that
-/// orders by offset sees each file as one region.
-const FILE_SPAN: u64 = 1 << 40;
-
 impl PageCache {
     /// An empty cache whose pages come from `frames`.
     pub fn new(
@@ -550,9 +544,20 @@ impl PageCache {
         }
     }
 
-    /// Marks `folio` dirty, counting it if its bytes were all in the file until now.
+    /// Marks `folio` dirty for a store through a shared mapping (its frame will hold
+    /// bytes the file lacks), counting it if it was clean until now.
     pub(crate) fn set_dirty(&self, folio: &Folio) {
-        if folio.mark_dirty(self.clock.now_ns()) {
+        self.mark_dirty(folio, true);
+    }
+
+    /// Marks `folio` dirty for a write(2) whose bytes are already in the file as well as
+    /// in its frame: dirty as the model's state, for write-back to time and count.
+    pub(crate) fn set_dirty_written(&self, folio: &Folio) {
+        self.mark_dirty(folio, false);
+    }
+
+    fn mark_dirty(&self, folio: &Folio, stored: bool) {
+        if folio.mark_dirty(self.clock.now_ns(), stored) {
             self.dirty.dirtied();
         }
     }
@@ -570,6 +575,15 @@ impl PageCache {
     /// The run's clock.
     pub(crate) fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+
+    /// From now on the cache's device completes every request, in flight or new, at once
+    /// (see [`StorageDevice::finish_promptly`]): a run that is ending writes its dirty
+    /// pages back, counted as ever, without waiting for simulated device time.
+    pub fn finish_io_promptly(&self) {
+        if let Some(dev) = self.device() {
+            dev.finish_promptly();
+        }
     }
 
     /// The storage device, if requests are timed.
@@ -661,7 +675,7 @@ fn available_pages(capacity: u64) -> u64 {
 
 /// Where `file`'s requests start on the device.
 pub(crate) fn file_region(file: &CachedFile) -> u64 {
-    (file.key.1 % (1 << 20)) * FILE_SPAN
+    devices::storage::file_region(file.key.1)
 }
 
 /// A device over an empty, already-unlinked scratch file that stays empty: the page
@@ -674,7 +688,6 @@ fn timing_device(cfg: DeviceConfig, clock: SharedClock) -> io::Result<StorageDev
     let store = BackingStore::create(&path, 0)?;
     std::fs::remove_file(&path)?;
     StorageDevice::new(cfg, Arc::new(store), clock)
-        .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))
 }
 
 #[cfg(test)]

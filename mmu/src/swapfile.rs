@@ -5,7 +5,7 @@
 use crate::frames::{FrameId, FramePool};
 use crate::types::PAGE_SIZE;
 use devices::cast::u64_to_usize;
-use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice, ZeroDepth};
+use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice};
 use devices::SharedClock;
 use parking_lot::Mutex;
 use std::collections::BTreeSet;
@@ -43,8 +43,7 @@ impl SwapFile {
         let store = BackingStore::create(&path, u64::from(capacity) * PAGE_SIZE)?;
         // Unlinked now: the open file lives until the process ends, whatever way it ends.
         std::fs::remove_file(&path)?;
-        let device = StorageDevice::new(cfg, Arc::new(store), clock)
-            .map_err(|ZeroDepth| io::Error::new(io::ErrorKind::InvalidInput, "storage depth 0"))?;
+        let device = StorageDevice::new(cfg, Arc::new(store), clock)?;
         Ok(SwapFile {
             device,
             slots: Mutex::new(Slots {

@@ -17,6 +17,10 @@
 //! ([`Folio::start_writeback`]) and write-protected in every mapping before its bytes
 //! are copied: a store after the copy faults and dirties it again, and a write(2) waits
 //! for the lock; either way the page is still dirty when the write-back ends.
+//!
+//! The device request times the whole run, as Linux's would; but only pages a shared
+//! mapping stored into have bytes to copy ([`Folio::copies_bytes`]): a write(2) put
+//! its bytes into the host file when it ran ([`crate::filewrite`]).
 
 use crate::caller::Caller;
 use crate::current;
@@ -176,18 +180,26 @@ fn write_run(
         for (pgoff, folio) in run {
             clean(*pgoff, folio);
         }
-        let mut bytes = vec![0u8; u64_to_usize(len)];
-        for (chunk, (_, folio)) in bytes.chunks_mut(u64_to_usize(PAGE_SIZE)).zip(run) {
-            // SAFETY: the frame is the locked folio's, alive while the cache holds it;
-            // `chunk` is at most a page.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    cache.frames().host_ptr(folio.frame()),
-                    chunk.as_mut_ptr(),
-                    chunk.len(),
-                )
-            };
-        }
+        // Only the pages a shared mapping stored into hold bytes the file lacks: those of
+        // a write(2) are in it already, and copying the frame over them again could
+        // undo what another writer of the host file put there since.
+        let stored: Vec<(u64, Vec<u8>)> = run
+            .iter()
+            .filter(|(_, folio)| folio.copies_bytes())
+            .map(|(pgoff, folio)| {
+                let mut bytes = vec![0u8; u64_to_usize(PAGE_SIZE)];
+                // SAFETY: the frame is the locked folio's, alive while the cache holds
+                // it; the copy is one page.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        cache.frames().host_ptr(folio.frame()),
+                        bytes.as_mut_ptr(),
+                        bytes.len(),
+                    )
+                };
+                (*pgoff * PAGE_SIZE, bytes)
+            })
+            .collect();
         if len == 0 {
             return Ok(());
         }
@@ -206,8 +218,14 @@ fn write_run(
         // A truncate that ran meanwhile must not see the bytes it cut come back: the
         // write stays inside the file as it is now, and truncating calls wait for it.
         let _resize = file.resize_shared();
-        let len = len.min(file.data().size()?.saturating_sub(start));
-        file.data().write_at(start, &bytes[..u64_to_usize(len)])
+        let size = file.data().size()?;
+        for (at, bytes) in &stored {
+            let n = u64_to_usize(PAGE_SIZE.min(size.saturating_sub(*at)));
+            if n > 0 {
+                file.data().write_at(*at, &bytes[..n])?;
+            }
+        }
+        Ok(())
     })();
     let now = cache.clock().now_ns();
     let cleaned = run

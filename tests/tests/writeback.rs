@@ -1,13 +1,13 @@
 //! Buffered writes through the page cache and their write-back: coherence with shared
 //! mappings without msync, partial pages read first, O_APPEND from threads, a file much
-//! larger than the memory limit, and when the bytes reach the host file (syncs, the
-//! flusher, exit), seen from the host while the guest still runs.
+//! larger than the memory limit, and when the dirty pages are written back (syncs, the
+//! flusher, exit) while their bytes are in the host file from the write on.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tests::{count, errors_in, faultline_bin, guests_dir, run_faultline, shell_status, Scratch};
 
 /// Where the writeback guest's file and the run's stats live in a scratch directory.
@@ -204,13 +204,13 @@ fn running(child: &mut Child) -> bool {
 const WRITTEN: usize = 16 * 4096;
 
 #[test]
-fn without_a_sync_the_bytes_stay_in_the_cache_until_exit() {
+fn without_a_sync_the_pages_stay_dirty_until_exit_with_the_bytes_in_the_file_at_once() {
     let dir = Scratch::new("hold-none");
     let (status, totals) = hold(&[], "none", "300", &dir, |read, child| {
         let host = read();
         assert!(running(child), "the guest is still sleeping");
-        // Grown at once, but the bytes are still only dirty in the cache.
-        assert_eq!(host, vec![0; WRITTEN]);
+        // The bytes are in the host file at once; the pages are dirty in the model.
+        assert_eq!(host, vec![0xAB; WRITTEN]);
     });
     assert_eq!(
         std::fs::read(dir.data()).unwrap(),
@@ -241,12 +241,10 @@ fn the_flusher_writes_back_expired_pages_while_the_guest_sleeps() {
     let dir = Scratch::new("hold-flusher");
     let opts = ["--dirty-writeback", "10ms", "--dirty-expire", "20ms"];
     let (status, totals) = hold(&opts, "none", "3000", &dir, |read, child| {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while read() != vec![0xAB; WRITTEN] {
-            assert!(Instant::now() < deadline, "never written back");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(running(child), "written back before the guest exited");
+        assert_eq!(read(), vec![0xAB; WRITTEN], "written through");
+        // The flusher's pass is seen in its counters, after the guest exits.
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(running(child), "the guest is still sleeping");
     });
     assert!(status.success());
     assert_eq!(count(&totals, "writeback.background"), 16);
@@ -258,7 +256,7 @@ fn sigterm_or_ctrl_c_ends_the_run_only_after_the_bytes_reach_the_host() {
     for (signal, number) in [("TERM", 15), ("INT", 2)] {
         let dir = Scratch::new(&format!("hold-sig{signal}"));
         let (status, totals) = hold(&[], "none", "30000", &dir, |read, child| {
-            assert_eq!(read(), vec![0; WRITTEN], "not written back yet");
+            assert_eq!(read(), vec![0xAB; WRITTEN], "written through");
             // The shell's own kill: no procps needed.
             let kill = Command::new("sh")
                 .args(["-c", &format!("kill -{signal} {}", child.id())])

@@ -74,6 +74,8 @@ struct State {
     model: DeviceModel,
     pending: HashMap<RequestId, Pending>,
     closing: bool,
+    /// Every request completes as soon as it is seen, without waiting for its time.
+    prompt: bool,
 }
 
 struct Shared {
@@ -105,17 +107,20 @@ impl std::fmt::Debug for StorageDevice {
 impl StorageDevice {
     /// Starts a device with `config` over `backing`, keeping time on `clock` (the one
     /// every other wait in the emulator uses, so device latencies and lock waits share
-    /// a time line).
+    /// a time line). Fails for a depth of 0, or when its thread cannot be started.
     pub fn new(
         config: DeviceConfig,
         backing: Arc<BackingStore>,
         clock: SharedClock,
-    ) -> Result<StorageDevice, ZeroDepth> {
+    ) -> std::io::Result<StorageDevice> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                model: DeviceModel::new(config)?,
+                model: DeviceModel::new(config).map_err(|ZeroDepth| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "storage depth 0")
+                })?,
                 pending: HashMap::new(),
                 closing: false,
+                prompt: false,
             }),
             dispatcher: Parker::new(),
             clock,
@@ -124,8 +129,7 @@ impl StorageDevice {
         let for_thread = shared.clone();
         let dispatcher = std::thread::Builder::new()
             .name("storage".into())
-            .spawn(move || dispatch_loop(&for_thread))
-            .expect("spawn the storage dispatcher thread");
+            .spawn(move || dispatch_loop(&for_thread))?;
         Ok(StorageDevice {
             shared,
             dispatcher: Some(dispatcher),
@@ -229,6 +233,15 @@ impl StorageDevice {
         self.submit_and_wait(op, submitter, priority).completion
     }
 
+    /// From now on completes every request, those already queued or in service too, as
+    /// soon as the dispatcher sees it, without waiting on the clock for its simulated
+    /// time: a run that is ending must not wait for the device (its requests are still
+    /// modelled and counted, at the model's own later times).
+    pub fn finish_promptly(&self) {
+        self.shared.state.lock().prompt = true;
+        self.shared.dispatcher.unpark();
+    }
+
     /// A snapshot of the device's counters and distributions.
     pub fn stats(&self) -> DeviceStats {
         self.shared.state.lock().model.stats().clone()
@@ -256,9 +269,12 @@ fn dispatch_loop(shared: &Shared) {
     loop {
         let mut st = shared.state.lock();
         let now = shared.clock.now_ns();
-        let finished: Vec<(Completion, Pending)> = st
-            .model
-            .advance(now)
+        let done = if st.prompt {
+            st.model.run_to_idle()
+        } else {
+            st.model.advance(now)
+        };
+        let finished: Vec<(Completion, Pending)> = done
             .into_iter()
             .map(|c| {
                 let p = st

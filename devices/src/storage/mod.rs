@@ -20,6 +20,7 @@ mod io_stats;
 mod latency;
 mod model;
 mod prio;
+mod regions;
 mod request;
 mod sched;
 pub mod spec;
@@ -35,6 +36,7 @@ pub use prio::{
     effective_io_priority, task_nice_ioclass, task_nice_ioprio, InvalidIoPriority, IoClass,
     IoPriority, SchedPolicy, IOPRIO_CLASS_SHIFT, IOPRIO_NORM, IOPRIO_NR_LEVELS,
 };
+pub use regions::{file_region, FILE_SPAN};
 pub use request::{Completion, IoError, IoKind, IoRequest, RequestId};
 pub use sched::{DeadlineTunables, IoScheduler, WRITES_STARVED};
 pub use stall::{InvalidStall, StallModel};

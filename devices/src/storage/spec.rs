@@ -255,8 +255,10 @@ impl FromStr for StallModel {
 impl FromStr for ErrorInjection {
     type Err = SpecError;
 
-    /// A fraction of reads to fail (`0.01`), the reads touching a byte range
-    /// (`range:1MiB..2MiB`, end exclusive), or `none`.
+    /// A fraction of reads to fail (`0.01`), the reads touching a byte range of the
+    /// device (`range:1MiB..2MiB`, end exclusive) or of one file, in its own offsets
+    /// (`range:0..4KiB@PATH`, through its region on the device, see
+    /// [`super::file_region`]), or `none`.
     fn from_str(s: &str) -> Result<ErrorInjection, SpecError> {
         let s = s.trim();
         if s == "none" {
@@ -264,11 +266,34 @@ impl FromStr for ErrorInjection {
         }
         let invalid = |e: super::faults::InvalidErrorInjection| SpecError(format!("'{s}': {e}"));
         if let Some(range) = strip_kind(s, "range") {
-            let (start, end) = pair(range, "..", "range:OFFSET..END")?;
-            ErrorInjection::range(parse_size(start)?, parse_size(end)?).map_err(invalid)
+            let (range, base) = match range.split_once('@') {
+                Some((range, path)) => (range, Some(file_base(path)?)),
+                None => (range, None),
+            };
+            let (start, end) = pair(range, "..", "range:OFFSET..END[@FILE]")?;
+            let (start, end) = (parse_size(start)?, parse_size(end)?);
+            let Some(base) = base else {
+                return ErrorInjection::range(start, end).map_err(invalid);
+            };
+            if end > super::FILE_SPAN {
+                return err(format!(
+                    "'{s}': a file's range ends by {}",
+                    super::FILE_SPAN
+                ));
+            }
+            ErrorInjection::range(base + start, base + end).map_err(invalid)
         } else {
             ErrorInjection::fraction(parse_probability(s, "error rate")?).map_err(invalid)
         }
+    }
+}
+
+/// Where the requests for the file at `path` start on the device.
+fn file_base(path: &str) -> Result<u64, SpecError> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(super::file_region(m.ino())),
+        Err(e) => err(format!("{path}: {e}")),
     }
 }
 

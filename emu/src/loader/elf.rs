@@ -94,7 +94,46 @@ impl ElfFile {
         if !matches!(elf.header.e_type, header::ET_EXEC | header::ET_DYN) {
             return Err(self.unsupported("not an executable (ET_EXEC or ET_DYN)"));
         }
+        // Linux's load_elf_binary refuses both (ENOEXEC) rather than guess.
+        if usize::from(elf.header.e_phentsize) != program_header::program_header64::SIZEOF_PHDR {
+            return Err(self.malformed(format!(
+                "e_phentsize is {}, not {}",
+                elf.header.e_phentsize,
+                program_header::program_header64::SIZEOF_PHDR
+            )));
+        }
+        self.check_interpreter(&elf)?;
         Ok(elf)
+    }
+
+    /// Checks the first PT_INTERP (the one Linux uses): inside the file, 2 to PATH_MAX
+    /// bytes, ending in its only NUL, and text.
+    fn check_interpreter(&self, elf: &Elf) -> Result<(), LoadError> {
+        let Some(ph) = elf
+            .program_headers
+            .iter()
+            .find(|ph| ph.p_type == program_header::PT_INTERP)
+        else {
+            return Ok(());
+        };
+        let bad = |why: &str| Err(self.malformed(format!("PT_INTERP {why}")));
+        let Some(end) = ph.p_offset.checked_add(ph.p_filesz) else {
+            return bad("lies outside the file");
+        };
+        if end > self.bytes.len() as u64 {
+            return bad("lies outside the file");
+        }
+        if !(2..=libc::PATH_MAX as u64).contains(&ph.p_filesz) {
+            return bad(&format!("is {} bytes long", ph.p_filesz));
+        }
+        let path = &self.bytes[u64_to_usize(ph.p_offset)..u64_to_usize(end)];
+        if path.last() != Some(&0) || path[..path.len() - 1].contains(&0) {
+            return bad("is not one NUL-terminated path");
+        }
+        if elf.interpreter.is_none() {
+            return bad("is not a text path");
+        }
+        Ok(())
     }
 
     /// A malformed-file error naming this file.

@@ -4,9 +4,11 @@
 //! mmap of a file descriptor maps the file's pages from the memory manager's page cache
 //! (`mmu::pagecache`), reached by the host file's `(st_dev, st_ino)`; the host file is
 //! the backing store behind the simulated storage device. Reads ([`read_cached`]) and
-//! writes ([`write_cached`]) of regular files go through the same cache: a write leaves
-//! its pages dirty (the file grows on the host at once, so its size is right for every
-//! call), and they reach the host file when synced, reclaimed or by the flusher. Calls
+//! writes ([`write_cached`]) of regular files go through the same cache: a write puts
+//! its bytes into the host file at once (so a reader of the file, or a `kill -9` of the
+//! emulator, sees every byte written) and leaves its pages dirty as the model's state,
+//! written back (timed and counted) when synced, reclaimed or by the flusher. Stores
+//! through a shared mapping reach the host file at those write-backs. Calls
 //! that still use the host file directly (O_DIRECT and RWF_NOWAIT writes, sendfile,
 //! copy_file_range, splice, ftruncate, fallocate, reads with RWF_* flags) are kept
 //! coherent around the call: the file's dirty pages are written back before it, and the

@@ -117,6 +117,13 @@ impl FileData for HostFile {
             }
             done += n as usize;
         }
+        // The file is at least as long as the write; a kept size still current grows.
+        let mut kept = self.size.lock();
+        if let Some((seen, size)) = *kept {
+            if seen == self.changes.count() {
+                *kept = Some((seen, size.max(offset + data.len() as u64)));
+            }
+        }
         Ok(())
     }
 

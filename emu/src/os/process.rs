@@ -164,8 +164,9 @@ impl Process {
         }
     }
 
-    /// Ends the whole process with `status` (exit_group or a fatal signal): writes the
-    /// statistics and exits the emulator. Only the first caller proceeds; the others park
+    /// Ends the whole process with `status` (exit_group or a fatal signal): writes every
+    /// dirty page back (promptly: the device no longer waits) and the statistics, and
+    /// exits the emulator (with status 2 instead if the statistics cannot be written). Only the first caller proceeds; the others park
     /// forever while it exits.
     pub(crate) fn exit(&self, status: i32) -> ! {
         {
@@ -176,6 +177,8 @@ impl Process {
             }
             *e = true;
         }
+        // Write-backs in flight and the exit's own end without simulated device time.
+        self.mm.page_cache().finish_io_promptly();
         for s in self.threads.lock().values() {
             s.raise(REQ_EXIT);
         }
@@ -186,12 +189,14 @@ impl Process {
                 e.0
             );
         }
+        let _ = std::io::stdout().flush();
         if let Some(path) = &self.opts.stats {
             if let Err(e) = self.write_stats(path) {
+                // The emulator's own failure, not the guest's status (as for a bad option).
                 eprintln!("faultline: cannot write stats to {}: {e}", path.display());
+                std::process::exit(2)
             }
         }
-        let _ = std::io::stdout().flush();
         std::process::exit(status)
     }
 
