@@ -93,9 +93,10 @@ pub struct RunArgs {
     /// Stalls of the storage device: `every:500ms,for:100ms` or `p:0.01,for:50ms`.
     #[arg(long, value_name = "SPEC", value_parser = StallModel::from_str)]
     pub storage_stall: Option<StallModel>,
-    /// Fraction of storage reads that fail (0..1): a faulting access to the page gets
-    /// SIGBUS.
-    #[arg(long, value_name = "RATE", value_parser = ErrorInjection::from_str)]
+    /// Storage reads that fail: a fraction of all (0..1), `range:A..B` of device
+    /// offsets, or `range:A..B@FILE` of FILE's own offsets. A faulting access to the page
+    /// gets SIGBUS, a read(2) EIO.
+    #[arg(long, value_name = "SPEC", value_parser = ErrorInjection::from_str)]
     pub storage_errors: Option<ErrorInjection>,
     /// Read-around window of a page-cache miss, such as `128KiB`.
     #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = spec::parse_size)]
