@@ -85,7 +85,7 @@ fn dynamically_linked_program_without_its_interpreter_is_refused() {
     let o = faultline(&["run", "--root", root.to_str().unwrap(), guest]);
     std::fs::remove_dir(&root).ok();
     assert_one_line_error(&o, "program interpreter /lib/ld-linux-riscv64-lp64d.so.1");
-    assert_one_line_error(&o, "--root /usr/riscv64-linux-gnu");
+    assert_one_line_error(&o, "-L /usr/riscv64-linux-gnu");
     assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
 }
 

@@ -60,7 +60,7 @@ pub enum LoadError {
     /// The program interpreter named by PT_INTERP cannot be opened.
     #[error(
         "{path}: cannot open its program interpreter {interp}: {err} \
-         (give the directory holding the target's libraries, e.g. --root /usr/riscv64-linux-gnu)"
+         (give the directory holding the target's libraries, e.g. -L /usr/riscv64-linux-gnu)"
     )]
     Interpreter {
         /// The program path.
