@@ -114,6 +114,39 @@ pub fn run_qemu(guest: &Path, args: &[String]) -> Output {
         .expect("spawn qemu-riscv64")
 }
 
+/// Where the riscv64 cross libc installs its run-time files (Debian's libc6-riscv64-cross):
+/// the library directory dynamically linked guests run against.
+pub const CROSS_ROOT: &str = "/usr/riscv64-linux-gnu";
+/// The program interpreter hello-dynamic names, below [`CROSS_ROOT`].
+pub const CROSS_INTERP: &str = "lib/ld-linux-riscv64-lp64d.so.1";
+
+/// Whether the cross libc is installed; says why the test is skipped if not.
+pub fn have_cross_libc() -> bool {
+    let found = Path::new(CROSS_ROOT).join(CROSS_INTERP).exists();
+    if !found {
+        eprintln!("skipped: no riscv64 libc under {CROSS_ROOT} (libc6-riscv64-cross)");
+    }
+    found
+}
+
+/// Runs a dynamically linked guest under qemu-riscv64 with `-L` [`CROSS_ROOT`].
+pub fn run_qemu_with_cross_libc(guest: &Path, args: &[String]) -> Output {
+    Command::new("qemu-riscv64")
+        .args(["-L", CROSS_ROOT])
+        .arg(guest)
+        .args(args)
+        .output()
+        .expect("spawn qemu-riscv64")
+}
+
+/// A finished run as the differential checks compare it: status and stdout.
+pub fn status_and_stdout(o: &Output) -> (i32, String) {
+    (
+        shell_status(o),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
 /// Guests whose expected output is Linux's but which qemu-user is known to get wrong
 /// (`guests/expected/qemu-divergences.txt`): no differential check against qemu for them.
 pub fn qemu_divergent() -> Vec<String> {

@@ -3,12 +3,10 @@
 
 use serde_json::Value;
 use std::path::Path;
-use tests::{count, guests_dir, have_qemu, manifest, run_faultline, shell_status};
-
-/// Where the riscv64 cross libc installs its run-time files (Debian's libc6-riscv64-cross).
-const CROSS_ROOT: &str = "/usr/riscv64-linux-gnu";
-/// The interpreter hello-dynamic names, below the root.
-const INTERP: &str = "lib/ld-linux-riscv64-lp64d.so.1";
+use tests::{
+    count, guests_dir, have_cross_libc, have_qemu, manifest, run_faultline,
+    run_qemu_with_cross_libc, shell_status, status_and_stdout, CROSS_INTERP, CROSS_ROOT,
+};
 
 /// Runs `guest args` with `opts` and `--stats`; returns the output and the totals.
 fn run_with_stats(opts: &[&str], guest: &str, args: &[String]) -> (std::process::Output, Value) {
@@ -31,15 +29,6 @@ fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
-/// Whether the cross libc is installed; says why the test is skipped if not.
-fn have_cross_libc() -> bool {
-    let found = Path::new(CROSS_ROOT).join(INTERP).exists();
-    if !found {
-        eprintln!("skipped: no riscv64 libc under {CROSS_ROOT} (libc6-riscv64-cross)");
-    }
-    found
-}
-
 #[test]
 fn dynamically_linked_hello_prints_what_static_hello_and_qemu_print() {
     if !have_cross_libc() {
@@ -49,14 +38,8 @@ fn dynamically_linked_hello_prints_what_static_hello_and_qemu_print() {
     let root = ["--root", CROSS_ROOT];
     let dynamic = run_faultline(&root, &guests_dir().join("hello-dynamic"), &case.args);
     let stat = run_faultline(&[], &guests_dir().join("hello"), &case.args);
-    let seen = |o: &std::process::Output| {
-        (
-            shell_status(o),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-        )
-    };
     assert_eq!(
-        seen(&dynamic),
+        status_and_stdout(&dynamic),
         (
             case.status,
             String::from_utf8_lossy(&case.stdout).into_owned()
@@ -64,18 +47,13 @@ fn dynamically_linked_hello_prints_what_static_hello_and_qemu_print() {
         "stderr: {}",
         String::from_utf8_lossy(&dynamic.stderr)
     );
-    assert_eq!(seen(&dynamic), seen(&stat));
+    assert_eq!(status_and_stdout(&dynamic), status_and_stdout(&stat));
     if !have_qemu() {
         eprintln!("qemu-riscv64 not installed: no comparison with it");
         return;
     }
-    let qemu = std::process::Command::new("qemu-riscv64")
-        .args(["-L", CROSS_ROOT])
-        .arg(guests_dir().join("hello-dynamic"))
-        .args(&case.args)
-        .output()
-        .expect("spawn qemu-riscv64");
-    assert_eq!(seen(&dynamic), seen(&qemu));
+    let qemu = run_qemu_with_cross_libc(&guests_dir().join("hello-dynamic"), &case.args);
+    assert_eq!(status_and_stdout(&dynamic), status_and_stdout(&qemu));
 }
 
 /// With one-page reads, every page-cache miss reads one page: more misses than the
@@ -95,8 +73,8 @@ fn a_dynamic_programs_libraries_are_read_through_the_page_cache() {
         String::from_utf8_lossy(&out.stderr)
     );
     let pages = |p: &Path| file_size(p).div_ceil(4096);
-    let program_and_interp =
-        pages(&guests_dir().join("hello-dynamic")) + pages(&Path::new(CROSS_ROOT).join(INTERP));
+    let program_and_interp = pages(&guests_dir().join("hello-dynamic"))
+        + pages(&Path::new(CROSS_ROOT).join(CROSS_INTERP));
     let misses = count(&totals, "pagecache.misses");
     assert!(
         misses > program_and_interp + 1,

@@ -1,30 +1,10 @@
 //! `-L DIR`: a dynamically linked program finds its interpreter and libraries under DIR,
 //! as under qemu-riscv64 -L, while paths DIR lacks still reach the host's files.
 
-use std::path::Path;
-use tests::{faultline_bin, guests_dir, have_qemu, manifest, run_faultline, shell_status};
-
-/// Where the riscv64 cross libc installs its run-time files (Debian's libc6-riscv64-cross).
-const CROSS_ROOT: &str = "/usr/riscv64-linux-gnu";
-
-/// Whether the cross libc is installed; says why the test is skipped if not.
-fn have_cross_libc() -> bool {
-    let found = Path::new(CROSS_ROOT)
-        .join("lib/ld-linux-riscv64-lp64d.so.1")
-        .exists();
-    if !found {
-        eprintln!("skipped: no riscv64 libc under {CROSS_ROOT} (libc6-riscv64-cross)");
-    }
-    found
-}
-
-/// Status and stdout of a run.
-fn seen(o: &std::process::Output) -> (i32, String) {
-    (
-        shell_status(o),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-    )
-}
+use tests::{
+    faultline_bin, guests_dir, have_cross_libc, have_qemu, manifest, run_faultline,
+    run_qemu_with_cross_libc, status_and_stdout, CROSS_ROOT,
+};
 
 #[test]
 fn dynamic_hello_under_sysroot_prints_what_qemu_prints() {
@@ -39,7 +19,7 @@ fn dynamic_hello_under_sysroot_prints_what_qemu_prints() {
             &case.args,
         );
         assert_eq!(
-            seen(&out),
+            status_and_stdout(&out),
             (
                 case.status,
                 String::from_utf8_lossy(&case.stdout).into_owned()
@@ -48,13 +28,8 @@ fn dynamic_hello_under_sysroot_prints_what_qemu_prints() {
             String::from_utf8_lossy(&out.stderr)
         );
         if have_qemu() {
-            let qemu = std::process::Command::new("qemu-riscv64")
-                .args(["-L", CROSS_ROOT])
-                .arg(guests_dir().join("hello-dynamic"))
-                .args(&case.args)
-                .output()
-                .expect("spawn qemu-riscv64");
-            assert_eq!(seen(&out), seen(&qemu));
+            let qemu = run_qemu_with_cross_libc(&guests_dir().join("hello-dynamic"), &case.args);
+            assert_eq!(status_and_stdout(&out), status_and_stdout(&qemu));
         }
     }
 }
@@ -72,7 +47,7 @@ fn files_outside_the_sysroot_stay_visible() {
         &case.args,
     );
     assert_eq!(
-        seen(&out),
+        status_and_stdout(&out),
         (
             case.status,
             String::from_utf8_lossy(&case.stdout).into_owned()
