@@ -3,13 +3,14 @@
 //! page-cache hit. `cargo bench -p mmu`; not run in CI (timings need a quiet machine).
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use devices::{Clock, HostClock};
 use mmu::pagecache::FileData;
 use mmu::{map, prot, AddressSpace, MmConfig, PAGE_SIZE};
 use parking_lot::Mutex;
 use std::hint::black_box;
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A space with 64 MiB of frames and the default (cache-less) configuration.
 fn space() -> Arc<AddressSpace> {
@@ -58,6 +59,7 @@ const FAULT_PAGES: u64 = 4096;
 fn minor_fault(c: &mut Criterion) {
     let space = space();
     let mut hart = space.attach_hart(1);
+    let clock = HostClock::new();
     let rw = prot::READ | prot::WRITE;
     let anon = map::PRIVATE | map::ANONYMOUS;
     c.bench_function("minor_anonymous_fault", |b| {
@@ -68,11 +70,11 @@ fn minor_fault(c: &mut Criterion) {
                 let pages = left.min(FAULT_PAGES);
                 let addr = space.mmap(0, pages * PAGE_SIZE, rw, anon).unwrap();
                 hart.enter_guest();
-                let start = Instant::now();
+                let start = clock.now_ns();
                 for page in 0..pages {
                     hart.store(addr + page * PAGE_SIZE, 8, 1).unwrap();
                 }
-                total += start.elapsed();
+                total += Duration::from_nanos(clock.now_ns() - start);
                 hart.leave_guest();
                 space.munmap(addr, pages * PAGE_SIZE).unwrap();
                 left -= pages;

@@ -283,7 +283,6 @@ impl Folio {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::Duration;
 
     #[test]
     fn a_new_folio_is_locked_and_not_uptodate_until_its_read_finishes() {
@@ -308,7 +307,7 @@ mod tests {
                 assert!(f.is_uptodate());
             })
         };
-        std::thread::sleep(Duration::from_millis(20));
+        devices::HostClock::new().sleep_ns(20_000_000);
         assert!(!woke.load(Ordering::SeqCst));
         f.finish_read(true);
         waiter.join().unwrap();

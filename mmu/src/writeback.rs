@@ -385,7 +385,6 @@ mod tests {
     use crate::pagecache::CacheConfig;
     use crate::space::AddressSpace;
     use devices::storage::{DeviceConfig, LatencyModel};
-    use std::time::Duration;
 
     #[test]
     fn a_truncate_during_a_write_back_does_not_see_the_cut_bytes_come_back() {
@@ -414,7 +413,7 @@ mod tests {
             std::thread::spawn(move || s.sync_file(&file).unwrap())
         };
         // The write-back is waiting for the device: truncate the file under it.
-        std::thread::sleep(Duration::from_millis(20));
+        s.clock().sleep_ns(20_000_000);
         {
             let _resize = file.lock_resize();
             data.0.lock().clear();

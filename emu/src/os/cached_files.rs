@@ -246,7 +246,8 @@ pub(crate) fn cached_regular_file(
     cached_file(files, mm, file, key)
 }
 
-/// Writes back every dirty page-cache page (sync, syncfs, msync, munmap, process exit).
+/// Writes back every dirty page-cache page (sync, syncfs, process exit; msync and munmap
+/// write back only their range through `AddressSpace::sync_range`).
 pub(crate) fn sync_all(mm: &AddressSpace) -> Result<(), Errno> {
     mm.sync_files().map_err(errno)
 }

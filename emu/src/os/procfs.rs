@@ -120,22 +120,22 @@ pub(crate) fn open(path: &[u8], flags: i32) -> Option<Result<OwnedFd, Errno>> {
 }
 
 /// The number of harts the guest may run at once: one per host CPU, at most 1024 (the
-/// CPUs sysinfo and sched_getaffinity report).
-fn harts() -> usize {
+/// CPUs `/proc/cpuinfo`, sysinfo, sched_getaffinity and getcpu report).
+pub(crate) fn harts() -> u64 {
     std::thread::available_parallelism()
-        .map_or(1, usize::from)
+        .map_or(1, |n| n.get() as u64)
         .min(1024)
 }
 
 /// `/proc/cpuinfo` for `n` harts, in Linux's riscv format.
-fn cpuinfo(n: usize) -> String {
+fn cpuinfo(n: u64) -> String {
     (0..n)
         .map(|i| format!("processor\t: {i}\nhart\t\t: {i}\nisa\t\t: {ISA}\nmmu\t\t: sv39\n\n"))
         .collect()
 }
 
 /// `/sys/devices/system/cpu/online` for `n` harts.
-fn online(n: usize) -> String {
+fn online(n: u64) -> String {
     match n {
         1 => "0\n".to_string(),
         n => format!("0-{}\n", n - 1),

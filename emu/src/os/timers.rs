@@ -191,7 +191,7 @@ mod tests {
         timers.set(TimerKey::Posix(1), once(at));
         timers.set(TimerKey::RealItimer, once(at));
         while sink.0.lock().len() < 2 {
-            std::thread::sleep(std::time::Duration::from_millis(1));
+            clock.sleep_ns(1_000_000);
         }
         let fired = sink.0.lock().clone();
         assert_eq!(

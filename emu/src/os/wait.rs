@@ -115,7 +115,7 @@ mod tests {
         let (clock, me, signals) = fixture();
         let sender = me.clone();
         let t = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            HostClock::new().sleep_ns(20_000_000);
             sender.queue(SigInfo::sent(12, code::SI_TKILL, 1, 0));
         });
         let w = Waiter {
@@ -136,7 +136,7 @@ mod tests {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
         let t = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            HostClock::new().sleep_ns(20_000_000);
             f.store(true, Ordering::SeqCst);
         });
         let w = Waiter {

@@ -28,7 +28,12 @@ fn waits_for(n: u64, a: [u64; 6]) -> Option<i16> {
 pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let events = waits_for(n, a)?;
     let file = t.proc.files.file(a[0]).ok()?;
-    if file.is_regular() || !host_poll::blocking(file.raw()) {
+    // Ready now is the common case (a terminal or pipe with room): one host call, and the
+    // call goes on; only a descriptor that is not ready is asked whether it blocks.
+    if file.is_regular()
+        || host_poll::ready_now(file.raw(), events)
+        || !host_poll::blocking(file.raw())
+    {
         return None;
     }
     let limits = WaitLimits {

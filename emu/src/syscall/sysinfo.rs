@@ -5,6 +5,7 @@ use crate::abi::layout::STACK_SIZE;
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::os::process::host_ids;
+use crate::os::procfs::harts;
 use crate::thread::Thread;
 use devices::cast::{low_u32, u64_to_usize};
 use mmu::Errno;
@@ -17,12 +18,6 @@ const PR_GET_NAME: u64 = 16;
 /// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name): names anonymous memory.
 const PR_SET_VMA: u64 = 0x53564d41;
 const PR_SET_VMA_ANON_NAME: u64 = 0;
-
-fn host_cpus() -> u64 {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get() as u64)
-        .min(1024)
-}
 
 fn uname_bytes() -> Vec<u8> {
     // struct utsname: six fields of 65 bytes.
@@ -137,7 +132,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             if size == 0 || !size.is_multiple_of(8) {
                 return Some(ret(Err(Errno::EINVAL)));
             }
-            let cpus = host_cpus();
+            let cpus = harts();
             let mut mask = vec![0u8; size.min(128)];
             for c in 0..cpus.min(mask.len() as u64 * 8) {
                 mask[(c / 8) as usize] |= 1 << (c % 8);
@@ -146,7 +141,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         }
         nr::sched_setaffinity => Outcome::Return(0),
         nr::getcpu => {
-            let cpu = (t.tid - t.proc.pid) as u64 % host_cpus();
+            let cpu = (t.tid - t.proc.pid) as u64 % harts();
             let r = (|| {
                 if a[0] != 0 {
                     mm.write_bytes(a[0], &low_u32(cpu).to_le_bytes())?;
