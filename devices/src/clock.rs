@@ -3,7 +3,9 @@
 //! the host's time or parks with a host timeout.
 
 use crate::cast::saturating_u64;
+use crate::cost::Cost;
 use crate::park::Parker;
+use crate::task::{Budget, SchedParams, SchedStats, TaskId, TaskKind, TaskTicket, WaitNote};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +15,10 @@ pub type SharedClock = Arc<dyn Clock>;
 
 /// A source of monotonic time, in nanoseconds since the emulator started, and of the
 /// wall-clock offset the guest sees for `CLOCK_REALTIME`; and the one way to wait.
+///
+/// A clock may also schedule: the virtual clock runs one task at a time and advances
+/// time by what tasks charge. The scheduling calls below default to what the host clock
+/// does, which is nothing: host threads run in parallel and host time passes by itself.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Monotonic nanoseconds since this clock's epoch (the emulator's start).
     fn now_ns(&self) -> u64;
@@ -45,6 +51,66 @@ pub trait Clock: Send + Sync + fmt::Debug {
         let remaining = deadline_ns.saturating_sub(self.now_ns());
         parker.park_timeout(Duration::from_nanos(remaining))
     }
+
+    /// Whether this clock is virtual: time is what tasks charge, one task runs at a time.
+    fn is_virtual(&self) -> bool {
+        false
+    }
+
+    /// Reserves the place of a task the caller is about to start on a new host thread.
+    /// Use [`crate::spawn_task`], which pairs it with [`Clock::enter_task`].
+    fn register_task(&self, _name: &str, _kind: TaskKind) -> TaskTicket {
+        TaskTicket::UNSCHEDULED
+    }
+
+    /// Makes the calling host thread the task `ticket` reserved, and waits for its turn.
+    fn enter_task(&self, _ticket: TaskTicket) {}
+
+    /// Gives up a registered task whose thread never started.
+    fn cancel_task(&self, _id: Option<TaskId>) {}
+
+    /// The calling thread's task is over: it will neither run nor wait on this clock
+    /// again (its host thread may linger, parked for good).
+    fn exit_task(&self) {}
+
+    /// The calling thread's task, if it is one.
+    fn current_task(&self) -> Option<TaskId> {
+        None
+    }
+
+    /// Charges the calling task `count` times the cost of `cost`. Never switches tasks,
+    /// so it may be called with host locks held.
+    fn charge(&self, _cost: Cost, _count: u64) {}
+
+    /// The cost of `cost` in picoseconds under this clock's cost model (0 on the host,
+    /// where work takes the time it takes).
+    fn cost_ps(&self, _cost: Cost) -> u64 {
+        0
+    }
+
+    /// A point where the calling task holds no host lock and may let tasks whose time
+    /// comes first run before it goes on.
+    fn yield_point(&self) {}
+
+    /// How long the calling task may run before its next [`Clock::yield_point`] is due.
+    fn budget(&self) -> Budget {
+        Budget::UNLIMITED
+    }
+
+    /// `sched_yield(2)`: the calling task offers its CPU to another runnable one.
+    fn yield_cpu(&self) {}
+
+    /// Sets `task`'s scheduling parameters (policy, nice, RT priority, affinity).
+    fn set_sched_params(&self, _task: TaskId, _params: SchedParams) {}
+
+    /// What the scheduler measured of `task`, if this clock schedules.
+    fn sched_stats(&self, _task: TaskId) -> Option<SchedStats> {
+        None
+    }
+
+    /// Notes what the calling task is about to wait for, for a report should every task
+    /// end up waiting. Call it only when [`Clock::is_virtual`], as it may allocate.
+    fn note_wait(&self, _note: WaitNote) {}
 }
 
 /// The host clock: harts are host threads and time is the host's monotonic clock.

@@ -34,7 +34,7 @@ pub use latency::{Bandwidth, InvalidLatency, LatencyModel};
 pub use model::{DeviceConfig, DeviceModel, ZeroDepth};
 pub use prio::{
     effective_io_priority, task_nice_ioclass, task_nice_ioprio, InvalidIoPriority, IoClass,
-    IoPriority, SchedPolicy, IOPRIO_CLASS_SHIFT, IOPRIO_NORM, IOPRIO_NR_LEVELS,
+    IoPriority, IOPRIO_CLASS_SHIFT, IOPRIO_NORM, IOPRIO_NR_LEVELS,
 };
 pub use regions::{file_region, FILE_SPAN};
 pub use request::{Completion, IoError, IoKind, IoRequest, RequestId};

@@ -4,6 +4,7 @@
 //! (0 is the most urgent). Bits 3..13 carry hints in recent kernels, which the device
 //! ignores, as schedulers that do not know a hint do.
 
+use crate::task::SchedPolicy;
 use std::fmt;
 
 /// Bit position of the class in an ioprio value (`IOPRIO_CLASS_SHIFT`).
@@ -159,38 +160,6 @@ impl fmt::Display for IoPriority {
         match self.class {
             IoClass::None | IoClass::Idle => f.write_str(self.class.name()),
             c => write!(f, "{}{}", c.name(), self.level),
-        }
-    }
-}
-
-/// A task's CPU scheduling policy, as far as it decides its I/O class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SchedPolicy {
-    /// `SCHED_OTHER` (`SCHED_NORMAL`).
-    Other,
-    /// `SCHED_BATCH`.
-    Batch,
-    /// `SCHED_IDLE`.
-    Idle,
-    /// `SCHED_FIFO`.
-    Fifo,
-    /// `SCHED_RR`.
-    RoundRobin,
-    /// `SCHED_DEADLINE`.
-    Deadline,
-}
-
-impl SchedPolicy {
-    /// The policy numbered `n` as `sched_setscheduler(2)` numbers them.
-    pub fn from_number(n: u32) -> Option<SchedPolicy> {
-        match n {
-            0 => Some(SchedPolicy::Other),
-            1 => Some(SchedPolicy::Fifo),
-            2 => Some(SchedPolicy::RoundRobin),
-            3 => Some(SchedPolicy::Batch),
-            5 => Some(SchedPolicy::Idle),
-            6 => Some(SchedPolicy::Deadline),
-            _ => None,
         }
     }
 }

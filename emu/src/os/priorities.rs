@@ -2,7 +2,8 @@
 //! give the effective I/O priority the thread's storage requests carry, as Linux's
 //! `get_current_ioprio` does.
 
-use devices::storage::{effective_io_priority, IoPriority, SchedPolicy};
+use devices::storage::{effective_io_priority, IoPriority};
+use devices::SchedPolicy;
 use mmu::HartMem;
 
 /// A thread's priority settings.

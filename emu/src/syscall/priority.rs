@@ -5,7 +5,8 @@ use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::thread::Thread;
 use devices::cast::{low_i32, low_u16, low_u32};
-use devices::storage::{IoPriority, SchedPolicy};
+use devices::storage::IoPriority;
+use devices::SchedPolicy;
 use mmu::Errno;
 
 const PRIO_PROCESS: u64 = 0;
