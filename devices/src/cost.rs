@@ -281,7 +281,11 @@ mod tests {
         );
         assert!(m.apply("insn").unwrap_err().0.contains("NAME=VALUE"));
         assert!(m.apply("insn=5").unwrap_err().0.contains("unit"));
-        assert!(m.apply("insn=1.2.3ns").unwrap_err().0.contains("not a number"));
+        assert!(m
+            .apply("insn=1.2.3ns")
+            .unwrap_err()
+            .0
+            .contains("not a number"));
         assert!(m.apply("insn=.ns").is_err());
     }
 

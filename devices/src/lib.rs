@@ -9,13 +9,14 @@ pub mod cast;
 pub mod clock;
 pub mod cost;
 pub mod park;
+pub mod spawn;
 pub mod storage;
 pub mod task;
 
 pub use clock::{Clock, HostClock, SharedClock};
 pub use cost::{Cost, CostModel};
 pub use park::Parker;
+pub use spawn::spawn_task;
 pub use task::{
-    spawn_task, Budget, SchedParams, SchedPolicy, SchedStats, TaskId, TaskKind, TaskTicket,
-    WaitNote,
+    Budget, SchedParams, SchedPolicy, SchedStats, TaskId, TaskKind, TaskTicket, WaitNote,
 };

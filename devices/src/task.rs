@@ -3,10 +3,7 @@
 //! schedules (the virtual one) runs exactly one at a time, the host clock lets them all
 //! run and ignores these calls.
 
-use crate::clock::SharedClock;
 use std::fmt;
-use std::io;
-use std::thread::{Builder, JoinHandle};
 
 /// A task's number, given in the order tasks are registered (so it repeats run to run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -161,29 +158,4 @@ impl Budget {
         run_ns: u64::MAX,
         exact_ns: u64::MAX,
     };
-}
-
-/// Spawns `body` on a new host thread made by `builder` as a task of `clock`: the task is
-/// registered now, by the caller, so task numbers follow the order of creation, and the
-/// new thread enters the clock before `body` runs and leaves it after.
-pub fn spawn_task<F>(
-    clock: &SharedClock,
-    builder: Builder,
-    name: &str,
-    kind: TaskKind,
-    body: F,
-) -> io::Result<JoinHandle<()>>
-where
-    F: FnOnce() + Send + 'static,
-{
-    let ticket = clock.register_task(name, kind);
-    let id = ticket.id;
-    let for_thread = clock.clone();
-    builder
-        .spawn(move || {
-            for_thread.enter_task(ticket);
-            body();
-            for_thread.exit_task();
-        })
-        .inspect_err(|_| clock.cancel_task(id))
 }
