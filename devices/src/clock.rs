@@ -78,6 +78,11 @@ pub trait Clock: Send + Sync + fmt::Debug {
         None
     }
 
+    /// The task of the guest thread `tid`, if this clock schedules and it is alive.
+    fn task_of_tid(&self, _tid: u32) -> Option<TaskId> {
+        None
+    }
+
     /// Charges the calling task `count` times the cost of `cost`. Never switches tasks,
     /// so it may be called with host locks held.
     fn charge(&self, _cost: Cost, _count: u64) {}
