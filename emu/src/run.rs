@@ -12,6 +12,7 @@ use crate::os::priorities::Priorities;
 use crate::os::process::{host_ids, Process, RunOptions};
 use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
+use devices::TaskKind;
 use mmu::{AddressSpace, MmConfig};
 use std::path::{Path, PathBuf};
 use tracing::debug;
@@ -123,6 +124,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         prio: Priorities::default(),
         start: hart_loop::run,
     };
+    // The calling thread becomes hart 0's task before it runs guest code.
+    let ticket = mm
+        .clock()
+        .register_task(&thread.name, TaskKind::Hart { tid });
+    mm.clock().enter_task(ticket);
     hart_loop::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     mm.clock().park_forever()

@@ -8,6 +8,7 @@ use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
 use crate::thread::Thread;
 use devices::cast::u64_to_usize;
+use devices::TaskKind;
 use mmu::Errno;
 
 const CLONE_VM: u64 = 0x100;
@@ -91,11 +92,20 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         start: t.start,
     };
     let start = t.start;
-    std::thread::Builder::new()
-        .name(format!("hart-{tid}"))
-        .stack_size(HART_STACK_BYTES)
-        .spawn(move || start(thread, child))
-        .map_err(|_| Errno::EAGAIN)?;
+    // A task of the run's clock, registered now so that task numbers follow the order
+    // in which the guest creates its threads.
+    let name = format!("hart-{tid}");
+    let builder = std::thread::Builder::new()
+        .name(name.clone())
+        .stack_size(HART_STACK_BYTES);
+    devices::spawn_task(
+        proc.mm.clock(),
+        builder,
+        &name,
+        TaskKind::Hart { tid },
+        move || start(thread, child),
+    )
+    .map_err(|_| Errno::EAGAIN)?;
     Ok(tid as i64)
 }
 
