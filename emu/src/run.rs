@@ -95,6 +95,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         policy = ?cfg.policy,
         storage = ?cfg.cache,
         root = ?args.root,
+        clock = ?args.clock,
+        seed = ?args.seed(),
         "configuration"
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
