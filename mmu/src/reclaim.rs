@@ -30,7 +30,7 @@ use crate::vma::{Backing, Vma};
 use crate::writeback;
 use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
-use devices::{Parker, SharedClock};
+use devices::{Cost, Parker, SharedClock, TaskKind};
 use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
 
@@ -67,10 +67,15 @@ pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
     let wake = space.page_cache().kswapd_wake();
     let clock = space.clock().clone();
     let weak = Arc::downgrade(space);
-    std::thread::Builder::new()
-        .name("kswapd".into())
-        .spawn(move || kswapd(&weak, &clock, &wake))
-        .map(drop)
+    let builder = std::thread::Builder::new().name("kswapd".into());
+    devices::spawn_task(
+        space.clock(),
+        builder,
+        "kswapd",
+        TaskKind::Daemon,
+        move || kswapd(&weak, &clock, &wake),
+    )
+    .map(drop)
 }
 
 fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
@@ -129,14 +134,17 @@ fn shrink(cx: Cx<'_>, want: u64) -> u64 {
             }
             left = left.saturating_sub(pass.freed);
             freed += pass.freed;
-            count(stats, pass);
+            count(space, stats, pass);
         }
     }
     freed
 }
 
-/// Adds what a pass did to the counters.
-fn count(stats: &HartStats, pass: Pass) {
+/// Adds what a pass did to the counters, and charges its scan: isolating each page
+/// looked at from its LRU list is one lock operation (evicting one costs more, charged
+/// where it happens: the folio lock, the shootdown, the write-back's request).
+fn count(space: &MmCore, stats: &HartStats, pass: Pass) {
+    space.clock().charge(Cost::Lock, pass.scanned as u64);
     stats.add(Counter::ReclaimScanned, pass.scanned as u64);
     stats.add(Counter::ReclaimReclaimed, pass.freed);
     stats.add(Counter::ReclaimActivated, pass.activated);
@@ -223,7 +231,7 @@ impl Scanner for FileScanner<'_> {
 
     fn reclaim(&mut self, slot: &LruSlot) -> bool {
         match slot.cached() {
-            Some(page) if page.folio.try_lock() => {
+            Some(page) if page.folio.try_lock(self.space.clock().as_ref()) => {
                 evict(self.space, self.caller, page, self.tid, self.priority)
             }
             _ => false,
@@ -259,7 +267,10 @@ pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, e
     let (tid, priority) = caller.io();
     for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
         stats.add(Counter::ReclaimScanned, 1);
-        let Some(folio) = file.lookup(pgoff).filter(|f| f.try_lock()) else {
+        let Some(folio) = file
+            .lookup(pgoff)
+            .filter(|f| f.try_lock(space.clock().as_ref()))
+        else {
             continue;
         };
         let page = LruEntry {

@@ -5,6 +5,7 @@ use super::files::Files;
 use super::futex_table::FutexTable;
 use super::guest_clocks::GuestClocks;
 use super::posix_timers::PosixTimers;
+use super::random::RandomSource;
 use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
@@ -20,12 +21,14 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 /// How the guest was started, as the system calls need to know it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct RunOptions {
     /// Print each system call with its arguments and result on stderr.
     pub strace: bool,
     /// Where to write the JSON statistics at exit.
     pub stats: Option<PathBuf>,
+    /// Where `getrandom(2)` draws its bytes from.
+    pub getrandom: Arc<RandomSource>,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
@@ -213,7 +216,8 @@ impl Process {
         }
     }
 
-    fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
+    /// Writes the run's statistics as JSON to `path`, as they stand.
+    pub(crate) fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
         let mm = self.mm.stats();
         let harts_live = self.harts.lock().clone();
         let mut harts = Vec::new();

@@ -100,7 +100,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::getegid => Outcome::Return(ids.3 as i64),
         nr::getrandom => {
             let mut buf = vec![0u8; u64_to_usize(a[1]).min(1 << 20)];
-            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut buf);
+            t.proc.opts.getrandom.fill(&mut buf);
             ret(mm.write_bytes(a[0], &buf).map(|_| buf.len() as i64))
         }
         nr::prlimit64 | nr::getrlimit | nr::setrlimit => {
