@@ -2,8 +2,8 @@
 //! wait and every time read goes through, the parking primitive that lock wait queues
 //! build on, and the simulated storage device.
 //!
-//! Only the host clock exists so far; the virtual clock plugs in behind the same
-//! [`Clock`] and [`Parker`] seam.
+//! Two clocks plug into the same [`Clock`] and [`Parker`] seam: the host's
+//! ([`HostClock`]) and the deterministic virtual one ([`VirtualClock`]).
 
 pub mod cast;
 pub mod clock;
@@ -12,6 +12,7 @@ pub mod park;
 pub mod spawn;
 pub mod storage;
 pub mod task;
+pub mod virtual_clock;
 
 pub use clock::{Clock, HostClock, SharedClock};
 pub use cost::{Cost, CostModel};
@@ -20,3 +21,4 @@ pub use spawn::spawn_task;
 pub use task::{
     Budget, SchedParams, SchedPolicy, SchedStats, TaskId, TaskKind, TaskTicket, WaitNote,
 };
+pub use virtual_clock::{StallReason, StallReport, VirtualClock, VirtualConfig};

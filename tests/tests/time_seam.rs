@@ -12,7 +12,11 @@ use tests::repo_root;
 const CRATES: [&str; 3] = ["devices", "mmu", "emu"];
 
 /// The files that implement the clock and its waits, relative to the repository root.
-const CLOCK_IMPLEMENTATION: [&str; 2] = ["devices/src/clock.rs", "devices/src/park.rs"];
+const CLOCK_IMPLEMENTATION: [&str; 3] = [
+    "devices/src/clock.rs",
+    "devices/src/park.rs",
+    "devices/src/virtual_clock/mod.rs",
+];
 
 /// Ways of reading or waiting on the host's time directly.
 /// A bare `.park()` on a `Parker` waits without the clock knowing, which a clock that
