@@ -61,6 +61,10 @@ impl HartLive {
     }
 }
 
+/// The process id under the virtual clock: fixed, so that thread ids, and whatever prints
+/// them, repeat from run to run (under the host clock it is the emulator's own).
+const VIRTUAL_PID: u32 = 1000;
+
 /// How long process exit waits for harts in guest code to stop and publish their counts,
 /// in nanoseconds of the run's clock.
 const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
@@ -103,7 +107,11 @@ pub(crate) struct Process {
 impl Process {
     /// A process with no threads yet.
     pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
-        let pid = std::process::id();
+        let pid = if mm.clock().is_virtual() {
+            VIRTUAL_PID
+        } else {
+            std::process::id()
+        };
         Arc::new_cyclic(|me: &Weak<Process>| Process {
             clocks: GuestClocks::new(mm.clock().clone(), me.clone() as Weak<dyn ProcessSched>),
             timers: Arc::new(Timers::new(
