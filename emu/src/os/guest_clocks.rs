@@ -157,3 +157,58 @@ impl GuestClocks {
 pub(crate) fn is_absolute(flags: u64) -> bool {
     flags & TIMER_ABSTIME != 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use devices::{Cost, TaskKind, VirtualClock, VirtualConfig};
+    use std::sync::{Arc, Mutex};
+
+    /// A process of one thread, whose CPU time is what the clock measured of `tid`.
+    struct OneThread {
+        clock: SharedClock,
+        tid: u32,
+    }
+
+    impl ProcessSched for OneThread {
+        fn process_sched_stats(&self) -> Option<SchedStats> {
+            let task = self.clock.task_of_tid(self.tid)?;
+            self.clock.sched_stats(task)
+        }
+    }
+
+    #[test]
+    fn under_the_virtual_clock_cpu_time_is_what_the_thread_was_charged() {
+        let clock: SharedClock = VirtualClock::new(VirtualConfig::default());
+        let process: Arc<dyn ProcessSched> = Arc::new(OneThread {
+            clock: clock.clone(),
+            tid: 7,
+        });
+        let clocks = Arc::new(GuestClocks::new(clock.clone(), Arc::downgrade(&process)));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (c, s, g) = (clock.clone(), seen.clone(), clocks.clone());
+        let body = move || {
+            let before = g.cpu_ns(CpuOf::Thread);
+            // 2000 instructions of 500 ps: one microsecond.
+            c.charge(Cost::Insn, 2000);
+            let read = |id| g.clock_ns(id).expect("a known clock");
+            s.lock().unwrap().extend([
+                g.cpu_ns(CpuOf::Thread) - before,
+                read(CLOCK_PROCESS_CPUTIME_ID) - before,
+                read(CLOCK_MONOTONIC) - c.now_ns(),
+            ]);
+        };
+        let builder = std::thread::Builder::new();
+        devices::spawn_task(&clock, builder, "t7", TaskKind::Hart { tid: 7 }, body)
+            .expect("spawn")
+            .join()
+            .expect("join");
+        assert_eq!(*seen.lock().unwrap(), vec![1000, 1000, VIRTUAL_UPTIME_NS]);
+        drop(process);
+        assert_eq!(
+            clocks.sched_stats(CpuOf::Process),
+            None,
+            "the process is gone"
+        );
+    }
+}
