@@ -11,7 +11,7 @@ use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
 use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
-use devices::SchedStats;
+use devices::{Parker, SchedStats};
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -68,6 +68,9 @@ const VIRTUAL_PID: u32 = 1000;
 /// How long process exit waits for harts in guest code to stop and publish their counts,
 /// in nanoseconds of the run's clock.
 const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
+/// How often process exit looks again whether the harts have stopped, in nanoseconds of
+/// the run's clock.
+const EXIT_SETTLE_POLL_NS: u64 = 20_000;
 
 /// The shared state of one guest process (all its threads).
 pub(crate) struct Process {
@@ -252,14 +255,18 @@ impl Process {
     }
 
     /// Waits (bounded) until every hart has stopped or is outside guest code, so the
-    /// instruction counts in the statistics are the final ones.
+    /// instruction counts in the statistics are the final ones. It waits through the
+    /// clock, a short while at a time: under the virtual clock a hart stopped in guest
+    /// code can only reach its stop while this thread waits.
     fn wait_settled(&self) {
         let clock = self.clocks.run_clock();
         let deadline = clock.now_ns().saturating_add(EXIT_SETTLE_TIMEOUT_NS);
         let harts: Vec<Arc<HartLive>> = self.harts.lock().values().cloned().collect();
+        let nobody_wakes = Parker::new();
         for h in harts {
             while !h.settled.load(Ordering::Acquire) && clock.now_ns() < deadline {
-                std::thread::yield_now();
+                let next = clock.now_ns().saturating_add(EXIT_SETTLE_POLL_NS);
+                clock.park_until(&nobody_wakes, next.min(deadline));
             }
         }
     }
