@@ -97,6 +97,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let opts = RunOptions {
         strace: args.strace,
         stats: args.stats.as_ref().map(PathBuf::from),
+        cpus: None,
     };
     let proc = Process::new(mm.clone(), files, opts);
     watch.attach(proc.clone());

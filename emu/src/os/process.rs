@@ -28,6 +28,8 @@ pub(crate) struct RunOptions {
     pub strace: bool,
     /// Where to write the JSON statistics at exit.
     pub stats: Option<PathBuf>,
+    /// The virtual CPUs of `--cpus`; None: one per host CPU, as many as the host has.
+    pub cpus: Option<u32>,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
@@ -137,6 +139,13 @@ impl Process {
             warned: Mutex::new(HashSet::new()),
             exiting: Mutex::new(false),
         })
+    }
+
+    /// The number of CPUs the guest may run on: `--cpus`, else the host's
+    /// ([`super::procfs::harts`]).
+    pub(crate) fn cpus(&self) -> usize {
+        let n = self.opts.cpus.map_or_else(super::procfs::harts, u64::from);
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 
     /// Allocates a thread id (the first one is the pid).

@@ -26,11 +26,6 @@ const RR_TIMESLICE_NS: u64 = 100_000_000;
 /// The most bytes of a CPU mask the affinity calls look at (1024 CPUs).
 const MAX_MASK_BYTES: usize = 128;
 
-/// The number of CPUs the guest sees (those `/proc/cpuinfo` lists).
-fn cpus() -> usize {
-    u64_to_usize(crate::os::procfs::harts())
-}
-
 /// The live thread a call names by `pid` (0: the caller); ESRCH if there is none.
 fn target(t: &Thread, pid: u32) -> Result<u32, Errno> {
     match pid {
@@ -216,7 +211,7 @@ fn set_affinity(t: &mut Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let tid = sched_target(t, a[0])?;
     let mut mask = vec![0u8; u64_to_usize(a[1]).min(MAX_MASK_BYTES)];
     t.proc.mm.read_bytes(a[2], &mut mask)?;
-    let cpus = cpus();
+    let cpus = t.proc.cpus();
     let bit = |c: usize| mask.get(c / 8).is_some_and(|b| b & (1 << (c % 8)) != 0);
     let mut affinity = 0u64;
     let mut any = false;
@@ -241,16 +236,17 @@ fn set_affinity(t: &mut Thread, a: [u64; 6]) -> Result<i64, Errno> {
 }
 
 /// sched_getaffinity(pid, len, mask): writes the mask of the CPUs the thread may run on
-/// and returns its size in bytes.
+/// and returns its size in bytes: as Linux, the kernel's mask size (whole longs for the
+/// CPUs there are), which glibc clears the rest of the caller's buffer after.
 fn get_affinity(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let size = u64_to_usize(a[1]);
-    let cpus = cpus();
+    let cpus = t.proc.cpus();
     if size.saturating_mul(8) < cpus || !size.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let tid = sched_target(t, a[0])?;
     let affinity = params_of(t, tid).affinity;
-    let mut mask = vec![0u8; size.min(MAX_MASK_BYTES)];
+    let mut mask = vec![0u8; size.min(cpus.div_ceil(64) * 8).min(MAX_MASK_BYTES)];
     for c in (0..cpus).filter(|&c| allowed(affinity, c)) {
         mask[c / 8] |= 1 << (c % 8);
     }
