@@ -132,6 +132,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         strace: args.strace,
         stats: args.stats.as_ref().map(PathBuf::from),
         getrandom: Arc::new(RandomSource::new(args.seed(), Purpose::Getrandom)),
+        cpus: args.cpus,
     };
     let proc = Process::new(mm.clone(), files, opts);
     if let Some(v) = &virtual_clock {

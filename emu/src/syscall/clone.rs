@@ -106,6 +106,8 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         move || start(thread, child),
     )
     .map_err(|_| Errno::EAGAIN)?;
+    proc.sched
+        .inherit(proc.clocks.run_clock(), (t.tid, t.prio.sched), tid);
     Ok(tid as i64)
 }
 
@@ -177,10 +179,6 @@ pub(crate) fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<O
         nr::gettid => Outcome::Return(t.tid as i64),
         nr::getpid => Outcome::Return(t.proc.pid as i64),
         nr::getppid => Outcome::Return(std::os::unix::process::parent_id() as i64),
-        nr::sched_yield => {
-            std::thread::yield_now();
-            Outcome::Return(0)
-        }
         nr::futex => futex::sys_futex(t, a),
         nr::rseq => ret(Err(Errno::ENOSYS)),
         _ => return None,
