@@ -9,7 +9,7 @@ use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
 use crate::os::files::Files;
 use crate::os::priorities::Priorities;
-use crate::os::process::{host_ids, Process, RunOptions};
+use crate::os::process::{host_ids, process_id, Process, RunOptions};
 use crate::os::random::{Purpose, RandomSource};
 use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
@@ -100,6 +100,17 @@ pub fn run(args: RunArgs) -> Result<()> {
         "configuration"
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
+    let name = args
+        .program()
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    // The calling thread becomes the first guest thread's task before it loads the
+    // program: loading reads through the page cache, whose device is a task too.
+    let first_tid = process_id(mm.clock().as_ref());
+    let ticket = mm
+        .clock()
+        .register_task(&name, TaskKind::Hart { tid: first_tid });
+    mm.clock().enter_task(ticket);
     let watch = interrupt::watch(mm.clone()).context("cannot start the signal watcher")?;
     let execfn = guest_path(args.program(), args.root.as_deref());
     let files = Files::new(args.view(), Path::new(&execfn)).with_context(|| match &args.root {
@@ -140,14 +151,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     watch.attach(proc.clone());
     let tid = proc.alloc_tid();
+    debug_assert_eq!(tid, first_tid, "the first thread's id is the process id");
     let mem = mm.attach_hart(tid);
     let (live, sig) = proc.add_thread(tid, mem.signal(), 0);
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
-    let name = args
-        .program()
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let thread = Thread {
         proc,
         mem,
@@ -162,11 +170,6 @@ pub fn run(args: RunArgs) -> Result<()> {
         prio: Priorities::default(),
         start: hart_loop::run,
     };
-    // The calling thread becomes hart 0's task before it runs guest code.
-    let ticket = mm
-        .clock()
-        .register_task(&thread.name, TaskKind::Hart { tid });
-    mm.clock().enter_task(ticket);
     hart_loop::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     mm.clock().park_forever()

@@ -70,6 +70,15 @@ impl HartLive {
 /// them, repeat from run to run (under the host clock it is the emulator's own).
 const VIRTUAL_PID: u32 = 1000;
 
+/// The id of the process, and so of its first thread, under `clock`.
+pub(crate) fn process_id(clock: &dyn devices::Clock) -> u32 {
+    if clock.is_virtual() {
+        VIRTUAL_PID
+    } else {
+        std::process::id()
+    }
+}
+
 /// How long process exit waits for harts in guest code to stop and publish their counts,
 /// in nanoseconds of the run's clock.
 const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
@@ -115,11 +124,7 @@ pub(crate) struct Process {
 impl Process {
     /// A process with no threads yet.
     pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
-        let pid = if mm.clock().is_virtual() {
-            VIRTUAL_PID
-        } else {
-            std::process::id()
-        };
+        let pid = process_id(mm.clock().as_ref());
         Arc::new_cyclic(|me: &Weak<Process>| Process {
             clocks: GuestClocks::new(mm.clock().clone(), me.clone() as Weak<dyn ProcessSched>),
             timers: Arc::new(Timers::new(
