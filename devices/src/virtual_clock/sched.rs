@@ -16,6 +16,11 @@ use std::sync::Arc;
 /// The least a task runs before it must come back to the clock (1 µs): the quantum that
 /// keeps harts at equal times from handing the baton back and forth per instruction.
 pub(super) const MIN_QUANTUM_PS: u64 = 1_000_000;
+/// How far past the next event a task may run before it yields (1 µs). Without it, harts
+/// at nearly equal times that each do an atomic every few instructions would pass the
+/// baton per atomic; with it, operations others can observe are in exact time order
+/// except within this window, where the order is still the same every run.
+pub(super) const LOOKAHEAD_PS: u64 = 1_000_000;
 /// The most a task runs between two visits to the clock (100 µs).
 pub(super) const MAX_QUANTUM_PS: u64 = 100_000_000;
 /// A normal task's time slice when others wait for its CPU (EEVDF's base slice on an
@@ -551,10 +556,10 @@ impl Sched {
         let t = self.task(id);
         let mut h = u64::MAX;
         if let Some(&(at, _, _)) = self.ready.first() {
-            h = h.min(at);
+            h = h.min(at.saturating_add(LOOKAHEAD_PS));
         }
         if let Some(&(at, _, _)) = self.timers.first() {
-            h = h.min(at);
+            h = h.min(at.saturating_add(LOOKAHEAD_PS));
         }
         if let Some(cpu) = t.cpu {
             if self.waiting.iter().any(|&w| self.task(w).allows(cpu)) {
