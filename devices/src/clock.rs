@@ -52,6 +52,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
         parker.park_timeout(Duration::from_nanos(remaining))
     }
 
+    /// [`Clock::park_until`] for a daemon's periodic wake-up while it has nothing to do:
+    /// a scheduling clock does not count such a wake-up as something a run whose guest
+    /// threads all wait could still be waiting for, so that the run is reported as
+    /// deadlocked instead of ticking forever.
+    fn park_idle_until(&self, parker: &Parker, deadline_ns: u64) -> bool {
+        self.park_until(parker, deadline_ns)
+    }
+
     /// Whether this clock is virtual: time is what tasks charge, one task runs at a time.
     fn is_virtual(&self) -> bool {
         false

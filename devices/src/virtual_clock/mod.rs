@@ -164,6 +164,7 @@ impl Inner {
         id: TaskId,
         parker: Option<&Parker>,
         deadline_ps: Option<u64>,
+        idle: bool,
     ) -> bool {
         let mut s = self.sched.lock();
         if let Some(p) = parker {
@@ -171,7 +172,7 @@ impl Inner {
                 return true;
             }
         }
-        s.block_running(id, deadline_ps);
+        s.block_running(id, deadline_ps, idle);
         self.switch(&mut s, Some(id));
         drop(s);
         parker.is_some_and(Parker::disarm)
@@ -205,6 +206,22 @@ impl WakeHook for Inner {
     }
 }
 
+impl VirtualClock {
+    /// `park_until`, for an idle daemon's periodic wake-up if `idle`.
+    fn park_until_as(&self, parker: &Parker, deadline_ns: u64, idle: bool) -> bool {
+        match self.inner.with_current(|id, _| id) {
+            Some(id) => {
+                let deadline = deadline_ns.saturating_mul(1000);
+                self.inner.block(id, Some(parker), Some(deadline), idle)
+            }
+            None => {
+                let remaining = deadline_ns.saturating_sub(self.now_ns());
+                parker.park_timeout(std::time::Duration::from_nanos(remaining))
+            }
+        }
+    }
+}
+
 impl Clock for VirtualClock {
     fn now_ns(&self) -> u64 {
         self.inner.now_ps() / 1000
@@ -221,7 +238,7 @@ impl Clock for VirtualClock {
         match me {
             Some((id, now)) => {
                 let deadline = now.saturating_add(ns.saturating_mul(1000));
-                self.inner.block(id, None, Some(deadline));
+                self.inner.block(id, None, Some(deadline), false);
             }
             // A thread outside the run (a test's) waits on the host.
             None => {
@@ -233,23 +250,18 @@ impl Clock for VirtualClock {
     fn park(&self, parker: &Parker) {
         match self.inner.with_current(|id, _| id) {
             Some(id) => {
-                self.inner.block(id, Some(parker), None);
+                self.inner.block(id, Some(parker), None, false);
             }
             None => parker.park(),
         }
     }
 
     fn park_until(&self, parker: &Parker, deadline_ns: u64) -> bool {
-        match self.inner.with_current(|id, _| id) {
-            Some(id) => {
-                let deadline = deadline_ns.saturating_mul(1000);
-                self.inner.block(id, Some(parker), Some(deadline))
-            }
-            None => {
-                let remaining = deadline_ns.saturating_sub(self.now_ns());
-                parker.park_timeout(std::time::Duration::from_nanos(remaining))
-            }
-        }
+        self.park_until_as(parker, deadline_ns, false)
+    }
+
+    fn park_idle_until(&self, parker: &Parker, deadline_ns: u64) -> bool {
+        self.park_until_as(parker, deadline_ns, true)
     }
 
     fn park_forever(&self) -> ! {

@@ -154,6 +154,9 @@ pub(super) struct Sched {
     pub(super) now_ps: u64,
     ready: BTreeSet<(u64, u64, TaskId)>,
     timers: BTreeSet<(u64, u64, TaskId)>,
+    /// The timers of daemons' periodic wake-ups while they have nothing to do: they do
+    /// not keep a run whose harts all wait from being a deadlock.
+    idle_timers: BTreeSet<(u64, u64, TaskId)>,
     /// Harts runnable without a CPU, in the order they began to wait.
     waiting: Vec<TaskId>,
     /// Each CPU's hart, when their number is limited.
@@ -179,6 +182,7 @@ impl Sched {
             now_ps: 0,
             ready: BTreeSet::new(),
             timers: BTreeSet::new(),
+            idle_timers: BTreeSet::new(),
             waiting: Vec::new(),
             cpus: cpus.map(|n| vec![None; usize::try_from(n).unwrap_or(1).max(1)]),
             seq: 0,
@@ -447,14 +451,18 @@ impl Sched {
         self.insert_ready(id, at);
     }
 
-    /// The running task waits, until woken or until `deadline` if it has one.
-    pub(super) fn block_running(&mut self, id: TaskId, deadline: Option<u64>) {
+    /// The running task waits, until woken or until `deadline` if it has one (`idle`:
+    /// a daemon's periodic wake-up with nothing to do).
+    pub(super) fn block_running(&mut self, id: TaskId, deadline: Option<u64>, idle: bool) {
         self.account(id);
         let at = self.task(id).time();
         self.running = None;
         let timer = deadline.map(|d| (d.max(at), self.next_seq(), id));
         if let Some(key) = timer {
             self.timers.insert(key);
+            if idle {
+                self.idle_timers.insert(key);
+            }
         }
         self.task_mut(id).state = State::Blocked(timer);
         self.release_cpu(id, at);
@@ -467,10 +475,15 @@ impl Sched {
             return;
         };
         if let Some(key) = timer {
-            self.timers.remove(&key);
+            self.remove_timer(&key);
         }
         self.task_mut(id).note = None;
         self.make_runnable(id, at);
+    }
+
+    fn remove_timer(&mut self, key: &(u64, u64, TaskId)) {
+        self.timers.remove(key);
+        self.idle_timers.remove(key);
     }
 
     /// Ends task `id` (running, or registered but never started).
@@ -484,9 +497,7 @@ impl Sched {
             State::Ready(key) => {
                 self.ready.remove(&key);
             }
-            State::Blocked(Some(key)) => {
-                self.timers.remove(&key);
-            }
+            State::Blocked(Some(key)) => self.remove_timer(&key),
             State::WaitingCpu(_) => self.waiting.retain(|&x| x != id),
             _ => {}
         }
@@ -508,27 +519,33 @@ impl Sched {
         loop {
             let ready = self.ready.first().copied();
             let timer = self.timers.first().copied();
-            let next = match (ready, timer) {
-                (None, None) => {
-                    let waiting = self.tasks.iter().any(|t| t.state != State::Done);
-                    return if waiting {
-                        Pick::Stall(StallReason::Deadlock)
-                    } else {
-                        Pick::Idle
-                    };
+            if ready.is_none() && self.timers.len() == self.idle_timers.len() {
+                // Nothing but idle daemons can run: harts that still live wait for
+                // each other or for nothing.
+                let harts_live = self
+                    .tasks
+                    .iter()
+                    .any(|t| t.is_hart() && t.state != State::Done);
+                if harts_live {
+                    return Pick::Stall(StallReason::Deadlock);
                 }
+                if timer.is_none() {
+                    return Pick::Idle;
+                }
+            }
+            let next = match (ready, timer) {
+                (None, None) => return Pick::Idle,
                 (Some(r), Some(t)) if t < r => Err(t),
                 (Some(r), _) => Ok(r),
                 (None, Some(t)) => Err(t),
             };
             match next {
                 Err(key) => {
-                    self.timers.remove(&key);
                     let (at, _, id) = key;
                     if self.max_time_ps.is_some_and(|max| at > max) {
-                        self.timers.insert(key);
                         return Pick::Stall(StallReason::MaxTime);
                     }
+                    self.remove_timer(&key);
                     self.task_mut(id).state = State::Blocked(None);
                     self.task_mut(id).note = None;
                     self.make_runnable(id, at);

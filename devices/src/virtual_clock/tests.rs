@@ -168,6 +168,14 @@ fn unpark_wakes_at_the_wakers_time_and_timeouts_fire_at_the_deadline() {
 #[test]
 fn every_task_waiting_is_a_deadlock_reported_with_its_cycle() {
     let (v, c) = clock(None);
+    // A daemon ticking idly does not hide the deadlock.
+    let c1 = c.clone();
+    spawn_task(&c, Builder::new(), "ticker", TaskKind::Daemon, move || {
+        loop {
+            c1.park_idle_until(&Parker::new(), c1.now_ns() + MS);
+        }
+    })
+    .unwrap();
     let report = Arc::new(Mutex::new(None));
     let r = report.clone();
     v.set_stall_handler(Box::new(move |rep: &StallReport| {

@@ -25,12 +25,32 @@ impl Cpu {
     }
 
     /// Whether an operation other harts can observe, followed in its block by `rest`,
-    /// lies beyond [`super::Pacing::exact_until`] and so must wait for the clock: its
-    /// position is the count of instructions retired before it (while a block runs,
-    /// `instret` counts the whole block).
+    /// lies beyond [`super::Pacing::exact_until`] and so must wait for the clock.
     #[inline(always)]
     fn beyond_exact<E>(&self, rest: &[Slot<E>]) -> bool {
-        self.instret - rest.len() as u64 - 1 > self.pacing.exact_until
+        self.position(rest) > self.pacing.exact_until
+    }
+
+    /// The count of instructions retired before the one followed in its block by
+    /// `rest` (while a block runs, `instret` counts the whole block).
+    #[inline(always)]
+    fn position<E>(&self, rest: &[Slot<E>]) -> u64 {
+        self.instret - rest.len() as u64 - 1
+    }
+
+    /// Whether a load or store that missed the TLB, followed by `rest`, may go on: it is
+    /// not beyond the exact window. Its page walk and any fault it takes charge the
+    /// clock for time the window did not count, so a limited window then closes at it:
+    /// the next operation others can observe goes back to the clock first.
+    #[cold]
+    fn miss_may_run<E>(&mut self, rest: &[Slot<E>]) -> bool {
+        if self.beyond_exact(rest) {
+            return false;
+        }
+        if self.pacing.exact_until != u64::MAX {
+            self.pacing.exact_until = self.position(rest);
+        }
+        true
     }
 
     /// Leaves the block for `target` from instruction `s`, followed by `rest`.
@@ -113,7 +133,7 @@ macro_rules! load {
             #[cold]
             #[inline(never)]
             fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-                if cpu.beyond_exact(rest) {
+                if !cpu.miss_may_run(rest) {
                     return cpu.trap(Exit::Quantum, rest);
                 }
                 match env.load(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
@@ -137,7 +157,7 @@ macro_rules! store {
             #[cold]
             #[inline(never)]
             fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-                if cpu.beyond_exact(rest) {
+                if !cpu.miss_may_run(rest) {
                     return cpu.trap(Exit::Quantum, rest);
                 }
                 match env.store(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {

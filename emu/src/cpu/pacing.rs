@@ -12,7 +12,9 @@ pub struct Pacing {
     pub stop_at: u64,
     /// The last position (instructions retired before it) at which an operation other
     /// harts can observe may run: an AMO, LR or SC, or a load or store that misses the
-    /// TLB. One beyond it stops the run before it with [`super::Exit::Quantum`].
+    /// TLB. One beyond it stops the run before it with [`super::Exit::Quantum`]. A
+    /// load or store that misses the TLB also closes a limited window at itself, as the
+    /// memory manager may charge the clock for it.
     pub exact_until: u64,
     /// The instructions already charged to the clock.
     pub charged_instret: u64,

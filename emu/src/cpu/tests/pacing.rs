@@ -205,3 +205,34 @@ fn counters_include_the_instructions_not_yet_charged() {
     // 12 uncharged: 6 ns, and ticks of 100 ns.
     assert_eq!(cpu.x[A2 as usize], 10_000);
 }
+
+#[test]
+fn a_tlb_miss_closes_the_exact_window_behind_it() {
+    // ld a2, (a1) missing the TLB; addi; amoadd.d a3, a0, (a1): the AMO, well inside
+    // the window set, must still go back to the clock after the miss.
+    let (mut env, mut cpu) = setup(&[
+        ld(A2, A1, 0),
+        addi(T0, T0, 1),
+        amo(AMOADD, true, A3, A1, A0),
+        ECALL,
+    ]);
+    env.tlb_miss.push(DATA..DATA + 8);
+    env.mem.write_u64(DATA, 40);
+    cpu.x[A0 as usize] = 2;
+    cpu.x[A1 as usize] = DATA;
+    cpu.pacing.exact_until = 100;
+    assert_eq!(cpu.run(&mut env), Exit::Quantum);
+    assert_eq!((cpu.pc, cpu.instret), (CODE + 8, 2), "stopped at the AMO");
+    assert_eq!(cpu.x[A2 as usize], 40, "the load ran");
+    assert_eq!(env.mem.read_u64(DATA), 40, "the AMO did not");
+    cpu.pacing.exact_until = cpu.instret + 100;
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    assert_eq!(env.mem.read_u64(DATA), 42);
+
+    // Without limits the window stays open.
+    let (mut env, mut cpu) = setup(&[ld(A2, A1, 0), amo(AMOADD, true, A3, A1, A0), ECALL]);
+    env.tlb_miss.push(DATA..DATA + 8);
+    cpu.x[A1 as usize] = DATA;
+    assert_eq!(cpu.run(&mut env), Exit::Ecall);
+    assert_eq!(cpu.pacing, Pacing::UNLIMITED);
+}
