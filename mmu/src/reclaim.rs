@@ -80,8 +80,16 @@ pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
 
 fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
     current::become_daemon(Daemon::Kswapd);
+    // Whether the last pass left memory above the high watermark: only then is the
+    // periodic wake-up work, not an idle one.
+    let mut behind = false;
     loop {
-        clock.park_until(wake, clock.now_ns() + KSWAPD_PERIOD_NS);
+        let deadline = clock.now_ns() + KSWAPD_PERIOD_NS;
+        if behind {
+            clock.park_until(wake, deadline);
+        } else {
+            clock.park_idle_until(wake, deadline);
+        }
         let Some(space) = space.upgrade() else {
             return;
         };
@@ -91,6 +99,7 @@ fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
             let freed = shrink(space.cx(&caller), want);
             tracing::debug!(target: "faultline::reclaim", want, freed, "kswapd pass");
         }
+        behind = space.page_cache().frames_over(Watermark::High) > 0;
     }
 }
 

@@ -350,7 +350,14 @@ fn flusher(space: &Weak<MmCore>) {
         ns => ns,
     };
     loop {
-        let woken = clock.park_until(&acct.wake, clock.now_ns().saturating_add(period));
+        let deadline = clock.now_ns().saturating_add(period);
+        // With nothing dirty the periodic pass has nothing to do: an idle wake-up, which
+        // does not keep a virtual run whose threads all wait from being a deadlock.
+        let woken = if acct.pages() == 0 {
+            clock.park_idle_until(&acct.wake, deadline)
+        } else {
+            clock.park_until(&acct.wake, deadline)
+        };
         let Some(space) = space.upgrade() else {
             return;
         };

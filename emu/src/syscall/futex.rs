@@ -69,11 +69,12 @@ fn futex_note(proc: &Process, addr: u64, val: u32) -> WaitNote {
     .flatten()
     .collect();
     holders.dedup();
-    let mut what = format!("futex {addr:#x} (value {val})");
-    if !holders.is_empty() {
-        let tids: Vec<String> = holders.iter().map(u32::to_string).collect();
-        what.push_str(&format!(", likely held by tid {}", tids.join(", ")));
-    }
+    // The report names the holders; the note says where they were read from.
+    let what = if holders.is_empty() {
+        format!("futex {addr:#x} (value {val})")
+    } else {
+        format!("futex {addr:#x} (value {val}; holder read from the lock word, likely)")
+    };
     WaitNote { what, holders }
 }
 
