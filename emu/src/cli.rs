@@ -1,13 +1,17 @@
 //! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...`.
 
 use crate::os::path::View;
+use crate::os::random::{self, Purpose};
+use anyhow::{bail, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use devices::storage::{
     spec, Bandwidth, DeviceConfig, ErrorInjection, IoScheduler, LatencyModel, StallModel,
 };
+use devices::{CostModel, VirtualConfig};
 use mmu::pagecache::CacheConfig;
 use mmu::FaultPolicy;
+use rand::RngCore;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -29,6 +33,20 @@ pub enum Command {
     /// Run a riscv64 Linux program.
     Run(RunArgs),
 }
+
+/// Which clock a run keeps time on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockKind {
+    /// The host's: harts run in parallel, time is real elapsed time.
+    Host,
+    /// Deterministic virtual time: one hart runs at a time, time is what the cost model
+    /// charges.
+    Virtual,
+}
+
+/// `CLOCK_REALTIME`'s start under `--clock virtual` when `--epoch` is not given:
+/// 2026-01-01T00:00:00Z.
+const DEFAULT_EPOCH_S: u64 = 1_767_225_600;
 
 /// Options of `faultline run`.
 #[derive(Debug, Args)]
@@ -119,6 +137,32 @@ pub struct RunArgs {
     /// dirty_expire_centisecs).
     #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration)]
     pub dirty_expire: u64,
+    /// The clock the run keeps time on: `host` (harts run in parallel in real time) or
+    /// `virtual` (one hart at a time in deterministic virtual time, advanced by a cost
+    /// model: same program, options and seed, same output and statistics).
+    #[arg(long, value_name = "CLOCK", value_enum, default_value = "host")]
+    pub clock: ClockKind,
+    /// Seeds every random stream of the run (the storage device's draws, AT_RANDOM,
+    /// getrandom). Defaults to 0 under `--clock virtual`; without it a host run draws
+    /// from the host.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Virtual CPUs the harts share (`--clock virtual` only; default: one per hart).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub cpus: Option<u32>,
+    /// Where CLOCK_REALTIME starts (`--clock virtual` only): Unix seconds or a UTC time
+    /// such as `2026-01-01T00:00:00Z` (the default).
+    #[arg(long, value_name = "TIME", value_parser = parse_epoch)]
+    pub epoch: Option<u64>,
+    /// Ends a virtual run that passes this much virtual time, such as `10s`, with exit
+    /// status 3 and each thread's state on stderr (`--clock virtual` only).
+    #[arg(long, value_name = "TIME", value_parser = spec::parse_duration)]
+    pub max_time: Option<u64>,
+    /// Overrides one entry of the virtual clock's cost model, such as `insn=1ns`
+    /// (repeatable; `--clock virtual` only). Entries: insn, tlb_miss, syscall, fault,
+    /// page_zero, page_copy, shootdown, lock, context_switch, io_submit.
+    #[arg(long = "cost", value_name = "NAME=VALUE", value_parser = parse_cost)]
+    pub costs: Vec<String>,
     /// The riscv64 ELF to run (static, or dynamically linked with its libraries under
     /// -L or --root), then the arguments passed to it. Everything after the program is the
     /// guest's, options such as `-v` too.
@@ -161,7 +205,9 @@ impl RunArgs {
                 bandwidth: self.storage_bw,
                 stall: self.storage_stall.unwrap_or_else(StallModel::never),
                 errors: self.storage_errors.unwrap_or_else(ErrorInjection::never),
-                seed: 0,
+                seed: self
+                    .seed()
+                    .map_or(0, |s| random::stream(s, Purpose::Device).next_u64()),
             }),
             readahead_bytes: self.readahead,
             mem_limit: self.mem_limit,
@@ -170,6 +216,119 @@ impl RunArgs {
             dirty_expire_ns: self.dirty_expire,
         }
     }
+
+    /// The seed of the run's random streams: `--seed`, else 0 under `--clock virtual`,
+    /// else none (a host run draws from the host).
+    pub fn seed(&self) -> Option<u64> {
+        match self.clock {
+            ClockKind::Virtual => Some(self.seed.unwrap_or(0)),
+            ClockKind::Host => self.seed,
+        }
+    }
+
+    /// The virtual clock's settings, `None` under `--clock host`; an error when an
+    /// option only a virtual clock takes is given to a host run.
+    pub fn virtual_config(&self) -> Result<Option<VirtualConfig>> {
+        if self.clock == ClockKind::Host {
+            let given = [
+                ("--cpus", self.cpus.is_some()),
+                ("--epoch", self.epoch.is_some()),
+                ("--max-time", self.max_time.is_some()),
+                ("--cost", !self.costs.is_empty()),
+            ];
+            if let Some((name, _)) = given.iter().find(|(_, given)| *given) {
+                bail!("{name} needs --clock virtual");
+            }
+            return Ok(None);
+        }
+        let mut costs = CostModel::default();
+        for c in &self.costs {
+            costs.apply(c)?;
+        }
+        Ok(Some(VirtualConfig {
+            costs,
+            cpus: self.cpus,
+            epoch_ns: self
+                .epoch
+                .unwrap_or(DEFAULT_EPOCH_S)
+                .saturating_mul(1_000_000_000),
+            max_time_ns: self.max_time,
+        }))
+    }
+}
+
+/// Checks one `--cost NAME=VALUE` as the cost model will apply it.
+fn parse_cost(s: &str) -> Result<String, String> {
+    CostModel::default()
+        .apply(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Parses `--epoch`: Unix seconds, or a UTC time `YYYY-MM-DDTHH:MM:SSZ`; returns seconds.
+fn parse_epoch(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s
+            .parse()
+            .map_err(|_| format!("epoch '{s}' is out of range"));
+    }
+    parse_utc(s).ok_or_else(|| {
+        format!("epoch '{s}': expected Unix seconds or a UTC time such as 2026-01-01T00:00:00Z")
+    })
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time `YYYY-MM-DDTHH:MM:SSZ` (a `t`,
+/// a space or a lowercase `z` accepted as RFC 3339 allows); `None` if it is not one or
+/// falls before 1970.
+fn parse_utc(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if b.len() != 20
+        || seps.iter().any(|&(i, c)| b[i] != c)
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || !matches!(b[19], b'Z' | b'z')
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u64> {
+        let digits = &s[from..to];
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let leap = |y: u64| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+    let month_days = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let valid = year >= 1970
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= month_days[usize::try_from(month - 1).ok()?]
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid {
+        return None;
+    }
+    let days_before_year: u64 = (1970..year).map(|y| if leap(y) { 366 } else { 365 }).sum();
+    let days_before_month: u64 = month_days[..usize::try_from(month - 1).ok()?].iter().sum();
+    let days = days_before_year + days_before_month + day - 1;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 fn parse_env(s: &str) -> Result<String, String> {
@@ -202,4 +361,57 @@ pub fn init_diagnostics(verbose: u8) {
         .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epochs_parse_as_unix_seconds_or_utc_times() {
+        assert_eq!(parse_epoch("2026-01-01T00:00:00Z"), Ok(DEFAULT_EPOCH_S));
+        assert_eq!(parse_epoch("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse_epoch("2000-03-01t12:34:56z"), Ok(951_914_096));
+        assert_eq!(parse_epoch("2024-02-29 23:59:59Z"), Ok(1_709_251_199));
+        assert_eq!(parse_epoch("1767225600"), Ok(DEFAULT_EPOCH_S));
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00+01:00",
+            "2026-1-01T00:00:00Z",
+            "-5",
+            "",
+            "99999999999999999999999",
+        ] {
+            assert!(parse_epoch(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_virtual_run_is_seeded_and_a_host_run_only_when_asked() {
+        let args = |extra: &[&str]| {
+            let mut v = vec!["faultline", "run"];
+            v.extend_from_slice(extra);
+            v.push("prog");
+            match Cli::parse_from(v).command {
+                Command::Run(a) => a,
+            }
+        };
+        assert_eq!(args(&[]).seed(), None);
+        assert_eq!(args(&["--seed", "7"]).seed(), Some(7));
+        assert_eq!(args(&["--clock", "virtual"]).seed(), Some(0));
+        let v = args(&["--clock", "virtual", "--cost", "insn=2ns", "--epoch", "10"]);
+        let cfg = v.virtual_config().unwrap().unwrap();
+        assert_eq!(cfg.costs.ps(devices::Cost::Insn), 2_000);
+        assert_eq!(cfg.epoch_ns, 10_000_000_000);
+        assert!(args(&[]).virtual_config().unwrap().is_none());
+        // The device draws from its own stream of the seed.
+        let device_seed = |a: RunArgs| a.cache_config().device.unwrap().seed;
+        assert_eq!(device_seed(args(&[])), 0);
+        assert_ne!(
+            device_seed(args(&["--seed", "1"])),
+            device_seed(args(&["--seed", "2"]))
+        );
+    }
 }

@@ -1,6 +1,11 @@
 //! The hart run loop: each guest thread runs on its own host thread, executing the
 //! RV64GC core against the shared address space, handing system calls to the
 //! system-call layer and delivering signals on the way back to the guest.
+//!
+//! Under a virtual clock the loop also keeps the hart's time: every return from the core
+//! charges the instructions it retired, a run ends when the clock's budget does
+//! ([`Exit::Quantum`]), and the hart yields there and at every system call, so that
+//! the harts whose time comes first run first.
 
 use crate::abi::outcome::Outcome;
 use crate::abi::siginfo::SigInfo;
@@ -10,6 +15,7 @@ use crate::os::thread_signals::REQ_SIGNAL;
 use crate::signal_delivery;
 use crate::syscall;
 use crate::thread::Thread;
+use devices::{Cost, SharedClock};
 use mmu::{HartMem, MemFault};
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
@@ -55,6 +61,74 @@ impl HartEnv for HartMem {
     fn now_ns(&self) -> u64 {
         self.space().clock().now_ns()
     }
+    fn cpu_time_ns(&self) -> Option<u64> {
+        let clock = self.space().clock();
+        let task = clock.current_task()?;
+        Some(clock.sched_stats(task)?.run_ns)
+    }
+}
+
+/// The hart's side of the run's clock. Under the host clock it does nothing: time
+/// passes by itself and the core runs without limits.
+struct Pace {
+    clock: SharedClock,
+    /// Whether the clock is virtual: only then are instructions charged and runs limited.
+    virtual_time: bool,
+}
+
+impl Pace {
+    /// The pace of a hart running `cpu` under `clock`: instructions retired so far count
+    /// as charged (a new thread's count starts from its parent's).
+    fn new(clock: &SharedClock, cpu: &mut Cpu) -> Pace {
+        let virtual_time = clock.is_virtual();
+        if virtual_time {
+            cpu.pacing.insn_ps = clock.cost_ps(Cost::Insn);
+            cpu.pacing.charged_instret = cpu.instret;
+        }
+        Pace {
+            clock: clock.clone(),
+            virtual_time,
+        }
+    }
+
+    /// Charges the instructions retired since the last charge: due before anything
+    /// that may reach the clock.
+    fn charge(&self, cpu: &mut Cpu) {
+        if self.virtual_time {
+            let retired = cpu.instret.saturating_sub(cpu.pacing.charged_instret);
+            self.clock.charge(Cost::Insn, retired);
+            cpu.pacing.charged_instret = cpu.instret;
+        }
+    }
+
+    /// Lets harts whose time comes first run: at the end of a quantum and on system call
+    /// entry, with no host lock held and the hart outside guest code, so that a TLB
+    /// shootdown need not wait for it.
+    fn yield_point(&self) {
+        if self.virtual_time {
+            self.clock.yield_point();
+        }
+    }
+
+    /// Charges a system call's entry and exit.
+    fn charge_syscall(&self) {
+        if self.virtual_time {
+            self.clock.charge(Cost::Syscall, 1);
+        }
+    }
+
+    /// Sets the core's limits from the clock's budget, which changes whenever the hart
+    /// has been back to the clock (a yield, a system call, an interrupt's service).
+    fn limit(&self, cpu: &mut Cpu) {
+        let insn_ps = cpu.pacing.insn_ps;
+        if !self.virtual_time || insn_ps == 0 {
+            return;
+        }
+        let budget = self.clock.budget();
+        let insns = |ns: u64| ns.saturating_mul(1000) / insn_ps;
+        cpu.pacing.stop_at = cpu.instret.saturating_add(insns(budget.run_ns).max(1));
+        cpu.pacing.exact_until = cpu.instret.saturating_add(insns(budget.exact_ns));
+    }
 }
 
 /// Delivers the signal of a trap the hart's own instruction raised. The frame is written
@@ -67,11 +141,22 @@ fn trap(t: &mut Thread, cpu: &mut Cpu, info: SigInfo, detail: &str) {
 
 /// Runs a hart until its thread ends. Process exits do not return.
 pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
+    let pace = Pace::new(t.mem.space().clock(), &mut cpu);
     t.mem.enter_guest();
+    pace.limit(&mut cpu);
     loop {
-        match cpu.run(&mut t.mem) {
+        let exit = cpu.run(&mut t.mem);
+        pace.charge(&mut cpu);
+        match exit {
+            Exit::Quantum => {
+                t.mem.leave_guest();
+                pace.yield_point();
+                t.mem.enter_guest();
+            }
             Exit::Ecall => {
                 t.mem.leave_guest();
+                pace.charge_syscall();
+                pace.yield_point();
                 t.live.settle(cpu.instret);
                 let nr = cpu.x[17];
                 let args = [
@@ -124,5 +209,6 @@ pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
                 trap(&mut t, &mut cpu, info, "breakpoint (ebreak)")
             }
         }
+        pace.limit(&mut cpu);
     }
 }

@@ -9,12 +9,20 @@ use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
 use crate::os::files::Files;
 use crate::os::priorities::Priorities;
-use crate::os::process::{host_ids, Process, RunOptions};
+use crate::os::process::{host_ids, process_id, Process, RunOptions};
+use crate::os::random::{Purpose, RandomSource};
 use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
+use devices::{HostClock, SharedClock, TaskKind, VirtualClock};
 use mmu::{AddressSpace, MmConfig};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tracing::debug;
+
+/// Exit status of a virtual run that stalled (every thread waiting for good) or passed
+/// `--max-time`.
+const STALLED: i32 = 3;
 
 /// The program path as the guest sees it: inside the root if there is one.
 fn guest_path(program: &Path, root: Option<&Path>) -> String {
@@ -26,6 +34,26 @@ fn guest_path(program: &Path, root: Option<&Path>) -> String {
         }
     }
     program.display().to_string()
+}
+
+/// Makes a virtual run whose every thread waits for good, or that passes `--max-time`,
+/// end as a deadlocked program would be ended by hand: the clock's report on stderr, the
+/// guest's output flushed, `--stats` written, exit status 3.
+fn end_on_stall(clock: &VirtualClock, proc: &Arc<Process>) {
+    let proc = Arc::downgrade(proc);
+    clock.set_stall_handler(Box::new(move |report| {
+        eprint!("{report}");
+        let _ = std::io::stdout().flush();
+        // Every task waits without a host lock held, so the counters can be read.
+        if let Some(p) = proc.upgrade() {
+            if let Some(path) = &p.opts.stats {
+                if let Err(e) = p.write_stats(path) {
+                    eprintln!("faultline: cannot write stats to {}: {e}", path.display());
+                }
+            }
+        }
+        std::process::exit(STALLED)
+    }));
 }
 
 /// Loads `args.program()` and runs it on the calling thread, which becomes hart 0. Never
@@ -49,9 +77,13 @@ pub fn run(args: RunArgs) -> Result<()> {
             );
         }
     }
+    let virtual_clock = args.virtual_config()?.map(VirtualClock::new);
     interrupt::block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
     // The run's one clock: created here, passed down to everything that reads time.
-    let clock: devices::SharedClock = std::sync::Arc::new(devices::HostClock::new());
+    let clock: SharedClock = match &virtual_clock {
+        Some(v) => v.clone(),
+        None => Arc::new(HostClock::new()),
+    };
     let cfg = MmConfig {
         policy: args.policy,
         cache: args.cache_config(),
@@ -63,9 +95,22 @@ pub fn run(args: RunArgs) -> Result<()> {
         policy = ?cfg.policy,
         storage = ?cfg.cache,
         root = ?args.root,
+        clock = ?args.clock,
+        seed = ?args.seed(),
         "configuration"
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
+    let name = args
+        .program()
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    // The calling thread becomes the first guest thread's task before it loads the
+    // program: loading reads through the page cache, whose device is a task too.
+    let first_tid = process_id(mm.clock().as_ref());
+    let ticket = mm
+        .clock()
+        .register_task(&name, TaskKind::Hart { tid: first_tid });
+    mm.clock().enter_task(ticket);
     let watch = interrupt::watch(mm.clone()).context("cannot start the signal watcher")?;
     let execfn = guest_path(args.program(), args.root.as_deref());
     let files = Files::new(args.view(), Path::new(&execfn)).with_context(|| match &args.root {
@@ -80,7 +125,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         args.env.clone()
     };
     let mut random = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut random);
+    RandomSource::new(args.seed(), Purpose::AtRandom).fill(&mut random);
     let ids = host_ids();
     let start = StartInfo {
         args: &argv,
@@ -97,18 +142,20 @@ pub fn run(args: RunArgs) -> Result<()> {
     let opts = RunOptions {
         strace: args.strace,
         stats: args.stats.as_ref().map(PathBuf::from),
+        getrandom: Arc::new(RandomSource::new(args.seed(), Purpose::Getrandom)),
+        cpus: args.cpus,
     };
     let proc = Process::new(mm.clone(), files, opts);
+    if let Some(v) = &virtual_clock {
+        end_on_stall(v, &proc);
+    }
     watch.attach(proc.clone());
     let tid = proc.alloc_tid();
+    debug_assert_eq!(tid, first_tid, "the first thread's id is the process id");
     let mem = mm.attach_hart(tid);
     let (live, sig) = proc.add_thread(tid, mem.signal(), 0);
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
-    let name = args
-        .program()
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let thread = Thread {
         proc,
         mem,

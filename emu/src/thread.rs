@@ -8,7 +8,7 @@ use crate::cpu::Cpu;
 use crate::os::priorities::Priorities;
 use crate::os::process::{HartLive, Process};
 use crate::os::thread_signals::ThreadSignals;
-use crate::os::wait::Waiter;
+use crate::os::wait::{WaitWhat, Waiter};
 use mmu::HartMem;
 use std::sync::Arc;
 
@@ -116,6 +116,7 @@ impl Thread {
             clock: self.proc.clocks.run_clock(),
             me: &self.sig,
             signals: &self.proc.signals,
+            what: WaitWhat::Unnamed,
         }
     }
 }

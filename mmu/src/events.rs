@@ -20,6 +20,15 @@ pub enum LockName {
     MmapLock,
 }
 
+impl LockName {
+    /// The lock's name as Linux spells it, for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockName::MmapLock => "mmap_lock",
+        }
+    }
+}
+
 /// One acquisition of a lock, recorded when it was released.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LockRecord {

@@ -32,6 +32,7 @@ use crate::shmem_swap;
 use crate::stats::{Counter, HartStats};
 use crate::swapin::swap_fault;
 use crate::vma::{Backing, Vma};
+use devices::Cost;
 use std::sync::atomic::Ordering;
 
 /// The page work of a guest fault: file pages and swapped-out anonymous pages wait at
@@ -68,6 +69,7 @@ pub(crate) fn handle_kernel_fault(
     access: Access,
     stats: &HartStats,
 ) -> Result<Pte, FaultError> {
+    space.clock().charge(Cost::Fault, 1);
     let vma = mm
         .vmas
         .find(addr)
@@ -156,7 +158,11 @@ fn new_anon_page(cx: Cx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutco
     }
     let (frame, major) = match &vma.backing {
         Backing::Private => match space.frames().alloc_zeroed() {
-            Some(frame) => (frame, false),
+            Some(frame) => {
+                // Linux clears every new anonymous page, whether or not the host had to.
+                space.clock().charge(Cost::PageZero, 1);
+                (frame, false)
+            }
             None => return FaultOutcome::Error(FaultError::OutOfMemory),
         },
         Backing::Shared(obj) => match shmem_swap::get_page(cx, obj, vma.pgoff_of(addr)) {

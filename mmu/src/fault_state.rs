@@ -32,6 +32,7 @@ use crate::types::FaultError;
 use crate::types::{Access, FaultKind};
 use crate::vma::Vma;
 use crate::vma_index::{self, VmaReadGuard, VmaView};
+use devices::Cost;
 
 /// How a fault, or one step of it, ended (Linux's `vm_fault_t`, reduced to what the
 /// fault layer acts on): the one signal every loop of the fault layer goes round on.
@@ -138,13 +139,16 @@ pub(crate) fn handle_guest_fault(
     access: Access,
     handler: &dyn PageFaultHandler,
 ) -> Result<Pte, FaultError> {
+    space.clock().charge(Cost::Fault, 1);
     let policy = space.config().policy;
     let stats = space.stats_of(caller);
     let mut tried = false;
     if policy.tries_vma_lock() {
         loop {
             space.vma_index().refresh(view);
-            let Some(guard) = vma_index::lock_vma_for_fault(space.vma_index(), view, addr, stats)
+            let clock = space.clock().as_ref();
+            let Some(guard) =
+                vma_index::lock_vma_for_fault(space.vma_index(), view, addr, stats, clock)
             else {
                 break;
             };

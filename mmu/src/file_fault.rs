@@ -27,6 +27,7 @@ use crate::types::{prot, Access, PAGE_SIZE};
 use crate::types::{FaultError, FaultKind};
 use crate::vma::{Backing, Vma, VmaFlags};
 use devices::cast::u64_to_usize;
+use devices::Cost;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -129,7 +130,7 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
                 }
             }
             Ok(Lookup::Cached(f)) => {
-                if !f.try_lock() {
+                if !f.try_lock(space.clock().as_ref()) {
                     let what = PageWait::FolioLocked {
                         uptodate: f.is_uptodate(),
                     };
@@ -183,7 +184,7 @@ fn fault_around(space: &MmCore, vma: &Vma, file: &CachedFile, addr: u64) {
         let Some(folio) = file.lookup(vma.pgoff_of(a)) else {
             continue;
         };
-        if !folio.try_lock() {
+        if !folio.try_lock(space.clock().as_ref()) {
             continue;
         }
         if folio.is_uptodate() {
@@ -298,6 +299,7 @@ fn new_private_copy(cx: Cx<'_>, addr: u64, frame: FrameId) {
 /// A new frame holding a copy of `frame`'s bytes.
 fn copy_frame(space: &MmCore, frame: u32) -> Option<u32> {
     let copy = space.frames().alloc_zeroed()?;
+    space.clock().charge(Cost::PageCopy, 1);
     // SAFETY: `copy` is ours alone; `frame` is pinned by its folio (or entry).
     unsafe {
         std::ptr::copy_nonoverlapping(

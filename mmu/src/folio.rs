@@ -14,7 +14,7 @@
 //! other waiters, when the reader unlocks.
 
 use crate::frames::FrameId;
-use devices::{Clock, Parker};
+use devices::{Clock, Cost, Parker, WaitNote};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -174,15 +174,19 @@ impl Folio {
         self.state.lock().writeback
     }
 
-    /// Takes the folio lock if it is free; never waits (fault-around uses this).
-    pub fn try_lock(&self) -> bool {
-        let mut s = self.state.lock();
-        !std::mem::replace(&mut s.locked, true)
+    /// Takes the folio lock if it is free, charging the lock operation to `clock`; never
+    /// waits (fault-around uses this).
+    pub fn try_lock(&self, clock: &dyn Clock) -> bool {
+        let taken = !std::mem::replace(&mut self.state.lock().locked, true);
+        if taken {
+            clock.charge(Cost::Lock, 1);
+        }
+        taken
     }
 
     /// Takes the folio lock, sleeping on `clock` until it is free.
     pub fn lock(&self, clock: &dyn Clock) {
-        while !self.try_lock() {
+        while !self.try_lock(clock) {
             self.wait_unlocked(clock);
         }
     }
@@ -197,6 +201,13 @@ impl Folio {
                     return;
                 }
                 s.waiters.push(parker.clone());
+            }
+            if clock.is_virtual() {
+                // The folio lock records no owner; its frame names it.
+                clock.note_wait(WaitNote {
+                    what: format!("folio lock (frame {})", self.frame),
+                    holders: Vec::new(),
+                });
             }
             clock.park(&parker);
         }
@@ -287,7 +298,7 @@ mod tests {
     #[test]
     fn a_new_folio_is_locked_and_not_uptodate_until_its_read_finishes() {
         let f = Folio::new_locked(3);
-        assert!(f.is_locked() && !f.is_uptodate() && !f.try_lock());
+        assert!(f.is_locked() && !f.is_uptodate() && !f.try_lock(&devices::HostClock::new()));
         f.finish_read(true);
         assert!(!f.is_locked() && f.is_uptodate() && !f.has_error());
         let g = Folio::new_locked(4);

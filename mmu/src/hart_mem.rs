@@ -26,6 +26,7 @@ use crate::types::{Access, FaultKind, MemFault, PAGE_SIZE};
 use crate::vma_index::VmaView;
 use devices::cast::{low_u16, low_u32, low_u8};
 use devices::storage::IoPriority;
+use devices::Cost;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -375,6 +376,7 @@ impl HartMem {
     /// the TLB. Returns the host address and the page's entry.
     fn translate(&mut self, addr: u64, access: Access) -> Result<(*mut u8, Pte), MemFault> {
         self.shared.stats.add(Counter::TlbMisses, 1);
+        self.core.clock().charge(Cost::TlbMiss, 1);
         if !self.shared.in_guest.load(Ordering::Relaxed) {
             self.enter_guest();
         }

@@ -208,8 +208,9 @@ fn pieces(vmas: &crate::vma::VmaTree, start: u64, end: u64) -> Vec<Vma> {
 fn lock_one_vma(space: &MmCore, caller: &Caller, start: u64, end: u64) -> Option<VmaReadGuard> {
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
-    let g =
-        vma_index::lock_vma_for_fault(space.vma_index(), &mut view, start, space.stats_of(caller))?;
+    let stats = space.stats_of(caller);
+    let clock = space.clock().as_ref();
+    let g = vma_index::lock_vma_for_fault(space.vma_index(), &mut view, start, stats, clock)?;
     (end <= g.node().end).then_some(g)
 }
 

@@ -52,11 +52,14 @@ impl<'a> MmWriteGuard<'a> {
         }
         let stats = self.space.stats_of(self.caller);
         let clock = self.space.clock();
-        let locked = node.lock().start_write(self.seq, clock.as_ref(), |drain| {
-            let start = clock.now_ns();
-            self.space.blocking(self.caller, drain);
-            stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);
-        });
+        let span = (node.vma().start, node.vma().end);
+        let locked = node
+            .lock()
+            .start_write(self.seq, span, clock.as_ref(), |drain| {
+                let start = clock.now_ns();
+                self.space.blocking(self.caller, drain);
+                stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);
+            });
         if locked {
             stats.add(Counter::VmaLockWriteLocked, 1);
         }

@@ -30,7 +30,7 @@ use crate::vma::{Backing, Vma};
 use crate::writeback;
 use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
-use devices::{Parker, SharedClock};
+use devices::{Cost, Parker, SharedClock, TaskKind};
 use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
 
@@ -67,16 +67,29 @@ pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
     let wake = space.page_cache().kswapd_wake();
     let clock = space.clock().clone();
     let weak = Arc::downgrade(space);
-    std::thread::Builder::new()
-        .name("kswapd".into())
-        .spawn(move || kswapd(&weak, &clock, &wake))
-        .map(drop)
+    let builder = std::thread::Builder::new().name("kswapd".into());
+    devices::spawn_task(
+        space.clock(),
+        builder,
+        "kswapd",
+        TaskKind::Daemon,
+        move || kswapd(&weak, &clock, &wake),
+    )
+    .map(drop)
 }
 
 fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
     current::become_daemon(Daemon::Kswapd);
+    // Whether the last pass left memory above the high watermark: only then is the
+    // periodic wake-up work, not an idle one.
+    let mut behind = false;
     loop {
-        clock.park_until(wake, clock.now_ns() + KSWAPD_PERIOD_NS);
+        let deadline = clock.now_ns() + KSWAPD_PERIOD_NS;
+        if behind {
+            clock.park_until(wake, deadline);
+        } else {
+            clock.park_idle_until(wake, deadline);
+        }
         let Some(space) = space.upgrade() else {
             return;
         };
@@ -86,6 +99,7 @@ fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
             let freed = shrink(space.cx(&caller), want);
             tracing::debug!(target: "faultline::reclaim", want, freed, "kswapd pass");
         }
+        behind = space.page_cache().frames_over(Watermark::High) > 0;
     }
 }
 
@@ -129,14 +143,17 @@ fn shrink(cx: Cx<'_>, want: u64) -> u64 {
             }
             left = left.saturating_sub(pass.freed);
             freed += pass.freed;
-            count(stats, pass);
+            count(space, stats, pass);
         }
     }
     freed
 }
 
-/// Adds what a pass did to the counters.
-fn count(stats: &HartStats, pass: Pass) {
+/// Adds what a pass did to the counters, and charges its scan: isolating each page
+/// looked at from its LRU list is one lock operation (evicting one costs more, charged
+/// where it happens: the folio lock, the shootdown, the write-back's request).
+fn count(space: &MmCore, stats: &HartStats, pass: Pass) {
+    space.clock().charge(Cost::Lock, pass.scanned as u64);
     stats.add(Counter::ReclaimScanned, pass.scanned as u64);
     stats.add(Counter::ReclaimReclaimed, pass.freed);
     stats.add(Counter::ReclaimActivated, pass.activated);
@@ -223,7 +240,7 @@ impl Scanner for FileScanner<'_> {
 
     fn reclaim(&mut self, slot: &LruSlot) -> bool {
         match slot.cached() {
-            Some(page) if page.folio.try_lock() => {
+            Some(page) if page.folio.try_lock(self.space.clock().as_ref()) => {
                 evict(self.space, self.caller, page, self.tid, self.priority)
             }
             _ => false,
@@ -259,7 +276,10 @@ pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, e
     let (tid, priority) = caller.io();
     for pgoff in vma.pgoff_of(start)..vma.pgoff_of(end - 1) + 1 {
         stats.add(Counter::ReclaimScanned, 1);
-        let Some(folio) = file.lookup(pgoff).filter(|f| f.try_lock()) else {
+        let Some(folio) = file
+            .lookup(pgoff)
+            .filter(|f| f.try_lock(space.clock().as_ref()))
+        else {
             continue;
         };
         let page = LruEntry {

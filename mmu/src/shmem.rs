@@ -12,6 +12,7 @@
 
 use crate::frames::{FrameId, FramePool};
 use crate::swap::Swap;
+use devices::{Clock, Cost};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -65,13 +66,14 @@ impl SharedAnon {
 
     /// The page at offset `pgoff`: its frame (allocated zeroed on first use), with a
     /// reference added for the caller, or the slot it was swapped to. `None` when the
-    /// pool is exhausted.
-    pub(crate) fn find_page(&self, pgoff: u64) -> Option<ShmemPage> {
+    /// pool is exhausted. Zeroing a new page is charged to `clock`.
+    pub(crate) fn find_page(&self, pgoff: u64, clock: &dyn Clock) -> Option<ShmemPage> {
         let mut pages = self.pages.lock();
         let page = match pages.map.get(&pgoff) {
             Some(&p) => p,
             None => {
                 let p = ShmemPage::Resident(self.pool.alloc_zeroed()?);
+                clock.charge(Cost::PageZero, 1);
                 pages.map.insert(pgoff, p);
                 p
             }

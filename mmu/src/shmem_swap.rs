@@ -42,7 +42,10 @@ pub(crate) fn get_page(
     } = cx;
     let mut major = false;
     loop {
-        let slot = match obj.find_page(pgoff).ok_or(FaultError::OutOfMemory)? {
+        let slot = match obj
+            .find_page(pgoff, space.clock().as_ref())
+            .ok_or(FaultError::OutOfMemory)?
+        {
             ShmemPage::Resident(frame) => return Ok((frame, major)),
             ShmemPage::Swapped(slot) => slot,
         };

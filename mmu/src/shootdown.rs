@@ -20,7 +20,7 @@
 //! initiator that reads `false` frees frames only after those accesses.
 
 use crate::caller::{Caller, HartShared};
-use devices::{Parker, SharedClock};
+use devices::{Cost, Parker, SharedClock, WaitNote};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -36,7 +36,8 @@ pub(crate) struct Shootdown {
     nwaiters: AtomicUsize,
 }
 
-/// How long an initiator spins, then yields, before it parks between checks.
+/// How long an initiator spins, then yields, before it parks between checks (on the host
+/// clock only: under a virtual one the harts it waits for run only once it parks).
 const SPIN_ROUNDS: u32 = 64;
 const YIELD_ROUNDS: u32 = 64;
 /// How long a parked initiator sleeps before checking again on its own (acknowledging
@@ -92,8 +93,14 @@ impl Shootdown {
             .collect();
         pending.retain(|h| !h.released(gen));
         let waited_for = pending.len();
+        self.clock.charge(Cost::Shootdown, waited_for as u64);
         let mut parker: Option<Arc<Parker>> = None;
-        let mut round = 0u32;
+        // Spinning or yielding the host CPU is of no use under a virtual clock: the
+        // harts to acknowledge cannot run while this one holds the baton.
+        let mut round = match self.clock.is_virtual() {
+            true => SPIN_ROUNDS + YIELD_ROUNDS,
+            false => 0u32,
+        };
         loop {
             pending.retain(|h| !h.released(gen));
             if pending.is_empty() {
@@ -118,8 +125,19 @@ impl Shootdown {
                 if pending.iter().all(|h| h.released(gen)) {
                     continue;
                 }
-                let deadline = self.clock.now_ns() + PARK_TIMEOUT_NS;
-                self.clock.park_until(p, deadline);
+                if self.clock.is_virtual() {
+                    // Every acknowledgement unparks this initiator, and a virtual clock
+                    // loses no wake-up: no timed look, so that a hart that never comes
+                    // back shows in the wait report instead of a poll that never ends.
+                    self.clock.note_wait(WaitNote {
+                        what: "TLB shootdown acknowledgement".to_string(),
+                        holders: pending.iter().map(|h| h.tid).collect(),
+                    });
+                    self.clock.park(p);
+                } else {
+                    let deadline = self.clock.now_ns() + PARK_TIMEOUT_NS;
+                    self.clock.park_until(p, deadline);
+                }
             }
         }
         if let Some(p) = parker {

@@ -59,7 +59,7 @@ pub(crate) fn swap_fault(
                 Some(Found::Cached(f)) => f,
             },
         };
-        if !folio.try_lock() {
+        if !folio.try_lock(space.clock().as_ref()) {
             let what = PageWait::FolioLocked {
                 uptodate: folio.is_uptodate(),
             };

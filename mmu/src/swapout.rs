@@ -99,7 +99,9 @@ pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
     // Pages read in and not mapped are younger than the mapped ones on the lists (on
     // Linux's inactive list they join at the young end): they go next, with no write.
     let want = (nr as u64).saturating_sub(pass.freed);
-    let (scanned, freed) = swap.cache.shrink(space.frames(), want, nr);
+    let (scanned, freed) = swap
+        .cache
+        .shrink(space.frames(), want, nr, space.clock().as_ref());
     pass.scanned += scanned;
     pass.freed += freed;
     // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned

@@ -11,6 +11,7 @@
 use crate::stats::{Counter, HartStats};
 use crate::vma::VmaNode;
 use crate::vma_lock::ReadFail;
+use devices::{Clock, Cost};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -119,12 +120,13 @@ impl Drop for VmaReadGuard {
 /// Linux's `lock_vma_under_rcu`: finds the VMA containing `addr` in `view` (which the
 /// caller has just refreshed) and read-locks it without waiting, looking again in a fresh
 /// snapshot after each miss. `None` means the caller must take `mmap_lock` (an abort,
-/// counted, as is every miss).
+/// counted, as is every miss). A lock taken is charged to `clock`.
 pub(crate) fn lock_vma_for_fault(
     index: &VmaIndex,
     view: &mut VmaView,
     addr: u64,
     stats: &HartStats,
+    clock: &dyn Clock,
 ) -> Option<VmaReadGuard> {
     loop {
         let Some(node) = view.find(addr) else {
@@ -133,6 +135,7 @@ pub(crate) fn lock_vma_for_fault(
         };
         match node.lock().try_read(index.seq()) {
             Ok(()) => {
+                clock.charge(Cost::Lock, 1);
                 return Some(VmaReadGuard { node: node.clone() });
             }
             Err(ReadFail::Abort) => {

@@ -17,7 +17,7 @@
 //! Which VMAs get write-locked is decided by the tree ([`crate::vma::VmaTree`]): exactly
 //! those an operation displaces (split, merged, changed or removed).
 
-use devices::{Clock, Parker};
+use devices::{Clock, Cost, Parker, WaitNote};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Set in the state word while a writer waits for the readers to leave.
@@ -103,12 +103,13 @@ impl VmaLock {
     }
 
     /// Linux's `vma_start_write`, with `mmap_lock` held for write in session `seq`:
-    /// marks the VMA and waits, through `wait` (which must leave guest state first) and on
-    /// `clock`, until its readers have left. Returns false if it was already write-locked
-    /// in `seq`.
+    /// marks the VMA (which spans `span`, for a virtual clock's wait report) and waits,
+    /// through `wait` (which must leave guest state first) and on `clock`, until its
+    /// readers have left. Returns false if it was already write-locked in `seq`.
     pub(crate) fn start_write(
         &self,
         seq: u64,
+        span: (u64, u64),
         clock: &dyn Clock,
         wait: impl FnOnce(&dyn Fn()),
     ) -> bool {
@@ -116,9 +117,18 @@ impl VmaLock {
             return false;
         }
         let readers = self.state.fetch_or(WRITER, Ordering::SeqCst) & !WRITER;
-        if readers != 0 {
+        if readers == 0 {
+            clock.charge(Cost::Lock, 1);
+        } else {
             wait(&|| {
                 while self.state.load(Ordering::SeqCst) & !WRITER != 0 {
+                    if clock.is_virtual() {
+                        // Readers are a count: who they are is not known here.
+                        clock.note_wait(WaitNote {
+                            what: format!("VMA lock of {:#x}-{:#x} (drain)", span.0, span.1),
+                            holders: Vec::new(),
+                        });
+                    }
                     clock.park(&self.drain);
                 }
             });

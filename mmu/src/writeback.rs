@@ -32,6 +32,7 @@ use crate::stats::{Counter, Daemon};
 use crate::types::PAGE_SIZE;
 use devices::cast::u64_to_usize;
 use devices::storage::{IoKind, IoOp, IoPriority};
+use devices::TaskKind;
 use std::io;
 use std::ops::Range;
 use std::sync::{Arc, Weak};
@@ -106,7 +107,7 @@ impl Writer<'_> {
                 self.0
                     .core
                     .blocking(self.0.caller, || folio.lock(self.0.core.clock().as_ref()));
-            } else if !folio.try_lock() {
+            } else if !folio.try_lock(self.0.core.clock().as_ref()) {
                 continue;
             }
             // A page cleaned meanwhile (or whose write-back was only waited for) ends
@@ -321,10 +322,15 @@ pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<Ca
 /// gone. Its work is counted as the `flusher` daemon's.
 pub(crate) fn spawn_flusher(space: &Arc<MmCore>) -> io::Result<()> {
     let weak = Arc::downgrade(space);
-    std::thread::Builder::new()
-        .name("flusher".into())
-        .spawn(move || flusher(&weak))
-        .map(drop)
+    let builder = std::thread::Builder::new().name("flusher".into());
+    devices::spawn_task(
+        space.clock(),
+        builder,
+        "flusher",
+        TaskKind::Daemon,
+        move || flusher(&weak),
+    )
+    .map(drop)
 }
 
 fn flusher(space: &Weak<MmCore>) {
@@ -344,7 +350,14 @@ fn flusher(space: &Weak<MmCore>) {
         ns => ns,
     };
     loop {
-        let woken = clock.park_until(&acct.wake, clock.now_ns().saturating_add(period));
+        let deadline = clock.now_ns().saturating_add(period);
+        // With nothing dirty the periodic pass has nothing to do: an idle wake-up, which
+        // does not keep a virtual run whose threads all wait from being a deadlock.
+        let woken = if acct.pages() == 0 {
+            clock.park_idle_until(&acct.wake, deadline)
+        } else {
+            clock.park_until(&acct.wake, deadline)
+        };
         let Some(space) = space.upgrade() else {
             return;
         };

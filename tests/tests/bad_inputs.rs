@@ -1,8 +1,9 @@
 //! Inputs the emulator refuses, each with one line and exit status 2: an ELF whose
 //! program headers have the wrong entry size or whose PT_INTERP is not one
 //! NUL-terminated path, a `--stats` file that cannot be written (the guest's output
-//! intact) and an error range naming a missing file; and an error range in one file's
-//! own offsets, which fails that file's reads.
+//! intact), an error range naming a missing file, and bad or misplaced time options
+//! (`--cost`, `--cpus`, `--epoch`, `--max-time`, `--seed`, `--clock`); and an error
+//! range in one file's own offsets, which fails that file's reads.
 
 use std::path::Path;
 use tests::{guests_dir, run_faultline, shell_status, Scratch};
@@ -99,4 +100,59 @@ fn an_error_range_in_a_files_own_offsets_fails_its_reads_only() {
         &[],
     );
     assert_eq!(shell_status(&out), 2);
+}
+
+/// Runs `hello` with `opts` and returns its status and stderr.
+fn run_hello(opts: &[&str]) -> (i32, String) {
+    let out = run_faultline(opts, &guests_dir().join("hello"), &[]);
+    (
+        shell_status(&out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn options_of_the_virtual_clock_are_refused_under_the_host_clock() {
+    for (opts, name) in [
+        (&["--cpus", "2"][..], "--cpus"),
+        (&["--epoch", "5"], "--epoch"),
+        (&["--max-time", "1s"], "--max-time"),
+        (&["--cost", "insn=1ns"], "--cost"),
+        (&["--clock", "host", "--cpus", "2"], "--cpus"),
+    ] {
+        let (status, stderr) = run_hello(opts);
+        one_line_error(status, &stderr, &format!("{name} needs --clock virtual"));
+    }
+}
+
+#[test]
+fn bad_values_of_the_time_options_are_refused_naming_what_is_wrong() {
+    for (opts, what) in [
+        (&["--cost", "bogus=1ns"][..], "valid: insn, tlb_miss"),
+        (&["--cost", "insn"], "NAME=VALUE"),
+        (&["--cost", "insn=5"], "unit"),
+        (&["--cpus", "0"], "--cpus"),
+        (
+            &["--epoch", "2026-13-01T00:00:00Z"],
+            "Unix seconds or a UTC time",
+        ),
+        (&["--epoch", "yesterday"], "Unix seconds or a UTC time"),
+        (&["--max-time", "5"], "needs a unit"),
+        (&["--seed", "x"], "--seed"),
+        (&["--clock", "wall"], "--clock"),
+    ] {
+        let mut all = vec!["--clock", "virtual"];
+        all.extend_from_slice(opts);
+        if opts[0] == "--clock" {
+            all = opts.to_vec();
+        }
+        let (status, stderr) = run_hello(&all);
+        assert_eq!(status, 2, "{opts:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{opts:?}: {stderr}");
+        let first = stderr.lines().next().unwrap_or("");
+        assert!(
+            first.contains(what),
+            "{opts:?}: expected {what:?} in {stderr}"
+        );
+    }
 }

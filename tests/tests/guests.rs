@@ -53,6 +53,7 @@ guest_tests! {
     rusage => "rusage",
     sockets => "sockets",
     procfs => "procfs",
+    sched_calls => "sched_calls",
 }
 
 #[test]

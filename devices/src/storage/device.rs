@@ -8,9 +8,12 @@ use super::model::{DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
 use super::request::{Completion, IoError, IoKind, IoRequest, RequestId};
 use crate::cast::u64_to_usize;
-use crate::{Parker, SharedClock};
+use crate::cost::Cost;
+use crate::task::{TaskKind, WaitNote};
+use crate::{spawn_task, Parker, SharedClock};
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -81,6 +84,10 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     dispatcher: Parker,
+    /// Set, and `stopped` unparked, when the dispatcher's loop has returned: a closing
+    /// device waits for that on the clock, as the dispatcher is one of its tasks.
+    done: AtomicBool,
+    stopped: Parker,
     clock: SharedClock,
     backing: Arc<BackingStore>,
 }
@@ -123,13 +130,23 @@ impl StorageDevice {
                 prompt: false,
             }),
             dispatcher: Parker::new(),
+            done: AtomicBool::new(false),
+            stopped: Parker::new(),
             clock,
             backing,
         });
         let for_thread = shared.clone();
-        let dispatcher = std::thread::Builder::new()
-            .name("storage".into())
-            .spawn(move || dispatch_loop(&for_thread))?;
+        let builder = std::thread::Builder::new().name("storage".into());
+        let dispatcher = spawn_task(
+            &shared.clock,
+            builder,
+            "storage",
+            TaskKind::Daemon,
+            move || {
+                let _stopped = Stopped(&for_thread);
+                dispatch_loop(&for_thread);
+            },
+        )?;
         Ok(StorageDevice {
             shared,
             dispatcher: Some(dispatcher),
@@ -167,6 +184,7 @@ impl StorageDevice {
                 Payload::Timed,
             ),
         };
+        self.shared.clock.charge(Cost::IoSubmit, 1);
         let mut st = self.shared.state.lock();
         // Read under the lock so submissions reach the model in time order.
         let now = self.shared.clock.now_ns();
@@ -185,6 +203,11 @@ impl StorageDevice {
 
     /// Submits `op` and blocks until it completes.
     pub fn submit_and_wait(&self, op: IoOp, submitter: u32, priority: IoPriority) -> IoDone {
+        let what = self
+            .shared
+            .clock
+            .is_virtual()
+            .then(|| wait_description(&op));
         let slot = Arc::new((Mutex::new(None), Parker::new()));
         let filler = slot.clone();
         self.submit(op, submitter, priority, move |done| {
@@ -194,6 +217,12 @@ impl StorageDevice {
         loop {
             if let Some(done) = slot.0.lock().take() {
                 return done;
+            }
+            if let Some(what) = &what {
+                self.shared.clock.note_wait(WaitNote {
+                    what: what.clone(),
+                    holders: Vec::new(),
+                });
             }
             self.shared.clock.park(&slot.1);
         }
@@ -258,10 +287,32 @@ impl Drop for StorageDevice {
     fn drop(&mut self) {
         self.shared.state.lock().closing = true;
         self.shared.dispatcher.unpark();
-        if let Some(t) = self.dispatcher.take() {
-            // A panic in a completion callback already reported itself; nothing to add.
-            let _ = t.join();
+        let Some(t) = self.dispatcher.take() else {
+            return;
+        };
+        if t.thread().id() == std::thread::current().id() {
+            // Dropped by one of its own completion callbacks: the loop sees `closing`
+            // once the callback returns.
+            return;
         }
+        // Through the clock: under a virtual one the dispatcher runs only while this
+        // thread waits there, and a host join would hold the run still.
+        while !self.shared.done.load(Ordering::Acquire) {
+            self.shared.clock.park(&self.shared.stopped);
+        }
+        // A panic in a completion callback already reported itself; nothing to add.
+        let _ = t.join();
+    }
+}
+
+/// Tells a closing device that its dispatcher has stopped, when the loop returns or a
+/// completion callback panics.
+struct Stopped<'a>(&'a Shared);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.0.done.store(true, Ordering::Release);
+        self.0.stopped.unpark();
     }
 }
 
@@ -302,6 +353,23 @@ fn dispatch_loop(shared: &Shared) {
             None => shared.clock.park(&shared.dispatcher),
         }
     }
+}
+
+/// What a submitter waiting for `op` waits for, for a virtual clock's wait report:
+/// `storage request (read, 8 pages)`.
+fn wait_description(op: &IoOp) -> String {
+    let (kind, len) = match op {
+        IoOp::Read { len, .. } => (IoKind::Read, *len),
+        IoOp::Write { data, .. } => (IoKind::Write, data.len() as u64),
+        IoOp::Timed { kind, len, .. } => (*kind, *len),
+    };
+    let kind = match kind {
+        IoKind::Read => "read",
+        IoKind::Write => "write",
+    };
+    let pages = len.div_ceil(4096);
+    let unit = if pages == 1 { "page" } else { "pages" };
+    format!("storage request ({kind}, {pages} {unit})")
 }
 
 /// Moves the request's bytes and tells its submitter.

@@ -11,7 +11,8 @@ pub const FFLAGS: u16 = 0x001;
 pub const FRM: u16 = 0x002;
 /// fflags | frm << 5.
 pub const FCSR: u16 = 0x003;
-/// Cycle counter (this core counts one cycle per retired instruction).
+/// Cycle counter: the thread's CPU time at [`CYCLES_PER_NS`] where the clock measures
+/// it, else one cycle per retired instruction.
 pub const CYCLE: u16 = 0xc00;
 /// Wall-clock time in ticks of [`TIMEBASE_NS`].
 pub const TIME: u16 = 0xc01;
@@ -19,6 +20,9 @@ pub const TIME: u16 = 0xc01;
 pub const INSTRET: u16 = 0xc02;
 /// Nanoseconds per `time` tick: a 10 MHz timebase, as on common RISC-V Linux boards.
 pub const TIMEBASE_NS: u64 = 100;
+/// The core's frequency for the `cycle` CSR, in cycles per nanosecond: the ~2 GHz core
+/// the cost model describes.
+pub const CYCLES_PER_NS: u64 = 2;
 
 /// Whether user code may access CSR `number`, writing it if `writes`. Decoding turns
 /// every other access into an illegal instruction, so execution never sees one.
@@ -41,7 +45,14 @@ impl Cpu {
             FFLAGS => u64::from(self.fflags),
             FRM => u64::from(self.frm),
             FCSR => u64::from(self.fcsr()),
-            TIME => env.now_ns() / TIMEBASE_NS,
+            // The clock's time lags behind by the instructions not yet charged.
+            TIME => (env.now_ns() + self.pacing.uncharged_ns(self.instret)) / TIMEBASE_NS,
+            CYCLE => match env.cpu_time_ns() {
+                Some(ns) => {
+                    (ns + self.pacing.uncharged_ns(self.instret)).saturating_mul(CYCLES_PER_NS)
+                }
+                None => self.instret,
+            },
             _ => self.instret,
         };
         let (src, writes) = match insn.op {

@@ -18,8 +18,9 @@ enum Left {
 impl Cpu {
     /// Runs decoded code from `self.pc` until an exit.
     ///
-    /// The request flag and the icache epoch are polled between blocks, that is at every
-    /// taken branch or jump and at least every [`super::decoded_cache::MAX_BLOCK`]
+    /// The request flag, the icache epoch and the budget's end
+    /// ([`super::Pacing::stop_at`]) are checked between blocks, that is at every taken
+    /// branch or jump and at least every [`super::decoded_cache::MAX_BLOCK`]
     /// instructions.
     pub(super) fn run_blocks<E: HartEnv>(
         &mut self,
@@ -43,7 +44,10 @@ impl Cpu {
                         Err(exit) => return exit,
                     };
                     if let Left::To(_, next, link) = left {
-                        if !env.interrupt_pending() && env.icache_epoch() == epoch {
+                        if !env.interrupt_pending()
+                            && env.icache_epoch() == epoch
+                            && self.instret < self.pacing.stop_at
+                        {
                             if let Some((linked, linked_block)) = cache.linked(link, next) {
                                 id = linked;
                                 block = linked_block;
@@ -135,7 +139,8 @@ impl Cpu {
         }
     }
 
-    /// The slow way to the block at `next`: reports a pending request, drops the cache
+    /// The slow way to the block at `next`: reports a pending request or the end of the
+    /// budget, drops the cache
     /// for a new epoch, looks the block up or decodes it, and links it from the way
     /// `from` of the block that led there.
     #[inline(never)]
@@ -150,6 +155,9 @@ impl Cpu {
         self.pc = next;
         if env.interrupt_pending() {
             return Err(Exit::Interrupt);
+        }
+        if self.instret >= self.pacing.stop_at {
+            return Err(Exit::Quantum);
         }
         *epoch = env.icache_epoch();
         if cache.sync_epoch(*epoch) {

@@ -24,6 +24,35 @@ impl Cpu {
         Flow::Trap
     }
 
+    /// Whether an operation other harts can observe, followed in its block by `rest`,
+    /// lies beyond [`super::Pacing::exact_until`] and so must wait for the clock.
+    #[inline(always)]
+    fn beyond_exact<E>(&self, rest: &[Slot<E>]) -> bool {
+        self.position(rest) > self.pacing.exact_until
+    }
+
+    /// The count of instructions retired before the one followed in its block by
+    /// `rest` (while a block runs, `instret` counts the whole block).
+    #[inline(always)]
+    fn position<E>(&self, rest: &[Slot<E>]) -> u64 {
+        self.instret - rest.len() as u64 - 1
+    }
+
+    /// Whether a load or store that missed the TLB, followed by `rest`, may go on: it is
+    /// not beyond the exact window. Its page walk and any fault it takes charge the
+    /// clock for time the window did not count, so a limited window then closes at it:
+    /// the next operation others can observe goes back to the clock first.
+    #[cold]
+    fn miss_may_run<E>(&mut self, rest: &[Slot<E>]) -> bool {
+        if self.beyond_exact(rest) {
+            return false;
+        }
+        if self.pacing.exact_until != u64::MAX {
+            self.pacing.exact_until = self.position(rest);
+        }
+        true
+    }
+
     /// Leaves the block for `target` from instruction `s`, followed by `rest`.
     #[inline(always)]
     fn jump<E>(&mut self, s: &Slot<E>, target: u64, rest: &[Slot<E>]) -> Flow {
@@ -90,7 +119,8 @@ macro_rules! branch_zero {
 
 /// Defines loads of `size` bytes at rs1 + imm into a register of `file`, converted by
 /// `extend`. A TLB hit runs inline; a miss goes to a cold copy out of line, so that the
-/// hit path is a leaf ending in a tail call and saves no registers.
+/// hit path is a leaf ending in a tail call and saves no registers. A miss may fault,
+/// which other harts can observe, so only the miss waits for the clock's exact window.
 macro_rules! load {
     ($($name:ident: $size:literal, $file:ident, $extend:expr;)*) => {$(
         fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
@@ -103,6 +133,9 @@ macro_rules! load {
             #[cold]
             #[inline(never)]
             fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+                if !cpu.miss_may_run(rest) {
+                    return cpu.trap(Exit::Quantum, rest);
+                }
                 match env.load(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
                     Ok(v) => done(cpu, s, rest, env, v),
                     Err(fault) => cpu.trap(Exit::Fault(fault), rest),
@@ -124,6 +157,9 @@ macro_rules! store {
             #[cold]
             #[inline(never)]
             fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+                if !cpu.miss_may_run(rest) {
+                    return cpu.trap(Exit::Quantum, rest);
+                }
                 match env.store(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
                     Ok(()) => next(cpu, rest, env),
                     Err(fault) => cpu.trap(Exit::Fault(fault), rest),
@@ -273,7 +309,12 @@ fn csr<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
     Flow::Csr
 }
 
+/// An LR, SC or AMO: other harts observe it, so it runs only inside the clock's exact
+/// window.
 fn atomic<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+    if cpu.beyond_exact(rest) {
+        return cpu.trap(Exit::Quantum, rest);
+    }
     match cpu.exec_atomic(&s.insn, env) {
         Ok(()) => next(cpu, rest, env),
         Err(fault) => cpu.trap(Exit::Fault(fault), rest),

@@ -17,6 +17,7 @@ mod float;
 pub mod fpu;
 mod handlers;
 pub mod insn;
+mod pacing;
 mod slot;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ mod tests;
 pub use compressed::expand_compressed;
 pub use decode::decode;
 pub use insn::{Insn, Op};
+pub use pacing::Pacing;
 
 use atomic::Reservation;
 use decoded_cache::DecodedCache;
@@ -58,6 +60,9 @@ pub trait HartEnv {
     fn icache_epoch(&self) -> u64;
     /// Nanoseconds of the hart's clock, for the `time` CSR.
     fn now_ns(&self) -> u64;
+    /// The thread's CPU time in nanoseconds where the clock schedules threads and so
+    /// measures it (the virtual clock), for the `cycle` CSR; `None` elsewhere.
+    fn cpu_time_ns(&self) -> Option<u64>;
 }
 
 /// Why [`Cpu::run`] returned.
@@ -69,6 +74,12 @@ pub enum Exit {
     Breakpoint,
     /// [`HartEnv::interrupt_pending`] was seen: `pc` is the next instruction to run.
     Interrupt,
+    /// The budget the hart loop set in [`Cpu::pacing`] ran out: the run reached
+    /// [`Pacing::stop_at`] at a block boundary, or an operation other harts can observe
+    /// lies beyond [`Pacing::exact_until`]. `pc` is the next instruction to run, not yet
+    /// retired; the LR reservation is kept, so that a hart stopped between LR and SC is
+    /// not made to fail its SC.
+    Quantum,
     /// A load, store, fetch or atomic faulted: `pc` points at the instruction.
     Fault(MemFault),
     /// An illegal or unsupported instruction: `pc` points at it (the guest gets SIGILL).
@@ -89,6 +100,8 @@ pub struct Cpu {
     pub pc: u64,
     /// Instructions retired (exact whenever [`Cpu::run`] has returned).
     pub instret: u64,
+    /// Where the run must stop for the clock, and what the counters need of it.
+    pub pacing: Pacing,
     /// Accrued exception flags (5 bits).
     fflags: u8,
     /// Dynamic rounding mode (3 bits; 5-7 make dynamic-rounding instructions illegal).
@@ -114,6 +127,7 @@ impl Cpu {
             f: [0; 32],
             pc,
             instret: 0,
+            pacing: Pacing::UNLIMITED,
             fflags: 0,
             frm: 0,
             reservation: None,
@@ -124,12 +138,14 @@ impl Cpu {
         }
     }
 
-    /// Runs guest code until an ecall, a trap, or a pending request
-    /// ([`HartEnv::interrupt_pending`]). Requests are checked between decoded blocks: at
-    /// every taken branch or jump and at least every 64 instructions. The first block
-    /// runs before the first check.
+    /// Runs guest code until an ecall, a trap, a pending request
+    /// ([`HartEnv::interrupt_pending`]) or the end of the budget in [`Cpu::pacing`].
+    /// Requests and the budget are checked between decoded blocks: at every taken branch
+    /// or jump and at least every 64 instructions. The first block runs before the first
+    /// check.
     ///
-    /// Returning is like a trap into the kernel: the LR reservation is dropped.
+    /// Returning is like a trap into the kernel: the LR reservation is dropped, except
+    /// at the end of a budget ([`Exit::Quantum`]).
     pub fn run<E: HartEnv + 'static>(&mut self, env: &mut E) -> Exit {
         // The cache is moved out for the run so that the code it lends and the
         // registers can be borrowed at the same time. One decoded for another
@@ -141,7 +157,9 @@ impl Cpu {
             .unwrap_or_default();
         let exit = self.run_blocks(&mut cache, env);
         self.icache = Some(cache);
-        self.drop_reservation();
+        if exit != Exit::Quantum {
+            self.drop_reservation();
+        }
         exit
     }
 
@@ -151,13 +169,14 @@ impl Cpu {
     }
 
     /// A copy for a new thread (clone): the same registers, pc, instret and fcsr; no
-    /// decoded code and no reservation.
+    /// decoded code, no reservation and no limits.
     pub fn fork_thread(&self) -> Cpu {
         Cpu {
             x: self.x,
             f: self.f,
             pc: self.pc,
             instret: self.instret,
+            pacing: Pacing::UNLIMITED,
             fflags: self.fflags,
             frm: self.frm,
             reservation: None,

@@ -19,6 +19,7 @@ pub(crate) mod priorities;
 pub(crate) mod proc_maps;
 pub(crate) mod process;
 pub(crate) mod procfs;
+pub(crate) mod random;
 pub(crate) mod signal_fds;
 pub(crate) mod signal_send;
 pub(crate) mod signal_state;

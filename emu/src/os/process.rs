@@ -3,13 +3,16 @@
 use super::cached_files;
 use super::files::Files;
 use super::futex_table::FutexTable;
-use super::guest_clocks::GuestClocks;
+use super::guest_clocks::{GuestClocks, ProcessSched};
 use super::posix_timers::PosixTimers;
+use super::priorities::SchedTable;
+use super::random::RandomSource;
 use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
 use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
+use devices::{Parker, SchedStats};
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -20,12 +23,16 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 /// How the guest was started, as the system calls need to know it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct RunOptions {
     /// Print each system call with its arguments and result on stderr.
     pub strace: bool,
     /// Where to write the JSON statistics at exit.
     pub stats: Option<PathBuf>,
+    /// Where `getrandom(2)` draws its bytes from.
+    pub getrandom: Arc<RandomSource>,
+    /// The virtual CPUs of `--cpus`; None: one per host CPU, as many as the host has.
+    pub cpus: Option<u32>,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
@@ -40,6 +47,10 @@ pub(crate) struct HartLive {
     /// Whether the hart is outside guest code (in a system call, blocked or stopped), so
     /// its published count is final for as long as it stays there.
     settled: AtomicBool,
+    /// What the clock's scheduler measured of the thread, kept when it ended (its task
+    /// is gone from the clock then); None while it lives or if the clock does not
+    /// schedule.
+    final_sched: Mutex<Option<SchedStats>>,
 }
 
 impl HartLive {
@@ -55,9 +66,25 @@ impl HartLive {
     }
 }
 
+/// The process id under the virtual clock: fixed, so that thread ids, and whatever prints
+/// them, repeat from run to run (under the host clock it is the emulator's own).
+const VIRTUAL_PID: u32 = 1000;
+
+/// The id of the process, and so of its first thread, under `clock`.
+pub(crate) fn process_id(clock: &dyn devices::Clock) -> u32 {
+    if clock.is_virtual() {
+        VIRTUAL_PID
+    } else {
+        std::process::id()
+    }
+}
+
 /// How long process exit waits for harts in guest code to stop and publish their counts,
 /// in nanoseconds of the run's clock.
 const EXIT_SETTLE_TIMEOUT_NS: u64 = 200_000_000;
+/// How often process exit looks again whether the harts have stopped, in nanoseconds of
+/// the run's clock.
+const EXIT_SETTLE_POLL_NS: u64 = 20_000;
 
 /// The shared state of one guest process (all its threads).
 pub(crate) struct Process {
@@ -83,6 +110,8 @@ pub(crate) struct Process {
     pub timer_fds: TimerFds,
     /// The signalfds.
     pub signal_fds: SignalFds,
+    /// Every thread's scheduling parameters, as the scheduling calls set them.
+    pub sched: SchedTable,
     /// Live threads: tid → its signal state, which also interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<ThreadSignals>>>,
     /// Every hart that ever ran, live or ended, with what it published.
@@ -95,9 +124,9 @@ pub(crate) struct Process {
 impl Process {
     /// A process with no threads yet.
     pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
-        let pid = std::process::id();
+        let pid = process_id(mm.clock().as_ref());
         Arc::new_cyclic(|me: &Weak<Process>| Process {
-            clocks: GuestClocks::new(mm.clock().clone()),
+            clocks: GuestClocks::new(mm.clock().clone(), me.clone() as Weak<dyn ProcessSched>),
             timers: Arc::new(Timers::new(
                 mm.clock().clone(),
                 me.clone() as Weak<dyn TimerSink>,
@@ -105,6 +134,7 @@ impl Process {
             posix_timers: PosixTimers::default(),
             timer_fds: TimerFds::default(),
             signal_fds: SignalFds::default(),
+            sched: SchedTable::default(),
             mm,
             files,
             opts,
@@ -117,6 +147,13 @@ impl Process {
             warned: Mutex::new(HashSet::new()),
             exiting: Mutex::new(false),
         })
+    }
+
+    /// The number of CPUs the guest may run on: `--cpus`, else the host's
+    /// ([`super::procfs::harts`]).
+    pub(crate) fn cpus(&self) -> usize {
+        let n = self.opts.cpus.map_or_else(super::procfs::harts, u64::from);
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 
     /// Allocates a thread id (the first one is the pid).
@@ -149,11 +186,45 @@ impl Process {
         self.threads.lock().values().cloned().collect()
     }
 
-    /// Removes a thread that ended (its published counts stay); returns how many remain.
+    /// Removes a thread that ended (its published counts stay, and what the clock's
+    /// scheduler measured of it); returns how many remain.
     pub(crate) fn remove_thread(&self, tid: u32) -> usize {
+        let stats = self.sched_stats_of_live(tid);
+        if let Some(h) = self.harts.lock().get(&tid) {
+            *h.final_sched.lock() = stats;
+        }
+        self.sched.remove(tid);
         let mut t = self.threads.lock();
         t.remove(&tid);
         t.len()
+    }
+
+    /// What the clock's scheduler measured of live thread `tid`, if the clock schedules.
+    fn sched_stats_of_live(&self, tid: u32) -> Option<SchedStats> {
+        let clock = self.clocks.run_clock();
+        clock
+            .task_of_tid(tid)
+            .and_then(|task| clock.sched_stats(task))
+    }
+
+    /// What the clock's scheduler measured of every thread that ever ran, live or
+    /// ended, in thread-id order; empty if the clock does not schedule.
+    pub(crate) fn sched_stats(&self) -> Vec<(u32, SchedStats)> {
+        let harts: Vec<(u32, Arc<HartLive>)> = self
+            .harts
+            .lock()
+            .iter()
+            .map(|(tid, h)| (*tid, h.clone()))
+            .collect();
+        harts
+            .into_iter()
+            .filter_map(|(tid, h)| {
+                let ended = *h.final_sched.lock();
+                ended
+                    .or_else(|| self.sched_stats_of_live(tid))
+                    .map(|s| (tid, s))
+            })
+            .collect()
     }
 
     /// Prints one warning per unsupported system call number.
@@ -201,21 +272,27 @@ impl Process {
     }
 
     /// Waits (bounded) until every hart has stopped or is outside guest code, so the
-    /// instruction counts in the statistics are the final ones.
+    /// instruction counts in the statistics are the final ones. It waits through the
+    /// clock, a short while at a time: under the virtual clock a hart stopped in guest
+    /// code can only reach its stop while this thread waits.
     fn wait_settled(&self) {
         let clock = self.clocks.run_clock();
         let deadline = clock.now_ns().saturating_add(EXIT_SETTLE_TIMEOUT_NS);
         let harts: Vec<Arc<HartLive>> = self.harts.lock().values().cloned().collect();
+        let nobody_wakes = Parker::new();
         for h in harts {
             while !h.settled.load(Ordering::Acquire) && clock.now_ns() < deadline {
-                std::thread::yield_now();
+                let next = clock.now_ns().saturating_add(EXIT_SETTLE_POLL_NS);
+                clock.park_until(&nobody_wakes, next.min(deadline));
             }
         }
     }
 
-    fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
+    /// Writes the run's statistics as JSON to `path`, as they stand.
+    pub(crate) fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
         let mm = self.mm.stats();
         let harts_live = self.harts.lock().clone();
+        let sched: BTreeMap<u32, SchedStats> = self.sched_stats().into_iter().collect();
         let mut harts = Vec::new();
         let mut total_insns = 0;
         for (tid, counters) in &mm.per_hart {
@@ -228,6 +305,12 @@ impl Process {
             h.insert("instructions".into(), json!(insns));
             for (k, v) in counters {
                 h.insert(k.clone(), json!(v));
+            }
+            if let Some(s) = sched.get(tid) {
+                h.insert("sched.run_ns".into(), json!(s.run_ns));
+                h.insert("sched.runnable_wait_ns".into(), json!(s.runnable_wait_ns));
+                h.insert("sched.switches".into(), json!(s.switches));
+                h.insert("sched.preemptions".into(), json!(s.preemptions));
             }
             harts.push(Value::Object(h));
         }
@@ -255,6 +338,19 @@ impl Process {
         let tmp = path.with_extension("tmp~");
         std::fs::write(&tmp, text + "\n")?;
         std::fs::rename(&tmp, path)
+    }
+}
+
+impl ProcessSched for Process {
+    fn process_sched_stats(&self) -> Option<SchedStats> {
+        let all = self.sched_stats();
+        let sum = |f: fn(&SchedStats) -> u64| all.iter().map(|(_, s)| f(s)).sum();
+        (!all.is_empty()).then(|| SchedStats {
+            run_ns: sum(|s| s.run_ns),
+            runnable_wait_ns: sum(|s| s.runnable_wait_ns),
+            switches: sum(|s| s.switches),
+            preemptions: sum(|s| s.preemptions),
+        })
     }
 }
 

@@ -2,9 +2,10 @@
 //! timerfds. One timer thread per process (started with the first timer armed) waits on
 //! the run's clock for the earliest expiry and hands each expiry to the process
 //! ([`TimerSink`]), which turns it into a signal or a timerfd tick. Expiries are kept in
-//! run-clock nanoseconds, so a virtual clock drives them like every other wait.
+//! run-clock nanoseconds, so a virtual clock drives them like every other wait; the
+//! timer thread is one of the clock's tasks (a daemon), so it runs in virtual time too.
 
-use devices::{Parker, SharedClock};
+use devices::{Parker, SharedClock, TaskKind};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
@@ -80,10 +81,15 @@ impl Timers {
         if new.next_ns.is_some() && !table.started {
             table.started = true;
             let me = self.clone();
-            std::thread::Builder::new()
-                .name("timers".into())
-                .spawn(move || me.run())
-                .expect("start the timer thread");
+            let builder = std::thread::Builder::new().name("timers".into());
+            devices::spawn_task(
+                &self.clock,
+                builder,
+                "timers",
+                TaskKind::Daemon,
+                move || me.run(),
+            )
+            .expect("start the timer thread");
         }
         drop(table);
         self.parker.unpark();

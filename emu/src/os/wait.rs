@@ -5,11 +5,14 @@
 //! ([`ThreadSignals::kick`]). Host descriptors, whose readiness nobody here is told of,
 //! are polled without waiting each time the wait wakes, and the wait wakes every
 //! `poll_every_ns` of the run's clock while it has such descriptors: a virtual clock
-//! that drives the harts advances past those wake-ups like any other deadline.
+//! that drives the harts advances past those wake-ups like any other deadline. Under
+//! the virtual clock a wait first tells the clock what it waits for
+//! ([`Waiter::named`], [`Waiter::described`]), for the report of a run whose every thread
+//! waits.
 
 use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
-use devices::Clock;
+use devices::{Clock, WaitNote};
 
 /// How an interruptible wait ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,6 +35,33 @@ pub(crate) struct WaitLimits {
     pub poll_every_ns: Option<u64>,
 }
 
+/// What a wait waits for, as the clock's report of a run whose every thread waits
+/// names it. Built only when the clock asks for it (under the virtual clock).
+#[derive(Clone, Copy)]
+pub(crate) enum WaitWhat<'a> {
+    /// The caller did not say.
+    Unnamed,
+    /// A fixed name: `nanosleep`, `poll`.
+    Named(&'static str),
+    /// A note built when needed: `read on fd 3`, a futex and its likely holder.
+    Described(&'a dyn Fn() -> WaitNote),
+}
+
+impl WaitWhat<'_> {
+    /// The note for the clock.
+    fn note(&self) -> WaitNote {
+        let named = |what: &str| WaitNote {
+            what: what.to_string(),
+            holders: Vec::new(),
+        };
+        match self {
+            WaitWhat::Unnamed => named("a blocking system call"),
+            WaitWhat::Named(what) => named(what),
+            WaitWhat::Described(f) => f(),
+        }
+    }
+}
+
 /// The thread and process whose signals end a wait, and the clock it waits on.
 #[derive(Clone, Copy)]
 pub(crate) struct Waiter<'a> {
@@ -41,9 +71,27 @@ pub(crate) struct Waiter<'a> {
     pub me: &'a ThreadSignals,
     /// The process's signal state (its shared pending set).
     pub signals: &'a SignalState,
+    /// What it waits for.
+    pub what: WaitWhat<'a>,
 }
 
-impl Waiter<'_> {
+impl<'a> Waiter<'a> {
+    /// The same wait, named `what` for the clock's report.
+    pub(crate) fn named(self, what: &'static str) -> Waiter<'a> {
+        Waiter {
+            what: WaitWhat::Named(what),
+            ..self
+        }
+    }
+
+    /// The same wait, described by the note `describe` builds when the clock asks.
+    pub(crate) fn described(self, describe: &'a dyn Fn() -> WaitNote) -> Waiter<'a> {
+        Waiter {
+            what: WaitWhat::Described(describe),
+            ..self
+        }
+    }
+
     /// Waits until `ready` returns something, a signal interrupts, or the limits say
     /// stop. `ready` is asked first, so a wait whose condition already holds never parks
     /// and a pending signal does not hide a ready result.
@@ -68,6 +116,9 @@ impl Waiter<'_> {
                 (Some(d), Some(p)) => Some(d.min(p)),
                 (d, p) => d.or(p),
             };
+            if self.clock.is_virtual() {
+                self.clock.note_wait(self.what.note());
+            }
             match until {
                 None => self.clock.park(self.me.parker()),
                 Some(t) => {
@@ -99,6 +150,7 @@ mod tests {
             clock: &clock,
             me: &me,
             signals: &signals,
+            what: WaitWhat::Unnamed,
         };
         let limits = WaitLimits {
             deadline_ns: Some(0),
@@ -122,6 +174,7 @@ mod tests {
             clock: &clock,
             me: &me,
             signals: &signals,
+            what: WaitWhat::Unnamed,
         };
         assert_eq!(
             w.wait(WaitLimits::default(), || None::<()>),
@@ -143,6 +196,7 @@ mod tests {
             clock: &clock,
             me: &me,
             signals: &signals,
+            what: WaitWhat::Unnamed,
         };
         let limits = WaitLimits {
             deadline_ns: None,

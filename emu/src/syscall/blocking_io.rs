@@ -8,6 +8,7 @@ use crate::abi::restart_codes::ERESTARTSYS;
 use crate::os::host_poll::{self, POLL_EVERY_NS};
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::Thread;
+use devices::WaitNote;
 
 /// What call `n` waits for on the descriptor in a0, if it may block: not a send or
 /// receive with MSG_DONTWAIT in its flags (a3).
@@ -41,7 +42,11 @@ pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         poll_every_ns: Some(POLL_EVERY_NS),
     };
     let ready = || host_poll::ready_now(file.raw(), events).then_some(());
-    match t.waiter().wait(limits, ready) {
+    let describe = || WaitNote {
+        what: format!("{} on fd {}", nr::name(n).unwrap_or("i/o"), a[0]),
+        holders: Vec::new(),
+    };
+    match t.waiter().described(&describe).wait(limits, ready) {
         WaitEnd::Ready(()) => None,
         _ => Some(ERESTARTSYS),
     }

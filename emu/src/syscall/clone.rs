@@ -8,6 +8,7 @@ use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
 use crate::thread::Thread;
 use devices::cast::u64_to_usize;
+use devices::TaskKind;
 use mmu::Errno;
 
 const CLONE_VM: u64 = 0x100;
@@ -91,11 +92,22 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
         start: t.start,
     };
     let start = t.start;
-    std::thread::Builder::new()
-        .name(format!("hart-{tid}"))
-        .stack_size(HART_STACK_BYTES)
-        .spawn(move || start(thread, child))
-        .map_err(|_| Errno::EAGAIN)?;
+    // A task of the run's clock, registered now so that task numbers follow the order
+    // in which the guest creates its threads.
+    let name = format!("hart-{tid}");
+    let builder = std::thread::Builder::new()
+        .name(name.clone())
+        .stack_size(HART_STACK_BYTES);
+    devices::spawn_task(
+        proc.mm.clock(),
+        builder,
+        &name,
+        TaskKind::Hart { tid },
+        move || start(thread, child),
+    )
+    .map_err(|_| Errno::EAGAIN)?;
+    proc.sched
+        .inherit(proc.clocks.run_clock(), (t.tid, t.prio.sched), tid);
     Ok(tid as i64)
 }
 
@@ -167,10 +179,6 @@ pub(crate) fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<O
         nr::gettid => Outcome::Return(t.tid as i64),
         nr::getpid => Outcome::Return(t.proc.pid as i64),
         nr::getppid => Outcome::Return(std::os::unix::process::parent_id() as i64),
-        nr::sched_yield => {
-            std::thread::yield_now();
-            Outcome::Return(0)
-        }
         nr::futex => futex::sys_futex(t, a),
         nr::rseq => ret(Err(Errno::ENOSYS)),
         _ => return None,

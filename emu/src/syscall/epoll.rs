@@ -101,6 +101,7 @@ fn wait(
     let mut failed = None;
     let end = t
         .waiter()
+        .named("epoll_wait")
         .wait(limits, || match ready_events(ep.raw(), max) {
             Ok(evs) if evs.is_empty() => None,
             Ok(evs) => Some(evs),

@@ -5,9 +5,11 @@ use crate::abi::outcome::{ret, Outcome};
 use crate::abi::restart_codes::{ERESTARTSYS, ERESTART_RESTARTBLOCK};
 use crate::os::futex_table::FUTEX_BITSET_MATCH_ANY;
 use crate::os::guest_clocks::{CLOCK_MONOTONIC, CLOCK_REALTIME};
+use crate::os::process::Process;
 use crate::os::wait::WaitEnd;
 use crate::thread::{RestartBlock, Thread};
 use devices::cast::low_u32;
+use devices::WaitNote;
 use mmu::Errno;
 
 const FUTEX_WAIT: u64 = 0;
@@ -19,6 +21,10 @@ const FUTEX_WAIT_BITSET: u64 = 9;
 const FUTEX_WAKE_BITSET: u64 = 10;
 const FUTEX_PRIVATE_FLAG: u64 = 128;
 const FUTEX_CLOCK_REALTIME: u64 = 256;
+/// The bits of a PI or robust futex word that hold its owner's thread id.
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// Where glibc's `pthread_mutex_t` keeps its owner's thread id, past its futex word.
+const MUTEX_OWNER_OFFSET: u64 = 8;
 
 /// A futex word must be naturally aligned.
 fn check_aligned(addr: u64) -> Result<(), Errno> {
@@ -45,6 +51,33 @@ pub(crate) fn sys_futex(t: &mut Thread, a: [u64; 6]) -> Outcome {
     ret(futex(t, a))
 }
 
+/// What a waiter on the futex word at `addr` waits for: the word and the value it waits
+/// to see change, and the thread that likely holds it. glibc keeps a lock's owner in the
+/// word's low 30 bits (PI and robust mutexes) or 8 bytes past it (`__owner` of a
+/// normal `pthread_mutex_t`); a value there that is the id of a live thread of the
+/// process is reported, as "likely": for other futexes it may be a coincidence.
+fn futex_note(proc: &Process, addr: u64, val: u32) -> WaitNote {
+    let owner_at = |at: u64, mask: u32| {
+        let word = proc.mm.load_u32_atomic(at).ok()? & mask;
+        (word != 0 && proc.thread(word).is_some()).then_some(word)
+    };
+    let mut holders: Vec<u32> = [
+        owner_at(addr, FUTEX_TID_MASK),
+        owner_at(addr.wrapping_add(MUTEX_OWNER_OFFSET), u32::MAX),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    holders.dedup();
+    // The report names the holders; the note says where they were read from.
+    let what = if holders.is_empty() {
+        format!("futex {addr:#x} (value {val})")
+    } else {
+        format!("futex {addr:#x} (value {val}; holder read from the lock word, likely)")
+    };
+    WaitNote { what, holders }
+}
+
 /// Waits on the futex word at `addr` while it holds `val`. Interrupted by a signal, an
 /// untimed wait restarts if the handler has SA_RESTART, and a timed one fails with EINTR
 /// (or continues to its deadline if no handler runs), as in Linux.
@@ -55,9 +88,11 @@ pub(crate) fn wait(
     deadline_ns: Option<u64>,
 ) -> Result<i64, Errno> {
     let proc = t.proc.clone();
+    let describe = || futex_note(&proc, addr, val);
+    let waiter = t.waiter().described(&describe);
     match proc
         .futexes
-        .wait(&proc.mm, &t.waiter(), addr, (val, bitset), deadline_ns)?
+        .wait(&proc.mm, &waiter, addr, (val, bitset), deadline_ns)?
     {
         WaitEnd::Ready(()) => Ok(0),
         WaitEnd::TimedOut => Err(Errno::ETIMEDOUT),

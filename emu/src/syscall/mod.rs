@@ -12,6 +12,7 @@ pub(crate) mod poll;
 pub(crate) mod priority;
 pub(crate) mod restart;
 pub(crate) mod rusage;
+pub(crate) mod sched;
 pub(crate) mod signal;
 pub(crate) mod signalfd;
 pub(crate) mod sigwait;
@@ -202,6 +203,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return restart::restart_syscall(t);
     }
     if let Some(o) = priority::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = sched::handle(t, n, a) {
         return o;
     }
     if let Some(o) = sysinfo::handle(t, n, a) {

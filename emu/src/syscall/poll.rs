@@ -58,14 +58,17 @@ impl Polled {
         };
         let mut failed = None;
         let host = &mut self.host;
-        let end = t.waiter().wait(limits, || match host_poll::poll_now(host) {
-            Ok(0) => None,
-            Ok(n) => Some(n),
-            Err(e) => {
-                failed = Some(e);
-                Some(0)
-            }
-        });
+        let end = t
+            .waiter()
+            .named("poll")
+            .wait(limits, || match host_poll::poll_now(host) {
+                Ok(0) => None,
+                Ok(n) => Some(n),
+                Err(e) => {
+                    failed = Some(e);
+                    Some(0)
+                }
+            });
         match (failed, end) {
             (Some(e), _) => Err(e),
             (None, WaitEnd::TimedOut) => Ok(WaitEnd::Ready(0)),

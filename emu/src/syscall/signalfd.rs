@@ -74,7 +74,7 @@ pub(crate) fn read(t: &Thread, n: u64, a: [u64; 6]) -> Option<Result<i64, Errno>
                 deadline_ns: None,
                 poll_every_ns: Some(POLL_EVERY_NS),
             };
-            match t.waiter().wait(limits, take) {
+            match t.waiter().named("read on a signalfd").wait(limits, take) {
                 WaitEnd::Ready(info) => info,
                 _ => return Some(Ok(ERESTARTSYS)),
             }

@@ -28,7 +28,9 @@ pub(crate) fn read_sigset(t: &Thread, addr: u64, size: u64) -> Result<u64, Errno
 fn sigsuspend(t: &mut Thread, addr: u64, size: u64) -> Result<i64, Errno> {
     let mask = read_sigset(t, addr, size)?;
     t.set_temporary_sigmask(mask);
-    t.waiter().wait(WaitLimits::default(), || None::<()>);
+    t.waiter()
+        .named("rt_sigsuspend")
+        .wait(WaitLimits::default(), || None::<()>);
     Ok(ERESTARTNOHAND)
 }
 
@@ -50,7 +52,7 @@ fn sigtimedwait(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
         deadline_ns,
         poll_every_ns: None,
     };
-    let end = t.waiter().wait(limits, take);
+    let end = t.waiter().named("rt_sigtimedwait").wait(limits, take);
     t.sig.end_wait_for(blocked);
     // A signal of the set may have come with the one that interrupted.
     let got = match end {

@@ -1,4 +1,4 @@
-//! System information and per-process settings: uname, ids, limits, affinity,
+//! System information and per-process settings: uname, ids, limits,
 //! randomness, riscv_hwprobe, icache flushes, prctl names, priorities.
 
 use crate::abi::layout::STACK_SIZE;
@@ -100,7 +100,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::getegid => Outcome::Return(ids.3 as i64),
         nr::getrandom => {
             let mut buf = vec![0u8; u64_to_usize(a[1]).min(1 << 20)];
-            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut buf);
+            t.proc.opts.getrandom.fill(&mut buf);
             ret(mm.write_bytes(a[0], &buf).map(|_| buf.len() as i64))
         }
         nr::prlimit64 | nr::getrlimit | nr::setrlimit => {
@@ -127,19 +127,6 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             });
             ret(r)
         }
-        nr::sched_getaffinity => {
-            let size = u64_to_usize(a[1]);
-            if size == 0 || !size.is_multiple_of(8) {
-                return Some(ret(Err(Errno::EINVAL)));
-            }
-            let cpus = harts();
-            let mut mask = vec![0u8; size.min(128)];
-            for c in 0..cpus.min(mask.len() as u64 * 8) {
-                mask[(c / 8) as usize] |= 1 << (c % 8);
-            }
-            ret(mm.write_bytes(a[2], &mask).map(|_| mask.len() as i64))
-        }
-        nr::sched_setaffinity => Outcome::Return(0),
         nr::getcpu => {
             let cpu = (t.tid - t.proc.pid) as u64 % harts();
             let r = (|| {

@@ -3,7 +3,7 @@
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::abi::restart_codes::{ERESTARTNOHAND, ERESTART_RESTARTBLOCK};
-use crate::os::guest_clocks::{host_clock_ns, is_absolute, CLOCK_MONOTONIC, NS};
+use crate::os::guest_clocks::{is_absolute, CpuOf, CLOCK_MONOTONIC, NS};
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::{RestartBlock, Thread};
 use mmu::{AddressSpace, Errno};
@@ -41,7 +41,8 @@ pub(crate) fn sleep_until(
         deadline_ns: Some(deadline_ns),
         poll_every_ns: None,
     };
-    if t.waiter().wait(limits, || None::<()>) != WaitEnd::Interrupted {
+    let waiter = t.waiter().named("nanosleep");
+    if waiter.wait(limits, || None::<()>) != WaitEnd::Interrupted {
         return Ok(0);
     }
     let Some(rem) = rem else {
@@ -100,7 +101,8 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             }
         }
         nr::times => {
-            let ticks = host_clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID) / (NS / 100);
+            // tms_utime; the system time, and the children's, stay 0.
+            let ticks = clocks.cpu_ns(CpuOf::Process) / (NS / 100);
             if a[0] != 0 {
                 let mut b = [0u8; 32];
                 b[..8].copy_from_slice(&ticks.to_le_bytes());

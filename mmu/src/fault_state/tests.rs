@@ -157,8 +157,14 @@ fn a_fault_on_a_vma_being_written_goes_the_mmap_lock_way() {
         // A reader holds the VMA, so an mprotect of it waits with the VMA marked.
         let mut view = VmaView::default();
         space.core().vma_index().refresh(&mut view);
-        let held = vma_index::lock_vma_for_fault(space.core().vma_index(), &mut view, a, &stats)
-            .expect("free");
+        let held = vma_index::lock_vma_for_fault(
+            space.core().vma_index(),
+            &mut view,
+            a,
+            &stats,
+            space.clock().as_ref(),
+        )
+        .expect("free");
         let mprotect = {
             let space = space.clone();
             std::thread::spawn(move || space.mprotect(a, PAGE_SIZE, prot::READ))

@@ -100,7 +100,7 @@ fn each_policy_waits_for_a_page_cache_read_its_own_way_as_its_events_show() {
 fn fault_around_maps_cached_neighbours_read_only_and_skips_locked_ones() {
     let (space, file, data, base) = mapped(map::PRIVATE);
     let busy = file.lookup(3).unwrap();
-    assert!(busy.try_lock());
+    assert!(busy.try_lock(space.clock().as_ref()));
     let mut b = [0u8; 1];
     // Would hang if fault-around waited for the locked folio.
     space.read_bytes(base, &mut b).unwrap();

@@ -25,7 +25,7 @@ pub(crate) use queue::{Contention, Task, WaitKind};
 use crate::events::{LockName, LockRecord, MmEvent};
 use crate::hart_signal::HartSignal;
 use crate::stats::{wait_decade, Counter, HartStats};
-use devices::{Parker, SharedClock};
+use devices::{Cost, Parker, SharedClock, WaitNote};
 use parking_lot::Mutex;
 use queue::{Arrival, Cancel, Retry, SemQueue, WaiterId, Wake};
 use std::cell::UnsafeCell;
@@ -252,7 +252,10 @@ impl<T> RwSemaphore<T> {
                 WaitKind::Write => q.try_write(who.task),
             }
         };
-        ok.then(|| self.acquired(kind, who, now, now, None))
+        ok.then(|| {
+            self.clock.charge(Cost::Lock, 1);
+            self.acquired(kind, who, now, now, None)
+        })
     }
 
     fn acquire<'a>(
@@ -276,6 +279,7 @@ impl<T> RwSemaphore<T> {
                 if stolen {
                     who.stats.add(self.counters.steals, 1);
                 }
+                self.clock.charge(Cost::Lock, 1);
                 Ok(self.acquired(kind, who, asked, asked, None))
             }
             Arrival::Queued(id, contention) => {
@@ -283,7 +287,7 @@ impl<T> RwSemaphore<T> {
                 if let Some(s) = signal {
                     s.arm_kill(&slot.parker);
                 }
-                let r = self.wait(id, &slot, who, signal);
+                let r = self.wait(id, kind, &slot, who, signal);
                 if let Some(s) = signal {
                     s.disarm_kill();
                 }
@@ -306,6 +310,7 @@ impl<T> RwSemaphore<T> {
     fn wait(
         &self,
         id: WaiterId,
+        kind: WaitKind,
         slot: &WaitSlot,
         who: Acquirer<'_>,
         kill: Option<&HartSignal>,
@@ -338,8 +343,25 @@ impl<T> RwSemaphore<T> {
                     }
                 }
             }
+            self.note_wait(kind);
             self.clock.park(&slot.parker);
         }
+    }
+
+    /// Tells a virtual clock what the caller is about to wait for and who holds it.
+    fn note_wait(&self, kind: WaitKind) {
+        if !self.clock.is_virtual() {
+            return;
+        }
+        let mode = match kind {
+            WaitKind::Read => "read",
+            WaitKind::Write => "write",
+        };
+        let holders = self.state.lock().holders();
+        self.clock.note_wait(WaitNote {
+            what: format!("{} ({mode})", self.counters.name.as_str()),
+            holders,
+        });
     }
 
     fn acquired<'a>(

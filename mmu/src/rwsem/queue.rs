@@ -339,6 +339,15 @@ impl<W: Clone> SemQueue<W> {
         self.queue.iter().position(|q| q.id == id)
     }
 
+    /// The threads holding the lock now: the writer, or every reader (one entry per
+    /// hold).
+    pub(crate) fn holders(&self) -> Vec<u32> {
+        match self.writer {
+            Some(tid) => vec![tid],
+            None => self.readers.clone(),
+        }
+    }
+
     /// The current state.
     pub(crate) fn snapshot(&self) -> SemSnapshot {
         SemSnapshot {

@@ -10,6 +10,7 @@
 
 use crate::folio::Folio;
 use crate::frames::FramePool;
+use devices::Clock;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -126,8 +127,15 @@ impl SwapCache {
 
     /// Reclaim: drops up to `want` clean folios read in and not mapped, oldest first,
     /// looking at no more than `budget`; folios locked (read in flight, or being mapped)
-    /// are passed over. Returns how many it looked at and how many it freed.
-    pub(crate) fn shrink(&self, frames: &FramePool, want: u64, budget: usize) -> (usize, u64) {
+    /// are passed over, the locks it takes charged to `clock`. Returns how many it looked
+    /// at and how many it freed.
+    pub(crate) fn shrink(
+        &self,
+        frames: &FramePool,
+        want: u64,
+        budget: usize,
+        clock: &dyn Clock,
+    ) -> (usize, u64) {
         let (mut scanned, mut freed) = (0, 0);
         if want == 0 {
             return (scanned, freed);
@@ -141,7 +149,7 @@ impl SwapCache {
             scanned += 1;
             let slot = inner.read_in[&age];
             let folio = inner.folios[&slot].folio.clone();
-            if !folio.try_lock() {
+            if !folio.try_lock(clock) {
                 continue;
             }
             // Not up to date: its read failed, and the fault that finds it reports that.
@@ -160,6 +168,7 @@ impl SwapCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use devices::HostClock;
 
     fn pool() -> Arc<FramePool> {
         Arc::new(FramePool::new(1 << 20).unwrap())
@@ -196,13 +205,13 @@ mod tests {
         writing.unlock();
         assert!(cache.insert_for_write(9, writing).is_none());
         assert_eq!(frames.in_use(), 4);
-        assert_eq!(cache.shrink(&frames, 1, 16), (2, 1));
+        assert_eq!(cache.shrink(&frames, 1, 16, &HostClock::new()), (2, 1));
         assert!(cache.get(2).is_none() && cache.get(3).is_some());
-        assert_eq!(cache.shrink(&frames, 8, 16), (2, 1));
+        assert_eq!(cache.shrink(&frames, 8, 16, &HostClock::new()), (2, 1));
         assert!(cache.get(1).is_some() && cache.get(9).is_some());
         assert_eq!(frames.in_use(), 2);
         busy.finish_read(true);
-        assert_eq!(cache.shrink(&frames, 8, 16), (1, 1));
+        assert_eq!(cache.shrink(&frames, 8, 16, &HostClock::new()), (1, 1));
         assert!(cache.get(1).is_none());
     }
 }

@@ -30,10 +30,10 @@ fn a_write_locked_vma_refuses_readers_until_the_session_ends() {
     let l = VmaLock::new(0);
     assert_eq!(l.try_read(&seq), Ok(()));
     l.read_unlock();
-    assert!(l.start_write(5, &HostClock::new(), no_wait));
+    assert!(l.start_write(5, (0, P), &HostClock::new(), no_wait));
     assert_eq!(l.try_read(&seq), Err(ReadFail::Abort));
     assert!(
-        !l.start_write(5, &HostClock::new(), no_wait),
+        !l.start_write(5, (0, P), &HostClock::new(), no_wait),
         "already write-locked in this session"
     );
     // Ending the session releases the write lock without touching the VMA.
@@ -47,7 +47,7 @@ fn a_vma_born_in_a_session_is_write_locked_in_it() {
     let seq = AtomicU64::new(3);
     let l = VmaLock::new(3);
     assert_eq!(l.try_read(&seq), Err(ReadFail::Abort));
-    assert!(!l.start_write(3, &HostClock::new(), no_wait));
+    assert!(!l.start_write(3, (0, P), &HostClock::new(), no_wait));
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn a_writer_marks_then_waits_for_readers_and_new_readers_fail_meanwhile() {
     assert_eq!(l.try_read(&seq), Ok(()));
     let writer = {
         let l = l.clone();
-        std::thread::spawn(move || l.start_write(5, &HostClock::new(), |drain| drain()))
+        std::thread::spawn(move || l.start_write(5, (0, P), &HostClock::new(), |drain| drain()))
     };
     wait_for("the writer to mark the VMA", || l.writer_waiting());
     assert_eq!(l.try_read(&seq), Err(ReadFail::Abort), "being write-locked");
@@ -78,7 +78,7 @@ fn a_writer_marks_then_waits_for_readers_and_new_readers_fail_meanwhile() {
 fn a_detached_vma_is_a_miss_once_its_session_ended() {
     let seq = AtomicU64::new(5);
     let l = VmaLock::new(0);
-    assert!(l.start_write(5, &HostClock::new(), no_wait));
+    assert!(l.start_write(5, (0, P), &HostClock::new(), no_wait));
     l.detach();
     assert_eq!(l.try_read(&seq), Err(ReadFail::Abort), "still write-locked");
     seq.store(6, Ordering::SeqCst);
@@ -101,7 +101,13 @@ const ANON: u32 = map::PRIVATE | map::ANONYMOUS;
 fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaReadGuard> {
     let mut view = VmaView::default();
     space.core().vma_index().refresh(&mut view);
-    lock_vma_for_fault(space.core().vma_index(), &mut view, addr, stats)
+    lock_vma_for_fault(
+        space.core().vma_index(),
+        &mut view,
+        addr,
+        stats,
+        space.clock().as_ref(),
+    )
 }
 
 #[test]
@@ -115,7 +121,14 @@ fn a_fault_that_finds_its_vma_replaced_looks_again() {
     // Replaced after this view was taken: mprotect splits the VMA.
     space.mprotect(a + 2 * P, 2 * P, prot::READ).unwrap();
     assert!(old.lock().is_detached());
-    let g = lock_vma_for_fault(space.core().vma_index(), &mut view, a, &stats).expect("found");
+    let g = lock_vma_for_fault(
+        space.core().vma_index(),
+        &mut view,
+        a,
+        &stats,
+        space.clock().as_ref(),
+    )
+    .expect("found");
     assert!(!Arc::ptr_eq(g.node(), &old));
     assert_eq!((g.node().start, g.node().end), (a, a + 2 * P));
     assert_eq!(stats.get(Counter::VmaLockMiss), 1);

@@ -88,6 +88,10 @@ pub(super) struct FlatEnv {
     pub epoch: Arc<AtomicU64>,
     pub interrupt: Arc<AtomicBool>,
     pub now_ns: u64,
+    /// The thread's CPU time, as a clock that schedules threads reports it.
+    pub cpu_time_ns: Option<u64>,
+    /// Addresses whose loads and stores miss the TLB fast path (and go out of line).
+    pub tlb_miss: Vec<Range<u64>>,
     /// Number of parcels fetched, to observe decoding.
     pub fetches: u64,
 }
@@ -101,6 +105,8 @@ impl FlatEnv {
             epoch: Arc::new(AtomicU64::new(0)),
             interrupt: Arc::new(AtomicBool::new(false)),
             now_ns: 0,
+            cpu_time_ns: None,
+            tlb_miss: Vec::new(),
             fetches: 0,
         }
     }
@@ -118,6 +124,10 @@ impl FlatEnv {
         self.mem
             .offset(addr, size)
             .ok_or(fault(FaultKind::Unmapped))
+    }
+
+    fn misses_tlb(&self, addr: u64) -> bool {
+        self.tlb_miss.iter().any(|r| r.contains(&addr))
     }
 
     fn atomic(&self, addr: u64, size: u64) -> Result<*mut u8, MemFault> {
@@ -170,13 +180,16 @@ impl HartEnv for FlatEnv {
     }
 
     // Every access that would not fault counts as a hit, so the tests run the handlers'
-    // fast paths, and faults their out-of-line paths.
+    // fast paths, and faults (and the `tlb_miss` ranges) their out-of-line paths.
     fn load_hit(&mut self, addr: u64, size: u32) -> Option<u64> {
+        if self.misses_tlb(addr) {
+            return None;
+        }
         self.load(addr, size).ok()
     }
 
     fn store_hit(&mut self, addr: u64, size: u32, val: u64) -> bool {
-        self.store(addr, size, val).is_ok()
+        !self.misses_tlb(addr) && self.store(addr, size, val).is_ok()
     }
 
     fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
@@ -210,6 +223,10 @@ impl HartEnv for FlatEnv {
 
     fn now_ns(&self) -> u64 {
         self.now_ns
+    }
+
+    fn cpu_time_ns(&self) -> Option<u64> {
+        self.cpu_time_ns
     }
 }
 

@@ -10,3 +10,4 @@ mod flat;
 mod float_insns;
 mod icache;
 mod integer;
+mod pacing;
