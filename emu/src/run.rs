@@ -146,6 +146,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         cpus: args.cpus,
     };
     let proc = Process::new(mm.clone(), files, opts);
+    proc.files.set_cpus(proc.cpus() as u64);
     if let Some(v) = &virtual_clock {
         end_on_stall(v, &proc);
     }

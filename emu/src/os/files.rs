@@ -5,6 +5,7 @@ use devices::cast::low_i32;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use mmu::Errno;
@@ -29,6 +30,8 @@ pub struct Files {
     cmdline: RwLock<Vec<u8>>,
     /// The count of calls that changed host files behind the page cache.
     pub(crate) host_changes: HostChanges,
+    /// The CPUs `/proc/cpuinfo` and `/sys/devices/system/cpu/online` describe.
+    cpus: AtomicU64,
 }
 
 /// Linux's ceiling on RLIMIT_NOFILE (fs.nr_open's default).
@@ -63,7 +66,18 @@ impl Files {
             exe,
             cmdline: RwLock::default(),
             host_changes: HostChanges::default(),
+            cpus: AtomicU64::new(super::procfs::host_cpus()),
         })
+    }
+
+    /// Sets the number of CPUs the synthesized CPU files describe (the host's until set).
+    pub(crate) fn set_cpus(&self, cpus: u64) {
+        self.cpus.store(cpus, Ordering::Relaxed);
+    }
+
+    /// The number of CPUs the synthesized CPU files describe.
+    pub(crate) fn cpus(&self) -> u64 {
+        self.cpus.load(Ordering::Relaxed)
     }
 
     /// Records the arguments the program was started with, which /proc/self/cmdline

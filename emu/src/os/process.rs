@@ -70,6 +70,10 @@ impl HartLive {
 /// them, repeat from run to run (under the host clock it is the emulator's own).
 const VIRTUAL_PID: u32 = 1000;
 
+/// The CPUs a guest sees under the virtual clock without `--cpus` (its harts still each
+/// run on their own CPU then).
+const VIRTUAL_CPUS: u64 = 8;
+
 /// The id of the process, and so of its first thread, under `clock`.
 pub(crate) fn process_id(clock: &dyn devices::Clock) -> u32 {
     if clock.is_virtual() {
@@ -149,10 +153,20 @@ impl Process {
         })
     }
 
-    /// The number of CPUs the guest may run on: `--cpus`, else the host's
-    /// ([`super::procfs::harts`]).
+    /// The number of CPUs the guest sees: `--cpus`; else under the virtual clock a fixed
+    /// [`VIRTUAL_CPUS`], so that what the guest sizes by it repeats on any host; else the
+    /// host's ([`super::procfs::host_cpus`]).
     pub(crate) fn cpus(&self) -> usize {
-        let n = self.opts.cpus.map_or_else(super::procfs::harts, u64::from);
+        let n = self.opts.cpus.map_or_else(
+            || {
+                if self.mm.clock().is_virtual() {
+                    VIRTUAL_CPUS
+                } else {
+                    super::procfs::host_cpus()
+                }
+            },
+            u64::from,
+        );
         usize::try_from(n).unwrap_or(usize::MAX)
     }
 

@@ -101,16 +101,16 @@ enum Synth {
     Text(String),
 }
 
-/// Opens `path` with open(2) `flags` if it is one of the synthesized files: None if it is
-/// not, so the caller looks it up as usual.
-pub(crate) fn open(path: &[u8], flags: i32) -> Option<Result<OwnedFd, Errno>> {
+/// Opens `path` with open(2) `flags` if it is one of the synthesized files, for a guest
+/// with `cpus` CPUs: None if it is not, so the caller looks it up as usual.
+pub(crate) fn open(path: &[u8], flags: i32, cpus: u64) -> Option<Result<OwnedFd, Errno>> {
     let synth = match path {
         b"/dev/null" => Synth::Device("/dev/null"),
         b"/dev/zero" => Synth::Device("/dev/zero"),
         b"/dev/urandom" => Synth::Device("/dev/urandom"),
         b"/dev/full" => Synth::Device("/dev/full"),
-        b"/proc/cpuinfo" => Synth::Text(cpuinfo(harts())),
-        b"/sys/devices/system/cpu/online" => Synth::Text(online(harts())),
+        b"/proc/cpuinfo" => Synth::Text(cpuinfo(cpus)),
+        b"/sys/devices/system/cpu/online" => Synth::Text(online(cpus)),
         _ => return None,
     };
     Some(match synth {
@@ -119,9 +119,9 @@ pub(crate) fn open(path: &[u8], flags: i32) -> Option<Result<OwnedFd, Errno>> {
     })
 }
 
-/// The number of harts the guest may run at once: one per host CPU, at most 1024 (the
-/// CPUs `/proc/cpuinfo`, sysinfo, sched_getaffinity and getcpu report).
-pub(crate) fn harts() -> u64 {
+/// The host's CPUs, at most 1024: the guest's CPUs under the host clock, where its harts
+/// run on them.
+pub(crate) fn host_cpus() -> u64 {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get() as u64)
         .min(1024)
@@ -249,14 +249,14 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_not_ours() {
-        assert!(open(b"/proc/self/fd/0", libc::O_RDONLY).is_none());
-        assert!(open(b"/dev/nullx", libc::O_RDONLY).is_none());
+        assert!(open(b"/proc/self/fd/0", libc::O_RDONLY, 1).is_none());
+        assert!(open(b"/dev/nullx", libc::O_RDONLY, 1).is_none());
     }
 
     #[test]
     fn snapshots_refuse_writes() {
         assert_eq!(
-            open(b"/proc/cpuinfo", libc::O_RDWR).map(|r| r.err()),
+            open(b"/proc/cpuinfo", libc::O_RDWR, 1).map(|r| r.err()),
             Some(Some(Errno::EACCES))
         );
     }

@@ -5,7 +5,6 @@ use crate::abi::layout::STACK_SIZE;
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::os::process::host_ids;
-use crate::os::procfs::harts;
 use crate::thread::Thread;
 use devices::cast::{low_u32, u64_to_usize};
 use mmu::Errno;
@@ -128,7 +127,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             ret(r)
         }
         nr::getcpu => {
-            let cpu = (t.tid - t.proc.pid) as u64 % harts();
+            let cpu = (t.tid - t.proc.pid) as u64 % t.proc.cpus() as u64;
             let r = (|| {
                 if a[0] != 0 {
                     mm.write_bytes(a[0], &low_u32(cpu).to_le_bytes())?;

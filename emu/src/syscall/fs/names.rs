@@ -26,7 +26,7 @@ impl Files {
     pub(super) fn openat(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let path = self.path(mem, a[1])?;
         let flags = low_i32(a[2]);
-        let fd = match procfs::open(&path, flags) {
+        let fd = match procfs::open(&path, flags, self.cpus()) {
             Some(fd) => fd?,
             None => self
                 .paths
