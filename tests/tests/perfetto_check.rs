@@ -4,7 +4,7 @@
 //! is caught, and must pass `tools/check_trace.py`, which parses it with Perfetto's own
 //! Python protos. That check needs `$FAULTLINE_PYTHON`, a Python with the pinned
 //! `perfetto` package (`.ci/run` makes one); without it those tests print that they were
-//! skipped.
+//! skipped. The trimmed schema itself is compared with Perfetto's full one, field by field.
 //!
 //! `FAULTLINE_BLESS=1` rewrites the golden files from the current encoder instead.
 
@@ -186,4 +186,23 @@ fn the_checker_rejects_an_unended_slice_and_an_unknown_field() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("unknown field(s) [9999]"), "{stderr}");
+}
+
+#[test]
+fn the_trimmed_schema_matches_perfettos_own() {
+    let Some(python) = python("comparing the trimmed schema with Perfetto's") else {
+        return;
+    };
+    let root = repo_root();
+    let out = Command::new(python)
+        .arg(root.join("tools/check_perfetto_schema.py"))
+        .arg(root.join("third_party/perfetto/protos/perfetto/trace/perfetto_trace.proto"))
+        .output()
+        .expect("running tools/check_perfetto_schema.py");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
