@@ -13,7 +13,7 @@ perfetto==0.59.1 protobuf==7.36.2`) and checks that:
   categories) are defined on their sequence before they are used;
 - timestamps never go back within a sequence;
 - tracks are described once, before their events, and after their parents; thread
-  tracks have a pid, a tid and a name;
+  tracks have a pid, a tid and a name, and each thread has one track;
 - every slice begin has its end on the same track, properly nested;
 - every flow id leaves one slice or instant and ends at another (flow_ids on the
   source, terminating_flow_ids on the destination);
@@ -84,6 +84,7 @@ class Checker:
     def __init__(self):
         self.sequences = {}
         self.tracks = {}  # uuid -> descriptor
+        self.threads = set()  # (pid, tid) of the thread tracks
         self.open = {}  # uuid -> stack of open slice names
         self.flow_sources = {}  # flow id -> where it leaves
         self.flow_ends = {}  # flow id -> where it ends
@@ -122,6 +123,9 @@ class Checker:
             t = d.thread
             if not (t.HasField("pid") and t.HasField("tid") and t.thread_name):
                 raise Violation(f"{where}: thread track {d.uuid} lacks its pid, tid or name")
+            if (t.pid, t.tid) in self.threads:
+                raise Violation(f"{where}: thread {t.tid} of process {t.pid} has a second track")
+            self.threads.add((t.pid, t.tid))
         self.tracks[d.uuid] = d
         self.open[d.uuid] = []
 
