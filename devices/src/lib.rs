@@ -12,6 +12,7 @@ pub mod park;
 pub mod spawn;
 pub mod storage;
 pub mod task;
+pub mod trace;
 pub mod virtual_clock;
 
 pub use clock::{Clock, HostClock, SharedClock};

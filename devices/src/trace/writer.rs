@@ -1,0 +1,386 @@
+//! [`PerfettoWriter`]: one packet sequence of a Perfetto trace, streamed to a writer as
+//! length-delimited `TracePacket`s (field 1 of `Trace`, so the output, or any number of
+//! writers' outputs concatenated, is a valid `Trace`).
+
+use super::intern::InternState;
+use super::proto::{
+    counter_descriptor::Unit,
+    debug_annotation,
+    trace_packet::{self, SequenceFlags},
+    track_descriptor, track_event, CounterDescriptor, DebugAnnotation, InternedData,
+    ProcessDescriptor, ThreadDescriptor, TracePacket, TrackDescriptor, TrackEvent,
+};
+use std::io::{self, Write};
+use std::num::NonZeroU32;
+
+/// The field number of `Trace.packet`: each packet is written as one such field.
+const TRACE_PACKET_FIELD: u32 = 1;
+
+/// A track that carries slices and instants: a process, a thread or a named custom track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Track {
+    /// The track's `uuid`, unique within the writer's sequence.
+    uuid: u64,
+}
+
+/// A process's track, the parent of its threads' tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessTrack {
+    /// The track itself.
+    track: Track,
+    /// The process id its threads are described with.
+    pid: i32,
+}
+
+impl ProcessTrack {
+    /// The process's track, to put instants on or to parent custom tracks.
+    pub fn track(&self) -> Track {
+        self.track
+    }
+}
+
+/// A counter track: only counter values go there, as the type system keeps slices off it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterTrack {
+    /// The track's `uuid`.
+    uuid: u64,
+}
+
+/// A flow's id: the events that carry it are joined by an arrow in the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowId(pub u64);
+
+/// The value of a debug annotation (an argument shown with the event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgValue<'a> {
+    /// An unsigned integer, such as an address or a byte count.
+    Uint(u64),
+    /// A signed integer, such as a result.
+    Int(i64),
+    /// A string, such as a path.
+    Str(&'a str),
+    /// A flag.
+    Bool(bool),
+}
+
+/// A named argument of an event; its name is interned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg<'a> {
+    /// The argument's name.
+    pub name: &'a str,
+    /// Its value.
+    pub value: ArgValue<'a>,
+}
+
+/// What a slice begin or an instant says: its name and, optionally, a category, arguments
+/// and flows. `Event { name: "fault", ..Event::default() }` is the plainest one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// The event's name; interned.
+    pub name: &'a str,
+    /// Its category, if any; interned.
+    pub category: Option<&'a str>,
+    /// Its arguments, in the order shown.
+    pub args: &'a [Arg<'a>],
+    /// Flows that start (or pass) here: the source side of an arrow.
+    pub flows_out: &'a [FlowId],
+    /// Flows that end here: the destination side of an arrow.
+    pub flows_in: &'a [FlowId],
+}
+
+/// A counter track's value at one time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CounterValue {
+    /// An integer value (`counter_value`).
+    Int(i64),
+    /// A floating-point value (`double_counter_value`).
+    Double(f64),
+}
+
+impl From<i64> for CounterValue {
+    fn from(v: i64) -> Self {
+        CounterValue::Int(v)
+    }
+}
+
+impl From<f64> for CounterValue {
+    fn from(v: f64) -> Self {
+        CounterValue::Double(v)
+    }
+}
+
+/// Writes one packet sequence of a Perfetto trace to `W`.
+///
+/// Every packet carries the writer's `trusted_packet_sequence_id`. The first one clears
+/// the sequence's incremental state (`SEQ_INCREMENTAL_STATE_CLEARED`,
+/// `first_packet_on_sequence`); event names, annotation names and categories are interned,
+/// each defined in the `interned_data` of the first packet that uses it. Track descriptors
+/// are written when a track is created, so they precede the track's events, and siblings
+/// keep their creation order in the UI (`EXPLICIT` ordering).
+///
+/// Timestamps are nanoseconds and never decrease on a sequence, as Perfetto requires: a
+/// timestamp earlier than the previous event's is clamped to it (and counted, see
+/// [`PerfettoWriter::clamped_timestamps`]) rather than rejected, because events gathered
+/// from several harts' buffers may be a little out of order under the host clock.
+#[derive(Debug)]
+pub struct PerfettoWriter<W: Write> {
+    /// Where the packets go.
+    out: W,
+    /// The sequence id every packet carries.
+    sequence_id: u32,
+    /// Whether the first packet was written (it clears the incremental state).
+    started: bool,
+    /// The last event timestamp written, in ns.
+    last_ns: u64,
+    /// How many timestamps were raised to `last_ns`.
+    clamped: u64,
+    /// The sequence's interned names.
+    interned: InternState,
+    /// How many tracks were created: uuids and sibling ranks follow creation order.
+    tracks: u32,
+    /// The encoding buffer, reused across packets.
+    buf: Vec<u8>,
+}
+
+impl<W: Write> PerfettoWriter<W> {
+    /// A writer of the sequence `sequence_id` (unique among the writers whose outputs go
+    /// into one file) to `out`. Nothing is written until the first track or event.
+    pub fn new(out: W, sequence_id: NonZeroU32) -> Self {
+        PerfettoWriter {
+            out,
+            sequence_id: sequence_id.get(),
+            started: false,
+            last_ns: 0,
+            clamped: 0,
+            interned: InternState::default(),
+            tracks: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Describes a process track named `name` for process `pid`.
+    pub fn process_track(&mut self, pid: i32, name: &str) -> io::Result<ProcessTrack> {
+        let track = self.describe(None, |d| {
+            d.process = Some(ProcessDescriptor {
+                pid: Some(pid),
+                process_name: Some(name.to_owned()),
+            });
+        })?;
+        Ok(ProcessTrack { track, pid })
+    }
+
+    /// Describes the track of thread `tid` of `process`, named `name`.
+    pub fn thread_track(
+        &mut self,
+        process: &ProcessTrack,
+        tid: i64,
+        name: &str,
+    ) -> io::Result<Track> {
+        self.describe(Some(process.track), |d| {
+            d.thread = Some(ThreadDescriptor {
+                pid: Some(process.pid),
+                tid: Some(tid),
+                thread_name: Some(name.to_owned()),
+            });
+        })
+    }
+
+    /// Describes a custom track named `name` under `parent` (a daemon, a device, or an
+    /// async lane of overlapping requests).
+    pub fn track(&mut self, parent: Track, name: &str) -> io::Result<Track> {
+        self.describe(Some(parent), |d| {
+            d.static_or_dynamic_name =
+                Some(track_descriptor::StaticOrDynamicName::Name(name.to_owned()));
+        })
+    }
+
+    /// Describes a counter track named `name` under `parent`, whose values are in `unit`.
+    pub fn counter_track(
+        &mut self,
+        parent: Track,
+        name: &str,
+        unit: Unit,
+    ) -> io::Result<CounterTrack> {
+        let track = self.describe(Some(parent), |d| {
+            d.static_or_dynamic_name =
+                Some(track_descriptor::StaticOrDynamicName::Name(name.to_owned()));
+            d.counter = Some(CounterDescriptor {
+                unit: Some(unit as i32),
+                ..CounterDescriptor::default()
+            });
+        })?;
+        Ok(CounterTrack { uuid: track.uuid })
+    }
+
+    /// Begins a slice on `track` at `ts_ns`; slices on one track must nest.
+    pub fn slice_begin(&mut self, ts_ns: u64, track: Track, event: &Event<'_>) -> io::Result<()> {
+        self.event(
+            ts_ns,
+            track.uuid,
+            track_event::Type::SliceBegin,
+            Some(event),
+        )
+    }
+
+    /// Ends the innermost open slice on `track` at `ts_ns`.
+    pub fn slice_end(&mut self, ts_ns: u64, track: Track) -> io::Result<()> {
+        self.event(ts_ns, track.uuid, track_event::Type::SliceEnd, None)
+    }
+
+    /// Marks an instant on `track` at `ts_ns`.
+    pub fn instant(&mut self, ts_ns: u64, track: Track, event: &Event<'_>) -> io::Result<()> {
+        self.event(ts_ns, track.uuid, track_event::Type::Instant, Some(event))
+    }
+
+    /// Sets the value of a counter track from `ts_ns` on.
+    pub fn counter(
+        &mut self,
+        ts_ns: u64,
+        track: CounterTrack,
+        value: impl Into<CounterValue>,
+    ) -> io::Result<()> {
+        let value = match value.into() {
+            CounterValue::Int(v) => track_event::CounterValueField::CounterValue(v),
+            CounterValue::Double(v) => track_event::CounterValueField::DoubleCounterValue(v),
+        };
+        let event = TrackEvent {
+            r#type: Some(track_event::Type::Counter as i32),
+            track_uuid: Some(track.uuid),
+            counter_value_field: Some(value),
+            ..TrackEvent::default()
+        };
+        let ts = self.stamp(ts_ns);
+        self.emit(Some(ts), trace_packet::Data::TrackEvent(event), None)
+    }
+
+    /// How many event timestamps were earlier than the one before and were raised to it.
+    pub fn clamped_timestamps(&self) -> u64 {
+        self.clamped
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Writes the descriptor of a new track under `parent`, filled in by `fill`.
+    fn describe(
+        &mut self,
+        parent: Option<Track>,
+        fill: impl FnOnce(&mut TrackDescriptor),
+    ) -> io::Result<Track> {
+        let rank = i32::try_from(self.tracks).unwrap_or(i32::MAX);
+        self.tracks += 1;
+        let track = Track {
+            uuid: u64::from(self.tracks),
+        };
+        let mut descriptor = TrackDescriptor {
+            uuid: Some(track.uuid),
+            parent_uuid: parent.map(|p| p.uuid),
+            sibling_order_rank: Some(rank),
+            ..TrackDescriptor::default()
+        };
+        fill(&mut descriptor);
+        if descriptor.counter.is_none() {
+            descriptor.child_ordering =
+                Some(track_descriptor::ChildTracksOrdering::Explicit as i32);
+        }
+        self.emit(None, trace_packet::Data::TrackDescriptor(descriptor), None)?;
+        Ok(track)
+    }
+
+    /// Writes a slice or instant event, interning what it names.
+    fn event(
+        &mut self,
+        ts_ns: u64,
+        track_uuid: u64,
+        kind: track_event::Type,
+        event: Option<&Event<'_>>,
+    ) -> io::Result<()> {
+        let mut defs = InternedData::default();
+        let mut out = TrackEvent {
+            r#type: Some(kind as i32),
+            track_uuid: Some(track_uuid),
+            ..TrackEvent::default()
+        };
+        if let Some(event) = event {
+            out.name_field = Some(track_event::NameField::NameIid(
+                self.interned.event_name(event.name, &mut defs),
+            ));
+            out.category_iids = event
+                .category
+                .map(|c| self.interned.category(c, &mut defs))
+                .into_iter()
+                .collect();
+            out.debug_annotations = event
+                .args
+                .iter()
+                .map(|arg| self.annotation(arg, &mut defs))
+                .collect();
+            out.flow_ids = event.flows_out.iter().map(|f| f.0).collect();
+            out.terminating_flow_ids = event.flows_in.iter().map(|f| f.0).collect();
+        }
+        let ts = self.stamp(ts_ns);
+        self.emit(Some(ts), trace_packet::Data::TrackEvent(out), Some(defs))
+    }
+
+    /// The debug annotation of `arg`, its name interned.
+    fn annotation(&mut self, arg: &Arg<'_>, defs: &mut InternedData) -> DebugAnnotation {
+        let value = match arg.value {
+            ArgValue::Uint(v) => debug_annotation::Value::UintValue(v),
+            ArgValue::Int(v) => debug_annotation::Value::IntValue(v),
+            ArgValue::Str(v) => debug_annotation::Value::StringValue(v.to_owned()),
+            ArgValue::Bool(v) => debug_annotation::Value::BoolValue(v),
+        };
+        DebugAnnotation {
+            name_field: Some(debug_annotation::NameField::NameIid(
+                self.interned.annotation_name(arg.name, defs),
+            )),
+            value: Some(value),
+        }
+    }
+
+    /// `ts_ns`, raised to the sequence's last timestamp if it is earlier.
+    fn stamp(&mut self, ts_ns: u64) -> u64 {
+        if ts_ns < self.last_ns {
+            self.clamped += 1;
+        } else {
+            self.last_ns = ts_ns;
+        }
+        self.last_ns
+    }
+
+    /// Writes one packet. Track events (`timestamp` is set) depend on the sequence's
+    /// interned state; `defs`, when not empty, defines the names first used here.
+    fn emit(
+        &mut self,
+        timestamp: Option<u64>,
+        data: trace_packet::Data,
+        defs: Option<InternedData>,
+    ) -> io::Result<()> {
+        let mut flags = 0;
+        if !self.started {
+            flags |= SequenceFlags::SeqIncrementalStateCleared as u32;
+        }
+        if timestamp.is_some() {
+            flags |= SequenceFlags::SeqNeedsIncrementalState as u32;
+        }
+        let packet = TracePacket {
+            timestamp,
+            data: Some(data),
+            optional_trusted_packet_sequence_id: Some(
+                trace_packet::OptionalTrustedPacketSequenceId::TrustedPacketSequenceId(
+                    self.sequence_id,
+                ),
+            ),
+            interned_data: defs.filter(|d| *d != InternedData::default()),
+            sequence_flags: (flags != 0).then_some(flags),
+            first_packet_on_sequence: (!self.started).then_some(true),
+        };
+        self.started = true;
+        self.buf.clear();
+        prost::encoding::message::encode(TRACE_PACKET_FIELD, &packet, &mut self.buf);
+        self.out.write_all(&self.buf)
+    }
+}
