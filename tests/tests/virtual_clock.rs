@@ -195,6 +195,65 @@ fn nice_0_against_nice_19_shares_by_the_weights() {
     );
 }
 
+/// Each hart's `(tid, sched.runnable_wait_ns, sched.preemptions)` from a `--stats` file.
+fn sched_waits(stats: &[u8]) -> Vec<(u64, u64, u64)> {
+    let doc: serde_json::Value = serde_json::from_slice(stats).expect("--stats is JSON");
+    let harts = doc["harts"].as_array().expect("per-hart statistics");
+    harts
+        .iter()
+        .map(|h| {
+            let n = |k: &str| h[k].as_u64().unwrap_or_else(|| panic!("no {k} in {h}"));
+            (
+                n("tid"),
+                n("sched.runnable_wait_ns"),
+                n("sched.preemptions"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn thrash_on_fewer_cpus_than_threads_waits_for_them() {
+    let dir = Scratch::new("thrash_cpus");
+    // One CPU per hart (the default): nobody waits for one.
+    let own = run_virtual(&dir, "own", &[], "thrash", &[]);
+    assert_eq!(
+        shell_status(&own.out),
+        0,
+        "{}",
+        String::from_utf8_lossy(&own.out.stderr)
+    );
+    for (tid, wait, preempted) in sched_waits(&own.stats) {
+        assert_eq!(
+            (wait, preempted),
+            (0, 0),
+            "thread {tid} waited for a CPU of its own"
+        );
+    }
+    // Eight workers and the main thread on two CPUs: every worker waits and is preempted
+    // at the end of its slices, and the guest's checks still pass.
+    let two = run_virtual(&dir, "two", &["--cpus", "2"], "thrash", &[]);
+    let stdout = String::from_utf8_lossy(&two.out.stdout);
+    assert_eq!(
+        shell_status(&two.out),
+        0,
+        "{}",
+        String::from_utf8_lossy(&two.out.stderr)
+    );
+    assert!(
+        stdout.contains("ok every page read back as written"),
+        "{stdout}"
+    );
+    let waits = sched_waits(&two.stats);
+    assert_eq!(waits.len(), 9, "{waits:?}");
+    for &(tid, wait, preempted) in &waits[1..] {
+        assert!(
+            wait > 0 && preempted > 0,
+            "worker {tid} never waited: {waits:?}"
+        );
+    }
+}
+
 #[test]
 fn a_deadlock_ends_the_run_with_a_report_naming_both_threads() {
     let dir = Scratch::new("deadlock");
