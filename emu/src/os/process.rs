@@ -74,6 +74,9 @@ const VIRTUAL_PID: u32 = 1000;
 /// run on their own CPU then).
 const VIRTUAL_CPUS: u64 = 8;
 
+/// The machine memory a guest sees under the virtual clock without `--mem-limit`.
+const VIRTUAL_MEMORY: u64 = 8 << 30;
+
 /// The id of the process, and so of its first thread, under `clock`.
 pub(crate) fn process_id(clock: &dyn devices::Clock) -> u32 {
     if clock.is_virtual() {
@@ -168,6 +171,28 @@ impl Process {
             u64::from,
         );
         usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    /// The parent's process id. The parent is outside the run: the emulator's own parent
+    /// under the host clock; under the virtual clock a fixed 1, so that what the guest
+    /// prints of it repeats.
+    pub(crate) fn ppid(&self) -> u32 {
+        if self.mm.clock().is_virtual() {
+            1
+        } else {
+            std::os::unix::process::parent_id()
+        }
+    }
+
+    /// The memory the guest is told the machine has when `--mem-limit` does not say:
+    /// the host's under the host clock; under the virtual clock a fixed 8 GiB (what
+    /// sysinfo(2) reports), so that it repeats on any host.
+    pub(crate) fn machine_memory(&self, host: impl FnOnce() -> u64) -> u64 {
+        if self.mm.clock().is_virtual() {
+            VIRTUAL_MEMORY
+        } else {
+            host()
+        }
     }
 
     /// Allocates a thread id (the first one is the pid).

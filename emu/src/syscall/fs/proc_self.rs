@@ -63,10 +63,11 @@ fn proc_file(path: &[u8], pid: u32) -> Option<ProcFile> {
 /// The process as its /proc files show it now.
 fn view(t: &Thread) -> ProcessView {
     let mm = &t.proc.mm;
-    let mem_total = mm.config().cache.mem_limit.unwrap_or_else(host_memory);
+    let mem_total =
+        (mm.config().cache.mem_limit).unwrap_or_else(|| t.proc.machine_memory(host_memory));
     ProcessView {
         pid: t.proc.pid,
-        ppid: std::os::unix::process::parent_id(),
+        ppid: t.proc.ppid(),
         name: t.name.clone(),
         threads: t.proc.live_threads().len(),
         vm_bytes: mm.vmas().iter().map(|v| v.len()).sum(),
