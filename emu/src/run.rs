@@ -56,6 +56,34 @@ fn end_on_stall(clock: &VirtualClock, proc: &Arc<Process>) {
     }));
 }
 
+/// Under the virtual clock only one of faultline's threads runs at a time, so they can
+/// all share one host CPU: a hand-over of the baton is then a switch on that CPU instead
+/// of waking a thread on another (about twice as fast on the machines measured). Threads
+/// started later inherit the calling thread's CPU; the first CPU it may run on is taken.
+/// Where the affinity cannot be read or set, the threads stay where they may run.
+fn share_one_host_cpu() {
+    // SAFETY: an all-zero cpu_set_t is a valid, empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a cpu_set_t of `size` bytes that sched_getaffinity fills.
+    if unsafe { libc::sched_getaffinity(0, size, &mut set) } != 0 {
+        return;
+    }
+    let setsize = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
+    // SAFETY: CPU_ISSET reads bit `cpu` of `set`, below CPU_SETSIZE.
+    let Some(cpu) = (0..setsize).find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }) else {
+        return;
+    };
+    // SAFETY: as above, for an empty set and one bit in it.
+    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` is below CPU_SETSIZE.
+    unsafe { libc::CPU_SET(cpu, &mut one) };
+    // SAFETY: `one` is a valid cpu_set_t of `size` bytes; 0 is the calling thread.
+    if unsafe { libc::sched_setaffinity(0, size, &one) } != 0 {
+        debug!(target: "faultline::run", cpu, "cannot pin the virtual run to one host CPU");
+    }
+}
+
 /// Loads `args.program()` and runs it on the calling thread, which becomes hart 0. Never
 /// returns on success: the process ends with the guest's exit status.
 pub fn run(args: RunArgs) -> Result<()> {
@@ -78,6 +106,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     }
     let virtual_clock = args.virtual_config()?.map(VirtualClock::new);
+    if virtual_clock.is_some() {
+        share_one_host_cpu();
+    }
     interrupt::block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
     // The run's one clock: created here, passed down to everything that reads time.
     let clock: SharedClock = match &virtual_clock {
