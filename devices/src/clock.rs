@@ -48,8 +48,7 @@ pub trait Clock: Send + Sync + fmt::Debug {
     /// this; the default measures the remaining time on this clock and waits that long on
     /// the host.
     fn park_until(&self, parker: &Parker, deadline_ns: u64) -> bool {
-        let remaining = deadline_ns.saturating_sub(self.now_ns());
-        parker.park_timeout(Duration::from_nanos(remaining))
+        parker.park_for_ns(deadline_ns.saturating_sub(self.now_ns()))
     }
 
     /// [`Clock::park_until`] for a daemon's periodic wake-up while it has nothing to do:

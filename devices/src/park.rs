@@ -70,6 +70,12 @@ impl Parker {
         std::mem::replace(&mut s.woken, false)
     }
 
+    /// [`park_timeout`](Self::park_timeout) for `ns` nanoseconds of host time: the host
+    /// wait of a clock's caller that is no task of it.
+    pub fn park_for_ns(&self, ns: u64) -> bool {
+        self.park_timeout(Duration::from_nanos(ns))
+    }
+
     /// Wakes the parked waiter, or makes its next park return at once.
     pub fn unpark(&self) {
         let hook = {

@@ -8,8 +8,9 @@ use crate::interrupt;
 use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
 use crate::os::files::Files;
+use crate::os::machine::Machine;
 use crate::os::priorities::Priorities;
-use crate::os::process::{host_ids, process_id, Process, RunOptions};
+use crate::os::process::{host_ids, Process, RunOptions};
 use crate::os::random::{Purpose, RandomSource};
 use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
@@ -137,16 +138,19 @@ pub fn run(args: RunArgs) -> Result<()> {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     // The calling thread becomes the first guest thread's task before it loads the
     // program: loading reads through the page cache, whose device is a task too.
-    let first_tid = process_id(mm.clock().as_ref());
+    let machine = Machine::new(mm.clock().is_virtual(), args.cpus);
+    let first_tid = machine.pid;
     let ticket = mm
         .clock()
         .register_task(&name, TaskKind::Hart { tid: first_tid });
     mm.clock().enter_task(ticket);
     let watch = interrupt::watch(mm.clone()).context("cannot start the signal watcher")?;
     let execfn = guest_path(args.program(), args.root.as_deref());
-    let files = Files::new(args.view(), Path::new(&execfn)).with_context(|| match &args.root {
-        Some(r) => format!("cannot open root {}", r.display()),
-        None => "cannot set up the guest's files".to_string(),
+    let files = Files::new(args.view(), Path::new(&execfn), machine.cpus).with_context(|| {
+        match &args.root {
+            Some(r) => format!("cannot open root {}", r.display()),
+            None => "cannot set up the guest's files".to_string(),
+        }
     })?;
     let mut argv = vec![args.program().display().to_string()];
     argv.extend(args.args().iter().cloned());
@@ -174,10 +178,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         strace: args.strace,
         stats: args.stats.as_ref().map(PathBuf::from),
         getrandom: Arc::new(RandomSource::new(args.seed(), Purpose::Getrandom)),
-        cpus: args.cpus,
+        machine,
     };
     let proc = Process::new(mm.clone(), files, opts);
-    proc.files.set_cpus(proc.cpus() as u64);
     if let Some(v) = &virtual_clock {
         end_on_stall(v, &proc);
     }

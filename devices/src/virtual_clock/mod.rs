@@ -135,16 +135,7 @@ impl Inner {
                 }
                 Pick::Idle => break,
                 Pick::Stall(reason) => {
-                    if s.stalled {
-                        break;
-                    }
-                    s.stalled = true;
-                    let report = s.report(reason);
-                    let handler = self.stall.lock().clone();
-                    MutexGuard::unlocked(s, || match handler {
-                        Some(h) => h(&report),
-                        None => eprint!("{report}"),
-                    });
+                    self.stall(s, reason);
                     break;
                 }
             }
@@ -155,6 +146,20 @@ impl Inner {
                 slot.cv.wait(s);
             }
         }
+    }
+
+    /// Hands the report of a run that cannot go on to the stall handler, once, with the
+    /// scheduler unlocked so that the handler can read the counters.
+    fn stall(&self, s: &mut MutexGuard<'_, Sched>, reason: StallReason) {
+        if std::mem::replace(&mut s.stalled, true) {
+            return;
+        }
+        let report = s.report(reason);
+        let handler = self.stall.lock().clone();
+        MutexGuard::unlocked(s, || match handler {
+            Some(h) => h(&report),
+            None => eprint!("{report}"),
+        });
     }
 
     /// The calling task waits on `parker` (if any) until woken or until `deadline_ps`;
@@ -181,14 +186,8 @@ impl Inner {
     /// The calling task gives the baton up at a yield point (`forced`: sched_yield).
     fn reschedule(&self, id: TaskId, forced: bool) {
         let mut s = self.sched.lock();
-        if s.past_max_time(id) && !s.stalled {
-            s.stalled = true;
-            let report = s.report(StallReason::MaxTime);
-            let handler = self.stall.lock().clone();
-            MutexGuard::unlocked(&mut s, || match handler {
-                Some(h) => h(&report),
-                None => eprint!("{report}"),
-            });
+        if s.past_max_time(id) {
+            self.stall(&mut s, StallReason::MaxTime);
         }
         s.yield_running(id, forced);
         self.switch(&mut s, Some(id));
@@ -214,10 +213,7 @@ impl VirtualClock {
                 let deadline = deadline_ns.saturating_mul(1000);
                 self.inner.block(id, Some(parker), Some(deadline), idle)
             }
-            None => {
-                let remaining = deadline_ns.saturating_sub(self.now_ns());
-                parker.park_timeout(std::time::Duration::from_nanos(remaining))
-            }
+            None => parker.park_for_ns(deadline_ns.saturating_sub(self.now_ns())),
         }
     }
 }
@@ -242,7 +238,7 @@ impl Clock for VirtualClock {
             }
             // A thread outside the run (a test's) waits on the host.
             None => {
-                Parker::new().park_timeout(std::time::Duration::from_nanos(ns));
+                Parker::new().park_for_ns(ns);
             }
         }
     }

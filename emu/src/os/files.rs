@@ -5,7 +5,6 @@ use devices::cast::low_i32;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use mmu::Errno;
@@ -31,7 +30,7 @@ pub struct Files {
     /// The count of calls that changed host files behind the page cache.
     pub(crate) host_changes: HostChanges,
     /// The CPUs `/proc/cpuinfo` and `/sys/devices/system/cpu/online` describe.
-    cpus: AtomicU64,
+    cpus: u64,
 }
 
 /// Linux's ceiling on RLIMIT_NOFILE (fs.nr_open's default).
@@ -43,8 +42,9 @@ pub(crate) const AT_FDCWD: i32 = -100;
 impl Files {
     /// `view`: how guest paths map onto the host (as is, confined by --root, or overlaid
     /// by -L). `exe`: the host path of the guest program (what
-    /// readlinkat("/proc/self/exe") answers, seen from inside the root).
-    pub fn new(view: View<'_>, exe: &Path) -> std::io::Result<Files> {
+    /// readlinkat("/proc/self/exe") answers, seen from inside the root). `cpus`: the
+    /// CPUs the synthesized CPU files describe.
+    pub fn new(view: View<'_>, exe: &Path, cpus: u64) -> std::io::Result<Files> {
         let paths = Resolver::new(view)?;
         let fds = FdTable::new(host_nofile_limit());
         for fd in 0..3 {
@@ -66,18 +66,13 @@ impl Files {
             exe,
             cmdline: RwLock::default(),
             host_changes: HostChanges::default(),
-            cpus: AtomicU64::new(super::procfs::host_cpus()),
+            cpus,
         })
-    }
-
-    /// Sets the number of CPUs the synthesized CPU files describe (the host's until set).
-    pub(crate) fn set_cpus(&self, cpus: u64) {
-        self.cpus.store(cpus, Ordering::Relaxed);
     }
 
     /// The number of CPUs the synthesized CPU files describe.
     pub(crate) fn cpus(&self) -> u64 {
-        self.cpus.load(Ordering::Relaxed)
+        self.cpus
     }
 
     /// Records the arguments the program was started with, which /proc/self/cmdline

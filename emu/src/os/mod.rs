@@ -12,6 +12,7 @@ pub(crate) mod guest_clocks;
 pub(crate) mod guest_memory;
 pub(crate) mod host_file;
 pub(crate) mod host_poll;
+pub(crate) mod machine;
 pub mod path;
 pub(crate) mod pending;
 pub(crate) mod posix_timers;

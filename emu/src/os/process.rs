@@ -4,6 +4,7 @@ use super::cached_files;
 use super::files::Files;
 use super::futex_table::FutexTable;
 use super::guest_clocks::{GuestClocks, ProcessSched};
+use super::machine::Machine;
 use super::posix_timers::PosixTimers;
 use super::priorities::SchedTable;
 use super::random::RandomSource;
@@ -31,8 +32,8 @@ pub(crate) struct RunOptions {
     pub stats: Option<PathBuf>,
     /// Where `getrandom(2)` draws its bytes from.
     pub getrandom: Arc<RandomSource>,
-    /// The virtual CPUs of `--cpus`; None: one per host CPU, as many as the host has.
-    pub cpus: Option<u32>,
+    /// What the guest is told of its machine.
+    pub machine: Machine,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
@@ -63,26 +64,6 @@ impl HartLive {
     /// Marks the hart as running guest code again.
     pub(crate) fn unsettle(&self) {
         self.settled.store(false, Ordering::Relaxed);
-    }
-}
-
-/// The process id under the virtual clock: fixed, so that thread ids, and whatever prints
-/// them, repeat from run to run (under the host clock it is the emulator's own).
-const VIRTUAL_PID: u32 = 1000;
-
-/// The CPUs a guest sees under the virtual clock without `--cpus` (its harts still each
-/// run on their own CPU then).
-const VIRTUAL_CPUS: u64 = 8;
-
-/// The machine memory a guest sees under the virtual clock without `--mem-limit`.
-const VIRTUAL_MEMORY: u64 = 8 << 30;
-
-/// The id of the process, and so of its first thread, under `clock`.
-pub(crate) fn process_id(clock: &dyn devices::Clock) -> u32 {
-    if clock.is_virtual() {
-        VIRTUAL_PID
-    } else {
-        std::process::id()
     }
 }
 
@@ -131,7 +112,7 @@ pub(crate) struct Process {
 impl Process {
     /// A process with no threads yet.
     pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
-        let pid = process_id(mm.clock().as_ref());
+        let pid = opts.machine.pid;
         Arc::new_cyclic(|me: &Weak<Process>| Process {
             clocks: GuestClocks::new(mm.clock().clone(), me.clone() as Weak<dyn ProcessSched>),
             timers: Arc::new(Timers::new(
@@ -156,43 +137,9 @@ impl Process {
         })
     }
 
-    /// The number of CPUs the guest sees: `--cpus`; else under the virtual clock a fixed
-    /// [`VIRTUAL_CPUS`], so that what the guest sizes by it repeats on any host; else the
-    /// host's ([`super::procfs::host_cpus`]).
+    /// The number of CPUs the guest sees.
     pub(crate) fn cpus(&self) -> usize {
-        let n = self.opts.cpus.map_or_else(
-            || {
-                if self.mm.clock().is_virtual() {
-                    VIRTUAL_CPUS
-                } else {
-                    super::procfs::host_cpus()
-                }
-            },
-            u64::from,
-        );
-        usize::try_from(n).unwrap_or(usize::MAX)
-    }
-
-    /// The parent's process id. The parent is outside the run: the emulator's own parent
-    /// under the host clock; under the virtual clock a fixed 1, so that what the guest
-    /// prints of it repeats.
-    pub(crate) fn ppid(&self) -> u32 {
-        if self.mm.clock().is_virtual() {
-            1
-        } else {
-            std::os::unix::process::parent_id()
-        }
-    }
-
-    /// The memory the guest is told the machine has when `--mem-limit` does not say:
-    /// the host's under the host clock; under the virtual clock a fixed 8 GiB (what
-    /// sysinfo(2) reports), so that it repeats on any host.
-    pub(crate) fn machine_memory(&self, host: impl FnOnce() -> u64) -> u64 {
-        if self.mm.clock().is_virtual() {
-            VIRTUAL_MEMORY
-        } else {
-            host()
-        }
+        usize::try_from(self.opts.machine.cpus).unwrap_or(usize::MAX)
     }
 
     /// Allocates a thread id (the first one is the pid).

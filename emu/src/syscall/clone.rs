@@ -178,7 +178,7 @@ pub(crate) fn handle(t: &mut Thread, cpu: &Cpu, n: u64, a: [u64; 6]) -> Option<O
         }
         nr::gettid => Outcome::Return(t.tid as i64),
         nr::getpid => Outcome::Return(t.proc.pid as i64),
-        nr::getppid => Outcome::Return(i64::from(t.proc.ppid())),
+        nr::getppid => Outcome::Return(i64::from(t.proc.opts.machine.ppid)),
         nr::futex => futex::sys_futex(t, a),
         nr::rseq => ret(Err(Errno::ENOSYS)),
         _ => return None,

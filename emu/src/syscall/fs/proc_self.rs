@@ -64,10 +64,10 @@ fn proc_file(path: &[u8], pid: u32) -> Option<ProcFile> {
 fn view(t: &Thread) -> ProcessView {
     let mm = &t.proc.mm;
     let mem_total =
-        (mm.config().cache.mem_limit).unwrap_or_else(|| t.proc.machine_memory(host_memory));
+        (mm.config().cache.mem_limit).unwrap_or_else(|| t.proc.opts.machine.memory(host_memory));
     ProcessView {
         pid: t.proc.pid,
-        ppid: t.proc.ppid(),
+        ppid: t.proc.opts.machine.ppid,
         name: t.name.clone(),
         threads: t.proc.live_threads().len(),
         vm_bytes: mm.vmas().iter().map(|v| v.len()).sum(),

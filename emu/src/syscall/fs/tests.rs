@@ -62,7 +62,7 @@ struct Guest {
 impl Guest {
     fn new(view: View<'_>, exe: &Path) -> Guest {
         Guest {
-            files: Files::new(view, exe).unwrap(),
+            files: Files::new(view, exe, 1).unwrap(),
             mem: VecMemory::new(BASE, 0x10000),
         }
     }
@@ -510,7 +510,7 @@ fn readv_writev_scatter_and_gather() {
 fn large_transfers_go_through_the_bounce_buffer() {
     let s = Scratch::new("big");
     let g = Guest {
-        files: Files::new(View::Host, &s.path("prog")).unwrap(),
+        files: Files::new(View::Host, &s.path("prog"), 1).unwrap(),
         mem: VecMemory::new(BASE, 0x100000),
     };
     let data: Vec<u8> = (0..0x90000u32)
