@@ -19,7 +19,7 @@ pub fn run(data: &[u8]) {
         ..MmConfig::default()
     })
     .expect("address space");
-    let files = Files::new(View::Host, file.path()).expect("guest files");
+    let files = Files::new(View::Host, file.path(), 1).expect("guest files");
     let args = ["prog".to_owned()];
     let start = StartInfo {
         args: &args,
