@@ -24,11 +24,11 @@ const GOLDEN_TEXT: &str = "tests/golden/small.pftrace.txt";
 fn synthetic(close: bool) -> Vec<u8> {
     let mut w = PerfettoWriter::new(Vec::new(), NonZeroU32::new(1).unwrap());
     let process = w.process_track(100, "guest").unwrap();
-    let main = w.thread_track(&process, 100, "100 main").unwrap();
-    let worker = w.thread_track(&process, 101, "101 worker").unwrap();
-    let disk = w.track(process.track(), "disk0").unwrap();
+    let main = w.thread_track(&process, 100, "100 main", 1).unwrap();
+    let worker = w.thread_track(&process, 101, "101 worker", 2).unwrap();
+    let disk = w.track(process.track(), "disk0", 3).unwrap();
     let depth = w
-        .counter_track(disk, "queue depth", CounterUnit::Count)
+        .counter_track(disk, "queue depth", CounterUnit::Count, 4)
         .unwrap();
 
     let handoff = [FlowId(1)];

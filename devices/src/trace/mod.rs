@@ -1,20 +1,35 @@
-//! Perfetto trace encoding: [`PerfettoWriter`] streams track descriptors and track events
-//! as Perfetto's protobuf `Trace` format, the file the Perfetto UI and trace processor
-//! open as is.
+//! Traces: the run's recorder ([`Recorder`]: per-thread buffers of fixed-size
+//! [`TraceRecord`]s, drained by a sink thread) and their encoding ([`PerfettoWriter`]:
+//! Perfetto's protobuf `Trace` format, the file the Perfetto UI and trace processor open
+//! as is).
 //!
 //! The message types in [`proto`] are generated from a trimmed copy of Perfetto's own
 //! schema (`third_party/perfetto`) by `cargo run -p tools --bin gen-perfetto` and checked
 //! in; only `prost` is needed at build time.
 
+pub mod catalog;
 mod intern;
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 pub mod proto;
+mod record;
+mod recorder;
+mod sink;
 mod writer;
 
+#[cfg(test)]
+mod recorder_tests;
 #[cfg(test)]
 mod tests;
 
 pub use proto::counter_descriptor::Unit as CounterUnit;
+pub use record::{
+    Phase, TidList, TraceArg, TraceRecord, TraceValue, TrackRef, MAX_ARGS, TID_LIST_LEN,
+};
+pub use recorder::{
+    begin, counter, detach, emit, enabled, end, instant, new_flow, thread_name, Recorder, WhenFull,
+    CHUNK_RECORDS,
+};
+pub use sink::{Owner, TraceSummary};
 pub use writer::{
     Arg, ArgValue, CounterTrack, CounterValue, Event, FlowId, PerfettoWriter, ProcessTrack, Track,
 };

@@ -8,7 +8,7 @@
 pub struct DebugAnnotation {
     #[prost(oneof = "debug_annotation::NameField", tags = "1, 10")]
     pub name_field: ::core::option::Option<debug_annotation::NameField>,
-    #[prost(oneof = "debug_annotation::Value", tags = "2, 3, 4, 5, 6")]
+    #[prost(oneof = "debug_annotation::Value", tags = "2, 3, 4, 5, 6, 7")]
     pub value: ::core::option::Option<debug_annotation::Value>,
 }
 /// Nested message and enum types in `DebugAnnotation`.
@@ -34,6 +34,8 @@ pub mod debug_annotation {
         DoubleValue(f64),
         #[prost(string, tag = "6")]
         StringValue(::prost::alloc::string::String),
+        #[prost(uint64, tag = "7")]
+        PointerValue(u64),
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -48,10 +48,10 @@ fn name_iid(e: &TrackEvent) -> u64 {
 fn tracks_are_described_with_their_parents_and_order() {
     let mut w = writer();
     let proc_track = w.process_track(10, "guest").unwrap();
-    let hart = w.thread_track(&proc_track, 11, "11 worker").unwrap();
-    let dev = w.track(proc_track.track(), "nvme0").unwrap();
+    let hart = w.thread_track(&proc_track, 11, "11 worker", 11).unwrap();
+    let dev = w.track(proc_track.track(), "nvme0", 100).unwrap();
     let depth = w
-        .counter_track(dev, "queue depth", CounterUnit::Count)
+        .counter_track(dev, "queue depth", CounterUnit::Count, 0)
         .unwrap();
     assert_ne!(hart, dev);
     let _ = depth;
@@ -205,8 +205,8 @@ fn names_are_interned_where_first_used() {
 fn flows_leave_the_source_and_end_at_the_destination() {
     let mut w = writer();
     let proc_track = w.process_track(1, "p").unwrap();
-    let a = w.thread_track(&proc_track, 2, "2 a").unwrap();
-    let b = w.thread_track(&proc_track, 3, "3 b").unwrap();
+    let a = w.thread_track(&proc_track, 2, "2 a", 2).unwrap();
+    let b = w.thread_track(&proc_track, 3, "3 b", 3).unwrap();
     let flow = [FlowId(42)];
     w.instant(
         1,
@@ -245,7 +245,7 @@ fn counters_carry_integer_or_floating_values() {
     let mut w = writer();
     let proc_track = w.process_track(1, "p").unwrap();
     let c = w
-        .counter_track(proc_track.track(), "free", CounterUnit::SizeBytes)
+        .counter_track(proc_track.track(), "free", CounterUnit::SizeBytes, 200)
         .unwrap();
     w.counter(1, c, 4096i64).unwrap();
     w.counter(2, c, 0.5f64).unwrap();

@@ -19,7 +19,7 @@ const TRACE_PACKET_FIELD: u32 = 1;
 /// A track that carries slices and instants: a process, a thread or a named custom track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Track {
-    /// The track's `uuid`, unique within the writer's sequence.
+    /// The track's `uuid`, unique within the trace (one writer describes every track).
     uuid: u64,
 }
 
@@ -61,6 +61,8 @@ pub enum ArgValue<'a> {
     Str(&'a str),
     /// A flag.
     Bool(bool),
+    /// An address (shown in hex).
+    Pointer(u64),
 }
 
 /// A named argument of an event; its name is interned.
@@ -116,7 +118,9 @@ impl From<f64> for CounterValue {
 /// `first_packet_on_sequence`); event names, annotation names and categories are interned,
 /// each defined in the `interned_data` of the first packet that uses it. Track descriptors
 /// are written when a track is created, so they precede the track's events, and siblings
-/// keep their creation order in the UI (`EXPLICIT` ordering).
+/// are shown in the order of the ranks they were given (`EXPLICIT` ordering). Tracks are
+/// global to a trace: a writer may put events on tracks another writer of the same file
+/// described, as the recorder's sink does (one writer describes, one per thread writes).
 ///
 /// Timestamps are nanoseconds and never decrease on a sequence, as Perfetto requires: a
 /// timestamp earlier than the previous event's is clamped to it (and counted, see
@@ -136,7 +140,7 @@ pub struct PerfettoWriter<W: Write> {
     clamped: u64,
     /// The sequence's interned names.
     interned: InternState,
-    /// How many tracks were created: uuids and sibling ranks follow creation order.
+    /// How many tracks were created: uuids follow creation order.
     tracks: u32,
     /// The encoding buffer, reused across packets.
     buf: Vec<u8>,
@@ -160,7 +164,8 @@ impl<W: Write> PerfettoWriter<W> {
 
     /// Describes a process track named `name` for process `pid`.
     pub fn process_track(&mut self, pid: i32, name: &str) -> io::Result<ProcessTrack> {
-        let track = self.describe(None, |d| {
+        let uuid = self.new_uuid();
+        let track = self.describe_as(uuid, None, 0, |d| {
             d.process = Some(ProcessDescriptor {
                 pid: Some(pid),
                 process_name: Some(name.to_owned()),
@@ -169,39 +174,67 @@ impl<W: Write> PerfettoWriter<W> {
         Ok(ProcessTrack { track, pid })
     }
 
-    /// Describes the track of thread `tid` of `process`, named `name`.
+    /// Describes the track of thread `tid` of `process`, named `name`, placed among its
+    /// siblings by `rank`.
     pub fn thread_track(
         &mut self,
         process: &ProcessTrack,
         tid: i64,
         name: &str,
+        rank: i32,
     ) -> io::Result<Track> {
-        self.describe(Some(process.track), |d| {
-            d.thread = Some(ThreadDescriptor {
-                pid: Some(process.pid),
-                tid: Some(tid),
-                thread_name: Some(name.to_owned()),
-            });
+        let uuid = self.new_uuid();
+        self.describe_as(uuid, Some(process.track), rank, |d| {
+            d.thread = Some(Self::thread(process, tid, name));
         })
     }
 
+    /// Describes `track`, the track of thread `tid` of `process`, again under a new
+    /// name (the thread renamed itself).
+    pub fn rename_thread(
+        &mut self,
+        track: Track,
+        process: &ProcessTrack,
+        tid: i64,
+        name: &str,
+        rank: i32,
+    ) -> io::Result<()> {
+        self.describe_as(track.uuid, Some(process.track), rank, |d| {
+            d.thread = Some(Self::thread(process, tid, name));
+        })
+        .map(|_| ())
+    }
+
+    /// The descriptor of thread `tid` of `process` called `name`.
+    fn thread(process: &ProcessTrack, tid: i64, name: &str) -> ThreadDescriptor {
+        ThreadDescriptor {
+            pid: Some(process.pid),
+            tid: Some(tid),
+            thread_name: Some(name.to_owned()),
+        }
+    }
+
     /// Describes a custom track named `name` under `parent` (a daemon, a device, or an
-    /// async lane of overlapping requests).
-    pub fn track(&mut self, parent: Track, name: &str) -> io::Result<Track> {
-        self.describe(Some(parent), |d| {
+    /// async lane of overlapping requests), placed among its siblings by `rank`.
+    pub fn track(&mut self, parent: Track, name: &str, rank: i32) -> io::Result<Track> {
+        let uuid = self.new_uuid();
+        self.describe_as(uuid, Some(parent), rank, |d| {
             d.static_or_dynamic_name =
                 Some(track_descriptor::StaticOrDynamicName::Name(name.to_owned()));
         })
     }
 
-    /// Describes a counter track named `name` under `parent`, whose values are in `unit`.
+    /// Describes a counter track named `name` under `parent`, whose values are in `unit`,
+    /// placed among its siblings by `rank`.
     pub fn counter_track(
         &mut self,
         parent: Track,
         name: &str,
         unit: Unit,
+        rank: i32,
     ) -> io::Result<CounterTrack> {
-        let track = self.describe(Some(parent), |d| {
+        let uuid = self.new_uuid();
+        let track = self.describe_as(uuid, Some(parent), rank, |d| {
             d.static_or_dynamic_name =
                 Some(track_descriptor::StaticOrDynamicName::Name(name.to_owned()));
             d.counter = Some(CounterDescriptor {
@@ -225,6 +258,17 @@ impl<W: Write> PerfettoWriter<W> {
     /// Ends the innermost open slice on `track` at `ts_ns`.
     pub fn slice_end(&mut self, ts_ns: u64, track: Track) -> io::Result<()> {
         self.event(ts_ns, track.uuid, track_event::Type::SliceEnd, None)
+    }
+
+    /// Ends the innermost open slice on `track` at `ts_ns`, adding `event`'s arguments
+    /// and flows to it (its name is not written: an end names no slice).
+    pub fn slice_end_with(
+        &mut self,
+        ts_ns: u64,
+        track: Track,
+        event: &Event<'_>,
+    ) -> io::Result<()> {
+        self.event(ts_ns, track.uuid, track_event::Type::SliceEnd, Some(event))
     }
 
     /// Marks an instant on `track` at `ts_ns`.
@@ -258,23 +302,37 @@ impl<W: Write> PerfettoWriter<W> {
         self.clamped
     }
 
+    /// What was written so far, taken out of the writer (which goes on with an empty
+    /// one): for a sink that merges several sequences into one file.
+    pub fn take_output(&mut self) -> W
+    where
+        W: Default,
+    {
+        std::mem::take(&mut self.out)
+    }
+
     /// Flushes and returns the underlying writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
     }
 
-    /// Writes the descriptor of a new track under `parent`, filled in by `fill`.
-    fn describe(
+    /// A uuid no track of this writer has: uuids follow creation order.
+    fn new_uuid(&mut self) -> u64 {
+        self.tracks += 1;
+        u64::from(self.tracks)
+    }
+
+    /// Writes the descriptor of track `uuid` under `parent` at sibling rank `rank`,
+    /// filled in by `fill`.
+    fn describe_as(
         &mut self,
+        uuid: u64,
         parent: Option<Track>,
+        rank: i32,
         fill: impl FnOnce(&mut TrackDescriptor),
     ) -> io::Result<Track> {
-        let rank = i32::try_from(self.tracks).unwrap_or(i32::MAX);
-        self.tracks += 1;
-        let track = Track {
-            uuid: u64::from(self.tracks),
-        };
+        let track = Track { uuid };
         let mut descriptor = TrackDescriptor {
             uuid: Some(track.uuid),
             parent_uuid: parent.map(|p| p.uuid),
@@ -305,9 +363,11 @@ impl<W: Write> PerfettoWriter<W> {
             ..TrackEvent::default()
         };
         if let Some(event) = event {
-            out.name_field = Some(track_event::NameField::NameIid(
-                self.interned.event_name(event.name, &mut defs),
-            ));
+            if kind != track_event::Type::SliceEnd {
+                out.name_field = Some(track_event::NameField::NameIid(
+                    self.interned.event_name(event.name, &mut defs),
+                ));
+            }
             out.category_iids = event
                 .category
                 .map(|c| self.interned.category(c, &mut defs))
@@ -332,6 +392,7 @@ impl<W: Write> PerfettoWriter<W> {
             ArgValue::Int(v) => debug_annotation::Value::IntValue(v),
             ArgValue::Str(v) => debug_annotation::Value::StringValue(v.to_owned()),
             ArgValue::Bool(v) => debug_annotation::Value::BoolValue(v),
+            ArgValue::Pointer(v) => debug_annotation::Value::PointerValue(v),
         };
         DebugAnnotation {
             name_field: Some(debug_annotation::NameField::NameIid(
