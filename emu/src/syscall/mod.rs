@@ -22,6 +22,7 @@ pub(crate) mod sysinfo;
 pub(crate) mod time;
 pub(crate) mod timer;
 pub(crate) mod timerfd;
+pub(crate) mod trace_marker;
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
@@ -209,6 +210,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = sysinfo::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = trace_marker::handle(t, n, a) {
         return o;
     }
     t.proc.warn_unsupported(n);
