@@ -29,7 +29,8 @@
  * marks unconditionally.  A run keeps at most 1024 distinct names; markers
  * with later ones are all called "guest marker (name table full)".
  *
- * Build: -I guests/include (the guests' Makefile passes it).  The histogram is
+ * Build: -I guests/include (the guests' Makefile passes it); include it
+ * before the system headers, or define _GNU_SOURCE first (it needs syscall).  The histogram is
  * not thread-safe: give each thread its own and merge them with fl_hist_add.
  */
 #ifndef FAULTLINE_H
