@@ -12,11 +12,14 @@ perfetto==0.59.1 protobuf==7.36.2`) and checks that:
   clears its incremental state; interned names (event names, debug annotation names,
   categories) are defined on their sequence before they are used;
 - timestamps never go back within a sequence;
-- tracks are described once, before their events, and after their parents; thread
-  tracks have a pid, a tid and a name, and each thread has one track;
-- every slice begin has its end on the same track, properly nested;
-- every flow id leaves one slice or instant and ends at another (flow_ids on the
-  source, terminating_flow_ids on the destination);
+- tracks are described before their events, and after their parents; thread tracks
+  have a pid, a tid and a name, and each thread has one track (described again only
+  to rename it);
+- in time order (as Perfetto reads a trace: events of one track may come from several
+  sequences, such as a storage request begun by its submitter and ended by the
+  device), every slice begin has its end on the same track, properly nested;
+- every flow id leaves one slice or instant and ends at another, no earlier (flow_ids
+  on the source, terminating_flow_ids on the destination);
 - counter events are only on counter tracks, and only counter events are there.
 
 Prints a short summary and exits 0, or prints the first violation and exits 1 (2 when
@@ -88,6 +91,7 @@ class Checker:
         self.open = {}  # uuid -> stack of open slice names
         self.flow_sources = {}  # flow id -> where it leaves
         self.flow_ends = {}  # flow id -> where it ends
+        self.events = []  # (timestamp, packet index, where, name, event), for the time-order pass
         self.counts = {"slices": 0, "instants": 0, "counters": 0}
 
     def packet(self, i, p):
@@ -112,11 +116,19 @@ class Checker:
         if p.HasField("track_descriptor"):
             self.descriptor(where, p.track_descriptor)
         if p.HasField("track_event"):
-            self.event(where, seq, p.track_event)
+            name = self.event(where, seq, p.track_event)
+            self.events.append((p.timestamp, i, where, name, p.track_event))
 
     def descriptor(self, where, d):
-        if not d.HasField("uuid") or d.uuid in self.tracks:
-            raise Violation(f"{where}: track uuid {d.uuid} missing or described twice")
+        if not d.HasField("uuid"):
+            raise Violation(f"{where}: track without a uuid")
+        if d.uuid in self.tracks:
+            old = self.tracks[d.uuid]
+            if not (d.HasField("thread") and old.HasField("thread") and d.thread.tid == old.thread.tid
+                    and d.thread.pid == old.thread.pid and d.parent_uuid == old.parent_uuid):
+                raise Violation(f"{where}: track {d.uuid} described twice, and not to rename its thread")
+            self.tracks[d.uuid] = d
+            return
         if d.HasField("parent_uuid") and d.parent_uuid not in self.tracks:
             raise Violation(f"{where}: track {d.uuid}'s parent {d.parent_uuid} is not described before it")
         if d.HasField("thread"):
@@ -156,12 +168,9 @@ class Checker:
         elif e.type == EV.TYPE_SLICE_BEGIN:
             if name is None:
                 raise Violation(f"{where}: slice begin without a name")
-            self.open[e.track_uuid].append(name)
             self.counts["slices"] += 1
         elif e.type == EV.TYPE_SLICE_END:
-            if not self.open[e.track_uuid]:
-                raise Violation(f"{where}: slice end on track {e.track_uuid} with no slice open")
-            self.open[e.track_uuid].pop()
+            pass
         elif e.type == EV.TYPE_INSTANT:
             if name is None:
                 raise Violation(f"{where}: instant without a name")
@@ -170,6 +179,16 @@ class Checker:
             raise Violation(f"{where}: event of unexpected type {e.type}")
         if (e.flow_ids or e.terminating_flow_ids) and e.type not in (EV.TYPE_SLICE_BEGIN, EV.TYPE_INSTANT):
             raise Violation(f"{where}: flow on a {EV.Type.Name(e.type)} event, not on a slice or instant")
+        return name
+
+    def in_time_order(self, where, name, e):
+        """Nesting and flows, with events in time order (ties in file order)."""
+        if e.type == EV.TYPE_SLICE_BEGIN:
+            self.open[e.track_uuid].append(name)
+        elif e.type == EV.TYPE_SLICE_END:
+            if not self.open[e.track_uuid]:
+                raise Violation(f"{where}: slice end on track {e.track_uuid} with no slice open")
+            self.open[e.track_uuid].pop()
         for f in e.flow_ids:
             if f in self.flow_sources:
                 raise Violation(f"{where}: flow {f} leaves a second event ({self.flow_sources[f]} first)")
@@ -182,6 +201,9 @@ class Checker:
             self.flow_ends[f] = where
 
     def finish(self):
+        self.events.sort(key=lambda ev: (ev[0], ev[1]))
+        for _, _, where, name, e in self.events:
+            self.in_time_order(where, name, e)
         for uuid, stack in self.open.items():
             if stack:
                 raise Violation(f"slice {stack[-1]!r} on track {uuid} never ends")

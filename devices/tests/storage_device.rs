@@ -11,7 +11,13 @@ use std::time::{Duration, Instant};
 
 fn device(dir: &tempfile::TempDir, config: DeviceConfig) -> StorageDevice {
     let backing = Arc::new(BackingStore::create(dir.path().join("swap"), 1 << 20).unwrap());
-    StorageDevice::new(config, backing, std::sync::Arc::new(HostClock::new())).unwrap()
+    StorageDevice::new(
+        "disk",
+        config,
+        backing,
+        std::sync::Arc::new(HostClock::new()),
+    )
+    .unwrap()
 }
 
 fn be() -> IoPriority {
@@ -190,6 +196,6 @@ fn a_device_that_cannot_start_is_an_error_not_a_panic() {
         depth: 0,
         ..DeviceConfig::default()
     };
-    let err = StorageDevice::new(config, backing, Arc::new(HostClock::new())).unwrap_err();
+    let err = StorageDevice::new("disk", config, backing, Arc::new(HostClock::new())).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }

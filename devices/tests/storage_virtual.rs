@@ -18,7 +18,7 @@ fn a_request_takes_its_latency_plus_its_costs_in_virtual_time() {
             latency: "fixed:5ms".parse().unwrap(),
             ..DeviceConfig::default()
         };
-        let dev = StorageDevice::new(config, backing, c.clone()).unwrap();
+        let dev = StorageDevice::new("disk", config, backing, c.clone()).unwrap();
         let be = IoPriority::best_effort(4).unwrap();
         let start = c.now_ns();
         let written = dev.write(4096, &[7u8; 4096], 1, be).result.is_ok();

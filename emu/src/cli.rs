@@ -81,6 +81,16 @@ pub struct RunArgs {
     /// Write per-hart and total counters as JSON to FILE when the guest exits.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
+    /// Record a trace of faults, lock waits and holds, I/O requests, system calls,
+    /// reclaim and write-back to FILE, in Perfetto's format (open it at
+    /// ui.perfetto.dev, or read it with `faultline report FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// When the trace writer falls behind, drop records (counted in `trace.dropped`)
+    /// instead of making the guest's threads wait for it (counted in
+    /// `trace.stall_ns`).
+    #[arg(long, requires = "trace")]
+    pub trace_drop: bool,
     /// How page faults take their locks: `mmap` (every fault under mmap_lock), `vma`
     /// (a per-VMA lock attempt first, as Linux does), `vma-retry` (a retry after I/O
     /// goes back under the per-VMA lock) or `vma-hold` (I/O waited for holding the

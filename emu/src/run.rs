@@ -14,6 +14,7 @@ use crate::os::process::{host_ids, Process, RunOptions};
 use crate::os::random::{Purpose, RandomSource};
 use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
+use devices::trace::{Owner, Recorder, WhenFull};
 use devices::{HostClock, SharedClock, TaskKind, VirtualClock};
 use mmu::{AddressSpace, MmConfig};
 use std::io::Write;
@@ -47,6 +48,9 @@ fn end_on_stall(clock: &VirtualClock, proc: &Arc<Process>) {
         let _ = std::io::stdout().flush();
         // Every task waits without a host lock held, so the counters can be read.
         if let Some(p) = proc.upgrade() {
+            if let Err(e) = p.finish_trace() {
+                eprintln!("faultline: cannot write the trace: {e}");
+            }
             if let Some(path) = &p.opts.stats {
                 if let Err(e) = p.write_stats(path) {
                     eprintln!("faultline: cannot write stats to {}: {e}", path.display());
@@ -85,6 +89,22 @@ fn share_one_host_cpu() {
     }
 }
 
+/// Fails unless the directory `path` (an output of option `flag`) goes into exists.
+fn check_output_dir(flag: &str, path: &Path) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!(
+            "{flag} {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Loads `args.program()` and runs it on the calling thread, which becomes hart 0. Never
 /// returns on success: the process ends with the guest's exit status.
 pub fn run(args: RunArgs) -> Result<()> {
@@ -93,17 +113,9 @@ pub fn run(args: RunArgs) -> Result<()> {
             bail!("--root {}: not a directory", root.display());
         }
     }
-    if let Some(stats) = &args.stats {
-        let dir = stats
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            bail!(
-                "--stats {}: directory {} does not exist",
-                stats.display(),
-                dir.display()
-            );
+    for (flag, path) in [("--stats", &args.stats), ("--trace", &args.trace)] {
+        if let Some(path) = path {
+            check_output_dir(flag, path)?;
         }
     }
     let virtual_clock = args.virtual_config()?.map(VirtualClock::new);
@@ -115,6 +127,31 @@ pub fn run(args: RunArgs) -> Result<()> {
     let clock: SharedClock = match &virtual_clock {
         Some(v) => v.clone(),
         None => Arc::new(HostClock::new()),
+    };
+    let name = args
+        .program()
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let machine = Machine::new(virtual_clock.is_some(), args.cpus);
+    let first_tid = machine.pid;
+    // The calling thread records first: the memory manager's daemons and devices,
+    // started below, record to the recorder of the thread that starts them.
+    let trace = match &args.trace {
+        Some(path) => {
+            let when_full = match args.trace_drop {
+                true => WhenFull::Drop,
+                false => WhenFull::Block,
+            };
+            let pid = i32::try_from(machine.pid).unwrap_or(i32::MAX);
+            let recorder = Recorder::create(path, pid, &name, when_full, clock.clone())
+                .with_context(|| format!("--trace {}", path.display()))?;
+            recorder.attach(Owner::Hart {
+                tid: first_tid,
+                name: name.clone(),
+            });
+            Some(recorder)
+        }
+        None => None,
     };
     let cfg = MmConfig {
         policy: args.policy,
@@ -132,14 +169,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         "configuration"
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
-    let name = args
-        .program()
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     // The calling thread becomes the first guest thread's task before it loads the
     // program: loading reads through the page cache, whose device is a task too.
-    let machine = Machine::new(mm.clock().is_virtual(), args.cpus);
-    let first_tid = machine.pid;
     let ticket = mm
         .clock()
         .register_task(&name, TaskKind::Hart { tid: first_tid });
@@ -179,6 +210,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         stats: args.stats.as_ref().map(PathBuf::from),
         getrandom: Arc::new(RandomSource::new(args.seed(), Purpose::Getrandom)),
         machine,
+        trace,
     };
     let proc = Process::new(mm.clone(), files, opts);
     if let Some(v) = &virtual_clock {

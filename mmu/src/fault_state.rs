@@ -20,7 +20,6 @@
 //! wait there; other anonymous memory never waits.
 
 use crate::caller::Caller;
-use crate::events::{FaultWaitRecord, MmEvent};
 use crate::folio::Folio;
 use crate::mm_core::{Cx, MmCore, MmState};
 use crate::pagetable::Pte;
@@ -32,7 +31,9 @@ use crate::types::FaultError;
 use crate::types::{Access, FaultKind};
 use crate::vma::Vma;
 use crate::vma_index::{self, VmaReadGuard, VmaView};
+use devices::trace::{self, catalog, TraceArg, TraceValue};
 use devices::Cost;
+use std::cell::Cell;
 
 /// How a fault, or one step of it, ended (Linux's `vm_fault_t`, reduced to what the
 /// fault layer acts on): the one signal every loop of the fault layer goes round on.
@@ -100,19 +101,18 @@ impl<'a> FaultCtx<'a> {
         if action == WaitAction::DropAndRetry {
             self.lock = None;
         }
-        let clock = self.space.clock();
-        let start = clock.now_ns();
+        let held = action == WaitAction::WaitHolding;
+        trace::begin(
+            catalog::FOLIO_WAIT,
+            &[
+                TraceArg::new(catalog::WHAT, TraceValue::Str(what.name())),
+                TraceArg::new(catalog::LOCK, TraceValue::Str(self.kind.name())),
+                TraceArg::new(catalog::HELD, TraceValue::Bool(held)),
+                TraceArg::new(catalog::TRIED, TraceValue::Bool(self.tried)),
+            ],
+        );
         self.space.blocking(self.caller, wait);
-        self.space
-            .stats_of(self.caller)
-            .record(MmEvent::FaultWait(FaultWaitRecord {
-                at_ns: start,
-                wait_ns: clock.now_ns() - start,
-                what,
-                lock: self.kind,
-                held: action == WaitAction::WaitHolding,
-                tried: self.tried,
-            }));
+        trace::end(&[]);
         match action {
             WaitAction::WaitHolding => Ok(()),
             WaitAction::DropAndRetry => Err(FaultOutcome::Retry {
@@ -130,7 +130,8 @@ pub(crate) trait PageFaultHandler {
 }
 
 /// Resolves a fault of the caller's hart at `addr` under the space's policy, looking
-/// VMAs up in `view`. Returns the page's entry, which allows `access`.
+/// VMAs up in `view`. Returns the page's entry, which allows `access`. A thread that
+/// records a trace shows it as a `fault` slice around its attempts.
 pub(crate) fn handle_guest_fault(
     space: &MmCore,
     caller: &Caller,
@@ -138,6 +139,110 @@ pub(crate) fn handle_guest_fault(
     addr: u64,
     access: Access,
     handler: &dyn PageFaultHandler,
+) -> Result<Pte, FaultError> {
+    let mut trail = FaultTrail::default();
+    if !trace::enabled() {
+        return resolve_guest_fault(space, caller, view, (addr, access), handler, &mut trail);
+    }
+    let stats = space.stats_of(caller);
+    let majors = stats.get(Counter::FaultsMajor);
+    trace::begin(
+        catalog::FAULT,
+        &[
+            TraceArg::new(catalog::ADDR, TraceValue::Addr(addr)),
+            TraceArg::new(catalog::ACCESS, TraceValue::Str(access.name())),
+        ],
+    );
+    let r = resolve_guest_fault(space, caller, view, (addr, access), handler, &mut trail);
+    let outcome = match r {
+        Ok(_) if stats.get(Counter::FaultsMajor) > majors => "major",
+        Ok(_) => "minor",
+        Err(e) => e.outcome_name(),
+    };
+    trace::end(&[
+        TraceArg::new(catalog::OUTCOME, TraceValue::Str(outcome)),
+        TraceArg::new(catalog::PATH, TraceValue::Str(trail.path())),
+        TraceArg::new(catalog::ATTEMPTS, TraceValue::Uint(trail.attempts)),
+    ]);
+    trace_memory_in_steps(space);
+    r
+}
+
+/// Pages of memory use between two samples of the memory counters taken by faults.
+const MEMORY_SAMPLE_PAGES: u32 = 256;
+
+thread_local! {
+    /// The step of memory use this thread's faults last recorded.
+    static MEMORY_STEP: Cell<u32> = const { Cell::new(u32::MAX) };
+}
+
+/// Records the memory counters when use has moved to another step of
+/// [`MEMORY_SAMPLE_PAGES`] since this thread last did: resident memory drawn as it grows,
+/// at a small fraction of the faults' records.
+fn trace_memory_in_steps(space: &MmCore) {
+    let step = space.frames().in_use() / MEMORY_SAMPLE_PAGES;
+    if MEMORY_STEP.with(|s| s.replace(step)) != step {
+        reclaim::trace_memory(space.frames());
+    }
+}
+
+/// Which locks a fault's attempts took, and how many there were, for its trace slice.
+#[derive(Debug, Default)]
+struct FaultTrail {
+    vma: bool,
+    mmap: bool,
+    attempts: u64,
+}
+
+impl FaultTrail {
+    /// Notes an attempt under `lock`, and opens its slice (with `tried` and, under a
+    /// VMA lock, the VMA's start).
+    fn attempt(&mut self, lock: FaultLock, tried: bool, vma_start: u64) {
+        self.attempts += 1;
+        match lock {
+            FaultLock::Vma => self.vma = true,
+            FaultLock::Mmap => self.mmap = true,
+        }
+        trace::begin(
+            catalog::FAULT_ATTEMPT,
+            &[
+                TraceArg::new(catalog::LOCK, TraceValue::Str(lock.name())),
+                TraceArg::new(catalog::TRIED, TraceValue::Bool(tried)),
+                TraceArg::new(catalog::VMA, TraceValue::Addr(vma_start)),
+            ],
+        );
+    }
+
+    /// Closes the attempt's slice with how it ended.
+    fn attempt_ended(outcome: &FaultOutcome) {
+        let result = match outcome {
+            FaultOutcome::Done(_) => "done",
+            FaultOutcome::Retry { .. } => "retry",
+            FaultOutcome::Error(_) => "error",
+            FaultOutcome::Again => "again",
+        };
+        trace::end(&[TraceArg::new(catalog::RESULT, TraceValue::Str(result))]);
+    }
+
+    /// `vma`, `mmap` or `vma+mmap`.
+    fn path(&self) -> &'static str {
+        match (self.vma, self.mmap) {
+            (true, true) => "vma+mmap",
+            (true, false) => "vma",
+            _ => "mmap",
+        }
+    }
+}
+
+/// The fault state machine proper (see the module docs); `trail` gathers what the
+/// trace shows of it.
+fn resolve_guest_fault(
+    space: &MmCore,
+    caller: &Caller,
+    view: &mut VmaView,
+    (addr, access): (u64, Access),
+    handler: &dyn PageFaultHandler,
+    trail: &mut FaultTrail,
 ) -> Result<Pte, FaultError> {
     space.clock().charge(Cost::Fault, 1);
     let policy = space.config().policy;
@@ -165,7 +270,7 @@ pub(crate) fn handle_guest_fault(
                 kind: FaultLock::Vma,
                 lock: Some(HeldLock::Vma { _guard: guard }),
             };
-            match settle(handler, &mut ctx, &node, addr, access) {
+            match attempt(handler, &mut ctx, &node, addr, access, trail) {
                 FaultOutcome::Done(pte) => {
                     stats.add(Counter::VmaLockSuccess, 1);
                     return Ok(pte);
@@ -210,7 +315,7 @@ pub(crate) fn handle_guest_fault(
             kind: FaultLock::Mmap,
             lock: Some(HeldLock::Mmap { _guard: mm }),
         };
-        match settle(handler, &mut ctx, &node, addr, access) {
+        match attempt(handler, &mut ctx, &node, addr, access, trail) {
             FaultOutcome::Done(pte) => return Ok(pte),
             FaultOutcome::Error(e) => return Err(e),
             FaultOutcome::Again => unreachable!("settle takes the step again"),
@@ -224,6 +329,23 @@ pub(crate) fn handle_guest_fault(
             }
         }
     }
+}
+
+/// One attempt under the context's lock: its slice in a trace around [`settle`]. The
+/// lock is released before the slice ends, so a hold slice of it nests inside.
+fn attempt(
+    handler: &dyn PageFaultHandler,
+    ctx: &mut FaultCtx<'_>,
+    vma: &Vma,
+    addr: u64,
+    access: Access,
+    trail: &mut FaultTrail,
+) -> FaultOutcome {
+    trail.attempt(ctx.kind, ctx.tried, vma.start);
+    let outcome = settle(handler, ctx, vma, addr, access);
+    ctx.lock = None;
+    FaultTrail::attempt_ended(&outcome);
+    outcome
 }
 
 /// Takes the handler's step until it settles: after [`FaultOutcome::Again`] the step is
@@ -278,6 +400,7 @@ impl Waits<'_, '_> {
     pub(crate) fn wait_for_read(&mut self, cx: Cx<'_>, folio: &Folio) -> Result<(), FaultOutcome> {
         if self.tried() {
             cx.stats.add(Counter::FaultsRetryIoMiss, 1);
+            trace::instant(catalog::RETRY_IO_MISS, &[]);
         }
         reclaim::direct(cx);
         self.wait(PageWait::Io, || {

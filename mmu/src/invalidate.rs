@@ -9,7 +9,6 @@
 //! MADV_DONTNEED and MADV_FREE — the per-VMA read lock or `mmap_lock` for read.
 
 use crate::caller::Caller;
-use crate::events::MmEvent;
 use crate::frames::FrameId;
 use crate::mm_core::MmCore;
 use crate::mmap_lock::MmWriteGuard;
@@ -17,7 +16,7 @@ use crate::pagetable::Pte;
 use crate::stats::Counter;
 use crate::types::prot;
 use crate::vma::Vma;
-use devices::cast::low_u32;
+use devices::trace::{self, catalog, TraceArg, TraceValue};
 use std::sync::atomic::Ordering;
 
 /// Page-table changes whose TLB shootdown and frame releases are due; done on drop.
@@ -101,18 +100,18 @@ impl Drop for Invalidation<'_> {
             let shootdown = self.space.shootdown();
             let clock = self.space.clock();
             let start = clock.now_ns();
+            trace::begin(catalog::SHOOTDOWN, &[]);
             let harts = self
                 .space
                 .blocking(self.caller, || shootdown.shoot(self.caller.hart()));
+            trace::end(&[TraceArg::new(
+                catalog::TARGETS,
+                TraceValue::Uint(harts as u64),
+            )]);
             let wait_ns = clock.now_ns() - start;
             let stats = self.space.stats_of(self.caller);
             stats.add(Counter::TlbShootdowns, 1);
             stats.add(Counter::TlbShootdownWaitNs, wait_ns);
-            stats.record(MmEvent::Shootdown {
-                at_ns: start,
-                wait_ns,
-                harts: low_u32(harts as u64),
-            });
         }
         for &f in &self.frames {
             self.space.frames().put(f);

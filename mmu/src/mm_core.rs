@@ -8,7 +8,6 @@
 
 use crate::caller::{Caller, HartShared};
 use crate::current;
-use crate::events::MmEvent;
 use crate::folio::Folio;
 use crate::frames::FramePool;
 use crate::pagecache::{CacheConfig, PageCache};
@@ -229,19 +228,6 @@ impl MmCore {
             .into_iter()
             .zip(&self.daemon_stats)
             .map(|(d, s)| (StatsOwner::Daemon(d), s))
-    }
-
-    /// Takes the event records of every hart ever attached, of each daemon and of work
-    /// done on nobody's behalf, each one's oldest first.
-    pub(crate) fn drain_events(&self) -> Vec<(StatsOwner, MmEvent)> {
-        let harts = self.hart_stats.lock();
-        harts
-            .iter()
-            .map(|(tid, s)| (StatsOwner::Hart(*tid), &**s))
-            .chain(self.daemons())
-            .chain([(StatsOwner::Nobody, &self.unattributed)])
-            .flat_map(|(tid, s)| s.drain_events().into_iter().map(move |e| (tid, e)))
-            .collect()
     }
 
     pub(crate) fn page_table(&self) -> &PageTable {

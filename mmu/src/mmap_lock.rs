@@ -15,6 +15,7 @@ use crate::mm_core::{MmCore, MmState};
 use crate::rwsem::{Acquirer, Killed, RwSemReadGuard, RwSemWriteGuard, Task};
 use crate::stats::Counter;
 use crate::vma::{Vma, VmaFlags, VmaNode};
+use devices::trace::{self, catalog, TraceArg, TraceValue};
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
 
@@ -57,7 +58,12 @@ impl<'a> MmWriteGuard<'a> {
             .lock()
             .start_write(self.seq, span, clock.as_ref(), |drain| {
                 let start = clock.now_ns();
+                trace::begin(
+                    catalog::VMA_WRITE_WAIT,
+                    &[TraceArg::new(catalog::VMA, TraceValue::Addr(span.0))],
+                );
                 self.space.blocking(self.caller, drain);
+                trace::end(&[]);
                 stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);
             });
         if locked {

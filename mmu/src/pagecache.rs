@@ -687,7 +687,7 @@ fn timing_device(cfg: DeviceConfig, clock: SharedClock) -> io::Result<StorageDev
     let path = std::env::temp_dir().join(format!("faultline-io-{}-{n}", std::process::id()));
     let store = BackingStore::create(&path, 0)?;
     std::fs::remove_file(&path)?;
-    StorageDevice::new(cfg, Arc::new(store), clock)
+    StorageDevice::new("disk", cfg, Arc::new(store), clock)
 }
 
 #[cfg(test)]

@@ -39,6 +39,16 @@ pub enum FaultLock {
     Mmap,
 }
 
+impl FaultLock {
+    /// `vma` or `mmap`, as traces and `--stats` name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultLock::Vma => "vma",
+            FaultLock::Mmap => "mmap",
+        }
+    }
+}
+
 /// What a fault finds it must wait for before it can go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageWait {
@@ -50,6 +60,16 @@ pub enum PageWait {
         /// Whether the folio's contents are valid.
         uptodate: bool,
     },
+}
+
+impl PageWait {
+    /// `io` or `locked`, as traces name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PageWait::Io => "io",
+            PageWait::FolioLocked { .. } => "locked",
+        }
+    }
 }
 
 /// What the fault does at a wait point.

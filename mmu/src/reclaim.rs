@@ -19,6 +19,7 @@
 
 use crate::caller::Caller;
 use crate::current;
+use crate::frames::FramePool;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
 use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
@@ -30,6 +31,7 @@ use crate::vma::{Backing, Vma};
 use crate::writeback;
 use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
+use devices::trace::{self, catalog, Owner, TraceArg, TraceValue};
 use devices::{Cost, Parker, SharedClock, TaskKind};
 use parking_lot::Mutex;
 use std::sync::{Arc, Weak};
@@ -68,12 +70,18 @@ pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
     let clock = space.clock().clone();
     let weak = Arc::downgrade(space);
     let builder = std::thread::Builder::new().name("kswapd".into());
+    let recorder = trace::current();
     devices::spawn_task(
         space.clock(),
         builder,
         "kswapd",
         TaskKind::Daemon,
-        move || kswapd(&weak, &clock, &wake),
+        move || {
+            if let Some(r) = recorder {
+                r.attach(Owner::Daemon(Daemon::Kswapd.name()));
+            }
+            kswapd(&weak, &clock, &wake);
+        },
     )
     .map(drop)
 }
@@ -122,6 +130,8 @@ fn shrink(cx: Cx<'_>, want: u64) -> u64 {
     let mut nr = scan_targets(file_lru, anon_lru, budget);
     let mut left = want;
     let mut freed = 0;
+    let mut scanned = 0;
+    trace::begin(catalog::RECLAIM, &[]);
     while left > 0 && nr.iter().any(|&n| n > 0) {
         for (kind, other) in [(FILE, ANON), (ANON, FILE)] {
             if nr[kind] == 0 || left == 0 {
@@ -143,10 +153,26 @@ fn shrink(cx: Cx<'_>, want: u64) -> u64 {
             }
             left = left.saturating_sub(pass.freed);
             freed += pass.freed;
+            scanned += pass.scanned as u64;
             count(space, stats, pass);
         }
     }
+    trace::end(&[
+        TraceArg::new(catalog::SCANNED, TraceValue::Uint(scanned)),
+        TraceArg::new(catalog::RECLAIMED, TraceValue::Uint(freed)),
+    ]);
+    trace_memory(space.frames());
     freed
+}
+
+/// Records the frame pool's use on the trace's memory counter tracks.
+pub(crate) fn trace_memory(frames: &FramePool) {
+    let used = frames.in_use();
+    trace::counter(catalog::COUNTER_RESIDENT, i64::from(used));
+    trace::counter(
+        catalog::COUNTER_FREE_FRAMES,
+        i64::from(frames.capacity().saturating_sub(used)),
+    );
 }
 
 /// Adds what a pass did to the counters, and charges its scan: isolating each page

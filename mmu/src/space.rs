@@ -6,12 +6,11 @@
 //! share is the [`MmCore`] below.
 
 use crate::errno::Errno;
-use crate::events::MmEvent;
 use crate::filewrite::{self, WritePos, WriteSource};
 use crate::mm_core::{MmConfig, MmCore};
 use crate::pagecache::{CachedFile, PageCache};
 use crate::rwsem::queue::SemSnapshot;
-use crate::stats::{MmStats, StatsOwner};
+use crate::stats::MmStats;
 use crate::vma::Vma;
 use crate::{madvise, mlock, mman, reclaim, uaccess, writeback};
 use devices::SharedClock;
@@ -257,12 +256,6 @@ impl AddressSpace {
     /// tests).
     pub fn mmap_lock_state(&self) -> SemSnapshot {
         self.core.mmap_lock.snapshot()
-    }
-
-    /// Takes the event records of every hart ever attached, of each daemon and of work
-    /// done on nobody's behalf, each one's oldest first.
-    pub fn drain_events(&self) -> Vec<(StatsOwner, MmEvent)> {
-        self.core.drain_events()
     }
 
     /// A copy of the VMAs, in address order.

@@ -4,7 +4,6 @@
 //! its behalf, such as a system call it makes) adds, anyone reads. Counter names are
 //! dotted (`mmap_lock.read_acquired`) and stable: reports and tests key on them.
 
-use crate::events::{EventLog, MmEvent};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -139,8 +138,6 @@ counters! {
     TlbMisses => "tlb.misses",
     /// Whole-TLB flushes (shootdown acknowledgements, re-entries after invalidations).
     TlbFlushes => "tlb.flushes",
-    /// Event records lost because the hart's event log was full.
-    EventsDropped => "events.dropped",
 }
 
 /// Which decade of nanoseconds a wait falls in: 0 for under 1 µs, 1 for 1–10 µs, … 7
@@ -155,18 +152,16 @@ pub fn wait_decade(ns: u64) -> usize {
     decade
 }
 
-/// Counters and recent events of one hart (atomics: the hart writes, anyone reads).
+/// Counters of one hart (atomics: the hart writes, anyone reads).
 #[derive(Debug)]
 pub struct HartStats {
     counts: [AtomicU64; Counter::ALL.len()],
-    events: EventLog,
 }
 
 impl Default for HartStats {
     fn default() -> Self {
         HartStats {
             counts: std::array::from_fn(|_| AtomicU64::new(0)),
-            events: EventLog::default(),
         }
     }
 }
@@ -189,18 +184,6 @@ impl HartStats {
             .iter()
             .map(|&c| (c.name().to_string(), self.get(c)))
             .collect()
-    }
-
-    /// Records `event` in the hart's event log (the oldest record goes if it is full).
-    pub fn record(&self, event: MmEvent) {
-        if self.events.push(event) {
-            self.add(Counter::EventsDropped, 1);
-        }
-    }
-
-    /// Takes the recorded events, oldest first.
-    pub fn drain_events(&self) -> Vec<MmEvent> {
-        self.events.drain()
     }
 }
 

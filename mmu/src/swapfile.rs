@@ -43,7 +43,7 @@ impl SwapFile {
         let store = BackingStore::create(&path, u64::from(capacity) * PAGE_SIZE)?;
         // Unlinked now: the open file lives until the process ends, whatever way it ends.
         std::fs::remove_file(&path)?;
-        let device = StorageDevice::new(cfg, Arc::new(store), clock)?;
+        let device = StorageDevice::new("swap", cfg, Arc::new(store), clock)?;
         Ok(SwapFile {
             device,
             slots: Mutex::new(Slots {

@@ -134,6 +134,17 @@ pub enum Access {
     Exec,
 }
 
+impl Access {
+    /// `read`, `write` or `exec`, as traces name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Exec => "exec",
+        }
+    }
+}
+
 /// Why an access faulted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultKind {
@@ -205,6 +216,17 @@ pub enum FaultError {
 }
 
 impl FaultError {
+    /// How a fault that failed this way ends, as traces name it: `sigsegv`, `sigbus`,
+    /// `killed` or `oom`.
+    pub fn outcome_name(self) -> &'static str {
+        match self {
+            FaultError::Fault(FaultKind::Unmapped | FaultKind::Protection) => "sigsegv",
+            FaultError::Fault(FaultKind::Misaligned | FaultKind::Bus) => "sigbus",
+            FaultError::Fault(FaultKind::Killed) | FaultError::Killed => "killed",
+            FaultError::OutOfMemory => "oom",
+        }
+    }
+
     /// What a system call that faulted reports: EFAULT, ENOMEM, or EINTR for a dying
     /// thread.
     pub fn errno(self) -> Errno {

@@ -32,6 +32,7 @@ use crate::stats::{Counter, Daemon};
 use crate::types::PAGE_SIZE;
 use devices::cast::u64_to_usize;
 use devices::storage::{IoKind, IoOp, IoPriority};
+use devices::trace::{self, catalog, Owner, TraceArg, TraceValue};
 use devices::TaskKind;
 use std::io;
 use std::ops::Range;
@@ -135,13 +136,19 @@ impl Writer<'_> {
             return;
         }
         let clean = |p: u64, f: &Folio| rmap::write_protect(self.0.core, self.0.caller, file, p, f);
-        match write_run(
+        trace::begin(catalog::WRITEBACK, &[]);
+        let wrote = write_run(
             self.0.core.page_cache(),
             file,
             run,
             self.0.caller.io(),
             &clean,
-        ) {
+        );
+        trace::end(&[TraceArg::new(
+            catalog::PAGES,
+            TraceValue::Uint(run.len() as u64),
+        )]);
+        match wrote {
             Ok(()) => {
                 let n = run.len() as u64;
                 *written += n;
@@ -323,12 +330,18 @@ pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<Ca
 pub(crate) fn spawn_flusher(space: &Arc<MmCore>) -> io::Result<()> {
     let weak = Arc::downgrade(space);
     let builder = std::thread::Builder::new().name("flusher".into());
+    let recorder = trace::current();
     devices::spawn_task(
         space.clock(),
         builder,
         "flusher",
         TaskKind::Daemon,
-        move || flusher(&weak),
+        move || {
+            if let Some(r) = recorder {
+                r.attach(Owner::Daemon(Daemon::Flusher.name()));
+            }
+            flusher(&weak);
+        },
     )
     .map(drop)
 }

@@ -2,9 +2,8 @@
 //! and guest accesses.
 
 use devices::cast::low_u32;
-use mmu::events::MmEvent;
+use devices::trace::{catalog, Owner, Phase, Recorder, TraceRecord, TraceValue};
 use mmu::stats::Counter;
-use mmu::StatsOwner;
 use mmu::{
     madv, map, mremap, prot, AddressSpace, FaultKind, FaultPolicy, HartMem, MmConfig, PAGE_SIZE,
 };
@@ -101,6 +100,8 @@ fn signal_bits_raise_interrupts_and_are_taken() {
 #[test]
 fn munmap_shoots_down_a_spinning_hart() {
     let _w = Watchdog::new("munmap_shoots_down_a_spinning_hart", 60);
+    let recorder = Recorder::in_memory(Arc::new(devices::HostClock::new()));
+    recorder.attach(Owner::Daemon("test"));
     let space = space();
     let a = space.mmap(0, P, RW, ANON).unwrap();
     space.write_bytes(a, &PATTERN.to_le_bytes()).unwrap();
@@ -146,22 +147,30 @@ fn munmap_shoots_down_a_spinning_hart() {
         stats.total_of("tlb.shootdown_wait_ns") > 0,
         "it waited for the spinner"
     );
-    let shootdowns: Vec<_> = space
-        .drain_events()
+    devices::trace::detach();
+    // The test thread's trace: one shootdown slice, waiting for the one spinning hart
+    // (within the time the counter measured around it).
+    let records: Vec<TraceRecord> = recorder
+        .take_records()
         .into_iter()
-        .filter_map(|(tid, e)| match e {
-            MmEvent::Shootdown { harts, wait_ns, .. } => Some((tid, harts, wait_ns)),
-            _ => None,
-        })
+        .filter(|(o, _)| *o == Owner::Daemon("test"))
+        .map(|(_, r)| r)
         .collect();
-    assert_eq!(shootdowns.len(), 1);
-    let (tid, harts, wait_ns) = shootdowns[0];
+    let begins: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].phase == Phase::Begin && records[i].name == catalog::SHOOTDOWN)
+        .collect();
+    let [i] = begins[..] else {
+        panic!("{records:?}")
+    };
+    let end = records[i + 1];
+    assert_eq!(end.phase, Phase::End);
     assert_eq!(
-        (tid, harts),
-        (StatsOwner::Nobody, 1),
-        "initiated on no hart, waited for one"
+        end.args[0].value,
+        TraceValue::Uint(1),
+        "waited for one hart"
     );
-    assert_eq!(wait_ns, stats.total_of("tlb.shootdown_wait_ns"));
+    let traced_ns = end.ts_ns - records[i].ts_ns;
+    assert!(traced_ns > 0 && traced_ns <= stats.total_of("tlb.shootdown_wait_ns"));
 }
 
 #[test]

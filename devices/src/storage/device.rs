@@ -4,12 +4,14 @@
 
 use super::backing::BackingStore;
 use super::io_stats::DeviceStats;
+use super::io_trace::{Lanes, TracedIo};
 use super::model::{DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
 use super::request::{Completion, IoError, IoKind, IoRequest, RequestId};
 use crate::cast::u64_to_usize;
 use crate::cost::Cost;
 use crate::task::{TaskKind, WaitNote};
+use crate::trace::{self, Owner};
 use crate::{spawn_task, Parker, SharedClock};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -71,6 +73,8 @@ type OnDone = Box<dyn FnOnce(IoDone) + Send>;
 struct Pending {
     payload: Payload,
     on_done: OnDone,
+    /// Where the trace shows it, if the submitter recorded.
+    traced: Option<TracedIo>,
 }
 
 struct State {
@@ -79,6 +83,8 @@ struct State {
     closing: bool,
     /// Every request completes as soon as it is seen, without waiting for its time.
     prompt: bool,
+    /// The trace's lanes and queue depths.
+    lanes: Lanes,
 }
 
 struct Shared {
@@ -90,6 +96,8 @@ struct Shared {
     stopped: Parker,
     clock: SharedClock,
     backing: Arc<BackingStore>,
+    /// The device's name in traces (`disk`, `swap`).
+    name: &'static str,
 }
 
 /// A simulated storage device serving requests in real time on `clock`.
@@ -112,10 +120,13 @@ impl std::fmt::Debug for StorageDevice {
 }
 
 impl StorageDevice {
-    /// Starts a device with `config` over `backing`, keeping time on `clock` (the one
-    /// every other wait in the emulator uses, so device latencies and lock waits share
-    /// a time line). Fails for a depth of 0, or when its thread cannot be started.
+    /// Starts the device called `name` (in traces) with `config` over `backing`, keeping
+    /// time on `clock` (the one every other wait in the emulator uses, so device
+    /// latencies and lock waits share a time line). Fails for a depth of 0, or when its
+    /// thread cannot be started. When the calling thread records a trace, so does the
+    /// device's dispatcher.
     pub fn new(
+        name: &'static str,
         config: DeviceConfig,
         backing: Arc<BackingStore>,
         clock: SharedClock,
@@ -128,14 +139,17 @@ impl StorageDevice {
                 pending: HashMap::new(),
                 closing: false,
                 prompt: false,
+                lanes: Lanes::default(),
             }),
             dispatcher: Parker::new(),
             done: AtomicBool::new(false),
             stopped: Parker::new(),
             clock,
             backing,
+            name,
         });
         let for_thread = shared.clone();
+        let recorder = trace::current();
         let builder = std::thread::Builder::new().name("storage".into());
         let dispatcher = spawn_task(
             &shared.clock,
@@ -143,6 +157,9 @@ impl StorageDevice {
             "storage",
             TaskKind::Daemon,
             move || {
+                if let Some(r) = recorder {
+                    r.attach(Owner::Device(name));
+                }
                 let _stopped = Stopped(&for_thread);
                 dispatch_loop(&for_thread);
             },
@@ -188,12 +205,17 @@ impl StorageDevice {
         let mut st = self.shared.state.lock();
         // Read under the lock so submissions reach the model in time order.
         let now = self.shared.clock.now_ns();
+        let queue_pos = st.model.queued();
         let id = st.model.submit(now, request);
+        let traced = st
+            .lanes
+            .submitted(self.shared.name, (id, now), &request, queue_pos);
         st.pending.insert(
             id,
             Pending {
                 payload,
                 on_done: Box::new(on_done),
+                traced,
             },
         );
         drop(st);
@@ -332,6 +354,9 @@ fn dispatch_loop(shared: &Shared) {
                     .pending
                     .remove(&c.id)
                     .expect("every submitted request has its pending entry");
+                if let Some(io) = p.traced {
+                    st.lanes.completed(shared.name, &c, io);
+                }
                 (c, p)
             })
             .collect();

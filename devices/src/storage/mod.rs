@@ -17,6 +17,7 @@ mod device;
 mod duration;
 mod faults;
 mod io_stats;
+mod io_trace;
 mod latency;
 mod model;
 mod prio;

@@ -13,7 +13,8 @@ pub const FAULT_ATTEMPT: &str = "fault attempt";
 pub const RETRY_IO_MISS: &str = "retry_io_miss";
 
 /// Waiting to take `mmap_lock` for read. Begin: [`WRITER`], [`READERS`], [`AHEAD`],
-/// [`WRITERS_AHEAD`]. Its end carries the flow from the release that let it in.
+/// [`WRITERS_AHEAD`]. The hold slice that follows it carries the flow from the release
+/// that let it in.
 pub const MMAP_LOCK_READ_WAIT: &str = "mmap_lock read wait";
 /// Waiting to take `mmap_lock` for write; as [`MMAP_LOCK_READ_WAIT`].
 pub const MMAP_LOCK_WRITE_WAIT: &str = "mmap_lock write wait";
@@ -65,6 +66,8 @@ pub const TRACE_END: &str = "trace.end";
 
 /// Counter track: threads queued on `mmap_lock`.
 pub const COUNTER_MMAP_LOCK_QUEUE: &str = "mmap_lock queue";
+// Counter tracks `DEVICE queue depth: CLASS` (`disk queue depth: idle`): a device's
+// requests queued or in service per I/O class.
 /// Counter track: pages resident in the address space (anonymous and file).
 pub const COUNTER_RESIDENT: &str = "resident pages";
 /// Counter track: free frames in the frame pool.
@@ -141,6 +144,8 @@ pub const SUBMITTER: &str = "submitter";
 pub const QUEUE_NS: &str = "queue_ns";
 /// Argument: nanoseconds a request was in service.
 pub const SERVICE_NS: &str = "service_ns";
+/// Argument: on an end the sink added when the trace finished with the slice open.
+pub const UNFINISHED: &str = "unfinished";
 /// Argument: records dropped.
 pub const DROPPED: &str = "dropped";
 /// Argument: nanoseconds threads waited for the trace writer.

@@ -28,8 +28,8 @@ pub use record::{
     Phase, TidList, TraceArg, TraceRecord, TraceValue, TrackRef, MAX_ARGS, TID_LIST_LEN,
 };
 pub use recorder::{
-    begin, counter, detach, emit, enabled, end, instant, new_flow, thread_name, Recorder, WhenFull,
-    CHUNK_RECORDS,
+    begin, counter, current, detach, emit, enabled, end, instant, new_flow, thread_name, Recorder,
+    WhenFull, CHUNK_RECORDS,
 };
 pub use sink::{Owner, TraceSummary};
 pub use writer::{

@@ -26,15 +26,18 @@ impl TidList {
     pub fn new(tids: impl IntoIterator<Item = u32>) -> TidList {
         let mut list = TidList::default();
         for tid in tids {
-            if let Some(slot) = list
-                .tids
-                .get_mut(crate::cast::u64_to_usize(u64::from(list.total)))
-            {
-                *slot = tid;
-            }
-            list.total = list.total.saturating_add(1);
+            list.push(tid);
         }
         list
+    }
+
+    /// Adds `tid` (named if there is room, counted anyway).
+    pub fn push(&mut self, tid: u32) {
+        let at = crate::cast::u64_to_usize(u64::from(self.total));
+        if let Some(slot) = self.tids.get_mut(at) {
+            *slot = tid;
+        }
+        self.total = self.total.saturating_add(1);
     }
 
     /// The named thread ids.

@@ -23,11 +23,12 @@ use super::sink::{Msg, Owner, Sink, TraceSummary};
 use crate::clock::SharedClock;
 use parking_lot::Mutex;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::io;
 use std::num::NonZeroU64;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -36,6 +37,9 @@ pub const CHUNK_RECORDS: usize = 4096;
 
 /// How many full chunks may wait for the sink before a thread blocks or drops.
 const CHANNEL_CHUNKS: usize = 16;
+
+/// How many full chunks an in-memory recorder keeps (more are dropped and counted).
+const KEPT_CHUNKS: usize = 256;
 
 /// What a thread does when its buffer is full and the sink is behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +80,8 @@ struct Shared {
     /// Set by [`Recorder::finish`]: later records are dropped (and counted).
     closed: AtomicBool,
     sink: Mutex<Option<JoinHandle<io::Result<TraceSummary>>>>,
+    /// For a recorder kept in memory: where the chunks and openings wait to be read.
+    kept: Mutex<Option<Receiver<Msg>>>,
 }
 
 /// One thread's records.
@@ -111,7 +117,30 @@ impl Recorder {
         let handle = std::thread::Builder::new()
             .name("trace".into())
             .spawn(move || sink.run(&from_threads))?;
-        Ok(Recorder {
+        Ok(Recorder::with(
+            clock,
+            when_full,
+            to_sink,
+            Some(handle),
+            None,
+        ))
+    }
+
+    /// A recorder that keeps its records in memory until [`Recorder::take_records`]:
+    /// for tests of what faultline records.
+    pub fn in_memory(clock: SharedClock) -> Recorder {
+        let (to_sink, kept) = mpsc::sync_channel(KEPT_CHUNKS);
+        Recorder::with(clock, WhenFull::Drop, to_sink, None, Some(kept))
+    }
+
+    fn with(
+        clock: SharedClock,
+        when_full: WhenFull,
+        to_sink: SyncSender<Msg>,
+        sink: Option<JoinHandle<io::Result<TraceSummary>>>,
+        kept: Option<Receiver<Msg>>,
+    ) -> Recorder {
+        Recorder {
             shared: Arc::new(Shared {
                 clock,
                 when_full,
@@ -122,9 +151,44 @@ impl Recorder {
                 dropped: AtomicU64::new(0),
                 stall_ns: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
-                sink: Mutex::new(Some(handle)),
+                sink: Mutex::new(sink),
+                kept: Mutex::new(kept),
             }),
-        })
+        }
+    }
+
+    /// Everything an in-memory recorder's threads recorded, each with its owner, in each
+    /// thread's order (threads in the order they attached); the recorder is closed. Empty
+    /// for a recorder that writes a file.
+    pub fn take_records(&self) -> Vec<(Owner, TraceRecord)> {
+        let Some(kept) = self.shared.kept.lock().take() else {
+            return Vec::new();
+        };
+        self.shared.closed.store(true, Ordering::Release);
+        let mut owners = BTreeMap::new();
+        let mut per_seq: BTreeMap<u32, Vec<TraceRecord>> = BTreeMap::new();
+        for msg in kept.try_iter() {
+            match msg {
+                Msg::Open { seq, owner } => {
+                    owners.insert(seq, owner);
+                }
+                Msg::Chunk { seq, records } => per_seq.entry(seq).or_default().extend(records),
+                Msg::Finish { .. } => {}
+            }
+        }
+        for buffer in self.shared.buffers.lock().iter() {
+            let rest = std::mem::take(&mut *buffer.records.lock());
+            per_seq.entry(buffer.seq).or_default().extend(rest);
+        }
+        per_seq
+            .into_iter()
+            .flat_map(|(seq, records)| {
+                let owner = owners.get(&seq).cloned();
+                records
+                    .into_iter()
+                    .filter_map(move |r| owner.clone().map(|o| (o, r)))
+            })
+            .collect()
     }
 
     /// Gives the calling thread a buffer of its own, recorded as `owner`'s track; a
@@ -254,6 +318,16 @@ pub fn detach() {
     if let Some(local) = LOCAL.with(|l| l.borrow_mut().take()) {
         local.flush();
     }
+}
+
+/// The recorder the calling thread records to, if any: a thread that starts another
+/// hands it over, and the new thread attaches itself under its own owner.
+pub fn current() -> Option<Recorder> {
+    LOCAL.with(|l| {
+        l.borrow().as_ref().map(|local| Recorder {
+            shared: local.shared.clone(),
+        })
+    })
 }
 
 /// Whether the calling thread records: worth asking before gathering costly arguments.

@@ -94,6 +94,10 @@ pub(crate) struct Sink<W: Write> {
     device_count: i32,
     counter_count: i32,
     last_ns: u64,
+    /// Slices begun and not yet ended, per track. A thread's own track only gets events
+    /// from its sequence, so an end there with nothing open (its begin was dropped) is
+    /// left out; a lane's begin and end come from different threads, in any order.
+    open: BTreeMap<Track, i64>,
     summary: TraceSummary,
 }
 
@@ -114,6 +118,7 @@ impl<W: Write> Sink<W> {
             device_count: 0,
             counter_count: 0,
             last_ns: 0,
+            open: BTreeMap::new(),
             summary: TraceSummary::default(),
         })
     }
@@ -127,6 +132,7 @@ impl<W: Write> Sink<W> {
                 Msg::Finish { dropped, stall_ns } => {
                     self.summary.dropped = dropped;
                     self.summary.stall_ns = stall_ns;
+                    self.close_unfinished()?;
                     let args = [
                         Arg {
                             name: catalog::DROPPED,
@@ -301,8 +307,18 @@ impl<W: Write> Sink<W> {
             ..Event::default()
         };
         match r.phase {
-            Phase::Begin => s.writer.slice_begin(r.ts_ns, track, &event)?,
-            Phase::End => s.writer.slice_end_with(r.ts_ns, track, &event)?,
+            Phase::Begin => {
+                s.writer.slice_begin(r.ts_ns, track, &event)?;
+                *self.open.entry(track).or_default() += 1;
+            }
+            Phase::End => {
+                let open = self.open.entry(track).or_default();
+                if *open <= 0 && r.track == TrackRef::Own {
+                    return Ok(());
+                }
+                *open -= 1;
+                s.writer.slice_end_with(r.ts_ns, track, &event)?;
+            }
             Phase::Instant => s.writer.instant(r.ts_ns, track, &event)?,
             Phase::Counter(_) => return Ok(()),
             Phase::ThreadName(comm) => {
@@ -318,6 +334,26 @@ impl<W: Write> Sink<W> {
             }
         }
         self.count(r.ts_ns)
+    }
+
+    /// Ends, at the trace's last time, the slices still open when it finished (a thread
+    /// that never returned from a wait, a request still in service), marked
+    /// `unfinished`, so every slice in the file has its end.
+    fn close_unfinished(&mut self) -> io::Result<()> {
+        let args = [Arg {
+            name: catalog::UNFINISHED,
+            value: ArgValue::Bool(true),
+        }];
+        let event = Event {
+            args: &args,
+            ..Event::default()
+        };
+        for (&track, &open) in &self.open {
+            for _ in 0..open {
+                self.main.slice_end_with(self.last_ns, track, &event)?;
+            }
+        }
+        Ok(())
     }
 
     /// Counts a written record at `ts_ns`.

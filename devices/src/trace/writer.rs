@@ -17,7 +17,7 @@ use std::num::NonZeroU32;
 const TRACE_PACKET_FIELD: u32 = 1;
 
 /// A track that carries slices and instants: a process, a thread or a named custom track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Track {
     /// The track's `uuid`, unique within the trace (one writer describes every track).
     uuid: u64,

@@ -13,6 +13,7 @@ use super::signal_state::SignalState;
 use super::thread_signals::ThreadSignals;
 use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
+use devices::trace::{Recorder, TraceSummary};
 use devices::{Parker, SchedStats};
 use mmu::{AddressSpace, HartSignal};
 use parking_lot::Mutex;
@@ -34,6 +35,8 @@ pub(crate) struct RunOptions {
     pub getrandom: Arc<RandomSource>,
     /// What the guest is told of its machine.
     pub machine: Machine,
+    /// The run's trace recorder, with `--trace`.
+    pub trace: Option<Recorder>,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
@@ -107,6 +110,8 @@ pub(crate) struct Process {
     next_tid: AtomicU32,
     warned: Mutex<HashSet<u64>>,
     exiting: Mutex<bool>,
+    /// What the trace holds, once it is finished.
+    trace_summary: Mutex<Option<TraceSummary>>,
 }
 
 impl Process {
@@ -134,7 +139,21 @@ impl Process {
             next_tid: AtomicU32::new(pid),
             warned: Mutex::new(HashSet::new()),
             exiting: Mutex::new(false),
+            trace_summary: Mutex::new(None),
         })
+    }
+
+    /// Finishes the run's trace, if it records one (the first call does; later ones find
+    /// it done). Fails if the trace could not be written.
+    pub(crate) fn finish_trace(&self) -> std::io::Result<()> {
+        let Some(recorder) = &self.opts.trace else {
+            return Ok(());
+        };
+        let mut summary = self.trace_summary.lock();
+        if summary.is_none() {
+            *summary = Some(recorder.finish()?);
+        }
+        Ok(())
     }
 
     /// The number of CPUs the guest sees.
@@ -247,14 +266,19 @@ impl Process {
             );
         }
         let _ = std::io::stdout().flush();
+        // The emulator's own failures, not the guest's status (as for a bad option).
+        let mut failed = false;
+        if let Err(e) = self.finish_trace() {
+            eprintln!("faultline: cannot write the trace: {e}");
+            failed = true;
+        }
         if let Some(path) = &self.opts.stats {
             if let Err(e) = self.write_stats(path) {
-                // The emulator's own failure, not the guest's status (as for a bad option).
                 eprintln!("faultline: cannot write stats to {}: {e}", path.display());
-                std::process::exit(2)
+                failed = true;
             }
         }
-        std::process::exit(status)
+        std::process::exit(if failed { 2 } else { status })
     }
 
     /// Waits (bounded) until every hart has stopped or is outside guest code, so the
@@ -317,6 +341,12 @@ impl Process {
         total.insert("instructions".into(), json!(total_insns));
         for (k, v) in &mm.total {
             total.insert(k.clone(), json!(v));
+        }
+        if let Some(t) = *self.trace_summary.lock() {
+            total.insert("trace.records".into(), json!(t.records));
+            total.insert("trace.bytes".into(), json!(t.bytes));
+            total.insert("trace.dropped".into(), json!(t.dropped));
+            total.insert("trace.stall_ns".into(), json!(t.stall_ns));
         }
         let doc = json!({ "harts": harts, "daemons": daemons, "total": total });
         let text = serde_json::to_string_pretty(&doc)?;

@@ -8,6 +8,7 @@ use crate::abi::outcome::{ret, Outcome};
 use crate::cpu::Cpu;
 use crate::thread::Thread;
 use devices::cast::u64_to_usize;
+use devices::trace::{self, Owner};
 use devices::TaskKind;
 use mmu::Errno;
 
@@ -98,12 +99,19 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
     let builder = std::thread::Builder::new()
         .name(name.clone())
         .stack_size(HART_STACK_BYTES);
+    let recorder = trace::current();
+    let comm = t.name.clone();
     devices::spawn_task(
         proc.mm.clock(),
         builder,
         &name,
         TaskKind::Hart { tid },
-        move || start(thread, child),
+        move || {
+            if let Some(r) = recorder {
+                r.attach(Owner::Hart { tid, name: comm });
+            }
+            start(thread, child);
+        },
     )
     .map_err(|_| Errno::EAGAIN)?;
     proc.sched

@@ -9,6 +9,7 @@ use crate::os::process::Process;
 use crate::os::wait::WaitEnd;
 use crate::thread::{RestartBlock, Thread};
 use devices::cast::low_u32;
+use devices::trace::{self, catalog, TraceArg, TraceValue};
 use devices::WaitNote;
 use mmu::Errno;
 
@@ -90,10 +91,21 @@ pub(crate) fn wait(
     let proc = t.proc.clone();
     let describe = || futex_note(&proc, addr, val);
     let waiter = t.waiter().described(&describe);
-    match proc
+    trace::begin(
+        catalog::FUTEX_WAIT,
+        &[TraceArg::new(catalog::UADDR, TraceValue::Addr(addr))],
+    );
+    let end = proc
         .futexes
-        .wait(&proc.mm, &waiter, addr, (val, bitset), deadline_ns)?
-    {
+        .wait(&proc.mm, &waiter, addr, (val, bitset), deadline_ns);
+    let result = match &end {
+        Ok(WaitEnd::Ready(())) => "woken",
+        Ok(WaitEnd::TimedOut) => "timeout",
+        Ok(WaitEnd::Interrupted) => "interrupted",
+        Err(_) => "again",
+    };
+    trace::end(&[TraceArg::new(catalog::RESULT, TraceValue::Str(result))]);
+    match end? {
         WaitEnd::Ready(()) => Ok(0),
         WaitEnd::TimedOut => Err(Errno::ETIMEDOUT),
         WaitEnd::Interrupted => match deadline_ns {

@@ -30,12 +30,31 @@ use crate::cpu::Cpu;
 use crate::os::cached_files::{self, ProcessMemory};
 use crate::thread::Thread;
 use devices::cast::low_i32;
+use devices::trace::{self, catalog, TraceArg, TraceValue};
 use mmu::Errno;
 use tracing::debug;
 
-/// Runs system call `nr` for thread `t`, whose registers are `cpu`.
+/// Runs system call `nr` for thread `t`, whose registers are `cpu`. In a trace it is a
+/// slice named after the call (exit and exit_group, which do not return, are not).
 pub(crate) fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
+    let traced = trace::enabled() && nr != nr::exit && nr != nr::exit_group;
+    if traced {
+        trace::begin(
+            nr::name(nr).unwrap_or("syscall"),
+            &[
+                TraceArg::new(catalog::ARG0, TraceValue::Uint(a[0])),
+                TraceArg::new(catalog::ARG1, TraceValue::Uint(a[1])),
+                TraceArg::new(catalog::ARG2, TraceValue::Uint(a[2])),
+            ],
+        );
+    }
     let outcome = route(t, cpu, nr, a);
+    if traced {
+        match outcome {
+            Outcome::Return(r) => trace::end(&[TraceArg::new(catalog::RET, TraceValue::Int(r))]),
+            _ => trace::end(&[]),
+        }
+    }
     if t.proc.opts.strace {
         strace::trace(&t.proc.mm, t.tid, nr, &a, &outcome, cpu.x[10]);
     }

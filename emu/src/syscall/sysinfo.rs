@@ -153,7 +153,9 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
         nr::prctl => match a[0] {
             PR_SET_NAME => {
                 let r = mm.read_cstring(a[1], 16).map(|name| {
-                    t.name = String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned();
+                    let name = &name[..name.len().min(15)];
+                    devices::trace::thread_name(name);
+                    t.name = String::from_utf8_lossy(name).into_owned();
                     0
                 });
                 ret(r)

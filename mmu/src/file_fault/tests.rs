@@ -5,6 +5,7 @@ use crate::space::AddressSpace;
 use crate::types::map;
 use devices::cast::u64_to_usize;
 use devices::storage::IoPriority;
+use devices::trace::{catalog, Owner, Phase, Recorder, TraceRecord, TraceValue};
 
 const PAGES: u64 = 8;
 
@@ -34,9 +35,22 @@ fn entry(space: &AddressSpace, addr: u64) -> Pte {
     space.core().page_table().lookup(addr)
 }
 
-/// The fault-wait records of one hart's load from an uncached page of a file mapped
-/// shared, on a device taking 2 ms per read, under `policy`.
-fn waits_of_one_miss(policy: crate::policy::FaultPolicy) -> Vec<crate::events::FaultWaitRecord> {
+/// A folio wait as the trace shows it: its arguments (what, lock, held, tried) and how
+/// long it took.
+#[derive(Debug)]
+struct FolioWait {
+    args: [TraceValue; 4],
+    wait_ns: u64,
+}
+
+/// The folio waits of one hart's load from an uncached page of a file mapped shared,
+/// on a device taking 2 ms per read, under `policy`, from the hart's trace records.
+fn waits_of_one_miss(policy: crate::policy::FaultPolicy) -> Vec<FolioWait> {
+    let recorder = Recorder::in_memory(Arc::new(devices::HostClock::new()));
+    recorder.attach(Owner::Hart {
+        tid: 7,
+        name: "t7".into(),
+    });
     let space = AddressSpace::new(MmConfig {
         frame_pool_bytes: 1 << 22,
         policy,
@@ -57,39 +71,55 @@ fn waits_of_one_miss(policy: crate::policy::FaultPolicy) -> Vec<crate::events::F
         .unwrap();
     let mut hart = space.attach_hart(7);
     hart.load(base + PAGE_SIZE, 1).unwrap();
-    space
-        .drain_events()
+    devices::trace::detach();
+    let records: Vec<TraceRecord> = recorder
+        .take_records()
         .into_iter()
-        .filter_map(|(tid, e)| match e {
-            crate::events::MmEvent::FaultWait(w) if tid == crate::stats::StatsOwner::Hart(7) => {
-                Some(w)
-            }
-            _ => None,
-        })
-        .collect()
+        .filter(|(owner, _)| matches!(owner, Owner::Hart { tid: 7, .. }))
+        .map(|(_, r)| r)
+        .collect();
+    // Pair each folio wait's begin with its end: waits hold no slices of their own.
+    let mut waits = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        if r.phase == Phase::Begin && r.name == catalog::FOLIO_WAIT {
+            let end = records[i + 1..]
+                .iter()
+                .find(|e| e.phase == Phase::End)
+                .expect("a folio wait ends");
+            waits.push(FolioWait {
+                args: std::array::from_fn(|k| r.args[k].value),
+                wait_ns: end.ts_ns - r.ts_ns,
+            });
+        }
+    }
+    waits
 }
 
 #[test]
-fn each_policy_waits_for_a_page_cache_read_its_own_way_as_its_events_show() {
+fn each_policy_waits_for_a_page_cache_read_its_own_way_as_its_trace_shows() {
     use crate::policy::FaultPolicy;
-    use crate::policy::{FaultLock, PageWait};
     // (policy, the lock the waiting attempt held, whether it kept holding it)
     let want = [
-        (FaultPolicy::Mmap, FaultLock::Mmap, false),
-        (FaultPolicy::Vma, FaultLock::Vma, false),
-        (FaultPolicy::VmaRetry, FaultLock::Vma, false),
-        (FaultPolicy::VmaHold, FaultLock::Vma, true),
+        (FaultPolicy::Mmap, "mmap", false),
+        (FaultPolicy::Vma, "vma", false),
+        (FaultPolicy::VmaRetry, "vma", false),
+        (FaultPolicy::VmaHold, "vma", true),
     ];
     for (policy, lock, held) in want {
         let waits = waits_of_one_miss(policy);
         // One wait, for the read, on the first try; the retry (if any) finds the page
         // up to date and does not wait again.
-        let [w] = waits[..] else {
+        let [w] = &waits[..] else {
             panic!("{policy:?}: {waits:?}");
         };
         assert_eq!(
-            (w.what, w.lock, w.held, w.tried),
-            (PageWait::Io, lock, held, false),
+            w.args,
+            [
+                TraceValue::Str("io"),
+                TraceValue::Str(lock),
+                TraceValue::Bool(held),
+                TraceValue::Bool(false)
+            ],
             "{policy:?}"
         );
         assert!(w.wait_ns >= 1_500_000, "{policy:?} waited {} ns", w.wait_ns);

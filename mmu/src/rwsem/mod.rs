@@ -13,24 +13,27 @@
 //! signal ([`crate::hart_signal::HartSignal::kill`]).
 //!
 //! Every acquisition is counted into the stats of the thread that makes it (acquisitions,
-//! wait and hold nanoseconds, waits by decade) and recorded in its event log when it is
-//! released ([`crate::events::LockRecord`]: mode, wait, hold, and who held the lock and
-//! who was queued ahead when it began to wait). Time is read on the semaphore's clock:
-//! once when asking and once when releasing, plus once when a queued waiter gets the lock.
+//! wait and hold nanoseconds, waits by decade). In a trace, a queued acquisition is a wait
+//! slice whose arguments say who held the lock and who was queued ahead when it began to
+//! wait, ended by a flow from the release that let it in; a hold is a slice too. Time is
+//! read on the semaphore's clock: once when asking and once when releasing, plus once
+//! when a queued waiter gets the lock.
 
 pub(crate) mod queue;
 
 pub(crate) use queue::{Contention, Task, WaitKind};
 
-use crate::events::{LockName, LockRecord, MmEvent};
+use crate::events::LockName;
 use crate::hart_signal::HartSignal;
 use crate::stats::{wait_decade, Counter, HartStats};
+use devices::trace::{self, catalog, Phase, TraceArg, TraceRecord, TraceValue, TrackRef};
 use devices::{Cost, Parker, SharedClock, WaitNote};
 use parking_lot::Mutex;
 use queue::{Arrival, Cancel, Retry, SemQueue, WaiterId, Wake};
 use std::cell::UnsafeCell;
+use std::num::NonZeroU64;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Linux's `RWSEM_WAIT_TIMEOUT`: how long the first waiter waits before it may claim a
@@ -143,6 +146,10 @@ pub(crate) struct Killed;
 /// How a queued waiter is told the news.
 struct WaitSlot {
     parker: Arc<Parker>,
+    /// The waiter's thread id, for the trace's handoff.
+    tid: u32,
+    /// The flow from the release that let it in (0: none), set before it is woken.
+    flow: AtomicU64,
     /// Set (release) by the waker once a reader owns the lock.
     granted: AtomicBool,
     /// Set by the waker when a writer may try to take the lock.
@@ -167,9 +174,7 @@ unsafe impl<T: Send + Sync> Sync for RwSemaphore<T> {}
 /// What an acquisition carries until its release.
 struct Held<'a> {
     who: Acquirer<'a>,
-    asked_at_ns: u64,
     acquired_at_ns: u64,
-    contention: Option<Contention>,
 }
 
 impl<T> RwSemaphore<T> {
@@ -254,7 +259,7 @@ impl<T> RwSemaphore<T> {
         };
         ok.then(|| {
             self.clock.charge(Cost::Lock, 1);
-            self.acquired(kind, who, now, now, None)
+            self.acquired(kind, who, (now, now), None, None)
         })
     }
 
@@ -267,6 +272,8 @@ impl<T> RwSemaphore<T> {
         let asked = self.clock.now_ns();
         let slot = Arc::new(WaitSlot {
             parker: Arc::new(Parker::new()),
+            tid: who.task.tid,
+            flow: AtomicU64::new(0),
             granted: AtomicBool::new(false),
             woken: AtomicBool::new(false),
         });
@@ -280,9 +287,10 @@ impl<T> RwSemaphore<T> {
                     who.stats.add(self.counters.steals, 1);
                 }
                 self.clock.charge(Cost::Lock, 1);
-                Ok(self.acquired(kind, who, asked, asked, None))
+                Ok(self.acquired(kind, who, (asked, asked), None, None))
             }
             Arrival::Queued(id, contention) => {
+                self.trace_wait_begins(kind, &contention);
                 let signal = who.signal.filter(|_| killable);
                 if let Some(s) = signal {
                     s.arm_kill(&slot.parker);
@@ -291,10 +299,11 @@ impl<T> RwSemaphore<T> {
                 if let Some(s) = signal {
                     s.disarm_kill();
                 }
+                let flow = self.trace_wait_ends(&slot, r.is_err());
                 match r {
                     Ok(()) => {
                         let now = self.clock.now_ns();
-                        Ok(self.acquired(kind, who, asked, now, Some(contention)))
+                        Ok(self.acquired(kind, who, (asked, now), Some(contention), flow))
                     }
                     Err(Killed) => {
                         who.stats.add(self.counters.killed, 1);
@@ -364,13 +373,15 @@ impl<T> RwSemaphore<T> {
         });
     }
 
+    /// Counts an acquisition asked for and made at `(asked_at_ns, acquired_at_ns)`, and
+    /// opens its hold slice in a trace (joining `flow`, from the release that let it in).
     fn acquired<'a>(
         &self,
         kind: WaitKind,
         who: Acquirer<'a>,
-        asked_at_ns: u64,
-        acquired_at_ns: u64,
+        (asked_at_ns, acquired_at_ns): (u64, u64),
         contention: Option<Contention>,
+        flow: Option<NonZeroU64>,
     ) -> Held<'a> {
         let c = self.counters.mode(kind);
         who.stats.add(c.acquired, 1);
@@ -379,36 +390,93 @@ impl<T> RwSemaphore<T> {
             who.stats.add(c.wait_ns, waited);
             who.stats.add(c.waits[wait_decade(waited)], 1);
         }
+        let name = self.counters.name.hold_event(kind);
+        trace::emit(|ts| {
+            let mut r = TraceRecord::new(ts, Phase::Begin, TrackRef::Own, name);
+            r.flow_in = flow;
+            r
+        });
         Held {
             who,
-            asked_at_ns,
             acquired_at_ns,
-            contention,
         }
     }
 
     fn release(&self, kind: WaitKind, held: &Held<'_>) {
         let now = self.clock.now_ns();
         let wakes = self.state.lock().release(kind, held.who.task.tid);
+        trace::end(&[]);
         deliver(wakes);
         let hold_ns = now.saturating_sub(held.acquired_at_ns);
-        let stats = held.who.stats;
-        stats.add(self.counters.mode(kind).hold_ns, hold_ns);
-        stats.record(MmEvent::Lock(LockRecord {
-            lock: self.counters.name,
-            mode: kind,
-            tid: held.who.task.tid,
-            asked_at_ns: held.asked_at_ns,
-            wait_ns: held.acquired_at_ns - held.asked_at_ns,
-            hold_ns,
-            contention: held.contention,
-        }));
+        held.who
+            .stats
+            .add(self.counters.mode(kind).hold_ns, hold_ns);
+    }
+
+    /// Opens the trace's wait slice of a queued acquisition, with what stood in its way,
+    /// and counts the queue.
+    fn trace_wait_begins(&self, kind: WaitKind, c: &Contention) {
+        if !trace::enabled() {
+            return;
+        }
+        trace::begin(
+            self.counters.name.wait_event(kind),
+            &[
+                TraceArg::new(
+                    catalog::WRITER,
+                    TraceValue::Uint(c.writer.unwrap_or(0).into()),
+                ),
+                TraceArg::new(catalog::READERS, TraceValue::Tids(c.readers)),
+                TraceArg::new(catalog::AHEAD, TraceValue::Tids(c.ahead)),
+                TraceArg::new(
+                    catalog::WRITERS_AHEAD,
+                    TraceValue::Uint(c.writers_ahead.into()),
+                ),
+            ],
+        );
+        self.trace_queue();
+    }
+
+    /// Closes the wait slice; returns the flow from the release that let it in, for the
+    /// hold slice that follows.
+    fn trace_wait_ends(&self, slot: &WaitSlot, killed: bool) -> Option<NonZeroU64> {
+        if !trace::enabled() {
+            return None;
+        }
+        let args: &[TraceArg] = match killed {
+            true => &[TraceArg::new(catalog::RESULT, TraceValue::Str("killed"))],
+            false => &[],
+        };
+        trace::end(args);
+        self.trace_queue();
+        NonZeroU64::new(slot.flow.load(Ordering::Acquire))
+    }
+
+    /// Records how many wait on the lock.
+    fn trace_queue(&self) {
+        let queued = self.state.lock().snapshot().queue.len();
+        trace::counter(self.counters.name.queue_counter(), queued as i64);
     }
 }
 
-/// Tells each woken waiter; called with the state lock dropped.
+/// Tells each woken waiter; called with the state lock dropped. In a trace, each gets a
+/// flow from a handoff instant on the waker's track.
 fn deliver(wakes: Vec<Wake<Arc<WaitSlot>>>) {
     for w in wakes {
+        let (Wake::Granted(slot) | Wake::Woken(slot)) = &w;
+        if let Some(flow) = trace::new_flow() {
+            slot.flow.store(flow.get(), Ordering::Release);
+            trace::emit(|ts| {
+                let mut r =
+                    TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::LOCK_HANDOFF)
+                        .with_args(&[TraceArg::new(
+                            catalog::WAITER,
+                            TraceValue::Uint(slot.tid.into()),
+                        )]);
+                r.flow_out = Some(flow);
+                r
+            });
+        }
         let slot = match w {
             Wake::Granted(s) => {
                 s.granted.store(true, Ordering::Release);

@@ -53,28 +53,7 @@ pub(crate) struct Task {
     pub realtime: bool,
 }
 
-/// Up to four thread ids and how many there were in all.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TidList {
-    /// How many threads the list stands for.
-    pub count: u32,
-    /// The first `min(count, 4)` of them, in order; the rest are 0.
-    pub tids: [u32; 4],
-}
-
-impl TidList {
-    fn push(&mut self, tid: u32) {
-        if let Some(slot) = self.tids.get_mut(self.count as usize) {
-            *slot = tid;
-        }
-        self.count += 1;
-    }
-
-    /// The recorded thread ids.
-    pub fn recorded(&self) -> &[u32] {
-        &self.tids[..(self.count as usize).min(self.tids.len())]
-    }
-}
+pub use devices::trace::TidList;
 
 /// What stood in the way of an acquisition at the moment it began to wait.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! queue state the tests wait for, never by how long they sleep.
 use super::*;
 use devices::cast::low_u32;
+use devices::trace::{Owner, Recorder, TidList};
 use queue::MAX_READERS_WAKEUP;
 use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc;
@@ -201,6 +202,11 @@ fn at_most_max_readers_wake_at_once() {
 fn try_variants_follow_the_same_rules_and_are_counted() {
     let s = sem();
     let stats = HartStats::default();
+    let recorder = Recorder::in_memory(Arc::new(devices::HostClock::new()));
+    recorder.attach(Owner::Hart {
+        tid: 1,
+        name: "t1".into(),
+    });
     let r1 = s.try_read(who(&stats, 1)).expect("free");
     let r2 = s.try_read(who(&stats, 2)).expect("shared");
     assert!(s.try_write(who(&stats, 3)).is_none());
@@ -212,17 +218,42 @@ fn try_variants_follow_the_same_rules_and_are_counted() {
     assert_eq!((snap.readers, snap.writer, snap.queue.len()), (0, false, 0));
     assert_eq!(stats.get(Counter::MmapLockReadAcquired), 2);
     assert_eq!(stats.get(Counter::MmapLockWriteAcquired), 1);
-    assert_eq!(stats.drain_events().len(), 3, "one record per acquisition");
+    devices::trace::detach();
+    let holds: Vec<_> = recorder
+        .take_records()
+        .into_iter()
+        .filter(|(_, r)| r.phase == Phase::Begin)
+        .map(|(_, r)| r.name)
+        .collect();
+    assert_eq!(
+        holds,
+        [
+            catalog::MMAP_LOCK_READ,
+            catalog::MMAP_LOCK_READ,
+            catalog::MMAP_LOCK_WRITE
+        ],
+        "one hold slice per acquisition"
+    );
 }
 
 #[test]
 fn acquisitions_record_wait_hold_and_who_was_in_the_way() {
     let s = sem();
+    let recorder = Recorder::in_memory(Arc::new(devices::HostClock::new()));
+    let hart = |tid: u32| Owner::Hart {
+        tid,
+        name: format!("t{tid}"),
+    };
+    recorder.attach(hart(1));
     let mine = HartStats::default();
     let g = s.write(who(&mine, 1));
     let waiter = Arc::new(HartStats::default());
-    let (s2, w2) = (s.clone(), waiter.clone());
-    let t = std::thread::spawn(move || drop(s2.read(who(&w2, 2))));
+    let (s2, w2, r2) = (s.clone(), waiter.clone(), recorder.clone());
+    let t = std::thread::spawn(move || {
+        r2.attach(hart(2));
+        drop(s2.read(who(&w2, 2)));
+        devices::trace::detach();
+    });
     wait_for("queued reader", || queue(&s).len() == 1);
     // Hold long enough that the measured times are clearly non-zero.
     let start = Instant::now();
@@ -244,22 +275,46 @@ fn acquisitions_record_wait_hold_and_who_was_in_the_way() {
     assert_eq!(waiter.get(Counter::MmapLockReadAcquired), 1);
     assert!(waiter.get(Counter::MmapLockReadWaitNs) >= 2_000_000);
     assert_eq!(waiter.get(Counter::MmapLockReadWaits1ms10ms), 1);
-    let [MmEvent::Lock(mine_rec)] = mine.drain_events()[..] else {
-        panic!("one record")
+    devices::trace::detach();
+    let records = recorder.take_records();
+    let of = |tid: u32| -> Vec<TraceRecord> {
+        records
+            .iter()
+            .filter(|(o, r)| *o == hart(tid) && !matches!(r.phase, Phase::Counter(_)))
+            .map(|(_, r)| *r)
+            .collect()
+    };
+    // The writer: its hold, then the handoff that let the reader in.
+    let mine_recs = of(1);
+    let [hold, hold_end, handoff] = &mine_recs[..] else {
+        panic!("{mine_recs:?}")
     };
     assert_eq!(
-        (mine_rec.mode, mine_rec.tid, mine_rec.wait_ns),
-        (WaitKind::Write, 1, 0)
+        (hold.phase, hold.name),
+        (Phase::Begin, catalog::MMAP_LOCK_WRITE)
     );
-    assert_eq!(mine_rec.contention, None);
-    assert!(mine_rec.hold_ns >= 2_000_000);
-    let [MmEvent::Lock(rec)] = waiter.drain_events()[..] else {
-        panic!("one record")
+    assert!(hold_end.ts_ns - hold.ts_ns >= 2_000_000);
+    assert_eq!(handoff.name, catalog::LOCK_HANDOFF);
+    assert_eq!(handoff.args[0].value, TraceValue::Uint(2));
+    // The reader: its wait, naming the writer in the way, then its hold, where the flow
+    // from the handoff ends.
+    let theirs = of(2);
+    let [wait, wait_end, hold, _] = &theirs[..] else {
+        panic!("{theirs:?}")
     };
-    assert_eq!((rec.mode, rec.tid), (WaitKind::Read, 2));
-    assert!(rec.wait_ns >= 2_000_000);
-    let c = rec.contention.expect("it waited");
-    assert_eq!((c.writer, c.readers.count, c.ahead.count), (Some(1), 0, 0));
+    assert_eq!(wait.name, catalog::MMAP_LOCK_READ_WAIT);
+    assert_eq!(
+        (wait.args[0].value, wait.args[1].value, wait.args[2].value),
+        (
+            TraceValue::Uint(1),
+            TraceValue::Tids(TidList::default()),
+            TraceValue::Tids(TidList::default())
+        )
+    );
+    assert!(wait_end.ts_ns - wait.ts_ns >= 2_000_000);
+    assert_eq!(hold.name, catalog::MMAP_LOCK_READ);
+    assert!(handoff.flow_out.is_some());
+    assert_eq!(hold.flow_in, handoff.flow_out);
 }
 
 #[test]

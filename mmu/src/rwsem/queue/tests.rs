@@ -273,22 +273,26 @@ fn a_queued_waiter_records_the_holders_and_the_waiters_ahead() {
         panic!("queued")
     };
     assert_eq!(c.writer, None);
-    assert_eq!(c.readers.recorded(), &[7, 8]);
-    assert_eq!(c.ahead.recorded(), &[9, 10]);
+    assert_eq!(c.readers.tids(), &[7, 8]);
+    assert_eq!(c.ahead.tids(), &[9, 10]);
     assert_eq!(c.writers_ahead, 1);
     let mut q = Q::new(HANDOFF);
     assert!(q.try_write(t(3)));
     let Arrival::Queued(_, c) = q.arrive(R, t(4), 0, "r") else {
         panic!("queued")
     };
-    assert_eq!((c.writer, c.readers.count, c.ahead.count), (Some(3), 0, 0));
+    assert_eq!(
+        (c.writer, c.readers.total(), c.ahead.total()),
+        (Some(3), 0, 0)
+    );
 }
 
 #[test]
 fn tid_lists_count_past_their_capacity() {
     let mut l = TidList::default();
-    for tid in 1..=6 {
+    for tid in 1..=8 {
         l.push(tid);
     }
-    assert_eq!((l.count, l.recorded()), (6, &[1, 2, 3, 4][..]));
+    assert_eq!((l.total(), l.tids()), (8, &[1, 2, 3, 4, 5, 6][..]));
+    assert_eq!(l.render(), "1,2,3,4,5,6,+2 more");
 }
