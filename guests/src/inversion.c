@@ -19,7 +19,9 @@
  * end.  One real-time thread (SCHED_FIFO 50) sleeps INTERVAL_MS, then flips
  * the protection of 16 pages in the middle of the same mapping (read-only to
  * read-write and back) with mprotect, MPROTECTS times, timing each one and
- * marking it as a trace slice "rt mprotect".  mprotect write-locks the VMA:
+ * marking it as a trace slice "rt mprotect" (and its time on the counter
+ * track "rt mprotect us"; a faulter marks the instant "faulter pass done" when
+ * it pages its slice out again).  mprotect write-locks the VMA:
  * under `faultline run --policy vma-hold` it waits for the faulters that hold
  * the VMA's lock through their reads, under `--policy vma` they let go of it
  * for the I/O and mprotect only waits for their short critical sections.
@@ -102,8 +104,10 @@ static void *faulter(void *arg)
             atomic_fetch_add(&faulted, 1);
         }
         /* Out again, so the next pass reads them from the device again. */
-        if (!atomic_load(&stop))
+        if (!atomic_load(&stop)) {
+            fl_trace_instant("faulter pass done");
             madvise(first, slice * PAGE, MADV_PAGEOUT);
+        }
     }
     return NULL;
 }
@@ -126,6 +130,7 @@ static void *rt(void *arg)
         if (r != 0)
             fail("mprotect", "%s", strerror(errno));
         fl_hist_record(&rt_hist, t1 - t0);
+        fl_trace_counter("rt mprotect us", (long long)((t1 - t0) / 1000));
     }
     if (mprotects % 2 != 0 && mprotect(range, RANGE_PAGES * PAGE, PROT_READ) != 0)
         fail("mprotect", "%s", strerror(errno));

@@ -144,5 +144,10 @@ fn the_trace_holds_the_mprotect_and_its_vma_write_drains_in_the_marked_slice() {
         open.push(name);
     }
     assert_eq!(marked, 20);
+    let trace = std::fs::read(&path).expect("the trace");
+    assert!(
+        trace.windows(14).any(|w| w == b"rt mprotect us"),
+        "the guest's counter track"
+    );
     assert!(drains >= 20, "every mprotect drains the faulters: {drains}");
 }
