@@ -8,6 +8,7 @@
 //! in; only `prost` is needed at build time.
 
 pub mod catalog;
+mod guest_names;
 mod intern;
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 pub mod proto;
@@ -21,6 +22,7 @@ mod recorder_tests;
 #[cfg(test)]
 mod tests;
 
+pub use guest_names::{guest_name, GuestNames, MAX_GUEST_NAMES, MAX_GUEST_NAME_LEN, OVERFLOW_NAME};
 pub use proto::counter_descriptor::Unit as CounterUnit;
 pub use record::{
     Phase, TidList, TraceArg, TraceRecord, TraceValue, TrackRef, MAX_ARGS, TID_LIST_LEN,

@@ -263,6 +263,9 @@ syscalls! {
     epoll_pwait2 = 441,
     futex_waitv = 449,
     fchmodat2 = 452,
+    // faultline's own, far above Linux's numbers: guest trace markers
+    // (`syscall/trace_marker.rs`); Linux answers ENOSYS.
+    faultline_trace = 0x4fa1,
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub(crate) mod sysinfo;
 pub(crate) mod time;
 pub(crate) mod timer;
 pub(crate) mod timerfd;
+pub(crate) mod trace_marker;
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
@@ -34,9 +35,11 @@ use mmu::Errno;
 use tracing::debug;
 
 /// Runs system call `nr` for thread `t`, whose registers are `cpu`. In a trace it is a
-/// slice named after the call (exit and exit_group, which do not return, are not).
+/// slice named after the call (exit and exit_group, which do not return, are not; nor is
+/// faultline_trace, whose begin and end markers must open and close the guest's own
+/// slice rather than nest in the call's).
 pub(crate) fn dispatch(t: &mut Thread, cpu: &mut Cpu, nr: u64, a: [u64; 6]) -> Outcome {
-    let traced = trace::enabled() && nr != nr::exit && nr != nr::exit_group;
+    let traced = trace::enabled() && !matches!(nr, nr::exit | nr::exit_group | nr::faultline_trace);
     if traced {
         trace::begin(
             nr::name(nr).unwrap_or("syscall"),
@@ -228,6 +231,9 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = sysinfo::handle(t, n, a) {
+        return o;
+    }
+    if let Some(o) = trace_marker::handle(t, n, a) {
         return o;
     }
     t.proc.warn_unsupported(n);

@@ -45,6 +45,7 @@ fn signature(n: u64) -> &'static [Arg] {
         nr::munmap | nr::mprotect | nr::madvise | nr::msync => &[Hex, Hex, Hex],
         nr::mremap => &[Hex, Hex, Hex, Hex, Hex],
         nr::brk | nr::set_tid_address => &[Hex],
+        nr::faultline_trace => &[Dec, Str, Dec],
         nr::futex => &[Hex, Hex, Dec, Hex, Hex, Hex],
         nr::clone => &[Hex, Hex, Hex, Hex, Hex],
         nr::clone3 => &[Hex, Dec],

@@ -1,0 +1,200 @@
+/*
+ * inversion: a priority inversion through the per-VMA lock.  A real-time
+ * thread's mprotect waits for low-priority threads whose page faults read a
+ * file, when the faults keep the VMA's lock through their I/O.
+ *
+ * Usage: inversion [THREADS [FILE_MIB [MPROTECTS [INTERVAL_MS [DIR]]]]]
+ *        defaults 4 threads, a 16 MiB file, 100 mprotects every 7 ms, /tmp
+ *
+ * The file (DIR/faultline-inversion-PID-0, unlinked once mapped) is written
+ * with write(2), every page starting with a tag of its number, synced, mapped
+ * privately read-only with MADV_RANDOM (a fault reads its one page, no
+ * read-around), every page touched once and the whole mapping paged out with
+ * MADV_PAGEOUT, so none is left in the page cache and each later fault reads
+ * its page from the storage device.
+ *
+ * THREADS faulters (nice 19, I/O class idle) then each read the first word of
+ * every page of their slice of the mapping in order, checking its tag and
+ * timing the fault, and page their slice out again whenever they reach its
+ * end.  One real-time thread (SCHED_FIFO 50) sleeps INTERVAL_MS, then flips
+ * the protection of 16 pages in the middle of the same mapping (read-only to
+ * read-write and back) with mprotect, MPROTECTS times, timing each one and
+ * marking it as a trace slice "rt mprotect" (and its time on the counter
+ * track "rt mprotect us"; a faulter marks the instant "faulter pass done" when
+ * it pages its slice out again).  mprotect write-locks the VMA:
+ * under `faultline run --policy vma-hold` it waits for the faulters that hold
+ * the VMA's lock through their reads, under `--policy vma` they let go of it
+ * for the I/O and mprotect only waits for their short critical sections.
+ *
+ * The threads are named faulter-N and rt-mprotect (their tracks' names in a
+ * trace).  Prints the settings, the pages faulted and checked, and a latency table
+ * (faultline.h's, as `faultline report` prints one) of the mprotects and the
+ * faults.  Exits 1 if a page read back wrong.  The output has timings, so the
+ * guest is not in the manifest.  A refused scheduling setting (SCHED_FIFO
+ * needs privileges on Linux and under qemu-user) is noted on stderr and the
+ * run goes on without it.
+ */
+#include "guest_util.h"
+#include "faultline.h"
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+/* The pages whose protection the real-time thread flips. */
+#define RANGE_PAGES 16
+/* The real-time thread's SCHED_FIFO priority. */
+#define RT_PRIO 50
+
+static long threads, file_mib, mprotects, interval_ms;
+static const char *dir;
+static char *map;
+static size_t npages;
+static pthread_barrier_t start;
+static atomic_int stop;
+static atomic_ulong faulted, bad;
+/* The mprotects' latencies and the faults', one histogram per faulter. */
+static struct fl_hist rt_hist, fault_total;
+static struct fl_hist *fault_hist;
+
+/* The tag page k starts with. */
+static uint64_t tag(size_t k)
+{
+    return mix64(k ^ 0x1a7e);
+}
+
+static void fill(uint8_t *page, size_t k, void *ctx)
+{
+    (void)ctx;
+    memset(page, 0, PAGE);
+    uint64_t t = tag(k);
+    memcpy(page, &t, sizeof t);
+}
+
+/* Notes a refused scheduling setting on stderr. */
+static void note(const char *who, const char *what, int r)
+{
+    if (r != 0)
+        fprintf(stderr, "inversion: %s: %s refused (%s); going on without it\n", who, what,
+                strerror(-r));
+}
+
+static void *faulter(void *arg)
+{
+    long id = (long)arg;
+    char name[16];
+    snprintf(name, sizeof name, "faulter-%ld", id);
+    prctl(PR_SET_NAME, name);
+    note("faulter", "nice 19", fl_set_nice(19));
+    note("faulter", "I/O class idle", fl_set_ioprio(FL_IOPRIO_CLASS_IDLE, 0));
+    size_t slice = npages / (size_t)threads;
+    char *first = map + (size_t)id * slice * PAGE;
+    struct fl_hist *h = &fault_hist[id];
+    pthread_barrier_wait(&start);
+    while (!atomic_load(&stop)) {
+        for (size_t k = 0; k < slice && !atomic_load(&stop); k++) {
+            uint64_t t0 = fl_now_ns();
+            uint64_t w = *(volatile uint64_t *)(first + k * PAGE);
+            fl_hist_record(h, fl_now_ns() - t0);
+            if (w != tag((size_t)id * slice + k))
+                atomic_fetch_add(&bad, 1);
+            atomic_fetch_add(&faulted, 1);
+        }
+        /* Out again, so the next pass reads them from the device again. */
+        if (!atomic_load(&stop)) {
+            fl_trace_instant("faulter pass done");
+            madvise(first, slice * PAGE, MADV_PAGEOUT);
+        }
+    }
+    return NULL;
+}
+
+static void *rt(void *arg)
+{
+    (void)arg;
+    prctl(PR_SET_NAME, "rt-mprotect");
+    note("rt", "SCHED_FIFO", fl_set_fifo(RT_PRIO));
+    char *range = map + (npages / 2) * PAGE;
+    pthread_barrier_wait(&start);
+    for (long i = 0; i < mprotects; i++) {
+        fl_sleep_ns((uint64_t)interval_ms * 1000000u);
+        int prot = i % 2 == 0 ? PROT_READ | PROT_WRITE : PROT_READ;
+        fl_trace_begin("rt mprotect");
+        uint64_t t0 = fl_now_ns();
+        int r = mprotect(range, RANGE_PAGES * PAGE, prot);
+        uint64_t t1 = fl_now_ns();
+        fl_trace_end();
+        if (r != 0)
+            fail("mprotect", "%s", strerror(errno));
+        fl_hist_record(&rt_hist, t1 - t0);
+        fl_trace_counter("rt mprotect us", (long long)((t1 - t0) / 1000));
+    }
+    if (mprotects % 2 != 0 && mprotect(range, RANGE_PAGES * PAGE, PROT_READ) != 0)
+        fail("mprotect", "%s", strerror(errno));
+    atomic_store(&stop, 1);
+    return NULL;
+}
+
+/* Writes the file, maps it and gets every page of it out of the page cache. */
+static void setup(void)
+{
+    char path[4096];
+    int fd = create_file(dir, "inversion", 0, path, sizeof path);
+    write_pages(fd, npages, fill, NULL);
+    if (fsync(fd) != 0)
+        fail("fsync", "%s", strerror(errno));
+    map = mmap(NULL, npages * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        fail("mmap", "%s", strerror(errno));
+    close(fd);
+    unlink(path);
+    if (madvise(map, npages * PAGE, MADV_RANDOM) != 0)
+        fail("madvise", "MADV_RANDOM: %s", strerror(errno));
+    /* Mapped first: Linux pages out only what the range maps. */
+    volatile uint64_t sum = 0;
+    for (size_t k = 0; k < npages; k++)
+        sum += *(volatile uint64_t *)(map + k * PAGE);
+    if (madvise(map, npages * PAGE, MADV_PAGEOUT) != 0)
+        fprintf(stderr, "inversion: MADV_PAGEOUT refused (%s); faults may not read\n",
+                strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    threads = arg_long(argc, argv, 1, 4, 1, 64);
+    file_mib = arg_long(argc, argv, 2, 16, 1, 1024);
+    mprotects = arg_long(argc, argv, 3, 100, 1, 1000000);
+    /* 7 ms, no multiple of a read at --storage-latency fixed:5ms: under the
+     * virtual clock a multiple meets the reads at one phase only. */
+    interval_ms = arg_long(argc, argv, 4, 7, 0, 10000);
+    dir = argc > 5 ? argv[5] : "/tmp";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    npages = (size_t)file_mib * MIB / PAGE;
+    if (npages / 2 + RANGE_PAGES > npages || npages / (size_t)threads == 0)
+        fail("usage", "the file is too small for %ld threads", threads);
+    fault_hist = calloc((size_t)threads, sizeof *fault_hist);
+    pthread_t *t = calloc((size_t)threads + 1, sizeof *t);
+    if (!fault_hist || !t)
+        fail("calloc", "out of memory");
+    setup();
+    printf("inversion: %ld faulters (nice 19, I/O class idle) on a %ld MiB file, "
+           "%ld mprotects every %ld ms (SCHED_FIFO %d)\n",
+           threads, file_mib, mprotects, interval_ms, RT_PRIO);
+    check_pthread(pthread_barrier_init(&start, NULL, (unsigned)threads + 1), "barrier");
+    for (long i = 0; i < threads; i++)
+        check_pthread(pthread_create(&t[i], NULL, faulter, (void *)i), "pthread_create");
+    check_pthread(pthread_create(&t[threads], NULL, rt, NULL), "pthread_create");
+    for (long i = 0; i <= threads; i++)
+        check_pthread(pthread_join(t[i], NULL), "pthread_join");
+    for (long i = 0; i < threads; i++)
+        fl_hist_add(&fault_total, &fault_hist[i]);
+    unsigned long wrong = atomic_load(&bad);
+    printf("faulted %lu pages, %lu wrong\n", atomic_load(&faulted), wrong);
+    fl_hist_print_header(stdout);
+    fl_hist_print_row(stdout, "rt mprotect", &rt_hist);
+    fl_hist_print_row(stdout, "faulter page read", &fault_total);
+    return wrong ? 1 : 0;
+}
