@@ -56,11 +56,14 @@ impl<'a> MmWriteGuard<'a> {
         let span = (node.vma().start, node.vma().end);
         let locked = node
             .lock()
-            .start_write(self.seq, span, clock.as_ref(), |drain| {
+            .start_write(self.seq, span, clock.as_ref(), |readers, drain| {
                 let start = clock.now_ns();
                 trace::begin(
                     catalog::VMA_WRITE_WAIT,
-                    &[TraceArg::new(catalog::VMA, TraceValue::Addr(span.0))],
+                    &[
+                        TraceArg::new(catalog::VMA, TraceValue::Addr(span.0)),
+                        TraceArg::new(catalog::READER_COUNT, TraceValue::Uint(readers.into())),
+                    ],
                 );
                 self.space.blocking(self.caller, drain);
                 trace::end(&[]);

@@ -17,7 +17,9 @@
 //! Which VMAs get write-locked is decided by the tree ([`crate::vma::VmaTree`]): exactly
 //! those an operation displaces (split, merged, changed or removed).
 
+use devices::trace::{self, catalog, Phase, TraceRecord, TrackRef};
 use devices::{Clock, Cost, Parker, WaitNote};
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// Set in the state word while a writer waits for the readers to leave.
@@ -34,6 +36,8 @@ pub(crate) struct VmaLock {
     detached: AtomicBool,
     /// Where a writer sleeps until the last reader leaves.
     drain: Parker,
+    /// In a trace, the flow from the last reader out to the writer it woke (0: none).
+    drain_flow: AtomicU64,
 }
 
 /// Why a read attempt failed.
@@ -53,6 +57,7 @@ impl VmaLock {
             lock_seq: AtomicU64::new(seq),
             detached: AtomicBool::new(false),
             drain: Parker::new(),
+            drain_flow: AtomicU64::new(0),
         }
     }
 
@@ -93,6 +98,15 @@ impl VmaLock {
         // SeqCst (hence release): what the reader did under the lock happens before the
         // writer that sees the count drop.
         if self.state.fetch_sub(1, Ordering::SeqCst) == WRITER | 1 {
+            if let Some(flow) = trace::new_flow() {
+                self.drain_flow.store(flow.get(), Ordering::Release);
+                trace::emit(|ts| {
+                    let mut r =
+                        TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::VMA_DRAINED);
+                    r.flow_out = Some(flow);
+                    r
+                });
+            }
             self.drain.unpark();
         }
     }
@@ -104,14 +118,16 @@ impl VmaLock {
 
     /// Linux's `vma_start_write`, with `mmap_lock` held for write in session `seq`:
     /// marks the VMA (which spans `span`, for a virtual clock's wait report) and waits,
-    /// through `wait` (which must leave guest state first) and on `clock`, until its
-    /// readers have left. Returns false if it was already write-locked in `seq`.
+    /// through `wait` (which must leave guest state first; it is told how many readers
+    /// there are) and on `clock`, until its readers have left. Returns false if it was
+    /// already write-locked in `seq`. In a trace, the last reader out leaves a
+    /// `vma drained` instant with a flow to the writer's `vma write locked`.
     pub(crate) fn start_write(
         &self,
         seq: u64,
         span: (u64, u64),
         clock: &dyn Clock,
-        wait: impl FnOnce(&dyn Fn()),
+        wait: impl FnOnce(u32, &dyn Fn()),
     ) -> bool {
         if self.is_write_locked(seq) {
             return false;
@@ -120,7 +136,7 @@ impl VmaLock {
         if readers == 0 {
             clock.charge(Cost::Lock, 1);
         } else {
-            wait(&|| {
+            wait(readers, &|| {
                 while self.state.load(Ordering::SeqCst) & !WRITER != 0 {
                     if clock.is_virtual() {
                         // Readers are a count: who they are is not known here.
@@ -132,6 +148,19 @@ impl VmaLock {
                     clock.park(&self.drain);
                 }
             });
+            let flow = NonZeroU64::new(self.drain_flow.swap(0, Ordering::Acquire));
+            if flow.is_some() {
+                trace::emit(|ts| {
+                    let mut r = TraceRecord::new(
+                        ts,
+                        Phase::Instant,
+                        TrackRef::Own,
+                        catalog::VMA_WRITE_LOCKED,
+                    );
+                    r.flow_in = flow;
+                    r
+                });
+            }
         }
         self.lock_seq.store(seq, Ordering::SeqCst);
         self.state.fetch_and(!WRITER, Ordering::SeqCst);

@@ -26,8 +26,15 @@ pub const MMAP_LOCK_WRITE: &str = "mmap_lock write";
 /// waiter's wait starts here.
 pub const LOCK_HANDOFF: &str = "lock handoff";
 /// An mm operation waiting for a VMA's readers before write-locking it. Begin: [`VMA`]
-/// (the VMA's start). The readers are the threads whose `vma` attempts on it are open.
+/// (the VMA's start), [`READER_COUNT`]. The readers are the threads whose `vma`
+/// attempts on it are open.
 pub const VMA_WRITE_WAIT: &str = "vma write wait";
+/// The last reader of a VMA a writer waits for left it (instant on that reader's track):
+/// the flow to the writer's [`VMA_WRITE_LOCKED`] starts here.
+pub const VMA_DRAINED: &str = "vma drained";
+/// A writer that waited for a VMA's readers has it (instant, right after its
+/// [`VMA_WRITE_WAIT`]): the flow from [`VMA_DRAINED`] ends here.
+pub const VMA_WRITE_LOCKED: &str = "vma write locked";
 /// A fault waiting for a folio: its read (I/O) or another holder's lock. Begin:
 /// [`WHAT`] (`io` or `locked`), [`LOCK`], [`HELD`] (whether the fault lock was kept).
 pub const FOLIO_WAIT: &str = "folio wait";
@@ -96,6 +103,8 @@ pub const RESULT: &str = "result";
 pub const WRITER: &str = "writer";
 /// Argument: the threads holding a lock for read.
 pub const READERS: &str = "readers";
+/// Argument: how many readers a writer waited for.
+pub const READER_COUNT: &str = "reader_count";
 /// Argument: the waiters queued ahead.
 pub const AHEAD: &str = "ahead";
 /// Argument: how many of the waiters ahead want to write.

@@ -20,7 +20,7 @@ fn wait_for(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
-fn no_wait(_: &dyn Fn()) {
+fn no_wait(_: u32, _: &dyn Fn()) {
     panic!("nobody to wait for");
 }
 
@@ -58,7 +58,7 @@ fn a_writer_marks_then_waits_for_readers_and_new_readers_fail_meanwhile() {
     assert_eq!(l.try_read(&seq), Ok(()));
     let writer = {
         let l = l.clone();
-        std::thread::spawn(move || l.start_write(5, (0, P), &HostClock::new(), |drain| drain()))
+        std::thread::spawn(move || l.start_write(5, (0, P), &HostClock::new(), |_, drain| drain()))
     };
     wait_for("the writer to mark the VMA", || l.writer_waiting());
     assert_eq!(l.try_read(&seq), Err(ReadFail::Abort), "being write-locked");
