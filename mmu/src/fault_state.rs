@@ -196,14 +196,15 @@ struct FaultTrail {
 
 impl FaultTrail {
     /// Notes an attempt under `lock`, and opens its slice (with `tried` and, under a
-    /// VMA lock, the VMA's start).
+    /// VMA lock, the VMA's start) — lazily: an attempt with nothing inside it (no wait,
+    /// no lock taken) leaves no slice; the fault's `path` and `attempts` still count it.
     fn attempt(&mut self, lock: FaultLock, tried: bool, vma_start: u64) {
         self.attempts += 1;
         match lock {
             FaultLock::Vma => self.vma = true,
             FaultLock::Mmap => self.mmap = true,
         }
-        trace::begin(
+        trace::begin_lazy(
             catalog::FAULT_ATTEMPT,
             &[
                 TraceArg::new(catalog::LOCK, TraceValue::Str(lock.name())),
@@ -221,7 +222,7 @@ impl FaultTrail {
             FaultOutcome::Error(_) => "error",
             FaultOutcome::Again => "again",
         };
-        trace::end(&[TraceArg::new(catalog::RESULT, TraceValue::Str(result))]);
+        trace::end_lazy(&[TraceArg::new(catalog::RESULT, TraceValue::Str(result))]);
     }
 
     /// `vma`, `mmap` or `vma+mmap`.

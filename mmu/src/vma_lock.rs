@@ -95,19 +95,41 @@ impl VmaLock {
 
     /// Drops a read lock; the last reader out wakes a waiting writer.
     pub(crate) fn read_unlock(&self) {
+        if trace::enabled() && self.state.load(Ordering::SeqCst) == WRITER | 1 {
+            return self.read_unlock_traced();
+        }
         // SeqCst (hence release): what the reader did under the lock happens before the
         // writer that sees the count drop.
         if self.state.fetch_sub(1, Ordering::SeqCst) == WRITER | 1 {
-            if let Some(flow) = trace::new_flow() {
-                self.drain_flow.store(flow.get(), Ordering::Release);
-                trace::emit(|ts| {
-                    let mut r =
-                        TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::VMA_DRAINED);
-                    r.flow_out = Some(flow);
-                    r
-                });
-            }
             self.drain.unpark();
+        }
+    }
+
+    /// [`Self::read_unlock`] by what looks like the last reader a writer waits for, in a
+    /// trace: the flow to the writer is stored before the count drops, since the writer
+    /// may see the drop and go on before this thread is woken again.
+    fn read_unlock_traced(&self) {
+        let flow = trace::new_flow();
+        self.drain_flow
+            .store(flow.map_or(0, NonZeroU64::get), Ordering::SeqCst);
+        if self.state.fetch_sub(1, Ordering::SeqCst) == WRITER | 1 {
+            trace::emit(|ts| {
+                let mut r =
+                    TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::VMA_DRAINED);
+                r.flow_out = flow;
+                r
+            });
+            self.drain.unpark();
+        } else {
+            // Another reader came in between (or left first): no flow from this one. A
+            // reader can only come in while no writer is marked, so the flow stored just
+            // now is nobody's: the writer takes flows only after its wait.
+            let _ = self.drain_flow.compare_exchange(
+                flow.map_or(0, NonZeroU64::get),
+                0,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
         }
     }
 

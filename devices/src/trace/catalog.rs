@@ -6,8 +6,10 @@
 /// A guest page fault (hart track). Begin: [`ADDR`], [`ACCESS`]. End: [`OUTCOME`],
 /// [`PATH`], [`ATTEMPTS`].
 pub const FAULT: &str = "fault";
-/// One attempt of a fault, nested in [`FAULT`]. Begin: [`LOCK`] (`vma` or `mmap`),
-/// [`TRIED`], [`VMA`] (the VMA's start, for a `vma` attempt). End: [`RESULT`].
+/// One attempt of a fault, nested in [`FAULT`], recorded only when something happened
+/// inside it (a wait, a lock taken, I/O submitted): a quick attempt leaves no slice, and
+/// the fault's [`PATH`] and [`ATTEMPTS`] still count it. Begin: [`LOCK`] (`vma` or
+/// `mmap`), [`TRIED`], [`VMA`] (the VMA's start). End: [`RESULT`].
 pub const FAULT_ATTEMPT: &str = "fault attempt";
 /// A retry after an I/O wait found its page gone from the page cache again (instant).
 pub const RETRY_IO_MISS: &str = "retry_io_miss";
@@ -25,6 +27,9 @@ pub const MMAP_LOCK_WRITE: &str = "mmap_lock write";
 /// A release of a lock that let a waiter in (instant): [`WAITER`]; the flow to the
 /// waiter's wait starts here.
 pub const LOCK_HANDOFF: &str = "lock handoff";
+/// A waiter woken by a release found the lock taken again and waits on (instant): the
+/// flow from that release's [`LOCK_HANDOFF`] ends here.
+pub const LOCK_RETRY: &str = "lock retry";
 /// An mm operation waiting for a VMA's readers before write-locking it. Begin: [`VMA`]
 /// (the VMA's start), [`READER_COUNT`]. The readers are the threads whose `vma`
 /// attempts on it are open.

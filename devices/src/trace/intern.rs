@@ -2,7 +2,7 @@
 //! packet that uses it, and referred to by a small id afterwards, so a trace with millions
 //! of events repeats no string.
 
-use super::proto::{DebugAnnotationName, EventCategory, EventName, InternedData};
+use super::proto::{DebugAnnotationName, EventCategory, EventName, InternedData, InternedString};
 use std::collections::BTreeMap;
 
 /// The ids given so far to the strings of one kind (event names, annotation names or
@@ -37,6 +37,8 @@ pub(crate) struct InternState {
     annotation_names: Table,
     /// `EventCategory` ids.
     categories: Table,
+    /// Ids of debug-annotation string values (`debug_annotation_string_values`).
+    string_values: Table,
 }
 
 impl InternState {
@@ -59,6 +61,18 @@ impl InternState {
             defs.debug_annotation_names.push(DebugAnnotationName {
                 iid: Some(iid),
                 name: Some(name.to_owned()),
+            });
+        }
+        iid
+    }
+
+    /// The id of a debug-annotation string value, defined in `defs` if new.
+    pub(crate) fn string_value(&mut self, value: &str, defs: &mut InternedData) -> u64 {
+        let (iid, new) = self.string_values.intern(value);
+        if new {
+            defs.debug_annotation_string_values.push(InternedString {
+                iid: Some(iid),
+                str: Some(value.as_bytes().to_vec()),
             });
         }
         iid

@@ -15,6 +15,7 @@ pub mod proto;
 mod record;
 mod recorder;
 mod sink;
+mod wire;
 mod writer;
 
 #[cfg(test)]
@@ -28,8 +29,8 @@ pub use record::{
     Phase, TidList, TraceArg, TraceRecord, TraceValue, TrackRef, MAX_ARGS, TID_LIST_LEN,
 };
 pub use recorder::{
-    begin, counter, current, detach, emit, enabled, end, instant, new_flow, thread_name, Recorder,
-    WhenFull, CHUNK_RECORDS,
+    begin, begin_lazy, counter, current, detach, emit, enabled, end, end_lazy, instant, new_flow,
+    thread_name, Recorder, WhenFull, CHUNK_RECORDS,
 };
 pub use sink::{Owner, TraceSummary};
 pub use writer::{

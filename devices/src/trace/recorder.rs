@@ -19,10 +19,10 @@
 //! `WhenFull::Block`: what is dropped depends on the host's speed).
 
 use super::record::{Phase, TraceArg as Arg, TraceRecord, TrackRef};
-use super::sink::{Msg, Owner, Sink, TraceSummary};
+use super::sink::{ChunkPool, Msg, Owner, Sink, TraceSummary};
 use crate::clock::SharedClock;
 use parking_lot::Mutex;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
 use std::num::NonZeroU64;
@@ -82,6 +82,9 @@ struct Shared {
     sink: Mutex<Option<JoinHandle<io::Result<TraceSummary>>>>,
     /// For a recorder kept in memory: where the chunks and openings wait to be read.
     kept: Mutex<Option<Receiver<Msg>>>,
+    /// Emptied chunks the sink gives back, so a full buffer is replaced without a new
+    /// allocation (and the host's page faults on it).
+    pool: ChunkPool,
 }
 
 /// One thread's records.
@@ -95,6 +98,9 @@ struct Buffer {
 struct Local {
     buffer: Arc<Buffer>,
     shared: Arc<Shared>,
+    /// A slice begin kept back by [`begin_lazy`]: written when anything else is
+    /// recorded inside it, forgotten if it ends first.
+    pending: Cell<Option<TraceRecord>>,
 }
 
 thread_local! {
@@ -113,7 +119,8 @@ impl Recorder {
     ) -> io::Result<Recorder> {
         let file = std::fs::File::create(path)?;
         let (to_sink, from_threads) = mpsc::sync_channel(CHANNEL_CHUNKS);
-        let sink = Sink::new(io::BufWriter::new(file), pid, name)?;
+        let pool = ChunkPool::default();
+        let sink = Sink::new(io::BufWriter::new(file), pid, name, pool.clone())?;
         let handle = std::thread::Builder::new()
             .name("trace".into())
             .spawn(move || sink.run(&from_threads))?;
@@ -121,8 +128,8 @@ impl Recorder {
             clock,
             when_full,
             to_sink,
-            Some(handle),
-            None,
+            (Some(handle), None),
+            pool,
         ))
     }
 
@@ -130,15 +137,24 @@ impl Recorder {
     /// for tests of what faultline records.
     pub fn in_memory(clock: SharedClock) -> Recorder {
         let (to_sink, kept) = mpsc::sync_channel(KEPT_CHUNKS);
-        Recorder::with(clock, WhenFull::Drop, to_sink, None, Some(kept))
+        Recorder::with(
+            clock,
+            WhenFull::Drop,
+            to_sink,
+            (None, Some(kept)),
+            ChunkPool::default(),
+        )
     }
 
     fn with(
         clock: SharedClock,
         when_full: WhenFull,
         to_sink: SyncSender<Msg>,
-        sink: Option<JoinHandle<io::Result<TraceSummary>>>,
-        kept: Option<Receiver<Msg>>,
+        (sink, kept): (
+            Option<JoinHandle<io::Result<TraceSummary>>>,
+            Option<Receiver<Msg>>,
+        ),
+        pool: ChunkPool,
     ) -> Recorder {
         Recorder {
             shared: Arc::new(Shared {
@@ -153,6 +169,7 @@ impl Recorder {
                 closed: AtomicBool::new(false),
                 sink: Mutex::new(sink),
                 kept: Mutex::new(kept),
+                pool,
             }),
         }
     }
@@ -198,7 +215,7 @@ impl Recorder {
         let seq = self.shared.next_seq.fetch_add(1, Ordering::Relaxed);
         let buffer = Arc::new(Buffer {
             seq,
-            records: Mutex::new(Vec::with_capacity(CHUNK_RECORDS)),
+            records: Mutex::new(self.shared.empty_chunk()),
         });
         {
             // Under the buffers' lock, so the sink hears of sequences in id order.
@@ -213,6 +230,7 @@ impl Recorder {
             *l.borrow_mut() = Some(Local {
                 buffer,
                 shared: self.shared.clone(),
+                pending: Cell::new(None),
             });
         });
     }
@@ -260,6 +278,13 @@ impl Recorder {
 }
 
 impl Shared {
+    /// An empty buffer for [`CHUNK_RECORDS`] records: one the sink gave back, or new.
+    fn empty_chunk(&self) -> Vec<TraceRecord> {
+        self.pool
+            .take()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_RECORDS))
+    }
+
     /// Hands a full chunk to the sink, waiting or dropping when it is behind.
     fn send_chunk(&self, seq: u32, records: Vec<TraceRecord>) {
         let len = records.len() as u64;
@@ -289,13 +314,21 @@ impl Local {
     /// Appends `record`, handing the buffer to the sink when it is full.
     fn push(&self, record: TraceRecord) {
         let mut records = self.buffer.records.lock();
+        if let Some(begin) = self.pending.take() {
+            self.append(&mut records, begin);
+        }
+        self.append(&mut records, record);
+    }
+
+    /// Appends `record` to the locked buffer, handing it to the sink when it is full.
+    fn append(&self, records: &mut Vec<TraceRecord>, record: TraceRecord) {
         if self.shared.closed.load(Ordering::Relaxed) {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
         records.push(record);
         if records.len() >= CHUNK_RECORDS {
-            let chunk = std::mem::replace(&mut *records, Vec::with_capacity(CHUNK_RECORDS));
+            let chunk = std::mem::replace(records, self.shared.empty_chunk());
             // Sent with the buffer's lock held, so `finish` cannot send a later chunk of
             // this sequence, or its end, first.
             self.shared.send_chunk(self.buffer.seq, chunk);
@@ -305,6 +338,9 @@ impl Local {
     /// Hands what the buffer holds to the sink.
     fn flush(&self) {
         let mut records = self.buffer.records.lock();
+        if let Some(begin) = self.pending.take() {
+            records.push(begin);
+        }
         if !records.is_empty() && !self.shared.closed.load(Ordering::Relaxed) {
             self.shared
                 .send_chunk(self.buffer.seq, std::mem::take(&mut *records));
@@ -343,6 +379,38 @@ pub fn emit(make: impl FnOnce(u64) -> TraceRecord) {
         if let Some(local) = l.borrow().as_ref() {
             let record = make(local.shared.clock.now_ns());
             local.push(record);
+        }
+    });
+}
+
+/// Opens a slice called `name` on the thread's own track, but only if something else is
+/// recorded before it ends ([`end_lazy`]): for a step that is worth a slice of its own
+/// only when it waits or nests (a fault's single quick attempt is not).
+#[inline]
+pub fn begin_lazy(name: &'static str, args: &[Arg]) {
+    LOCAL.with(|l| {
+        if let Some(local) = l.borrow().as_ref() {
+            let ts = local.shared.clock.now_ns();
+            let record = TraceRecord::new(ts, Phase::Begin, TrackRef::Own, name).with_args(args);
+            if let Some(earlier) = local.pending.replace(Some(record)) {
+                // Two lazy begins in a row: the outer one has something inside now.
+                let mut records = local.buffer.records.lock();
+                local.append(&mut records, earlier);
+            }
+        }
+    });
+}
+
+/// Ends the slice of the last [`begin_lazy`], with `args`: nothing is written if nothing
+/// was recorded inside it.
+#[inline]
+pub fn end_lazy(args: &[Arg]) {
+    LOCAL.with(|l| {
+        if let Some(local) = l.borrow().as_ref() {
+            if local.pending.take().is_none() {
+                let ts = local.shared.clock.now_ns();
+                local.push(TraceRecord::new(ts, Phase::End, TrackRef::Own, "").with_args(args));
+            }
         }
     });
 }

@@ -13,10 +13,12 @@ use super::writer::{
     Arg, ArgValue, CounterTrack, Event, FlowId, PerfettoWriter, ProcessTrack, Track,
 };
 use super::{catalog, CounterUnit};
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::num::NonZeroU32;
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 /// Ranks of the groups of tracks under the process, so harts (ranked by tid) come first.
 const DAEMON_RANK: i32 = 1 << 28;
@@ -54,6 +56,29 @@ pub struct TraceSummary {
     pub clamped: u64,
 }
 
+/// How many emptied chunks the sink keeps for reuse.
+const POOLED_CHUNKS: usize = 32;
+
+/// Emptied chunks of records, given back by the sink for the threads to refill.
+#[derive(Clone, Default)]
+pub(crate) struct ChunkPool(Arc<Mutex<Vec<Vec<TraceRecord>>>>);
+
+impl ChunkPool {
+    /// An emptied chunk, if one is kept.
+    pub(crate) fn take(&self) -> Option<Vec<TraceRecord>> {
+        self.0.lock().pop()
+    }
+
+    /// Keeps `chunk`, emptied, unless enough are kept.
+    fn give_back(&self, mut chunk: Vec<TraceRecord>) {
+        chunk.clear();
+        let mut pool = self.0.lock();
+        if pool.len() < POOLED_CHUNKS {
+            pool.push(chunk);
+        }
+    }
+}
+
 /// A message to the sink.
 pub(crate) enum Msg {
     /// Sequence `seq` is `owner`'s.
@@ -82,6 +107,7 @@ struct DeviceTracks {
 /// The sink's state.
 pub(crate) struct Sink<W: Write> {
     out: W,
+    pool: ChunkPool,
     /// Sequence 1: every descriptor.
     main: PerfettoWriter<Vec<u8>>,
     process: ProcessTrack,
@@ -103,11 +129,12 @@ pub(crate) struct Sink<W: Write> {
 
 impl<W: Write> Sink<W> {
     /// A sink writing to `out` for the process `pid` called `name`.
-    pub(crate) fn new(out: W, pid: i32, name: &str) -> io::Result<Sink<W>> {
+    pub(crate) fn new(out: W, pid: i32, name: &str, pool: ChunkPool) -> io::Result<Sink<W>> {
         let mut main = PerfettoWriter::new(Vec::new(), NonZeroU32::MIN);
         let process = main.process_track(pid, name)?;
         Ok(Sink {
             out,
+            pool,
             main,
             process,
             sequences: BTreeMap::new(),
@@ -128,7 +155,10 @@ impl<W: Write> Sink<W> {
         while let Ok(msg) = from.recv() {
             match msg {
                 Msg::Open { seq, owner } => self.open(seq, owner)?,
-                Msg::Chunk { seq, records } => self.chunk(seq, &records)?,
+                Msg::Chunk { seq, records } => {
+                    self.chunk(seq, &records)?;
+                    self.pool.give_back(records);
+                }
                 Msg::Finish { dropped, stall_ns } => {
                     self.summary.dropped = dropped;
                     self.summary.stall_ns = stall_ns;
@@ -291,7 +321,7 @@ impl<W: Write> Sink<W> {
                     Value::Uint(v) => ArgValue::Uint(v),
                     Value::Int(v) => ArgValue::Int(v),
                     Value::Addr(v) => ArgValue::Pointer(v),
-                    Value::Str(v) => ArgValue::Str(v),
+                    Value::Str(v) => ArgValue::Label(v),
                     Value::Bool(v) => ArgValue::Bool(v),
                     Value::Tids(_) => ArgValue::Str(rendered.next().map_or("", String::as_str)),
                 },

@@ -5,11 +5,11 @@
 use super::intern::InternState;
 use super::proto::{
     counter_descriptor::Unit,
-    debug_annotation,
     trace_packet::{self, SequenceFlags},
-    track_descriptor, track_event, CounterDescriptor, DebugAnnotation, InternedData,
-    ProcessDescriptor, ThreadDescriptor, TracePacket, TrackDescriptor, TrackEvent,
+    track_descriptor, track_event, CounterDescriptor, InternedData, ProcessDescriptor,
+    ThreadDescriptor, TracePacket, TrackDescriptor, TrackEvent,
 };
+use super::wire;
 use std::io::{self, Write};
 use std::num::NonZeroU32;
 
@@ -59,6 +59,9 @@ pub enum ArgValue<'a> {
     Int(i64),
     /// A string, such as a path.
     Str(&'a str),
+    /// A short string many events repeat (an outcome, a class): interned, so the trace
+    /// holds it once per sequence.
+    Label(&'a str),
     /// A flag.
     Bool(bool),
     /// An address (shown in hex).
@@ -144,6 +147,10 @@ pub struct PerfettoWriter<W: Write> {
     tracks: u32,
     /// The encoding buffer, reused across packets.
     buf: Vec<u8>,
+    /// A track event's encoded body, its current annotation and its packet, reused.
+    body: Vec<u8>,
+    annotation: Vec<u8>,
+    packet: Vec<u8>,
 }
 
 impl<W: Write> PerfettoWriter<W> {
@@ -159,6 +166,9 @@ impl<W: Write> PerfettoWriter<W> {
             interned: InternState::default(),
             tracks: 0,
             buf: Vec::new(),
+            body: Vec::new(),
+            annotation: Vec::new(),
+            packet: Vec::new(),
         }
     }
 
@@ -348,7 +358,8 @@ impl<W: Write> PerfettoWriter<W> {
         Ok(track)
     }
 
-    /// Writes a slice or instant event, interning what it names.
+    /// Writes a slice or instant event, interning what it names. The packet is encoded
+    /// by hand ([`super::wire`]): it is the one a trace holds millions of.
     fn event(
         &mut self,
         ts_ns: u64,
@@ -356,50 +367,89 @@ impl<W: Write> PerfettoWriter<W> {
         kind: track_event::Type,
         event: Option<&Event<'_>>,
     ) -> io::Result<()> {
+        use super::wire::{debug_annotation as da, track_event as te};
         let mut defs = InternedData::default();
-        let mut out = TrackEvent {
-            r#type: Some(kind as i32),
-            track_uuid: Some(track_uuid),
-            ..TrackEvent::default()
-        };
-        if let Some(event) = event {
-            if kind != track_event::Type::SliceEnd {
-                out.name_field = Some(track_event::NameField::NameIid(
-                    self.interned.event_name(event.name, &mut defs),
-                ));
+        let mut body = std::mem::take(&mut self.body);
+        let mut annotation = std::mem::take(&mut self.annotation);
+        body.clear();
+        let name_iid = match event {
+            Some(e) if kind != track_event::Type::SliceEnd => {
+                Some(self.interned.event_name(e.name, &mut defs))
             }
-            out.category_iids = event
-                .category
-                .map(|c| self.interned.category(c, &mut defs))
-                .into_iter()
-                .collect();
-            out.debug_annotations = event
-                .args
-                .iter()
-                .map(|arg| self.annotation(arg, &mut defs))
-                .collect();
-            out.flow_ids = event.flows_out.iter().map(|f| f.0).collect();
-            out.terminating_flow_ids = event.flows_in.iter().map(|f| f.0).collect();
+            _ => None,
+        };
+        if let Some(c) = event.and_then(|e| e.category) {
+            wire::varint(
+                &mut body,
+                te::CATEGORY_IIDS,
+                self.interned.category(c, &mut defs),
+            );
+        }
+        wire::varint(&mut body, te::TYPE, kind as i32 as u64);
+        wire::varint(&mut body, te::TRACK_UUID, track_uuid);
+        for arg in event.map_or(&[][..], |e| e.args) {
+            annotation.clear();
+            let name = self.interned.annotation_name(arg.name, &mut defs);
+            wire::varint(&mut annotation, da::NAME_IID, name);
+            match arg.value {
+                ArgValue::Uint(v) => wire::varint(&mut annotation, da::UINT_VALUE, v),
+                // int64 travels as its two's complement.
+                ArgValue::Int(v) => wire::varint(&mut annotation, da::INT_VALUE, v as u64),
+                ArgValue::Str(v) => wire::bytes(&mut annotation, da::STRING_VALUE, v.as_bytes()),
+                ArgValue::Label(v) => {
+                    let iid = self.interned.string_value(v, &mut defs);
+                    wire::varint(&mut annotation, da::STRING_VALUE_IID, iid);
+                }
+                ArgValue::Bool(v) => wire::varint(&mut annotation, da::BOOL_VALUE, u64::from(v)),
+                ArgValue::Pointer(v) => wire::varint(&mut annotation, da::POINTER_VALUE, v),
+            }
+            wire::bytes(&mut body, te::DEBUG_ANNOTATIONS, &annotation);
+        }
+        for f in event.map_or(&[][..], |e| e.flows_out) {
+            wire::fixed64(&mut body, te::FLOW_IDS, f.0);
+        }
+        for f in event.map_or(&[][..], |e| e.flows_in) {
+            wire::fixed64(&mut body, te::TERMINATING_FLOW_IDS, f.0);
+        }
+        if let Some(iid) = name_iid {
+            wire::varint(&mut body, te::NAME_IID, iid);
         }
         let ts = self.stamp(ts_ns);
-        self.emit(Some(ts), trace_packet::Data::TrackEvent(out), Some(defs))
+        let r = self.emit_event(ts, &body, defs);
+        self.body = body;
+        self.annotation = annotation;
+        r
     }
 
-    /// The debug annotation of `arg`, its name interned.
-    fn annotation(&mut self, arg: &Arg<'_>, defs: &mut InternedData) -> DebugAnnotation {
-        let value = match arg.value {
-            ArgValue::Uint(v) => debug_annotation::Value::UintValue(v),
-            ArgValue::Int(v) => debug_annotation::Value::IntValue(v),
-            ArgValue::Str(v) => debug_annotation::Value::StringValue(v.to_owned()),
-            ArgValue::Bool(v) => debug_annotation::Value::BoolValue(v),
-            ArgValue::Pointer(v) => debug_annotation::Value::PointerValue(v),
-        };
-        DebugAnnotation {
-            name_field: Some(debug_annotation::NameField::NameIid(
-                self.interned.annotation_name(arg.name, defs),
-            )),
-            value: Some(value),
+    /// Writes the packet of a track event whose encoded body is `body`, at `ts`, with
+    /// the interned names it defines, in the field order [`Self::emit`] uses.
+    fn emit_event(&mut self, ts: u64, body: &[u8], defs: InternedData) -> io::Result<()> {
+        use super::wire::trace_packet as tp;
+        let mut flags = SequenceFlags::SeqNeedsIncrementalState as u32;
+        if !self.started {
+            flags |= SequenceFlags::SeqIncrementalStateCleared as u32;
         }
+        let mut packet = std::mem::take(&mut self.packet);
+        packet.clear();
+        wire::varint(&mut packet, tp::TIMESTAMP, ts);
+        if defs != InternedData::default() {
+            prost::encoding::message::encode(tp::INTERNED_DATA, &defs, &mut packet);
+        }
+        wire::varint(&mut packet, tp::SEQUENCE_FLAGS, u64::from(flags));
+        if !self.started {
+            wire::varint(&mut packet, tp::FIRST_PACKET_ON_SEQUENCE, 1);
+        }
+        wire::bytes(&mut packet, tp::TRACK_EVENT, body);
+        wire::varint(
+            &mut packet,
+            tp::TRUSTED_PACKET_SEQUENCE_ID,
+            u64::from(self.sequence_id),
+        );
+        self.started = true;
+        self.buf.clear();
+        wire::bytes(&mut self.buf, TRACE_PACKET_FIELD, &packet);
+        self.packet = packet;
+        self.out.write_all(&self.buf)
     }
 
     /// `ts_ns`, raised to the sequence's last timestamp if it is earlier.

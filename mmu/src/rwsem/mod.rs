@@ -335,6 +335,20 @@ impl<T> RwSemaphore<T> {
                 match r {
                     Retry::Acquired => return Ok(()),
                     Retry::Wait { handoff } => {
+                        // Woken, but another took the lock first: the wake's flow ends
+                        // here, and the wait goes on.
+                        if let Some(flow) = NonZeroU64::new(slot.flow.swap(0, Ordering::AcqRel)) {
+                            trace::emit(|ts| {
+                                let mut r = TraceRecord::new(
+                                    ts,
+                                    Phase::Instant,
+                                    TrackRef::Own,
+                                    catalog::LOCK_RETRY,
+                                );
+                                r.flow_in = Some(flow);
+                                r
+                            });
+                        }
                         if handoff {
                             who.stats.add(self.counters.handoffs, 1);
                         }
@@ -449,7 +463,7 @@ impl<T> RwSemaphore<T> {
         };
         trace::end(args);
         self.trace_queue();
-        NonZeroU64::new(slot.flow.load(Ordering::Acquire))
+        NonZeroU64::new(slot.flow.swap(0, Ordering::AcqRel))
     }
 
     /// Records how many wait on the lock.
