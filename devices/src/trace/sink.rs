@@ -8,7 +8,7 @@
 //! one thread's records. Track order in the UI: harts by thread id, then the daemons, the
 //! devices and the counters, each in order of first appearance.
 
-use super::record::{Phase, TraceRecord, TraceValue as Value, TrackRef};
+use super::record::{Phase, TraceRecord, TraceValue as Value, TrackRef, MAX_ARGS};
 use super::writer::{
     Arg, ArgValue, CounterTrack, Event, FlowId, PerfettoWriter, ProcessTrack, Track,
 };
@@ -305,17 +305,21 @@ impl<W: Write> Sink<W> {
         };
         let s = self.sequences.get_mut(&seq).ok_or_else(unknown_sequence)?;
         let track = track.unwrap_or(s.own);
-        let strings: Vec<String> = r
-            .used_args()
-            .filter_map(|a| match a.value {
-                Value::Tids(list) => Some(list.render()),
-                _ => None,
-            })
-            .collect();
-        let mut rendered = strings.iter();
-        let args: Vec<Arg<'_>> = r
-            .used_args()
-            .map(|a| Arg {
+        // Fixed arrays, not vectors: this runs for every record.
+        let rendered: [Option<String>; MAX_ARGS] = std::array::from_fn(|i| match r.args[i].value {
+            Value::Tids(list) if !r.args[i].name.is_empty() => Some(list.render()),
+            _ => None,
+        });
+        let mut args = [Arg {
+            name: "",
+            value: ArgValue::Bool(false),
+        }; MAX_ARGS];
+        let mut used = 0;
+        for (a, shown) in r.args.iter().zip(&rendered) {
+            if a.name.is_empty() {
+                continue;
+            }
+            args[used] = Arg {
                 name: a.name,
                 value: match a.value {
                     Value::Uint(v) => ArgValue::Uint(v),
@@ -323,17 +327,18 @@ impl<W: Write> Sink<W> {
                     Value::Addr(v) => ArgValue::Pointer(v),
                     Value::Str(v) => ArgValue::Label(v),
                     Value::Bool(v) => ArgValue::Bool(v),
-                    Value::Tids(_) => ArgValue::Str(rendered.next().map_or("", String::as_str)),
+                    Value::Tids(_) => ArgValue::Str(shown.as_deref().unwrap_or("")),
                 },
-            })
-            .collect();
-        let flows_out: Vec<FlowId> = r.flow_out.map(|f| FlowId(f.get())).into_iter().collect();
-        let flows_in: Vec<FlowId> = r.flow_in.map(|f| FlowId(f.get())).into_iter().collect();
+            };
+            used += 1;
+        }
+        let flow_out = r.flow_out.map(|f| FlowId(f.get()));
+        let flow_in = r.flow_in.map(|f| FlowId(f.get()));
         let event = Event {
             name: r.name,
-            args: &args,
-            flows_out: &flows_out,
-            flows_in: &flows_in,
+            args: &args[..used],
+            flows_out: flow_out.as_slice(),
+            flows_in: flow_in.as_slice(),
             ..Event::default()
         };
         match r.phase {

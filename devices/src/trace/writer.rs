@@ -61,7 +61,7 @@ pub enum ArgValue<'a> {
     Str(&'a str),
     /// A short string many events repeat (an outcome, a class): interned, so the trace
     /// holds it once per sequence.
-    Label(&'a str),
+    Label(&'static str),
     /// A flag.
     Bool(bool),
     /// An address (shown in hex).
@@ -71,8 +71,8 @@ pub enum ArgValue<'a> {
 /// A named argument of an event; its name is interned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arg<'a> {
-    /// The argument's name.
-    pub name: &'a str,
+    /// The argument's name (static: interned by where it lives).
+    pub name: &'static str,
     /// Its value.
     pub value: ArgValue<'a>,
 }
@@ -81,10 +81,10 @@ pub struct Arg<'a> {
 /// and flows. `Event { name: "fault", ..Event::default() }` is the plainest one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Event<'a> {
-    /// The event's name; interned.
-    pub name: &'a str,
+    /// The event's name; interned (static: by where it lives).
+    pub name: &'static str,
     /// Its category, if any; interned.
-    pub category: Option<&'a str>,
+    pub category: Option<&'static str>,
     /// Its arguments, in the order shown.
     pub args: &'a [Arg<'a>],
     /// Flows that start (or pass) here: the source side of an arrow.
