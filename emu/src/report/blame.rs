@@ -12,9 +12,14 @@ use super::latency::{self, LatencyEvent};
 use super::model::{SliceId, Trace};
 use devices::trace::catalog;
 use serde::Serialize;
+use std::cell::Cell;
 
 /// How many waits deep a chain is followed.
 const MAX_DEPTH: usize = 8;
+
+/// How many waits one chain explains at most: holders branch, and a chain of many
+/// readers each waiting on many more would not be read anyway.
+const MAX_WAITS: usize = 100;
 
 /// One step of a chain and the steps that explain it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,7 +59,10 @@ pub(crate) fn blame(trace: &Trace, tid: u32, top: usize) -> Blame {
         .filter(|e| e.class.is_wait())
         .collect();
     waits.sort_by_key(|e| (std::cmp::Reverse(e.dur_ns), e.start_ns));
-    let chains = Chains { trace };
+    let chains = Chains {
+        trace,
+        explained: Cell::new(0),
+    };
     Blame {
         tid,
         name: trace.thread_name(tid).to_string(),
@@ -62,7 +70,10 @@ pub(crate) fn blame(trace: &Trace, tid: u32, top: usize) -> Blame {
         worst: waits
             .iter()
             .take(top)
-            .map(|e| chains.wait(e.slice, &mut Vec::new()))
+            .map(|e| {
+                chains.explained.set(0);
+                chains.wait(e.slice, &mut Vec::new())
+            })
             .collect(),
     }
 }
@@ -70,6 +81,8 @@ pub(crate) fn blame(trace: &Trace, tid: u32, top: usize) -> Blame {
 /// Builds chains over one trace.
 struct Chains<'t> {
     trace: &'t Trace,
+    /// Waits the current chain has explained so far.
+    explained: Cell<usize>,
 }
 
 impl Chains<'_> {
@@ -77,6 +90,7 @@ impl Chains<'_> {
     fn wait(&self, id: SliceId, path: &mut Vec<SliceId>) -> Link {
         let t = self.trace;
         let s = &t.slices[id];
+        self.explained.set(self.explained.get() + 1);
         let mut text = format!(
             "{} {} from {}",
             s.name,
@@ -246,6 +260,11 @@ impl Chains<'_> {
                     } else if path.len() >= MAX_DEPTH {
                         Link::leaf(format!(
                             "{} (chain cut at {MAX_DEPTH} waits)",
+                            t.slices[d].name
+                        ))
+                    } else if self.explained.get() >= MAX_WAITS {
+                        Link::leaf(format!(
+                            "{} (chain cut at {MAX_WAITS} waits explained)",
                             t.slices[d].name
                         ))
                     } else {

@@ -368,6 +368,38 @@ fn a_wait_chain_that_comes_back_to_itself_stops() {
 }
 
 #[test]
+fn a_chain_with_many_holders_is_cut() {
+    // 150 readers of one VMA, each waiting for a locked folio.
+    let mut s = Script::default();
+    s.hart(1, "writer").extend([
+        begin(10, c::VMA_WRITE_WAIT, &[addr(c::VMA, VMA)]),
+        end(100, &[]),
+    ]);
+    for tid in 2..152 {
+        s.hart(tid, "reader").extend([
+            begin(
+                5,
+                c::FAULT_ATTEMPT,
+                &[text(c::LOCK, "vma"), addr(c::VMA, VMA)],
+            ),
+            begin(6, c::FOLIO_WAIT, &[text(c::WHAT, "locked")]),
+            end(90, &[]),
+            end(95, &[]),
+        ]);
+    }
+    let (_dir, path) = written(s);
+    let trace = load::load(&path).unwrap();
+    let mut chain = Vec::new();
+    lines(&blame::blame(&trace, 1, 1).worst[0], &mut chain);
+    let cut = chain
+        .iter()
+        .filter(|l| l.contains("chain cut at 100"))
+        .count();
+    // The first 99 folio waits are explained (the VMA's wait is the 100th).
+    assert_eq!(cut, 150 - 99, "{chain:?}");
+}
+
+#[test]
 fn bad_inputs_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     let error = |path: &Path, thread: Option<&str>| {
@@ -396,4 +428,42 @@ fn bad_inputs_are_one_line_errors() {
     assert!(error(&cut, None).contains("truncated packet"));
     assert!(error(&good, Some("nobody")).contains("no thread called 'nobody'"));
     assert!(error(&good, Some("99")).contains("no thread with tid 99"));
+}
+
+#[test]
+fn blame_as_json_is_the_same_chain() {
+    let (_dir, path) = written(inversion());
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&path, Format::Json, None, Some("12"))).unwrap();
+    assert_eq!(
+        (json["tid"].as_u64(), json["waits"].as_u64()),
+        (Some(12), Some(1))
+    );
+    let holder = &json["worst"][0]["causes"][1];
+    assert!(holder["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("tid 10 (rt) held mmap_lock"));
+    assert_eq!(holder["causes"][0]["causes"].as_array().unwrap().len(), 1);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// A corrupted trace is an error or a report, never a panic.
+    #[test]
+    fn a_corrupted_trace_never_panics(at in 0usize..100_000, byte in 0u8..=255, cut in 0usize..64) {
+        let (_dir, path) = written(inversion());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = at % bytes.len();
+        bytes[at] = byte;
+        bytes.truncate(bytes.len() - cut);
+        if let Ok(trace) = load::read(bytes.as_slice()) {
+            let events = latency::events(&trace, None);
+            latency::tables(&trace, &events, false);
+            for &tid in trace.thread_tracks.keys() {
+                blame::blame(&trace, tid, 5);
+            }
+        }
+    }
 }
