@@ -283,9 +283,9 @@ impl Chains<'_> {
         let s = &t.slices[id];
         let from = t.slices[t.outermost(id)].start_ns;
         let until = s.end_ns.unwrap_or(u64::MAX);
-        let submit = t.instants.iter().rfind(|i| {
-            i.track == s.track && i.name == catalog::IO_SUBMIT && (from..=until).contains(&i.ts_ns)
-        });
+        let submit = t
+            .instants_on(s.track, from, until)
+            .rfind(|i| i.name == catalog::IO_SUBMIT);
         let Some(submit) = submit else {
             return vec![Link::leaf(
                 "the folio's read was not submitted by this thread (another reader's I/O)".into(),
@@ -294,11 +294,14 @@ impl Chains<'_> {
         let a = &submit.args;
         let device = a.str(catalog::DEVICE);
         let request = a.uint(catalog::REQUEST);
-        let served = t.slices.iter().find(|l| {
-            l.start_ns >= submit.ts_ns
-                && l.args.uint(catalog::REQUEST) == request
-                && t.lane(l.track).is_some_and(|(d, _)| Some(d) == device)
-        });
+        let served = device
+            .zip(request)
+            .and_then(|(d, r)| {
+                t.request(d, r)
+                    .iter()
+                    .find(|&&l| t.slices[l].start_ns >= submit.ts_ns)
+            })
+            .map(|&l| &t.slices[l]);
         // The submit and the lane slice each carry what fits in a record; either tells.
         let field = |name: &str| {
             a.get(name)
@@ -351,10 +354,11 @@ impl Chains<'_> {
     /// The `lock handoff` whose flow ends at wait `id`: who let it in.
     fn handoff(&self, id: SliceId) -> Option<String> {
         let t = self.trace;
-        let flows = &t.slices[id].flows_in;
-        let i = t.instants.iter().find(|i| {
-            i.name == catalog::LOCK_HANDOFF && i.flows_out.iter().any(|f| flows.contains(f))
-        })?;
+        let i = t.slices[id]
+            .flows_in
+            .iter()
+            .filter_map(|&f| t.flow_source(f))
+            .find(|i| i.name == catalog::LOCK_HANDOFF)?;
         let by = t
             .tid_of(i.track)
             .map_or_else(|| "?".to_string(), |tid| t.who(tid));

@@ -1,6 +1,6 @@
 //! A faultline trace file turned into a [`Trace`]: track descriptors into tracks, each
 //! sequence's interned names resolved, slice begins joined with their ends (an end's
-//! arguments and flows join its slice), instants kept with their flows.
+//! arguments and flows join its slice), instants indexed by track and by the flows they start.
 
 use super::model::{Args, Instant, Slice, SliceId, Trace, Track, TrackKind, Value};
 use super::stream::Packets;
@@ -82,7 +82,7 @@ pub(crate) fn read(input: impl BufRead) -> Result<Trace> {
     if !any {
         bail!("not a faultline trace: no packets");
     }
-    Ok(loader.trace)
+    Ok(loader.finish())
 }
 
 impl Loader {
@@ -163,6 +163,12 @@ impl Loader {
                     flows_in: e.terminating_flow_ids,
                 });
                 self.trace.by_track.entry(track).or_default().push(id);
+                if let Some((device, _)) = self.trace.lane(track) {
+                    if let Some(request) = self.trace.slices[id].args.uint(catalog::REQUEST) {
+                        let key = (device.to_string(), request);
+                        self.trace.requests.entry(key).or_default().push(id);
+                    }
+                }
             }
             track_event::Type::SliceEnd => {
                 // An end without a begin: the begin was in a dropped chunk.
@@ -177,17 +183,40 @@ impl Loader {
                 if name == catalog::TRACE_END {
                     self.trace.dropped = args.uint(catalog::DROPPED);
                 }
+                let index = self.trace.instants.len();
+                for &flow in &e.flow_ids {
+                    self.trace.flow_sources.insert(flow, index);
+                }
+                self.trace
+                    .instants_by_track
+                    .entry(track)
+                    .or_default()
+                    .push(index);
                 self.trace.instants.push(Instant {
                     track,
                     ts_ns,
                     name,
                     args,
-                    flows_out: e.flow_ids,
                 });
             }
             track_event::Type::Counter | track_event::Type::Unspecified => {}
         }
         Ok(())
+    }
+}
+
+impl Loader {
+    /// The trace, its per-track lists in time order: a track's events come from one
+    /// sequence, whose times never go back, but the lookups must not depend on it.
+    fn finish(mut self) -> Trace {
+        let t = &mut self.trace;
+        for ids in t.by_track.values_mut() {
+            ids.sort_by_key(|&id| (t.slices[id].start_ns, id));
+        }
+        for ids in t.instants_by_track.values_mut() {
+            ids.sort_by_key(|&i| (t.instants[i].ts_ns, i));
+        }
+        self.trace
     }
 }
 

@@ -148,8 +148,6 @@ pub(crate) struct Instant {
     pub(crate) name: String,
     /// Its arguments.
     pub(crate) args: Args,
-    /// Flows that start at it.
-    pub(crate) flows_out: Vec<u64>,
 }
 
 /// A whole trace, reconstructed.
@@ -163,6 +161,12 @@ pub(crate) struct Trace {
     pub(crate) instants: Vec<Instant>,
     /// The slices of each track, in start order.
     pub(crate) by_track: BTreeMap<u64, Vec<SliceId>>,
+    /// The instants of each track (indices into `instants`), in time order.
+    pub(crate) instants_by_track: BTreeMap<u64, Vec<usize>>,
+    /// The instant each flow starts at (an index into `instants`).
+    pub(crate) flow_sources: BTreeMap<u64, usize>,
+    /// The lane slices of each request, by device and request number.
+    pub(crate) requests: BTreeMap<(String, u64), Vec<SliceId>>,
     /// Each guest thread's track.
     pub(crate) thread_tracks: BTreeMap<u32, u64>,
     /// Records the recorder dropped, from the trace's end note.
@@ -243,23 +247,64 @@ impl Trace {
 
     /// The slices of `tid` named `name` open at `ts_ns`, innermost last.
     pub(crate) fn open_at(&self, tid: u32, name: &str, ts_ns: u64) -> Vec<SliceId> {
-        self.thread_slices(tid)
-            .iter()
-            .copied()
-            .take_while(|&id| self.slices[id].start_ns <= ts_ns)
-            .filter(|&id| self.slices[id].name == name && self.slices[id].open_at(ts_ns))
-            .collect()
+        let on_track = self.thread_slices(tid);
+        // Slices on a track nest, so every slice open at `ts_ns` encloses the last one
+        // to begin by then (or is it).
+        let begun = on_track.partition_point(|&id| self.slices[id].start_ns <= ts_ns);
+        let mut open = Vec::new();
+        let mut at = begun.checked_sub(1).map(|i| on_track[i]);
+        while let Some(id) = at {
+            let s = &self.slices[id];
+            if s.name == name && s.open_at(ts_ns) {
+                open.push(id);
+            }
+            at = s.parent;
+        }
+        open.reverse();
+        open
     }
 
     /// The slices nested in `outer` (on its track), in start order.
     pub(crate) fn descendants(&self, outer: SliceId) -> impl Iterator<Item = SliceId> + '_ {
         let o = &self.slices[outer];
-        self.by_track
-            .get(&o.track)
-            .map_or(&[][..], Vec::as_slice)
+        let on_track = self.by_track.get(&o.track).map_or(&[][..], Vec::as_slice);
+        let from = on_track.partition_point(|&id| self.slices[id].start_ns < o.start_ns);
+        let until = o.end_ns.unwrap_or(u64::MAX);
+        on_track[from..]
             .iter()
             .copied()
+            .take_while(move |&id| self.slices[id].start_ns <= until)
             .filter(move |&id| id != outer && self.is_within(id, outer))
+    }
+
+    /// The instants on `track` from `from_ns` to `to_ns` (both included), in time order.
+    pub(crate) fn instants_on(
+        &self,
+        track: u64,
+        from_ns: u64,
+        to_ns: u64,
+    ) -> impl DoubleEndedIterator<Item = &Instant> + '_ {
+        let on_track = self
+            .instants_by_track
+            .get(&track)
+            .map_or(&[][..], Vec::as_slice);
+        let from = on_track.partition_point(|&i| self.instants[i].ts_ns < from_ns);
+        let to = on_track.partition_point(|&i| self.instants[i].ts_ns <= to_ns);
+        on_track[from..to.max(from)]
+            .iter()
+            .map(|&i| &self.instants[i])
+    }
+
+    /// The lane slices of request `request` of device `device`, in start order.
+    pub(crate) fn request(&self, device: &str, request: u64) -> &[SliceId] {
+        self.requests
+            .get(&(device.to_string(), request))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The instant where flow `flow` starts.
+    pub(crate) fn flow_source(&self, flow: u64) -> Option<&Instant> {
+        self.flow_sources.get(&flow).map(|&i| &self.instants[i])
     }
 
     /// Whether `inner` is nested in `outer`.
