@@ -97,7 +97,7 @@ impl Chains<'_> {
             s.dur_ns().map_or_else(|| "(never ended)".into(), dur),
             dur(s.start_ns)
         );
-        let detail = match s.name.as_str() {
+        let detail = match &*s.name {
             catalog::VMA_WRITE_WAIT => format!(" on VMA {}", s.args.show(catalog::VMA)),
             catalog::FOLIO_WAIT => format!(
                 " for {} under the {} lock (kept: {})",
@@ -118,7 +118,7 @@ impl Chains<'_> {
             text.push_str(&format!(", in {}", self.describe(outer)));
         }
         path.push(id);
-        let causes = match s.name.as_str() {
+        let causes = match &*s.name {
             catalog::VMA_WRITE_WAIT => self.vma_readers(id, path),
             catalog::MMAP_LOCK_READ_WAIT | catalog::MMAP_LOCK_WRITE_WAIT => {
                 self.mmap_lock_holders(id, path)
@@ -285,7 +285,7 @@ impl Chains<'_> {
         let until = s.end_ns.unwrap_or(u64::MAX);
         let submit = t
             .instants_on(s.track, from, until)
-            .rfind(|i| i.name == catalog::IO_SUBMIT);
+            .rfind(|i| &*i.name == catalog::IO_SUBMIT);
         let Some(submit) = submit else {
             return vec![Link::leaf(
                 "the folio's read was not submitted by this thread (another reader's I/O)".into(),
@@ -358,7 +358,7 @@ impl Chains<'_> {
             .flows_in
             .iter()
             .filter_map(|&f| t.flow_source(f))
-            .find(|i| i.name == catalog::LOCK_HANDOFF)?;
+            .find(|i| &*i.name == catalog::LOCK_HANDOFF)?;
         let by = t
             .tid_of(i.track)
             .map_or_else(|| "?".to_string(), |tid| t.who(tid));
@@ -368,7 +368,7 @@ impl Chains<'_> {
     /// What slice `id` was: `fault at 0x1000 (read)`, `mprotect(0x1000, 0x2000, 0x1)`.
     fn describe(&self, id: SliceId) -> String {
         let s = &self.trace.slices[id];
-        match s.name.as_str() {
+        match &*s.name {
             catalog::FAULT => format!(
                 "fault at {} ({})",
                 s.args.show(catalog::ADDR),

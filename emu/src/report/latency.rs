@@ -112,7 +112,7 @@ fn classify(trace: &Trace, id: SliceId) -> Option<(u32, Class)> {
     let s = &trace.slices[id];
     let arg = |name| s.args.str(name).unwrap_or("?").to_string();
     if trace.lane(s.track).is_some() {
-        if s.name != catalog::IO_READ && s.name != catalog::IO_WRITE {
+        if &*s.name != catalog::IO_READ && &*s.name != catalog::IO_WRITE {
             return None;
         }
         let tid = s
@@ -121,13 +121,13 @@ fn classify(trace: &Trace, id: SliceId) -> Option<(u32, Class)> {
             .and_then(|t| u32::try_from(t).ok())
             .unwrap_or(0);
         let class = Class::Io {
-            op: s.name.clone(),
+            op: s.name.to_string(),
             class: arg(catalog::CLASS),
         };
         return Some((tid, class));
     }
     let tid = trace.tid_of(s.track)?;
-    let class = match s.name.as_str() {
+    let class = match &*s.name {
         catalog::FAULT => Class::Fault {
             path: arg(catalog::PATH),
             outcome: arg(catalog::OUTCOME),

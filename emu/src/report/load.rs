@@ -2,7 +2,7 @@
 //! sequence's interned names resolved, slice begins joined with their ends (an end's
 //! arguments and flows join its slice), instants indexed by track and by the flows they start.
 
-use super::model::{Args, Instant, Slice, SliceId, Trace, Track, TrackKind, Value};
+use super::model::{Args, Instant, Name, Slice, SliceId, Trace, Track, TrackKind, Value};
 use super::stream::Packets;
 use anyhow::{anyhow, bail, Context, Result};
 use devices::trace::catalog;
@@ -10,15 +10,15 @@ use devices::trace::proto::{
     debug_annotation, trace_packet, track_descriptor, track_event, InternedData, TrackDescriptor,
     TrackEvent,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// One sequence's interned names.
 #[derive(Debug, Default)]
 struct Interned {
-    event_names: BTreeMap<u64, String>,
-    annotation_names: BTreeMap<u64, String>,
+    event_names: BTreeMap<u64, Name>,
+    annotation_names: BTreeMap<u64, Name>,
 }
 
 impl Interned {
@@ -26,12 +26,12 @@ impl Interned {
     fn define(&mut self, defs: InternedData) {
         for n in defs.event_names {
             if let (Some(iid), Some(name)) = (n.iid, n.name) {
-                self.event_names.insert(iid, name);
+                self.event_names.insert(iid, name.into());
             }
         }
         for n in defs.debug_annotation_names {
             if let (Some(iid), Some(name)) = (n.iid, n.name) {
-                self.annotation_names.insert(iid, name);
+                self.annotation_names.insert(iid, name.into());
             }
         }
     }
@@ -44,6 +44,8 @@ struct Loader {
     sequences: BTreeMap<u32, Interned>,
     /// The open slices of each track, innermost last.
     open: BTreeMap<u64, Vec<SliceId>>,
+    /// String values seen so far: most repeat (a class, an outcome), so each is kept once.
+    strings: BTreeSet<Name>,
 }
 
 /// Reads the trace at `path`.
@@ -138,13 +140,13 @@ impl Loader {
                 .get(iid)
                 .cloned()
                 .ok_or_else(|| anyhow!("event name {iid} is not defined on sequence {seq}"))?,
-            Some(track_event::NameField::Name(n)) => n.clone(),
-            None => String::new(),
+            Some(track_event::NameField::Name(n)) => n.as_str().into(),
+            None => "".into(),
         };
         let args = Args(
             e.debug_annotations
                 .into_iter()
-                .map(|a| annotation(interned, seq, a))
+                .map(|a| annotation(interned, &mut self.strings, seq, a))
                 .collect::<Result<_>>()?,
         );
         let open = self.open.entry(track).or_default();
@@ -180,7 +182,7 @@ impl Loader {
                 }
             }
             track_event::Type::Instant => {
-                if name == catalog::TRACE_END {
+                if &*name == catalog::TRACE_END {
                     self.trace.dropped = args.uint(catalog::DROPPED);
                 }
                 let index = self.trace.instants.len();
@@ -220,29 +222,37 @@ impl Loader {
     }
 }
 
-/// A debug annotation as a named value, its name looked up in `interned`.
+/// A debug annotation as a named value, its name looked up in `interned` and a string
+/// value shared through `strings`.
 fn annotation(
     interned: &Interned,
+    strings: &mut BTreeSet<Name>,
     seq: u32,
     a: devices::trace::proto::DebugAnnotation,
-) -> Result<(String, Value)> {
+) -> Result<(Name, Value)> {
     let name = match a.name_field {
         Some(debug_annotation::NameField::NameIid(iid)) => interned
             .annotation_names
             .get(&iid)
             .cloned()
             .ok_or_else(|| anyhow!("argument name {iid} is not defined on sequence {seq}"))?,
-        Some(debug_annotation::NameField::Name(n)) => n,
-        None => String::new(),
+        Some(debug_annotation::NameField::Name(n)) => n.into(),
+        None => "".into(),
     };
     let value = match a.value {
         Some(debug_annotation::Value::BoolValue(v)) => Value::Bool(v),
         Some(debug_annotation::Value::UintValue(v)) => Value::Uint(v),
         Some(debug_annotation::Value::IntValue(v)) => Value::Int(v),
         Some(debug_annotation::Value::DoubleValue(v)) => Value::Double(v),
-        Some(debug_annotation::Value::StringValue(v)) => Value::Str(v),
+        Some(debug_annotation::Value::StringValue(v)) => {
+            Value::Str(strings.get(v.as_str()).cloned().unwrap_or_else(|| {
+                let shared: Name = v.into();
+                strings.insert(shared.clone());
+                shared
+            }))
+        }
         Some(debug_annotation::Value::PointerValue(v)) => Value::Addr(v),
-        None => Value::Str(String::new()),
+        None => Value::Str("".into()),
     };
     Ok((name, value))
 }

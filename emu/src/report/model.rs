@@ -5,6 +5,10 @@
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
+
+/// An event or argument name, shared by every event that uses it.
+pub(crate) type Name = Rc<str>;
 
 /// An argument's value, as the trace carried it.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,7 +18,7 @@ pub(crate) enum Value {
     /// A signed integer.
     Int(i64),
     /// A string.
-    Str(String),
+    Str(Name),
     /// A flag.
     Bool(bool),
     /// An address.
@@ -38,12 +42,12 @@ impl fmt::Display for Value {
 
 /// An event's named arguments, in the order they came.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Args(pub(crate) Vec<(String, Value)>);
+pub(crate) struct Args(pub(crate) Vec<(Name, Value)>);
 
 impl Args {
     /// The argument called `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| v)
     }
 
     /// The argument called `name` as an unsigned number (an address, a count, a tid).
@@ -107,7 +111,7 @@ pub(crate) struct Slice {
     /// The uuid of its track.
     pub(crate) track: u64,
     /// Its name.
-    pub(crate) name: String,
+    pub(crate) name: Name,
     /// When it began.
     pub(crate) start_ns: u64,
     /// When it ended; `None` if the trace holds no end (still open, or dropped).
@@ -145,7 +149,7 @@ pub(crate) struct Instant {
     /// When.
     pub(crate) ts_ns: u64,
     /// Its name.
-    pub(crate) name: String,
+    pub(crate) name: Name,
     /// Its arguments.
     pub(crate) args: Args,
 }
@@ -255,7 +259,7 @@ impl Trace {
         let mut at = begun.checked_sub(1).map(|i| on_track[i]);
         while let Some(id) = at {
             let s = &self.slices[id];
-            if s.name == name && s.open_at(ts_ns) {
+            if &*s.name == name && s.open_at(ts_ns) {
                 open.push(id);
             }
             at = s.parent;

@@ -192,11 +192,15 @@ fn slices_join_their_ends_arguments_across_sequences() {
     assert_eq!(trace.thread_tracks.len(), 3);
     assert_eq!(trace.dropped, Some(0));
     let fault = &trace.slices[trace.thread_slices(11)[0]];
-    assert_eq!(fault.name, c::FAULT);
+    assert_eq!(&*fault.name, c::FAULT);
     assert_eq!(fault.dur_ns(), Some(60_200 * US));
     assert_eq!(fault.args.uint(c::ADDR), Some(VMA + 0x123));
     assert_eq!(fault.args.str(c::OUTCOME), Some("major"));
-    let lane = trace.slices.iter().find(|s| s.name == c::IO_READ).unwrap();
+    let lane = trace
+        .slices
+        .iter()
+        .find(|s| &*s.name == c::IO_READ)
+        .unwrap();
     assert_eq!(trace.lane(lane.track), Some(("disk0", "lane 0")));
     assert_eq!(lane.args.uint(c::SERVICE_NS), Some(15_000 * US));
     // An end's flow joins its slice.
