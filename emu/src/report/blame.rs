@@ -8,7 +8,7 @@
 //! readers its wait's begin names, with their hold slices; a folio wait on I/O leads to
 //! the request its thread submitted and that request's slice on its device lane.
 
-use super::latency::{self, LatencyEvent};
+use super::latency;
 use super::model::{SliceId, Trace};
 use devices::trace::catalog;
 use serde::Serialize;
@@ -54,11 +54,18 @@ pub(crate) struct Blame {
 
 /// The `top` longest waits of thread `tid`, each with its chain.
 pub(crate) fn blame(trace: &Trace, tid: u32, top: usize) -> Blame {
-    let mut waits: Vec<LatencyEvent> = latency::events(trace, Some(tid))
-        .into_iter()
-        .filter(|e| e.class.is_wait())
+    // A wait that never ended (a thread stuck when the trace ends) counts to the end.
+    let mut waits: Vec<(u64, SliceId)> = trace
+        .thread_slices(tid)
+        .iter()
+        .filter(|&&id| is_wait(&trace.slices[id].name))
+        .map(|&id| {
+            let s = &trace.slices[id];
+            let end = s.end_ns.unwrap_or(trace.last_ns.max(s.start_ns));
+            (end - s.start_ns, id)
+        })
         .collect();
-    waits.sort_by_key(|e| (std::cmp::Reverse(e.dur_ns), e.start_ns));
+    waits.sort_by_key(|&(dur, id)| (std::cmp::Reverse(dur), trace.slices[id].start_ns, id));
     let chains = Chains {
         trace,
         explained: Cell::new(0),
@@ -70,9 +77,9 @@ pub(crate) fn blame(trace: &Trace, tid: u32, top: usize) -> Blame {
         worst: waits
             .iter()
             .take(top)
-            .map(|e| {
+            .map(|&(_, id)| {
                 chains.explained.set(0);
-                chains.wait(e.slice, &mut Vec::new())
+                chains.wait(id, &mut Vec::new())
             })
             .collect(),
     }
@@ -94,7 +101,8 @@ impl Chains<'_> {
         let mut text = format!(
             "{} {} from {}",
             s.name,
-            s.dur_ns().map_or_else(|| "(never ended)".into(), dur),
+            s.dur_ns()
+                .map_or_else(|| "(not ended when the trace ends)".into(), dur),
             dur(s.start_ns)
         );
         let detail = match &*s.name {

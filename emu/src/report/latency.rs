@@ -94,19 +94,6 @@ impl std::fmt::Display for Class {
     }
 }
 
-impl Class {
-    /// Whether it is a wait that `--blame` explains.
-    pub(crate) fn is_wait(&self) -> bool {
-        matches!(
-            self,
-            Class::MmapLockReadWait
-                | Class::MmapLockWriteWait
-                | Class::VmaWriteWait
-                | Class::FolioWait(_)
-        )
-    }
-}
-
 /// The class of slice `id` and the thread it is charged to, if it is measured.
 fn classify(trace: &Trace, id: SliceId) -> Option<(u32, Class)> {
     let s = &trace.slices[id];

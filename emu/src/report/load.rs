@@ -133,6 +133,7 @@ impl Loader {
     fn event(&mut self, seq: u32, ts_ns: u64, e: TrackEvent) -> Result<()> {
         let track = e.track_uuid.unwrap_or(0);
         let kind = e.r#type();
+        self.trace.last_ns = self.trace.last_ns.max(ts_ns);
         let interned = self.sequences.entry(seq).or_default();
         let name = match &e.name_field {
             Some(track_event::NameField::NameIid(iid)) => interned

@@ -173,6 +173,8 @@ pub(crate) struct Trace {
     pub(crate) requests: BTreeMap<(String, u64), Vec<SliceId>>,
     /// Each guest thread's track.
     pub(crate) thread_tracks: BTreeMap<u32, u64>,
+    /// The latest time of any event.
+    pub(crate) last_ns: u64,
     /// Records the recorder dropped, from the trace's end note.
     pub(crate) dropped: Option<u64>,
 }

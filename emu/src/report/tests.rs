@@ -372,6 +372,40 @@ fn a_wait_chain_that_comes_back_to_itself_stops() {
 }
 
 #[test]
+fn a_wait_the_trace_ends_in_is_the_worst() {
+    let mut s = Script::default();
+    let lock_wait = |at: u64, readers: &[u32]| {
+        begin(
+            at,
+            c::MMAP_LOCK_WRITE_WAIT,
+            &[uint(c::WRITER, 0), tids(c::READERS, readers)],
+        )
+    };
+    s.hart(30, "stuck")
+        .extend([lock_wait(10, &[]), end(20, &[]), lock_wait(30, &[31, 32])]);
+    s.hart(31, "holder").extend([
+        begin(5, "munmap", &[uint(c::ARG0, 0x7000)]),
+        begin(6, c::MMAP_LOCK_READ, &[]),
+    ]);
+    s.hart(32, "gone").push(instant(100, "marker", &[]));
+    let (_dir, path) = written(s);
+    let trace = load::load(&path).unwrap();
+    let b = blame::blame(&trace, 30, 5);
+    assert_eq!(b.waits, 2);
+    let mut chain = Vec::new();
+    lines(&b.worst[0], &mut chain);
+    assert_eq!(
+        chain,
+        [
+            "mmap_lock write wait (not ended when the trace ends) from 30.0 µs",
+            "tid 31 (holder) held mmap_lock for read since 6.0 µs, in munmap(0x7000, ?, ?)",
+            "not waiting: running meanwhile",
+            "tid 32 (gone) held mmap_lock for read (no hold of it open in the trace)",
+        ]
+    );
+}
+
+#[test]
 fn a_chain_with_many_holders_is_cut() {
     // 150 readers of one VMA, each waiting for a locked folio.
     let mut s = Script::default();
