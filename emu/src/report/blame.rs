@@ -245,35 +245,43 @@ impl Chains<'_> {
         let w = &t.slices[id];
         let mut text = format!("{} {what} since {}", t.who(tid), dur(h.start_ns));
         let outer = t.outermost(hold);
-        text.push_str(&format!(", in {}", self.describe(outer)));
+        if outer != hold {
+            text.push_str(&format!(", in {}", self.describe(outer)));
+        }
         let until = w.end_ns.unwrap_or(u64::MAX);
-        let waits: Vec<SliceId> = t
+        // What the holder did meanwhile: its waits, explained in turn, and the work that
+        // kept it busy (reclaim, write-back, a shootdown, a futex wait), shown as is.
+        let during: Vec<SliceId> = t
             .descendants(hold)
-            .filter(|&d| is_wait(&t.slices[d].name) && t.slices[d].overlaps(w.start_ns, until))
+            .filter(|&d| {
+                let name = &*t.slices[d].name;
+                (is_wait(name) || BUSY.contains(&name)) && t.slices[d].overlaps(w.start_ns, until)
+            })
             .collect();
-        // Only the outermost waits: a wait nested in another is explained by it.
-        let waits: Vec<SliceId> = waits
+        // Only the outermost: what is nested in another is part of it.
+        let during: Vec<SliceId> = during
             .iter()
             .copied()
-            .filter(|&d| !waits.iter().any(|&o| o != d && t.is_within(d, o)))
+            .filter(|&d| !during.iter().any(|&o| o != d && t.is_within(d, o)))
             .collect();
-        let causes = if waits.is_empty() {
+        let causes = if during.is_empty() {
             vec![Link::leaf("not waiting: running meanwhile".into())]
         } else {
-            waits
+            during
                 .into_iter()
                 .map(|d| {
-                    if path.contains(&d) {
-                        Link::leaf(format!("{} (a cycle: shown above)", t.slices[d].name))
+                    let s = &t.slices[d];
+                    if !is_wait(&s.name) {
+                        let took = s.dur_ns().map_or_else(|| "(not ended)".into(), dur);
+                        Link::leaf(format!("{} {took} from {}", s.name, dur(s.start_ns)))
+                    } else if path.contains(&d) {
+                        Link::leaf(format!("{} (a cycle: shown above)", s.name))
                     } else if path.len() >= MAX_DEPTH {
-                        Link::leaf(format!(
-                            "{} (chain cut at {MAX_DEPTH} waits)",
-                            t.slices[d].name
-                        ))
+                        Link::leaf(format!("{} (chain cut at {MAX_DEPTH} waits)", s.name))
                     } else if self.explained.get() >= MAX_WAITS {
                         Link::leaf(format!(
                             "{} (chain cut at {MAX_WAITS} waits explained)",
-                            t.slices[d].name
+                            s.name
                         ))
                     } else {
                         self.wait(d, path)
@@ -399,6 +407,14 @@ impl Chains<'_> {
         }
     }
 }
+
+/// Work a holder may be busy with while it holds a lock, shown but not followed.
+const BUSY: [&str; 4] = [
+    catalog::RECLAIM,
+    catalog::WRITEBACK,
+    catalog::SHOOTDOWN,
+    catalog::FUTEX_WAIT,
+];
 
 /// Whether a slice called `name` is a wait a chain goes through.
 fn is_wait(name: &str) -> bool {

@@ -386,6 +386,8 @@ fn a_wait_the_trace_ends_in_is_the_worst() {
     s.hart(31, "holder").extend([
         begin(5, "munmap", &[uint(c::ARG0, 0x7000)]),
         begin(6, c::MMAP_LOCK_READ, &[]),
+        begin(40, c::RECLAIM, &[]),
+        end(60, &[uint(c::SCANNED, 32)]),
     ]);
     s.hart(32, "gone").push(instant(100, "marker", &[]));
     let (_dir, path) = written(s);
@@ -399,7 +401,7 @@ fn a_wait_the_trace_ends_in_is_the_worst() {
         [
             "mmap_lock write wait (not ended when the trace ends) from 30.0 µs",
             "tid 31 (holder) held mmap_lock for read since 6.0 µs, in munmap(0x7000, ?, ?)",
-            "not waiting: running meanwhile",
+            "reclaim 20.0 µs from 40.0 µs",
             "tid 32 (gone) held mmap_lock for read (no hold of it open in the trace)",
         ]
     );
