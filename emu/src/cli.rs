@@ -1,7 +1,9 @@
-//! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...`.
+//! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...` and
+//! `faultline report [OPTIONS] TRACE`.
 
 use crate::os::path::View;
 use crate::os::random::{self, Purpose};
+use crate::report::{Format, Request};
 use anyhow::{bail, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -28,10 +30,57 @@ pub struct Cli {
 }
 
 /// faultline's subcommands.
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a riscv64 Linux program.
     Run(RunArgs),
+    /// Latency tables, or a thread's worst waits and their holders, from a trace.
+    Report(ReportArgs),
+}
+
+/// Options of `faultline report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write JSON instead of text.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Write one CSV row per latency event instead of tables.
+    #[arg(long, conflicts_with = "blame")]
+    pub csv: bool,
+    /// Only this thread: a thread id or a name.
+    #[arg(long, value_name = "TID|NAME")]
+    pub thread: Option<String>,
+    /// Instead of tables: this thread's longest waits, each with the chain of holders
+    /// behind it (who held what, since when, doing what).
+    #[arg(long, value_name = "TID|NAME", conflicts_with = "thread")]
+    pub blame: Option<String>,
+    /// How many waits --blame shows.
+    #[arg(long, value_name = "N", default_value = "5", requires = "blame")]
+    pub top: usize,
+    /// The trace, as `faultline run --trace` wrote it.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+}
+
+impl ReportArgs {
+    /// The report these options ask for.
+    pub fn request(&self) -> Request {
+        let format = if self.json {
+            Format::Json
+        } else if self.csv {
+            Format::Csv
+        } else {
+            Format::Text
+        };
+        Request {
+            trace: self.trace.clone(),
+            format,
+            thread: self.thread.clone(),
+            blame: self.blame.clone().map(|who| (who, self.top)),
+        }
+    }
 }
 
 /// Which clock a run keeps time on.
@@ -406,6 +455,7 @@ mod tests {
             v.push("prog");
             match Cli::parse_from(v).command {
                 Command::Run(a) => a,
+                Command::Report(_) => unreachable!("parsed `run`"),
             }
         };
         assert_eq!(args(&[]).seed(), None);

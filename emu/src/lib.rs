@@ -19,7 +19,9 @@
 //!    delivery, taking `&mut Thread`. A handler that starts a thread gets the run loop
 //!    from the thread (`thread::HartEntry`), never by name.
 //! 6. **hart** (`hart_loop.rs`, `loader/`): the hart run loop and the ELF loader.
-//! 7. **cli** (`cli.rs`, `run.rs`, `interrupt.rs`, `main.rs`): the command line and the
+//! 7. **report** (`report/`): `faultline report`, reading a trace back into latency
+//!    tables and wait chains; it needs only `devices::trace`.
+//! 8. **cli** (`cli.rs`, `run.rs`, `interrupt.rs`, `main.rs`): the command line and the
 //!    composition root that builds a run.
 
 pub(crate) mod abi;
@@ -29,6 +31,7 @@ pub(crate) mod hart_loop;
 pub(crate) mod interrupt;
 pub mod loader;
 pub mod os;
+pub mod report;
 pub mod run;
 pub(crate) mod signal_delivery;
 pub(crate) mod syscall;

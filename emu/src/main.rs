@@ -41,5 +41,12 @@ fn main() {
                 std::process::exit(EMULATOR_ERROR);
             }
         }
+        Command::Report(args) => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            if let Err(e) = emu::report::report(&args.request(), &mut out) {
+                eprintln!("faultline: {e:#}");
+                std::process::exit(EMULATOR_ERROR);
+            }
+        }
     }
 }

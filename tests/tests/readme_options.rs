@@ -1,5 +1,5 @@
-//! The README's option reference for `faultline run` names exactly the options
-//! `faultline run --help` lists, so the two cannot drift apart.
+//! The README's option references for `faultline run` and `faultline report` name exactly
+//! the options their `--help` lists, so the two cannot drift apart.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -28,21 +28,25 @@ fn options_in<'a>(lines: impl Iterator<Item = &'a str>) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn the_readmes_run_options_are_those_of_run_help() {
+/// The README's block that starts with `usage` documents exactly the options
+/// `faultline SUBCOMMAND --help` lists.
+fn check(subcommand: &str, usage: &str) {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
     let block = readme
-        .split("faultline run [OPTIONS] PROGRAM [ARGS]...")
+        .split(usage)
         .nth(1)
         .and_then(|rest| rest.split("```").next())
-        .expect("README.md has the `faultline run [OPTIONS] PROGRAM [ARGS]...` block");
+        .unwrap_or_else(|| panic!("README.md has the `{usage}` block"));
     let documented = options_in(block.lines());
 
     let help = Command::new(faultline_bin())
-        .args(["run", "--help"])
+        .args([subcommand, "--help"])
         .output()
         .expect("run faultline");
-    assert!(help.status.success(), "faultline run --help failed");
+    assert!(
+        help.status.success(),
+        "faultline {subcommand} --help failed"
+    );
     let help = String::from_utf8_lossy(&help.stdout);
     let offered = options_in(help.lines());
 
@@ -51,6 +55,16 @@ fn the_readmes_run_options_are_those_of_run_help() {
     let stale: Vec<_> = documented.difference(&offered).collect();
     assert!(
         missing.is_empty() && stale.is_empty(),
-        "README's option block: missing {missing:?}, no longer offered {stale:?}"
+        "README's {subcommand} option block: missing {missing:?}, no longer offered {stale:?}"
     );
+}
+
+#[test]
+fn the_readmes_run_options_are_those_of_run_help() {
+    check("run", "faultline run [OPTIONS] PROGRAM [ARGS]...");
+}
+
+#[test]
+fn the_readmes_report_options_are_those_of_report_help() {
+    check("report", "faultline report [OPTIONS] TRACE");
 }
