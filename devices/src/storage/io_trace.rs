@@ -113,6 +113,7 @@ impl Lanes {
             Err(_) => "eio",
         };
         let end = TraceRecord::new(at, Phase::End, track, "").with_args(&[
+            TraceArg::new(catalog::REQUEST, TraceValue::Uint(done.id.0)),
             TraceArg::new(catalog::QUEUE_NS, TraceValue::Uint(done.queue_wait_ns())),
             TraceArg::new(catalog::SERVICE_NS, TraceValue::Uint(done.service_ns())),
             TraceArg::new(catalog::RESULT, TraceValue::Str(result)),

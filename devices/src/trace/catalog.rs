@@ -56,13 +56,14 @@ pub const WRITEBACK: &str = "writeback";
 // A system call is a slice named after it (`mmap`, `futex`...). Begin: [`ARG0`],
 // [`ARG1`], [`ARG2`]. End: [`RET`].
 
-/// A request handed to a device (instant on the submitter's track): [`DEVICE`],
-/// [`REQUEST`], [`OP`], [`CLASS`], [`PRIO`], [`QUEUE_POS`], [`BYTES`]. The flow to its
-/// [`IO_COMPLETE`] starts here.
+/// A request handed to a device (instant on the submitter's track): [`REQUEST`],
+/// [`CLASS`], [`PRIO`], [`QUEUE_POS`], [`BYTES`]. The flow to its [`IO_COMPLETE`] (on
+/// the device's lane, which names the device) starts here.
 pub const IO_SUBMIT: &str = "io submit";
 /// A request on a device lane, from submit to completion; the slice is named after its
-/// [`OP`] (`read` or `write`). Begin: as [`IO_SUBMIT`] plus [`SUBMITTER`]. End:
-/// [`QUEUE_NS`], [`SERVICE_NS`], [`RESULT`].
+/// [`OP`] (`read` or `write`). Begin: [`REQUEST`], [`CLASS`], [`PRIO`], [`QUEUE_POS`],
+/// [`SUBMITTER`]. End: [`REQUEST`] (its begin and end come from different threads, so
+/// a reader may see the end first), [`QUEUE_NS`], [`SERVICE_NS`], [`RESULT`].
 pub const IO_READ: &str = "read";
 /// See [`IO_READ`].
 pub const IO_WRITE: &str = "write";

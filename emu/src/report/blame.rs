@@ -310,25 +310,32 @@ impl Chains<'_> {
         let a = &submit.args;
         let device = a.str(catalog::DEVICE);
         let request = a.uint(catalog::REQUEST);
-        let served = device
-            .zip(request)
-            .and_then(|(d, r)| {
-                t.request(d, r)
+        // The lane slice begins as the request is submitted; without the device's name
+        // on the submit, the request's first lane slice from then on, on any device.
+        let served = request
+            .and_then(|r| match device {
+                Some(d) => t
+                    .request(d, r)
                     .iter()
-                    .find(|&&l| t.slices[l].start_ns >= submit.ts_ns)
+                    .copied()
+                    .find(|&l| t.slices[l].start_ns >= submit.ts_ns),
+                None => t.request_on_any_device(r, submit.ts_ns),
             })
-            .map(|&l| &t.slices[l]);
+            .map(|l| &t.slices[l]);
         // The submit and the lane slice each carry what fits in a record; either tells.
         let field = |name: &str| {
             a.get(name)
                 .or_else(|| served.and_then(|l| l.args.get(name)))
                 .map(ToString::to_string)
         };
+        let to = match (device, served.and_then(|l| t.lane(l.track))) {
+            (Some(d), _) | (None, Some((d, _))) => d.to_string(),
+            (None, None) => "?".to_string(),
+        };
         let mut text = format!(
-            "io submit at {}: request {} to {}",
+            "io submit at {}: request {} to {to}",
             dur(submit.ts_ns),
             a.show(catalog::REQUEST),
-            a.show(catalog::DEVICE)
         );
         for (label, name) in [
             ("", catalog::OP),

@@ -19,6 +19,7 @@ use std::path::Path;
 struct Interned {
     event_names: BTreeMap<u64, Name>,
     annotation_names: BTreeMap<u64, Name>,
+    string_values: BTreeMap<u64, Name>,
 }
 
 impl Interned {
@@ -34,6 +35,12 @@ impl Interned {
                 self.annotation_names.insert(iid, name.into());
             }
         }
+        for s in defs.debug_annotation_string_values {
+            if let (Some(iid), Some(bytes)) = (s.iid, s.str) {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                self.string_values.insert(iid, text.into());
+            }
+        }
     }
 }
 
@@ -46,6 +53,10 @@ struct Loader {
     open: BTreeMap<u64, Vec<SliceId>>,
     /// String values seen so far: most repeat (a class, an outcome), so each is kept once.
     strings: BTreeSet<Name>,
+    /// Ends of device requests read before their begins (a request is begun by its
+    /// submitter's sequence and ended by the device's, which the file may hold first):
+    /// by lane track and request, the end's time, arguments and flows.
+    early_ends: BTreeMap<(u64, u64), (u64, Args, Vec<u64>)>,
 }
 
 /// Reads the trace at `path`.
@@ -170,16 +181,40 @@ impl Loader {
                     if let Some(request) = self.trace.slices[id].args.uint(catalog::REQUEST) {
                         let key = (device.to_string(), request);
                         self.trace.requests.entry(key).or_default().push(id);
+                        if let Some((end_ns, args, flows)) =
+                            self.early_ends.remove(&(track, request))
+                        {
+                            open.pop();
+                            self.close(id, end_ns, args, flows);
+                        }
                     }
                 }
             }
             track_event::Type::SliceEnd => {
-                // An end without a begin: the begin was in a dropped chunk.
-                if let Some(id) = open.pop() {
-                    let slice = &mut self.trace.slices[id];
-                    slice.end_ns = Some(ts_ns);
-                    slice.args.0.extend(args.0);
-                    slice.flows_in.extend(e.terminating_flow_ids);
+                // A request's end names it: its lane's begin may not have been read yet.
+                let request = self.trace.lane(track).and(args.uint(catalog::REQUEST));
+                let id = match request {
+                    Some(request) => {
+                        let slices = &self.trace.slices;
+                        match open
+                            .iter()
+                            .position(|&id| slices[id].args.uint(catalog::REQUEST) == Some(request))
+                        {
+                            Some(at) => Some(open.remove(at)),
+                            None => {
+                                self.early_ends.insert(
+                                    (track, request),
+                                    (ts_ns, args, e.terminating_flow_ids),
+                                );
+                                return Ok(());
+                            }
+                        }
+                    }
+                    // An end without a begin: the begin was in a dropped chunk.
+                    None => open.pop(),
+                };
+                if let Some(id) = id {
+                    self.close(id, ts_ns, args, e.terminating_flow_ids);
                 }
             }
             track_event::Type::Instant => {
@@ -209,6 +244,17 @@ impl Loader {
 }
 
 impl Loader {
+    /// Ends slice `id` at `end_ns`, adding the end's arguments and flows. An end the
+    /// recorder added because the trace finished with the slice open leaves it not
+    /// ended (its time is no latency).
+    fn close(&mut self, id: SliceId, end_ns: u64, args: Args, flows_in: Vec<u64>) {
+        let slice = &mut self.trace.slices[id];
+        let unfinished = matches!(args.get(catalog::UNFINISHED), Some(Value::Bool(true)));
+        slice.end_ns = (!unfinished).then_some(end_ns);
+        slice.args.0.extend(args.0);
+        slice.flows_in.extend(flows_in);
+    }
+
     /// The trace, its per-track lists in time order: a track's events come from one
     /// sequence, whose times never go back, but the lookups must not depend on it.
     fn finish(mut self) -> Trace {
@@ -240,20 +286,26 @@ fn annotation(
         Some(debug_annotation::NameField::Name(n)) => n.into(),
         None => "".into(),
     };
-    let value = match a.value {
-        Some(debug_annotation::Value::BoolValue(v)) => Value::Bool(v),
-        Some(debug_annotation::Value::UintValue(v)) => Value::Uint(v),
-        Some(debug_annotation::Value::IntValue(v)) => Value::Int(v),
-        Some(debug_annotation::Value::DoubleValue(v)) => Value::Double(v),
-        Some(debug_annotation::Value::StringValue(v)) => {
-            Value::Str(strings.get(v.as_str()).cloned().unwrap_or_else(|| {
-                let shared: Name = v.into();
-                strings.insert(shared.clone());
-                shared
-            }))
-        }
-        Some(debug_annotation::Value::PointerValue(v)) => Value::Addr(v),
-        None => Value::Str("".into()),
-    };
+    let value =
+        match a.value {
+            Some(debug_annotation::Value::BoolValue(v)) => Value::Bool(v),
+            Some(debug_annotation::Value::UintValue(v)) => Value::Uint(v),
+            Some(debug_annotation::Value::IntValue(v)) => Value::Int(v),
+            Some(debug_annotation::Value::DoubleValue(v)) => Value::Double(v),
+            Some(debug_annotation::Value::StringValue(v)) => {
+                Value::Str(strings.get(v.as_str()).cloned().unwrap_or_else(|| {
+                    let shared: Name = v.into();
+                    strings.insert(shared.clone());
+                    shared
+                }))
+            }
+            Some(debug_annotation::Value::PointerValue(v)) => Value::Addr(v),
+            Some(debug_annotation::Value::StringValueIid(iid)) => {
+                Value::Str(interned.string_values.get(&iid).cloned().ok_or_else(|| {
+                    anyhow!("string value {iid} is not defined on sequence {seq}")
+                })?)
+            }
+            None => Value::Str("".into()),
+        };
     Ok((name, value))
 }

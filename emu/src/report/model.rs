@@ -308,6 +308,17 @@ impl Trace {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The first lane slice of request number `request` on any device that starts at
+    /// or after `from_ns`.
+    pub(crate) fn request_on_any_device(&self, request: u64, from_ns: u64) -> Option<SliceId> {
+        self.requests
+            .iter()
+            .filter(|((_, r), _)| *r == request)
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .filter(|&l| self.slices[l].start_ns >= from_ns)
+            .min_by_key(|&l| (self.slices[l].start_ns, l))
+    }
+
     /// The instant where flow `flow` starts.
     pub(crate) fn flow_source(&self, flow: u64) -> Option<&Instant> {
         self.flow_sources.get(&flow).map(|&i| &self.instants[i])
