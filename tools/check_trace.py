@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a Perfetto trace written by faultline against Perfetto's own schema.
 
-    check_trace.py [--dump TEXT_FILE] TRACE_FILE
+    check_trace.py [--dump TEXT_FILE] [--stats STATS_JSON] [--report REPORT_JSON] TRACE_FILE
 
 Parses TRACE_FILE with the protos of Perfetto's Python package (`pip install
 perfetto==0.59.1 protobuf==7.36.2`) and checks that:
@@ -21,6 +21,14 @@ perfetto==0.59.1 protobuf==7.36.2`) and checks that:
 - every flow id leaves one slice or instant and ends at another, no earlier (flow_ids
   on the source, terminating_flow_ids on the destination);
 - counter events are only on counter tracks, and only counter events are there.
+
+With --stats (faultline's `--stats` file of the same run), the counts recomputed from
+the slices must match the counters: `mmap_lock read`/`mmap_lock write` hold slices the
+acquisitions, `tlb shootdown` slices the shootdowns, the faults' extra attempts the
+retries, and `trace.dropped` must be 0. With --report (`faultline report --json` of the
+trace), each thread's fault latencies recomputed from the slices (by path and outcome)
+must match the report's table: the same count, min and max, and percentiles within the
+histogram's precision.
 
 Prints a short summary and exits 0, or prints the first violation and exits 1 (2 when
 the file cannot be read or parsed). With --dump, also writes the trace in protobuf
@@ -68,12 +76,28 @@ class Sequence:
         self.interned = None  # None until the incremental state is cleared
 
     def clear(self):
-        self.interned = {"event_names": {}, "debug_annotation_names": {}, "event_categories": {}}
+        self.interned = {"event_names": {}, "debug_annotation_names": {}, "event_categories": {},
+                         "debug_annotation_string_values": {}}
 
     def define(self, interned):
         for kind, table in self.interned.items():
             for entry in getattr(interned, kind):
-                table[entry.iid] = entry.name
+                table[entry.iid] = entry.str.decode() if kind == "debug_annotation_string_values" else entry.name
+
+    def args(self, e, where):
+        """The event's debug annotations as a dict, interned names and strings resolved."""
+        out = {}
+        for a in e.debug_annotations:
+            name = self.lookup("debug_annotation_names", a.name_iid, where) if a.HasField("name_iid") else a.name
+            kind = a.WhichOneof("value")
+            if kind == "string_value_iid":
+                value = self.lookup("debug_annotation_string_values", a.string_value_iid, where)
+            elif kind is None:
+                value = None
+            else:
+                value = getattr(a, kind)
+            out[name] = value
+        return out
 
     def lookup(self, kind, iid, what):
         if iid not in self.interned[kind]:
@@ -91,7 +115,8 @@ class Checker:
         self.open = {}  # uuid -> stack of open slice names
         self.flow_sources = {}  # flow id -> where it leaves
         self.flow_ends = {}  # flow id -> where it ends
-        self.events = []  # (timestamp, packet index, where, name, event), for the time-order pass
+        self.events = []  # (timestamp, packet index, where, name, event, args), for the time-order pass
+        self.slices = []  # closed slices: (track uuid, name, begin ns, end ns, args)
         self.counts = {"slices": 0, "instants": 0, "counters": 0}
 
     def packet(self, i, p):
@@ -117,7 +142,8 @@ class Checker:
             self.descriptor(where, p.track_descriptor)
         if p.HasField("track_event"):
             name = self.event(where, seq, p.track_event)
-            self.events.append((p.timestamp, i, where, name, p.track_event))
+            args = seq.args(p.track_event, where)
+            self.events.append((p.timestamp, i, where, name, p.track_event, args))
 
     def descriptor(self, where, d):
         if not d.HasField("uuid"):
@@ -181,14 +207,16 @@ class Checker:
             raise Violation(f"{where}: flow on a {EV.Type.Name(e.type)} event, not on a slice or instant")
         return name
 
-    def in_time_order(self, where, name, e):
+    def in_time_order(self, where, name, e, ts, args):
         """Nesting and flows, with events in time order (ties in file order)."""
         if e.type == EV.TYPE_SLICE_BEGIN:
-            self.open[e.track_uuid].append(name)
+            self.open[e.track_uuid].append((name, ts, args))
         elif e.type == EV.TYPE_SLICE_END:
             if not self.open[e.track_uuid]:
                 raise Violation(f"{where}: slice end on track {e.track_uuid} with no slice open")
-            self.open[e.track_uuid].pop()
+            begun, start, begin_args = self.open[e.track_uuid].pop()
+            if not args.get("unfinished"):
+                self.slices.append((e.track_uuid, begun, start, ts, {**begin_args, **args}))
         for f in e.flow_ids:
             if f in self.flow_sources:
                 raise Violation(f"{where}: flow {f} leaves a second event ({self.flow_sources[f]} first)")
@@ -202,11 +230,11 @@ class Checker:
 
     def finish(self):
         self.events.sort(key=lambda ev: (ev[0], ev[1]))
-        for _, _, where, name, e in self.events:
-            self.in_time_order(where, name, e)
+        for ts, _, where, name, e, args in self.events:
+            self.in_time_order(where, name, e, ts, args)
         for uuid, stack in self.open.items():
             if stack:
-                raise Violation(f"slice {stack[-1]!r} on track {uuid} never ends")
+                raise Violation(f"slice {stack[-1][0]!r} on track {uuid} never ends")
         for f, where in self.flow_sources.items():
             if f not in self.flow_ends:
                 raise Violation(f"flow {f} from {where} never ends")
@@ -227,12 +255,84 @@ class Checker:
         return "\n".join(lines)
 
 
+def thread_of(checker, uuid):
+    """The tid of the thread track `uuid`, or None."""
+    d = checker.tracks.get(uuid)
+    return d.thread.tid if d is not None and d.HasField("thread") else None
+
+
+def against_stats(checker, stats):
+    """Counts recomputed from the slices against the run's counters."""
+    total = stats["total"]
+    if total.get("trace.dropped", 0) != 0:
+        raise Violation(f"the run dropped {total['trace.dropped']} records: its counts cannot match")
+    names = [name for _, name, _, _, _ in checker.slices]
+    expect = [
+        ("mmap_lock.read_acquired", names.count("mmap_lock read")),
+        ("mmap_lock.write_acquired", names.count("mmap_lock write")),
+        ("tlb.shootdowns", names.count("tlb shootdown")),
+        ("faults.retry", sum(a.get("attempts", 1) - 1 for _, n, _, _, a in checker.slices if n == "fault")),
+    ]
+    for counter, recomputed in expect:
+        if total.get(counter, 0) != recomputed:
+            raise Violation(f"--stats {counter} is {total.get(counter, 0)}, the trace's slices say {recomputed}")
+
+
+def quantile(sorted_values, q):
+    """The value at quantile q by rank (as HdrHistogram's value_at_quantile counts)."""
+    rank = max(1, -(-int(q * len(sorted_values) * 1_000_000) // 1_000_000))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def against_report(checker, report):
+    """Each thread's fault latencies recomputed from the slices against the report's."""
+    mine = {}
+    for uuid, name, start, end, args in checker.slices:
+        tid = thread_of(checker, uuid)
+        if name != "fault" or tid is None:
+            continue
+        key = (tid, f"fault {args.get('path', '?')} {args.get('outcome', '?')}")
+        mine.setdefault(key, []).append((end - start) / 1000.0)
+    theirs = {}
+    for table in report["tables"]:
+        for row in table["rows"]:
+            if row["class"].startswith("fault ") and table.get("tid") is not None:
+                theirs[(table["tid"], row["class"])] = row
+    if set(mine) != set(theirs):
+        raise Violation(f"fault classes differ: trace {sorted(mine)}, report {sorted(theirs)}")
+    for key, values in mine.items():
+        values.sort()
+        row = theirs[key]
+        if row["count"] != len(values):
+            raise Violation(f"{key}: report counts {row['count']}, the trace has {len(values)}")
+        for field, value in [("min_us", values[0]), ("max_us", values[-1])]:
+            if abs(row[field] - value) > 0.0015:
+                raise Violation(f"{key}: report {field} {row[field]}, the trace says {value:.3f}")
+        for field, q in [("p50_us", 0.5), ("p90_us", 0.9), ("p99_us", 0.99)]:
+            value = quantile(values, q)
+            # HdrHistogram keeps 3 significant digits: within 0.1% (and the rounding to ns).
+            if abs(row[field] - value) > value * 0.002 + 0.0015:
+                raise Violation(f"{key}: report {field} {row[field]}, the trace says {value:.3f}")
+    return len(mine)
+
+
 def main(argv):
-    dump = None
-    if len(argv) == 3 and argv[0] == "--dump":
-        dump, argv = argv[1], argv[2:]
+    import json
+
+    dump = stats = report = None
+    while len(argv) >= 3 and argv[0] in ("--dump", "--stats", "--report"):
+        if argv[0] == "--dump":
+            dump = argv[1]
+        elif argv[0] == "--stats":
+            with open(argv[1], encoding="utf-8") as f:
+                stats = json.load(f)
+        else:
+            with open(argv[1], encoding="utf-8") as f:
+                report = json.load(f)
+        argv = argv[2:]
     if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: check_trace.py [--dump TEXT_FILE] TRACE_FILE", file=sys.stderr)
+        print("usage: check_trace.py [--dump TEXT_FILE] [--stats STATS_JSON] [--report REPORT_JSON] TRACE_FILE",
+              file=sys.stderr)
         return 2
     path = argv[0]
     try:
@@ -249,10 +349,17 @@ def main(argv):
         for i, packet in enumerate(trace.packet):
             checker.packet(i, packet)
         checker.finish()
+        if stats is not None:
+            against_stats(checker, stats)
+        classes = against_report(checker, report) if report is not None else 0
     except Violation as v:
         print(f"check_trace: {path}: {v}", file=sys.stderr)
         return 1
     print(checker.summary(len(trace.packet)))
+    if stats is not None:
+        print("counts match --stats")
+    if report is not None:
+        print(f"fault latencies of {classes} thread classes match the report")
     if dump is not None:
         with open(dump, "w", encoding="utf-8") as f:
             f.write(text_format.MessageToString(trace))

@@ -236,3 +236,13 @@ pub fn count(totals: &serde_json::Value, name: &str) -> u64 {
         .as_u64()
         .unwrap_or_else(|| panic!("no counter {name} in {totals}"))
 }
+
+/// The Python with Perfetto's protos (`$FAULTLINE_PYTHON`, which `tools/test` sets up),
+/// or `None` after printing that `what` is skipped.
+pub fn perfetto_python(what: &str) -> Option<PathBuf> {
+    let python = std::env::var_os("FAULTLINE_PYTHON").map(PathBuf::from);
+    if python.is_none() {
+        println!("skipped: {what}: FAULTLINE_PYTHON is not set (a Python with perfetto==0.59.1)");
+    }
+    python
+}

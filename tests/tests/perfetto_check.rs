@@ -10,9 +10,9 @@
 
 use devices::trace::{Arg, ArgValue, CounterUnit, Event, FlowId, PerfettoWriter};
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use tests::repo_root;
+use tests::{perfetto_python, repo_root};
 
 /// The golden trace and its protobuf text dump.
 const GOLDEN: &str = "tests/golden/small.pftrace";
@@ -97,15 +97,6 @@ fn synthetic(close: bool) -> Vec<u8> {
     w.finish().unwrap()
 }
 
-/// The Python with Perfetto's protos, or `None` after printing that `what` is skipped.
-fn python(what: &str) -> Option<PathBuf> {
-    let python = std::env::var_os("FAULTLINE_PYTHON").map(PathBuf::from);
-    if python.is_none() {
-        println!("skipped: {what}: FAULTLINE_PYTHON is not set (a Python with perfetto==0.59.1)");
-    }
-    python
-}
-
 /// Writes `bytes` to a scratch file named `name` and runs the checker on it.
 fn check(python: &Path, name: &str, bytes: &[u8], dump: Option<&Path>) -> Output {
     let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -137,7 +128,7 @@ fn the_synthetic_trace_matches_the_golden_bytes() {
 
 #[test]
 fn perfettos_protos_accept_the_synthetic_trace_and_print_the_golden_dump() {
-    let Some(python) = python("checking the trace with Perfetto's protos") else {
+    let Some(python) = perfetto_python("checking the trace with Perfetto's protos") else {
         return;
     };
     let dump = Path::new(env!("CARGO_TARGET_TMPDIR")).join("small.pftrace.txt");
@@ -168,7 +159,7 @@ fn perfettos_protos_accept_the_synthetic_trace_and_print_the_golden_dump() {
 
 #[test]
 fn the_checker_rejects_an_unended_slice_and_an_unknown_field() {
-    let Some(python) = python("checking the checker") else {
+    let Some(python) = perfetto_python("checking the checker") else {
         return;
     };
     let out = check(&python, "unended.pftrace", &synthetic(false), None);
@@ -190,7 +181,7 @@ fn the_checker_rejects_an_unended_slice_and_an_unknown_field() {
 
 #[test]
 fn the_trimmed_schema_matches_perfettos_own() {
-    let Some(python) = python("comparing the trimmed schema with Perfetto's") else {
+    let Some(python) = perfetto_python("comparing the trimmed schema with Perfetto's") else {
         return;
     };
     let root = repo_root();
