@@ -119,9 +119,6 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     }
     let virtual_clock = args.virtual_config()?.map(VirtualClock::new);
-    if virtual_clock.is_some() {
-        share_one_host_cpu();
-    }
     interrupt::block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
     // The run's one clock: created here, passed down to everything that reads time.
     let clock: SharedClock = match &virtual_clock {
@@ -153,6 +150,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         None => None,
     };
+    // After the trace's writer thread started: it is no task of the clock, and writes
+    // on another CPU while the run's threads take turns on one.
+    if virtual_clock.is_some() {
+        share_one_host_cpu();
+    }
     let cfg = MmConfig {
         policy: args.policy,
         cache: args.cache_config(),
