@@ -9,7 +9,8 @@ perfetto==0.59.1 protobuf==7.36.2`) and checks that:
 - every packet parses with no unknown field anywhere (the parser keeps unknown fields
   silently, so every message is walked);
 - every packet carries a trusted_packet_sequence_id; the first packet of each sequence
-  clears its incremental state; interned names (event names, debug annotation names,
+  clears its incremental state (and may set the sequence's default track, which events
+  that name no track are on); interned names (event names, debug annotation names,
   categories) are defined on their sequence before they are used;
 - timestamps never go back within a sequence;
 - tracks are described before their events, and after their parents; thread tracks
@@ -74,6 +75,7 @@ class Sequence:
     def __init__(self):
         self.last_ts = None
         self.interned = None  # None until the incremental state is cleared
+        self.default_track = None  # the track of events that name none
 
     def clear(self):
         self.interned = {"event_names": {}, "debug_annotation_names": {}, "event_categories": {},
@@ -134,6 +136,11 @@ class Checker:
             seq.clear()
         if p.HasField("interned_data"):
             seq.define(p.interned_data)
+        if p.HasField("trace_packet_defaults"):
+            if not p.sequence_flags & CLEARED:
+                raise Violation(f"{where}: packet defaults outside a packet that clears the sequence's state")
+            defaults = p.trace_packet_defaults.track_event_defaults
+            seq.default_track = defaults.track_uuid if defaults.HasField("track_uuid") else None
         if p.HasField("timestamp"):
             if seq.last_ts is not None and p.timestamp < seq.last_ts:
                 raise Violation(f"{where}: timestamp {p.timestamp} goes back from {seq.last_ts} on sequence {seq_id}")
@@ -143,7 +150,9 @@ class Checker:
         if p.HasField("track_event"):
             name = self.event(where, seq, p.track_event)
             args = seq.args(p.track_event, where)
-            self.events.append((p.timestamp, i, where, name, p.track_event, args))
+            e = p.track_event
+            uuid = e.track_uuid if e.HasField("track_uuid") else seq.default_track
+            self.events.append((p.timestamp, i, where, name, e, args, uuid))
 
     def descriptor(self, where, d):
         if not d.HasField("uuid"):
@@ -168,9 +177,10 @@ class Checker:
         self.open[d.uuid] = []
 
     def event(self, where, seq, e):
-        if e.track_uuid not in self.tracks:
-            raise Violation(f"{where}: event on track {e.track_uuid}, not described before")
-        track = self.tracks[e.track_uuid]
+        uuid = e.track_uuid if e.HasField("track_uuid") else seq.default_track
+        if uuid not in self.tracks:
+            raise Violation(f"{where}: event on track {uuid}, not described before")
+        track = self.tracks[uuid]
         is_counter_track = track.HasField("counter")
         name = None
         if e.HasField("name_iid"):
@@ -185,7 +195,7 @@ class Checker:
             elif not a.HasField("name"):
                 raise Violation(f"{where}: a debug annotation has no name")
         if (e.type == EV.TYPE_COUNTER) != is_counter_track:
-            raise Violation(f"{where}: event of type {EV.Type.Name(e.type)} on track {e.track_uuid}, "
+            raise Violation(f"{where}: event of type {EV.Type.Name(e.type)} on track {uuid}, "
                             f"which is {'a' if is_counter_track else 'not a'} counter track")
         if e.type == EV.TYPE_COUNTER:
             if e.WhichOneof("counter_value_field") is None:
@@ -207,16 +217,16 @@ class Checker:
             raise Violation(f"{where}: flow on a {EV.Type.Name(e.type)} event, not on a slice or instant")
         return name
 
-    def in_time_order(self, where, name, e, ts, args):
+    def in_time_order(self, where, name, e, ts, args, uuid):
         """Nesting and flows, with events in time order (ties in file order)."""
         if e.type == EV.TYPE_SLICE_BEGIN:
-            self.open[e.track_uuid].append((name, ts, args))
+            self.open[uuid].append((name, ts, args))
         elif e.type == EV.TYPE_SLICE_END:
-            if not self.open[e.track_uuid]:
-                raise Violation(f"{where}: slice end on track {e.track_uuid} with no slice open")
-            begun, start, begin_args = self.open[e.track_uuid].pop()
+            if not self.open[uuid]:
+                raise Violation(f"{where}: slice end on track {uuid} with no slice open")
+            begun, start, begin_args = self.open[uuid].pop()
             if not args.get("unfinished"):
-                self.slices.append((e.track_uuid, begun, start, ts, {**begin_args, **args}))
+                self.slices.append((uuid, begun, start, ts, {**begin_args, **args}))
         for f in e.flow_ids:
             if f in self.flow_sources:
                 raise Violation(f"{where}: flow {f} leaves a second event ({self.flow_sources[f]} first)")
@@ -230,8 +240,8 @@ class Checker:
 
     def finish(self):
         self.events.sort(key=lambda ev: (ev[0], ev[1]))
-        for ts, _, where, name, e, args in self.events:
-            self.in_time_order(where, name, e, ts, args)
+        for ts, _, where, name, e, args, uuid in self.events:
+            self.in_time_order(where, name, e, ts, args, uuid)
         for uuid, stack in self.open.items():
             if stack:
                 raise Violation(f"slice {stack[-1][0]!r} on track {uuid} never ends")

@@ -159,11 +159,17 @@ pub(crate) fn handle_guest_fault(
         Ok(_) => "minor",
         Err(e) => e.outcome_name(),
     };
-    trace::end(&[
-        TraceArg::new(catalog::OUTCOME, TraceValue::Str(outcome)),
-        TraceArg::new(catalog::PATH, TraceValue::Str(trail.path())),
-        TraceArg::new(catalog::ATTEMPTS, TraceValue::Uint(trail.attempts)),
-    ]);
+    let outcome = TraceArg::new(catalog::OUTCOME, TraceValue::Str(outcome));
+    let path = TraceArg::new(catalog::PATH, TraceValue::Str(trail.path()));
+    match trail.attempts {
+        // The common case says so by leaving the count out (a few bytes of each fault).
+        1 => trace::end(&[outcome, path]),
+        n => trace::end(&[
+            outcome,
+            path,
+            TraceArg::new(catalog::ATTEMPTS, TraceValue::Uint(n)),
+        ]),
+    }
     trace_memory_in_steps(space);
     r
 }

@@ -80,6 +80,8 @@ fn vma_hold_makes_the_real_time_mprotect_wait_for_the_faulters_io() {
 fn slices_of(path: &std::path::Path, thread: &str) -> Vec<(bool, String)> {
     let trace = Trace::decode(std::fs::read(path).expect("the trace").as_slice()).unwrap();
     let mut names: BTreeMap<(u32, u64), String> = BTreeMap::new();
+    // Each sequence's default track: the events of a thread's own track name none.
+    let mut defaults: BTreeMap<u32, u64> = BTreeMap::new();
     let mut track = None;
     let mut out = Vec::new();
     for p in &trace.packet {
@@ -91,13 +93,24 @@ fn slices_of(path: &std::path::Path, thread: &str) -> Vec<(bool, String)> {
         for n in p.interned_data.iter().flat_map(|d| &d.event_names) {
             names.insert((seq, n.iid()), n.name().to_string());
         }
+        if let Some(uuid) = p
+            .trace_packet_defaults
+            .as_ref()
+            .and_then(|d| d.track_event_defaults.as_ref())
+            .and_then(|d| d.track_uuid)
+        {
+            defaults.insert(seq, uuid);
+        }
         match &p.data {
             Some(trace_packet::Data::TrackDescriptor(d))
                 if d.thread.as_ref().and_then(|t| t.thread_name.as_deref()) == Some(thread) =>
             {
                 track = d.uuid;
             }
-            Some(trace_packet::Data::TrackEvent(e)) if track.is_some() && e.track_uuid == track => {
+            Some(trace_packet::Data::TrackEvent(e))
+                if track.is_some()
+                    && e.track_uuid.or_else(|| defaults.get(&seq).copied()) == track =>
+            {
                 let name = match &e.name_field {
                     Some(track_event::NameField::NameIid(iid)) => names[&(seq, *iid)].clone(),
                     Some(track_event::NameField::Name(n)) => n.clone(),

@@ -94,7 +94,7 @@ pub const ACCESS: &str = "access";
 pub const OUTCOME: &str = "outcome";
 /// Argument: the locks a fault's attempts took, in order: `vma`, `mmap` or `vma+mmap`.
 pub const PATH: &str = "path";
-/// Argument: how many attempts a fault made.
+/// Argument: how many attempts a fault made (left out when it made one).
 pub const ATTEMPTS: &str = "attempts";
 /// Argument: the lock an attempt or wait was under: `vma` or `mmap`.
 pub const LOCK: &str = "lock";

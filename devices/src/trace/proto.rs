@@ -296,6 +296,8 @@ pub struct TracePacket {
     pub interned_data: ::core::option::Option<InternedData>,
     #[prost(uint32, optional, tag = "13")]
     pub sequence_flags: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "59")]
+    pub trace_packet_defaults: ::core::option::Option<TracePacketDefaults>,
     #[prost(bool, optional, tag = "87")]
     pub first_packet_on_sequence: ::core::option::Option<bool>,
     #[prost(oneof = "trace_packet::Data", tags = "11, 60")]
@@ -349,6 +351,16 @@ pub mod trace_packet {
         #[prost(uint32, tag = "10")]
         TrustedPacketSequenceId(u32),
     }
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct TracePacketDefaults {
+    #[prost(message, optional, tag = "11")]
+    pub track_event_defaults: ::core::option::Option<TrackEventDefaults>,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct TrackEventDefaults {
+    #[prost(uint64, optional, tag = "11")]
+    pub track_uuid: ::core::option::Option<u64>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Trace {

@@ -206,7 +206,7 @@ impl<W: Write> Sink<W> {
         self.sequences.insert(
             seq,
             Sequence {
-                writer: PerfettoWriter::new(Vec::new(), id),
+                writer: PerfettoWriter::new(Vec::new(), id).with_default_track(own),
                 own,
                 tid,
             },

@@ -72,6 +72,8 @@ pub(crate) mod trace_packet {
     pub(crate) const INTERNED_DATA: u32 = 12;
     /// `sequence_flags`.
     pub(crate) const SEQUENCE_FLAGS: u32 = 13;
+    /// `trace_packet_defaults`.
+    pub(crate) const TRACE_PACKET_DEFAULTS: u32 = 59;
     /// `first_packet_on_sequence`.
     pub(crate) const FIRST_PACKET_ON_SEQUENCE: u32 = 87;
 }

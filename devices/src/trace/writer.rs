@@ -7,7 +7,8 @@ use super::proto::{
     counter_descriptor::Unit,
     trace_packet::{self, SequenceFlags},
     track_descriptor, track_event, CounterDescriptor, InternedData, ProcessDescriptor,
-    ThreadDescriptor, TracePacket, TrackDescriptor, TrackEvent,
+    ThreadDescriptor, TracePacket, TracePacketDefaults, TrackDescriptor, TrackEvent,
+    TrackEventDefaults,
 };
 use super::wire;
 use std::io::{self, Write};
@@ -147,6 +148,8 @@ pub struct PerfettoWriter<W: Write> {
     tracks: u32,
     /// The encoding buffer, reused across packets.
     buf: Vec<u8>,
+    /// The track events go to when they name none, set in the first packet.
+    default_track: Option<u64>,
     /// A track event's encoded body, its current annotation and its packet, reused.
     body: Vec<u8>,
     annotation: Vec<u8>,
@@ -169,7 +172,16 @@ impl<W: Write> PerfettoWriter<W> {
             body: Vec::new(),
             annotation: Vec::new(),
             packet: Vec::new(),
+            default_track: None,
         }
+    }
+
+    /// The same writer, whose events on `track` (described by any writer of the file)
+    /// leave its uuid out: the sequence's first packet names it as the default
+    /// (`TracePacketDefaults`), two bytes saved on each event of a thread's own track.
+    pub fn with_default_track(mut self, track: Track) -> Self {
+        self.default_track = Some(track.uuid);
+        self
     }
 
     /// Describes a process track named `name` for process `pid`.
@@ -386,7 +398,9 @@ impl<W: Write> PerfettoWriter<W> {
             );
         }
         wire::varint(&mut body, te::TYPE, kind as i32 as u64);
-        wire::varint(&mut body, te::TRACK_UUID, track_uuid);
+        if self.default_track != Some(track_uuid) {
+            wire::varint(&mut body, te::TRACK_UUID, track_uuid);
+        }
         for arg in event.map_or(&[][..], |e| e.args) {
             annotation.clear();
             let name = self.interned.annotation_name(arg.name, &mut defs);
@@ -437,6 +451,9 @@ impl<W: Write> PerfettoWriter<W> {
         }
         wire::varint(&mut packet, tp::SEQUENCE_FLAGS, u64::from(flags));
         if !self.started {
+            if let Some(defaults) = self.defaults() {
+                prost::encoding::message::encode(tp::TRACE_PACKET_DEFAULTS, &defaults, &mut packet);
+            }
             wire::varint(&mut packet, tp::FIRST_PACKET_ON_SEQUENCE, 1);
         }
         wire::bytes(&mut packet, tp::TRACK_EVENT, body);
@@ -450,6 +467,15 @@ impl<W: Write> PerfettoWriter<W> {
         wire::bytes(&mut self.buf, TRACE_PACKET_FIELD, &packet);
         self.packet = packet;
         self.out.write_all(&self.buf)
+    }
+
+    /// The defaults the first packet sets, if the writer has a default track.
+    fn defaults(&self) -> Option<TracePacketDefaults> {
+        self.default_track.map(|uuid| TracePacketDefaults {
+            track_event_defaults: Some(TrackEventDefaults {
+                track_uuid: Some(uuid),
+            }),
+        })
     }
 
     /// `ts_ns`, raised to the sequence's last timestamp if it is earlier.
@@ -488,6 +514,7 @@ impl<W: Write> PerfettoWriter<W> {
             interned_data: defs.filter(|d| *d != InternedData::default()),
             sequence_flags: (flags != 0).then_some(flags),
             first_packet_on_sequence: (!self.started).then_some(true),
+            trace_packet_defaults: self.defaults().filter(|_| !self.started),
         };
         self.started = true;
         self.buf.clear();

@@ -20,6 +20,8 @@ struct Interned {
     event_names: BTreeMap<u64, Name>,
     annotation_names: BTreeMap<u64, Name>,
     string_values: BTreeMap<u64, Name>,
+    /// The track of the sequence's events that name none (`TracePacketDefaults`).
+    default_track: Option<u64>,
 }
 
 impl Interned {
@@ -84,6 +86,10 @@ pub(crate) fn read(input: impl BufRead) -> Result<Trace> {
         if let Some(defs) = packet.interned_data {
             loader.sequences.entry(seq).or_default().define(defs);
         }
+        if let Some(defaults) = packet.trace_packet_defaults {
+            loader.sequences.entry(seq).or_default().default_track =
+                defaults.track_event_defaults.and_then(|d| d.track_uuid);
+        }
         match packet.data {
             Some(trace_packet::Data::TrackDescriptor(d)) => loader.describe(d),
             Some(trace_packet::Data::TrackEvent(e)) => loader
@@ -142,10 +148,10 @@ impl Loader {
 
     /// A slice begin or end, an instant or a counter value of sequence `seq`.
     fn event(&mut self, seq: u32, ts_ns: u64, e: TrackEvent) -> Result<()> {
-        let track = e.track_uuid.unwrap_or(0);
         let kind = e.r#type();
         self.trace.last_ns = self.trace.last_ns.max(ts_ns);
         let interned = self.sequences.entry(seq).or_default();
+        let track = e.track_uuid.or(interned.default_track).unwrap_or(0);
         let name = match &e.name_field {
             Some(track_event::NameField::NameIid(iid)) => interned
                 .event_names
