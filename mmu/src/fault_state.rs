@@ -144,6 +144,7 @@ pub(crate) fn handle_guest_fault(
     if !trace::enabled() {
         return resolve_guest_fault(space, caller, view, (addr, access), handler, &mut trail);
     }
+    trail.traced = true;
     let stats = space.stats_of(caller);
     let majors = stats.get(Counter::FaultsMajor);
     trace::begin(
@@ -195,6 +196,8 @@ fn trace_memory_in_steps(space: &MmCore) {
 /// Which locks a fault's attempts took, and how many there were, for its trace slice.
 #[derive(Debug, Default)]
 struct FaultTrail {
+    /// Whether the fault is traced: untraced, the attempts only count.
+    traced: bool,
     vma: bool,
     mmap: bool,
     attempts: u64,
@@ -210,6 +213,9 @@ impl FaultTrail {
             FaultLock::Vma => self.vma = true,
             FaultLock::Mmap => self.mmap = true,
         }
+        if !self.traced {
+            return;
+        }
         trace::begin_lazy(
             catalog::FAULT_ATTEMPT,
             &[
@@ -221,7 +227,10 @@ impl FaultTrail {
     }
 
     /// Closes the attempt's slice with how it ended.
-    fn attempt_ended(outcome: &FaultOutcome) {
+    fn attempt_ended(&self, outcome: &FaultOutcome) {
+        if !self.traced {
+            return;
+        }
         let result = match outcome {
             FaultOutcome::Done(_) => "done",
             FaultOutcome::Retry { .. } => "retry",
@@ -351,7 +360,7 @@ fn attempt(
     trail.attempt(ctx.kind, ctx.tried, vma.start);
     let outcome = settle(handler, ctx, vma, addr, access);
     ctx.lock = None;
-    FaultTrail::attempt_ended(&outcome);
+    trail.attempt_ended(&outcome);
     outcome
 }
 

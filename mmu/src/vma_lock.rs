@@ -95,7 +95,7 @@ impl VmaLock {
 
     /// Drops a read lock; the last reader out wakes a waiting writer.
     pub(crate) fn read_unlock(&self) {
-        if trace::enabled() && self.state.load(Ordering::SeqCst) == WRITER | 1 {
+        if self.state.load(Ordering::Relaxed) == WRITER | 1 && trace::enabled() {
             return self.read_unlock_traced();
         }
         // SeqCst (hence release): what the reader did under the lock happens before the

@@ -105,6 +105,10 @@ struct Local {
 
 thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+    /// Whether `LOCAL` holds a buffer: a plain flag (no destructor, so reading it is one
+    /// load), what every recording call looks at first, so that a thread that does not
+    /// record pays nothing more.
+    static ATTACHED: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Recorder {
@@ -233,6 +237,7 @@ impl Recorder {
                 pending: Cell::new(None),
             });
         });
+        ATTACHED.with(|a| a.set(true));
     }
 
     /// Records still in the buffers, then stops the sink and returns what was written.
@@ -351,6 +356,7 @@ impl Local {
 /// Flushes the calling thread's buffer and detaches it (a thread whose part in the run
 /// is over, before it parks for good).
 pub fn detach() {
+    ATTACHED.with(|a| a.set(false));
     if let Some(local) = LOCAL.with(|l| l.borrow_mut().take()) {
         local.flush();
     }
@@ -369,12 +375,15 @@ pub fn current() -> Option<Recorder> {
 /// Whether the calling thread records: worth asking before gathering costly arguments.
 #[inline]
 pub fn enabled() -> bool {
-    LOCAL.with(|l| l.borrow().is_some())
+    ATTACHED.with(Cell::get)
 }
 
 /// Records what `make` builds from the current time, if the calling thread records.
 #[inline]
 pub fn emit(make: impl FnOnce(u64) -> TraceRecord) {
+    if !enabled() {
+        return;
+    }
     LOCAL.with(|l| {
         if let Some(local) = l.borrow().as_ref() {
             let record = make(local.shared.clock.now_ns());
@@ -388,6 +397,9 @@ pub fn emit(make: impl FnOnce(u64) -> TraceRecord) {
 /// only when it waits or nests (a fault's single quick attempt is not).
 #[inline]
 pub fn begin_lazy(name: &'static str, args: &[Arg]) {
+    if !enabled() {
+        return;
+    }
     LOCAL.with(|l| {
         if let Some(local) = l.borrow().as_ref() {
             let ts = local.shared.clock.now_ns();
@@ -405,6 +417,9 @@ pub fn begin_lazy(name: &'static str, args: &[Arg]) {
 /// was recorded inside it.
 #[inline]
 pub fn end_lazy(args: &[Arg]) {
+    if !enabled() {
+        return;
+    }
     LOCAL.with(|l| {
         if let Some(local) = l.borrow().as_ref() {
             if local.pending.take().is_none() {
@@ -449,6 +464,9 @@ pub fn thread_name(comm: &[u8]) {
 
 /// A new flow id, if the calling thread records.
 pub fn new_flow() -> Option<NonZeroU64> {
+    if !enabled() {
+        return None;
+    }
     LOCAL.with(|l| {
         l.borrow().as_ref().and_then(|local| {
             NonZeroU64::new(local.shared.next_flow.fetch_add(1, Ordering::Relaxed))
