@@ -17,7 +17,7 @@
 //! Which VMAs get write-locked is decided by the tree ([`crate::vma::VmaTree`]): exactly
 //! those an operation displaces (split, merged, changed or removed).
 
-use devices::trace::{self, catalog, Phase, TraceRecord, TrackRef};
+use devices::trace::{self, catalog};
 use devices::{Clock, Cost, Parker, WaitNote};
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -113,12 +113,7 @@ impl VmaLock {
         self.drain_flow
             .store(flow.map_or(0, NonZeroU64::get), Ordering::SeqCst);
         if self.state.fetch_sub(1, Ordering::SeqCst) == WRITER | 1 {
-            trace::emit(|ts| {
-                let mut r =
-                    TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::VMA_DRAINED);
-                r.flow_out = flow;
-                r
-            });
+            trace::instant_with_flows(catalog::VMA_DRAINED, &[], flow, None);
             self.drain.unpark();
         } else {
             // Another reader came in between (or left first): no flow from this one. A
@@ -172,16 +167,7 @@ impl VmaLock {
             });
             let flow = NonZeroU64::new(self.drain_flow.swap(0, Ordering::Acquire));
             if flow.is_some() {
-                trace::emit(|ts| {
-                    let mut r = TraceRecord::new(
-                        ts,
-                        Phase::Instant,
-                        TrackRef::Own,
-                        catalog::VMA_WRITE_LOCKED,
-                    );
-                    r.flow_in = flow;
-                    r
-                });
+                trace::instant_with_flows(catalog::VMA_WRITE_LOCKED, &[], None, flow);
             }
         }
         self.lock_seq.store(seq, Ordering::SeqCst);

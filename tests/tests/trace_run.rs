@@ -100,19 +100,21 @@ fn traces_of_real_runs_parse_and_add_up_to_the_stats_and_the_report() {
     }
 }
 
+/// The inversion guest under the virtual clock, the VMA lock held through 5 ms reads.
+const VIRTUAL_INVERSION: &[&str] = &[
+    "--clock",
+    "virtual",
+    "--policy",
+    "vma-hold",
+    "--storage-latency",
+    "fixed:5ms",
+];
+
 #[test]
 fn a_virtual_runs_trace_is_the_same_byte_for_byte() {
     let dir = Scratch::new("twice");
-    let opts = [
-        "--clock",
-        "virtual",
-        "--policy",
-        "vma-hold",
-        "--storage-latency",
-        "fixed:5ms",
-    ];
-    let (a, _) = traced(&dir, "a", &opts, "inversion");
-    let (b, _) = traced(&dir, "b", &opts, "inversion");
+    let (a, _) = traced(&dir, "a", VIRTUAL_INVERSION, "inversion");
+    let (b, _) = traced(&dir, "b", VIRTUAL_INVERSION, "inversion");
     let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
     assert!(a.len() > 10_000, "a trace of {} bytes", a.len());
     assert!(a == b, "the traces of two identical virtual runs differ");
@@ -121,15 +123,7 @@ fn a_virtual_runs_trace_is_the_same_byte_for_byte() {
 #[test]
 fn the_inversion_chain_is_blamed_on_the_idle_faulters_reads() {
     let dir = Scratch::new("blame");
-    let opts = [
-        "--clock",
-        "virtual",
-        "--policy",
-        "vma-hold",
-        "--storage-latency",
-        "fixed:5ms",
-    ];
-    let (trace, _) = traced(&dir, "inversion", &opts, "inversion");
+    let (trace, _) = traced(&dir, "inversion", VIRTUAL_INVERSION, "inversion");
     let out = Command::new(faultline_bin())
         .args(["report", &trace, "--blame", "rt-mprotect", "--top", "1"])
         .output()

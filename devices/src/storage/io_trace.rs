@@ -76,12 +76,7 @@ impl Lanes {
             TraceArg::new(catalog::BYTES, TraceValue::Uint(request.len)),
         ];
         let name = op_name(request.kind);
-        trace::emit(|ts| {
-            let mut r = TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::IO_SUBMIT)
-                .with_args(&args);
-            r.flow_out = flow;
-            r
-        });
+        trace::instant_with_flows(catalog::IO_SUBMIT, &args, flow, None);
         let mut lane_args = args;
         lane_args[4] = TraceArg::new(
             catalog::SUBMITTER,
@@ -105,8 +100,8 @@ impl Lanes {
             lane: io.lane,
         };
         let at = done.completed_ns;
-        let mut complete = TraceRecord::new(at, Phase::Instant, track, catalog::IO_COMPLETE);
-        complete.flow_in = io.flow;
+        let complete = TraceRecord::new(at, Phase::Instant, track, catalog::IO_COMPLETE)
+            .with_flows(None, io.flow);
         trace::emit(|_| complete);
         let result = match done.result {
             Ok(()) => "ok",

@@ -29,8 +29,8 @@ pub use record::{
     Phase, TidList, TraceArg, TraceRecord, TraceValue, TrackRef, MAX_ARGS, TID_LIST_LEN,
 };
 pub use recorder::{
-    begin, begin_lazy, counter, current, detach, emit, enabled, end, end_lazy, instant, new_flow,
-    thread_name, Recorder, WhenFull, CHUNK_RECORDS,
+    begin, begin_lazy, counter, current, detach, emit, enabled, end, end_lazy, instant,
+    instant_with_flows, new_flow, thread_name, Recorder, WhenFull, CHUNK_RECORDS,
 };
 pub use sink::{Owner, TraceSummary};
 pub use writer::{

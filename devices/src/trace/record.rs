@@ -180,6 +180,13 @@ impl TraceRecord {
         self
     }
 
+    /// The same record where flow `out` starts and flow `into` ends.
+    pub fn with_flows(mut self, out: Option<NonZeroU64>, into: Option<NonZeroU64>) -> TraceRecord {
+        self.flow_out = out;
+        self.flow_in = into;
+        self
+    }
+
     /// The arguments in use.
     pub fn used_args(&self) -> impl Iterator<Item = &TraceArg> {
         self.args.iter().filter(|a| !a.name.is_empty())

@@ -448,6 +448,22 @@ pub fn instant(name: &'static str, args: &[Arg]) {
     emit(|ts| TraceRecord::new(ts, Phase::Instant, TrackRef::Own, name).with_args(args));
 }
 
+/// Marks an instant called `name` on the thread's own track where flow `out` starts and
+/// flow `into` ends (an arrow between threads).
+#[inline]
+pub fn instant_with_flows(
+    name: &'static str,
+    args: &[Arg],
+    out: Option<NonZeroU64>,
+    into: Option<NonZeroU64>,
+) {
+    emit(|ts| {
+        TraceRecord::new(ts, Phase::Instant, TrackRef::Own, name)
+            .with_args(args)
+            .with_flows(out, into)
+    });
+}
+
 /// Sets the counter track called `name` to `value`.
 #[inline]
 pub fn counter(name: &'static str, value: i64) {

@@ -338,16 +338,7 @@ impl<T> RwSemaphore<T> {
                         // Woken, but another took the lock first: the wake's flow ends
                         // here, and the wait goes on.
                         if let Some(flow) = NonZeroU64::new(slot.flow.swap(0, Ordering::AcqRel)) {
-                            trace::emit(|ts| {
-                                let mut r = TraceRecord::new(
-                                    ts,
-                                    Phase::Instant,
-                                    TrackRef::Own,
-                                    catalog::LOCK_RETRY,
-                                );
-                                r.flow_in = Some(flow);
-                                r
-                            });
+                            trace::instant_with_flows(catalog::LOCK_RETRY, &[], None, Some(flow));
                         }
                         if handoff {
                             who.stats.add(self.counters.handoffs, 1);
@@ -406,9 +397,7 @@ impl<T> RwSemaphore<T> {
         }
         let name = self.counters.name.hold_event(kind);
         trace::emit(|ts| {
-            let mut r = TraceRecord::new(ts, Phase::Begin, TrackRef::Own, name);
-            r.flow_in = flow;
-            r
+            TraceRecord::new(ts, Phase::Begin, TrackRef::Own, name).with_flows(None, flow)
         });
         Held {
             who,
@@ -480,16 +469,8 @@ fn deliver(wakes: Vec<Wake<Arc<WaitSlot>>>) {
         let (Wake::Granted(slot) | Wake::Woken(slot)) = &w;
         if let Some(flow) = trace::new_flow() {
             slot.flow.store(flow.get(), Ordering::Release);
-            trace::emit(|ts| {
-                let mut r =
-                    TraceRecord::new(ts, Phase::Instant, TrackRef::Own, catalog::LOCK_HANDOFF)
-                        .with_args(&[TraceArg::new(
-                            catalog::WAITER,
-                            TraceValue::Uint(slot.tid.into()),
-                        )]);
-                r.flow_out = Some(flow);
-                r
-            });
+            let waiter = TraceArg::new(catalog::WAITER, TraceValue::Uint(slot.tid.into()));
+            trace::instant_with_flows(catalog::LOCK_HANDOFF, &[waiter], Some(flow), None);
         }
         let slot = match w {
             Wake::Granted(s) => {
