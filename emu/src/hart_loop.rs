@@ -15,6 +15,7 @@ use crate::os::thread_signals::REQ_SIGNAL;
 use crate::signal_delivery;
 use crate::syscall;
 use crate::thread::Thread;
+use devices::trace::{self, catalog, Phase, TraceRecord, TrackRef};
 use devices::{Cost, SharedClock};
 use mmu::{HartMem, MemFault};
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -105,8 +106,22 @@ impl Pace {
     /// entry, with no host lock held and the hart outside guest code, so that a TLB
     /// shootdown need not wait for it.
     fn yield_point(&self) {
-        if self.virtual_time {
-            self.clock.yield_point();
+        if !self.virtual_time {
+            return;
+        }
+        if !trace::enabled() {
+            return self.clock.yield_point();
+        }
+        // In a trace, the time another task had the hart's CPU is a `runnable` slice:
+        // known only once the hart runs again, so both ends are written then.
+        let before = self.clock.now_ns();
+        self.clock.yield_point();
+        let after = self.clock.now_ns();
+        if after > before {
+            trace::emit(|_| {
+                TraceRecord::new(before, Phase::Begin, TrackRef::Own, catalog::RUNNABLE)
+            });
+            trace::emit(|_| TraceRecord::new(after, Phase::End, TrackRef::Own, ""));
         }
     }
 

@@ -45,6 +45,9 @@ pub const VMA_WRITE_LOCKED: &str = "vma write locked";
 pub const FOLIO_WAIT: &str = "folio wait";
 /// A futex wait. Begin: [`UADDR`]. End: [`RESULT`].
 pub const FUTEX_WAIT: &str = "futex wait";
+/// Under the virtual clock, a hart that offered its CPU (at a quantum's end or a system
+/// call) and waited to run again while other tasks ran: preempted, or sharing its CPU.
+pub const RUNNABLE: &str = "runnable";
 /// A TLB shootdown this thread initiated. Begin: [`TARGETS`].
 pub const SHOOTDOWN: &str = "tlb shootdown";
 /// A reclaim batch (kswapd's track, or a hart's for direct reclaim). End: [`SCANNED`],
