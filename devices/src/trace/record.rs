@@ -9,7 +9,7 @@ use std::num::NonZeroU64;
 pub const MAX_ARGS: usize = 5;
 
 /// How many thread ids a [`TidList`] names; the list also says how many there were.
-pub const TID_LIST_LEN: usize = 6;
+pub const TID_LIST_LEN: usize = 4;
 
 /// Up to [`TID_LIST_LEN`] thread ids (the holders of a lock, the readers a writer
 /// drains) and how many there were in all.
@@ -160,6 +160,7 @@ pub struct TraceRecord {
 
 impl TraceRecord {
     /// A record with no arguments and no flows.
+    #[inline]
     pub fn new(ts_ns: u64, phase: Phase, track: TrackRef, name: &'static str) -> TraceRecord {
         TraceRecord {
             ts_ns,
@@ -173,6 +174,7 @@ impl TraceRecord {
     }
 
     /// The same record carrying `args` (those past [`MAX_ARGS`] are left out).
+    #[inline]
     pub fn with_args(mut self, args: &[TraceArg]) -> TraceRecord {
         for (slot, arg) in self.args.iter_mut().zip(args) {
             *slot = *arg;
@@ -181,6 +183,7 @@ impl TraceRecord {
     }
 
     /// The same record where flow `out` starts and flow `into` ends.
+    #[inline]
     pub fn with_flows(mut self, out: Option<NonZeroU64>, into: Option<NonZeroU64>) -> TraceRecord {
         self.flow_out = out;
         self.flow_in = into;

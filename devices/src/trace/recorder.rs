@@ -317,6 +317,7 @@ impl Shared {
 
 impl Local {
     /// Appends `record`, handing the buffer to the sink when it is full.
+    #[inline]
     fn push(&self, record: TraceRecord) {
         let mut records = self.buffer.records.lock();
         if let Some(begin) = self.pending.take() {
@@ -326,6 +327,7 @@ impl Local {
     }
 
     /// Appends `record` to the locked buffer, handing it to the sink when it is full.
+    #[inline]
     fn append(&self, records: &mut Vec<TraceRecord>, record: TraceRecord) {
         if self.shared.closed.load(Ordering::Relaxed) {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);

@@ -1,26 +1,58 @@
 //! Protobuf wire encoding of the one packet a trace holds millions of: a track event.
-//! Everything else goes through prost; this path writes straight into reused buffers,
-//! in the field order prost uses (so the bytes are those prost would write), without
-//! building message structs, allocating or measuring each message twice.
+//! Everything else goes through prost; this path writes straight into reused buffers
+//! with its own varint writer (one byte for most values), without building message
+//! structs, allocating or measuring each message twice.
 
-use prost::encoding::{encode_key, encode_varint, WireType};
+/// The wire types this encoder writes.
+#[derive(Clone, Copy)]
+enum WireType {
+    Varint = 0,
+    SixtyFourBit = 1,
+    LengthDelimited = 2,
+}
+
+/// Appends `v` as a base-128 varint. Most values here (keys, ids, small counts) take one
+/// byte, which the first test settles.
+#[inline]
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push(low_byte(v) | 0x80);
+        v >>= 7;
+    }
+    buf.push(low_byte(v));
+}
+
+/// The low byte of `v`.
+#[inline]
+fn low_byte(v: u64) -> u8 {
+    crate::cast::low_u8(v)
+}
+
+/// Appends the key of field `tag` of wire type `wire`.
+#[inline]
+fn put_key(buf: &mut Vec<u8>, tag: u32, wire: WireType) {
+    put_varint(buf, u64::from(tag) << 3 | wire as u64);
+}
 
 /// Writes field `tag` as a varint.
+#[inline]
 pub(crate) fn varint(buf: &mut Vec<u8>, tag: u32, v: u64) {
-    encode_key(tag, WireType::Varint, buf);
-    encode_varint(v, buf);
+    put_key(buf, tag, WireType::Varint);
+    put_varint(buf, v);
 }
 
 /// Writes field `tag` as a fixed 64-bit value.
+#[inline]
 pub(crate) fn fixed64(buf: &mut Vec<u8>, tag: u32, v: u64) {
-    encode_key(tag, WireType::SixtyFourBit, buf);
+    put_key(buf, tag, WireType::SixtyFourBit);
     buf.extend_from_slice(&v.to_le_bytes());
 }
 
 /// Writes field `tag` as length-delimited `bytes`.
+#[inline]
 pub(crate) fn bytes(buf: &mut Vec<u8>, tag: u32, bytes: &[u8]) {
-    encode_key(tag, WireType::LengthDelimited, buf);
-    encode_varint(bytes.len() as u64, buf);
+    put_key(buf, tag, WireType::LengthDelimited);
+    put_varint(buf, bytes.len() as u64);
     buf.extend_from_slice(bytes);
 }
 
