@@ -105,27 +105,19 @@ impl VmaLock {
         }
     }
 
-    /// [`Self::read_unlock`] by what looks like the last reader a writer waits for, in a
+    /// [`Self::read_unlock`] by the last reader a writer waits for, in a
     /// trace: the flow to the writer is stored before the count drops, since the writer
     /// may see the drop and go on before this thread is woken again.
     fn read_unlock_traced(&self) {
         let flow = trace::new_flow();
         self.drain_flow
             .store(flow.map_or(0, NonZeroU64::get), Ordering::SeqCst);
-        if self.state.fetch_sub(1, Ordering::SeqCst) == WRITER | 1 {
-            trace::instant_with_flows(catalog::VMA_DRAINED, &[], flow, None);
-            self.drain.unpark();
-        } else {
-            // Another reader came in between (or left first): no flow from this one. A
-            // reader can only come in while no writer is marked, so the flow stored just
-            // now is nobody's: the writer takes flows only after its wait.
-            let _ = self.drain_flow.compare_exchange(
-                flow.map_or(0, NonZeroU64::get),
-                0,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            );
-        }
+        // With a writer marked no reader comes in, and the writer waits for this one:
+        // the count seen before is still the count now.
+        let was = self.state.fetch_sub(1, Ordering::SeqCst);
+        debug_assert_eq!(was, WRITER | 1, "the last reader a writer waits for");
+        trace::instant_with_flows(catalog::VMA_DRAINED, &[], flow, None);
+        self.drain.unpark();
     }
 
     /// Whether the VMA is write-locked in session `seq`.

@@ -86,7 +86,7 @@ impl Lanes {
             TraceRecord::new(ts, Phase::Begin, TrackRef::Lane { device, lane }, name)
                 .with_args(&lane_args)
         });
-        self.depth_changed(device, class, 1);
+        self.depth_changed(device, class, 1, None);
         Some(TracedIo { lane, flow })
     }
 
@@ -114,15 +114,11 @@ impl Lanes {
             TraceArg::new(catalog::RESULT, TraceValue::Str(result)),
         ]);
         trace::emit(|_| end);
-        self.depth_changed_at(device, done.request.priority.class(), -1, Some(at));
-    }
-
-    fn depth_changed(&mut self, device: &'static str, class: IoClass, by: i64) {
-        self.depth_changed_at(device, class, by, None);
+        self.depth_changed(device, done.request.priority.class(), -1, Some(at));
     }
 
     /// Moves the queue depth of `class` by `by` and records it (at `at`, or now).
-    fn depth_changed_at(&mut self, device: &'static str, class: IoClass, by: i64, at: Option<u64>) {
+    fn depth_changed(&mut self, device: &'static str, class: IoClass, by: i64, at: Option<u64>) {
         let slot = &mut self.depth[usize::from(class.number())];
         *slot += by;
         let value = *slot;

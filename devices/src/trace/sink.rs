@@ -300,7 +300,8 @@ impl<W: Write> Sink<W> {
                 let t = self.counter(name)?;
                 let s = self.sequences.get_mut(&seq).ok_or_else(unknown_sequence)?;
                 s.writer.counter(r.ts_ns, t, v)?;
-                return self.count(r.ts_ns);
+                self.count(r.ts_ns);
+                return Ok(());
             }
         };
         let s = self.sequences.get_mut(&seq).ok_or_else(unknown_sequence)?;
@@ -368,7 +369,8 @@ impl<W: Write> Sink<W> {
                     .rename_thread(own, &self.process, i64::from(tid), &name, rank)?;
             }
         }
-        self.count(r.ts_ns)
+        self.count(r.ts_ns);
+        Ok(())
     }
 
     /// Ends, at the trace's last time, the slices still open when it finished (a thread
@@ -392,10 +394,9 @@ impl<W: Write> Sink<W> {
     }
 
     /// Counts a written record at `ts_ns`.
-    fn count(&mut self, ts_ns: u64) -> io::Result<()> {
+    fn count(&mut self, ts_ns: u64) {
         self.summary.records += 1;
         self.last_ns = self.last_ns.max(ts_ns);
-        Ok(())
     }
 
     /// Writes the descriptors (and end note) sequence 1 has built up.

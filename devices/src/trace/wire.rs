@@ -3,6 +3,8 @@
 //! with its own varint writer (one byte for most values), without building message
 //! structs, allocating or measuring each message twice.
 
+use crate::cast::low_u8;
+
 /// The wire types this encoder writes.
 #[derive(Clone, Copy)]
 enum WireType {
@@ -16,16 +18,10 @@ enum WireType {
 #[inline]
 fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        buf.push(low_byte(v) | 0x80);
+        buf.push(low_u8(v) | 0x80);
         v >>= 7;
     }
-    buf.push(low_byte(v));
-}
-
-/// The low byte of `v`.
-#[inline]
-fn low_byte(v: u64) -> u8 {
-    crate::cast::low_u8(v)
+    buf.push(low_u8(v));
 }
 
 /// Appends the key of field `tag` of wire type `wire`.

@@ -457,7 +457,7 @@ impl<T> RwSemaphore<T> {
 
     /// Records how many wait on the lock.
     fn trace_queue(&self) {
-        let queued = self.state.lock().snapshot().queue.len();
+        let queued = self.state.lock().queued();
         trace::counter(self.counters.name.queue_counter(), queued as i64);
     }
 }

@@ -327,6 +327,11 @@ impl<W: Clone> SemQueue<W> {
         }
     }
 
+    /// How many wait.
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     /// The current state.
     pub(crate) fn snapshot(&self) -> SemSnapshot {
         SemSnapshot {
