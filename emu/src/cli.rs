@@ -1,9 +1,11 @@
-//! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...` and
-//! `faultline report [OPTIONS] TRACE`.
+//! The command line: `faultline run [OPTIONS] PROGRAM [ARGS]...`,
+//! `faultline report [OPTIONS] TRACE`, and the scenario commands `faultline scenario`,
+//! `faultline compare` and `faultline sweep`.
 
 use crate::os::path::View;
 use crate::os::random::{self, Purpose};
 use crate::report::{Format, Request};
+use crate::scenario::{CompareOptions, Setting, Vary};
 use anyhow::{bail, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -38,6 +40,102 @@ pub enum Command {
     Run(RunArgs),
     /// Latency tables, or a thread's worst waits and their holders, from a trace.
     Report(ReportArgs),
+    /// Run a scenario file once.
+    Scenario(ScenarioArgs),
+    /// Run a scenario under several policies (and seeds) and print their figures side
+    /// by side.
+    Compare(CompareArgs),
+    /// Compare a scenario's policies for each value of one of its keys.
+    Sweep(SweepArgs),
+}
+
+/// Options of `faultline scenario`.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The policy to run: a preset or one of the scenario's `[[policy]]` names (default:
+    /// the scenario's `mm.policy`, else vma).
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Option<String>,
+    /// The seed (default: the scenario's `machine.seed`, else 0).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Change one of the scenario's values, such as `storage.latency=fixed:5ms` or
+    /// `process.0.args=["8"]` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<Setting>,
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Options `compare` and `sweep` share.
+#[derive(Debug, Args)]
+pub struct CompareCommon {
+    /// The policies to compare, comma-separated: presets and the scenario's `[[policy]]`
+    /// names; the first is the baseline of the change column (default: every preset,
+    /// then the scenario's own).
+    #[arg(long, value_name = "P,...", value_delimiter = ',')]
+    pub policies: Option<Vec<String>>,
+    /// Runs per policy, with seeds counting up from the scenario's; each cell is then
+    /// the median and the worst over them.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub seeds: u64,
+    /// Change one of the scenario's values (repeatable), as `faultline scenario --set`.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<Setting>,
+    /// Write JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Write SVG plots into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<PathBuf>,
+    /// Keep each run's stdout, stderr, statistics and trace under DIR/POLICY/seed-N.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl CompareCommon {
+    /// The comparison options these ask for.
+    pub fn options(&self) -> CompareOptions {
+        CompareOptions {
+            policies: self.policies.clone(),
+            seeds: self.seeds,
+            out: self.out.clone(),
+            json: self.json,
+            svg: self.svg.clone(),
+        }
+    }
+}
+
+/// Options of `faultline compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// What to compare and how to report it.
+    #[command(flatten)]
+    pub common: CompareCommon,
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Options of `faultline sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The key to vary and its values, such as `storage.latency=fixed:1ms,fixed:5ms` or
+    /// `machine.cpus=2,4,8` (values containing commas are separated by `;`).
+    #[arg(long, value_name = "KEY=V1,V2,...", value_parser = Vary::parse)]
+    pub vary: Vary,
+    /// What to compare and how to report it.
+    #[command(flatten)]
+    pub common: CompareCommon,
+    /// The scenario file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Parses a `--set KEY=VALUE`.
+fn parse_setting(s: &str) -> Result<Setting, String> {
+    Setting::parse("--set", s)
 }
 
 /// Options of `faultline report`.
@@ -455,7 +553,7 @@ mod tests {
             v.push("prog");
             match Cli::parse_from(v).command {
                 Command::Run(a) => a,
-                Command::Report(_) => unreachable!("parsed `run`"),
+                _ => unreachable!("parsed `run`"),
             }
         };
         assert_eq!(args(&[]).seed(), None);

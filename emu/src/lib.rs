@@ -21,7 +21,10 @@
 //! 6. **hart** (`hart_loop.rs`, `loader/`): the hart run loop and the ELF loader.
 //! 7. **report** (`report/`): `faultline report`, reading a trace back into latency
 //!    tables and wait chains; it needs only `devices::trace`.
-//! 8. **cli** (`cli.rs`, `run.rs`, `interrupt.rs`, `main.rs`): the command line and the
+//! 8. **scenario** (`scenario/`): scenario files and `faultline scenario`, `compare` and
+//!    `sweep`, which run each run as a `faultline run` child process and read back its
+//!    statistics and (through the report layer) its trace.
+//! 9. **cli** (`cli.rs`, `run.rs`, `interrupt.rs`, `main.rs`): the command line and the
 //!    composition root that builds a run.
 
 pub(crate) mod abi;
@@ -33,6 +36,7 @@ pub mod loader;
 pub mod os;
 pub mod report;
 pub mod run;
+pub mod scenario;
 pub(crate) mod signal_delivery;
 pub(crate) mod syscall;
 pub(crate) mod thread;

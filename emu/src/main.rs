@@ -30,6 +30,13 @@ fn install_panic_hook() {
     }));
 }
 
+/// Ends faultline with error `e` on one line (a scenario error adds its source line
+/// and a caret) and the emulator-error status.
+fn fail(e: anyhow::Error) -> ! {
+    eprintln!("faultline: {e:#}");
+    std::process::exit(EMULATOR_ERROR);
+}
+
 fn main() {
     install_panic_hook();
     let cli = Cli::parse();
@@ -39,6 +46,36 @@ fn main() {
             if let Err(e) = emu::run::run(args) {
                 eprintln!("faultline: {e:#}");
                 std::process::exit(EMULATOR_ERROR);
+            }
+        }
+        Command::Scenario(args) => {
+            init_diagnostics(0);
+            let status = emu::scenario::load(&args.file, &args.settings)
+                .map_err(anyhow::Error::from)
+                .and_then(|s| emu::scenario::run_once(&s, args.policy.as_deref(), args.seed));
+            match status {
+                Ok(code) => std::process::exit(code),
+                Err(e) => fail(e),
+            }
+        }
+        Command::Compare(args) => {
+            init_diagnostics(0);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let done = emu::scenario::load(&args.file, &args.common.settings)
+                .map_err(anyhow::Error::from)
+                .and_then(|s| emu::scenario::compare(&s, &args.common.options(), &mut out));
+            if let Err(e) = done {
+                fail(e);
+            }
+        }
+        Command::Sweep(args) => {
+            init_diagnostics(0);
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let opts = args.common.options();
+            let settings = &args.common.settings;
+            if let Err(e) = emu::scenario::sweep(&args.file, settings, &args.vary, &opts, &mut out)
+            {
+                fail(e);
             }
         }
         Command::Report(args) => {

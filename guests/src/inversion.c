@@ -20,8 +20,9 @@
  * the protection of 16 pages in the middle of the same mapping (read-only to
  * read-write and back) with mprotect, MPROTECTS times, timing each one and
  * marking it as a trace slice "rt mprotect" (and its time on the counter
- * track "rt mprotect us"; a faulter marks the instant "faulter pass done" when
- * it pages its slice out again).  mprotect write-locks the VMA:
+ * track "rt mprotect us"; a faulter marks each page read as a slice "faulter
+ * page read", and the instant "faulter pass done" when it pages its slice out
+ * again).  mprotect write-locks the VMA:
  * under `faultline run --policy vma-hold` it waits for the faulters that hold
  * the VMA's lock through their reads, under `--policy vma` they let go of it
  * for the I/O and mprotect only waits for their short critical sections.
@@ -96,9 +97,12 @@ static void *faulter(void *arg)
     pthread_barrier_wait(&start);
     while (!atomic_load(&stop)) {
         for (size_t k = 0; k < slice && !atomic_load(&stop); k++) {
+            fl_trace_begin("faulter page read");
             uint64_t t0 = fl_now_ns();
             uint64_t w = *(volatile uint64_t *)(first + k * PAGE);
-            fl_hist_record(h, fl_now_ns() - t0);
+            uint64_t t1 = fl_now_ns();
+            fl_trace_end();
+            fl_hist_record(h, t1 - t0);
             if (w != tag((size_t)id * slice + k))
                 atomic_fetch_add(&bad, 1);
             atomic_fetch_add(&faulted, 1);

@@ -151,7 +151,7 @@ pub(crate) fn events(trace: &Trace, only: Option<u32>) -> Vec<LatencyEvent> {
 
 /// A class's latencies: exact count, sum, min and max, and a histogram for percentiles.
 #[derive(Debug, Clone)]
-struct Latencies {
+pub(crate) struct Latencies {
     hist: Histogram<u64>,
     sum_ns: u128,
     min_ns: u64,
@@ -159,7 +159,8 @@ struct Latencies {
 }
 
 impl Latencies {
-    fn new() -> Latencies {
+    /// No latency yet.
+    pub(crate) fn new() -> Latencies {
         Latencies {
             hist: Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits are valid"),
             sum_ns: 0,
@@ -168,7 +169,8 @@ impl Latencies {
         }
     }
 
-    fn record(&mut self, ns: u64) {
+    /// Adds one latency.
+    pub(crate) fn record(&mut self, ns: u64) {
         // The histogram grows to take the value; past the largest it can grow to (2^63),
         // the value is kept as that largest.
         if self.hist.record(ns).is_err() {
@@ -180,7 +182,7 @@ impl Latencies {
     }
 
     /// The row of class `class`.
-    fn row(&self, class: &Class) -> Row {
+    pub(crate) fn row(&self, class: &impl std::fmt::Display) -> Row {
         let count = self.hist.len();
         let mean = u64::try_from(self.sum_ns / u128::from(count.max(1))).unwrap_or(u64::MAX);
         // Percentiles are kept within the exact min and max the histogram rounds.
@@ -215,27 +217,27 @@ pub(crate) fn us(ns: u64) -> f64 {
 
 /// One class's line of a table, in microseconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Row {
+pub struct Row {
     /// The class.
-    pub(crate) class: String,
+    pub class: String,
     /// How many events.
-    pub(crate) count: u64,
+    pub count: u64,
     /// The shortest.
-    pub(crate) min_us: f64,
+    pub min_us: f64,
     /// The mean.
-    pub(crate) mean_us: f64,
+    pub mean_us: f64,
     /// The 50th percentile.
-    pub(crate) p50_us: f64,
+    pub p50_us: f64,
     /// The 90th percentile.
-    pub(crate) p90_us: f64,
+    pub p90_us: f64,
     /// The 99th percentile.
-    pub(crate) p99_us: f64,
+    pub p99_us: f64,
     /// The 99.9th percentile.
-    pub(crate) p99_9_us: f64,
+    pub p99_9_us: f64,
     /// The 99.99th percentile.
-    pub(crate) p99_99_us: f64,
+    pub p99_99_us: f64,
     /// The longest.
-    pub(crate) max_us: f64,
+    pub max_us: f64,
 }
 
 impl Row {

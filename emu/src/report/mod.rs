@@ -8,6 +8,7 @@
 //! `model::Trace`, `latency` and `blame` analyse it, `output` writes the result.
 
 mod blame;
+mod digest;
 mod latency;
 mod load;
 mod model;
@@ -18,6 +19,9 @@ mod stream;
 mod testkit;
 #[cfg(test)]
 mod tests;
+
+pub use digest::Digest;
+pub use latency::Row;
 
 use anyhow::Result;
 use std::io::Write;
@@ -83,4 +87,14 @@ pub fn report(request: &Request, out: &mut dyn Write) -> Result<()> {
         }
     }
     Ok(out.flush()?)
+}
+
+/// The digest of the trace at `path` for a scenario's `labels` and `rounds` marker.
+pub fn digest_file(
+    path: &std::path::Path,
+    labels: &[String],
+    rounds: Option<&str>,
+) -> Result<Digest> {
+    let trace = load::load(path)?;
+    Ok(digest::digest(&trace, labels, rounds))
 }
