@@ -378,6 +378,7 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
             ))
         }
     };
+    let params = check_params(&c, &file.params)?;
     let p = process.get_ref();
     let program = c.existing("process.program", &p.program, false)?;
     if let Some(root) = &p.root {
@@ -393,11 +394,14 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
             Some((k, _)) if !k.is_empty() => Ok(()),
             _ => Err(format!("`{s}` is not KEY=VALUE")),
         })?;
-        opt("--env", e.get_ref().clone());
+        let env = check_placeholders(&c, e.span(), e.get_ref(), &files, &params)?;
+        opt("--env", env);
     }
-    for a in &p.args {
-        check_placeholders(&c, process.span(), a, &files)?;
-    }
+    let args = p
+        .args
+        .iter()
+        .map(|a| check_placeholders(&c, a.span(), a.get_ref(), &files, &params))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let labels = run.labels.iter().map(|l| l.get_ref().clone()).collect();
     let rounds = run.rounds.as_ref().map(|r| r.get_ref().clone());
@@ -411,7 +415,7 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
         run_options: opts,
         files,
         program,
-        args: p.args.clone(),
+        args,
         length_ns,
         labels,
         rounds,
@@ -488,36 +492,74 @@ fn check_file(c: &Checker<'_>, f: &FileEntry) -> Result<ScenarioFileSpec, Scenar
     })
 }
 
-/// Checks that every `{...}` in `arg` is `{scratch}` or names a file.
+/// The `[params]` as the strings they stand for.
+fn check_params(
+    c: &Checker<'_>,
+    params: &std::collections::BTreeMap<String, Spanned<toml::Value>>,
+) -> Result<Vec<(String, String)>, ScenarioError> {
+    params
+        .iter()
+        .map(|(name, value)| {
+            let text = match value.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                _ => {
+                    return Err(c.src.error(
+                        value.span(),
+                        format!("params.{name}: expected a string, a number or a boolean"),
+                    ))
+                }
+            };
+            if name == "scratch" || name.starts_with("file:") {
+                return Err(c.src.error(
+                    value.span(),
+                    format!("params.{name}: the name is taken by {{{name}}}"),
+                ));
+            }
+            Ok((name.clone(), text))
+        })
+        .collect()
+}
+
+/// `arg` with its `{NAME}` of `[params]` replaced; every other `{...}` must be
+/// `{scratch}` or `{file:NAME}` of a file (replaced per run).
 fn check_placeholders(
     c: &Checker<'_>,
     span: std::ops::Range<usize>,
     arg: &str,
     files: &[ScenarioFileSpec],
-) -> Result<(), ScenarioError> {
+    params: &[(String, String)],
+) -> Result<String, ScenarioError> {
+    let mut out = String::new();
     let mut rest = arg;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else {
-            return Err(c
-                .src
-                .error(span, format!("process.args: unclosed `{{` in `{arg}`")));
+            return Err(c.src.error(span, format!("unclosed `{{` in `{arg}`")));
         };
         let inner = &rest[open + 1..open + close];
-        let known = inner == "scratch"
+        out.push_str(&rest[..open]);
+        if let Some((_, value)) = params.iter().find(|(n, _)| n == inner) {
+            out.push_str(value);
+        } else if inner == "scratch"
             || inner
                 .strip_prefix("file:")
-                .is_some_and(|n| files.iter().any(|f| f.name == n));
-        if !known {
+                .is_some_and(|n| files.iter().any(|f| f.name == n))
+        {
+            out.push_str(&rest[open..=open + close]);
+        } else {
             return Err(c.src.error(
                 span,
                 format!(
-                    "process.args: `{{{inner}}}` is neither {{scratch}} nor {{file:NAME}} of a [[files]] name"
+                    "`{{{inner}}}` in `{arg}` is none of {{scratch}}, {{file:NAME}} of a [[files]] name or {{NAME}} of [params]"
                 ),
             ));
         }
         rest = &rest[open + close + 1..];
     }
-    Ok(())
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Checks an `[[inject]]` entry; returns its `--inject` value.

@@ -41,6 +41,10 @@ pub(crate) struct ScenarioFile {
     /// Run length, what to measure, and outputs.
     #[serde(default)]
     pub(crate) run: RunEntry,
+    /// Named values that `{NAME}` in the program's arguments and environment stands
+    /// for, so that `--set params.NAME=V` and `sweep --vary params.NAME=...` reach them.
+    #[serde(default)]
+    pub(crate) params: BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// `[machine]`.
@@ -128,7 +132,7 @@ pub(crate) struct ProcessEntry {
     pub(crate) program: Text,
     /// Its arguments; `{scratch}` and `{file:NAME}` are replaced.
     #[serde(default)]
-    pub(crate) args: Vec<String>,
+    pub(crate) args: Vec<Text>,
     /// Its environment, `KEY=VALUE` each.
     #[serde(default)]
     pub(crate) env: Vec<Text>,
