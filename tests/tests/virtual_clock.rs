@@ -294,6 +294,59 @@ fn max_time_ends_a_spinning_run() {
     assert!(!run.out.stderr.is_empty(), "no report on stderr");
 }
 
+/// Each hart's `sched.switches` from a `--stats` file.
+fn switches(stats: &[u8]) -> Vec<u64> {
+    let doc: serde_json::Value = serde_json::from_slice(stats).expect("--stats is JSON");
+    let harts = doc["harts"].as_array().expect("per-hart statistics");
+    harts
+        .iter()
+        .map(|h| h["sched.switches"].as_u64().expect("sched.switches"))
+        .collect()
+}
+
+#[test]
+fn a_seed_repeats_byte_for_byte_and_perturbs_the_schedule() {
+    let dir = Scratch::new("seeded_schedule");
+    // Two equal spinners on one CPU for 50 ms: how the CPU is shared depends on where
+    // the slices end.
+    let share = |name: &str, seed: &str| {
+        let run = run_virtual(
+            &dir,
+            name,
+            &["--cpus", "1", "--seed", seed],
+            "sched_share",
+            &["0", "0", "50"],
+        );
+        assert_eq!(
+            shell_status(&run.out),
+            0,
+            "seed {seed}: {}",
+            String::from_utf8_lossy(&run.out.stderr)
+        );
+        run
+    };
+    let first = share("first", "5");
+    let second = share("second", "5");
+    assert!(
+        first.out.stdout == second.out.stdout,
+        "seed 5: stdout differs"
+    );
+    assert!(first.stats == second.stats, "seed 5: --stats differ");
+    let fixed = share("fixed", "0");
+    let stdout = |r: &Run| String::from_utf8_lossy(&r.out.stdout).into_owned();
+    // Seed 0 is the fixed schedule (the README's figure), seed 5 another.
+    assert_eq!(field(&stdout(&fixed), "share_permille"), 520);
+    assert_ne!(stdout(&fixed), stdout(&first), "seeds 0 and 5 share alike");
+    assert_ne!(
+        switches(&fixed.stats),
+        switches(&first.stats),
+        "seeds 0 and 5 switch alike"
+    );
+    // Either way the CPU is shared about equally.
+    let s = field(&stdout(&first), "share_permille");
+    assert!((450..=550).contains(&s), "seed 5: {s} per mille");
+}
+
 /// The guests these tests run exist (a missing build fails here, not as a status).
 #[test]
 fn the_virtual_time_guests_are_built() {
