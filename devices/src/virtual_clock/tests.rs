@@ -84,9 +84,9 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 /// Two harts log their times at each step; the log comes out in time order, the same
-/// every run.
-fn interleaving() -> Vec<(u32, u64)> {
-    let (_v, c) = clock(None);
+/// every run (under the schedule the scheduler stream `seed` perturbs, if any).
+fn interleaving(seed: Option<u64>) -> Vec<(u32, u64)> {
+    let (_v, c) = seeded_clock(None, seed);
     let log = Arc::new(Mutex::new(Vec::new()));
     let bodies = (1..=2)
         .map(|tid| {
@@ -108,16 +108,24 @@ fn interleaving() -> Vec<(u32, u64)> {
 
 #[test]
 fn harts_run_in_virtual_time_order_deterministically() {
-    let first = interleaving();
-    assert_eq!(first.len(), 40);
-    assert!(
-        first
-            .windows(2)
-            .all(|w| w[0].1 <= w[1].1 + (MIN_QUANTUM_PS + LOOKAHEAD_PS) / 1000),
-        "out of order beyond a quantum: {first:?}"
-    );
-    for _ in 0..3 {
-        assert_eq!(interleaving(), first);
+    for seed in [None, Some(2)] {
+        let first = interleaving(seed);
+        assert_eq!(first.len(), 40);
+        // A drawn quantum is at most a quarter longer.
+        let quantum = if seed.is_some() {
+            MIN_QUANTUM_PS * 5 / 4
+        } else {
+            MIN_QUANTUM_PS
+        };
+        assert!(
+            first
+                .windows(2)
+                .all(|w| w[0].1 <= w[1].1 + (quantum + LOOKAHEAD_PS) / 1000),
+            "out of order beyond a quantum: {first:?}"
+        );
+        for _ in 0..3 {
+            assert_eq!(interleaving(seed), first, "seed {seed:?}");
+        }
     }
 }
 
