@@ -300,8 +300,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "CLOCK", value_enum, default_value = "host")]
     pub clock: ClockKind,
     /// Seeds every random stream of the run (the storage device's draws, AT_RANDOM,
-    /// getrandom). Defaults to 0 under `--clock virtual`; without it a host run draws
-    /// from the host.
+    /// getrandom) and, for seeds other than 0, perturbs the virtual schedule's slice
+    /// lengths and tie order. Defaults to 0 under `--clock virtual`; without it a host
+    /// run draws from the host.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Virtual CPUs the harts share (`--clock virtual` only; default: one per hart).
@@ -410,6 +411,10 @@ impl RunArgs {
                 .unwrap_or(DEFAULT_EPOCH_S)
                 .saturating_mul(1_000_000_000),
             max_time_ns: self.max_time,
+            seed: self
+                .seed()
+                .filter(|&s| s != 0)
+                .map(|s| random::stream(s, Purpose::Schedule).next_u64()),
         }))
     }
 }
@@ -564,6 +569,13 @@ mod tests {
         assert_eq!(cfg.costs.ps(devices::Cost::Insn), 2_000);
         assert_eq!(cfg.epoch_ns, 10_000_000_000);
         assert!(args(&[]).virtual_config().unwrap().is_none());
+        // Seed 0 keeps the fixed schedule; another seeds the scheduler's own stream.
+        let sched_seed = |a: &[&str]| args(a).virtual_config().unwrap().unwrap().seed;
+        assert_eq!(sched_seed(&["--clock", "virtual"]), None);
+        assert_eq!(sched_seed(&["--clock", "virtual", "--seed", "0"]), None);
+        let five = sched_seed(&["--clock", "virtual", "--seed", "5"]);
+        assert!(five.is_some());
+        assert_ne!(five, sched_seed(&["--clock", "virtual", "--seed", "6"]));
         // The device draws from its own stream of the seed.
         let device_seed = |a: RunArgs| a.cache_config().device.unwrap().seed;
         assert_eq!(device_seed(args(&[])), 0);

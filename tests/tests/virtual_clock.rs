@@ -1,7 +1,7 @@
 //! `--clock virtual`: runs repeat byte for byte, guests read virtual time that is exactly
 //! what the cost model and the device charge, the scheduler obeys the guest's policies
-//! and nice values on fewer CPUs than threads, and a run that cannot go on ends with a
-//! report instead of hanging.
+//! and nice values on fewer CPUs than threads, a seed other than 0 perturbs the schedule
+//! and repeats, and a run that cannot go on ends with a report instead of hanging.
 
 use devices::Cost;
 use std::process::Output;
@@ -292,6 +292,60 @@ fn max_time_ends_a_spinning_run() {
         String::from_utf8_lossy(&run.out.stderr)
     );
     assert!(!run.out.stderr.is_empty(), "no report on stderr");
+}
+
+/// Each hart's `sched.switches` from a `--stats` file.
+fn switches(stats: &[u8]) -> Vec<u64> {
+    let doc: serde_json::Value = serde_json::from_slice(stats).expect("--stats is JSON");
+    let harts = doc["harts"].as_array().expect("per-hart statistics");
+    harts
+        .iter()
+        .map(|h| h["sched.switches"].as_u64().expect("sched.switches"))
+        .collect()
+}
+
+#[test]
+fn a_seed_repeats_byte_for_byte_and_perturbs_the_schedule() {
+    let dir = Scratch::new("seeded_schedule");
+    // Two equal spinners on one CPU for 50 ms: how the CPU is shared depends on where
+    // the slices end.
+    let share = |name: &str, seed: Option<&str>| {
+        let mut opts = vec!["--cpus", "1"];
+        opts.extend(seed.map(|s| ["--seed", s]).into_iter().flatten());
+        let run = run_virtual(&dir, name, &opts, "sched_share", &["0", "0", "50"]);
+        assert_eq!(
+            shell_status(&run.out),
+            0,
+            "seed {seed:?}: {}",
+            String::from_utf8_lossy(&run.out.stderr)
+        );
+        run
+    };
+    let first = share("first", Some("5"));
+    let second = share("second", Some("5"));
+    assert!(
+        first.out.stdout == second.out.stdout,
+        "seed 5: stdout differs"
+    );
+    assert!(first.stats == second.stats, "seed 5: --stats differ");
+    // Seed 0 is the default, the fixed schedule; seed 5 another.
+    let fixed = share("fixed", Some("0"));
+    let default = share("default", None);
+    assert!(
+        fixed.out.stdout == default.out.stdout,
+        "seed 0: stdout differs"
+    );
+    assert!(fixed.stats == default.stats, "seed 0: --stats differ");
+    let stdout = |r: &Run| String::from_utf8_lossy(&r.out.stdout).into_owned();
+    assert_ne!(stdout(&fixed), stdout(&first), "seeds 0 and 5 share alike");
+    assert_ne!(
+        switches(&fixed.stats),
+        switches(&first.stats),
+        "seeds 0 and 5 switch alike"
+    );
+    // Either way the CPU is shared about equally.
+    let s = field(&stdout(&first), "share_permille");
+    assert!((450..=550).contains(&s), "seed 5: {s} per mille");
 }
 
 /// The guests these tests run exist (a missing build fails here, not as a status).

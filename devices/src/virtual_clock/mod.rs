@@ -3,7 +3,8 @@
 //! Tasks (guest threads and the daemons) are still host threads, but exactly one holds
 //! the baton and runs at a time. Each task has its own virtual time, advanced by what it
 //! charges under the cost model; the runnable task with the smallest time runs next,
-//! ties broken by the order in which tasks became runnable. A task hands the baton on at
+//! ties broken by the order in which tasks became runnable (by seeded draws when the
+//! run's seed perturbs the schedule: `jitter.rs`). A task hands the baton on at
 //! a yield point once its time passes its horizon (the earliest time anything else can
 //! happen), and whenever it waits. Waits with a deadline are timers in the same order;
 //! when every task waits, time jumps to the next timer; when every task waits and no
@@ -13,6 +14,7 @@
 //! preempt normal ones at once, normal ones share by Linux's nice weights in time slices
 //! (the scheduler state lives in `sched.rs`).
 
+mod jitter;
 mod report;
 mod sched;
 mod weights;
@@ -27,7 +29,7 @@ use crate::cost::{Cost, CostModel};
 use crate::park::{Parker, WakeHook};
 use crate::task::{Budget, SchedParams, SchedStats, TaskId, TaskKind, TaskTicket, WaitNote};
 use parking_lot::{Mutex, MutexGuard};
-use sched::{Pick, Sched, Slot, MAX_QUANTUM_PS, MIN_QUANTUM_PS};
+use sched::{Pick, Sched, Slot, MAX_QUANTUM_PS};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::Ordering::Relaxed;
@@ -44,6 +46,10 @@ pub struct VirtualConfig {
     pub epoch_ns: u64,
     /// Virtual time after which the run stops with a report.
     pub max_time_ns: Option<u64>,
+    /// The seed of the scheduler's own stream, which perturbs the schedule: slice
+    /// lengths, the minimum quantum and the order of ties are drawn from it. `None` (a
+    /// run's seed 0): the fixed schedule.
+    pub seed: Option<u64>,
 }
 
 /// What is called with the report when a virtual run cannot go on. It normally ends the
@@ -92,7 +98,12 @@ impl VirtualClock {
             inner: Arc::new(Inner {
                 costs: config.costs,
                 epoch_ns: config.epoch_ns,
-                sched: Mutex::new(Sched::new(config.cpus, context_switch, max_time_ps)),
+                sched: Mutex::new(Sched::new(
+                    config.cpus,
+                    context_switch,
+                    max_time_ps,
+                    config.seed,
+                )),
                 stall: Mutex::new(None),
             }),
         })
@@ -361,8 +372,9 @@ impl Clock for VirtualClock {
                     .horizon_ps
                     .load(Relaxed)
                     .saturating_sub(slot.time_ps.load(Relaxed));
+                let quantum = slot.quantum_ps.load(Relaxed);
                 Budget {
-                    run_ns: ahead.clamp(MIN_QUANTUM_PS, MAX_QUANTUM_PS) / 1000,
+                    run_ns: ahead.clamp(quantum, MAX_QUANTUM_PS) / 1000,
                     exact_ns: ahead / 1000,
                 }
             })

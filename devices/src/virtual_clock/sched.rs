@@ -3,8 +3,11 @@
 //!
 //! It is plain data driven by the clock under one lock; nothing here blocks or reads the
 //! host's time. Times are picoseconds of virtual time. Ready tasks and timers are ordered
-//! by (time, insertion sequence), so every choice repeats from run to run.
+//! by (time, tie key), harts waiting for a CPU by (rank, tie key); the tie key is the
+//! insertion sequence, or a seeded draw when the schedule is perturbed (`jitter.rs`), so
+//! every choice repeats from run to run.
 
+use super::jitter::Jitter;
 use super::report::{StallReason, StallReport, TaskReport};
 use super::weights::{weight, NICE_0_WEIGHT};
 use crate::task::{SchedParams, SchedPolicy, SchedStats, TaskId, TaskKind, WaitNote};
@@ -45,6 +48,9 @@ pub(super) struct Slot {
     /// While the task runs: the time up to which nothing else can happen, after which
     /// its next yield point must visit the scheduler.
     pub(super) horizon_ps: AtomicU64,
+    /// While the task runs: the least it runs before its next yield point (the minimum
+    /// quantum, drawn per dispatch when the schedule is perturbed).
+    pub(super) quantum_ps: AtomicU64,
     /// Where the task's thread waits for the baton.
     pub(super) cv: Condvar,
 }
@@ -77,6 +83,8 @@ pub(super) struct Task {
     /// The part of `slot.run_ps` already added to `vruntime`.
     accounted_ps: u64,
     cpu: Option<usize>,
+    /// While it waits for a CPU: its tie key among waiters of equal rank.
+    wait_tie: u64,
     slice_end: u64,
     need_resched: bool,
     runnable_wait_ps: u64,
@@ -161,18 +169,21 @@ pub(super) struct Sched {
     waiting: Vec<TaskId>,
     /// Each CPU's hart, when their number is limited.
     cpus: Option<Vec<Option<TaskId>>>,
-    seq: u64,
+    /// The tie keys and slice lengths: fixed, or drawn from the run's seed.
+    jitter: Jitter,
     context_switch_ps: u64,
     max_time_ps: Option<u64>,
     by_tid: BTreeMap<u32, TaskId>,
 }
 
 impl Sched {
-    /// An empty scheduler with `cpus` CPUs (None: one for each hart).
+    /// An empty scheduler with `cpus` CPUs (None: one for each hart), its schedule
+    /// perturbed by the scheduler stream `seed` if there is one.
     pub(super) fn new(
         cpus: Option<u32>,
         context_switch_ps: u64,
         max_time_ps: Option<u64>,
+        seed: Option<u64>,
     ) -> Sched {
         Sched {
             tasks: Vec::new(),
@@ -185,7 +196,7 @@ impl Sched {
             idle_timers: BTreeSet::new(),
             waiting: Vec::new(),
             cpus: cpus.map(|n| vec![None; usize::try_from(n).unwrap_or(1).max(1)]),
-            seq: 0,
+            jitter: Jitter::new(seed),
             context_switch_ps,
             max_time_ps,
             by_tid: BTreeMap::new(),
@@ -200,9 +211,16 @@ impl Sched {
         &mut self.tasks[id.0 as usize]
     }
 
-    fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
+    /// The end of a slice of task `id` that starts at `start`.
+    fn slice_end(&mut self, id: TaskId, start: u64) -> u64 {
+        let len = self.jitter.length(self.task(id).slice());
+        start.saturating_add(len)
+    }
+
+    /// Adds hart `id` to the harts waiting for a CPU, with a tie key of its own.
+    fn push_waiting(&mut self, id: TaskId) {
+        self.task_mut(id).wait_tie = self.jitter.tie();
+        self.waiting.push(id);
     }
 
     /// The task of guest thread `tid`, while it lives.
@@ -233,6 +251,7 @@ impl Sched {
             vruntime,
             accounted_ps: 0,
             cpu: None,
+            wait_tie: 0,
             slice_end: 0,
             need_resched: false,
             runnable_wait_ps: 0,
@@ -278,7 +297,7 @@ impl Sched {
     }
 
     fn insert_ready(&mut self, id: TaskId, time: u64) {
-        let key = (time, self.next_seq(), id);
+        let key = (time, self.jitter.tie(), id);
         self.ready.insert(key);
         let t = self.task_mut(id);
         t.set_time(time);
@@ -309,13 +328,16 @@ impl Sched {
             self.insert_ready(id, start);
             return;
         };
-        if let Some(cpu) = (0..cpus.len()).find(|&c| cpus[c].is_none() && task.allows(c)) {
-            self.task_mut(id).state = State::WaitingCpu(at);
+        let free: Vec<usize> = (0..cpus.len())
+            .filter(|&c| cpus[c].is_none() && task.allows(c))
+            .collect();
+        self.task_mut(id).state = State::WaitingCpu(at);
+        if !free.is_empty() {
+            let cpu = free[self.jitter.choose(free.len())];
             self.grant_cpu(id, cpu, at);
             return;
         }
-        self.task_mut(id).state = State::WaitingCpu(at);
-        self.waiting.push(id);
+        self.push_waiting(id);
         self.preempt_for(id, at);
     }
 
@@ -339,14 +361,22 @@ impl Sched {
     }
 
     /// When hart `w` begins to wait for a CPU at `at`: takes the CPU of the least
-    /// important hart it should preempt, if any.
+    /// important hart it should preempt, if any (among equals, the one on the lowest
+    /// CPU, or a drawn one).
     fn preempt_for(&mut self, w: TaskId, at: u64) {
         let Some(cpus) = &self.cpus else { return };
-        let victim = (0..cpus.len())
+        let candidates: Vec<(usize, TaskId)> = (0..cpus.len())
             .filter_map(|c| cpus[c].map(|v| (c, v)))
             .filter(|&(c, v)| self.task(w).allows(c) && self.should_switch(v, w, false))
-            .max_by_key(|&(c, v)| (self.task(v).rank(), std::cmp::Reverse(c)));
-        let Some((cpu, victim)) = victim else { return };
+            .collect();
+        let Some(least) = candidates.iter().map(|&(_, v)| self.task(v).rank()).max() else {
+            return;
+        };
+        let tied: Vec<(usize, TaskId)> = candidates
+            .into_iter()
+            .filter(|&(_, v)| self.task(v).rank() == least)
+            .collect();
+        let (cpu, victim) = tied[self.jitter.choose(tied.len())];
         match self.task(victim).state {
             State::Running => {
                 // It is the caller: it gives the CPU up at its next yield point.
@@ -359,7 +389,7 @@ impl Sched {
                 t.state = State::WaitingCpu(since);
                 t.cpu = None;
                 t.preemptions += 1;
-                self.waiting.push(victim);
+                self.push_waiting(victim);
                 self.cpus.as_mut().expect("limited CPUs")[cpu] = None;
                 self.waiting.retain(|&x| x != w);
                 self.grant_cpu(w, cpu, at.max(since));
@@ -381,18 +411,18 @@ impl Sched {
         t.switches += 1;
         t.cpu = Some(cpu);
         let start = at + cs;
-        t.slice_end = start.saturating_add(t.slice());
+        self.task_mut(id).slice_end = self.slice_end(id, start);
         self.insert_ready(id, start);
     }
 
-    /// The waiting hart that should get `cpu` first.
+    /// The waiting hart that should get `cpu` first: the best ranked, among equals the
+    /// least tie key (without a seed, the one that began to wait first).
     fn best_waiter(&self, cpu: usize) -> Option<TaskId> {
         self.waiting
             .iter()
-            .enumerate()
-            .filter(|(_, &w)| self.task(w).allows(cpu))
-            .min_by_key(|(i, &w)| (self.task(w).rank(), *i))
-            .map(|(_, &w)| w)
+            .filter(|&&w| self.task(w).allows(cpu))
+            .min_by_key(|&&w| (self.task(w).rank(), self.task(w).wait_tie))
+            .copied()
     }
 
     /// Frees the CPU of hart `id` at `at`, handing it to the best waiter.
@@ -437,15 +467,14 @@ impl Sched {
                     }
                     t.state = State::WaitingCpu(at);
                     self.waiting.retain(|&x| x != w);
-                    self.waiting.push(id);
+                    self.push_waiting(id);
                     self.cpus.as_mut().expect("limited CPUs")[cpu] = None;
                     self.grant_cpu(w, cpu, at);
                     return;
                 }
             }
             if expired {
-                let t = self.task_mut(id);
-                t.slice_end = at.saturating_add(t.slice());
+                self.task_mut(id).slice_end = self.slice_end(id, at);
             }
         }
         self.insert_ready(id, at);
@@ -457,7 +486,7 @@ impl Sched {
         self.account(id);
         let at = self.task(id).time();
         self.running = None;
-        let timer = deadline.map(|d| (d.max(at), self.next_seq(), id));
+        let timer = deadline.map(|d| (d.max(at), self.jitter.tie(), id));
         if let Some(key) = timer {
             self.timers.insert(key);
             if idle {
@@ -556,7 +585,10 @@ impl Sched {
                         return Pick::Stall(StallReason::MaxTime);
                     }
                     self.ready.remove(&key);
-                    self.task_mut(id).state = State::Running;
+                    let quantum = self.jitter.length(MIN_QUANTUM_PS);
+                    let t = self.task_mut(id);
+                    t.slot.quantum_ps.store(quantum, Relaxed);
+                    t.state = State::Running;
                     self.running = Some(id);
                     self.now_ps = self.now_ps.max(at);
                     self.refresh_horizon();

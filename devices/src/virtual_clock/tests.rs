@@ -1,4 +1,4 @@
-use super::sched::LOOKAHEAD_PS;
+use super::sched::{Pick, Sched, LOOKAHEAD_PS, MIN_QUANTUM_PS};
 use super::*;
 use crate::clock::SharedClock;
 use crate::spawn::spawn_task;
@@ -9,8 +9,14 @@ use std::time::{Duration, Instant};
 const MS: u64 = 1_000_000;
 
 fn clock(cpus: Option<u32>) -> (Arc<VirtualClock>, SharedClock) {
+    seeded_clock(cpus, None)
+}
+
+/// A clock whose schedule the scheduler stream `seed` perturbs (`None`: fixed).
+fn seeded_clock(cpus: Option<u32>, seed: Option<u64>) -> (Arc<VirtualClock>, SharedClock) {
     let v = VirtualClock::new(VirtualConfig {
         cpus,
+        seed,
         ..VirtualConfig::default()
     });
     let shared: SharedClock = v.clone();
@@ -78,9 +84,9 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 /// Two harts log their times at each step; the log comes out in time order, the same
-/// every run.
-fn interleaving() -> Vec<(u32, u64)> {
-    let (_v, c) = clock(None);
+/// every run (under the schedule the scheduler stream `seed` perturbs, if any).
+fn interleaving(seed: Option<u64>) -> Vec<(u32, u64)> {
+    let (_v, c) = seeded_clock(None, seed);
     let log = Arc::new(Mutex::new(Vec::new()));
     let bodies = (1..=2)
         .map(|tid| {
@@ -102,16 +108,24 @@ fn interleaving() -> Vec<(u32, u64)> {
 
 #[test]
 fn harts_run_in_virtual_time_order_deterministically() {
-    let first = interleaving();
-    assert_eq!(first.len(), 40);
-    assert!(
-        first
-            .windows(2)
-            .all(|w| w[0].1 <= w[1].1 + (MIN_QUANTUM_PS + LOOKAHEAD_PS) / 1000),
-        "out of order beyond a quantum: {first:?}"
-    );
-    for _ in 0..3 {
-        assert_eq!(interleaving(), first);
+    for seed in [None, Some(2)] {
+        let first = interleaving(seed);
+        assert_eq!(first.len(), 40);
+        // A drawn quantum is at most a quarter longer.
+        let quantum = if seed.is_some() {
+            MIN_QUANTUM_PS * 5 / 4
+        } else {
+            MIN_QUANTUM_PS
+        };
+        assert!(
+            first
+                .windows(2)
+                .all(|w| w[0].1 <= w[1].1 + (quantum + LOOKAHEAD_PS) / 1000),
+            "out of order beyond a quantum: {first:?}"
+        );
+        for _ in 0..3 {
+            assert_eq!(interleaving(seed), first, "seed {seed:?}");
+        }
     }
 }
 
@@ -233,7 +247,12 @@ fn max_time_stops_a_spinning_run() {
 /// Two spinners on one CPU with these nice values: their CPU times when the first
 /// reaches `total_ns` of virtual time.
 fn shares(nice: [i32; 2], total_ns: u64) -> [u64; 2] {
-    let (_v, c) = clock(Some(1));
+    seeded_shares(nice, total_ns, None)
+}
+
+/// `shares` under a schedule the scheduler stream `seed` perturbs.
+fn seeded_shares(nice: [i32; 2], total_ns: u64, seed: Option<u64>) -> [u64; 2] {
+    let (_v, c) = seeded_clock(Some(1), seed);
     let out = Arc::new(Mutex::new([0u64; 2]));
     let done = Arc::new(Mutex::new(false));
     let bodies = (0..2usize)
@@ -338,5 +357,185 @@ fn a_fifo_thread_preempts_normal_spinners_at_once() {
     assert_eq!(
         spinners_ran, 0,
         "the spinners ran while the FIFO thread did"
+    );
+}
+
+/// The order in which `n` tasks runnable at time 0 get the baton, each ending when it
+/// does: daemons (ties in the ready queue) or harts on one CPU (ties among the harts
+/// waiting for it, all at the same virtual runtime).
+fn tie_order(seed: Option<u64>, n: u32, harts: bool) -> Vec<u32> {
+    let mut s = Sched::new(harts.then_some(1), 0, None, seed);
+    for tid in 1..=n {
+        let kind = if harts {
+            TaskKind::Hart { tid }
+        } else {
+            TaskKind::Daemon
+        };
+        s.register(&format!("t{tid}"), kind, 0, None);
+    }
+    s.started = true;
+    let mut order = Vec::new();
+    while let Pick::Run(id) = s.pick() {
+        order.push(id.0);
+        s.finish(id);
+    }
+    order
+}
+
+/// The order in which 8 daemons that each went to sleep until the same instant, in
+/// turn, run again.
+fn wake_order(seed: Option<u64>) -> Vec<u32> {
+    let mut s = Sched::new(None, 0, None, seed);
+    for tid in 1..=8 {
+        s.register(&format!("t{tid}"), TaskKind::Daemon, 0, None);
+    }
+    s.started = true;
+    let mut order = Vec::new();
+    while let Pick::Run(id) = s.pick() {
+        if s.tasks[id.0 as usize].slot.time_ps.load(Relaxed) == 0 {
+            s.block_running(id, Some(MS), false);
+        } else {
+            order.push(id.0);
+            s.finish(id);
+        }
+    }
+    order
+}
+
+#[test]
+fn without_a_seed_ties_go_in_insertion_order() {
+    let fixed: Vec<u32> = (0..8).collect();
+    assert_eq!(tie_order(None, 8, false), fixed);
+    assert_eq!(tie_order(None, 8, true), fixed);
+    assert_eq!(wake_order(None), fixed);
+}
+
+#[test]
+fn a_seed_draws_the_order_of_timers_due_together() {
+    let orders: Vec<Vec<u32>> = (1..=4).map(|s| wake_order(Some(s))).collect();
+    for (seed, order) in (1..=4).zip(&orders) {
+        assert_eq!(&wake_order(Some(seed)), order, "seed {seed}");
+        assert_eq!(order.len(), 8);
+    }
+    assert!(
+        orders.windows(2).any(|w| w[0] != w[1]),
+        "the seeds agree: {orders:?}"
+    );
+}
+
+#[test]
+fn a_seed_draws_the_tie_order_the_same_way_each_time() {
+    for harts in [false, true] {
+        let orders: Vec<Vec<u32>> = (1..=4).map(|s| tie_order(Some(s), 8, harts)).collect();
+        for (seed, order) in (1..=4).zip(&orders) {
+            assert_eq!(&tie_order(Some(seed), 8, harts), order, "seed {seed}");
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..8).collect::<Vec<_>>(), "every task runs once");
+        }
+        assert!(
+            orders.iter().any(|o| o.windows(2).any(|w| w[0] > w[1])),
+            "no seed changed the insertion order ({harts}): {orders:?}"
+        );
+        assert!(
+            orders.windows(2).any(|w| w[0] != w[1]),
+            "the seeds agree ({harts}): {orders:?}"
+        );
+    }
+}
+
+#[test]
+fn the_quantum_is_fixed_without_a_seed_and_drawn_near_it_with_one() {
+    let quanta = |seed| {
+        let mut s = Sched::new(None, 0, None, seed);
+        let id = s.register("t1", TaskKind::Daemon, 0, None);
+        s.started = true;
+        (0..16)
+            .map(|_| {
+                assert_eq!(s.pick(), Pick::Run(id));
+                s.yield_running(id, false);
+                s.tasks[id.0 as usize].slot.quantum_ps.load(Relaxed)
+            })
+            .collect::<Vec<u64>>()
+    };
+    assert!(quanta(None).iter().all(|&q| q == MIN_QUANTUM_PS));
+    let drawn = quanta(Some(3));
+    assert_eq!(drawn, quanta(Some(3)));
+    assert!(
+        drawn
+            .iter()
+            .all(|&q| (MIN_QUANTUM_PS * 3 / 4..=MIN_QUANTUM_PS * 5 / 4).contains(&q)),
+        "{drawn:?}"
+    );
+    assert!(drawn.iter().any(|&q| q != drawn[0]), "{drawn:?}");
+}
+
+/// Two nice-0 spinners on one CPU under `seed`: the lengths of the stretches each ran
+/// without the other, in nanoseconds, in the order they ended (the first and last of
+/// each left out: they begin or end with the run, not with a switch).
+fn stretches(seed: Option<u64>) -> Vec<u64> {
+    let (_v, c) = seeded_clock(Some(1), seed);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let bodies = (1..=2)
+        .map(|tid| {
+            let (c2, log) = (c.clone(), log.clone());
+            let body: Body = Box::new(move || {
+                let mut ran = Vec::new();
+                let (mut start, mut last) = (c2.now_ns(), c2.now_ns());
+                while c2.now_ns() < 60 * MS {
+                    spin(&c2, 1000);
+                    let now = c2.now_ns();
+                    // A step takes a microsecond; a longer one means the other ran.
+                    if now - last > 50_000 {
+                        ran.push((last, last - start));
+                        start = now;
+                    }
+                    last = now;
+                }
+                log.lock().extend(ran.into_iter().skip(1));
+            });
+            (tid, body)
+        })
+        .collect();
+    join(harts(&c, bodies));
+    let mut ran = log.lock().clone();
+    ran.sort_unstable();
+    ran.into_iter().map(|(_, len)| len).collect()
+}
+
+#[test]
+fn slices_are_fixed_without_a_seed_and_drawn_with_one() {
+    let fixed = stretches(None);
+    assert!(fixed.len() >= 6, "{fixed:?}");
+    // Two 3 ms slices (at the end of the first the two have run alike, so the other is
+    // not behind), give or take a step of the spin.
+    assert!(
+        fixed
+            .iter()
+            .all(|&len| (6 * MS - 2000..=6 * MS + 2000).contains(&len)),
+        "{fixed:?}"
+    );
+    let drawn = stretches(Some(11));
+    assert_eq!(drawn, stretches(Some(11)), "a seed repeats");
+    assert_ne!(drawn, fixed);
+    // Each stretch is one or more slices of 2.25 to 3.75 ms.
+    assert!(
+        drawn.iter().all(|&len| len >= 9 * MS / 4 - 2000),
+        "a slice shorter than the band: {drawn:?}"
+    );
+    assert!(
+        drawn.iter().any(|&len| len.abs_diff(3 * MS) > 100_000),
+        "no slice drawn away from 3 ms: {drawn:?}"
+    );
+}
+
+#[test]
+fn a_seed_keeps_the_nice_weights() {
+    let [a, b] = seeded_shares([0, 19], 3000 * MS, Some(5));
+    let ratio = a as f64 / b as f64;
+    let expected = 1024.0 / 15.0;
+    assert!(
+        (ratio / expected - 1.0).abs() < 0.1,
+        "nice 0 against nice 19 under seed 5: {a} vs {b} ns, ratio {ratio:.1}"
     );
 }

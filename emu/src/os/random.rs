@@ -16,6 +16,8 @@ pub(crate) enum Purpose {
     AtRandom,
     /// `getrandom(2)`.
     Getrandom,
+    /// The virtual clock's perturbed schedule: slice lengths, quanta, tie order.
+    Schedule,
 }
 
 impl Purpose {
@@ -25,6 +27,7 @@ impl Purpose {
             Purpose::Device => 1,
             Purpose::AtRandom => 2,
             Purpose::Getrandom => 3,
+            Purpose::Schedule => 4,
         }
     }
 }
