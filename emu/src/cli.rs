@@ -7,14 +7,13 @@ use crate::os::random::{self, Purpose};
 use crate::report::{Format, Request};
 use crate::scenario::{CompareOptions, Setting, Vary};
 use anyhow::{bail, Result};
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use devices::storage::{
     spec, Bandwidth, DeviceConfig, ErrorInjection, IoScheduler, LatencyModel, StallModel,
 };
-use devices::{CostModel, VirtualConfig};
-use mmu::pagecache::CacheConfig;
-use mmu::FaultPolicy;
+use devices::{CostModel, SharedClock, VirtualConfig};
+use mmu::pagecache::{check_fault_around, CacheConfig};
+use mmu::{FaultPolicy, MmConfig};
 use rand::RngCore;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -238,18 +237,25 @@ pub struct RunArgs {
     /// `trace.stall_ns`).
     #[arg(long, requires = "trace")]
     pub trace_drop: bool,
-    /// How page faults take their locks: `mmap` (every fault under mmap_lock), `vma`
-    /// (a per-VMA lock attempt first, as Linux does), `vma-retry` (a retry after I/O
-    /// goes back under the per-VMA lock) or `vma-hold` (I/O waited for holding the
-    /// per-VMA lock).
+    /// How page faults take their locks: a preset, `mmap` (every fault under
+    /// mmap_lock), `vma` (a per-VMA lock attempt first, as Linux does), `vma-retry` (a
+    /// retry after I/O goes back under the per-VMA lock) or `vma-hold` (I/O waited for
+    /// holding the per-VMA lock); or `NAME:KNOB=VALUE,...`, a policy of its own built
+    /// from knobs: `first=vma|mmap`, `io=drop|hold|hold-if-uptodate`, `retry=vma|mmap`,
+    /// each for every backing or, after `anon.`, `file.` or `swap.`, for one, and
+    /// `base=PRESET` (default: NAME if it is a preset, else vma), such as
+    /// `file-hold:file.io=hold`.
     #[arg(
         long,
         value_name = "POLICY",
         default_value = "vma",
-        value_parser = PossibleValuesParser::new(FaultPolicy::NAMES)
-            .map(|s| s.parse::<FaultPolicy>().expect("one of the possible values"))
+        value_parser = FaultPolicy::parse
     )]
     pub policy: FaultPolicy,
+    /// How long the first waiter for mmap_lock waits before it may claim a handoff
+    /// (nobody steals the lock from it after that; a real-time thread claims it at once).
+    #[arg(long, value_name = "TIME", default_value = "4ms", value_parser = spec::parse_duration)]
+    pub rwsem_handoff: u64,
     /// Service latency of the simulated storage device behind guest files: `fixed:5ms`,
     /// `uniform:1ms..9ms`, `exp:2ms`, `lognormal:2ms,40ms` (median, p99) or a mixture
     /// such as `mix:0.9*fixed:1ms+0.1*fixed:50ms`.
@@ -276,6 +282,11 @@ pub struct RunArgs {
     /// Read-around window of a page-cache miss, such as `128KiB`.
     #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = spec::parse_size)]
     pub readahead: u64,
+    /// Fault-around block of a file fault that hits the page cache, such as `64KiB`: its
+    /// cached neighbours in the block are mapped too. A power of two from 4KiB to 2MiB;
+    /// `0` or `4KiB` maps only the faulting page.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_fault_around)]
+    pub fault_around: u64,
     /// Bound on resident guest memory, such as `64MiB`: page-cache pages are reclaimed
     /// to stay under it, and private anonymous pages too when `--swap` is given.
     #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
@@ -368,10 +379,22 @@ impl RunArgs {
                     .map_or(0, |s| random::stream(s, Purpose::Device).next_u64()),
             }),
             readahead_bytes: self.readahead,
+            fault_around_bytes: self.fault_around,
             mem_limit: self.mem_limit,
             swap: self.swap,
             dirty_writeback_ns: self.dirty_writeback,
             dirty_expire_ns: self.dirty_expire,
+        }
+    }
+
+    /// The address space these options ask for, keeping time on `clock`.
+    pub fn mm_config(&self, clock: SharedClock) -> MmConfig {
+        MmConfig {
+            policy: self.policy.clone(),
+            mmap_lock_handoff_ns: self.rwsem_handoff,
+            cache: self.cache_config(),
+            clock,
+            ..MmConfig::default()
         }
     }
 
@@ -417,6 +440,12 @@ impl RunArgs {
                 .map(|s| random::stream(s, Purpose::Schedule).next_u64()),
         }))
     }
+}
+
+/// Parses `--fault-around`: a size the page cache's fault-around takes.
+fn parse_fault_around(s: &str) -> Result<u64, String> {
+    let bytes = spec::parse_size(s).map_err(|e| e.to_string())?;
+    check_fault_around(bytes)
 }
 
 /// Checks one `--cost NAME=VALUE` as the cost model will apply it.
@@ -583,5 +612,55 @@ mod tests {
             device_seed(args(&["--seed", "1"])),
             device_seed(args(&["--seed", "2"]))
         );
+    }
+
+    #[test]
+    fn the_mm_options_reach_the_address_space_and_default_as_it_does() {
+        let args = |extra: &[&str]| {
+            let mut v = vec!["faultline", "run"];
+            v.extend_from_slice(extra);
+            v.push("prog");
+            match Cli::try_parse_from(v).map(|c| c.command) {
+                Ok(Command::Run(a)) => Ok(a),
+                Ok(Command::Report(_)) => unreachable!("parsed `run`"),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        let clock = || -> SharedClock { std::sync::Arc::new(devices::HostClock::new()) };
+        let plain = args(&[]).unwrap().mm_config(clock());
+        let defaults = MmConfig::default();
+        assert_eq!(plain.policy, FaultPolicy::VMA);
+        assert_eq!(plain.mmap_lock_handoff_ns, defaults.mmap_lock_handoff_ns);
+        assert_eq!(
+            plain.cache.fault_around_bytes,
+            defaults.cache.fault_around_bytes
+        );
+        let set = args(&[
+            "--policy",
+            "file-hold:file.io=hold",
+            "--rwsem-handoff",
+            "1ms",
+            "--fault-around",
+            "16KiB",
+        ])
+        .unwrap()
+        .mm_config(clock());
+        assert_eq!(set.policy.spec(), "file-hold:file.io=hold");
+        assert_eq!(set.mmap_lock_handoff_ns, 1_000_000);
+        assert_eq!(set.cache.fault_around_bytes, 16 << 10);
+        assert_eq!(args(&["--fault-around", "0"]).unwrap().fault_around, 0);
+        for (bad, why) in [
+            (["--fault-around", "48KiB"], "power of two"),
+            (["--fault-around", "8MiB"], "power of two"),
+            (["--fault-around", "lots"], "size"),
+            (["--rwsem-handoff", "4"], "needs a unit"),
+            (
+                ["--policy", "x:file.io=wait"],
+                "bad value `wait` for `file.io`",
+            ),
+        ] {
+            let e = args(&bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
     }
 }

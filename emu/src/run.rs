@@ -16,7 +16,7 @@ use crate::thread::Thread;
 use anyhow::{anyhow, bail, Context, Result};
 use devices::trace::{Owner, Recorder, WhenFull};
 use devices::{HostClock, SharedClock, TaskKind, VirtualClock};
-use mmu::{AddressSpace, MmConfig};
+use mmu::AddressSpace;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,15 +155,11 @@ pub fn run(args: RunArgs) -> Result<()> {
     if virtual_clock.is_some() {
         share_one_host_cpu();
     }
-    let cfg = MmConfig {
-        policy: args.policy,
-        cache: args.cache_config(),
-        clock,
-        ..MmConfig::default()
-    };
+    let cfg = args.mm_config(clock);
     debug!(
         target: "faultline::run",
-        policy = ?cfg.policy,
+        policy = %cfg.policy,
+        rwsem_handoff_ns = cfg.mmap_lock_handoff_ns,
         storage = ?cfg.cache,
         root = ?args.root,
         clock = ?args.clock,

@@ -1,12 +1,14 @@
 //! The fault state machine of the arch fault handler (Linux's `do_user_addr_fault`),
 //! with the fault-locking policy as a parameter.
 //!
-//! 1. Unless the policy is `mmap`, an attempt under the per-VMA lock
-//!    (`vma_index::lock_vma_for_fault`). Done, or a permission failure, counts
-//!    `vma_lock.success`. An abort goes to step 2. A RETRY (the handler dropped the VMA
-//!    lock to wait) counts `vma_lock.retry` and carries TRIED if the attempt was major;
-//!    `vma-retry` then makes the attempt again under the per-VMA lock (with TRIED its
-//!    waits hold the lock, so that ends it), the other policies go to step 2.
+//! 1. Unless the policy's `first` is `mmap` for every backing, an attempt under the
+//!    per-VMA lock (`vma_index::lock_vma_for_fault`); a VMA whose backing's `first` is
+//!    `mmap` aborts it. Done, or a permission failure, counts `vma_lock.success`. An
+//!    abort goes to step 2. A RETRY (the handler dropped the VMA lock to wait) counts
+//!    `vma_lock.retry` and carries TRIED if the attempt was major; where the `retry` knob
+//!    of the backing that waited is `vma` (as in `vma-retry`) the attempt is made again
+//!    under the per-VMA lock (with TRIED its waits hold the lock, so that ends it), else
+//!    the fault goes to step 2.
 //! 2. Under `mmap_lock` for read (a trylock first, then a killable wait): no VMA is
 //!    SIGSEGV, a permission failure too; a RETRY loops with TRIED set.
 //!
@@ -23,7 +25,7 @@ use crate::caller::Caller;
 use crate::folio::Folio;
 use crate::mm_core::{Cx, MmCore, MmState};
 use crate::pagetable::Pte;
-use crate::policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
+use crate::policy::{FaultBacking, FaultLock, FaultPolicy, PageWait, WaitAction};
 use crate::reclaim;
 use crate::rwsem::RwSemReadGuard;
 use crate::stats::Counter;
@@ -64,10 +66,13 @@ enum HeldLock<'a> {
 pub(crate) struct FaultCtx<'a> {
     space: &'a MmCore,
     caller: &'a Caller,
-    policy: FaultPolicy,
+    policy: &'a FaultPolicy,
     tried: bool,
     kind: FaultLock,
     lock: Option<HeldLock<'a>>,
+    /// The lock the retry takes once a wait dropped `lock`: the `retry` knob of the
+    /// backing that waited.
+    retry: FaultLock,
 }
 
 impl<'a> FaultCtx<'a> {
@@ -86,20 +91,22 @@ impl<'a> FaultCtx<'a> {
         self.lock.is_some()
     }
 
-    /// The hook point: the fault must wait for `what` before it can go on, and `wait`
-    /// does that waiting (out of guest state). Depending on the policy, the lock and
-    /// TRIED, it either waits holding the fault lock and returns `Ok`, or drops the lock,
-    /// waits and returns the [`FaultOutcome::Retry`] the attempt ends with (major when it
-    /// waited for I/O).
+    /// The hook point: a fault on `backing` must wait for `what` before it can go on,
+    /// and `wait` does that waiting (out of guest state). Depending on the policy's knobs
+    /// for `backing`, the lock and TRIED, it either waits holding the fault lock and
+    /// returns `Ok`, or drops the lock, waits and returns the [`FaultOutcome::Retry`] the
+    /// attempt ends with (major when it waited for I/O).
     pub(crate) fn wait_for(
         &mut self,
+        backing: FaultBacking,
         what: PageWait,
         wait: impl FnOnce(),
     ) -> Result<(), FaultOutcome> {
         debug_assert!(self.holds_lock(), "a wait point after the lock was dropped");
-        let action = self.policy.on_wait(self.kind, self.tried, what);
+        let action = self.policy.on_wait(backing, self.kind, self.tried, what);
         if action == WaitAction::DropAndRetry {
             self.lock = None;
+            self.retry = self.policy.knobs(backing).retry;
         }
         let held = action == WaitAction::WaitHolding;
         trace::begin(
@@ -261,16 +268,21 @@ fn resolve_guest_fault(
     trail: &mut FaultTrail,
 ) -> Result<Pte, FaultError> {
     space.clock().charge(Cost::Fault, 1);
-    let policy = space.config().policy;
+    let policy = &space.config().policy;
     let stats = space.stats_of(caller);
     let mut tried = false;
     if policy.tries_vma_lock() {
         loop {
             space.vma_index().refresh(view);
             let clock = space.clock().as_ref();
-            let Some(guard) =
-                vma_index::lock_vma_for_fault(space.vma_index(), view, addr, stats, clock)
-            else {
+            let first_vma = |v: &Vma| policy.knobs(v.fault_backing()).first == FaultLock::Vma;
+            let Some(guard) = vma_index::lock_vma_for_fault(
+                space.vma_index(),
+                view,
+                addr,
+                (stats, clock),
+                first_vma,
+            ) else {
                 break;
             };
             let node = guard.node().clone();
@@ -285,6 +297,7 @@ fn resolve_guest_fault(
                 tried,
                 kind: FaultLock::Vma,
                 lock: Some(HeldLock::Vma { _guard: guard }),
+                retry: FaultLock::Mmap,
             };
             match attempt(handler, &mut ctx, &node, addr, access, trail) {
                 FaultOutcome::Done(pte) => {
@@ -304,7 +317,7 @@ fn resolve_guest_fault(
                     if fatal_pending(caller) {
                         return Err(FaultError::Killed);
                     }
-                    if !policy.retries_under_vma_lock() {
+                    if ctx.retry == FaultLock::Mmap {
                         break;
                     }
                 }
@@ -330,6 +343,7 @@ fn resolve_guest_fault(
             tried,
             kind: FaultLock::Mmap,
             lock: Some(HeldLock::Mmap { _guard: mm }),
+            retry: FaultLock::Mmap,
         };
         match attempt(handler, &mut ctx, &node, addr, access, trail) {
             FaultOutcome::Done(pte) => return Ok(pte),
@@ -397,11 +411,16 @@ pub(crate) enum Waits<'c, 'a> {
 }
 
 impl Waits<'_, '_> {
-    /// Waits for `what` with `wait`, as the policy says; `Err` with the attempt's
-    /// [`FaultOutcome::Retry`] once the lock is dropped.
-    pub(crate) fn wait(&mut self, what: PageWait, wait: impl FnOnce()) -> Result<(), FaultOutcome> {
+    /// Waits for `what` of a fault on `backing` with `wait`, as the policy says; `Err`
+    /// with the attempt's [`FaultOutcome::Retry`] once the lock is dropped.
+    pub(crate) fn wait(
+        &mut self,
+        backing: FaultBacking,
+        what: PageWait,
+        wait: impl FnOnce(),
+    ) -> Result<(), FaultOutcome> {
         match self {
-            Waits::Policy(ctx) => ctx.wait_for(what, wait),
+            Waits::Policy(ctx) => ctx.wait_for(backing, what, wait),
             Waits::InPlace => {
                 wait();
                 Ok(())
@@ -413,13 +432,18 @@ impl Waits<'_, '_> {
     /// page gone again (`faults.retry_io_miss`), reclaims while the space is over its
     /// limit, and waits for the read the policy's way. `Err` once the fault lock was
     /// dropped: the fault must be retried.
-    pub(crate) fn wait_for_read(&mut self, cx: Cx<'_>, folio: &Folio) -> Result<(), FaultOutcome> {
+    pub(crate) fn wait_for_read(
+        &mut self,
+        cx: Cx<'_>,
+        backing: FaultBacking,
+        folio: &Folio,
+    ) -> Result<(), FaultOutcome> {
         if self.tried() {
             cx.stats.add(Counter::FaultsRetryIoMiss, 1);
             trace::instant(catalog::RETRY_IO_MISS, &[]);
         }
         reclaim::direct(cx);
-        self.wait(PageWait::Io, || {
+        self.wait(backing, PageWait::Io, || {
             folio.wait_unlocked(cx.core.clock().as_ref())
         })
     }

@@ -19,7 +19,7 @@ use crate::invalidate::Invalidation;
 use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, Lookup};
 use crate::pagetable::Pte;
-use crate::policy::PageWait;
+use crate::policy::{FaultBacking, PageWait};
 use crate::reclaim;
 use crate::stats::Counter;
 use crate::swapin::swap_fault;
@@ -30,9 +30,6 @@ use devices::cast::u64_to_usize;
 use devices::Cost;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Pages in a fault-around block (Linux's default `fault_around_bytes` of 64 KiB).
-const FAULT_AROUND_PAGES: u64 = 16;
 
 /// One fault on a file-backed VMA: on whose behalf, where, for what, and the entry it
 /// fills.
@@ -117,7 +114,7 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
             Ok(Lookup::Reading(f)) => {
                 stats.add(Counter::PagecacheMisses, 1);
                 major = true;
-                if let Err(retry) = waits.wait_for_read(fault.cx, &f) {
+                if let Err(retry) = waits.wait_for_read(fault.cx, FaultBacking::File, &f) {
                     return retry;
                 }
                 // Out of guest state: whoever holds it now (reclaim, write-back) may be
@@ -134,8 +131,9 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
                     let what = PageWait::FolioLocked {
                         uptodate: f.is_uptodate(),
                     };
-                    if let Err(retry) = waits.wait(what, || f.wait_unlocked(space.clock().as_ref()))
-                    {
+                    if let Err(retry) = waits.wait(FaultBacking::File, what, || {
+                        f.wait_unlocked(space.clock().as_ref())
+                    }) {
                         return retry;
                     }
                     continue;
@@ -170,10 +168,14 @@ fn fill_entry(fault: FileFault<'_>, waits: &mut Waits<'_, '_>) -> FaultOutcome {
     outcome
 }
 
-/// Maps the cached, up-to-date, unlocked pages of `addr`'s fault-around block that have
-/// no entry yet, read-only; a folio that is locked is skipped, never waited for.
+/// Maps the cached, up-to-date, unlocked pages of `addr`'s fault-around block (the
+/// configured `fault_around_bytes`, a power of two) that have no entry yet, read-only; a
+/// folio that is locked is skipped, never waited for.
 fn fault_around(space: &MmCore, vma: &Vma, file: &CachedFile, addr: u64) {
-    let block = FAULT_AROUND_PAGES * PAGE_SIZE;
+    let block = space.config().cache.fault_around_bytes;
+    if block <= PAGE_SIZE {
+        return;
+    }
     let start = (addr & !(block - 1)).max(vma.start);
     let end = ((addr & !(block - 1)) + block).min(vma.end);
     let frames = space.frames();

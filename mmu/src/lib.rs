@@ -101,7 +101,9 @@ pub use filewrite::{WritePos, WriteSource};
 pub use hart_mem::HartMem;
 pub use hart_signal::HartSignal;
 pub use mm_core::MmConfig;
-pub use policy::{FaultLock, FaultPolicy, PageWait, WaitAction};
+pub use policy::{
+    FaultBacking, FaultLock, FaultPolicy, IoWait, Knobs, PageWait, PolicyError, WaitAction,
+};
 pub use rwsem::queue::{Contention, SemSnapshot, TidList, WaitKind};
 pub use space::AddressSpace;
 pub use stats::{Daemon, HartStats, MmStats, StatsOwner};

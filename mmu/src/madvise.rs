@@ -3,8 +3,8 @@
 //!
 //! - MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE: the per-VMA read lock when the range
 //!   lies in one VMA and that lock can be had at once (a fault's attempt, counted as
-//!   one), else `mmap_lock` for read (always, under the `mmap` policy: a kernel without
-//!   per-VMA locks);
+//!   one), else `mmap_lock` for read (always under a policy whose `first` is `mmap` for
+//!   every backing, such as `mmap`: a kernel without per-VMA locks);
 //! - MADV_WILLNEED, COLD, PAGEOUT, POPULATE_READ, POPULATE_WRITE, COLLAPSE, REMOVE:
 //!   `mmap_lock` for read;
 //! - every other advice changes VMA flags: `mmap_lock` for write (killable), write-locking
@@ -210,7 +210,10 @@ fn lock_one_vma(space: &MmCore, caller: &Caller, start: u64, end: u64) -> Option
     space.vma_index().refresh(&mut view);
     let stats = space.stats_of(caller);
     let clock = space.clock().as_ref();
-    let g = vma_index::lock_vma_for_fault(space.vma_index(), &mut view, start, stats, clock)?;
+    let g =
+        vma_index::lock_vma_for_fault(space.vma_index(), &mut view, start, (stats, clock), |_| {
+            true
+        })?;
     (end <= g.node().end).then_some(g)
 }
 

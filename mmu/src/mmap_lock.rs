@@ -45,8 +45,9 @@ impl<'a> MmWriteGuard<'a> {
         }
     }
 
-    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under the
-    /// `mmap` policy (a kernel without per-VMA locks) there are none to take.
+    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under a
+    /// policy whose `first` is `mmap` for every backing, such as `mmap` (a kernel without
+    /// per-VMA locks), there are none to take.
     pub(crate) fn write_lock(&self, node: &VmaNode) {
         if !self.space.config().policy.tries_vma_lock() {
             return;

@@ -187,6 +187,10 @@ pub struct CacheConfig {
     pub device: Option<DeviceConfig>,
     /// Read-around window in bytes (`--readahead`); 0 reads only the faulting page.
     pub readahead_bytes: u64,
+    /// Fault-around block in bytes (`--fault-around`, Linux's `fault_around_bytes`): a
+    /// file fault that hits also maps the cached neighbours in its block. 0 or a page
+    /// maps only the faulting page; see [`check_fault_around`].
+    pub fault_around_bytes: u64,
     /// Bound on the frames the address space may have resident (`--mem-limit`), in
     /// bytes; page-cache pages are reclaimed to stay under it.
     pub mem_limit: Option<u64>,
@@ -208,6 +212,7 @@ impl Default for CacheConfig {
         CacheConfig {
             device: None,
             readahead_bytes: DEFAULT_READAHEAD,
+            fault_around_bytes: DEFAULT_FAULT_AROUND,
             mem_limit: None,
             swap: None,
             dirty_writeback_ns: DEFAULT_DIRTY_WRITEBACK_NS,
@@ -218,6 +223,24 @@ impl Default for CacheConfig {
 
 /// Read-around window when none is configured: Linux's default `read_ahead_kb`.
 pub const DEFAULT_READAHEAD: u64 = 128 << 10;
+
+/// Fault-around block when none is configured: Linux's default `fault_around_bytes`.
+pub const DEFAULT_FAULT_AROUND: u64 = 64 << 10;
+
+/// Linux's bound on `fault_around_bytes`: one page table's worth of pages.
+const MAX_FAULT_AROUND: u64 = 512 * PAGE_SIZE;
+
+/// Checks a fault-around block size: 0, or a power of two multiple of the page size up
+/// to 2 MiB (Linux's bounds); returns it, or one line saying what it must be.
+pub fn check_fault_around(bytes: u64) -> Result<u64, String> {
+    match bytes {
+        0 => Ok(0),
+        b if b.is_power_of_two() && (PAGE_SIZE..=MAX_FAULT_AROUND).contains(&b) => Ok(b),
+        b => Err(format!(
+            "fault-around size {b} bytes must be 0 or a power of two from 4KiB (the page size) to 2MiB"
+        )),
+    }
+}
 
 /// The flusher's period when none is configured: Linux's 5 s.
 pub const DEFAULT_DIRTY_WRITEBACK_NS: u64 = 5_000_000_000;

@@ -8,7 +8,7 @@
 use crate::fault_state::{FaultOutcome, Waits};
 use crate::mm_core::Cx;
 use crate::pagetable::Pte;
-use crate::policy::PageWait;
+use crate::policy::{FaultBacking, PageWait};
 use crate::stats::Counter;
 use crate::swap::{Batch, Found, Swap};
 use crate::types::{FaultError, FaultKind, PAGE_SIZE};
@@ -51,7 +51,7 @@ pub(crate) fn swap_fault(
                 None => return FaultOutcome::Error(FaultError::OutOfMemory),
                 Some(Found::Reading(f)) => {
                     major = true;
-                    if let Err(retry) = waits.wait_for_read(cx, &f) {
+                    if let Err(retry) = waits.wait_for_read(cx, FaultBacking::Swap, &f) {
                         return retry;
                     }
                     continue;
@@ -63,7 +63,9 @@ pub(crate) fn swap_fault(
             let what = PageWait::FolioLocked {
                 uptodate: folio.is_uptodate(),
             };
-            if let Err(retry) = waits.wait(what, || folio.wait_unlocked(space.clock().as_ref())) {
+            if let Err(retry) = waits.wait(FaultBacking::Swap, what, || {
+                folio.wait_unlocked(space.clock().as_ref())
+            }) {
                 return retry;
             }
             continue;

@@ -6,6 +6,7 @@
 //! as Linux does (so `/proc/self/maps`-like views and VMA counts match the kernel's).
 
 use crate::pagecache::CachedFile;
+use crate::policy::FaultBacking;
 use crate::shmem::SharedAnon;
 use crate::swap::ra_window::SwapRaInfo;
 use crate::types::{prot, Access, PAGE_SIZE};
@@ -147,6 +148,15 @@ impl Vma {
             Access::Read => self.prot & (prot::READ | prot::WRITE) != 0,
             Access::Write => self.prot & prot::WRITE != 0,
             Access::Exec => self.prot & prot::EXEC != 0,
+        }
+    }
+
+    /// What a policy takes a first fault on the area for: `file` for a file-backed area,
+    /// `anon` for the rest (swap is known only once a fault has read the entry).
+    pub fn fault_backing(&self) -> FaultBacking {
+        match self.backing {
+            Backing::File(_) => FaultBacking::File,
+            Backing::Private | Backing::Shared(_) => FaultBacking::Anon,
         }
     }
 

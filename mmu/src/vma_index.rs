@@ -9,7 +9,7 @@
 //! is then detached, which the lock attempt notices (a miss), or write-locked (an abort).
 
 use crate::stats::{Counter, HartStats};
-use crate::vma::VmaNode;
+use crate::vma::{Vma, VmaNode};
 use crate::vma_lock::ReadFail;
 use devices::{Clock, Cost};
 use parking_lot::Mutex;
@@ -120,16 +120,18 @@ impl Drop for VmaReadGuard {
 /// Linux's `lock_vma_under_rcu`: finds the VMA containing `addr` in `view` (which the
 /// caller has just refreshed) and read-locks it without waiting, looking again in a fresh
 /// snapshot after each miss. `None` means the caller must take `mmap_lock` (an abort,
-/// counted, as is every miss). A lock taken is charged to `clock`.
+/// counted, as is every miss): also when the VMA found is not `eligible` (the policy
+/// takes `mmap_lock` first for its kind, as Linux 6.4 did for all but anonymous VMAs).
+/// A lock taken is charged to `clock`.
 pub(crate) fn lock_vma_for_fault(
     index: &VmaIndex,
     view: &mut VmaView,
     addr: u64,
-    stats: &HartStats,
-    clock: &dyn Clock,
+    (stats, clock): (&HartStats, &dyn Clock),
+    eligible: impl Fn(&Vma) -> bool,
 ) -> Option<VmaReadGuard> {
     loop {
-        let Some(node) = view.find(addr) else {
+        let Some(node) = view.find(addr).filter(|n| eligible(n)) else {
             stats.add(Counter::VmaLockAbort, 1);
             return None;
         };

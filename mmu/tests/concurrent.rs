@@ -433,7 +433,7 @@ fn stress_worker(space: Arc<AddressSpace>, owner: u64, iterations: u32) {
 /// counters that add up.
 fn stress(policy: FaultPolicy) {
     let _w = Watchdog::new("stress", 240);
-    let space = space_with(policy);
+    let space = space_with(policy.clone());
     let shared = space.mmap(0, 4 * P, RW, ANON | map::POPULATE).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     // A hart that only reads, always in guest code: every shootdown must wait for it.
@@ -509,20 +509,20 @@ fn stress(policy: FaultPolicy) {
 
 #[test]
 fn stress_mmap_policy() {
-    stress(FaultPolicy::Mmap);
+    stress(FaultPolicy::MMAP);
 }
 
 #[test]
 fn stress_vma_policy() {
-    stress(FaultPolicy::Vma);
+    stress(FaultPolicy::VMA);
 }
 
 #[test]
 fn stress_vma_retry_policy() {
-    stress(FaultPolicy::VmaRetry);
+    stress(FaultPolicy::VMA_RETRY);
 }
 
 #[test]
 fn stress_vma_hold_policy() {
-    stress(FaultPolicy::VmaHold);
+    stress(FaultPolicy::VMA_HOLD);
 }

@@ -1,6 +1,7 @@
 //! The inversion guest under `--clock virtual`: a real-time thread's mprotect waits for
 //! the faulters' I/O when faults hold the VMA lock through it (`--policy vma-hold`) and
-//! not when they drop it (`vma`); its trace markers return 0 without `--trace`; the run
+//! not when they drop it (`vma`), and the same under a policy of its own that holds it
+//! only for file I/O (`file-hold:file.io=hold`, recorded in `--stats`); its trace markers return 0 without `--trace`; the run
 //! repeats exactly; with `--trace` the marked slice holds the mprotect and its VMA write
 //! drains.
 
@@ -73,6 +74,36 @@ fn vma_hold_makes_the_real_time_mprotect_wait_for_the_faulters_io() {
     assert!(reads[0] >= 5000.0, "vma: {vma}");
     assert!(vma.contains(", 0 wrong"), "{vma}");
     assert_eq!(hold, inversion("vma-hold"), "a virtual run repeats exactly");
+}
+
+#[test]
+fn a_policy_holding_the_vma_lock_for_file_io_only_inverts_as_vma_hold_does() {
+    let dir = Scratch::new("file-hold");
+    let stats = dir.0.join("stats.json");
+    let stats_arg = stats.display().to_string();
+    let custom = inversion_in(&dir, "file-hold:file.io=hold", &["--stats", &stats_arg]);
+    let (count, held) = row(&custom, "rt mprotect");
+    assert_eq!(count, 20);
+    let (p50, p99) = (2, 4);
+    assert!(held[p50] >= 1000.0, "file-hold: {custom}");
+    assert!(held[p99] >= 4000.0, "file-hold: {custom}");
+    // The faulters' waits are all file I/O: anonymous memory never waits without swap,
+    // so the run is vma-hold's to the last figure.
+    // (A scratch directory of its own: the other test runs vma-hold beside this one.)
+    let hold = inversion_in(&Scratch::new("file-hold-vma-hold"), "vma-hold", &[]);
+    assert_eq!(row(&custom, "rt mprotect"), row(&hold, "rt mprotect"));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stats).expect("the stats")).unwrap();
+    let knobs = |io: &str| serde_json::json!({ "first": "vma", "io": io, "retry": "mmap" });
+    assert_eq!(
+        doc["policy"],
+        serde_json::json!({
+            "name": "file-hold",
+            "anon": knobs("drop"),
+            "file": knobs("hold"),
+            "swap": knobs("drop"),
+        })
+    );
 }
 
 /// The begin (`true`) and end (`false`) events on the track of the thread called

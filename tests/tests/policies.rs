@@ -82,6 +82,47 @@ fn an_unknown_policy_is_refused_with_the_choices() {
     assert!(out.stdout.is_empty());
 }
 
+#[test]
+fn a_bad_knob_is_refused_in_one_line_naming_it() {
+    let out = run_faultline(
+        &["--policy", "slow:file.io=wait"],
+        &guests_dir().join("hello"),
+        &[],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad value `wait` for `file.io` (expected drop, hold or hold-if-uptodate)"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn stats_record_a_preset_with_its_knobs() {
+    let stats = std::env::temp_dir().join(format!(
+        "faultline-policies-preset-{}.json",
+        std::process::id()
+    ));
+    let out = run_faultline(
+        &["--policy", "vma-retry", "--stats", stats.to_str().unwrap()],
+        &guests_dir().join("hello"),
+        &[],
+    );
+    assert_eq!(shell_status(&out), 0);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&stats);
+    assert_eq!(doc["policy"]["name"], "vma-retry");
+    for backing in ["anon", "file", "swap"] {
+        let k = &doc["policy"][backing];
+        assert_eq!(
+            (&k["first"], &k["io"], &k["retry"]),
+            (&"vma".into(), &"hold-if-uptodate".into(), &"vma".into()),
+            "{backing}"
+        );
+    }
+}
+
 /// The only I/O of a guest working on anonymous memory is the program image's
 /// page-cache reads: every major fault is one of its misses or a retry after waiting for
 /// one (Linux counts a TRIED fault as major).

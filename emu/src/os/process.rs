@@ -15,7 +15,7 @@ use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
 use devices::trace::{Recorder, TraceSummary};
 use devices::{Parker, SchedStats};
-use mmu::{AddressSpace, HartSignal};
+use mmu::{AddressSpace, FaultBacking, FaultPolicy, HartSignal};
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -348,13 +348,29 @@ impl Process {
             total.insert("trace.dropped".into(), json!(t.dropped));
             total.insert("trace.stall_ns".into(), json!(t.stall_ns));
         }
-        let doc = json!({ "harts": harts, "daemons": daemons, "total": total });
+        let policy = policy_json(&self.mm.config().policy);
+        let doc = json!({ "policy": policy, "harts": harts, "daemons": daemons, "total": total });
         let text = serde_json::to_string_pretty(&doc)?;
         // Written beside and renamed, so a reader never sees a half-written file.
         let tmp = path.with_extension("tmp~");
         std::fs::write(&tmp, text + "\n")?;
         std::fs::rename(&tmp, path)
     }
+}
+
+/// The fault policy in effect as `--stats` records it: its name and each backing's
+/// knobs, such as `{"name":"vma","anon":{"first":"vma","io":"drop","retry":"mmap"},...}`.
+fn policy_json(policy: &FaultPolicy) -> Value {
+    let mut doc = Map::new();
+    doc.insert("name".into(), json!(policy.name()));
+    for backing in FaultBacking::ALL {
+        let k = policy.knobs(backing);
+        doc.insert(
+            backing.name().into(),
+            json!({ "first": k.first.name(), "io": k.io.name(), "retry": k.retry.name() }),
+        );
+    }
+    Value::Object(doc)
 }
 
 impl ProcessSched for Process {

@@ -15,6 +15,8 @@ use FaultLock::{Mmap as M, Vma as V};
 enum Step {
     /// Reach a wait point for this; `major` if the attempt started the I/O.
     Wait(PageWait, bool),
+    /// The same for a page being read back from swap.
+    Swap(PageWait, bool),
 }
 
 #[derive(Default)]
@@ -35,8 +37,11 @@ impl Script {
 impl PageFaultHandler for Script {
     fn handle(&self, ctx: &mut FaultCtx<'_>, vma: &Vma, _: u64, _: Access) -> FaultOutcome {
         self.calls.lock().push((ctx.kind, ctx.tried()));
-        let Step::Wait(what, major) = self.steps.lock().pop_front().expect("a step left");
-        match ctx.wait_for(what, || {}) {
+        let (backing, what, major) = match self.steps.lock().pop_front().expect("a step left") {
+            Step::Wait(what, major) => (vma.fault_backing(), what, major),
+            Step::Swap(what, major) => (FaultBacking::Swap, what, major),
+        };
+        match ctx.wait_for(backing, what, || {}) {
             Ok(()) => FaultOutcome::Done(Pte::new(0, vma.prot)),
             Err(_) => FaultOutcome::Retry { major },
         }
@@ -45,6 +50,11 @@ impl PageFaultHandler for Script {
 
 const IO: Step = Step::Wait(PageWait::Io, true);
 const BRIEF: Step = Step::Wait(PageWait::FolioLocked { uptodate: true }, false);
+const SWAP_IO: Step = Step::Swap(PageWait::Io, true);
+
+fn custom(spec: &str) -> FaultPolicy {
+    FaultPolicy::parse(spec).unwrap()
+}
 
 fn space(policy: FaultPolicy) -> (Arc<AddressSpace>, u64) {
     let space = AddressSpace::new(MmConfig {
@@ -97,44 +107,73 @@ const SIGNATURE: [&str; 5] = [
 
 #[test]
 fn mmap_drops_mmap_lock_for_io_then_waits_holding_it_on_the_tried_pass() {
-    let (calls, s) = run(FaultPolicy::Mmap, Script::new([IO, IO]));
+    let (calls, s) = run(FaultPolicy::MMAP, Script::new([IO, IO]));
     assert_eq!(calls, vec![(M, false), (M, true)]);
     assert_eq!(count(&s, &SIGNATURE), vec![0, 0, 1, 2, 0]);
 }
 
 #[test]
 fn vma_drops_the_vma_lock_and_redoes_a_major_fault_under_mmap_lock_with_tried() {
-    let (calls, s) = run(FaultPolicy::Vma, Script::new([IO, IO]));
+    let (calls, s) = run(FaultPolicy::VMA, Script::new([IO, IO]));
     assert_eq!(calls, vec![(V, false), (M, true)]);
     assert_eq!(count(&s, &SIGNATURE), vec![0, 1, 1, 1, 0]);
 }
 
 #[test]
 fn vma_redoes_a_minor_retry_under_mmap_lock_without_tried() {
-    let (calls, s) = run(FaultPolicy::Vma, Script::new([BRIEF, BRIEF, BRIEF]));
+    let (calls, s) = run(FaultPolicy::VMA, Script::new([BRIEF, BRIEF, BRIEF]));
     assert_eq!(calls, vec![(V, false), (M, false), (M, true)]);
     assert_eq!(count(&s, &SIGNATURE), vec![0, 1, 2, 2, 0]);
 }
 
 #[test]
 fn vma_retry_goes_back_under_the_vma_lock_after_io() {
-    let (calls, s) = run(FaultPolicy::VmaRetry, Script::new([IO, IO]));
+    let (calls, s) = run(FaultPolicy::VMA_RETRY, Script::new([IO, IO]));
     assert_eq!(calls, vec![(V, false), (V, true)]);
     assert_eq!(count(&s, &SIGNATURE), vec![1, 1, 1, 0, 0]);
 }
 
 #[test]
 fn vma_retry_waits_for_a_briefly_locked_uptodate_folio_holding_the_vma_lock() {
-    let (calls, s) = run(FaultPolicy::VmaRetry, Script::new([BRIEF]));
+    let (calls, s) = run(FaultPolicy::VMA_RETRY, Script::new([BRIEF]));
     assert_eq!(calls, vec![(V, false)]);
     assert_eq!(count(&s, &SIGNATURE), vec![1, 0, 0, 0, 0]);
 }
 
 #[test]
 fn vma_hold_waits_for_io_holding_the_vma_lock() {
-    let (calls, s) = run(FaultPolicy::VmaHold, Script::new([IO]));
+    let (calls, s) = run(FaultPolicy::VMA_HOLD, Script::new([IO]));
     assert_eq!(calls, vec![(V, false)]);
     assert_eq!(count(&s, &SIGNATURE), vec![1, 0, 0, 0, 0]);
+}
+
+#[test]
+fn anon_first_mmap_aborts_the_vma_attempt_of_an_anonymous_fault() {
+    let (calls, s) = run(custom("x:anon.first=mmap"), Script::new([IO, IO]));
+    assert_eq!(calls, vec![(M, false), (M, true)]);
+    assert_eq!(count(&s, &SIGNATURE), vec![0, 0, 1, 2, 1]);
+    // Only the file VMAs' faults would go under mmap_lock first.
+    let (calls, _) = run(custom("x:file.first=mmap"), Script::new([IO, IO]));
+    assert_eq!(calls, vec![(V, false), (M, true)]);
+}
+
+#[test]
+fn retry_vma_with_io_drop_goes_round_under_the_vma_lock_until_a_tried_pass_holds() {
+    let script = Script::new([BRIEF, BRIEF, IO, IO]);
+    let (calls, s) = run(custom("x:retry=vma"), script);
+    assert_eq!(calls, vec![(V, false), (V, false), (V, false), (V, true)]);
+    assert_eq!(count(&s, &SIGNATURE), vec![1, 3, 3, 0, 0]);
+}
+
+#[test]
+fn a_swap_in_waits_by_the_swap_knobs() {
+    let (calls, s) = run(custom("x:swap.io=hold"), Script::new([SWAP_IO]));
+    assert_eq!(calls, vec![(V, false)]);
+    assert_eq!(count(&s, &SIGNATURE), vec![1, 0, 0, 0, 0]);
+    let (calls, _) = run(custom("x:swap.io=hold"), Script::new([IO, IO]));
+    assert_eq!(calls, vec![(V, false), (M, true)]);
+    let (calls, _) = run(custom("x:swap.retry=vma"), Script::new([SWAP_IO, SWAP_IO]));
+    assert_eq!(calls, vec![(V, false), (V, true)]);
 }
 
 fn wait_for(what: &str, cond: impl Fn() -> bool) {
@@ -148,11 +187,11 @@ fn wait_for(what: &str, cond: impl Fn() -> bool) {
 #[test]
 fn a_fault_on_a_vma_being_written_goes_the_mmap_lock_way() {
     for policy in [
-        FaultPolicy::Vma,
-        FaultPolicy::VmaRetry,
-        FaultPolicy::VmaHold,
+        FaultPolicy::VMA,
+        FaultPolicy::VMA_RETRY,
+        FaultPolicy::VMA_HOLD,
     ] {
-        let (space, a) = space(policy);
+        let (space, a) = space(policy.clone());
         let stats = HartStats::default();
         // A reader holds the VMA, so an mprotect of it waits with the VMA marked.
         let mut view = VmaView::default();
@@ -161,8 +200,8 @@ fn a_fault_on_a_vma_being_written_goes_the_mmap_lock_way() {
             space.core().vma_index(),
             &mut view,
             a,
-            &stats,
-            space.clock().as_ref(),
+            (&stats, space.clock().as_ref()),
+            |_| true,
         )
         .expect("free");
         let mprotect = {
@@ -207,7 +246,7 @@ fn a_fault_on_a_vma_being_written_goes_the_mmap_lock_way() {
 
 #[test]
 fn a_fault_waiting_for_mmap_lock_dies_with_its_hart() {
-    let (space, a) = space(FaultPolicy::Mmap);
+    let (space, a) = space(FaultPolicy::MMAP);
     let mut h = space.attach_hart(7);
     let signal = h.signal();
     let writer = space.core().caller();

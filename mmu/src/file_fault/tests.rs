@@ -12,8 +12,20 @@ const PAGES: u64 = 8;
 /// A space with `PAGES` pages of a patterned file mapped with `flags`, every page
 /// already in the page cache but none mapped.
 fn mapped(flags: u32) -> (Arc<AddressSpace>, Arc<CachedFile>, Arc<MemFile>, u64) {
+    mapped_with(flags, crate::pagecache::DEFAULT_FAULT_AROUND)
+}
+
+/// [`mapped`] with a fault-around block of `fault_around` bytes.
+fn mapped_with(
+    flags: u32,
+    fault_around: u64,
+) -> (Arc<AddressSpace>, Arc<CachedFile>, Arc<MemFile>, u64) {
     let space = AddressSpace::new(MmConfig {
         frame_pool_bytes: 1 << 22,
+        cache: crate::pagecache::CacheConfig {
+            fault_around_bytes: fault_around,
+            ..Default::default()
+        },
         ..MmConfig::default()
     })
     .unwrap();
@@ -100,13 +112,13 @@ fn each_policy_waits_for_a_page_cache_read_its_own_way_as_its_trace_shows() {
     use crate::policy::FaultPolicy;
     // (policy, the lock the waiting attempt held, whether it kept holding it)
     let want = [
-        (FaultPolicy::Mmap, "mmap", false),
-        (FaultPolicy::Vma, "vma", false),
-        (FaultPolicy::VmaRetry, "vma", false),
-        (FaultPolicy::VmaHold, "vma", true),
+        (FaultPolicy::MMAP, "mmap", false),
+        (FaultPolicy::VMA, "vma", false),
+        (FaultPolicy::VMA_RETRY, "vma", false),
+        (FaultPolicy::VMA_HOLD, "vma", true),
     ];
     for (policy, lock, held) in want {
-        let waits = waits_of_one_miss(policy);
+        let waits = waits_of_one_miss(policy.clone());
         // One wait, for the read, on the first try; the retry (if any) finds the page
         // up to date and does not wait again.
         let [w] = &waits[..] else {
@@ -141,6 +153,36 @@ fn fault_around_maps_cached_neighbours_read_only_and_skips_locked_ones() {
         assert!(!pte.allows(Access::Write), "page {p} mapped writable");
     }
     busy.unlock();
+}
+
+#[test]
+fn the_fault_around_block_is_configured_and_0_or_a_page_turns_it_off() {
+    use crate::pagecache::check_fault_around;
+    for (bytes, mapped_pages) in [
+        (2 * PAGE_SIZE, 2),
+        (4 * PAGE_SIZE, 4),
+        (PAGE_SIZE, 1),
+        (0, 1),
+    ] {
+        let (space, _, _, base) = mapped_with(map::PRIVATE, bytes);
+        let mut b = [0u8; 1];
+        space.read_bytes(base + PAGE_SIZE, &mut b).unwrap();
+        let valid: Vec<u64> = (0..PAGES)
+            .filter(|p| entry(&space, base + p * PAGE_SIZE).is_valid())
+            .collect();
+        let want: Vec<u64> = match mapped_pages {
+            1 => vec![1],
+            n => (0..n).collect(),
+        };
+        assert_eq!(valid, want, "fault-around of {bytes} bytes");
+    }
+    for ok in [0, PAGE_SIZE, 64 << 10, 2 << 20] {
+        assert_eq!(check_fault_around(ok), Ok(ok));
+    }
+    for bad in [1, 6 << 10, 3 * PAGE_SIZE, 4 << 20] {
+        let e = check_fault_around(bad).unwrap_err();
+        assert!(e.contains("power of two"), "{e}");
+    }
 }
 
 #[test]

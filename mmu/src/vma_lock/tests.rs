@@ -105,8 +105,8 @@ fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaR
         space.core().vma_index(),
         &mut view,
         addr,
-        stats,
-        space.clock().as_ref(),
+        (stats, space.clock().as_ref()),
+        |_| true,
     )
 }
 
@@ -125,8 +125,8 @@ fn a_fault_that_finds_its_vma_replaced_looks_again() {
         space.core().vma_index(),
         &mut view,
         a,
-        &stats,
-        space.clock().as_ref(),
+        (&stats, space.clock().as_ref()),
+        |_| true,
     )
     .expect("found");
     assert!(!Arc::ptr_eq(g.node(), &old));
