@@ -622,7 +622,7 @@ mod tests {
             v.push("prog");
             match Cli::try_parse_from(v).map(|c| c.command) {
                 Ok(Command::Run(a)) => Ok(a),
-                Ok(Command::Report(_)) => unreachable!("parsed `run`"),
+                Ok(_) => unreachable!("parsed `run`"),
                 Err(e) => Err(e.to_string()),
             }
         };

@@ -333,7 +333,7 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
         .collect::<Result<Vec<_>, _>>()?;
     for (i, p) in file.policy.iter().enumerate() {
         let name = p.name.get_ref();
-        if FaultPolicy::NAMES.contains(&name.as_str())
+        if FaultPolicy::preset_named(name).is_some()
             || custom_policies[..i].iter().any(|(n, _)| n == name)
         {
             return Err(src.error(
@@ -345,7 +345,8 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
     let policy = match &file.mm.policy {
         Some(v) => {
             let known = |s: &str| {
-                FaultPolicy::NAMES.contains(&s) || custom_policies.iter().any(|(n, _)| n == s)
+                FaultPolicy::preset_named(s).is_some()
+                    || custom_policies.iter().any(|(n, _)| n == s)
             };
             if !known(v.get_ref()) {
                 return Err(src.error(
@@ -429,9 +430,9 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
 
 /// Every policy name a scenario accepts: the presets, then its own.
 pub(crate) fn policy_names(custom: &[(String, String)]) -> Vec<String> {
-    FaultPolicy::NAMES
+    FaultPolicy::PRESETS
         .iter()
-        .map(|s| s.to_string())
+        .map(|p| p.name().to_string())
         .chain(custom.iter().map(|(n, _)| n.clone()))
         .collect()
 }

@@ -23,6 +23,9 @@ mod spec;
 mod sweep;
 mod table;
 
+#[cfg(test)]
+mod tests;
+
 pub use check::Scenario;
 pub use located::ScenarioError;
 pub use overrides::{Setting, Vary};
