@@ -70,7 +70,10 @@ fn compare_shows_the_inversion_under_vma_hold_and_not_under_vma_retry() {
     assert!(retry <= device_median_us / 10.0, "vma-retry p99 {retry} us");
     // The scenario's own policy holds the lock for file faults, as vma-hold does.
     let file_hold = median(&doc, "rt mprotect p99", "file-hold");
-    assert!(file_hold >= device_median_us, "file-hold p99 {file_hold} us");
+    assert!(
+        file_hold >= device_median_us,
+        "file-hold p99 {file_hold} us"
+    );
     // Every read came from the device, under every policy.
     for p in ["mmap", "vma", "vma-retry", "vma-hold"] {
         assert!(median(&doc, "faulter page read p50", p) >= device_median_us);

@@ -96,24 +96,30 @@ pub(crate) fn compare(
         .flat_map(|p| seeds.iter().map(move |&seed| (p.as_str(), seed)))
         .collect();
     let cpus = usable_cpus();
+    // Virtual runs go side by side, one per host CPU; host-clock runs one at a time, so
+    // that they do not compete for the CPUs whose time they measure.
+    let width = if s.virtual_clock { cpus.len() } else { 1 };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(width).build()?;
     let progress = Progress::new(jobs.len());
-    let runs: Vec<Result<RunOutcome>> = jobs
-        .par_iter()
-        .map(|&(policy, seed)| {
-            let slot = rayon::current_thread_index().unwrap_or(0);
-            let spec = RunSpec {
-                scenario: s,
-                policy,
-                policy_arg: policy_arg(s, policy),
-                seed,
-                out_dir: out.map(|o| run_dir(o, policy, seed)),
-                cpu: Some(cpus[slot % cpus.len()]),
-            };
-            let outcome = execute(&spec);
-            progress.finished(policy, seed);
-            outcome
-        })
-        .collect();
+    let runs: Vec<Result<RunOutcome>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|&(policy, seed)| {
+                let slot = rayon::current_thread_index().unwrap_or(0);
+                let spec = RunSpec {
+                    scenario: s,
+                    policy,
+                    policy_arg: policy_arg(s, policy),
+                    seed,
+                    out_dir: out.map(|o| run_dir(o, policy, seed)),
+                    // A host-clock run's harts run in parallel: it keeps every CPU.
+                    cpu: s.virtual_clock.then(|| cpus[slot % cpus.len()]),
+                };
+                let outcome = execute(&spec);
+                progress.finished(policy, seed);
+                outcome
+            })
+            .collect()
+    });
     progress.done();
     let runs = runs.into_iter().collect::<Result<Vec<_>>>()?;
     for (i, label) in s.labels.iter().enumerate() {
