@@ -4,6 +4,7 @@
 
 use crate::os::path::View;
 use crate::os::random::{self, Purpose};
+use crate::os::thread_prio::PrioRule;
 use crate::report::{Format, Request};
 use crate::scenario::{CompareOptions, Setting, Vary};
 use anyhow::{bail, Result};
@@ -218,6 +219,12 @@ pub struct RunArgs {
     /// Print each system call with its arguments and result on stderr.
     #[arg(long)]
     pub strace: bool,
+    /// Give threads called NAME (their comm; a NAME ending in `*` is a prefix) the
+    /// priorities SPEC unless the guest chooses its own: `nice:N`, `fifo:P`, `rr:P`,
+    /// `other`, `batch`, `idle`, `io:rt/L`, `io:be/L`, `io:idle`, joined by `+`, such as
+    /// `faulter-*=nice:19+io:idle` (repeatable; the first matching rule applies).
+    #[arg(long = "thread-prio", value_name = "NAME=SPEC", value_parser = PrioRule::from_str)]
+    pub thread_prio: Vec<PrioRule>,
     /// Show faultline's own decisions on stderr: `-v` the loader's, the configuration
     /// and the system calls that fail with ENOSYS or EINVAL; `-vv` everything faultline
     /// and its memory manager report. Without it, `RUST_LOG` (such as

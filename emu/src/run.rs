@@ -209,6 +209,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         getrandom: Arc::new(RandomSource::new(args.seed(), Purpose::Getrandom)),
         machine,
         trace,
+        thread_prio: args.thread_prio.clone(),
     };
     let proc = Process::new(mm.clone(), files, opts);
     if let Some(v) = &virtual_clock {
@@ -221,7 +222,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let (live, sig) = proc.add_thread(tid, mem.signal(), 0);
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
-    let thread = Thread {
+    let mut thread = Thread {
         proc,
         mem,
         tid,
@@ -235,6 +236,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         prio: Priorities::default(),
         start: hart_loop::run,
     };
+    // The first thread is called after the program: `--thread-prio` may name it.
+    crate::syscall::sched::take_named_priorities(&mut thread);
     hart_loop::run(thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     mm.clock().park_forever()

@@ -24,6 +24,7 @@ pub(crate) mod random;
 pub(crate) mod signal_fds;
 pub(crate) mod signal_send;
 pub(crate) mod signal_state;
+pub mod thread_prio;
 pub(crate) mod thread_signals;
 pub(crate) mod timer_expiry;
 pub(crate) mod timer_fds;

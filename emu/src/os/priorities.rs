@@ -8,7 +8,7 @@ use devices::storage::{effective_io_priority, IoPriority};
 use devices::{Clock, SchedParams};
 use mmu::HartMem;
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A thread's priority settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,9 @@ impl Priorities {
 #[derive(Debug, Default)]
 pub(crate) struct SchedTable {
     by_tid: Mutex<BTreeMap<u32, SchedParams>>,
+    /// The threads whose parameters a scheduling call chose (not only inherited), which
+    /// `--thread-prio` then leaves alone.
+    chosen: Mutex<BTreeSet<u32>>,
 }
 
 impl SchedTable {
@@ -82,8 +85,19 @@ impl SchedTable {
         self.set(clock, tid, task, params);
     }
 
+    /// Notes that a scheduling call of the guest chose thread `tid`'s parameters.
+    pub(crate) fn mark_chosen(&self, tid: u32) {
+        self.chosen.lock().insert(tid);
+    }
+
+    /// Whether a scheduling call of the guest chose thread `tid`'s parameters.
+    pub(crate) fn chosen(&self, tid: u32) -> bool {
+        self.chosen.lock().contains(&tid)
+    }
+
     /// Forgets a thread that ended.
     pub(crate) fn remove(&self, tid: u32) {
         self.by_tid.lock().remove(&tid);
+        self.chosen.lock().remove(&tid);
     }
 }

@@ -10,6 +10,7 @@ use super::priorities::SchedTable;
 use super::random::RandomSource;
 use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
+use super::thread_prio::PrioRule;
 use super::thread_signals::ThreadSignals;
 use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
@@ -37,6 +38,8 @@ pub(crate) struct RunOptions {
     pub machine: Machine,
     /// The run's trace recorder, with `--trace`.
     pub trace: Option<Recorder>,
+    /// `--thread-prio`: priorities by thread name, for threads that set none.
+    pub thread_prio: Vec<PrioRule>,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every

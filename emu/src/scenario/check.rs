@@ -321,6 +321,12 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
 
     // [[inject]]
     for entry in &file.inject {
+        if let (Some(v), None) = (&entry.get_ref().mem_limit, &mem.limit) {
+            return Err(src.error(
+                v.span(),
+                "inject.mem_limit: needs memory.limit (the limit it changes)",
+            ));
+        }
         let action = check_injection(&c, entry, &files, length_ns)?;
         opt("--inject", action);
     }
@@ -389,6 +395,13 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
                 .display()
                 .to_string(),
         );
+    }
+    for prio in &p.priorities {
+        let rule = format!("{}={}", prio.thread.get_ref(), prio.set.get_ref());
+        c.parse("process.priorities", &prio.set, |_| {
+            crate::os::thread_prio::PrioRule::from_str(&rule)
+        })?;
+        opt("--thread-prio", rule);
     }
     for e in &p.env {
         c.parse("process.env", e, |s| match s.split_once('=') {

@@ -138,6 +138,21 @@ pub(crate) struct ProcessEntry {
     pub(crate) env: Vec<Text>,
     /// Confine guest paths under this folder.
     pub(crate) root: Option<Text>,
+    /// Priorities for the threads that set none themselves, by thread name; the first
+    /// entry whose name matches applies.
+    #[serde(default)]
+    pub(crate) priorities: Vec<PriorityEntry>,
+}
+
+/// One entry of `priorities`: threads called `thread` (a prefix if it ends in `*`) get
+/// `set` (`nice:19+io:idle`, `fifo:50`, ...), as `faultline run --thread-prio`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PriorityEntry {
+    /// The thread name or prefix.
+    pub(crate) thread: Text,
+    /// The priorities.
+    pub(crate) set: Text,
 }
 
 /// One `[[inject]]` entry: when, and exactly one action.

@@ -63,6 +63,7 @@ file = {{ io = "hold" }}
 threads = 3
 {PROCESS}args = ["{{threads}}", "{{file:big}}", "{{scratch}}/x"]
 env = ["A=1"]
+priorities = [{{ thread = "worker-*", set = "nice:19+io:idle" }}]
 [[inject]]
 at = "10ms"
 stall = "5ms"
@@ -94,6 +95,7 @@ rounds = "round"
         "--max-time 1000000000ns",
         "--inject 10ms:stall=5ms",
         "--env A=1",
+        "--thread-prio worker-*=nice:19+io:idle",
     ] {
         assert!(opts.contains(o), "{o} in {opts}");
     }
@@ -106,7 +108,17 @@ rounds = "round"
 #[test]
 fn a_dozen_kinds_of_mistake_are_refused_at_their_line() {
     let f = Folder::new();
-    let cases: [(&str, &str); 16] = [
+    let cases: [(&str, &str); 18] = [
+        // A priority its parser refuses.
+        (
+            "[[process]]\nprogram = \"prog\"\npriorities = [{ thread = \"a\", set = \"nice:40\" }]\n",
+            "s.toml:3:37: process.priorities: --thread-prio a=nice:40: nice `40`",
+        ),
+        // A memory-limit injection with no memory limit to change.
+        (
+            "[[inject]]\nat = \"1ms\"\nmem_limit = \"8MiB\"\n",
+            "s.toml:3:13: inject.mem_limit: needs memory.limit",
+        ),
         // A typo in a key, with the nearest field.
         (
             "[storage]\nlatncy = \"fixed:1ms\"\n",

@@ -6,8 +6,10 @@
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
+use crate::os::thread_prio::rule_for;
 use crate::thread::Thread;
 use devices::cast::{low_i32, low_u32, u64_to_usize};
+use devices::storage::IoPriority;
 use devices::{SchedParams, SchedPolicy};
 use mmu::Errno;
 
@@ -57,6 +59,13 @@ fn params_of(t: &Thread, tid: u32) -> SchedParams {
 /// priority and real-time lock waits follow them). A clock that schedules may then run a
 /// thread the change put first.
 fn update(t: &mut Thread, tid: u32, params: SchedParams) {
+    t.proc.sched.mark_chosen(tid);
+    set_params(t, tid, params);
+}
+
+/// Records thread `tid`'s new parameters and hands them to the clock's scheduler (and,
+/// for the caller, to its memory path).
+fn set_params(t: &mut Thread, tid: u32, params: SchedParams) {
     let proc = t.proc.clone();
     let clock = proc.clocks.run_clock();
     let task = if tid == t.tid {
@@ -70,6 +79,23 @@ fn update(t: &mut Thread, tid: u32, params: SchedParams) {
         t.prio.apply(&mut t.mem);
     }
     clock.yield_point();
+}
+
+/// Gives the caller the priorities `--thread-prio` names for its (new) name, unless the
+/// guest chose its own: a scheduling call for it, or an I/O priority it set.
+pub(crate) fn take_named_priorities(t: &mut Thread) {
+    let Some(rule) = rule_for(&t.proc.opts.thread_prio, &t.name) else {
+        return;
+    };
+    if t.proc.sched.chosen(t.tid) || t.prio.io != IoPriority::DEFAULT {
+        return;
+    }
+    let p = rule.apply(t.prio);
+    t.prio.io = p.io;
+    t.prio.apply(&mut t.mem);
+    if p.sched != t.prio.sched {
+        set_params(t, t.tid, p.sched);
+    }
 }
 
 /// Takes up what another thread set for the caller since its last scheduling call, so

@@ -156,9 +156,11 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                     let name = &name[..name.len().min(15)];
                     devices::trace::thread_name(name);
                     t.name = String::from_utf8_lossy(name).into_owned();
-                    0
                 });
-                ret(r)
+                if r.is_ok() {
+                    super::sched::take_named_priorities(t);
+                }
+                ret(r.map(|()| 0))
             }
             PR_GET_NAME => {
                 let mut b = [0u8; 16];
