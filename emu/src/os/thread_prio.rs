@@ -58,10 +58,15 @@ pub(crate) fn rule_for<'a>(rules: &'a [PrioRule], name: &str) -> Option<&'a Prio
 }
 
 /// A number in `range`, or an error naming `what`.
-fn number(what: &str, s: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, String> {
+fn number<T: TryFrom<i64>>(
+    what: &str,
+    s: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<T, String> {
     s.parse::<i64>()
         .ok()
         .filter(|n| range.contains(n))
+        .and_then(|n| T::try_from(n).ok())
         .ok_or_else(|| {
             format!(
                 "{what} `{s}` (expected {} to {})",
@@ -73,7 +78,7 @@ fn number(what: &str, s: &str, range: std::ops::RangeInclusive<i64>) -> Result<i
 
 /// An I/O priority: `rt/L`, `be/L` or `idle`.
 fn io_priority(s: &str) -> Result<IoPriority, String> {
-    let level = |l: &str| number("I/O level", l, 0..=7).map(|n| n.unsigned_abs() as u8);
+    let level = |l: &str| number::<u8>("I/O level", l, 0..=7);
     let io = match s.split_once('/') {
         Some(("rt", l)) => IoPriority::realtime(level(l)?),
         Some(("be", l)) => IoPriority::best_effort(level(l)?),
@@ -110,14 +115,14 @@ impl FromStr for PrioRule {
         for item in spec.split('+') {
             let (key, value) = item.split_once(':').unwrap_or((item, ""));
             match key {
-                "nice" => rule.nice = Some(number("nice", value, -20..=19).map_err(fail)? as i32),
+                "nice" => rule.nice = Some(number("nice", value, -20..=19).map_err(fail)?),
                 "fifo" | "rr" => {
-                    let p = number("real-time priority", value, 1..=99).map_err(fail)?;
+                    let p: u32 = number("real-time priority", value, 1..=99).map_err(fail)?;
                     let policy = match key {
                         "fifo" => SchedPolicy::Fifo,
                         _ => SchedPolicy::RoundRobin,
                     };
-                    rule.policy = Some((policy, p.unsigned_abs() as u32));
+                    rule.policy = Some((policy, p));
                 }
                 "other" | "batch" | "idle" if value.is_empty() => {
                     let policy = match key {
