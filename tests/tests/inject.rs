@@ -271,3 +271,35 @@ fn bad_injections_are_refused_before_the_run() {
         assert!(out.stdout.is_empty(), "{opts:?} ran the guest");
     }
 }
+
+#[test]
+fn pageout_of_anonymous_memory_sends_it_to_swap() {
+    let (dir, file) = file_to_read("anon");
+    let plain = faults(&dir, &file, &["--swap", "16MiB"], "20", "keep");
+    assert_eq!(count(&plain.total, "swap.outs"), 0);
+    let opts = ["--swap", "16MiB", "--inject", "20ms:pageout=anon"];
+    let paged = faults(&dir, &file, &opts, "20", "keep");
+    assert!(count(&paged.total, "swap.outs") > 0, "{}", paged.total);
+}
+
+#[test]
+fn an_injection_that_fires_is_an_instant_in_the_trace() {
+    let (dir, file) = file_to_read("trace");
+    let trace = dir.0.join("run.pftrace");
+    let trace_arg = trace.display().to_string();
+    let opts = [
+        "--trace",
+        &trace_arg,
+        "--inject",
+        "5ms:stall=3ms",
+        "--inject",
+        "10s:latency=fixed:7ms",
+    ];
+    faults(&dir, &file, &opts, "1", "keep");
+    let bytes = std::fs::read(&trace).expect("the trace");
+    let has = |s: &str| bytes.windows(s.len()).any(|w| w == s.as_bytes());
+    // The argument's name and the action that fired (the event's name, `inject`, is
+    // also the guest's), not the one after the run's end.
+    assert!(has("action") && has("stall=3ms"));
+    assert!(!has("latency=fixed:7ms"));
+}

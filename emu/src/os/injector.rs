@@ -29,22 +29,28 @@ pub(crate) fn start(proc: &Arc<Process>, mut injections: Vec<Injection>) -> std:
     let weak = Arc::downgrade(proc);
     let recorder = trace::current();
     let builder = std::thread::Builder::new().name(NAME.into());
-    devices::spawn_task(&clock.clone(), builder, NAME, TaskKind::Daemon, move || {
-        if let Some(r) = recorder {
-            r.attach(Owner::Daemon(NAME));
-        }
-        // Nothing unparks it: each wait ends at its injection's time.
-        let timer = Parker::new();
-        for injection in injections {
-            while clock.now_ns() < injection.at_ns {
-                clock.park_until(&timer, injection.at_ns);
+    devices::spawn_task(
+        proc.mm.clock(),
+        builder,
+        NAME,
+        TaskKind::Daemon,
+        move || {
+            if let Some(r) = recorder {
+                r.attach(Owner::Daemon(NAME));
             }
-            let Some(proc) = weak.upgrade() else {
-                return;
-            };
-            perform(&proc, &injection);
-        }
-    })
+            // Nothing unparks it: each wait ends at its injection's time.
+            let timer = Parker::new();
+            for injection in injections {
+                while clock.now_ns() < injection.at_ns {
+                    clock.park_until(&timer, injection.at_ns);
+                }
+                let Some(proc) = weak.upgrade() else {
+                    return;
+                };
+                perform(&proc, &injection);
+            }
+        },
+    )
     .map(drop)
 }
 
