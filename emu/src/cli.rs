@@ -302,8 +302,7 @@ impl RunArgs {
         let moves_limit = |i: &&Injection| matches!(i.action, Action::MemLimit(_));
         if let (None, Some(i)) = (self.mem_limit, self.injections.iter().find(moves_limit)) {
             bail!(
-                "--inject {}:{}: mem-limit= needs --mem-limit (the limit it moves)",
-                spec::fmt_duration_ns(i.at_ns),
+                "--inject {}: needs --mem-limit (the limit it moves)",
                 i.text
             );
         }

@@ -225,7 +225,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let tid = proc.alloc_tid();
     debug_assert_eq!(tid, first_tid, "the first thread's id is the process id");
     let mem = mm.attach_hart(tid);
-    let (live, sig) = proc.add_thread((tid, &name), mem.signal(), 0);
+    let (live, sig) = proc.add_thread(tid, &name, mem.signal(), 0);
     // After the first thread's task: task numbers follow the order of creation.
     injector::start(&proc, injections).context("cannot start the injection task")?;
     let mut cpu = Cpu::new(image.entry);

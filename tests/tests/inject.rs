@@ -261,7 +261,7 @@ fn bad_injections_are_refused_before_the_run() {
         (&["--inject", "5ms:signal=USR1"][..], "expected SIG@THREAD"),
         (
             &["--inject", "5ms:mem-limit=1MiB"][..],
-            "mem-limit= needs --mem-limit",
+            "--inject mem-limit=1MiB: needs --mem-limit",
         ),
     ] {
         let out = run_faultline(opts, &guest, &["signal".into(), "x".into(), "1".into()]);

@@ -180,7 +180,8 @@ impl Process {
     /// signal state.
     pub(crate) fn add_thread(
         &self,
-        (tid, name): (u32, &str),
+        tid: u32,
+        name: &str,
         hart: Arc<HartSignal>,
         blocked: u64,
     ) -> (Arc<HartLive>, Arc<ThreadSignals>) {
