@@ -1,7 +1,8 @@
 //! `faultline run --inject AT:ACTION` under `--clock virtual`: each action has its effect
 //! at its time (a stall and a slower device lengthen a read, dropped caches and a lower
 //! memory limit make re-reads major faults, a signal reaches its thread's handler), a
-//! run with injections repeats exactly, and a bad value is refused before anything runs.
+//! run with injections repeats exactly, and a bad value is refused before anything runs;
+//! under the host clock an injection fires in elapsed time.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -302,4 +303,19 @@ fn an_injection_that_fires_is_an_instant_in_the_trace() {
     // also the guest's), not the one after the run's end.
     assert!(has("action") && has("stall=3ms"));
     assert!(!has("latency=fixed:7ms"));
+}
+
+#[test]
+fn under_the_host_clock_an_injection_fires_in_elapsed_time() {
+    let guest = guests_dir().join("inject");
+    let args: Vec<String> = ["signal", "waiter", "5000"].map(String::from).to_vec();
+    let out = run_faultline(&["--inject", "20ms:signal=USR1@waiter"], &guest, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        shell_status(&out),
+        0,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("handled signal 10"), "{stdout}");
 }
