@@ -369,9 +369,12 @@ impl PageCache {
             .clone()
     }
 
-    /// Every file the cache knows.
+    /// Every file the cache knows, by key: the map's own order differs from run to run,
+    /// and what is written back or dropped first must not.
     pub(crate) fn files(&self) -> Vec<Arc<CachedFile>> {
-        self.files.lock().values().cloned().collect()
+        let mut files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
+        files.sort_by_key(|f| f.key);
+        files
     }
 
     /// The cached file `key`, if the cache knows it.
@@ -643,14 +646,17 @@ impl PageCache {
         })
     }
 
-    /// Moves the memory limit to `bytes` (at least one page) and wakes the background
-    /// reclaimer, which frees down to the new watermarks; `false`, changing nothing, for
+    /// Moves the memory limit to `bytes` (at least one page), and the dirty thresholds
+    /// with it, and wakes the background reclaimer, which frees down to the new
+    /// watermarks; `false`, changing nothing, for
     /// a cache made without a limit (no reclaimer runs for it).
     pub(crate) fn set_mem_limit(&self, bytes: u64) -> bool {
         let Some(limit) = &self.limit_frames else {
             return false;
         };
-        limit.store((bytes / PAGE_SIZE).max(1), Ordering::Relaxed);
+        let frames = (bytes / PAGE_SIZE).max(1);
+        limit.store(frames, Ordering::Relaxed);
+        self.dirty.resize(frames);
         self.kswapd_wake.unpark();
         true
     }

@@ -323,11 +323,8 @@ pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, e
 /// file): drops each cached page that is up to date, clean, not under write-back, not
 /// locked and mapped by nobody; the others stay. Returns the pages dropped.
 pub(crate) fn drop_clean(space: &MmCore) -> u64 {
-    let mut files = space.page_cache().files();
-    // The cache keeps its files in a hash map: their order must not decide anything.
-    files.sort_by_key(|f| f.key());
     let mut dropped = 0;
-    for file in files {
+    for file in space.page_cache().files() {
         for (pgoff, folio) in file.pages_from(0) {
             if !folio.try_lock(space.clock().as_ref()) {
                 continue;
