@@ -332,3 +332,35 @@ fn zero_depth_is_refused() {
     };
     assert!(DeviceModel::new(config).is_err());
 }
+
+#[test]
+fn a_stall_from_now_holds_queued_requests_and_lets_service_finish() {
+    let mut m = model(LatencyModel::fixed(MS), 1, IoScheduler::Fifo);
+    let first = m.submit(0, read(be(4)));
+    let second = m.submit(0, read(be(4)));
+    // The first is in service; the second waits out the stall, then its service.
+    m.stall(MS / 2, 5 * MS);
+    let done = m.run_to_idle();
+    assert_eq!(done[0].id, first);
+    assert_eq!(done[0].completed_ns, MS);
+    assert_eq!(done[1].id, second);
+    assert_eq!(done[1].started_ns, MS / 2 + 5 * MS);
+    assert_eq!(done[1].completed_ns, MS / 2 + 6 * MS);
+    // A shorter stall inside a longer one does not end it early.
+    m.stall(10 * MS, 5 * MS);
+    m.stall(11 * MS, MS);
+    let third = m.submit(11 * MS, read(be(4)));
+    let done = m.run_to_idle();
+    assert_eq!((done[0].id, done[0].started_ns), (third, 15 * MS));
+}
+
+#[test]
+fn a_new_latency_model_serves_the_requests_started_after_it() {
+    let mut m = model(LatencyModel::fixed(MS), 1, IoScheduler::Fifo);
+    let old = m.submit(0, read(be(4)));
+    let new = m.submit(0, read(be(4)));
+    m.set_latency(MS / 2, LatencyModel::fixed(7 * MS));
+    let done = m.run_to_idle();
+    assert_eq!((done[0].id, done[0].completed_ns), (old, MS));
+    assert_eq!((done[1].id, done[1].completed_ns), (new, 8 * MS));
+}

@@ -2,6 +2,7 @@
 //! `faultline report [OPTIONS] TRACE`, and the scenario commands `faultline scenario`,
 //! `faultline compare` and `faultline sweep`.
 
+use crate::os::injections::{Action, Injection};
 use crate::os::path::View;
 use crate::os::random::{self, Purpose};
 use crate::os::thread_prio::PrioRule;
@@ -339,6 +340,16 @@ pub struct RunArgs {
     /// page_zero, page_copy, shootdown, lock, context_switch, io_submit.
     #[arg(long = "cost", value_name = "NAME=VALUE", value_parser = parse_cost)]
     pub costs: Vec<String>,
+    /// At time AT of the run's clock (virtual or host time since the start, such as
+    /// `50ms`), do ACTION (repeatable): `stall=DURATION` (the storage devices start no
+    /// request for that long), `latency=MODEL` (their service latency from then on, as
+    /// --storage-latency), `drop-caches` (drop every clean, unmapped page-cache page),
+    /// `pageout=PATH` or `pageout=anon` (MADV_PAGEOUT of every mapping of the host file
+    /// PATH, or of private anonymous memory), `mem-limit=SIZE` (move --mem-limit, which
+    /// must be given) or `signal=SIG@THREAD` (send SIG, such as `USR1`, to a thread id or
+    /// name).
+    #[arg(long = "inject", value_name = "AT:ACTION", value_parser = Injection::from_str)]
+    pub injections: Vec<Injection>,
     /// The riscv64 ELF to run (static, or dynamically linked with its libraries under
     /// -L or --root), then the arguments passed to it. Everything after the program is the
     /// guest's, options such as `-v` too.
@@ -412,6 +423,19 @@ impl RunArgs {
             ClockKind::Virtual => Some(self.seed.unwrap_or(0)),
             ClockKind::Host => self.seed,
         }
+    }
+
+    /// The `--inject` list, once checked against the other options: `mem-limit=` moves a
+    /// limit `--mem-limit` set.
+    pub fn injections(&self) -> Result<Vec<Injection>> {
+        let moves_limit = |i: &&Injection| matches!(i.action, Action::MemLimit(_));
+        if let (None, Some(i)) = (self.mem_limit, self.injections.iter().find(moves_limit)) {
+            bail!(
+                "--inject {}: needs --mem-limit (the limit it moves)",
+                i.text
+            );
+        }
+        Ok(self.injections.clone())
     }
 
     /// The virtual clock's settings, `None` under `--clock host`; an error when an

@@ -8,6 +8,7 @@ use crate::interrupt;
 use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
 use crate::os::files::Files;
+use crate::os::injector;
 use crate::os::machine::Machine;
 use crate::os::priorities::Priorities;
 use crate::os::process::{host_ids, Process, RunOptions};
@@ -119,6 +120,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     }
     let virtual_clock = args.virtual_config()?.map(VirtualClock::new);
+    let injections = args.injections()?;
     interrupt::block().context("cannot block SIGINT, SIGTERM and SIGHUP")?;
     // The run's one clock: created here, passed down to everything that reads time.
     let clock: SharedClock = match &virtual_clock {
@@ -210,6 +212,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         machine,
         trace,
         thread_prio: args.thread_prio.clone(),
+        injections: injections.len(),
     };
     let proc = Process::new(mm.clone(), files, opts);
     if let Some(v) = &virtual_clock {
@@ -219,7 +222,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let tid = proc.alloc_tid();
     debug_assert_eq!(tid, first_tid, "the first thread's id is the process id");
     let mem = mm.attach_hart(tid);
-    let (live, sig) = proc.add_thread(tid, mem.signal(), 0);
+    let (live, sig) = proc.add_thread(tid, &name, mem.signal(), 0);
+    // After the first thread's task: task numbers follow the order of creation.
+    injector::start(&proc, injections).context("cannot start the injection task")?;
     let mut cpu = Cpu::new(image.entry);
     cpu.x[2] = image.sp;
     let mut thread = Thread {

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) struct DirtyAccount {
     pages: AtomicU64,
     /// Above this many the flusher writes back whatever is dirty.
-    pub(crate) background: u64,
+    background: AtomicU64,
     /// Above this many a writer is throttled.
-    pub(crate) limit: u64,
+    limit: AtomicU64,
     /// Wakes the flusher.
     pub(crate) wake: Parker,
 }
@@ -21,12 +21,37 @@ pub(crate) struct DirtyAccount {
 impl DirtyAccount {
     /// The account of a cache that may use `dirtyable` pages: thresholds at 10% and 20%.
     pub(crate) fn new(dirtyable: u64) -> DirtyAccount {
-        DirtyAccount {
+        let account = DirtyAccount {
             pages: AtomicU64::new(0),
-            background: (dirtyable / 10).max(1),
-            limit: (dirtyable / 5).max(2),
+            background: AtomicU64::new(0),
+            limit: AtomicU64::new(0),
             wake: Parker::new(),
-        }
+        };
+        account.set_thresholds(dirtyable);
+        account
+    }
+
+    /// The cache may use `dirtyable` pages from now on (the memory limit moved): the
+    /// thresholds follow, and the flusher looks again.
+    pub(crate) fn resize(&self, dirtyable: u64) {
+        self.set_thresholds(dirtyable);
+        self.wake.unpark();
+    }
+
+    fn set_thresholds(&self, dirtyable: u64) {
+        self.background
+            .store((dirtyable / 10).max(1), Ordering::Relaxed);
+        self.limit.store((dirtyable / 5).max(2), Ordering::Relaxed);
+    }
+
+    /// Above this many pages the flusher writes back whatever is dirty.
+    pub(crate) fn background(&self) -> u64 {
+        self.background.load(Ordering::Relaxed)
+    }
+
+    /// Above this many pages a writer is throttled.
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit.load(Ordering::Relaxed)
     }
 
     /// Pages not yet in their files.
@@ -36,7 +61,7 @@ impl DirtyAccount {
 
     /// One more page not in its file; past the background threshold the flusher wakes.
     pub(crate) fn dirtied(&self) {
-        if self.pages.fetch_add(1, Ordering::AcqRel) + 1 > self.background {
+        if self.pages.fetch_add(1, Ordering::AcqRel) + 1 > self.background() {
             self.wake.unpark();
         }
     }

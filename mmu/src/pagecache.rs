@@ -25,6 +25,7 @@ use devices::{Parker, SharedClock};
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 /// A file's identity on the host: `(st_dev, st_ino)`.
@@ -75,6 +76,11 @@ impl std::fmt::Debug for CachedFile {
 }
 
 impl CachedFile {
+    /// The host file's identity, `(st_dev, st_ino)`.
+    pub fn key(&self) -> FileKey {
+        self.key
+    }
+
     /// The file's size in pages (a partial last page counts).
     pub fn size_pages(&self) -> io::Result<u64> {
         Ok(self.data.size()?.div_ceil(PAGE_SIZE))
@@ -256,8 +262,9 @@ pub struct PageCache {
     files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
     /// Cached pages on their active and inactive lists.
     lru: Mutex<Lru<LruSlot>>,
-    /// `mem_limit` in frames.
-    limit_frames: Option<u64>,
+    /// `mem_limit` in frames; whether there is one is fixed when the cache is made, its
+    /// value may change at run time ([`PageCache::set_mem_limit`]).
+    limit_frames: Option<AtomicU64>,
     /// Pages not yet in their files, and the limits on them.
     dirty: Arc<DirtyAccount>,
     /// The flusher's period and expiry, in ns.
@@ -349,7 +356,7 @@ impl PageCache {
             readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
             files: Mutex::new(HashMap::new()),
             lru: Mutex::new(Lru::default()),
-            limit_frames,
+            limit_frames: limit_frames.map(AtomicU64::new),
             dirty: Arc::new(DirtyAccount::new(dirtyable)),
             writeback_period_ns: cfg.dirty_writeback_ns,
             expire_ns: cfg.dirty_expire_ns,
@@ -385,9 +392,12 @@ impl PageCache {
             .clone()
     }
 
-    /// Every file the cache knows.
+    /// Every file the cache knows, by key: the map's own order differs from run to run,
+    /// and what is written back or dropped first must not.
     pub(crate) fn files(&self) -> Vec<Arc<CachedFile>> {
-        self.files.lock().values().cloned().collect()
+        let mut files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
+        files.sort_by_key(|f| f.key);
+        files
     }
 
     /// The cached file `key`, if the cache knows it.
@@ -648,7 +658,8 @@ impl PageCache {
 
     /// Frames above `mark` (0 without a limit).
     pub(crate) fn frames_over(&self, mark: Watermark) -> u64 {
-        self.limit_frames.map_or(0, |limit| {
+        self.limit_frames.as_ref().map_or(0, |limit| {
+            let limit = limit.load(Ordering::Relaxed);
             let level = match mark {
                 Watermark::Min => limit,
                 Watermark::Low => limit - limit / 16,
@@ -656,6 +667,21 @@ impl PageCache {
             };
             u64::from(self.frames.in_use()).saturating_sub(level)
         })
+    }
+
+    /// Moves the memory limit to `bytes` (at least one page), and the dirty thresholds
+    /// with it, and wakes the background reclaimer, which frees down to the new
+    /// watermarks; `false`, changing nothing, for
+    /// a cache made without a limit (no reclaimer runs for it).
+    pub(crate) fn set_mem_limit(&self, bytes: u64) -> bool {
+        let Some(limit) = &self.limit_frames else {
+            return false;
+        };
+        let frames = (bytes / PAGE_SIZE).max(1);
+        limit.store(frames, Ordering::Relaxed);
+        self.dirty.resize(frames);
+        self.kswapd_wake.unpark();
+        true
     }
 
     /// What wakes the background reclaimer.

@@ -319,6 +319,29 @@ pub(crate) fn page_out(space: &MmCore, caller: &Caller, vma: &Vma, start: u64, e
     }
 }
 
+/// `echo 1 > /proc/sys/vm/drop_caches` (Linux's `invalidate_mapping_pages` over every
+/// file): drops each cached page that is up to date, clean, not under write-back, not
+/// locked and mapped by nobody; the others stay. Returns the pages dropped.
+pub(crate) fn drop_clean(space: &MmCore) -> u64 {
+    let mut dropped = 0;
+    for file in space.page_cache().files() {
+        for (pgoff, folio) in file.pages_from(0) {
+            if !folio.try_lock(space.clock().as_ref()) {
+                continue;
+            }
+            let clean = folio.is_uptodate() && !folio.needs_sync();
+            if clean && space.frames().refcount(folio.frame()) == 1 {
+                folio.evict();
+                file.forget(pgoff, &folio);
+                dropped += 1;
+            }
+            folio.unlock();
+        }
+    }
+    trace_memory(space.frames());
+    dropped
+}
+
 /// After the file shrank (ftruncate): drops the cached pages wholly past its new end,
 /// dirty or not, unmapping them first, so that a later access to them is SIGBUS.
 pub(crate) fn truncate(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) {

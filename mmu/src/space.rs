@@ -13,6 +13,7 @@ use crate::rwsem::queue::SemSnapshot;
 use crate::stats::MmStats;
 use crate::vma::Vma;
 use crate::{madvise, mlock, mman, reclaim, uaccess, writeback};
+use devices::storage::{LatencyModel, StorageDevice};
 use devices::SharedClock;
 use std::sync::Arc;
 
@@ -268,6 +269,42 @@ impl AddressSpace {
     /// Frames currently allocated to this space.
     pub fn frames_in_use(&self) -> u32 {
         self.core.frames().in_use()
+    }
+
+    /// Drops every clean, unmapped, unlocked page-cache page, as `echo 1 >
+    /// /proc/sys/vm/drop_caches` does: dirty pages are not written back for it and mapped
+    /// ones stay. Returns the pages dropped.
+    pub fn drop_clean_caches(&self) -> u64 {
+        reclaim::drop_clean(&self.core)
+    }
+
+    /// Moves the memory limit (`--mem-limit`) to `bytes`; reclaim follows it down in the
+    /// background. `false`, changing nothing, for a space created without a limit.
+    pub fn set_mem_limit(&self, bytes: u64) -> bool {
+        self.core.page_cache().set_mem_limit(bytes)
+    }
+
+    /// The storage devices behind the space: the page cache's, then swap's.
+    fn devices(&self) -> impl Iterator<Item = &StorageDevice> {
+        let cache = self.core.page_cache().device();
+        let swap = self.core.swap().map(|s| s.file.device());
+        cache.into_iter().chain(swap)
+    }
+
+    /// Stops every storage device of the space from starting requests for `for_ns` from
+    /// now: requests queue meanwhile, those in service finish on time.
+    pub fn stall_storage(&self, for_ns: u64) {
+        for device in self.devices() {
+            device.stall_for(for_ns);
+        }
+    }
+
+    /// Serves the requests every storage device of the space starts from now on with
+    /// `latency` (a run-time change of `--storage-latency`).
+    pub fn set_storage_latency(&self, latency: &LatencyModel) {
+        for device in self.devices() {
+            device.set_latency(latency.clone());
+        }
     }
 
     /// The run's clock, as the space was configured with it.

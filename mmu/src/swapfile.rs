@@ -54,6 +54,11 @@ impl SwapFile {
         })
     }
 
+    /// The device behind the area.
+    pub(crate) fn device(&self) -> &StorageDevice {
+        &self.device
+    }
+
     /// A free slot, or `None` when swap is full.
     pub(crate) fn alloc(&self) -> Option<u32> {
         let mut s = self.slots.lock();

@@ -301,13 +301,13 @@ pub(crate) fn write_page(
 /// Counts `writeback.throttled` once per throttled write.
 pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<CachedFile>) {
     let acct = space.page_cache().dirty();
-    if acct.pages() <= acct.limit {
+    if acct.pages() <= acct.limit() {
         return;
     }
     let stats = space.stats_of(caller);
     stats.add(Counter::WritebackThrottled, 1);
     acct.wake.unpark();
-    let target = (acct.background + acct.limit) / 2;
+    let target = (acct.background() + acct.limit()) / 2;
     let w = Writer(Cx {
         core: space,
         caller,
@@ -382,7 +382,7 @@ fn flusher(space: &Weak<MmCore>) {
         let expired_before = clock.now_ns().saturating_sub(expire_ns);
         let mut written = 0;
         for file in space.page_cache().files() {
-            let over = acct.pages().saturating_sub(acct.background);
+            let over = acct.pages().saturating_sub(acct.background());
             let pick = Pick {
                 dirty_before: (over == 0).then_some(expired_before),
                 wait: false,

@@ -5,6 +5,7 @@
 use super::backing::BackingStore;
 use super::io_stats::DeviceStats;
 use super::io_trace::{Lanes, TracedIo};
+use super::latency::LatencyModel;
 use super::model::{DeviceConfig, DeviceModel, ZeroDepth};
 use super::prio::IoPriority;
 use super::request::{Completion, IoError, IoKind, IoRequest, RequestId};
@@ -290,6 +291,26 @@ impl StorageDevice {
     /// modelled and counted, at the model's own later times).
     pub fn finish_promptly(&self) {
         self.shared.state.lock().prompt = true;
+        self.shared.dispatcher.unpark();
+    }
+
+    /// From now on draws the service time of each request it starts from `latency`
+    /// (a run-time change of `--storage-latency`); requests in service keep theirs.
+    pub fn set_latency(&self, latency: LatencyModel) {
+        let mut st = self.shared.state.lock();
+        let now = self.shared.clock.now_ns();
+        st.model.set_latency(now, latency);
+        drop(st);
+        self.shared.dispatcher.unpark();
+    }
+
+    /// Stops the device from starting requests for `for_ns` from now (a stall as
+    /// `--storage-stall` makes them): requests queue, those in service finish on time.
+    pub fn stall_for(&self, for_ns: u64) {
+        let mut st = self.shared.state.lock();
+        let now = self.shared.clock.now_ns();
+        st.model.stall(now, for_ns);
+        drop(st);
         self.shared.dispatcher.unpark();
     }
 

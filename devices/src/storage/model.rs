@@ -147,6 +147,23 @@ impl DeviceModel {
         id
     }
 
+    /// Serves the requests dispatched from `now_ns` on with service times drawn from
+    /// `latency`; requests already in service keep theirs. Anything due by `now_ns`
+    /// happens first.
+    pub fn set_latency(&mut self, now_ns: u64, latency: LatencyModel) {
+        self.run_until(now_ns);
+        self.config.latency = latency;
+    }
+
+    /// Stops dispatching from `now_ns` for `for_ns`, as a `--storage-stall` window does:
+    /// queued and new requests wait, those in service finish on time. A stall already
+    /// running longer is kept. Anything due by `now_ns` happens first.
+    pub fn stall(&mut self, now_ns: u64, for_ns: u64) {
+        self.run_until(now_ns);
+        let until = self.now_ns.saturating_add(for_ns);
+        self.stalled_until_ns = self.stalled_until_ns.max(until);
+    }
+
     /// When something next happens (a dispatch or a completion), if anything is pending.
     /// A completion not yet collected counts as happening now.
     pub fn next_event_ns(&self) -> Option<u64> {

@@ -74,6 +74,10 @@ pub const IO_WRITE: &str = "write";
 /// from its [`IO_SUBMIT`] ends here.
 pub const IO_COMPLETE: &str = "io complete";
 
+/// A timed injection of `faultline run --inject` fired (instant on the `inject` track):
+/// [`ACTION`].
+pub const INJECT: &str = "inject";
+
 // A guest marker is a slice or instant with the name the guest gave, or a counter track
 // of that name.
 
@@ -162,6 +166,8 @@ pub const SUBMITTER: &str = "submitter";
 pub const QUEUE_NS: &str = "queue_ns";
 /// Argument: nanoseconds a request was in service.
 pub const SERVICE_NS: &str = "service_ns";
+/// Argument: what an injection did, as `--inject` spelled it (`stall=50ms`).
+pub const ACTION: &str = "action";
 /// Argument: on an end the sink added when the trace finished with the slice open.
 pub const UNFINISHED: &str = "unfinished";
 /// Argument: records dropped.

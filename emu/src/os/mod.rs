@@ -1,6 +1,6 @@
 //! The guest process's operating-system state: its fd table, paths and root, the host
 //! files behind the page cache and their coherence, the files synthesized for the guest, futex queues, signal actions,
-//! thread priorities, clocks and the process itself. Shared by the threads; no system
+//! thread priorities, clocks, the timed injections of `--inject` and the process itself. Shared by the threads; no system
 //! call runs here.
 
 pub(crate) mod cached_files;
@@ -12,6 +12,8 @@ pub(crate) mod guest_clocks;
 pub(crate) mod guest_memory;
 pub(crate) mod host_file;
 pub(crate) mod host_poll;
+pub mod injections;
+pub(crate) mod injector;
 pub(crate) mod machine;
 pub mod path;
 pub(crate) mod pending;
@@ -24,6 +26,7 @@ pub(crate) mod random;
 pub(crate) mod signal_fds;
 pub(crate) mod signal_send;
 pub(crate) mod signal_state;
+pub(crate) mod thread_names;
 pub mod thread_prio;
 pub(crate) mod thread_signals;
 pub(crate) mod timer_expiry;

@@ -11,6 +11,7 @@ use super::random::RandomSource;
 use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
 use super::thread_prio::PrioRule;
+use super::thread_names::ThreadNames;
 use super::thread_signals::ThreadSignals;
 use super::timer_fds::TimerFds;
 use super::timers::{TimerSink, Timers};
@@ -40,6 +41,8 @@ pub(crate) struct RunOptions {
     pub trace: Option<Recorder>,
     /// `--thread-prio`: priorities by thread name, for threads that set none.
     pub thread_prio: Vec<PrioRule>,
+    /// How many `--inject` the run was given (`inject.fired` is counted when any).
+    pub injections: usize,
 }
 
 /// Emulator request bit (a bit number, as `HartSignal::raise` takes it) raised on every
@@ -108,6 +111,10 @@ pub(crate) struct Process {
     pub sched: SchedTable,
     /// Live threads: tid → its signal state, which also interrupts its hart.
     threads: Mutex<BTreeMap<u32, Arc<ThreadSignals>>>,
+    /// Live threads' names.
+    pub names: ThreadNames,
+    /// Timed injections performed so far.
+    pub injections_fired: AtomicU64,
     /// Every hart that ever ran, live or ended, with what it published.
     harts: Mutex<BTreeMap<u32, Arc<HartLive>>>,
     next_tid: AtomicU32,
@@ -138,6 +145,8 @@ impl Process {
             futexes: FutexTable::default(),
             signals: SignalState::default(),
             threads: Mutex::new(BTreeMap::new()),
+            names: ThreadNames::default(),
+            injections_fired: AtomicU64::new(0),
             harts: Mutex::new(BTreeMap::new()),
             next_tid: AtomicU32::new(pid),
             warned: Mutex::new(HashSet::new()),
@@ -169,14 +178,17 @@ impl Process {
         self.next_tid.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Records a live thread whose hart `hart` interrupts, starting with `blocked`
-    /// signals blocked; returns where its hart publishes its counts and its signal state.
+    /// Records a live thread called `name` whose hart `hart` interrupts, starting with
+    /// `blocked` signals blocked; returns where its hart publishes its counts and its
+    /// signal state.
     pub(crate) fn add_thread(
         &self,
         tid: u32,
+        name: &str,
         hart: Arc<HartSignal>,
         blocked: u64,
     ) -> (Arc<HartLive>, Arc<ThreadSignals>) {
+        self.names.set(tid, name);
         let sig = Arc::new(ThreadSignals::new(tid, hart, blocked));
         self.threads.lock().insert(tid, sig.clone());
         let live = Arc::new(HartLive::default());
@@ -202,6 +214,7 @@ impl Process {
             *h.final_sched.lock() = stats;
         }
         self.sched.remove(tid);
+        self.names.remove(tid);
         let mut t = self.threads.lock();
         t.remove(&tid);
         t.len()
@@ -350,6 +363,10 @@ impl Process {
             total.insert("trace.bytes".into(), json!(t.bytes));
             total.insert("trace.dropped".into(), json!(t.dropped));
             total.insert("trace.stall_ns".into(), json!(t.stall_ns));
+        }
+        if self.opts.injections > 0 {
+            let fired = self.injections_fired.load(Ordering::Relaxed);
+            total.insert("inject.fired".into(), json!(fired));
         }
         let policy = policy_json(&self.mm.config().policy);
         let doc = json!({ "policy": policy, "harts": harts, "daemons": daemons, "total": total });

@@ -73,7 +73,7 @@ fn clone_thread(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
     // from the moment the guest can know its tid.
     let mut mem = proc.mm.attach_hart(tid);
     t.prio.apply(&mut mem);
-    let (live, sig) = proc.add_thread(tid, mem.signal(), t.sigmask());
+    let (live, sig) = proc.add_thread(tid, &t.name, mem.signal(), t.sigmask());
     let thread = Thread {
         proc: proc.clone(),
         mem,

@@ -156,6 +156,7 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                     let name = &name[..name.len().min(15)];
                     devices::trace::thread_name(name);
                     t.name = String::from_utf8_lossy(name).into_owned();
+                    t.proc.names.set(t.tid, &t.name);
                 });
                 if r.is_ok() {
                     super::sched::take_named_priorities(t);

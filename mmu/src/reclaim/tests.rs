@@ -149,3 +149,19 @@ fn mlocked_pages_are_set_aside_until_munlock() {
     let s = space.stats();
     assert_eq!(s.total_of("reclaim.reclaimed"), 4, "counted by shrink");
 }
+
+#[test]
+fn drop_caches_drops_clean_unmapped_pages_only() {
+    let (space, file, base) = mapped();
+    // Pages 0..8 stay mapped; 8..16 are unmapped and clean; 16..24 unmapped and dirty.
+    space
+        .munmap(base + 8 * PAGE_SIZE, (PAGES - 8) * PAGE_SIZE)
+        .unwrap();
+    for p in 16..24 {
+        space.page_cache().set_dirty(&file.lookup(p).unwrap());
+    }
+    let dropped = space.drop_clean_caches();
+    let kept: Vec<u64> = (0..8).chain(16..24).collect();
+    assert_eq!(dropped, PAGES - kept.len() as u64);
+    assert_eq!(cached(&file), kept);
+}
