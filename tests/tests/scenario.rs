@@ -222,3 +222,37 @@ fn a_broken_scenario_is_refused_with_its_line_before_anything_runs() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--policies: unknown policy `nope`"), "{err}");
 }
+
+#[test]
+fn a_scenario_s_injection_lands_in_every_policy_s_run() {
+    let dir = Scratch::new("scenario-inject");
+    let base = std::fs::read_to_string(inversion()).unwrap();
+    let program = repo_root().join("guests/bin/inversion");
+    // The faulters read from about 145 ms on (the file is written and synced first).
+    let text = base.replace(
+        "program = \"../bin/inversion\"",
+        &format!("program = \"{}\"", program.display()),
+    ) + "\n[[inject]]\nat = \"200ms\"\nstall = \"40ms\"\n";
+    let file = format!("{}/stalled.toml", dir.path());
+    std::fs::write(&file, text).unwrap();
+    let set = ["--set", "params.mprotects=20", "--policies", "vma,vma-hold"];
+    let json = |f: &str| -> Value {
+        let mut args = vec!["compare", "--json"];
+        args.extend_from_slice(&set);
+        args.push(f);
+        serde_json::from_str(&stdout_of(&args)).unwrap()
+    };
+    let stalled = json(&file);
+    let plain = json(&inversion());
+    for p in ["vma", "vma-hold"] {
+        // A read caught by the stall waits out the rest of its 40 ms.
+        let max = |doc: &Value| median(doc, "faulter page read max", p);
+        println!(
+            "{p}: faulter page read max {} us stalled, {} us not",
+            max(&stalled),
+            max(&plain)
+        );
+        assert!(max(&stalled) >= 35_000.0, "{p}: {}", max(&stalled));
+        assert!(max(&plain) < 35_000.0, "{p}: {}", max(&plain));
+    }
+}
