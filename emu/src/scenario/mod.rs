@@ -29,6 +29,7 @@ mod tests;
 pub use check::Scenario;
 pub use located::ScenarioError;
 pub use overrides::{Setting, Vary};
+pub use sweep::sweep;
 
 use anyhow::{Context, Result};
 use execute::{run_args, RunSpec, Workspace};
@@ -122,15 +123,4 @@ pub fn compare(s: &Scenario, opts: &CompareOptions, out: &mut dyn Write) -> Resu
         out.write_all(table::text(&title, &c).as_bytes())?;
     }
     Ok(out.flush()?)
-}
-
-/// `faultline sweep`: the comparison of the scenario at `path` for each value of `vary`.
-pub fn sweep(
-    path: &Path,
-    settings: &[Setting],
-    vary: &Vary,
-    opts: &CompareOptions,
-    out: &mut dyn Write,
-) -> Result<()> {
-    sweep::sweep(path, settings, vary, opts, out)
 }

@@ -30,8 +30,9 @@ struct JsonPoint<'a> {
     comparison: JsonComparison<'a>,
 }
 
-/// Runs the sweep (see the module documentation).
-pub(crate) fn sweep(
+/// `faultline sweep`: the comparison of the scenario at `path` (with `settings`) for
+/// each value of `vary`, as tables or JSON on `out`, and its plots with `opts.svg`.
+pub fn sweep(
     path: &Path,
     settings: &[Setting],
     vary: &Vary,
