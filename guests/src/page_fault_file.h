@@ -14,12 +14,15 @@
  * every page.  Checked: each mapping shows the tags and this iteration's
  * byte (first and last page); after the loop, read(2) of the whole file
  * finds every tag, and at offset 8 the last iteration's byte (shared) or
- * still zero (private: copy-on-write writes never reach the file).
+ * still zero (private: copy-on-write writes never reach the file).  Each
+ * thread marks the end of each iteration with the trace instant "pf iteration"
+ * (faultline.h; no output).
  */
 #ifndef PAGE_FAULT_FILE_H
 #define PAGE_FAULT_FILE_H
 
 #include "guest_util.h"
+#include "faultline.h"
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -88,6 +91,7 @@ static void *pf_worker(void *arg)
         pf_check_page(p + pf_region - PAGE, t, npages - 1, b, "mapping");
         if (munmap(p, pf_region) != 0)
             fail("munmap", "%s", strerror(errno));
+        fl_trace_instant("pf iteration");
     }
     atomic_fetch_add(&pf_touched, touched);
     pthread_barrier_wait(&pf_done);

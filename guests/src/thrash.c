@@ -15,10 +15,12 @@
  * and unmaps it after (a program mapping its files per request), so
  * mmap_lock writers come and go among the faults.  Prints the rounds completed and a checksum of the pages
  * read (both depend only on the arguments); -v adds the elapsed time and
- * rounds per second on stderr.  Meant to be run with less memory than
+ * rounds per second on stderr.  Each thread marks the end of each of its
+ * rounds with the trace instant "thrash round" (faultline.h; no output).  Meant to be run with less memory than
  * THREADS * FILE_MIB, and must be correct with any amount.
  */
 #include "guest_util.h"
+#include "faultline.h"
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -97,6 +99,7 @@ static void *reader(void *arg)
             sum += w[i % WORDS] * (i + 1);
         }
         atomic_fetch_add(&rounds_done, 1);
+        fl_trace_instant("thrash round");
     }
     atomic_fetch_add(&checksum, sum);
     unmap_file(map, len);
