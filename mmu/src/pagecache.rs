@@ -53,6 +53,9 @@ pub trait FileData: Send + Sync {
 /// One file's cached pages.
 pub struct CachedFile {
     key: FileKey,
+    /// When the run first cached it (0, 1, 2...): the order the cache lists its files
+    /// in, which repeats from run to run where host inode numbers need not.
+    order: u64,
     data: Arc<dyn FileData>,
     frames: Arc<FramePool>,
     pages: Mutex<BTreeMap<u64, Arc<Folio>>>,
@@ -260,6 +263,8 @@ pub struct PageCache {
     device: Option<StorageDevice>,
     readahead_pages: u64,
     files: Mutex<HashMap<FileKey, Arc<CachedFile>>>,
+    /// The next file's [`CachedFile::order`].
+    next_order: AtomicU64,
     /// Cached pages on their active and inactive lists.
     lru: Mutex<Lru<LruSlot>>,
     /// `mem_limit` in frames; whether there is one is fixed when the cache is made, its
@@ -355,6 +360,7 @@ impl PageCache {
             device,
             readahead_pages: cfg.readahead_bytes.div_ceil(PAGE_SIZE).max(1),
             files: Mutex::new(HashMap::new()),
+            next_order: AtomicU64::new(0),
             lru: Mutex::new(Lru::default()),
             limit_frames: limit_frames.map(AtomicU64::new),
             dirty: Arc::new(DirtyAccount::new(dirtyable)),
@@ -381,6 +387,7 @@ impl PageCache {
             .or_insert_with(|| {
                 Arc::new(CachedFile {
                     key,
+                    order: self.next_order.fetch_add(1, Ordering::Relaxed),
                     data,
                     frames: self.frames.clone(),
                     pages: Mutex::new(BTreeMap::new()),
@@ -392,11 +399,12 @@ impl PageCache {
             .clone()
     }
 
-    /// Every file the cache knows, by key: the map's own order differs from run to run,
-    /// and what is written back or dropped first must not.
+    /// Every file the cache knows, in the order the run first cached them: the map's own
+    /// order, and the host's inode numbers, differ from run to run, and what is written
+    /// back or dropped first must not.
     pub(crate) fn files(&self) -> Vec<Arc<CachedFile>> {
         let mut files: Vec<Arc<CachedFile>> = self.files.lock().values().cloned().collect();
-        files.sort_by_key(|f| f.key);
+        files.sort_by_key(|f| f.order);
         files
     }
 
