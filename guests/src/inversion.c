@@ -3,8 +3,17 @@
  * thread's mprotect waits for low-priority threads whose page faults read a
  * file, when the faults keep the VMA's lock through their I/O.
  *
- * Usage: inversion [THREADS [FILE_MIB [MPROTECTS [INTERVAL_MS [DIR]]]]]
- *        defaults 4 threads, a 16 MiB file, 100 mprotects every 7 ms, /tmp
+ * Usage: inversion [THREADS [FILE_MIB [MPROTECTS [INTERVAL_MS [DIR [OP [TARGET]]]]]]]
+ *        defaults 4 threads, a 16 MiB file, 100 mprotects every 7 ms, /tmp,
+ *        mprotect, same
+ *
+ * OP is what the real-time thread does to its 16 pages: mprotect (flip the
+ * protection), munmap (unmap them and map them again at the same place) or
+ * madvise (MADV_DONTNEED).  TARGET same does it in the middle of the mapping
+ * the faulters fault in (with munmap they skip those pages); other does it to
+ * a second mapping of the same file's pages, a VMA of its own.  The thread is
+ * named rt-OP and its slices "rt OP"; MPROTECTS counts its operations, whatever
+ * they are.
  *
  * The file (DIR/faultline-inversion-PID-0, unlinked once mapped) is written
  * with write(2), every page starting with a tag of its number, synced, mapped
@@ -18,16 +27,16 @@
  * timing the fault, and page their slice out again whenever they reach its
  * end.  One real-time thread (SCHED_FIFO 50) sleeps INTERVAL_MS, then flips
  * the protection of 16 pages in the middle of the same mapping (read-only to
- * read-write and back) with mprotect, MPROTECTS times, timing each one and
- * marking it as a trace slice "rt mprotect" (and its time on the counter
- * track "rt mprotect us"; a faulter marks each page read as a slice "faulter
+ * read-write and back) with mprotect (or does OP to them), MPROTECTS times,
+ * timing each one and marking it as a trace slice "rt mprotect" ("rt OP"; and
+ * its time on the counter track "rt OP us"; a faulter marks each page read as a slice "faulter
  * page read", and the instant "faulter pass done" when it pages its slice out
  * again).  mprotect write-locks the VMA:
  * under `faultline run --policy vma-hold` it waits for the faulters that hold
  * the VMA's lock through their reads, under `--policy vma` they let go of it
  * for the I/O and mprotect only waits for their short critical sections.
  *
- * The threads are named faulter-N and rt-mprotect (their tracks' names in a
+ * The threads are named faulter-N and rt-OP (their tracks' names in a
  * trace).  Prints the settings, the pages faulted and checked, and a latency table
  * (faultline.h's, as `faultline report` prints one) of the mprotects and the
  * faults.  Exits 1 if a page read back wrong.  The output has timings, so the
@@ -52,7 +61,12 @@
 
 static long threads, file_mib, mprotects, interval_ms;
 static const char *dir;
-static char *map;
+/* The real-time thread's operation and whether it works on the faulters' VMA. */
+static const char *op;
+static int same_vma;
+/* The file, kept open so that munmap can map the pages again. */
+static int map_fd;
+static char *map, *other;
 static size_t npages;
 static pthread_barrier_t start;
 static atomic_int stop;
@@ -65,6 +79,13 @@ static struct fl_hist *fault_hist;
 static uint64_t tag(size_t k)
 {
     return mix64(k ^ 0x1a7e);
+}
+
+/* Whether faulters leave page k alone: the range the real-time thread unmaps. */
+static int skipped(size_t k)
+{
+    return same_vma && strcmp(op, "munmap") == 0 && k >= npages / 2 &&
+           k < npages / 2 + RANGE_PAGES;
 }
 
 static void fill(uint8_t *page, size_t k, void *ctx)
@@ -97,6 +118,8 @@ static void *faulter(void *arg)
     pthread_barrier_wait(&start);
     while (!atomic_load(&stop)) {
         for (size_t k = 0; k < slice && !atomic_load(&stop); k++) {
+            if (skipped((size_t)id * slice + k))
+                continue;
             fl_trace_begin("faulter page read");
             uint64_t t0 = fl_now_ns();
             uint64_t w = *(volatile uint64_t *)(first + k * PAGE);
@@ -116,27 +139,47 @@ static void *faulter(void *arg)
     return NULL;
 }
 
+/* The real-time thread's operation on its range, once; `i` counts them. */
+static int rt_op(char *range, long i)
+{
+    if (strcmp(op, "mprotect") == 0)
+        return mprotect(range, RANGE_PAGES * PAGE, i % 2 == 0 ? PROT_READ | PROT_WRITE : PROT_READ);
+    if (strcmp(op, "madvise") == 0)
+        return madvise(range, RANGE_PAGES * PAGE, MADV_DONTNEED);
+    /* munmap, then the same pages of the file again at the same place. */
+    if (munmap(range, RANGE_PAGES * PAGE) != 0)
+        return -1;
+    off_t offset = (off_t)(npages / 2) * PAGE;
+    void *back = mmap(range, RANGE_PAGES * PAGE, PROT_READ, MAP_PRIVATE | MAP_FIXED, map_fd,
+                      offset);
+    return back == MAP_FAILED ? -1 : 0;
+}
+
 static void *rt(void *arg)
 {
     (void)arg;
-    prctl(PR_SET_NAME, "rt-mprotect");
+    char name[16], slice_name[32], counter_name[40];
+    snprintf(name, sizeof name, "rt-%s", op);
+    snprintf(slice_name, sizeof slice_name, "rt %s", op);
+    snprintf(counter_name, sizeof counter_name, "rt %s us", op);
+    prctl(PR_SET_NAME, name);
     note("rt", "SCHED_FIFO", fl_set_fifo(RT_PRIO));
-    char *range = map + (npages / 2) * PAGE;
+    char *range = same_vma ? map + (npages / 2) * PAGE : other;
     pthread_barrier_wait(&start);
     for (long i = 0; i < mprotects; i++) {
         fl_sleep_ns((uint64_t)interval_ms * 1000000u);
-        int prot = i % 2 == 0 ? PROT_READ | PROT_WRITE : PROT_READ;
-        fl_trace_begin("rt mprotect");
+        fl_trace_begin(slice_name);
         uint64_t t0 = fl_now_ns();
-        int r = mprotect(range, RANGE_PAGES * PAGE, prot);
+        int r = rt_op(range, i);
         uint64_t t1 = fl_now_ns();
         fl_trace_end();
         if (r != 0)
-            fail("mprotect", "%s", strerror(errno));
+            fail(op, "%s", strerror(errno));
         fl_hist_record(&rt_hist, t1 - t0);
-        fl_trace_counter("rt mprotect us", (long long)((t1 - t0) / 1000));
+        fl_trace_counter(counter_name, (long long)((t1 - t0) / 1000));
     }
-    if (mprotects % 2 != 0 && mprotect(range, RANGE_PAGES * PAGE, PROT_READ) != 0)
+    if (strcmp(op, "mprotect") == 0 && mprotects % 2 != 0 &&
+        mprotect(range, RANGE_PAGES * PAGE, PROT_READ) != 0)
         fail("mprotect", "%s", strerror(errno));
     atomic_store(&stop, 1);
     return NULL;
@@ -153,7 +196,11 @@ static void setup(void)
     map = mmap(NULL, npages * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED)
         fail("mmap", "%s", strerror(errno));
-    close(fd);
+    other = mmap(NULL, RANGE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, fd,
+                 (off_t)(npages / 2) * PAGE);
+    if (other == MAP_FAILED)
+        fail("mmap", "%s", strerror(errno));
+    map_fd = fd;
     unlink(path);
     if (madvise(map, npages * PAGE, MADV_RANDOM) != 0)
         fail("madvise", "MADV_RANDOM: %s", strerror(errno));
@@ -175,6 +222,13 @@ int main(int argc, char **argv)
      * virtual clock a multiple meets the reads at one phase only. */
     interval_ms = arg_long(argc, argv, 4, 7, 0, 10000);
     dir = argc > 5 ? argv[5] : "/tmp";
+    op = argc > 6 ? argv[6] : "mprotect";
+    if (strcmp(op, "mprotect") != 0 && strcmp(op, "munmap") != 0 && strcmp(op, "madvise") != 0)
+        fail("usage", "OP %s: expected mprotect, munmap or madvise", op);
+    const char *target = argc > 7 ? argv[7] : "same";
+    if (strcmp(target, "same") != 0 && strcmp(target, "other") != 0)
+        fail("usage", "TARGET %s: expected same or other", target);
+    same_vma = strcmp(target, "same") == 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
     npages = (size_t)file_mib * MIB / PAGE;
     if (npages / 2 + RANGE_PAGES > npages || npages / (size_t)threads == 0)
@@ -185,8 +239,9 @@ int main(int argc, char **argv)
         fail("calloc", "out of memory");
     setup();
     printf("inversion: %ld faulters (nice 19, I/O class idle) on a %ld MiB file, "
-           "%ld mprotects every %ld ms (SCHED_FIFO %d)\n",
-           threads, file_mib, mprotects, interval_ms, RT_PRIO);
+           "%ld %ss every %ld ms (SCHED_FIFO %d)%s\n",
+           threads, file_mib, mprotects, op, interval_ms, RT_PRIO,
+           same_vma ? "" : " on another VMA");
     check_pthread(pthread_barrier_init(&start, NULL, (unsigned)threads + 1), "barrier");
     for (long i = 0; i < threads; i++)
         check_pthread(pthread_create(&t[i], NULL, faulter, (void *)i), "pthread_create");
@@ -198,7 +253,9 @@ int main(int argc, char **argv)
     unsigned long wrong = atomic_load(&bad);
     printf("faulted %lu pages, %lu wrong\n", atomic_load(&faulted), wrong);
     fl_hist_print_header(stdout);
-    fl_hist_print_row(stdout, "rt mprotect", &rt_hist);
+    char label[32];
+    snprintf(label, sizeof label, "rt %s", op);
+    fl_hist_print_row(stdout, label, &rt_hist);
     fl_hist_print_row(stdout, "faulter page read", &fault_total);
     return wrong ? 1 : 0;
 }

@@ -86,6 +86,27 @@ fn compare_shows_the_inversion_under_vma_hold_and_not_under_vma_retry() {
 }
 
 #[test]
+fn on_a_vma_of_its_own_the_real_time_mprotect_waits_under_no_policy() {
+    let json = stdout_of(&[
+        "compare",
+        "--json",
+        "--policies",
+        "vma,vma-hold",
+        "--set",
+        "params.target=other",
+        "--set",
+        "params.mprotects=30",
+        &inversion(),
+    ]);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    for p in ["vma", "vma-hold"] {
+        let max = median(&doc, "rt mprotect max", p);
+        println!("target=other: rt mprotect max under {p}: {max} us");
+        assert!(max < 100.0, "{p}: {max} us");
+    }
+}
+
+#[test]
 fn the_table_repeats_and_seeds_give_median_and_worst() {
     let args = [
         "compare",

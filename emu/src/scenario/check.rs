@@ -417,8 +417,14 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
         .map(|a| check_placeholders(&c, a.span(), a.get_ref(), &files, &params))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let labels = run.labels.iter().map(|l| l.get_ref().clone()).collect();
-    let rounds = run.rounds.as_ref().map(|r| r.get_ref().clone());
+    // Labels name the guest's markers, which may carry a [params] value ("rt {op}").
+    let marker = |t: &Text| check_placeholders(&c, t.span(), t.get_ref(), &[], &params);
+    let labels = run
+        .labels
+        .iter()
+        .map(marker)
+        .collect::<Result<Vec<_>, _>>()?;
+    let rounds = run.rounds.as_ref().map(marker).transpose()?;
     let output = |v: &Option<Text>| v.as_ref().map(|t| PathBuf::from(t.get_ref()));
     Ok(Scenario {
         path: src.path.clone(),
