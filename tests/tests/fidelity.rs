@@ -108,9 +108,15 @@ fn warm_start_vma_retry_takes_mmap_lock_less_and_waits_for_it_less_than_vma() {
 /// The memcg thrash case: about 45% of retries find their page reclaimed again under
 /// mainline, 0.03-1.7% with the series.
 #[test]
+#[ignore = "measured divergence: retry_io_miss share vma -> vma-retry 49.6% -> 48.1% run \
+            from one checkout, 44.7% -> 47.0% from another (the program's path, and so the \
+            guest's stack, differs); medians over seeds 0-4: 46.6% -> 47.5% and 49.4% -> \
+            47.4%; the difference is within the run's variation"]
 fn thrash_vma_retry_misses_fewer_retries_than_vma() {
-    // Measured: 49.6% -> 48.1%. The direction holds, the size does not (see
-    // `thrash_vma_retry_retries_almost_never_miss` for why).
+    // Each run repeats exactly, but any perturbation (the seed, the length of the
+    // program's path in argv) moves the share by more than the policies differ: the
+    // model's pages are reclaimed whichever lock the retry takes (see
+    // `thrash_vma_retry_retries_almost_never_miss`).
     let c = Compared::run("thrash", &["vma", "vma-retry"], &[]);
     let both = ["vma", "vma-retry"];
     c.show("retry_io_miss share of retries", &both);
