@@ -8,6 +8,7 @@ use crate::interrupt;
 use crate::loader::trampoline;
 use crate::loader::{self, StartInfo};
 use crate::os::files::Files;
+use crate::os::host_cpus;
 use crate::os::injector;
 use crate::os::machine::Machine;
 use crate::os::priorities::Priorities;
@@ -68,24 +69,10 @@ fn end_on_stall(clock: &VirtualClock, proc: &Arc<Process>) {
 /// started later inherit the calling thread's CPU; the first CPU it may run on is taken.
 /// Where the affinity cannot be read or set, the threads stay where they may run.
 fn share_one_host_cpu() {
-    // SAFETY: an all-zero cpu_set_t is a valid, empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: `set` is a cpu_set_t of `size` bytes that sched_getaffinity fills.
-    if unsafe { libc::sched_getaffinity(0, size, &mut set) } != 0 {
-        return;
-    }
-    let setsize = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
-    // SAFETY: CPU_ISSET reads bit `cpu` of `set`, below CPU_SETSIZE.
-    let Some(cpu) = (0..setsize).find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }) else {
+    let Some(&cpu) = host_cpus::usable().first() else {
         return;
     };
-    // SAFETY: as above, for an empty set and one bit in it.
-    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `cpu` is below CPU_SETSIZE.
-    unsafe { libc::CPU_SET(cpu, &mut one) };
-    // SAFETY: `one` is a valid cpu_set_t of `size` bytes; 0 is the calling thread.
-    if unsafe { libc::sched_setaffinity(0, size, &one) } != 0 {
+    if !host_cpus::pin_calling_thread(cpu) {
         debug!(target: "faultline::run", cpu, "cannot pin the virtual run to one host CPU");
     }
 }

@@ -10,6 +10,7 @@ pub mod files;
 pub(crate) mod futex_table;
 pub(crate) mod guest_clocks;
 pub(crate) mod guest_memory;
+pub(crate) mod host_cpus;
 pub(crate) mod host_file;
 pub(crate) mod host_poll;
 pub mod injections;

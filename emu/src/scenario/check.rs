@@ -45,6 +45,17 @@ pub struct Scenario {
     pub outputs: Outputs,
 }
 
+impl Scenario {
+    /// The `--policy` value of policy `name`: a preset's name, or one of the scenario's
+    /// own policies' knobs.
+    pub(crate) fn policy_arg<'a>(&'a self, name: &'a str) -> &'a str {
+        self.custom_policies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(name, |(_, spec)| spec.as_str())
+    }
+}
+
 /// The outputs `[run]` names, relative to the current folder.
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {

@@ -3,8 +3,9 @@
 //! order runs finish in, so the same scenario gives the same table every time.
 
 use super::check::{policy_names, Scenario};
-use super::execute::{execute, usable_cpus, RunOutcome, RunSpec};
+use super::execute::{execute, RunOutcome, RunSpec};
 use super::measure::{metrics, Better, MetricKey};
+use crate::os::host_cpus;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -74,14 +75,6 @@ pub(crate) fn choose_policies(s: &Scenario, asked: Option<&[String]>) -> Result<
     Ok(asked.to_vec())
 }
 
-/// The `--policy` value of policy `name` in scenario `s`.
-pub(crate) fn policy_arg<'a>(s: &'a Scenario, name: &'a str) -> &'a str {
-    s.custom_policies
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(name, |(_, spec)| spec.as_str())
-}
-
 /// Runs `s` under each of `policies` and `seeds` seeds (from the scenario's own),
 /// keeping each run's outputs under `out/POLICY/seed-N/` when `out` is given.
 pub(crate) fn compare(
@@ -95,7 +88,10 @@ pub(crate) fn compare(
         .iter()
         .flat_map(|p| seeds.iter().map(move |&seed| (p.as_str(), seed)))
         .collect();
-    let cpus = usable_cpus();
+    let mut cpus = host_cpus::usable();
+    if cpus.is_empty() {
+        cpus.push(0);
+    }
     // Virtual runs go side by side, one per host CPU; host-clock runs one at a time, so
     // that they do not compete for the CPUs whose time they measure.
     let width = if s.virtual_clock { cpus.len() } else { 1 };
@@ -108,7 +104,6 @@ pub(crate) fn compare(
                 let spec = RunSpec {
                     scenario: s,
                     policy,
-                    policy_arg: policy_arg(s, policy),
                     seed,
                     out_dir: out.map(|o| run_dir(o, policy, seed)),
                     // A host-clock run's harts run in parallel: it keeps every CPU.

@@ -5,6 +5,7 @@
 
 use super::check::Scenario;
 use super::files;
+use crate::os::host_cpus;
 use crate::report::{self, Digest};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
@@ -21,8 +22,6 @@ pub(crate) struct RunSpec<'a> {
     pub(crate) scenario: &'a Scenario,
     /// The policy's name (in tables).
     pub(crate) policy: &'a str,
-    /// Its `--policy` value.
-    pub(crate) policy_arg: &'a str,
     /// The seed.
     pub(crate) seed: u64,
     /// Where the run's outputs go; a temporary folder when `None`.
@@ -75,7 +74,7 @@ pub(crate) fn run_args(
         .iter()
         .filter_map(|(flag, path)| Some((*flag, (*path)?.display().to_string())));
     let chosen = [
-        ("--policy", spec.policy_arg.to_string()),
+        ("--policy", s.policy_arg(spec.policy).to_string()),
         ("--seed", spec.seed.to_string()),
     ];
     for (flag, value) in chosen.into_iter().chain(outputs) {
@@ -190,42 +189,12 @@ fn read_totals(path: &Path) -> Result<Map<String, Value>> {
 /// the first CPU it may use, so runs side by side must each be given their own.
 fn pin_to(cmd: &mut Command, cpu: usize) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: an all-zero cpu_set_t is a valid, empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    if cpu >= usize::try_from(libc::CPU_SETSIZE).unwrap_or(0) {
-        return;
-    }
-    // SAFETY: `cpu` is below CPU_SETSIZE (checked above).
-    unsafe { libc::CPU_SET(cpu, &mut set) };
     let action = move || {
-        // SAFETY: `set` is a valid cpu_set_t of the size given; 0 is the calling (child)
-        // thread; sched_setaffinity is async-signal-safe. A failure leaves the child
-        // where it may run, which is only slower.
-        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+        // A failure leaves the child where it may run, which is only slower.
+        host_cpus::pin_calling_thread(cpu);
         Ok(())
     };
-    // SAFETY: the closure only calls sched_setaffinity, which allocates nothing and takes
-    // no lock, as a closure run between fork and exec must.
+    // SAFETY: the closure only calls `pin_calling_thread`, which allocates nothing and
+    // takes no lock, as a closure run between fork and exec must.
     unsafe { cmd.pre_exec(action) };
-}
-
-/// The host CPUs this process may run on, in order.
-pub(crate) fn usable_cpus() -> Vec<usize> {
-    // SAFETY: an all-zero cpu_set_t is a valid, empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: `set` is a cpu_set_t of `size` bytes that sched_getaffinity fills.
-    if unsafe { libc::sched_getaffinity(0, size, &mut set) } != 0 {
-        return vec![0];
-    }
-    let setsize = usize::try_from(libc::CPU_SETSIZE).unwrap_or(0);
-    // SAFETY: CPU_ISSET reads bit `cpu` of `set`, below CPU_SETSIZE.
-    let cpus: Vec<usize> = (0..setsize)
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect();
-    if cpus.is_empty() {
-        vec![0]
-    } else {
-        cpus
-    }
 }

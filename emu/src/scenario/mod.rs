@@ -77,7 +77,6 @@ pub fn run_once(s: &Scenario, policy: Option<&str>, seed: Option<u64>) -> Result
     let spec = RunSpec {
         scenario: s,
         policy,
-        policy_arg: compare::policy_arg(s, policy),
         seed,
         out_dir: None,
         cpu: None,
