@@ -1,6 +1,7 @@
 //! Errors that point into a scenario file: `FILE:LINE:COLUMN: message`, then the line
 //! and a caret under the offending text, as compilers print them.
 
+use super::keypath::KeyPath;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,9 @@ pub(crate) struct Source {
     pub(crate) path: PathBuf,
     /// Its text (after `--set` edits).
     pub(crate) text: String,
-    /// Byte ranges of values `--set` wrote, with the option that wrote each.
-    pub(crate) overrides: Vec<(Range<usize>, String)>,
+    /// Values written before the file was read (by `--set`, or a `[params]` value),
+    /// with how a message names what wrote each.
+    pub(crate) overrides: Vec<(KeyPath, String)>,
 }
 
 /// An error in a scenario, located in its file where it can be.
@@ -58,7 +60,10 @@ impl Source {
         let set_by = self
             .overrides
             .iter()
-            .find(|(range, _)| range.start <= start && start < range.end.max(range.start + 1))
+            .find(|(path, _)| {
+                path.span_in(&self.text)
+                    .is_some_and(|r| r.start <= start && start < r.end.max(r.start + 1))
+            })
             .map(|(_, option)| format!(" (the value of {option})"))
             .unwrap_or_default();
         let gutter = " ".repeat(line_no.to_string().len());

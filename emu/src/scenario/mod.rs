@@ -4,20 +4,23 @@
 //! `faultline compare` (one run per policy and seed, side by side) and `faultline sweep`
 //! (a comparison per value of one key).
 //!
-//! `spec` is the file's shape, `overrides` applies `--set`, `located` points errors at
-//! lines, `check` turns the file into a [`Scenario`] (every value checked before
-//! anything runs), `files` makes synthetic files, `execute` runs one `faultline run`
-//! child per run, `measure` computes a run's figures, `compare` runs and tabulates,
-//! `table` prints, `plot` draws and `charts` chooses what, `sweep` varies a key.
+//! `spec` is the file's shape, `overrides` applies `--set`, `params` writes `[params]`
+//! values into the keys that name them, `keypath` and `located` point errors at lines,
+//! `check` turns the file into a [`Scenario`] (every value checked before anything
+//! runs), `files` makes synthetic files, `execute` runs one `faultline run` child per
+//! run, `measure` computes a run's figures, `compare` runs and tabulates, `table`
+//! prints, `plot` draws and `charts` chooses what, `sweep` varies a key.
 
 mod charts;
 mod check;
 mod compare;
 mod execute;
 mod files;
+mod keypath;
 mod located;
 mod measure;
 mod overrides;
+mod params;
 mod plot;
 mod spec;
 mod sweep;
@@ -42,6 +45,7 @@ pub fn load(path: &Path, settings: &[Setting]) -> Result<Scenario, ScenarioError
     let text = std::fs::read_to_string(path)
         .map_err(|e| ScenarioError::whole(path, format!("cannot read: {e}")))?;
     let src = overrides::apply(path, text, settings).map_err(|e| ScenarioError::whole(path, e))?;
+    let src = params::substitute(src);
     let file: spec::ScenarioFile = toml::from_str(&src.text).map_err(|e| src.parse_error(&e))?;
     check::check(&src, file)
 }

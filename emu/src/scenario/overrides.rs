@@ -7,6 +7,7 @@
 //! VALUE is read as a TOML value (`4`, `true`, `["a", "b"]`, `"text"`) and, when it is
 //! none, as a string (`fixed:5ms`), so that options need no quoting.
 
+use super::keypath::KeyPath;
 use super::located::Source;
 use std::path::Path;
 use toml_edit::{DocumentMut, Item, Table, Value};
@@ -105,20 +106,13 @@ pub(crate) fn apply(path: &Path, text: String, settings: &[Setting]) -> Result<S
         let slot = slot(doc.as_table_mut(), &keys).map_err(|e| format!("{}: {e}", s.shown()))?;
         *slot = Item::Value(s.toml_value());
     }
-    let edited = doc.to_string();
-    let mut out = source(edited);
-    let spans = toml_edit::Document::parse(out.text.clone()).ok();
-    for s in settings {
-        let keys: Vec<&str> = s.key.split('.').collect();
-        if let Some(span) = spans
-            .as_ref()
-            .and_then(|d| find(d.as_table(), &keys))
-            .and_then(Item::span)
-        {
-            out.overrides.push((span, s.shown()));
-        }
-    }
-    Ok(out)
+    Ok(Source {
+        overrides: settings
+            .iter()
+            .map(|s| (KeyPath::dotted(&s.key), s.shown()))
+            .collect(),
+        ..source(doc.to_string())
+    })
 }
 
 /// The item at `keys` in `table`, made (as tables) where missing.
@@ -153,23 +147,6 @@ fn slot<'a>(table: &'a mut Table, keys: &[&str]) -> Result<&'a mut Item, String>
             "`{first}` is an inline table; write it out as a [table] to set its keys"
         )),
         _ => Err(format!("`{first}` is a value, not a table")),
-    }
-}
-
-/// The item at `keys` in `table`, if there is one.
-fn find<'a>(table: &'a Table, keys: &[&str]) -> Option<&'a Item> {
-    let (first, rest) = keys.split_first()?;
-    let item = table.get(first)?;
-    if rest.is_empty() {
-        return Some(item);
-    }
-    match item {
-        Item::Table(inner) => find(inner, rest),
-        Item::ArrayOfTables(array) => {
-            let (index, rest) = rest.split_first()?;
-            find(array.get(index.parse().ok()?)?, rest)
-        }
-        _ => None,
     }
 }
 
@@ -213,8 +190,9 @@ mod tests {
         assert!(s.text.contains("cpus = 4"), "{}", s.text);
         assert!(s.text.contains("args = [\"2\", \"3\"]"), "{}", s.text);
         assert_eq!(s.overrides.len(), 3);
-        let (span, option) = &s.overrides[0];
-        assert_eq!(&s.text[span.clone()], "\"fixed:5ms\"");
+        let (path, option) = &s.overrides[0];
+        let span = path.span_in(&s.text).unwrap();
+        assert_eq!(&s.text[span], "\"fixed:5ms\"");
         assert_eq!(option, "--set storage.latency=fixed:5ms");
         let e = edited(text, &["process.3.args=[]"]).unwrap_err();
         assert!(e.contains("entry number below 1"), "{e}");

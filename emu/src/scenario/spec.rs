@@ -41,8 +41,9 @@ pub(crate) struct ScenarioFile {
     /// Run length, what to measure, and outputs.
     #[serde(default)]
     pub(crate) run: RunEntry,
-    /// Named values that `{NAME}` in the program's arguments and environment stands
-    /// for, so that `--set params.NAME=V` and `sweep --vary params.NAME=...` reach them.
+    /// Named values that `{NAME}` in any value stands for (the program's arguments and
+    /// environment, and every other key: `params` writes them in before the file is
+    /// read), so that `--set params.NAME=V` and `sweep --vary params.NAME=...` reach them.
     #[serde(default)]
     pub(crate) params: BTreeMap<String, Spanned<toml::Value>>,
 }

@@ -207,3 +207,35 @@ fn a_set_value_that_is_wrong_is_named_as_the_option() {
         .to_string();
     assert!(e.contains("unknown field `nope`"), "{e}");
 }
+
+#[test]
+fn params_stand_for_values_of_any_type_in_any_key() {
+    let f = Folder::new();
+    let text = format!(
+        "[machine]\ncpus = \"{{cpus}}\"\n[memory]\nlimit = \"{{mib}}MiB\"\n[storage]\nlatency = \"fixed:{{ms}}ms\"\n[params]\ncpus = 4\nmib = 64\nms = 5\n{PROCESS}args = [\"{{cpus}}\"]\n"
+    );
+    let s = f.load(&text, &[]).unwrap();
+    let opts = s.run_options.join(" ");
+    for o in [
+        "--cpus 4",
+        "--mem-limit 64MiB",
+        "--storage-latency fixed:5ms",
+    ] {
+        assert!(opts.contains(o), "{o} in {opts}");
+    }
+    assert_eq!(s.args, ["4"]);
+    // One parameter moves every key that names it.
+    let s = f.load(&text, &["params.cpus=2"]).unwrap();
+    assert!(s.run_options.join(" ").contains("--cpus 2"));
+    assert_eq!(s.args, ["2"]);
+    // A parameter that makes a value wrong is named with the value's line.
+    let e = f
+        .load(&text, &["params.cpus=many"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(":2:8:"), "{e}");
+    assert!(e.contains("(the value of params.cpus)"), "{e}");
+    let e = f.load(&text, &["params.mib=lots"]).unwrap_err().to_string();
+    assert!(e.contains("memory.limit"), "{e}");
+    assert!(e.contains("(the value of params.mib)"), "{e}");
+}
