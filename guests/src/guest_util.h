@@ -17,8 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
 
 #define PAGE 4096
 #define MIB (1UL << 20)
@@ -214,6 +219,39 @@ static void write_pages(int fd, size_t npages,
             fail("create", "write: %s", strerror(errno));
     }
     free(buf);
+}
+
+/*
+ * A file of npages pages (page k filled by fill), made in DIR as
+ * faultline-NAME-PID-0 with write(2), synced, mapped privately read-only with
+ * MADV_RANDOM (a fault reads its one page, no read-around), unlinked, every
+ * page touched once and the whole mapping paged out with MADV_PAGEOUT, so
+ * that each later fault reads its page from the storage device.  Returns the
+ * mapping; the file stays open as *fd for further mappings of it.
+ */
+__attribute__((unused))
+static char *map_paged_out(const char *dir, const char *name, size_t npages,
+                           void (*fill)(uint8_t *page, size_t k, void *ctx), int *fd)
+{
+    char path[4096];
+    *fd = create_file(dir, name, 0, path, sizeof path);
+    write_pages(*fd, npages, fill, NULL);
+    if (fsync(*fd) != 0)
+        fail("fsync", "%s", strerror(errno));
+    char *map = mmap(NULL, npages * PAGE, PROT_READ, MAP_PRIVATE, *fd, 0);
+    if (map == MAP_FAILED)
+        fail("mmap", "%s", strerror(errno));
+    unlink(path);
+    if (madvise(map, npages * PAGE, MADV_RANDOM) != 0)
+        fail("madvise", "MADV_RANDOM: %s", strerror(errno));
+    /* Mapped first: Linux pages out only what the range maps. */
+    volatile uint64_t sum = 0;
+    for (size_t k = 0; k < npages; k++)
+        sum += *(volatile uint64_t *)(map + k * PAGE);
+    if (madvise(map, npages * PAGE, MADV_PAGEOUT) != 0)
+        fprintf(stderr, "%s: MADV_PAGEOUT refused (%s); faults may not read\n", name,
+                strerror(errno));
+    return map;
 }
 
 #endif

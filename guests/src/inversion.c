@@ -9,11 +9,14 @@
  *
  * OP is what the real-time thread does to its 16 pages: mprotect (flip the
  * protection), munmap (unmap them and map them again at the same place) or
- * madvise (MADV_DONTNEED).  TARGET same does it in the middle of the mapping
- * the faulters fault in (with munmap they skip those pages); other does it to
- * a second mapping of the same file's pages, a VMA of its own.  The thread is
- * named rt-OP and its slices "rt OP"; MPROTECTS counts its operations, whatever
- * they are.
+ * madvise (MADV_DONTNEED); or fork, which is the whole process's: the child
+ * exits at once, the slice is the parent's fork(2) (fork's dup_mmap
+ * write-locks the VMAs it copies) and the child is reaped after it, so
+ * TARGET makes no difference to it.  TARGET same does the others in the
+ * middle of the mapping the faulters fault in (with munmap they skip those
+ * pages); other does them to a second mapping of the same file's pages, a
+ * VMA of its own.  The thread is named rt-OP and its slices "rt OP";
+ * MPROTECTS counts its operations, whatever they are.
  *
  * The file (DIR/faultline-inversion-PID-0, unlinked once mapped) is written
  * with write(2), every page starting with a tag of its number, synced, mapped
@@ -49,10 +52,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
+#include <sys/wait.h>
 
 /* The pages whose protection the real-time thread flips. */
 #define RANGE_PAGES 16
@@ -139,9 +139,18 @@ static void *faulter(void *arg)
     return NULL;
 }
 
+/* The child of the last fork, reaped after its slice. */
+static pid_t child;
+
 /* The real-time thread's operation on its range, once; `i` counts them. */
 static int rt_op(char *range, long i)
 {
+    if (strcmp(op, "fork") == 0) {
+        child = fork();
+        if (child == 0)
+            _exit(0);
+        return child < 0 ? -1 : 0;
+    }
     if (strcmp(op, "mprotect") == 0)
         return mprotect(range, RANGE_PAGES * PAGE, i % 2 == 0 ? PROT_READ | PROT_WRITE : PROT_READ);
     if (strcmp(op, "madvise") == 0)
@@ -175,6 +184,10 @@ static void *rt(void *arg)
         fl_trace_end();
         if (r != 0)
             fail(op, "%s", strerror(errno));
+        int status;
+        if (strcmp(op, "fork") == 0 &&
+            (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)))
+            fail("fork", "the child did not exit 0");
         fl_hist_record(&rt_hist, t1 - t0);
         fl_trace_counter(counter_name, (long long)((t1 - t0) / 1000));
     }
@@ -185,32 +198,14 @@ static void *rt(void *arg)
     return NULL;
 }
 
-/* Writes the file, maps it and gets every page of it out of the page cache. */
+/* Maps the file, none of its pages in the page cache, and the second VMA of it. */
 static void setup(void)
 {
-    char path[4096];
-    int fd = create_file(dir, "inversion", 0, path, sizeof path);
-    write_pages(fd, npages, fill, NULL);
-    if (fsync(fd) != 0)
-        fail("fsync", "%s", strerror(errno));
-    map = mmap(NULL, npages * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED)
-        fail("mmap", "%s", strerror(errno));
-    other = mmap(NULL, RANGE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, fd,
+    map = map_paged_out(dir, "inversion", npages, fill, &map_fd);
+    other = mmap(NULL, RANGE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, map_fd,
                  (off_t)(npages / 2) * PAGE);
     if (other == MAP_FAILED)
         fail("mmap", "%s", strerror(errno));
-    map_fd = fd;
-    unlink(path);
-    if (madvise(map, npages * PAGE, MADV_RANDOM) != 0)
-        fail("madvise", "MADV_RANDOM: %s", strerror(errno));
-    /* Mapped first: Linux pages out only what the range maps. */
-    volatile uint64_t sum = 0;
-    for (size_t k = 0; k < npages; k++)
-        sum += *(volatile uint64_t *)(map + k * PAGE);
-    if (madvise(map, npages * PAGE, MADV_PAGEOUT) != 0)
-        fprintf(stderr, "inversion: MADV_PAGEOUT refused (%s); faults may not read\n",
-                strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -223,8 +218,9 @@ int main(int argc, char **argv)
     interval_ms = arg_long(argc, argv, 4, 7, 0, 10000);
     dir = argc > 5 ? argv[5] : "/tmp";
     op = argc > 6 ? argv[6] : "mprotect";
-    if (strcmp(op, "mprotect") != 0 && strcmp(op, "munmap") != 0 && strcmp(op, "madvise") != 0)
-        fail("usage", "OP %s: expected mprotect, munmap or madvise", op);
+    if (strcmp(op, "mprotect") != 0 && strcmp(op, "munmap") != 0 && strcmp(op, "madvise") != 0 &&
+        strcmp(op, "fork") != 0)
+        fail("usage", "OP %s: expected mprotect, munmap, madvise or fork", op);
     const char *target = argc > 7 ? argv[7] : "same";
     if (strcmp(target, "same") != 0 && strcmp(target, "other") != 0)
         fail("usage", "TARGET %s: expected same or other", target);
