@@ -24,6 +24,10 @@
  *                                    mapping, print "writeback: stored", sleep
  *                                    MS ms and end without msync or munmap: END
  *                                    is exit (exit_group) or abort (SIGABRT)
+ *        writeback DIR reread N      pread(2) page 0 of DIR/wb.dat (which must
+ *                                    exist) N times, all hits after the first;
+ *                                    print "writeback: reread N" and the time per
+ *                                    read on stderr
  *        writeback DIR watch         map DIR/wb.dat (which a host process
  *                                    changes) MAP_SHARED; at each line on
  *                                    stdin print what read(2), fstat and the
@@ -250,6 +254,23 @@ static void mapstore(const char *file, long ms, const char *end)
     _exit(0);
 }
 
+static void reread(const char *file, long n)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0)
+        fail("open");
+    char page[PAGE];
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < n; i++)
+        if (pread(fd, page, PAGE, 0) < 0)
+            fail("pread");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+    printf("writeback: reread %ld\n", n);
+    fprintf(stderr, "writeback: %.0f ns per 4 KiB pread\n", n ? ns / n : 0.0);
+}
+
 static sigjmp_buf bus_jump;
 
 static void on_bus(int sig)
@@ -325,6 +346,8 @@ int main(int argc, char **argv)
         hold(file, argv[3], atol(argv[4]));
     else if (strcmp(mode, "mapstore") == 0 && argc > 4)
         mapstore(file, atol(argv[3]), argv[4]);
+    else if (strcmp(mode, "reread") == 0 && argc > 3)
+        reread(file, atol(argv[3]));
     else if (strcmp(mode, "watch") == 0)
         watch(file);
     else
