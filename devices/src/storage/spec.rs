@@ -388,7 +388,13 @@ mod tests {
             1_000_000_000
         );
         assert!(message::<Bandwidth>("200MiB").contains("must end in /s"));
-        assert!(message::<Bandwidth>("0B/s").contains("more than zero"));
+        assert!(message::<Bandwidth>("0B/s").contains("below the minimum of 1MiB/s"));
+        assert!(message::<Bandwidth>("1B/s").contains("below the minimum of 1MiB/s"));
+        assert!(message::<LatencyModel>("fixed:11s").contains("beyond the maximum of 10s"));
+        assert!(message::<StallModel>("p:0.1,for:1h").contains("unknown unit"));
+        assert!(message::<StallModel>("p:0.1,for:11s").contains("beyond the maximum of 10s"));
+        assert!(parse_size("-1").unwrap_err().0.contains("negative"));
+        assert!(parse_duration("-1ms").unwrap_err().0.contains("negative"));
         assert!(message::<Bandwidth>("fast/s").contains("in size 'fast'"));
     }
 
