@@ -161,7 +161,7 @@ fn finish_promptly_completes_queued_and_in_flight_requests_without_their_time() 
     let dev = Arc::new(device(
         &dir,
         DeviceConfig {
-            latency: "fixed:20s".parse().unwrap(),
+            latency: "fixed:10s".parse().unwrap(),
             depth: 1,
             ..DeviceConfig::default()
         },

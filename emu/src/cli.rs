@@ -14,7 +14,7 @@ use devices::storage::{
     spec, Bandwidth, DeviceConfig, ErrorInjection, IoScheduler, LatencyModel, StallModel,
 };
 use devices::{CostModel, SharedClock, VirtualConfig};
-use mmu::pagecache::{check_fault_around, CacheConfig};
+use mmu::pagecache::{check_fault_around, check_mem_limit, check_readahead, CacheConfig};
 use mmu::{FaultPolicy, MmConfig};
 use rand::RngCore;
 use std::io::IsTerminal;
@@ -58,11 +58,11 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "POLICY")]
     pub policy: Option<String>,
     /// The seed (default: the scenario's `machine.seed`, else 0).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Change one of the scenario's values, such as `storage.latency=fixed:5ms` or
     /// `process.0.args=["8"]` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting, allow_hyphen_values = true)]
     pub settings: Vec<Setting>,
     /// The scenario file.
     #[arg(value_name = "FILE")]
@@ -79,10 +79,10 @@ pub struct CompareCommon {
     pub policies: Option<Vec<String>>,
     /// Runs per policy, with seeds counting up from the scenario's; each cell is then
     /// the median and the worst over them.
-    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=1000), allow_hyphen_values = true)]
     pub seeds: u64,
     /// Change one of the scenario's values (repeatable), as `faultline scenario --set`.
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_setting, allow_hyphen_values = true)]
     pub settings: Vec<Setting>,
     /// Write JSON instead of tables.
     #[arg(long)]
@@ -124,7 +124,7 @@ pub struct CompareArgs {
 pub struct SweepArgs {
     /// The key to vary and its values, such as `storage.latency=fixed:1ms,fixed:5ms` or
     /// `machine.cpus=2,4,8` (values containing commas are separated by `;`).
-    #[arg(long, value_name = "KEY=V1,V2,...", value_parser = Vary::parse)]
+    #[arg(long, value_name = "KEY=V1,V2,...", value_parser = Vary::parse, allow_hyphen_values = true)]
     pub vary: Vary,
     /// What to compare and how to report it.
     #[command(flatten)]
@@ -156,7 +156,13 @@ pub struct ReportArgs {
     #[arg(long, value_name = "TID|NAME", conflicts_with = "thread")]
     pub blame: Option<String>,
     /// How many waits --blame shows.
-    #[arg(long, value_name = "N", default_value = "5", requires = "blame")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "5",
+        requires = "blame",
+        allow_hyphen_values = true
+    )]
     pub top: usize,
     /// The trace, as `faultline run --trace` wrote it.
     #[arg(value_name = "TRACE")]
@@ -215,7 +221,7 @@ pub struct RunArgs {
     pub sysroot: Option<PathBuf>,
     /// Set a guest environment variable (repeatable). Without any, the guest gets a
     /// minimal environment (PATH, HOME, LANG).
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env, allow_hyphen_values = true)]
     pub env: Vec<String>,
     /// Print each system call with its arguments and result on stderr.
     #[arg(long)]
@@ -224,7 +230,7 @@ pub struct RunArgs {
     /// priorities SPEC unless the guest chooses its own: `nice:N`, `fifo:P`, `rr:P`,
     /// `other`, `batch`, `idle`, `io:rt/L`, `io:be/L`, `io:idle`, joined by `+`, such as
     /// `faulter-*=nice:19+io:idle` (repeatable; the first matching rule applies).
-    #[arg(long = "thread-prio", value_name = "NAME=SPEC", value_parser = PrioRule::from_str)]
+    #[arg(long = "thread-prio", value_name = "NAME=SPEC", value_parser = PrioRule::from_str, allow_hyphen_values = true)]
     pub thread_prio: Vec<PrioRule>,
     /// Show faultline's own decisions on stderr: `-v` the loader's, the configuration
     /// and the system calls that fail with ENOSYS or EINVAL; `-vv` everything faultline
@@ -262,56 +268,60 @@ pub struct RunArgs {
     pub policy: FaultPolicy,
     /// How long the first waiter for mmap_lock waits before it may claim a handoff
     /// (nobody steals the lock from it after that; a real-time thread claims it at once).
-    #[arg(long, value_name = "TIME", default_value = "4ms", value_parser = spec::parse_duration)]
+    #[arg(long, value_name = "TIME", default_value = "4ms", value_parser = spec::parse_duration, allow_hyphen_values = true)]
     pub rwsem_handoff: u64,
     /// Service latency of the simulated storage device behind guest files: `fixed:5ms`,
     /// `uniform:1ms..9ms`, `exp:2ms`, `lognormal:2ms,40ms` (median, p99) or a mixture
     /// such as `mix:0.9*fixed:1ms+0.1*fixed:50ms`.
-    #[arg(long, value_name = "MODEL", default_value = "fixed:100us", value_parser = LatencyModel::from_str)]
+    #[arg(long, value_name = "MODEL", default_value = "fixed:100us", value_parser = LatencyModel::from_str, allow_hyphen_values = true)]
     pub storage_latency: LatencyModel,
     /// Requests the storage device serves in parallel.
-    #[arg(long, value_name = "N", default_value = "32", value_parser = spec::parse_depth)]
+    #[arg(long, value_name = "N", default_value = "32", value_parser = spec::parse_depth, allow_hyphen_values = true)]
     pub storage_depth: usize,
     /// Order in which the storage device serves queued requests: `fifo`, `prio` (strict
     /// I/O priority) or `deadline`.
     #[arg(long, value_name = "SCHED", default_value = "deadline", value_parser = IoScheduler::from_str)]
     pub storage_sched: IoScheduler,
     /// Bandwidth cap of the storage device, such as `200MiB/s` (none by default).
-    #[arg(long, value_name = "RATE", value_parser = Bandwidth::from_str)]
+    #[arg(long, value_name = "RATE", value_parser = Bandwidth::from_str, allow_hyphen_values = true)]
     pub storage_bw: Option<Bandwidth>,
     /// Stalls of the storage device: `every:500ms,for:100ms` or `p:0.01,for:50ms`.
-    #[arg(long, value_name = "SPEC", value_parser = StallModel::from_str)]
+    #[arg(long, value_name = "SPEC", value_parser = StallModel::from_str, allow_hyphen_values = true)]
     pub storage_stall: Option<StallModel>,
     /// Storage reads that fail: a fraction of all (0..1), `range:A..B` of device
     /// offsets, or `range:A..B@FILE` of FILE's own offsets. A faulting access to the page
     /// gets SIGBUS, a read(2) EIO.
-    #[arg(long, value_name = "SPEC", value_parser = ErrorInjection::from_str)]
+    #[arg(long, value_name = "SPEC", value_parser = ErrorInjection::from_str, allow_hyphen_values = true)]
     pub storage_errors: Option<ErrorInjection>,
     /// Read-around window of a page-cache miss, such as `128KiB`.
-    #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = spec::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "128KiB", value_parser = parse_readahead, allow_hyphen_values = true)]
     pub readahead: u64,
     /// Fault-around block of a file fault that hits the page cache, such as `64KiB`: its
     /// cached neighbours in the block are mapped too. A power of two from 4KiB to 2MiB;
     /// `0` or `4KiB` maps only the faulting page.
-    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_fault_around)]
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_fault_around, allow_hyphen_values = true)]
     pub fault_around: u64,
     /// Bound on resident guest memory, such as `64MiB`: page-cache pages are reclaimed
     /// to stay under it, and private anonymous pages too when `--swap` is given.
-    #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_mem_limit, allow_hyphen_values = true)]
     pub mem_limit: Option<u64>,
     /// Size of a swap area for private anonymous memory, such as `256MiB`: a temporary
     /// file behind the simulated storage device (same latency options). Without it
     /// anonymous memory is never reclaimed.
-    #[arg(long, value_name = "SIZE", value_parser = spec::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = spec::parse_size, allow_hyphen_values = true)]
     pub swap: Option<u64>,
+    /// The most mappings (VMAs) the program may have, Linux's `vm.max_map_count`: an
+    /// mmap, or a munmap or mprotect that splits one, past it fails with ENOMEM.
+    #[arg(long, value_name = "N", default_value_t = mmu::DEFAULT_MAX_MAP_COUNT, value_parser = parse_max_map_count, allow_hyphen_values = true)]
+    pub max_map_count: usize,
     /// How often the flusher wakes to write back dirty file pages older than
     /// `--dirty-expire` (Linux's dirty_writeback_centisecs); `0s` only when dirty pages
     /// pass 10% of the memory limit (or of available memory).
-    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = spec::parse_duration)]
+    #[arg(long, value_name = "TIME", default_value = "5s", value_parser = spec::parse_duration, allow_hyphen_values = true)]
     pub dirty_writeback: u64,
     /// How long a file page may stay dirty before the flusher writes it back (Linux's
     /// dirty_expire_centisecs).
-    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration)]
+    #[arg(long, value_name = "TIME", default_value = "30s", value_parser = spec::parse_duration, allow_hyphen_values = true)]
     pub dirty_expire: u64,
     /// The clock the run keeps time on: `host` (harts run in parallel in real time) or
     /// `virtual` (one hart at a time in deterministic virtual time, advanced by a cost
@@ -322,23 +332,23 @@ pub struct RunArgs {
     /// getrandom) and, for seeds other than 0, perturbs the virtual schedule's slice
     /// lengths and tie order. Defaults to 0 under `--clock virtual`; without it a host
     /// run draws from the host.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Virtual CPUs the harts share (`--clock virtual` only; default: one per hart).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub cpus: Option<u32>,
     /// Where CLOCK_REALTIME starts (`--clock virtual` only): Unix seconds or a UTC time
     /// such as `2026-01-01T00:00:00Z` (the default).
-    #[arg(long, value_name = "TIME", value_parser = parse_epoch)]
+    #[arg(long, value_name = "TIME", value_parser = parse_epoch, allow_hyphen_values = true)]
     pub epoch: Option<u64>,
     /// Ends a virtual run that passes this much virtual time, such as `10s`, with exit
     /// status 3 and each thread's state on stderr (`--clock virtual` only).
-    #[arg(long, value_name = "TIME", value_parser = spec::parse_duration)]
+    #[arg(long, value_name = "TIME", value_parser = spec::parse_duration, allow_hyphen_values = true)]
     pub max_time: Option<u64>,
     /// Overrides one entry of the virtual clock's cost model, such as `insn=1ns`
     /// (repeatable; `--clock virtual` only). Entries: insn, tlb_miss, syscall, fault,
     /// page_zero, page_copy, shootdown, lock, context_switch, io_submit.
-    #[arg(long = "cost", value_name = "NAME=VALUE", value_parser = parse_cost)]
+    #[arg(long = "cost", value_name = "NAME=VALUE", value_parser = parse_cost, allow_hyphen_values = true)]
     pub costs: Vec<String>,
     /// At time AT of the run's clock (virtual or host time since the start, such as
     /// `50ms`), do ACTION (repeatable): `stall=DURATION` (the storage devices start no
@@ -348,7 +358,7 @@ pub struct RunArgs {
     /// PATH, or of private anonymous memory), `mem-limit=SIZE` (move --mem-limit, which
     /// must be given) or `signal=SIG@THREAD` (send SIG, such as `USR1`, to a thread id or
     /// name).
-    #[arg(long = "inject", value_name = "AT:ACTION", value_parser = Injection::from_str)]
+    #[arg(long = "inject", value_name = "AT:ACTION", value_parser = Injection::from_str, allow_hyphen_values = true)]
     pub injections: Vec<Injection>,
     /// The riscv64 ELF to run (static, or dynamically linked with its libraries under
     /// -L or --root), then the arguments passed to it. Everything after the program is the
@@ -410,6 +420,7 @@ impl RunArgs {
         MmConfig {
             policy: self.policy.clone(),
             mmap_lock_handoff_ns: self.rwsem_handoff,
+            max_map_count: self.max_map_count,
             cache: self.cache_config(),
             clock,
             ..MmConfig::default()
@@ -478,6 +489,27 @@ fn parse_fault_around(s: &str) -> Result<u64, String> {
     let bytes = spec::parse_size(s).map_err(|e| e.to_string())?;
     check_fault_around(bytes)
 }
+
+/// `--readahead SIZE`, checked by the page cache's bound.
+fn parse_readahead(s: &str) -> Result<u64, String> {
+    check_readahead(spec::parse_size(s).map_err(|e| e.to_string())?)
+}
+
+/// `--mem-limit SIZE`, checked by the page cache's bound.
+fn parse_mem_limit(s: &str) -> Result<u64, String> {
+    check_mem_limit(spec::parse_size(s).map_err(|e| e.to_string())?)
+}
+
+/// `--max-map-count`: from 1 to Linux's largest, `i32::MAX`.
+fn parse_max_map_count(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_MAP_COUNT_LIMIT).contains(n))
+        .ok_or_else(|| format!("{s:?}: a number of mappings from 1 to {MAX_MAP_COUNT_LIMIT}"))
+}
+
+/// The largest `--max-map-count` (Linux's sysctl is an int).
+const MAX_MAP_COUNT_LIMIT: usize = i32::MAX as usize;
 
 /// Checks one `--cost NAME=VALUE` as the cost model will apply it.
 fn parse_cost(s: &str) -> Result<String, String> {

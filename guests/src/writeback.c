@@ -19,6 +19,21 @@
  *                                    opened O_SYNC), print "writeback: written",
  *                                    sleep MS ms and exit (the test looks at the
  *                                    host file meanwhile)
+ *        writeback DIR mapstore MS END  make DIR/wb.dat 16 pages long, store
+ *                                    0xCD into all of it through a MAP_SHARED
+ *                                    mapping, print "writeback: stored", sleep
+ *                                    MS ms and end without msync or munmap: END
+ *                                    is exit (exit_group) or abort (SIGABRT)
+ *        writeback DIR reread N      pread(2) page 0 of DIR/wb.dat (which must
+ *                                    exist) N times, all hits after the first;
+ *                                    print "writeback: reread N" and the time per
+ *                                    read on stderr
+ *        writeback DIR watch         map DIR/wb.dat (which a host process
+ *                                    changes) MAP_SHARED; at each line on
+ *                                    stdin print what read(2), fstat and the
+ *                                    mapping see: its size, its first byte and
+ *                                    the byte at 4096 by read(2) and by the
+ *                                    mapping (SIGBUS shown as "bus")
  *
  * Each mode prints one line saying what it did, or "writeback: FAIL ..." and
  * exits 1.
@@ -26,11 +41,14 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +236,97 @@ static void hold(const char *file, const char *how, long ms)
     close(fd);
 }
 
+static void mapstore(const char *file, long ms, const char *end)
+{
+    int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ftruncate(fd, 16 * PAGE) != 0)
+        fail("open");
+    char *m = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        fail("mmap");
+    memset(m, 0xCD, 16 * PAGE);
+    printf("writeback: stored\n");
+    fflush(stdout);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    if (strcmp(end, "abort") == 0)
+        abort();
+    _exit(0);
+}
+
+static void reread(const char *file, long n)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0)
+        fail("open");
+    char page[PAGE];
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < n; i++)
+        if (pread(fd, page, PAGE, 0) < 0)
+            fail("pread");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+    printf("writeback: reread %ld\n", n);
+    fprintf(stderr, "writeback: %.0f ns per 4 KiB pread\n", n ? ns / n : 0.0);
+}
+
+static sigjmp_buf bus_jump;
+
+static void on_bus(int sig)
+{
+    (void)sig;
+    siglongjmp(bus_jump, 1);
+}
+
+/* The byte at `at` of the mapping, or -1 for a SIGBUS. */
+static int mapped_byte(volatile const char *m, long at)
+{
+    if (sigsetjmp(bus_jump, 1))
+        return -1;
+    return (unsigned char)m[at];
+}
+
+static void show(const char *what, int byte)
+{
+    if (byte < 0)
+        printf(" %s=bus", what);
+    else if (byte == 256)
+        printf(" %s=eof", what);
+    else
+        printf(" %s=%c", what, byte);
+}
+
+static void watch(const char *file)
+{
+    int fd = open(file, O_RDONLY);
+    if (fd < 0)
+        fail("open");
+    const char *m = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        fail("mmap");
+    struct sigaction sa = {0};
+    sa.sa_handler = on_bus;
+    sigaction(SIGBUS, &sa, NULL);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        struct stat st;
+        if (fstat(fd, &st) != 0)
+            fail("fstat");
+        printf("writeback: size=%ld", (long)st.st_size);
+        for (long at = 0; at <= PAGE; at += PAGE) {
+            char c;
+            ssize_t n = pread(fd, &c, 1, at);
+            if (n < 0)
+                fail("pread");
+            show(at ? "read4096" : "read0", n ? (unsigned char)c : 256);
+            show(at ? "map4096" : "map0", mapped_byte(m, at));
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
@@ -235,6 +344,12 @@ int main(int argc, char **argv)
         big(file, atol(argv[3]));
     else if (strcmp(mode, "hold") == 0 && argc > 4)
         hold(file, argv[3], atol(argv[4]));
+    else if (strcmp(mode, "mapstore") == 0 && argc > 4)
+        mapstore(file, atol(argv[3]), argv[4]);
+    else if (strcmp(mode, "reread") == 0 && argc > 3)
+        reread(file, atol(argv[3]));
+    else if (strcmp(mode, "watch") == 0)
+        watch(file);
     else
         fail("unknown mode");
     return 0;

@@ -256,6 +256,13 @@ impl Folio {
         true
     }
 
+    /// Whether the frame holds bytes a shared mapping stored that the host file lacks
+    /// yet (dirty from a store, or under a write-back that copies them).
+    pub(crate) fn holds_stores(&self) -> bool {
+        let s = self.state.lock();
+        s.stored || (s.writeback && s.copying)
+    }
+
     /// Whether the write-back in flight must copy the frame's bytes to the file (a
     /// shared mapping stored into it); if not, the file has them already and the
     /// write-back is only timed.

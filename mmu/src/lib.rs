@@ -100,7 +100,7 @@ pub use errno::Errno;
 pub use filewrite::{WritePos, WriteSource};
 pub use hart_mem::HartMem;
 pub use hart_signal::HartSignal;
-pub use mm_core::MmConfig;
+pub use mm_core::{MmConfig, DEFAULT_MAX_MAP_COUNT};
 pub use policy::{
     FaultBacking, FaultLock, FaultPolicy, IoWait, Knobs, PageWait, PolicyError, WaitAction,
 };

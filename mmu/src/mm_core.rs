@@ -27,6 +27,9 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// Linux's default `vm.max_map_count`.
+pub const DEFAULT_MAX_MAP_COUNT: usize = 65530;
+
 /// Configuration of an address space.
 #[derive(Clone, Debug)]
 pub struct MmConfig {
@@ -36,6 +39,9 @@ pub struct MmConfig {
     pub mmap_min_addr: u64,
     /// Top of the region non-fixed mmaps are placed below (they grow down from here).
     pub mmap_base: u64,
+    /// Linux's `vm.max_map_count`: the most VMAs the space may have; an mmap, or a split
+    /// by munmap or mprotect, that would pass it fails with ENOMEM.
+    pub max_map_count: usize,
     /// How faults take their locks.
     pub policy: FaultPolicy,
     /// How long the first waiter for `mmap_lock` waits before it may claim a handoff
@@ -54,6 +60,7 @@ impl Default for MmConfig {
             frame_pool_bytes: 16 << 30,
             mmap_min_addr: 0x10000,
             mmap_base: 0x3f_a000_0000,
+            max_map_count: DEFAULT_MAX_MAP_COUNT,
             policy: FaultPolicy::default(),
             mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
             cache: CacheConfig::default(),

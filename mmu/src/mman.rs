@@ -48,6 +48,26 @@ fn populate_after(space: &MmCore, caller: &Caller, range: Option<Range<u64>>) {
     }
 }
 
+/// Fails with ENOMEM (as Linux does) when a call that changes `[start, end)` would leave
+/// more than `vm.max_map_count` VMAs: `added` new ones, plus one for each end of the range
+/// that falls inside a VMA `splits` says the call cuts there.
+fn check_map_count(
+    space: &MmCore,
+    vmas: &VmaTree,
+    (start, end): (u64, u64),
+    added: usize,
+    splits: impl Fn(&Vma) -> bool,
+) -> Result<(), Errno> {
+    let cut = [start, end]
+        .into_iter()
+        .filter(|&a| vmas.find(a).is_some_and(|v| v.start != a && splits(v)))
+        .count();
+    if vmas.len() + added + cut > space.config().max_map_count {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
 /// Where a non-fixed mapping of `len` bytes goes: the hint if that range is free, else
 /// the highest free gap below `mmap_base`, else the lowest one above it.
 fn place(space: &MmCore, vmas: &VmaTree, hint: u64, len: u64) -> Result<u64, Errno> {
@@ -111,6 +131,7 @@ pub(crate) fn mmap_backed(
             place(space, &mm.vmas, addr, len)?
         };
         let end = start + len;
+        check_map_count(space, &mm.vmas, (start, end), 1, |_| true)?;
         let mut inv = Invalidation::new(space, &caller);
         inv.unmap(&mut mm, start, end);
 
@@ -154,8 +175,8 @@ pub(crate) fn sync_range(space: &MmCore, addr: u64, len: u64) -> Result<(), Errn
     let ranges: Vec<(Arc<CachedFile>, Range<u64>)> = {
         let mm = space.lock_read(&caller);
         mm.vmas
-            .iter()
-            .filter(|v| v.start < end && v.end > addr && v.is_shared())
+            .overlapping(addr, end)
+            .filter(|v| v.is_shared())
             .filter_map(|v| match &v.backing {
                 Backing::File(file) => {
                     let pages = v.pgoff_of(v.start.max(addr))..v.pgoff_of(v.end.min(end) - 1) + 1;
@@ -184,6 +205,7 @@ pub(crate) fn munmap(space: &MmCore, addr: u64, len: u64) -> Result<(), Errno> {
     }
     let caller = space.caller();
     let mut mm = space.lock_write_killable(&caller)?;
+    check_map_count(space, &mm.vmas, (addr, addr + len), 0, |_| true)?;
     let mut inv = Invalidation::new(space, &caller);
     inv.unmap(&mut mm, addr, addr + len);
     Ok(())
@@ -208,6 +230,7 @@ pub(crate) fn mprotect(space: &MmCore, addr: u64, len: u64, prot: u32) -> Result
     if !mm.vmas.covers(addr, end) {
         return Err(Errno::ENOMEM);
     }
+    check_map_count(space, &mm.vmas, (addr, end), 0, |v| v.prot != new)?;
     let mut inv = Invalidation::new(space, &caller);
     let before = mm.update_range(addr, end, |v| v.prot = new);
     for v in before.iter().filter(|v| v.prot != new) {

@@ -140,7 +140,7 @@ impl Drop for MmWriteGuard<'_> {
     fn drop(&mut self) {
         let index = self.space.vma_index();
         if self.mm.vmas.take_changed() {
-            index.publish(self.mm.vmas.nodes().cloned().collect());
+            index.publish(self.mm.vmas.snapshot());
         }
         index.end_write_session();
         // `mm` drops next: mmap_lock is released after the VMA write locks.

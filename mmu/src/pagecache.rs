@@ -43,6 +43,11 @@ pub trait FileData: Send + Sync {
     fn size(&self) -> io::Result<u64>;
     /// Makes the file `size` bytes long.
     fn set_size(&self, size: u64) -> io::Result<()>;
+    /// Whether another host process changed the file (its size, modification or change
+    /// time moved) since the last call or the cache's own last change of it.
+    fn changed_elsewhere(&self) -> bool {
+        false
+    }
     /// Whether both [`FileData::read_at`] and [`FileData::write_at`] work, as caching a
     /// write needs (a partial page is read first).
     fn read_write(&self) -> bool {
@@ -249,6 +254,35 @@ pub fn check_fault_around(bytes: u64) -> Result<u64, String> {
             "fault-around size {b} bytes must be 0 or a power of two from 4KiB (the page size) to 2MiB"
         )),
     }
+}
+
+/// The largest read-around window: Linux's are a few hundred KiB; one of 64 MiB already
+/// reads more than most memory limits hold.
+const MAX_READAHEAD: u64 = 64 << 20;
+
+/// Checks a read-around window: at most 64 MiB; returns it, or one line naming the limit.
+pub fn check_readahead(bytes: u64) -> Result<u64, String> {
+    if bytes > MAX_READAHEAD {
+        return Err(format!(
+            "read-around window {bytes} bytes is beyond the maximum of 64MiB"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The smallest memory limit: 16 pages, room for what one instruction and the fault path
+/// under it hold at once. Below it reclaim and faults take the same pages from each other
+/// for ever.
+const MIN_MEM_LIMIT: u64 = 16 * PAGE_SIZE;
+
+/// Checks a memory limit: at least 64 KiB; returns it, or one line naming the limit.
+pub fn check_mem_limit(bytes: u64) -> Result<u64, String> {
+    if bytes < MIN_MEM_LIMIT {
+        return Err(format!(
+            "memory limit {bytes} bytes is below 64KiB, the least a run can make progress in"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The flusher's period when none is configured: Linux's 5 s.
@@ -643,15 +677,32 @@ impl PageCache {
     pub fn refresh(&self, file: &CachedFile, offset: u64, len: u64) {
         let first = offset / PAGE_SIZE;
         let end = offset.saturating_add(len).div_ceil(PAGE_SIZE);
+        self.reload(file, first..end.max(first), false);
+    }
+
+    /// After another host process changed `file`: reloads every cached page from the
+    /// host file but those holding stores of a shared mapping not yet written back (the
+    /// guest's stores win there, as the later writer). Returns whether it looked.
+    pub(crate) fn reload_changed(&self, file: &CachedFile) -> bool {
+        if !file.data.changed_elsewhere() {
+            return false;
+        }
+        self.reload(file, 0..u64::MAX, true);
+        true
+    }
+
+    /// Copies the host file's bytes into the up-to-date cached pages `pages` of `file`
+    /// (those holding stores too unless `keep_stored`).
+    fn reload(&self, file: &CachedFile, pages: std::ops::Range<u64>, keep_stored: bool) {
         let folios: Vec<(u64, Arc<Folio>)> = file
             .pages
             .lock()
-            .range(first..end.max(first))
+            .range(pages)
             .map(|(&p, f)| (p, f.clone()))
             .collect();
         for (p, folio) in folios {
             folio.lock(&*self.clock);
-            if folio.is_uptodate() {
+            if folio.is_uptodate() && !(keep_stored && folio.holds_stores()) {
                 // A failed re-read leaves the old bytes: the mapping keeps what it had.
                 let _ = file.fill(p, folio.frame());
             }

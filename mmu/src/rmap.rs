@@ -26,7 +26,7 @@ fn each_mapping(
 ) {
     let mut view = VmaView::default();
     space.vma_index().refresh(&mut view);
-    for vma in view.nodes().iter().map(|n| n.vma()) {
+    for vma in view.nodes().map(|n| n.vma()) {
         let Backing::File(mapped) = &vma.backing else {
             continue;
         };

@@ -145,7 +145,6 @@ fn swap_out(cx: Cx<'_>, view: &VmaView, obj: &Arc<SharedAnon>, pgoff: u64, frame
     };
     let mappers: Vec<&Vma> = view
         .nodes()
-        .iter()
         .map(|n| n.vma())
         .filter(|v| maps(v, obj, pgoff))
         .collect();

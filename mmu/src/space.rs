@@ -78,6 +78,7 @@ impl AddressSpace {
         offset: u64,
         buf: &mut [u8],
     ) -> std::io::Result<usize> {
+        self.revalidate(file);
         let caller = self.core.caller();
         let (tid, priority) = caller.io();
         let stats = self.core.stats_of(&caller);
@@ -100,7 +101,18 @@ impl AddressSpace {
         len: usize,
         fill: WriteSource<'_>,
     ) -> std::io::Result<(u64, usize)> {
+        self.revalidate(file);
         filewrite::write(&self.core, &self.core.caller(), file, pos, len, fill)
+    }
+
+    /// Before a read(2) or write(2) of `file`: when another host process changed the
+    /// file since faultline last looked, its cached pages (which mappings share) are
+    /// reloaded from it and those past a new end dropped and unmapped (a later access
+    /// is SIGBUS), as Linux's one page cache shows every process the same bytes.
+    pub fn revalidate(&self, file: &Arc<CachedFile>) {
+        if self.core.page_cache().reload_changed(file) {
+            reclaim::truncate(&self.core, &self.core.caller(), file);
+        }
     }
 
     /// Writes back the dirty pages of `file` (fsync, before a file system call that

@@ -13,6 +13,7 @@ use crate::types::{prot, Access, PAGE_SIZE};
 use crate::vma_lock::VmaLock;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Flags of a VMA (Linux's `VM_*` subset that matters here).
@@ -248,6 +249,10 @@ impl std::ops::Deref for VmaNode {
     }
 }
 
+/// The VMAs by start address in a persistent map: cloned in O(1), changed in
+/// O(log n), so a snapshot costs the same with ten VMAs or a hundred thousand.
+pub(crate) type VmaSnapshot = imbl::OrdMap<u64, Arc<VmaNode>>;
+
 /// The VMAs of an address space, sorted by start address.
 ///
 /// The tree lives under `mmap_lock`. It never changes a node in place: a split, a merge, a
@@ -256,12 +261,57 @@ impl std::ops::Deref for VmaNode {
 #[derive(Debug, Default)]
 pub struct VmaTree {
     map: BTreeMap<u64, Arc<VmaNode>>,
+    /// The same nodes in a persistent map: what faults read without `mmap_lock` is a
+    /// clone of it, taken in O(1) however many VMAs there are.
+    shared: VmaSnapshot,
     /// Nodes taken out of the tree since the last `take_displaced`.
     displaced: Vec<Arc<VmaNode>>,
     /// The write session new nodes are born write-locked in.
     seq: u64,
     /// Whether the tree changed since the last `take_changed`.
     changed: bool,
+    /// Where the last top-down search left off (see [`TopDownCache`]).
+    top_down: TopDownCache,
+}
+
+/// Linux's `free_area_cache` and `cached_hole_size` from before its gap-tracking tree:
+/// the top of the gap the last top-down search found and the largest gap it passed over
+/// above it, so that a search for more than that gap starts there instead of walking
+/// down past every mapping made before (O(1) per mmap, not O(n)). The gap found is
+/// searched again whether or not a mapping went there. Atomics only because searches
+/// take `&self`; every access is under `mmap_lock` for write.
+#[derive(Debug, Default)]
+struct TopDownCache {
+    /// The search's top (`hi`) the entry is for, 0 for none.
+    hi: AtomicU64,
+    /// The top of the gap the last search found.
+    top: AtomicU64,
+    /// The largest gap between `top` and `hi`.
+    hole: AtomicU64,
+}
+
+impl TopDownCache {
+    /// Where a search below `hi` for `len` bytes may start, and the largest gap above it.
+    fn start(&self, len: u64, hi: u64) -> (u64, u64) {
+        let hole = self.hole.load(Ordering::Relaxed);
+        if self.hi.load(Ordering::Relaxed) == hi && len > hole {
+            (self.top.load(Ordering::Relaxed).min(hi), hole)
+        } else {
+            (hi, 0)
+        }
+    }
+
+    /// Records a gap found below `hi` with its top at `top`, and the largest gap above.
+    fn found(&self, hi: u64, top: u64, hole: u64) {
+        self.hi.store(hi, Ordering::Relaxed);
+        self.top.store(top, Ordering::Relaxed);
+        self.hole.store(hole, Ordering::Relaxed);
+    }
+
+    /// Space was freed: the next search starts from the top again.
+    fn forget(&self) {
+        self.hi.store(0, Ordering::Relaxed);
+    }
 }
 
 impl VmaTree {
@@ -350,9 +400,15 @@ impl VmaTree {
         std::mem::take(&mut self.changed)
     }
 
+    /// The nodes as a snapshot to publish (O(1)).
+    pub(crate) fn snapshot(&self) -> VmaSnapshot {
+        self.shared.clone()
+    }
+
     fn put(&mut self, vma: Vma) {
         self.changed = true;
         let node = VmaNode::new(vma, self.seq);
+        self.shared.insert(node.start, node.clone());
         if let Some(old) = self.map.insert(node.start, node) {
             self.displaced.push(old);
         }
@@ -361,6 +417,7 @@ impl VmaTree {
     fn take(&mut self, start: u64) -> Arc<VmaNode> {
         self.changed = true;
         let old = self.map.remove(&start).expect("node present");
+        self.shared.remove(&start);
         self.displaced.push(old.clone());
         old
     }
@@ -383,6 +440,9 @@ impl VmaTree {
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
+        if !keys.is_empty() {
+            self.top_down.forget();
+        }
         keys.iter().map(|&k| self.take(k).vma.clone()).collect()
     }
 
@@ -443,6 +503,8 @@ impl VmaTree {
         assert!(new_end > start && new_end.is_multiple_of(PAGE_SIZE));
         if new_end > v.end {
             assert!(self.is_free(v.end, new_end), "VMA growth overlaps");
+        } else {
+            self.top_down.forget();
         }
         let mut v = self.take(start).vma.clone();
         v.end = new_end;
@@ -475,22 +537,34 @@ impl VmaTree {
         if len == 0 || hi < lo || hi - lo < len {
             return None;
         }
-        let mut gap_end = hi;
-        // Areas starting below `hi`, from the top down; one straddling `hi` ends the
-        // first gap at its start.
-        for v in self.map.range(..hi).rev().map(|(_, v)| &v.vma) {
+        // Nothing found below a cached start means nothing fits: the gaps above it are
+        // all smaller than `len`.
+        let (from, hole) = self.top_down.start(len, hi);
+        let (gap_end, hole) = self.gap_below(len, lo, from, hole)?;
+        self.top_down.found(hi, gap_end, hole);
+        Some(gap_end - len)
+    }
+
+    /// The top of the highest gap of `len` bytes in `[lo, from)`, with the largest gap
+    /// passed over on the way down (at least `hole`, the largest known above `from`).
+    fn gap_below(&self, len: u64, lo: u64, from: u64, mut hole: u64) -> Option<(u64, u64)> {
+        let mut gap_end = from;
+        // Areas starting below `from`, from the top down; one straddling `from` ends
+        // the first gap at its start.
+        for v in self.map.range(..from).rev().map(|(_, v)| &v.vma) {
             if v.end < gap_end {
                 let gap_start = v.end.max(lo);
                 if gap_end >= gap_start + len {
-                    return Some(gap_end - len);
+                    return Some((gap_end, hole));
                 }
+                hole = hole.max(gap_end - gap_start);
             }
             gap_end = gap_end.min(v.start);
             if gap_end < lo + len {
                 return None;
             }
         }
-        (gap_end >= lo + len).then(|| gap_end - len)
+        (gap_end >= lo + len).then_some((gap_end, hole))
     }
 
     /// The lowest `start` with `[start, start + len)` free, `lo <= start` and

@@ -9,15 +9,12 @@
 //! is then detached, which the lock attempt notices (a miss), or write-locked (an abort).
 
 use crate::stats::{Counter, HartStats};
-use crate::vma::{Vma, VmaNode};
+use crate::vma::{Vma, VmaNode, VmaSnapshot};
 use crate::vma_lock::ReadFail;
 use devices::{Clock, Cost};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// A published snapshot: the nodes in address order.
-type Snapshot = Arc<[Arc<VmaNode>]>;
 
 /// The published snapshot and the write sequence of one address space.
 #[derive(Debug)]
@@ -26,7 +23,7 @@ pub(crate) struct VmaIndex {
     seq: AtomicU64,
     /// Bumped at every publication.
     generation: AtomicU64,
-    snapshot: Mutex<Snapshot>,
+    snapshot: Mutex<VmaSnapshot>,
 }
 
 impl Default for VmaIndex {
@@ -36,7 +33,7 @@ impl Default for VmaIndex {
             seq: AtomicU64::new(1),
             // A fresh view (generation 0) fetches the first snapshot.
             generation: AtomicU64::new(1),
-            snapshot: Mutex::new(Arc::from(Vec::new())),
+            snapshot: Mutex::new(VmaSnapshot::new()),
         }
     }
 }
@@ -47,10 +44,10 @@ impl VmaIndex {
         &self.seq
     }
 
-    /// Publishes the tree's nodes (in address order) as the new snapshot.
-    pub(crate) fn publish(&self, nodes: Vec<Arc<VmaNode>>) {
+    /// Publishes the tree's nodes as the new snapshot.
+    pub(crate) fn publish(&self, nodes: VmaSnapshot) {
         let mut s = self.snapshot.lock();
-        *s = Arc::from(nodes);
+        *s = nodes;
         self.generation.fetch_add(1, Ordering::Release);
     }
 
@@ -81,20 +78,18 @@ impl VmaIndex {
 #[derive(Debug, Default)]
 pub(crate) struct VmaView {
     generation: u64,
-    snapshot: Option<Snapshot>,
+    snapshot: Option<VmaSnapshot>,
 }
 
 impl VmaView {
     /// Every node of the cached snapshot, in address order.
-    pub(crate) fn nodes(&self) -> &[Arc<VmaNode>] {
-        self.snapshot.as_deref().unwrap_or_default()
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Arc<VmaNode>> {
+        self.snapshot.iter().flat_map(|s| s.values())
     }
 
     /// The node containing `addr` in the cached snapshot.
     pub(crate) fn find(&self, addr: u64) -> Option<&Arc<VmaNode>> {
-        let nodes = self.snapshot.as_deref()?;
-        let i = nodes.partition_point(|n| n.start <= addr);
-        let n = nodes.get(i.checked_sub(1)?)?;
+        let (_, n) = self.snapshot.as_ref()?.range(..=addr).next_back()?;
         (addr < n.end).then_some(n)
     }
 }

@@ -2,6 +2,12 @@
 //! formatter the settings print themselves with. It sits below the parsers in `spec`
 //! and the settings' `Display` impls, which all use it.
 
+/// The longest a device request may be held by the storage settings: a latency model's
+/// durations and draws, a stall's length. Beyond it a run of even a small program would
+/// not end in any time worth waiting for, so the options refuse larger values and the
+/// heavy-tailed models' draws stop there.
+pub const MAX_DELAY_NS: u64 = 10_000_000_000;
+
 /// Each unit a duration may be written in, with its length in nanoseconds.
 pub(super) const DURATION_UNITS: [(&str, u64); 5] = [
     ("ns", 1),

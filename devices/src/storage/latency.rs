@@ -1,7 +1,7 @@
 //! How long the device takes to serve one request: a latency distribution, plus the
 //! transfer time an optional bandwidth cap adds.
 
-use super::duration::fmt_duration_ns;
+use super::duration::{fmt_duration_ns, MAX_DELAY_NS};
 use crate::cast::f64_to_u64;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
@@ -125,13 +125,13 @@ impl LatencyModel {
             Shape::Uniform { min_ns, max_ns } => rng.gen_range(*min_ns..=*max_ns),
             Shape::Exponential { mean_ns } => {
                 let e: f64 = Exp1.sample(rng);
-                f64_to_u64(e * *mean_ns as f64)
+                f64_to_u64(e * *mean_ns as f64).min(MAX_DELAY_NS)
             }
             Shape::LogNormal {
                 median_ns, sigma, ..
             } => {
                 let z: f64 = StandardNormal.sample(rng);
-                f64_to_u64(*median_ns as f64 * (sigma * z).exp())
+                f64_to_u64(*median_ns as f64 * (sigma * z).exp()).min(MAX_DELAY_NS)
             }
             Shape::Mixture {
                 parts,

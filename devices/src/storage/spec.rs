@@ -2,8 +2,8 @@
 //! functions that say which part of a value is wrong. The settings print themselves
 //! back in the same syntax, with [`fmt_duration_ns`] for their durations.
 
-pub use super::duration::fmt_duration_ns;
 use super::duration::DURATION_UNITS;
+pub use super::duration::{fmt_duration_ns, MAX_DELAY_NS};
 use super::faults::ErrorInjection;
 use super::latency::{Bandwidth, LatencyModel};
 use super::sched::{DeadlineTunables, IoScheduler};
@@ -29,6 +29,14 @@ const SIZE_UNITS: [(&str, u64); 8] = [
     ("MB", 1_000_000),
     ("GB", 1_000_000_000),
 ];
+
+/// Refuses a negative `what` by name (it would otherwise read as an unknown unit).
+fn negative(s: &str, what: &str) -> Result<(), SpecError> {
+    if s.starts_with('-') {
+        return err(format!("{what} '{s}' is negative: it must be 0 or more"));
+    }
+    Ok(())
+}
 
 /// Splits `s` into its leading number and its unit.
 fn split_number(s: &str) -> (&str, &str) {
@@ -66,6 +74,7 @@ fn scaled(number: &str, scale: u64) -> Option<u64> {
 /// A duration such as `5ms`, `1.5s`, `250us` or `100ns`, in nanoseconds.
 pub fn parse_duration(s: &str) -> Result<u64, SpecError> {
     let s = s.trim();
+    negative(s, "duration")?;
     let (number, unit) = split_number(s);
     if unit.is_empty() {
         return err(format!("duration '{s}' needs a unit: ns, us, ms or s"));
@@ -78,9 +87,27 @@ pub fn parse_duration(s: &str) -> Result<u64, SpecError> {
     scaled(number, scale).ok_or_else(|| SpecError(format!("'{s}' is not a duration")))
 }
 
+/// The slowest `--storage-bw`: 1 MiB/s, at which a 128 KiB read-around takes 125 ms.
+pub const MIN_BANDWIDTH: u64 = 1 << 20;
+
+/// A duration that holds a device request ([`parse_duration`], at most
+/// [`MAX_DELAY_NS`]); `what` names it in the error.
+pub fn parse_delay(s: &str, what: &str) -> Result<u64, SpecError> {
+    let ns = parse_duration(s)?;
+    if ns > MAX_DELAY_NS {
+        return err(format!(
+            "{what} '{}' is beyond the maximum of {}",
+            s.trim(),
+            fmt_duration_ns(MAX_DELAY_NS)
+        ));
+    }
+    Ok(ns)
+}
+
 /// A size such as `64MiB`, `4KiB`, `1.5GB` or a plain byte count, in bytes.
 pub fn parse_size(s: &str) -> Result<u64, SpecError> {
     let s = s.trim();
+    negative(s, "size")?;
     let (number, unit) = split_number(s);
     let scale = if unit.is_empty() {
         1
@@ -135,18 +162,18 @@ impl FromStr for LatencyModel {
     fn from_str(s: &str) -> Result<LatencyModel, SpecError> {
         let s = s.trim();
         let invalid = |e: super::latency::InvalidLatency| SpecError(format!("'{s}': {e}"));
+        let latency = |d: &str| parse_delay(d, "latency");
         let (kind, args) = s.split_once(':').unwrap_or((s, ""));
         match kind {
-            "fixed" => Ok(LatencyModel::fixed(parse_duration(args)?)),
+            "fixed" => Ok(LatencyModel::fixed(latency(args)?)),
             "uniform" => {
                 let (lo, hi) = pair(args, "..", "uniform:MIN..MAX")?;
-                LatencyModel::uniform(parse_duration(lo)?, parse_duration(hi)?).map_err(invalid)
+                LatencyModel::uniform(latency(lo)?, latency(hi)?).map_err(invalid)
             }
-            "exp" => Ok(LatencyModel::exponential(parse_duration(args)?)),
+            "exp" => Ok(LatencyModel::exponential(latency(args)?)),
             "lognormal" => {
                 let (median, p99) = pair(args, ",", "lognormal:MEDIAN,P99")?;
-                LatencyModel::lognormal(parse_duration(median)?, parse_duration(p99)?)
-                    .map_err(invalid)
+                LatencyModel::lognormal(latency(median)?, latency(p99)?).map_err(invalid)
             }
             "mix" => {
                 let parts = args
@@ -218,7 +245,11 @@ impl FromStr for Bandwidth {
         let Some(size) = s.strip_suffix("/s") else {
             return err(format!("bandwidth '{s}' must end in /s, as in 200MiB/s"));
         };
-        Bandwidth::new(parse_size(size)?)
+        let bytes = parse_size(size)?;
+        if bytes < MIN_BANDWIDTH {
+            return err(format!("bandwidth '{s}' is below the minimum of 1MiB/s"));
+        }
+        Bandwidth::new(bytes)
             .ok_or_else(|| SpecError(format!("bandwidth '{s}' must be more than zero")))
     }
 }
@@ -237,7 +268,7 @@ impl FromStr for StallModel {
         let Some(for_ns) = strip_kind(length.trim(), "for") else {
             return err(format!("'{length}' in '{s}' must be for:DURATION"));
         };
-        let for_ns = parse_duration(for_ns)?;
+        let for_ns = parse_delay(for_ns, "stall")?;
         let invalid = |e: super::stall::InvalidStall| SpecError(format!("'{s}': {e}"));
         let when = when.trim();
         if let Some(every) = strip_kind(when, "every") {
@@ -357,7 +388,13 @@ mod tests {
             1_000_000_000
         );
         assert!(message::<Bandwidth>("200MiB").contains("must end in /s"));
-        assert!(message::<Bandwidth>("0B/s").contains("more than zero"));
+        assert!(message::<Bandwidth>("0B/s").contains("below the minimum of 1MiB/s"));
+        assert!(message::<Bandwidth>("1B/s").contains("below the minimum of 1MiB/s"));
+        assert!(message::<LatencyModel>("fixed:11s").contains("beyond the maximum of 10s"));
+        assert!(message::<StallModel>("p:0.1,for:1h").contains("unknown unit"));
+        assert!(message::<StallModel>("p:0.1,for:11s").contains("beyond the maximum of 10s"));
+        assert!(parse_size("-1").unwrap_err().0.contains("negative"));
+        assert!(parse_duration("-1ms").unwrap_err().0.contains("negative"));
         assert!(message::<Bandwidth>("fast/s").contains("in size 'fast'"));
     }
 

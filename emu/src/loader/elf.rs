@@ -69,10 +69,38 @@ fn seg_prot(flags: u32) -> u32 {
     p
 }
 
+/// What a file that is not a regular one is, for an error message.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+}
+
 impl ElfFile {
     /// Reads the file `fd` opened as `name`.
+    /// Only a regular file is read: a FIFO, a directory or a device is refused before
+    /// anything waits on it (the caller opens without blocking).
     pub(super) fn read(name: String, fd: OwnedFd) -> Result<ElfFile, LoadError> {
         let mut file = std::fs::File::from(fd);
+        let kind = match file.metadata() {
+            Ok(m) => m.file_type(),
+            Err(err) => return Err(LoadError::Read { path: name, err }),
+        };
+        if !kind.is_file() {
+            return Err(LoadError::Unsupported {
+                path: name,
+                why: format!("not a regular file ({})", file_kind(kind)),
+            });
+        }
         let mut bytes = Vec::new();
         if let Err(err) = file.read_to_end(&mut bytes) {
             return Err(LoadError::Read { path: name, err });

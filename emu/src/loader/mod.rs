@@ -11,6 +11,7 @@ use crate::os::files::Files;
 use elf::{ElfFile, Placement};
 use goblin::elf::{header, program_header};
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use thiserror::Error;
 use tracing::debug;
@@ -117,10 +118,15 @@ pub fn load(
     start: &StartInfo,
 ) -> Result<LoadedImage, LoadError> {
     let name = path.display().to_string();
-    let fd = std::fs::File::open(path).map_err(|err| LoadError::Read {
-        path: name.clone(),
-        err,
-    })?;
+    // Without blocking: a FIFO would wait for a writer before `ElfFile::read` refuses it.
+    let fd = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|err| LoadError::Read {
+            path: name.clone(),
+            err,
+        })?;
     let file = ElfFile::read(name.clone(), fd.into())?;
     let program = file.parse()?;
     let map_err = |why: String| LoadError::Map {

@@ -99,7 +99,9 @@ impl Files {
     /// Opens guest path `path` for execution (the program interpreter), resolved as the
     /// guest's own opens are: relative to its working directory, confined under the root.
     pub fn open_exec(&self, path: &[u8]) -> Result<OwnedFd, Errno> {
-        self.paths.open(Base::Cwd, path, libc::O_RDONLY, 0)
+        // Without blocking: a FIFO is refused by the loader, never waited on.
+        self.paths
+            .open(Base::Cwd, path, libc::O_RDONLY | libc::O_NONBLOCK, 0)
     }
 
     /// Closes the guest's close-on-exec fds, as a successful execve does.

@@ -33,8 +33,9 @@ impl HostChanges {
 /// Its size is kept, not asked of the host on every read and write: the page cache is
 /// the only writer of a cached file's size except for the calls that change host files
 /// directly, which the process counts in [`HostChanges`]; the kept size is asked of the
-/// host again once that count moved. (Other host processes changing the file are not
-/// seen, as the cached pages would not see their writes either.)
+/// host again once that count moved, or once another host process changed the file
+/// ([`FileData::changed_elsewhere`], which the page cache asks before each read(2) and
+/// write(2)).
 pub(crate) struct HostFile {
     fd: OwnedFd,
     /// Opened for both reading and writing, so writes may be cached.
@@ -45,7 +46,13 @@ pub(crate) struct HostFile {
     /// call that reads or sets the size, so a size read before a resize is never kept
     /// after it.
     size: Mutex<Option<(u64, u64)>>,
+    /// The host file's size, modification and change times as last seen by
+    /// [`FileData::changed_elsewhere`], or as faultline's own last change left them.
+    seen: Mutex<Option<Stamp>>,
 }
+
+/// What tells that a file changed: its size, mtime and ctime (seconds, nanoseconds).
+type Stamp = [i64; 5];
 
 impl HostFile {
     /// Opens its own descriptor of the file `file` is open on.
@@ -68,12 +75,35 @@ impl HostFile {
         // SAFETY: F_GETFL only reads the descriptor's status flags.
         let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
         let read_write = fl >= 0 && fl & libc::O_ACCMODE == libc::O_RDWR;
-        Ok(HostFile {
+        let file = HostFile {
             fd,
             read_write,
             changes,
             size: Mutex::new(None),
-        })
+            seen: Mutex::new(None),
+        };
+        file.note_own_change();
+        Ok(file)
+    }
+}
+
+impl HostFile {
+    /// The file's stamp now, `None` if the host cannot say.
+    fn stamp(&self) -> Option<Stamp> {
+        let st = stat(self.fd.as_raw_fd()).ok()?;
+        Some([
+            st.st_size,
+            st.st_mtime,
+            st.st_mtime_nsec,
+            st.st_ctime,
+            st.st_ctime_nsec,
+        ])
+    }
+
+    /// After faultline itself changed the file: the stamp it left is the one later
+    /// changes are told from.
+    fn note_own_change(&self) {
+        *self.seen.lock() = self.stamp();
     }
 }
 
@@ -124,6 +154,8 @@ impl FileData for HostFile {
                 *kept = Some((seen, size.max(offset + data.len() as u64)));
             }
         }
+        drop(kept);
+        self.note_own_change();
         Ok(())
     }
 
@@ -149,6 +181,7 @@ impl FileData for HostFile {
         match unsafe { libc::ftruncate(self.fd.as_raw_fd(), len) } {
             0 => {
                 *kept = Some((changes, size));
+                self.note_own_change();
                 Ok(())
             }
             _ => {
@@ -156,6 +189,18 @@ impl FileData for HostFile {
                 Err(io::Error::last_os_error())
             }
         }
+    }
+
+    fn changed_elsewhere(&self) -> bool {
+        let Some(now) = self.stamp() else {
+            return false;
+        };
+        let changed = self.seen.lock().replace(now).is_some_and(|s| s != now);
+        if changed {
+            // The kept size is another process's to change now: ask the host again.
+            *self.size.lock() = None;
+        }
+        changed
     }
 
     fn read_write(&self) -> bool {

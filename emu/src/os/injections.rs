@@ -3,6 +3,7 @@
 
 use crate::abi::signo;
 use devices::storage::{spec, LatencyModel};
+use mmu::pagecache::check_mem_limit;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -108,7 +109,7 @@ fn parse_action(s: &str) -> Result<Action, String> {
         ("drop-caches", None) => Ok(Action::DropCaches),
         ("drop-caches", Some(_)) => Err("drop-caches takes no value".into()),
         ("stall", Some(v)) => Ok(Action::Stall(
-            spec::parse_duration(v).map_err(|e| format!("stall: {e}"))?,
+            spec::parse_delay(v, "stall").map_err(|e| format!("stall: {e}"))?,
         )),
         ("latency", Some(v)) => Ok(Action::Latency(
             v.parse().map_err(|e| format!("latency: {e}"))?,
@@ -117,8 +118,9 @@ fn parse_action(s: &str) -> Result<Action, String> {
         ("pageout", Some("anon")) => Ok(Action::PageOut(PageOutTarget::Anon)),
         ("pageout", Some(path)) => Ok(Action::PageOut(PageOutTarget::File(path.into()))),
         ("mem-limit", Some(v)) => match spec::parse_size(v) {
-            Ok(0) => Err("mem-limit: a limit of 0 bytes leaves no memory".into()),
-            Ok(bytes) => Ok(Action::MemLimit(bytes)),
+            Ok(bytes) => check_mem_limit(bytes)
+                .map(Action::MemLimit)
+                .map_err(|e| format!("mem-limit: {e}")),
             Err(e) => Err(format!("mem-limit: {e}")),
         },
         ("signal", Some(v)) => parse_signal(v),
@@ -235,7 +237,7 @@ mod tests {
             ("5ms:drop-caches=1", "drop-caches takes no value"),
             (
                 "5ms:mem-limit=0",
-                "mem-limit: a limit of 0 bytes leaves no memory",
+                "mem-limit: memory limit 0 bytes is below 64KiB",
             ),
             ("5ms:mem-limit=lots", "'5ms:mem-limit=lots': mem-limit: "),
             (
