@@ -17,6 +17,8 @@ pub(crate) mod signal;
 pub(crate) mod signalfd;
 pub(crate) mod sigwait;
 pub(crate) mod socket;
+pub(crate) mod socket_io;
+pub(crate) mod socket_opt;
 pub(crate) mod strace;
 pub(crate) mod sysinfo;
 pub(crate) mod time;

@@ -1,23 +1,26 @@
-//! Sockets passed to the host, so far socketpair(AF_UNIX) and the calls a connected
-//! pair needs: sendto and recvfrom without an address, and shutdown. read, write and
-//! poll reach them as any host descriptor; a blocking call waits in the interruptible
-//! wait first ([`super::blocking_io`]).
+//! Sockets passed to the host, as qemu-user passes them: AF_UNIX, AF_INET and AF_INET6
+//! sockets are host sockets behind guest fds. This module creates, names and connects
+//! them; [`super::socket_io`] moves data and descriptors, [`super::socket_opt`] their
+//! options. Addresses go through [`crate::os::socket_addr`], which resolves AF_UNIX
+//! paths as open(2) resolves paths. read, write and poll reach sockets as any host
+//! descriptor; a call that may block (accept, a receive, a send) first waits in the
+//! interruptible wait ([`super::blocking_io`]), so a signal ends it as on Linux.
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
+use crate::os::socket_addr::{HostAddr, Use, SOCKADDR_MAX};
 use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-/// The most bytes one sendto or recvfrom moves (a short transfer, as a stream socket
-/// may make; a datagram this large fails on the host anyway).
-const MAX_TRANSFER: usize = 4 << 20;
+use super::{socket_io, socket_opt};
+
 /// Socket type flags, the same on riscv64 as on the host.
 const TYPE_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
 /// The last host error as an errno.
-fn last_errno() -> Errno {
+pub(super) fn last_errno() -> Errno {
     Errno(
         std::io::Error::last_os_error()
             .raw_os_error()
@@ -25,22 +28,115 @@ fn last_errno() -> Errno {
     )
 }
 
-/// socketpair(domain, type, protocol, sv): AF_UNIX only.
+/// A host call's result: its value, or the host's errno when it is negative.
+pub(super) fn host(r: i64) -> Result<i64, Errno> {
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Reads the guest address of `len` bytes at `addr` and makes it the host's.
+pub(super) fn host_addr(t: &Thread, addr: u64, len: u64, use_: Use) -> Result<HostAddr, Errno> {
+    let len = usize::try_from(low_i32(len)).map_err(|_| Errno::EINVAL)?;
+    if len > SOCKADDR_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut bytes = vec![0u8; len];
+    t.proc.mm.read_bytes(addr, &mut bytes)?;
+    t.proc
+        .files
+        .socket_names
+        .to_host(&t.proc.files, &bytes, use_)
+}
+
+/// Writes the host-reported address `host` (in the guest's view) to `addr`, truncated
+/// to the `*len_addr` bytes the guest offers, and its full length to `*len_addr`, as
+/// Linux does. Nothing when `addr` is null.
+pub(super) fn write_addr(t: &Thread, addr: u64, len_addr: u64, host: &[u8]) -> Result<(), Errno> {
+    if addr == 0 {
+        return Ok(());
+    }
+    let mut len = [0u8; 4];
+    t.proc.mm.read_bytes(len_addr, &mut len)?;
+    let room = usize::try_from(i32::from_le_bytes(len)).map_err(|_| Errno::EINVAL)?;
+    let guest = t.proc.files.socket_names.to_guest(&t.proc.files, host);
+    t.proc
+        .mm
+        .write_bytes(addr, &guest[..room.min(guest.len())])?;
+    let full = u32::try_from(guest.len()).map_err(|_| Errno::EINVAL)?;
+    t.proc.mm.write_bytes(len_addr, &full.to_le_bytes())
+}
+
+/// A buffer the host fills with an address, and its length.
+pub(super) struct AddrBuf {
+    /// The address bytes.
+    pub bytes: [u8; SOCKADDR_MAX],
+    /// In: the room; out: the address's length.
+    pub len: libc::socklen_t,
+}
+
+impl AddrBuf {
+    /// An empty buffer with room for any address.
+    pub(super) fn new() -> AddrBuf {
+        AddrBuf {
+            bytes: [0; SOCKADDR_MAX],
+            len: SOCKADDR_MAX as libc::socklen_t,
+        }
+    }
+
+    /// The address the host wrote.
+    pub(super) fn filled(&self) -> &[u8] {
+        &self.bytes[..(self.len as usize).min(SOCKADDR_MAX)]
+    }
+
+    /// The buffer as the host's `struct sockaddr *`.
+    pub(super) fn ptr(&mut self) -> *mut libc::sockaddr {
+        self.bytes.as_mut_ptr().cast()
+    }
+}
+
+/// Installs host socket `fd` (just created) as a guest fd.
+fn install(t: &Thread, fd: i32, cloexec: bool) -> Result<i64, Errno> {
+    // SAFETY: fd was just created by the host and nothing else owns it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    t.proc.files.install(owned, cloexec).map(i64::from)
+}
+
+/// The families faultline passes to the host.
+fn supported(domain: i32) -> Result<(), Errno> {
+    match domain {
+        libc::AF_UNIX | libc::AF_INET | libc::AF_INET6 => Ok(()),
+        _ => Err(Errno(libc::EAFNOSUPPORT)),
+    }
+}
+
+/// socket(domain, type, protocol).
+fn socket(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+    let (domain, ty, protocol) = (low_i32(a[0]), low_i32(a[1]), low_i32(a[2]));
+    supported(domain)?;
+    // SAFETY: socket takes no pointers.
+    let fd = host(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, protocol) }.into())?;
+    install(t, fd as i32, ty & libc::SOCK_CLOEXEC != 0)
+}
+
+/// socketpair(domain, type, protocol, sv): AF_UNIX only, as on Linux.
 fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let (domain, ty, protocol) = (low_i32(a[0]), low_i32(a[1]), low_i32(a[2]));
     if domain != libc::AF_UNIX {
-        return Err(Errno(libc::EAFNOSUPPORT));
+        supported(domain)?;
+        return Err(Errno(libc::EOPNOTSUPP));
     }
     let mut fds = [0; 2];
-    let host_ty = (ty & !libc::SOCK_CLOEXEC) | libc::SOCK_CLOEXEC;
     // SAFETY: fds is a writable array of two ints.
-    if unsafe { libc::socketpair(domain, host_ty, protocol, fds.as_mut_ptr()) } < 0 {
-        return Err(last_errno());
-    }
+    host(
+        unsafe { libc::socketpair(domain, ty | libc::SOCK_CLOEXEC, protocol, fds.as_mut_ptr()) }
+            .into(),
+    )?;
     // SAFETY: both fds were just created and nothing else owns them.
-    let owned = fds.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
+    let [first, second] = fds.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
     let cloexec = ty & TYPE_FLAGS & libc::SOCK_CLOEXEC != 0;
-    let [first, second] = owned;
     let files = &t.proc.files;
     let g0 = files.install(first, cloexec)?;
     let g1 = match files.install(second, cloexec) {
@@ -61,63 +157,98 @@ fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     Ok(0)
 }
 
-/// sendto(fd, buf, len, flags, addr, addrlen) on a connected socket.
-fn sendto(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+/// bind(fd, addr, addrlen) and connect(fd, addr, addrlen).
+fn name(t: &Thread, a: [u64; 6], use_: Use) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
-    if a[4] != 0 {
-        return Err(Errno(libc::EISCONN));
-    }
-    let len = usize::try_from(a[2])
-        .unwrap_or(usize::MAX)
-        .min(MAX_TRANSFER);
-    let mut buf = vec![0u8; len];
-    t.proc.mm.read_bytes(a[1], &mut buf)?;
-    // SAFETY: buf holds len readable bytes.
-    let n = unsafe { libc::send(file.raw(), buf.as_ptr().cast(), len, low_i32(a[3])) };
-    if n < 0 {
-        return Err(last_errno());
-    }
-    Ok(n as i64)
+    let addr = host_addr(t, a[1], a[2], use_)?;
+    let (ptr, len) = (
+        addr.bytes.as_ptr().cast(),
+        addr.bytes.len() as libc::socklen_t,
+    );
+    // SAFETY: ptr holds len bytes of address, alive across the call.
+    let r = match use_ {
+        Use::Bind => unsafe { libc::bind(file.raw(), ptr, len) },
+        Use::Reach => unsafe { libc::connect(file.raw(), ptr, len) },
+    };
+    host(r.into()).map(|_| 0)
 }
 
-/// recvfrom(fd, buf, len, flags, addr, addrlen): a connected socket's peer has no
-/// address to report, so `*addrlen` becomes 0.
-fn recvfrom(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+/// listen(fd, backlog).
+fn listen(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
-    let len = usize::try_from(a[2])
-        .unwrap_or(usize::MAX)
-        .min(MAX_TRANSFER);
-    let mut buf = vec![0u8; len];
-    // SAFETY: buf holds len writable bytes.
-    let n = unsafe { libc::recv(file.raw(), buf.as_mut_ptr().cast(), len, low_i32(a[3])) };
-    if n < 0 {
-        return Err(last_errno());
+    // SAFETY: listen takes no pointers.
+    host(unsafe { libc::listen(file.raw(), low_i32(a[1])) }.into()).map(|_| 0)
+}
+
+/// accept4(fd, addr, addrlen, flags); accept is accept4 with no flags.
+fn accept4(t: &Thread, a: [u64; 6], flags: i32) -> Result<i64, Errno> {
+    let file = t.proc.files.file(a[0])?;
+    if flags & !TYPE_FLAGS != 0 {
+        return Err(Errno::EINVAL);
     }
-    let got = usize::try_from(n).map_err(|_| Errno::EINVAL)?;
-    t.proc.mm.write_bytes(a[1], &buf[..got.min(len)])?;
-    if a[4] != 0 && a[5] != 0 {
-        t.proc.mm.write_bytes(a[5], &0u32.to_le_bytes())?;
+    let mut peer = AddrBuf::new();
+    // SAFETY: peer has room for `peer.len` bytes of address.
+    let fd = host(
+        unsafe {
+            libc::accept4(
+                file.raw(),
+                peer.ptr(),
+                &mut peer.len,
+                flags | libc::SOCK_CLOEXEC,
+            )
+        }
+        .into(),
+    )?;
+    let guest = install(t, fd as i32, flags & libc::SOCK_CLOEXEC != 0)?;
+    if let Err(e) = write_addr(t, a[1], a[2], peer.filled()) {
+        drop(t.proc.files.fds.remove(guest as i32));
+        return Err(e);
     }
-    Ok(n as i64)
+    Ok(guest)
+}
+
+/// getsockname(fd, addr, addrlen) and getpeername(fd, addr, addrlen).
+fn sock_name(t: &Thread, a: [u64; 6], peer: bool) -> Result<i64, Errno> {
+    let file = t.proc.files.file(a[0])?;
+    let mut buf = AddrBuf::new();
+    // SAFETY: buf has room for `buf.len` bytes of address.
+    let r = match peer {
+        true => unsafe { libc::getpeername(file.raw(), buf.ptr(), &mut buf.len) },
+        false => unsafe { libc::getsockname(file.raw(), buf.ptr(), &mut buf.len) },
+    };
+    host(r.into())?;
+    if a[1] == 0 {
+        return Err(Errno::EFAULT);
+    }
+    write_addr(t, a[1], a[2], buf.filled()).map(|_| 0)
 }
 
 /// shutdown(fd, how).
 fn shutdown(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
     // SAFETY: shutdown takes no pointers.
-    if unsafe { libc::shutdown(file.raw(), low_i32(a[1])) } < 0 {
-        return Err(last_errno());
-    }
-    Ok(0)
+    host(unsafe { libc::shutdown(file.raw(), low_i32(a[1])) }.into()).map(|_| 0)
 }
 
 /// Handles the socket calls; None if `n` is not one of them.
 pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     Some(ret(match n {
+        nr::socket => socket(t, a),
         nr::socketpair => socketpair(t, a),
-        nr::sendto => sendto(t, a),
-        nr::recvfrom => recvfrom(t, a),
+        nr::bind => name(t, a, Use::Bind),
+        nr::connect => name(t, a, Use::Reach),
+        nr::listen => listen(t, a),
+        nr::accept => accept4(t, a, 0),
+        nr::accept4 => accept4(t, a, low_i32(a[3])),
+        nr::getsockname => sock_name(t, a, false),
+        nr::getpeername => sock_name(t, a, true),
         nr::shutdown => shutdown(t, a),
+        nr::sendto => socket_io::sendto(t, a),
+        nr::recvfrom => socket_io::recvfrom(t, a),
+        nr::sendmsg => socket_io::sendmsg(t, a),
+        nr::recvmsg => socket_io::recvmsg(t, a),
+        nr::setsockopt => socket_opt::setsockopt(t, a),
+        nr::getsockopt => socket_opt::getsockopt(t, a),
         _ => return None,
     }))
 }
