@@ -8,20 +8,24 @@ Depends and Pre-Depends recursively (first alternative that exists, virtual pack
 through Provides), downloads the .debs, checks each one's SHA256 against the index,
 and unpacks them all with `dpkg-deb -x` into one sysroot, `DIR/trixie-riscv64`. It
 also packs the npm package `@esbuild/linux-riscv64` (a Go program) into
-`DIR/esbuild` with `npm pack`.
+`DIR/esbuild` with `npm pack` (or, without npm, fetches the same tarball from the
+registry and checks it against the registry's SHA-512 integrity).
 
 The cache (default `$FAULTLINE_CACHE`, else `$HOME/.cache/faultline`) is never part of
 the repository. A finished sysroot is stamped with the package list, so a second run
 with the same list does nothing and needs no network.
 
-Exit status: 0 when the sysroot (and esbuild) are ready; 2 when the archive cannot be
-reached (the tests that need these programs skip then, saying so); 1 on any other
-failure (a bad checksum, a package missing from the index, dpkg-deb failing), which
-the tests report as a failure.
+Prints `sysroot PATH`, then `esbuild PATH` or `esbuild unreachable`. Exit status: 0
+when the sysroot is ready (esbuild ready or its registry unreachable); 2 when the
+Debian archive cannot be reached (the tests that need these programs skip then,
+saying so); 1 on any other failure (a bad checksum, a package missing from the index,
+dpkg-deb failing), which the tests report as a failure.
 """
 
 import argparse
+import base64
 import hashlib
+import json
 import lzma
 import os
 import shutil
@@ -37,7 +41,9 @@ SUITE = "trixie"
 ARCH = "riscv64"
 # The programs the acceptance tests run (tests/tests/real_world.rs).
 DEFAULT_PACKAGES = ["busybox-static", "lua5.4", "sqlite3", "python3"]
-ESBUILD = "@esbuild/linux-riscv64@0.28.2"
+ESBUILD_NAME, ESBUILD_VERSION = "@esbuild/linux-riscv64", "0.28.2"
+ESBUILD = f"{ESBUILD_NAME}@{ESBUILD_VERSION}"
+NPM_REGISTRY = os.environ.get("FAULTLINE_NPM_REGISTRY", "https://registry.npmjs.org")
 # Dependencies no test program needs at run time and that only drag in more (maintainer
 # scripts' tools); leaving them out keeps the download small.
 SKIP = {"debconf", "perl-base", "dpkg", "install-info", "tzdata", "readline-common"}
@@ -181,22 +187,43 @@ def fetch_esbuild(cache):
     stamp = os.path.join(dest, ".faultline-stamp")
     if os.path.exists(stamp) and open(stamp).read() == ESBUILD:
         return
-    if shutil.which("npm") is None:
-        raise Unreachable("npm is not installed")
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        log(f"npm pack {ESBUILD}")
-        r = subprocess.run(["npm", "pack", "--silent", "--pack-destination", tmp, ESBUILD],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise Unreachable(f"npm pack {ESBUILD}: {r.stderr.strip()[-300:]}")
-        tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")]
-        if len(tgz) != 1:
-            raise RuntimeError(f"npm pack left {tgz}")
-        subprocess.run(["tar", "-xzf", os.path.join(tmp, tgz[0]), "-C", tmp], check=True)
+        tgz = npm_pack(tmp) if shutil.which("npm") else registry_tarball(tmp)
+        subprocess.run(["tar", "-xzf", tgz, "-C", tmp], check=True)
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(os.path.join(tmp, "package"), dest)
     with open(stamp, "w") as f:
         f.write(ESBUILD)
+
+
+def npm_pack(tmp):
+    """`npm pack`s esbuild into tmp; returns the tarball's path."""
+    log(f"npm pack {ESBUILD}")
+    r = subprocess.run(["npm", "pack", "--silent", "--pack-destination", tmp, ESBUILD],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise Unreachable(f"npm pack {ESBUILD}: {r.stderr.strip()[-300:]}")
+    tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")]
+    if len(tgz) != 1:
+        raise RuntimeError(f"npm pack left {tgz}")
+    return os.path.join(tmp, tgz[0])
+
+
+def registry_tarball(tmp):
+    """Fetches esbuild's tarball as npm pack would, checked against its integrity."""
+    meta_path = os.path.join(tmp, "meta.json")
+    download(f"{NPM_REGISTRY}/{ESBUILD_NAME}/{ESBUILD_VERSION}", meta_path)
+    with open(meta_path) as f:
+        dist = json.load(f)["dist"]
+    tgz = os.path.join(tmp, "package.tgz")
+    log(f"downloading {ESBUILD}")
+    download(dist["tarball"], tgz)
+    algo, _, want = dist["integrity"].partition("-")
+    with open(tgz, "rb") as f:
+        got = base64.b64encode(hashlib.new(algo, f.read()).digest()).decode()
+    if got != want:
+        raise RuntimeError(f"{ESBUILD}: {algo} differs from the registry's integrity")
+    return tgz
 
 
 def main():
@@ -216,14 +243,20 @@ def main():
             names = resolve(packages, provides, args.packages)
             log(f"{len(names)} packages: {' '.join(names)}")
             unpack(args.cache, fetch_debs(args.cache, names, packages), stamp)
-        fetch_esbuild(args.cache)
+        print(f"sysroot {root}")
+        try:
+            fetch_esbuild(args.cache)
+            print(f"esbuild {os.path.join(args.cache, 'esbuild', 'bin', 'esbuild')}")
+        except Unreachable as e:
+            log(f"npm registry unreachable: {e}")
+            print("esbuild unreachable")
     except Unreachable as e:
         log(f"archive unreachable: {e}")
         return 2
-    except (RuntimeError, OSError, subprocess.CalledProcessError, lzma.LZMAError) as e:
+    except (RuntimeError, OSError, subprocess.CalledProcessError, lzma.LZMAError,
+            KeyError, ValueError) as e:
         log(f"failed: {e}")
         return 1
-    print(root)
     return 0
 
 

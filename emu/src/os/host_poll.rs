@@ -55,7 +55,7 @@ pub(crate) fn socket_timeout_ns(fd: RawFd, events: i16) -> Option<u64> {
         tv_sec: 0,
         tv_usec: 0,
     };
-    let mut len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::timeval>()).ok()?;
     // SAFETY: tv has room for `len` bytes.
     let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, name, (&raw mut tv).cast(), &mut len) };
     let ns = u64::try_from(tv.tv_sec)

@@ -14,8 +14,7 @@ use std::path::Path;
 use mmu::Errno;
 use parking_lot::Mutex;
 
-use super::files::Files;
-use super::path::{At, Base, Entry};
+use super::path::{At, Base, Entry, Resolver};
 
 /// The largest address a guest may pass, `sizeof(struct sockaddr_storage)`.
 pub(crate) const SOCKADDR_MAX: usize = 128;
@@ -23,6 +22,8 @@ pub(crate) const SOCKADDR_MAX: usize = 128;
 const SUN_PATH_OFFSET: usize = 2;
 /// `sizeof(sun_path)`.
 const SUN_PATH_MAX: usize = 108;
+/// AF_UNIX as a `sa_family_t`.
+const UNIX_FAMILY: u16 = 1;
 
 /// What an AF_UNIX path is resolved for: creating the socket file, or reaching one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +66,7 @@ fn unix_path(bytes: &[u8]) -> Option<&[u8]> {
 
 /// A `sockaddr_un` naming `path`, as long as Linux reports such names.
 fn unix_addr(path: &[u8]) -> Vec<u8> {
-    let mut out = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+    let mut out = UNIX_FAMILY.to_ne_bytes().to_vec();
     out.extend_from_slice(path);
     out.push(0);
     out
@@ -93,7 +94,7 @@ impl SocketNames {
     /// in `sun_path`, and the path's lookup errors (ENOENT, EACCES, ...).
     pub(crate) fn to_host(
         &self,
-        files: &Files,
+        paths: &Resolver,
         bytes: &[u8],
         use_: Use,
     ) -> Result<HostAddr, Errno> {
@@ -116,11 +117,11 @@ impl SocketNames {
                     return plain(2);
                 };
                 let at = match use_ {
-                    Use::Bind => match files.paths.entry(Base::Cwd, path)? {
+                    Use::Bind => match paths.entry(Base::Cwd, path)? {
                         Entry::Name(at) => at,
                         _ => return Err(Errno(libc::EADDRINUSE)),
                     },
-                    Use::Reach => files.paths.lookup(Base::Cwd, path, true, false)?,
+                    Use::Reach => paths.lookup(Base::Cwd, path, true, false)?,
                 };
                 let host = host_name(&at);
                 if host.len() >= SUN_PATH_MAX {
@@ -141,7 +142,7 @@ impl SocketNames {
 
     /// The guest's view of address `bytes` the host reported: an AF_UNIX name the guest
     /// bound under its own path, or one below `--root`, as the guest names it.
-    pub(crate) fn to_guest(&self, files: &Files, bytes: &[u8]) -> Vec<u8> {
+    pub(crate) fn to_guest(&self, paths: &Resolver, bytes: &[u8]) -> Vec<u8> {
         if bytes.len() < 2 || family(bytes) != libc::AF_UNIX {
             return bytes.to_vec();
         }
@@ -151,10 +152,7 @@ impl SocketNames {
         if let Some(guest) = self.by_host.lock().get(path) {
             return unix_addr(guest);
         }
-        match files
-            .paths
-            .guest_view(Path::new(std::ffi::OsStr::from_bytes(path)))
-        {
+        match paths.guest_view(Path::new(std::ffi::OsStr::from_bytes(path))) {
             Some(guest) if guest != path => unix_addr(&guest),
             _ => bytes.to_vec(),
         }
@@ -170,7 +168,8 @@ mod tests {
         let named = unix_addr(b"/tmp/s");
         assert_eq!(named.len(), 2 + 6 + 1);
         assert_eq!(unix_path(&named), Some(&b"/tmp/s"[..]));
-        let mut abstract_ = (libc::AF_UNIX as u16).to_ne_bytes().to_vec();
+        assert_eq!(i32::from(UNIX_FAMILY), libc::AF_UNIX);
+        let mut abstract_ = UNIX_FAMILY.to_ne_bytes().to_vec();
         abstract_.extend_from_slice(b"\0name");
         assert_eq!(unix_path(&abstract_), None);
         assert_eq!(unix_path(&abstract_[..2]), None);

@@ -16,6 +16,7 @@ pub(crate) mod sched;
 pub(crate) mod signal;
 pub(crate) mod signalfd;
 pub(crate) mod sigwait;
+pub(crate) mod sockaddr_io;
 pub(crate) mod socket;
 pub(crate) mod socket_io;
 pub(crate) mod socket_opt;

@@ -8,100 +8,24 @@
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
-use crate::os::socket_addr::{HostAddr, Use, SOCKADDR_MAX};
+use crate::os::socket_addr::Use;
 use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
+use super::sockaddr_io::{host, host_addr, socklen, write_addr, AddrBuf};
 use super::{socket_io, socket_opt};
 
 /// Socket type flags, the same on riscv64 as on the host.
 const TYPE_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
-/// The last host error as an errno.
-pub(super) fn last_errno() -> Errno {
-    Errno(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
-}
-
-/// A host call's result: its value, or the host's errno when it is negative.
-pub(super) fn host(r: i64) -> Result<i64, Errno> {
-    if r < 0 {
-        Err(last_errno())
-    } else {
-        Ok(r)
-    }
-}
-
-/// Reads the guest address of `len` bytes at `addr` and makes it the host's.
-pub(super) fn host_addr(t: &Thread, addr: u64, len: u64, use_: Use) -> Result<HostAddr, Errno> {
-    let len = usize::try_from(low_i32(len)).map_err(|_| Errno::EINVAL)?;
-    if len > SOCKADDR_MAX {
-        return Err(Errno::EINVAL);
-    }
-    let mut bytes = vec![0u8; len];
-    t.proc.mm.read_bytes(addr, &mut bytes)?;
-    t.proc
-        .files
-        .socket_names
-        .to_host(&t.proc.files, &bytes, use_)
-}
-
-/// Writes the host-reported address `host` (in the guest's view) to `addr`, truncated
-/// to the `*len_addr` bytes the guest offers, and its full length to `*len_addr`, as
-/// Linux does. Nothing when `addr` is null.
-pub(super) fn write_addr(t: &Thread, addr: u64, len_addr: u64, host: &[u8]) -> Result<(), Errno> {
-    if addr == 0 {
-        return Ok(());
-    }
-    let mut len = [0u8; 4];
-    t.proc.mm.read_bytes(len_addr, &mut len)?;
-    let room = usize::try_from(i32::from_le_bytes(len)).map_err(|_| Errno::EINVAL)?;
-    let guest = t.proc.files.socket_names.to_guest(&t.proc.files, host);
-    t.proc
-        .mm
-        .write_bytes(addr, &guest[..room.min(guest.len())])?;
-    let full = u32::try_from(guest.len()).map_err(|_| Errno::EINVAL)?;
-    t.proc.mm.write_bytes(len_addr, &full.to_le_bytes())
-}
-
-/// A buffer the host fills with an address, and its length.
-pub(super) struct AddrBuf {
-    /// The address bytes.
-    pub bytes: [u8; SOCKADDR_MAX],
-    /// In: the room; out: the address's length.
-    pub len: libc::socklen_t,
-}
-
-impl AddrBuf {
-    /// An empty buffer with room for any address.
-    pub(super) fn new() -> AddrBuf {
-        AddrBuf {
-            bytes: [0; SOCKADDR_MAX],
-            len: SOCKADDR_MAX as libc::socklen_t,
-        }
-    }
-
-    /// The address the host wrote.
-    pub(super) fn filled(&self) -> &[u8] {
-        &self.bytes[..(self.len as usize).min(SOCKADDR_MAX)]
-    }
-
-    /// The buffer as the host's `struct sockaddr *`.
-    pub(super) fn ptr(&mut self) -> *mut libc::sockaddr {
-        self.bytes.as_mut_ptr().cast()
-    }
-}
-
-/// Installs host socket `fd` (just created) as a guest fd.
-fn install(t: &Thread, fd: i32, cloexec: bool) -> Result<i64, Errno> {
+/// Installs host socket `fd` (just created, as a host call returned it) as a guest fd.
+fn install(t: &Thread, fd: i64, cloexec: bool) -> Result<i32, Errno> {
+    let fd = i32::try_from(fd).map_err(|_| Errno::EBADF)?;
     // SAFETY: fd was just created by the host and nothing else owns it.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    t.proc.files.install(owned, cloexec).map(i64::from)
+    t.proc.files.install(owned, cloexec)
 }
 
 /// The families faultline passes to the host.
@@ -118,7 +42,7 @@ fn socket(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     supported(domain)?;
     // SAFETY: socket takes no pointers.
     let fd = host(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, protocol) }.into())?;
-    install(t, fd as i32, ty & libc::SOCK_CLOEXEC != 0)
+    install(t, fd, ty & libc::SOCK_CLOEXEC != 0).map(i64::from)
 }
 
 /// socketpair(domain, type, protocol, sv): AF_UNIX only, as on Linux.
@@ -129,11 +53,10 @@ fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
         return Err(Errno(libc::EOPNOTSUPP));
     }
     let mut fds = [0; 2];
+    let host_ty = ty | libc::SOCK_CLOEXEC;
     // SAFETY: fds is a writable array of two ints.
-    host(
-        unsafe { libc::socketpair(domain, ty | libc::SOCK_CLOEXEC, protocol, fds.as_mut_ptr()) }
-            .into(),
-    )?;
+    let r = unsafe { libc::socketpair(domain, host_ty, protocol, fds.as_mut_ptr()) };
+    host(r.into())?;
     // SAFETY: both fds were just created and nothing else owns them.
     let [first, second] = fds.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
     let cloexec = ty & TYPE_FLAGS & libc::SOCK_CLOEXEC != 0;
@@ -161,13 +84,11 @@ fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
 fn name(t: &Thread, a: [u64; 6], use_: Use) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
     let addr = host_addr(t, a[1], a[2], use_)?;
-    let (ptr, len) = (
-        addr.bytes.as_ptr().cast(),
-        addr.bytes.len() as libc::socklen_t,
-    );
-    // SAFETY: ptr holds len bytes of address, alive across the call.
+    let (ptr, len) = (addr.bytes.as_ptr().cast(), socklen(addr.bytes.len()));
     let r = match use_ {
+        // SAFETY: ptr holds len bytes of address, alive across the call.
         Use::Bind => unsafe { libc::bind(file.raw(), ptr, len) },
+        // SAFETY: as for bind.
         Use::Reach => unsafe { libc::connect(file.raw(), ptr, len) },
     };
     host(r.into()).map(|_| 0)
@@ -199,21 +120,22 @@ fn accept4(t: &Thread, a: [u64; 6], flags: i32) -> Result<i64, Errno> {
         }
         .into(),
     )?;
-    let guest = install(t, fd as i32, flags & libc::SOCK_CLOEXEC != 0)?;
+    let guest = install(t, fd, flags & libc::SOCK_CLOEXEC != 0)?;
     if let Err(e) = write_addr(t, a[1], a[2], peer.filled()) {
-        drop(t.proc.files.fds.remove(guest as i32));
+        drop(t.proc.files.fds.remove(guest));
         return Err(e);
     }
-    Ok(guest)
+    Ok(guest.into())
 }
 
 /// getsockname(fd, addr, addrlen) and getpeername(fd, addr, addrlen).
 fn sock_name(t: &Thread, a: [u64; 6], peer: bool) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
     let mut buf = AddrBuf::new();
-    // SAFETY: buf has room for `buf.len` bytes of address.
     let r = match peer {
+        // SAFETY: buf has room for `buf.len` bytes of address.
         true => unsafe { libc::getpeername(file.raw(), buf.ptr(), &mut buf.len) },
+        // SAFETY: as for getpeername.
         false => unsafe { libc::getsockname(file.raw(), buf.ptr(), &mut buf.len) },
     };
     host(r.into())?;

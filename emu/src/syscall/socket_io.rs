@@ -13,7 +13,8 @@ use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use super::socket::{host, host_addr, write_addr, AddrBuf};
+use super::sockaddr_io::{count, host, host_addr, socklen, write_addr, AddrBuf};
+use devices::cast::u64_to_usize;
 
 /// The most bytes one call moves (a short transfer, as a stream socket may make; a
 /// datagram this large fails on the host anyway).
@@ -66,7 +67,7 @@ impl MsgHdr {
         if self.iovlen > MAX_IOV {
             return Err(Errno(libc::EMSGSIZE));
         }
-        let mut raw = vec![0u8; self.iovlen as usize * 16];
+        let mut raw = vec![0u8; u64_to_usize(self.iovlen) * 16];
         t.proc.mm.read_bytes(self.iov, &mut raw)?;
         let mut left = MAX_TRANSFER;
         let mut out = Vec::new();
@@ -97,7 +98,7 @@ fn host_send(
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     if let Some(name) = name {
         msg.msg_name = name.as_ptr().cast_mut().cast();
-        msg.msg_namelen = name.len() as libc::socklen_t;
+        msg.msg_namelen = socklen(name.len());
     }
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
@@ -179,7 +180,7 @@ pub(super) fn sendmsg(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     if msg.controllen > MAX_CONTROL {
         return Err(Errno(libc::ENOBUFS));
     }
-    let mut control = vec![0u8; msg.controllen as usize];
+    let mut control = vec![0u8; u64_to_usize(msg.controllen)];
     if !control.is_empty() {
         t.proc.mm.read_bytes(msg.control, &mut control)?;
     }
@@ -235,7 +236,7 @@ fn host_recv(
     }
     control.truncate(msg.msg_controllen.min(room));
     Ok(Received {
-        n: n as usize,
+        n: count(n),
         name,
         control,
         flags: msg.msg_flags,
@@ -263,7 +264,9 @@ pub(super) fn recvfrom(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
 fn control_to_guest(t: &Thread, control: &mut [u8], cloexec: bool, flags: &mut i32) {
     let mut off = 0;
     while off + CMSG_HDR <= control.len() {
-        let len = u64::from_le_bytes(control[off..off + 8].try_into().expect("8 bytes")) as usize;
+        let len = u64_to_usize(u64::from_le_bytes(
+            control[off..off + 8].try_into().expect("8 bytes"),
+        ));
         let end = (off + len).min(control.len());
         let level = i32::from_le_bytes(control[off + 8..off + 12].try_into().expect("4"));
         let ty = i32::from_le_bytes(control[off + 12..off + 16].try_into().expect("4"));
@@ -293,7 +296,7 @@ pub(super) fn recvmsg(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let msg = MsgHdr::read(t, a[1])?;
     let buffers = msg.buffers(t)?;
     let mut data = vec![0u8; buffers.iter().map(|b| b.1).sum()];
-    let room = msg.controllen.min(MAX_CONTROL) as usize;
+    let room = u64_to_usize(msg.controllen.min(MAX_CONTROL));
     let want_name = msg.name != 0;
     let mut got = host_recv(file.raw(), &mut data, want_name, room, flags)?;
     let mut out_flags = got.flags;

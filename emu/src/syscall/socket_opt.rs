@@ -8,7 +8,8 @@ use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
 
-use super::socket::host;
+use super::sockaddr_io::{host, socklen};
+use devices::cast::u64_to_usize;
 
 /// The longest option value passed across (TCP_INFO, the largest common one, is 232
 /// bytes).
@@ -48,7 +49,7 @@ pub(super) fn setsockopt(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
             level,
             name,
             value.as_ptr().cast(),
-            value.len() as libc::socklen_t,
+            socklen(value.len()),
         )
     };
     host(r.into()).map(|_| 0)
@@ -63,13 +64,13 @@ pub(super) fn getsockopt(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let room = usize::try_from(i32::from_le_bytes(len)).map_err(|_| Errno::EINVAL)?;
     passable(level, name, usize::MAX)?;
     let mut value = vec![0u8; room.min(MAX_OPTION)];
-    let mut got = value.len() as libc::socklen_t;
+    let mut got = socklen(value.len());
     // SAFETY: value has room for `got` bytes.
     let r =
         unsafe { libc::getsockopt(file.raw(), level, name, value.as_mut_ptr().cast(), &mut got) };
     host(r.into())?;
-    let got = (got as usize).min(value.len());
+    let got = u64_to_usize(got.into()).min(value.len());
     t.proc.mm.write_bytes(a[3], &value[..got])?;
-    t.proc.mm.write_bytes(a[4], &(got as u32).to_le_bytes())?;
+    t.proc.mm.write_bytes(a[4], &socklen(got).to_le_bytes())?;
     Ok(0)
 }
