@@ -52,6 +52,7 @@ guest_tests! {
     events => "events",
     rusage => "rusage",
     sockets => "sockets",
+    netsock => "netsock",
     procfs => "procfs",
     sched_calls => "sched_calls",
 }

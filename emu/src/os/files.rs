@@ -14,6 +14,7 @@ use super::fdtable::{FdTable, HostFd};
 use super::guest_memory::GuestMemory;
 use super::host_file::HostChanges;
 use super::path::{owned, Base, Resolver, View, PATH_MAX};
+use super::socket_addr::SocketNames;
 
 /// The guest process's file state: fd table, working directory, root confinement. Shared by
 /// all threads (Send + Sync).
@@ -31,6 +32,8 @@ pub struct Files {
     pub(crate) host_changes: HostChanges,
     /// The CPUs `/proc/cpuinfo` and `/sys/devices/system/cpu/online` describe.
     cpus: u64,
+    /// The guest names of the AF_UNIX sockets it bound.
+    pub(crate) socket_names: SocketNames,
 }
 
 /// Linux's ceiling on RLIMIT_NOFILE (fs.nr_open's default).
@@ -67,6 +70,7 @@ impl Files {
             cmdline: RwLock::default(),
             host_changes: HostChanges::default(),
             cpus,
+            socket_names: SocketNames::default(),
         })
     }
 

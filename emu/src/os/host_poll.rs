@@ -43,3 +43,24 @@ pub(crate) fn blocking(fd: RawFd) -> bool {
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     flags >= 0 && flags & libc::O_NONBLOCK == 0
 }
+
+/// The receive (for `POLLIN`) or send timeout set on host socket `fd` (SO_RCVTIMEO,
+/// SO_SNDTIMEO) in ns; None if it has none or is no socket.
+pub(crate) fn socket_timeout_ns(fd: RawFd, events: i16) -> Option<u64> {
+    let name = match events {
+        libc::POLLIN => libc::SO_RCVTIMEO,
+        _ => libc::SO_SNDTIMEO,
+    };
+    let mut tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 0,
+    };
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::timeval>()).ok()?;
+    // SAFETY: tv has room for `len` bytes.
+    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, name, (&raw mut tv).cast(), &mut len) };
+    let ns = u64::try_from(tv.tv_sec)
+        .ok()?
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::try_from(tv.tv_usec).ok()?.saturating_mul(1000));
+    (r == 0 && ns > 0).then_some(ns)
+}

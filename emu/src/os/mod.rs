@@ -27,6 +27,7 @@ pub(crate) mod random;
 pub(crate) mod signal_fds;
 pub(crate) mod signal_send;
 pub(crate) mod signal_state;
+pub(crate) mod socket_addr;
 pub(crate) mod thread_names;
 pub mod thread_prio;
 pub(crate) mod thread_signals;

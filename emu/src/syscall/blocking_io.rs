@@ -9,23 +9,28 @@ use crate::os::host_poll::{self, POLL_EVERY_NS};
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::Thread;
 use devices::WaitNote;
+use mmu::Errno;
 
 /// What call `n` waits for on the descriptor in a0, if it may block: not a send or
-/// receive with MSG_DONTWAIT in its flags (a3).
+/// receive with MSG_DONTWAIT in its flags (a3, or a2 for sendmsg and recvmsg).
 fn waits_for(n: u64, a: [u64; 6]) -> Option<i16> {
-    let dontwait = a[3] & libc::MSG_DONTWAIT as u64 != 0;
+    let dontwait = |flags: u64| flags & libc::MSG_DONTWAIT as u64 != 0;
     match n {
         nr::read | nr::readv | nr::pread64 | nr::preadv | nr::preadv2 => Some(libc::POLLIN),
         nr::write | nr::writev | nr::pwrite64 | nr::pwritev | nr::pwritev2 => Some(libc::POLLOUT),
-        nr::recvfrom if !dontwait => Some(libc::POLLIN),
-        nr::sendto if !dontwait => Some(libc::POLLOUT),
+        nr::accept | nr::accept4 => Some(libc::POLLIN),
+        nr::recvfrom if !dontwait(a[3]) => Some(libc::POLLIN),
+        nr::sendto if !dontwait(a[3]) => Some(libc::POLLOUT),
+        nr::recvmsg if !dontwait(a[2]) => Some(libc::POLLIN),
+        nr::sendmsg if !dontwait(a[2]) => Some(libc::POLLOUT),
         _ => None,
     }
 }
 
 /// Before call `n` on a blocking, non-regular host descriptor, waits until the host
-/// reports it ready. Some(ERESTARTSYS) if a signal came first; None to go on with the
-/// call.
+/// reports it ready. Some(ERESTARTSYS) if a signal came first, Some(-EAGAIN) if a
+/// socket's SO_RCVTIMEO or SO_SNDTIMEO passed first (on the run's clock, as Linux
+/// reports it); None to go on with the call.
 pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     let events = waits_for(n, a)?;
     let file = t.proc.files.file(a[0]).ok()?;
@@ -37,8 +42,10 @@ pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     {
         return None;
     }
+    let waiter = t.waiter();
     let limits = WaitLimits {
-        deadline_ns: None,
+        deadline_ns: host_poll::socket_timeout_ns(file.raw(), events)
+            .map(|ns| waiter.clock.now_ns().saturating_add(ns)),
         poll_every_ns: Some(POLL_EVERY_NS),
     };
     let ready = || host_poll::ready_now(file.raw(), events).then_some(());
@@ -46,8 +53,9 @@ pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
         what: format!("{} on fd {}", nr::name(n).unwrap_or("i/o"), a[0]),
         holders: Vec::new(),
     };
-    match t.waiter().described(&describe).wait(limits, ready) {
+    match waiter.described(&describe).wait(limits, ready) {
         WaitEnd::Ready(()) => None,
-        _ => Some(ERESTARTSYS),
+        WaitEnd::TimedOut => Some(Errno::EAGAIN.neg()),
+        WaitEnd::Interrupted => Some(ERESTARTSYS),
     }
 }

@@ -1,46 +1,65 @@
-//! Sockets passed to the host, so far socketpair(AF_UNIX) and the calls a connected
-//! pair needs: sendto and recvfrom without an address, and shutdown. read, write and
-//! poll reach them as any host descriptor; a blocking call waits in the interruptible
-//! wait first ([`super::blocking_io`]).
+//! Sockets passed to the host, as qemu-user passes them: AF_UNIX, AF_INET and AF_INET6
+//! sockets are host sockets behind guest fds. This module creates, names and connects
+//! them; [`super::socket_io`] moves data and descriptors, [`super::socket_opt`] their
+//! options. Addresses go through [`crate::os::socket_addr`], which resolves AF_UNIX
+//! paths as open(2) resolves paths. read, write and poll reach sockets as any host
+//! descriptor; a call that may block (accept, a receive, a send) first waits in the
+//! interruptible wait ([`super::blocking_io`]), so a signal ends it as on Linux.
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
+use crate::os::socket_addr::Use;
 use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-/// The most bytes one sendto or recvfrom moves (a short transfer, as a stream socket
-/// may make; a datagram this large fails on the host anyway).
-const MAX_TRANSFER: usize = 4 << 20;
+use super::sockaddr_io::{host, host_addr, socklen, write_addr, AddrBuf};
+use super::{socket_io, socket_opt};
+
 /// Socket type flags, the same on riscv64 as on the host.
 const TYPE_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
 
-/// The last host error as an errno.
-fn last_errno() -> Errno {
-    Errno(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
+/// Installs host socket `fd` (just created, as a host call returned it) as a guest fd.
+fn install(t: &Thread, fd: i64, cloexec: bool) -> Result<i32, Errno> {
+    let fd = i32::try_from(fd).map_err(|_| Errno::EBADF)?;
+    // SAFETY: fd was just created by the host and nothing else owns it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    t.proc.files.install(owned, cloexec)
 }
 
-/// socketpair(domain, type, protocol, sv): AF_UNIX only.
+/// The families faultline passes to the host.
+fn supported(domain: i32) -> Result<(), Errno> {
+    match domain {
+        libc::AF_UNIX | libc::AF_INET | libc::AF_INET6 => Ok(()),
+        _ => Err(Errno(libc::EAFNOSUPPORT)),
+    }
+}
+
+/// socket(domain, type, protocol).
+fn socket(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+    let (domain, ty, protocol) = (low_i32(a[0]), low_i32(a[1]), low_i32(a[2]));
+    supported(domain)?;
+    // SAFETY: socket takes no pointers.
+    let fd = host(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, protocol) }.into())?;
+    install(t, fd, ty & libc::SOCK_CLOEXEC != 0).map(i64::from)
+}
+
+/// socketpair(domain, type, protocol, sv): AF_UNIX only, as on Linux.
 fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let (domain, ty, protocol) = (low_i32(a[0]), low_i32(a[1]), low_i32(a[2]));
     if domain != libc::AF_UNIX {
-        return Err(Errno(libc::EAFNOSUPPORT));
+        supported(domain)?;
+        return Err(Errno(libc::EOPNOTSUPP));
     }
     let mut fds = [0; 2];
-    let host_ty = (ty & !libc::SOCK_CLOEXEC) | libc::SOCK_CLOEXEC;
+    let host_ty = ty | libc::SOCK_CLOEXEC;
     // SAFETY: fds is a writable array of two ints.
-    if unsafe { libc::socketpair(domain, host_ty, protocol, fds.as_mut_ptr()) } < 0 {
-        return Err(last_errno());
-    }
+    let r = unsafe { libc::socketpair(domain, host_ty, protocol, fds.as_mut_ptr()) };
+    host(r.into())?;
     // SAFETY: both fds were just created and nothing else owns them.
-    let owned = fds.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
+    let [first, second] = fds.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
     let cloexec = ty & TYPE_FLAGS & libc::SOCK_CLOEXEC != 0;
-    let [first, second] = owned;
     let files = &t.proc.files;
     let g0 = files.install(first, cloexec)?;
     let g1 = match files.install(second, cloexec) {
@@ -61,63 +80,97 @@ fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     Ok(0)
 }
 
-/// sendto(fd, buf, len, flags, addr, addrlen) on a connected socket.
-fn sendto(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+/// bind(fd, addr, addrlen) and connect(fd, addr, addrlen).
+fn name(t: &Thread, a: [u64; 6], use_: Use) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
-    if a[4] != 0 {
-        return Err(Errno(libc::EISCONN));
-    }
-    let len = usize::try_from(a[2])
-        .unwrap_or(usize::MAX)
-        .min(MAX_TRANSFER);
-    let mut buf = vec![0u8; len];
-    t.proc.mm.read_bytes(a[1], &mut buf)?;
-    // SAFETY: buf holds len readable bytes.
-    let n = unsafe { libc::send(file.raw(), buf.as_ptr().cast(), len, low_i32(a[3])) };
-    if n < 0 {
-        return Err(last_errno());
-    }
-    Ok(n as i64)
+    let addr = host_addr(t, a[1], a[2], use_)?;
+    let (ptr, len) = (addr.bytes.as_ptr().cast(), socklen(addr.bytes.len()));
+    let r = match use_ {
+        // SAFETY: ptr holds len bytes of address, alive across the call.
+        Use::Bind => unsafe { libc::bind(file.raw(), ptr, len) },
+        // SAFETY: as for bind.
+        Use::Reach => unsafe { libc::connect(file.raw(), ptr, len) },
+    };
+    host(r.into()).map(|_| 0)
 }
 
-/// recvfrom(fd, buf, len, flags, addr, addrlen): a connected socket's peer has no
-/// address to report, so `*addrlen` becomes 0.
-fn recvfrom(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
+/// listen(fd, backlog).
+fn listen(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
-    let len = usize::try_from(a[2])
-        .unwrap_or(usize::MAX)
-        .min(MAX_TRANSFER);
-    let mut buf = vec![0u8; len];
-    // SAFETY: buf holds len writable bytes.
-    let n = unsafe { libc::recv(file.raw(), buf.as_mut_ptr().cast(), len, low_i32(a[3])) };
-    if n < 0 {
-        return Err(last_errno());
+    // SAFETY: listen takes no pointers.
+    host(unsafe { libc::listen(file.raw(), low_i32(a[1])) }.into()).map(|_| 0)
+}
+
+/// accept4(fd, addr, addrlen, flags); accept is accept4 with no flags.
+fn accept4(t: &Thread, a: [u64; 6], flags: i32) -> Result<i64, Errno> {
+    let file = t.proc.files.file(a[0])?;
+    if flags & !TYPE_FLAGS != 0 {
+        return Err(Errno::EINVAL);
     }
-    let got = usize::try_from(n).map_err(|_| Errno::EINVAL)?;
-    t.proc.mm.write_bytes(a[1], &buf[..got.min(len)])?;
-    if a[4] != 0 && a[5] != 0 {
-        t.proc.mm.write_bytes(a[5], &0u32.to_le_bytes())?;
+    let mut peer = AddrBuf::new();
+    // SAFETY: peer has room for `peer.len` bytes of address.
+    let fd = host(
+        unsafe {
+            libc::accept4(
+                file.raw(),
+                peer.ptr(),
+                &mut peer.len,
+                flags | libc::SOCK_CLOEXEC,
+            )
+        }
+        .into(),
+    )?;
+    let guest = install(t, fd, flags & libc::SOCK_CLOEXEC != 0)?;
+    if let Err(e) = write_addr(t, a[1], a[2], peer.filled()) {
+        drop(t.proc.files.fds.remove(guest));
+        return Err(e);
     }
-    Ok(n as i64)
+    Ok(guest.into())
+}
+
+/// getsockname(fd, addr, addrlen) and getpeername(fd, addr, addrlen).
+fn sock_name(t: &Thread, a: [u64; 6], peer: bool) -> Result<i64, Errno> {
+    let file = t.proc.files.file(a[0])?;
+    let mut buf = AddrBuf::new();
+    let r = match peer {
+        // SAFETY: buf has room for `buf.len` bytes of address.
+        true => unsafe { libc::getpeername(file.raw(), buf.ptr(), &mut buf.len) },
+        // SAFETY: as for getpeername.
+        false => unsafe { libc::getsockname(file.raw(), buf.ptr(), &mut buf.len) },
+    };
+    host(r.into())?;
+    if a[1] == 0 {
+        return Err(Errno::EFAULT);
+    }
+    write_addr(t, a[1], a[2], buf.filled()).map(|_| 0)
 }
 
 /// shutdown(fd, how).
 fn shutdown(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
     // SAFETY: shutdown takes no pointers.
-    if unsafe { libc::shutdown(file.raw(), low_i32(a[1])) } < 0 {
-        return Err(last_errno());
-    }
-    Ok(0)
+    host(unsafe { libc::shutdown(file.raw(), low_i32(a[1])) }.into()).map(|_| 0)
 }
 
 /// Handles the socket calls; None if `n` is not one of them.
 pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     Some(ret(match n {
+        nr::socket => socket(t, a),
         nr::socketpair => socketpair(t, a),
-        nr::sendto => sendto(t, a),
-        nr::recvfrom => recvfrom(t, a),
+        nr::bind => name(t, a, Use::Bind),
+        nr::connect => name(t, a, Use::Reach),
+        nr::listen => listen(t, a),
+        nr::accept => accept4(t, a, 0),
+        nr::accept4 => accept4(t, a, low_i32(a[3])),
+        nr::getsockname => sock_name(t, a, false),
+        nr::getpeername => sock_name(t, a, true),
         nr::shutdown => shutdown(t, a),
+        nr::sendto => socket_io::sendto(t, a),
+        nr::recvfrom => socket_io::recvfrom(t, a),
+        nr::sendmsg => socket_io::sendmsg(t, a),
+        nr::recvmsg => socket_io::recvmsg(t, a),
+        nr::setsockopt => socket_opt::setsockopt(t, a),
+        nr::getsockopt => socket_opt::getsockopt(t, a),
         _ => return None,
     }))
 }

@@ -18,6 +18,10 @@ const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
 const TCGETS: u32 = 0x5401;
 /// TIOCGWINSZ (asm-generic ioctl number, the same as x86_64's).
 const TIOCGWINSZ: u32 = 0x5413;
+/// FIONREAD: bytes ready to read (asm-generic, the same as x86_64's).
+const FIONREAD: u32 = 0x541b;
+/// FIONBIO: set or clear non-blocking mode from an int (asm-generic, as x86_64's).
+const FIONBIO: u32 = 0x5421;
 
 impl Files {
     /// close(fd).
@@ -97,13 +101,22 @@ impl Files {
         }
     }
 
-    /// ioctl(fd, request, arg): only the terminal queries programs make to decide how to
-    /// print are answered, from the host fd; everything else is ENOTTY.
+    /// ioctl(fd, request, arg): the terminal queries programs make to decide how to
+    /// print, and FIONBIO and FIONREAD (sockets and pipes), are answered from the host
+    /// fd; everything else is ENOTTY.
     pub(super) fn ioctl(&self, mem: &dyn GuestMemory, a: [u64; 6]) -> SysResult {
         let file = self.file(a[0])?;
         let (request, size) = match low_u32(a[1]) {
             TCGETS => (libc::TCGETS, TERMIOS_SIZE),
             TIOCGWINSZ => (libc::TIOCGWINSZ, WINSIZE_SIZE),
+            FIONREAD => (libc::FIONREAD, 4),
+            FIONBIO => {
+                let mut on = [0u8; 4];
+                mem.read_bytes(a[2], &mut on)?;
+                // SAFETY: FIONBIO reads one int from `on`.
+                host(unsafe { libc::ioctl(file.raw(), libc::FIONBIO, on.as_ptr()) }.into())?;
+                return Ok(0);
+            }
             _ => return Err(Errno::ENOTTY),
         };
         // Room for glibc's larger termios too, whatever the host writes.
