@@ -190,9 +190,10 @@ fn a_kill_writes_the_stored_pages_directly_and_only_them() {
         let _ = read(&c, &file, p);
     }
     let stored = file.lookup(1).unwrap();
+    let byte = c.frames.host_ptr(stored.frame()).wrapping_add(8);
     // SAFETY: the test owns the cache; one byte of the folio's frame is stored into,
     // as a shared mapping would.
-    unsafe { *c.frames.host_ptr(stored.frame()).add(8) = 0xEE };
+    unsafe { byte.write(0xEE) };
     c.set_dirty(&stored);
     // Page 2 is changed on the host meanwhile: a clean cached page is not written over it.
     data.0.lock()[2 * 4096] = 0x77;
