@@ -8,7 +8,8 @@ const EMULATOR_ERROR: i32 = 2;
 
 /// A panic on any hart ends the whole emulator with one line: the other harts must not run
 /// on, and no guest output may follow as if nothing happened. A guest exhausting the frame
-/// pool dies as Linux's OOM killer would end it (SIGKILL).
+/// pool dies as Linux's OOM killer would end it (SIGKILL), its shared mappings' stores
+/// written to their files first.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let msg = info
@@ -18,6 +19,7 @@ fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("unknown panic");
         if msg.starts_with("guest out of memory") {
+            emu::run::write_stores_before_kill();
             eprintln!("faultline: SIGKILL: {msg}");
             std::process::exit(128 + 9);
         }

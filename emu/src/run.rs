@@ -93,6 +93,18 @@ fn check_output_dir(flag: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The run's address space, for [`write_stores_before_kill`].
+static RUN_SPACE: std::sync::OnceLock<Arc<AddressSpace>> = std::sync::OnceLock::new();
+
+/// Called as the emulated OOM killer ends the process (from the fault that found no
+/// frame, which may hold any lock): the stores of shared file mappings go straight into
+/// their host files, so the kill loses none of them.
+pub fn write_stores_before_kill() {
+    if let Some(mm) = RUN_SPACE.get() {
+        mm.page_cache().write_stores_directly();
+    }
+}
+
 /// Loads `args.program()` and runs it on the calling thread, which becomes hart 0. Never
 /// returns on success: the process ends with the guest's exit status.
 pub fn run(args: RunArgs) -> Result<()> {
@@ -156,6 +168,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         "configuration"
     );
     let mm = AddressSpace::new(cfg).context("cannot reserve guest memory")?;
+    // One run per process: a second would find the first's space here and keep it.
+    let _ = RUN_SPACE.set(mm.clone());
     // The calling thread becomes the first guest thread's task before it loads the
     // program: loading reads through the page cache, whose device is a task too.
     let ticket = mm

@@ -661,6 +661,38 @@ impl PageCache {
         }
     }
 
+    /// The emulator is being killed with no time to write back (the emulated OOM kill,
+    /// from inside a fault that may hold any lock): copies every page holding stores of
+    /// a shared mapping straight into its host file, taking no folio lock and waiting for
+    /// no device, so that no store is lost. The pages' state is left as it is.
+    pub fn write_stores_directly(&self) {
+        for file in self.files() {
+            let Ok(size) = file.data.size() else {
+                continue;
+            };
+            for (pgoff, folio) in file.pages_from(0) {
+                let at = pgoff * PAGE_SIZE;
+                let n = u64_to_usize(PAGE_SIZE.min(size.saturating_sub(at)));
+                if n == 0 || !folio.holds_stores() {
+                    continue;
+                }
+                let mut bytes = vec![0u8; n];
+                // SAFETY: the frame is the cached folio's, alive while the cache holds
+                // it; at most one page is copied. A store racing the copy is a store
+                // after the kill.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        self.frames.host_ptr(folio.frame()),
+                        bytes.as_mut_ptr(),
+                        n,
+                    )
+                };
+                // Nothing is left to report a failure to: the process is ending.
+                let _ = file.data.write_at(at, &bytes);
+            }
+        }
+    }
+
     /// The storage device, if requests are timed.
     pub(crate) fn device(&self) -> Option<&StorageDevice> {
         self.device.as_ref()

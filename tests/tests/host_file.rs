@@ -191,9 +191,9 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn start(dir: &Scratch) -> Watcher {
+    fn start(dir: &Scratch, policy: &str) -> Watcher {
         let mut child = Command::new(faultline_bin())
-            .arg("run")
+            .args(["run", "--policy", policy])
             .arg(guests_dir().join("writeback"))
             .args([&dir.path(), "watch"])
             .stdin(Stdio::piped())
@@ -216,13 +216,20 @@ impl Watcher {
 
 #[test]
 fn a_host_process_writing_appending_and_truncating_is_seen_by_reads_and_the_mapping() {
-    let dir = Scratch::new("host-writer");
+    for policy in ["mmap", "vma", "vma-retry", "vma-hold"] {
+        host_changes_seen(policy);
+    }
+}
+
+fn host_changes_seen(policy: &str) {
+    let dir = Scratch::new(&format!("host-writer-{policy}"));
     let path = dir.0.join("wb.dat");
     std::fs::write(&path, vec![b'a'; 8192]).unwrap();
-    let mut guest = Watcher::start(&dir);
+    let mut guest = Watcher::start(&dir, policy);
     assert_eq!(
         guest.look(),
-        "writeback: size=8192 read0=a map0=a read4096=a map4096=a"
+        "writeback: size=8192 read0=a map0=a read4096=a map4096=a",
+        "{policy}"
     );
     // Overwritten in place: size and times move, the cached pages are read again.
     std::fs::OpenOptions::new()
@@ -233,7 +240,8 @@ fn a_host_process_writing_appending_and_truncating_is_seen_by_reads_and_the_mapp
         .unwrap();
     assert_eq!(
         guest.look(),
-        "writeback: size=8192 read0=b map0=b read4096=a map4096=a"
+        "writeback: size=8192 read0=b map0=b read4096=a map4096=a",
+        "{policy}"
     );
     // Appended to.
     std::fs::OpenOptions::new()
@@ -244,7 +252,8 @@ fn a_host_process_writing_appending_and_truncating_is_seen_by_reads_and_the_mapp
         .unwrap();
     assert_eq!(
         guest.look(),
-        "writeback: size=8292 read0=b map0=b read4096=a map4096=a"
+        "writeback: size=8292 read0=b map0=b read4096=a map4096=a",
+        "{policy}"
     );
     // Truncated under the mapping: the page past the end is gone (SIGBUS), as on Linux.
     File::options()
@@ -255,13 +264,15 @@ fn a_host_process_writing_appending_and_truncating_is_seen_by_reads_and_the_mapp
         .unwrap();
     assert_eq!(
         guest.look(),
-        "writeback: size=100 read0=b map0=b read4096=eof map4096=bus"
+        "writeback: size=100 read0=b map0=b read4096=eof map4096=bus",
+        "{policy}"
     );
     // Grown again with new bytes: read and mapped as written, no stale page.
     std::fs::write(&path, vec![b'd'; 5000]).unwrap();
     assert_eq!(
         guest.look(),
-        "writeback: size=5000 read0=d map0=d read4096=d map4096=d"
+        "writeback: size=5000 read0=d map0=d read4096=d map4096=d",
+        "{policy}"
     );
     drop(guest.child.stdin.take());
     assert!(guest.child.wait().unwrap().success());

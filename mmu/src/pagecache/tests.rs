@@ -180,3 +180,26 @@ fn host_writes_reload_the_cache_and_dirty_pages_are_counted_until_forgotten() {
     c.refresh(&file, 4096 + 8, 1);
     assert_eq!(page_of(&c, &f)[8], 0xDD);
 }
+
+#[test]
+fn a_kill_writes_the_stored_pages_directly_and_only_them() {
+    let c = cache(None, 0);
+    let data = MemFile::patterned(3);
+    let file = c.file((1, 5), data.clone());
+    for p in 0..3 {
+        let _ = read(&c, &file, p);
+    }
+    let stored = file.lookup(1).unwrap();
+    let byte = c.frames.host_ptr(stored.frame()).wrapping_add(8);
+    // SAFETY: the test owns the cache; one byte of the folio's frame is stored into,
+    // as a shared mapping would.
+    unsafe { byte.write(0xEE) };
+    c.set_dirty(&stored);
+    // Page 2 is changed on the host meanwhile: a clean cached page is not written over it.
+    data.0.lock()[2 * 4096] = 0x77;
+    assert_ne!(data.0.lock()[4096 + 8], 0xEE, "not written before the kill");
+    c.write_stores_directly();
+    let bytes = data.0.lock();
+    assert_eq!(bytes[4096 + 8], 0xEE);
+    assert_eq!(bytes[2 * 4096], 0x77);
+}
