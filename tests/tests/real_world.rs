@@ -320,7 +320,9 @@ fn lua_does_real_work_like_qemu() {
 fn sqlite3_file_database_with_an_index_like_qemu() {
     let Some(p) = programs() else { return };
     let dir = Scratch::new("sqlite");
-    let sql = "create table t(id integer primary key, k integer, v text);\
+    // The same database file serves faultline's run and then qemu's: each starts afresh.
+    let sql = "drop table if exists t;\
+               create table t(id integer primary key, k integer, v text);\
                with recursive c(x) as (select 1 union all select x + 1 from c where x < 100000)\
                insert into t(k, v) select (x * 7919) % 100003, printf('row%06d', x) from c;\
                create index tk on t(k);\
