@@ -12,7 +12,7 @@
  *   udp        sendto/recvfrom with the sender's address.
  *   epoll      a non-blocking accept is EAGAIN, then ready through epoll.
  *   options    SO_RCVTIMEO (a timed-out recv is EAGAIN), SO_LINGER,
- *              SO_REUSEADDR read back.
+ *              SO_TYPE read back; SO_PEERCRED names this process's pid.
  *   errors     EAFNOSUPPORT, EFAULT, ENOENT, ENOTSOCK, EINVAL.
  */
 #include "guest_util.h"
@@ -305,6 +305,11 @@ static void options(void)
         fail("options", "SO_TYPE");
     if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, 4) != -1 || errno != EINVAL)
         fail("options", "a short timeval");
+    struct ucred cr;
+    len = sizeof(cr);
+    if (getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr)
+        || cr.pid != getpid())
+        fail("options", "SO_PEERCRED pid %d, getpid %d", (int)cr.pid, (int)getpid());
     close(sv[0]);
     close(sv[1]);
     printf("ok options\n");
