@@ -49,8 +49,8 @@ fn programs() -> Option<&'static Programs> {
         }
     });
     if fetched.is_none() {
-        println!("skipped: the Debian archive or npm registry cannot be reached");
-        eprintln!("skipped: the Debian archive or npm registry cannot be reached");
+        println!("skipped: the Debian archive cannot be reached");
+        eprintln!("skipped: the Debian archive cannot be reached");
     }
     fetched.as_ref()
 }
