@@ -353,7 +353,7 @@ fn sqlite3_file_database_with_an_index_like_qemu() {
 }
 
 #[test]
-fn python3_stdlib_threads_and_asyncio_like_qemu() {
+fn python3_stdlib_threads_asyncio_and_tcp_like_qemu() {
     let Some(p) = programs() else { return };
     let dir = Scratch::new("python");
     let script = r#"
@@ -381,13 +381,22 @@ async def main():
     print((await r1.readline()).decode().strip())
     w1.close(); w2.close()
 asyncio.run(main())
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+def serve():
+    c, _ = srv.accept(); c.sendall(c.recv(100).upper()); c.close()
+threading.Thread(target=serve).start()
+cli = socket.create_connection(srv.getsockname()); cli.sendall(b"tcp"); print(cli.recv(100))
+try:
+    socket.create_connection(("127.0.0.1", 1))
+except ConnectionRefusedError as e:
+    print("refused", e.errno)
 "#;
     let out = dynamic(p, &dir.0, "usr/bin/python3", &["-c", script]);
     assert_eq!(
         String::from_utf8_lossy(&out),
         "{'a': [1, 2, {'b': 'c'}], 'n': None} ['1', '22', '333'] \
          ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n\
-         [0, 49995000, 199990000, 449985000]\nPING\n"
+         [0, 49995000, 199990000, 449985000]\nPING\nb'TCP'\nrefused 111\n"
     );
 }
 
