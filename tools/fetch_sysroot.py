@@ -54,6 +54,10 @@ class Unreachable(Exception):
     """The archive (or npm registry) could not be reached."""
 
 
+class Gone(RuntimeError):
+    """A file the index names is no longer in the archive (the index is stale)."""
+
+
 def log(msg):
     print(f"fetch_sysroot: {msg}", file=sys.stderr, flush=True)
 
@@ -65,15 +69,21 @@ def download(url, dest):
         with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as out:
             shutil.copyfileobj(resp, out)
     except urllib.error.HTTPError as e:
+        if e.code == 404:
+            raise Gone(f"{url}: HTTP 404") from e
         raise RuntimeError(f"{url}: HTTP {e.code}") from e
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise Unreachable(f"{url}: {e}") from e
     os.replace(tmp, dest)
 
 
+def index_path(cache):
+    return os.path.join(cache, f"Packages-{SUITE}-{ARCH}.xz")
+
+
 def load_index(cache):
     """The package index as {name: fields}, plus {virtual name: [providers]}."""
-    path = os.path.join(cache, f"Packages-{SUITE}-{ARCH}.xz")
+    path = index_path(cache)
     fresh = os.path.exists(path) and time.time() - os.path.getmtime(path) < INDEX_MAX_AGE_S
     if not fresh:
         log(f"downloading the {SUITE} {ARCH} index")
@@ -226,6 +236,14 @@ def registry_tarball(tmp):
     return tgz
 
 
+def build(cache, wanted, stamp):
+    """Resolves, downloads and unpacks `wanted` into the sysroot."""
+    packages, provides = load_index(cache)
+    names = resolve(packages, provides, wanted)
+    log(f"{len(names)} packages: {' '.join(names)}")
+    unpack(cache, fetch_debs(cache, names, packages), stamp)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_cache = os.environ.get("FAULTLINE_CACHE") or os.path.join(
@@ -239,10 +257,13 @@ def main():
     try:
         stamp_path = os.path.join(root, ".faultline-stamp")
         if not (os.path.exists(stamp_path) and open(stamp_path).read() == stamp):
-            packages, provides = load_index(args.cache)
-            names = resolve(packages, provides, args.packages)
-            log(f"{len(names)} packages: {' '.join(names)}")
-            unpack(args.cache, fetch_debs(args.cache, names, packages), stamp)
+            try:
+                build(args.cache, args.packages, stamp)
+            except Gone as e:
+                # A point release replaced a package since the cached index was read.
+                log(f"{e}: reading the index again")
+                os.remove(index_path(args.cache))
+                build(args.cache, args.packages, stamp)
         print(f"sysroot {root}")
         try:
             fetch_esbuild(args.cache)

@@ -12,8 +12,8 @@
  *   udp        sendto/recvfrom with the sender's address.
  *   epoll      a non-blocking accept is EAGAIN, then ready through epoll.
  *   options    SO_RCVTIMEO (a timed-out recv is EAGAIN), SO_LINGER,
- *              SO_REUSEADDR read back.
- *   errors     EAFNOSUPPORT, EFAULT, ENOENT, ENOTSOCK, EINVAL.
+ *              SO_TYPE read back; SO_PEERCRED names this process's pid.
+ *   errors     EAFNOSUPPORT, EFAULT, ENOENT, ENOTSOCK, EINVAL, ECONNREFUSED.
  */
 #include "guest_util.h"
 #include <arpa/inet.h>
@@ -305,6 +305,11 @@ static void options(void)
         fail("options", "SO_TYPE");
     if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, 4) != -1 || errno != EINVAL)
         fail("options", "a short timeval");
+    struct ucred cr;
+    len = sizeof(cr);
+    if (getsockopt(sv[1], SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr)
+        || cr.pid != getpid())
+        fail("options", "SO_PEERCRED pid %d, getpid %d", (int)cr.pid, (int)getpid());
     close(sv[0]);
     close(sv[1]);
     printf("ok options\n");
@@ -322,6 +327,18 @@ static void errors(const char *dir)
     if (bind(s, (struct sockaddr *)&(struct sockaddr_in){ .sin_family = AF_INET }, 4) != -1
         || errno != EINVAL)
         fail("errors", "a short sockaddr_in: %s", strerror(errno));
+    /* A port bound but not listening refuses a (blocking) connect. */
+    struct sockaddr_in closed = { .sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t clen = sizeof(closed);
+    int b = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+    if (bind(b, (struct sockaddr *)&closed, clen) != 0
+        || getsockname(b, (struct sockaddr *)&closed, &clen) != 0)
+        fail("errors", "bind: %s", strerror(errno));
+    if (connect(c, (struct sockaddr *)&closed, clen) != -1 || errno != ECONNREFUSED)
+        fail("errors", "connect to a closed port: %s", strerror(errno));
+    close(b);
+    close(c);
     struct sockaddr_un none = unix_addr(dir, "missing.sock");
     int u = socket(AF_UNIX, SOCK_STREAM, 0);
     if (connect(u, (struct sockaddr *)&none, sizeof(none)) != -1 || errno != ENOENT)

@@ -1,6 +1,7 @@
-//! Sockets under `--root`: an AF_UNIX path the guest binds lands inside the root however
-//! it climbs (`/../..` stops at the root), and the names the guest reads back are its
-//! own, not the host's.
+//! The netsock guest where its surroundings change: under `--root`, an AF_UNIX path the
+//! guest binds lands inside the root however it climbs (`/../..` stops at the root),
+//! and the names the guest reads back are its own, not the host's; under the virtual
+//! clock, the pid in socket credentials is the guest's.
 
 use tests::{guests_dir, run_faultline, status_and_stdout, Scratch};
 
@@ -47,6 +48,24 @@ fn a_deep_root_does_not_lengthen_socket_names() {
         &["--root", &deep.display().to_string()],
         &guests_dir().join("netsock"),
         &["/d".into()],
+    );
+    let (status, stdout) = status_and_stdout(&out);
+    assert_eq!(
+        (status, stdout.lines().last()),
+        (0, Some("netsock: all ok")),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sockets_under_the_virtual_clock() {
+    // The guest's pid is faultline's own there, not the host's: SO_PEERCRED must name
+    // it; the waits for host sockets (accept, epoll, SO_RCVTIMEO) advance virtual time.
+    let out = run_faultline(
+        &["--clock", "virtual"],
+        &guests_dir().join("netsock"),
+        &["/tmp".into()],
     );
     let (status, stdout) = status_and_stdout(&out);
     assert_eq!(

@@ -5,6 +5,7 @@
 
 use crate::abi::nr;
 use crate::abi::restart_codes::ERESTARTSYS;
+use crate::os::fdtable::HostFd;
 use crate::os::host_poll::{self, POLL_EVERY_NS};
 use crate::os::wait::{WaitEnd, WaitLimits};
 use crate::thread::Thread;
@@ -42,6 +43,13 @@ pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     {
         return None;
     }
+    wait_for(t, &file, events, n, a[0]).err()
+}
+
+/// Waits in the interruptible wait until host descriptor `file` (guest fd `fd`, for
+/// call `n`) is ready for `events`: Err(ERESTARTSYS) if a signal came first,
+/// Err(-EAGAIN) if a socket's SO_RCVTIMEO or SO_SNDTIMEO passed first.
+pub(crate) fn wait_for(t: &Thread, file: &HostFd, events: i16, n: u64, fd: u64) -> Result<(), i64> {
     let waiter = t.waiter();
     let limits = WaitLimits {
         deadline_ns: host_poll::socket_timeout_ns(file.raw(), events)
@@ -50,12 +58,12 @@ pub(crate) fn wait_ready(t: &Thread, n: u64, a: [u64; 6]) -> Option<i64> {
     };
     let ready = || host_poll::ready_now(file.raw(), events).then_some(());
     let describe = || WaitNote {
-        what: format!("{} on fd {}", nr::name(n).unwrap_or("i/o"), a[0]),
+        what: format!("{} on fd {fd}", nr::name(n).unwrap_or("i/o")),
         holders: Vec::new(),
     };
     match waiter.described(&describe).wait(limits, ready) {
-        WaitEnd::Ready(()) => None,
-        WaitEnd::TimedOut => Some(Errno::EAGAIN.neg()),
-        WaitEnd::Interrupted => Some(ERESTARTSYS),
+        WaitEnd::Ready(()) => Ok(()),
+        WaitEnd::TimedOut => Err(Errno::EAGAIN.neg()),
+        WaitEnd::Interrupted => Err(ERESTARTSYS),
     }
 }

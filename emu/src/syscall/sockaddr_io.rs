@@ -98,3 +98,14 @@ pub(crate) fn socklen(n: usize) -> libc::socklen_t {
 pub(crate) fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
+
+/// Rewrites the pid at the start of a `struct ucred` (SCM_CREDENTIALS, SO_PEERCRED)
+/// from `from` to `to`: the guest's pid is not the host's under the virtual clock, and
+/// the host checks a sender's credentials against its own pid.
+pub(crate) fn swap_pid(ucred: &mut [u8], from: u32, to: u32) {
+    if let Some(pid) = ucred.get_mut(..4) {
+        if u32::from_le_bytes(pid.try_into().expect("4 bytes")) == from {
+            pid.copy_from_slice(&to.to_le_bytes());
+        }
+    }
+}

@@ -4,10 +4,14 @@
 //! options. Addresses go through [`crate::os::socket_addr`], which resolves AF_UNIX
 //! paths as open(2) resolves paths. read, write and poll reach sockets as any host
 //! descriptor; a call that may block (accept, a receive, a send) first waits in the
-//! interruptible wait ([`super::blocking_io`]), so a signal ends it as on Linux.
+//! interruptible wait ([`super::blocking_io`]), so a signal ends it as on Linux, and a
+//! blocking TCP connect is started non-blocking on the host and waited for the same
+//! way.
 
 use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
+use crate::os::fdtable::HostFd;
+use crate::os::host_poll;
 use crate::os::socket_addr::Use;
 use crate::thread::Thread;
 use devices::cast::low_i32;
@@ -15,7 +19,7 @@ use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::sockaddr_io::{host, host_addr, socklen, write_addr, AddrBuf};
-use super::{socket_io, socket_opt};
+use super::{blocking_io, socket_io, socket_opt};
 
 /// Socket type flags, the same on riscv64 as on the host.
 const TYPE_FLAGS: i32 = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
@@ -81,7 +85,82 @@ fn socketpair(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
 }
 
 /// bind(fd, addr, addrlen) and connect(fd, addr, addrlen).
-fn name(t: &Thread, a: [u64; 6], use_: Use) -> Result<i64, Errno> {
+fn name(t: &Thread, a: [u64; 6], use_: Use) -> Outcome {
+    let file = match t.proc.files.file(a[0]) {
+        Ok(file) => file,
+        Err(e) => return Outcome::Return(e.neg()),
+    };
+    let internet = use_ == Use::Reach && is_internet(&file);
+    if !internet || !host_poll::blocking(file.raw()) {
+        return ret(name_now(t, a, use_));
+    }
+    // A blocking TCP connect waits for the handshake: made non-blocking on the host, it
+    // returns EINPROGRESS at once and the wait for it is the interruptible one.
+    set_nonblocking(&file, true);
+    let started = name_now(t, a, use_);
+    set_nonblocking(&file, false);
+    match started {
+        // EALREADY: a connect restarted after a signal finds the first still going.
+        Err(e) if e.0 == libc::EINPROGRESS || e.0 == libc::EALREADY => {}
+        other => return ret(other),
+    }
+    if let Err(code) = blocking_io::wait_for(t, &file, libc::POLLOUT, nr::connect, a[0]) {
+        // Interrupted or timed out, the connect goes on in the kernel, as on Linux.
+        return Outcome::Return(match code {
+            c if c == Errno::EAGAIN.neg() => Errno(libc::EINPROGRESS).neg(),
+            c => c,
+        });
+    }
+    ret(socket_error(&file).map(|_| 0))
+}
+
+/// Whether `file` is an AF_INET or AF_INET6 socket.
+fn is_internet(file: &HostFd) -> bool {
+    let mut domain: libc::c_int = 0;
+    let mut len = socklen(std::mem::size_of::<libc::c_int>());
+    // SAFETY: domain has room for `len` bytes.
+    let r = unsafe {
+        libc::getsockopt(
+            file.raw(),
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&raw mut domain).cast(),
+            &mut len,
+        )
+    };
+    r == 0 && (domain == libc::AF_INET || domain == libc::AF_INET6)
+}
+
+/// Sets or clears O_NONBLOCK on `file`'s host open file.
+fn set_nonblocking(file: &HostFd, on: bool) {
+    let on: libc::c_int = on.into();
+    // SAFETY: FIONBIO reads one int.
+    unsafe { libc::ioctl(file.raw(), libc::FIONBIO, &on) };
+}
+
+/// The error a finished non-blocking connect left on `file` (SO_ERROR).
+fn socket_error(file: &HostFd) -> Result<(), Errno> {
+    let mut err: libc::c_int = 0;
+    let mut len = socklen(std::mem::size_of::<libc::c_int>());
+    // SAFETY: err has room for `len` bytes.
+    let r = unsafe {
+        libc::getsockopt(
+            file.raw(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&raw mut err).cast(),
+            &mut len,
+        )
+    };
+    host(r.into())?;
+    match err {
+        0 => Ok(()),
+        e => Err(Errno(e)),
+    }
+}
+
+/// bind or connect as one host call.
+fn name_now(t: &Thread, a: [u64; 6], use_: Use) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
     let addr = host_addr(t, a[1], a[2], use_)?;
     let (ptr, len) = (addr.bytes.as_ptr().cast(), socklen(addr.bytes.len()));
@@ -157,8 +236,8 @@ pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     Some(ret(match n {
         nr::socket => socket(t, a),
         nr::socketpair => socketpair(t, a),
-        nr::bind => name(t, a, Use::Bind),
-        nr::connect => name(t, a, Use::Reach),
+        nr::bind => return Some(name(t, a, Use::Bind)),
+        nr::connect => return Some(name(t, a, Use::Reach)),
         nr::listen => listen(t, a),
         nr::accept => accept4(t, a, 0),
         nr::accept4 => accept4(t, a, low_i32(a[3])),

@@ -3,7 +3,8 @@
 //! scattered back), which a stream socket or a datagram sees alike. Control messages
 //! keep their layout (riscv64's `cmsghdr` is the host's), except SCM_RIGHTS, whose
 //! descriptors are guest fds on one side and host fds on the other: those sent are
-//! looked up in the guest's table, those received installed in it. Other SOL_SOCKET
+//! looked up in the guest's table, those received installed in it, and SCM_CREDENTIALS,
+//! whose pid is the guest's on one side and the host's on the other. Other SOL_SOCKET
 //! messages than SCM_RIGHTS and SCM_CREDENTIALS are refused with EINVAL, as Linux
 //! refuses unknown ones; messages of other levels pass as they are.
 
@@ -13,7 +14,7 @@ use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use super::sockaddr_io::{count, host, host_addr, socklen, write_addr, AddrBuf};
+use super::sockaddr_io::{count, host, host_addr, socklen, swap_pid, write_addr, AddrBuf};
 use devices::cast::u64_to_usize;
 
 /// The most bytes one call moves (a short transfer, as a stream socket may make; a
@@ -154,7 +155,11 @@ fn control_to_host(
                     held.push(file);
                 }
             }
-            (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) => {}
+            (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) => swap_pid(
+                &mut control[off + CMSG_HDR..off + len],
+                t.proc.pid,
+                std::process::id(),
+            ),
             (libc::SOL_SOCKET, _) => return Err(Errno::EINVAL),
             _ => {}
         }
@@ -270,6 +275,13 @@ fn control_to_guest(t: &Thread, control: &mut [u8], cloexec: bool, flags: &mut i
         let end = (off + len).min(control.len());
         let level = i32::from_le_bytes(control[off + 8..off + 12].try_into().expect("4"));
         let ty = i32::from_le_bytes(control[off + 12..off + 16].try_into().expect("4"));
+        if (level, ty) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) {
+            swap_pid(
+                &mut control[off + CMSG_HDR..end],
+                std::process::id(),
+                t.proc.pid,
+            );
+        }
         if (level, ty) == (libc::SOL_SOCKET, libc::SCM_RIGHTS) {
             for fd in control[off + CMSG_HDR..end].chunks_exact_mut(4) {
                 let raw = i32::from_le_bytes(fd.try_into().expect("4 bytes"));

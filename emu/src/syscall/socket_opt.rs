@@ -8,7 +8,7 @@ use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
 
-use super::sockaddr_io::{host, socklen};
+use super::sockaddr_io::{host, socklen, swap_pid};
 use devices::cast::u64_to_usize;
 
 /// The longest option value passed across (TCP_INFO, the largest common one, is 232
@@ -70,6 +70,9 @@ pub(super) fn getsockopt(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
         unsafe { libc::getsockopt(file.raw(), level, name, value.as_mut_ptr().cast(), &mut got) };
     host(r.into())?;
     let got = u64_to_usize(got.into()).min(value.len());
+    if (level, name) == (libc::SOL_SOCKET, libc::SO_PEERCRED) {
+        swap_pid(&mut value[..got], std::process::id(), t.proc.pid);
+    }
     t.proc.mm.write_bytes(a[3], &value[..got])?;
     t.proc.mm.write_bytes(a[4], &socklen(got).to_le_bytes())?;
     Ok(0)

@@ -57,6 +57,13 @@ fn signature(n: u64) -> &'static [Arg] {
         nr::prlimit64 => &[Dec, Dec, Hex, Hex],
         nr::getrandom => &[Hex, Dec, Hex],
         nr::gettid | nr::getpid | nr::getppid | nr::sched_yield => &[],
+        nr::socket | nr::bind | nr::connect => &[Dec, Hex, Dec],
+        nr::listen | nr::shutdown => &[Dec, Dec],
+        nr::accept4 => &[Dec, Hex, Hex, Hex],
+        nr::accept | nr::getsockname | nr::getpeername => &[Dec, Hex, Hex],
+        nr::sendto | nr::recvfrom => &[Dec, Hex, Dec, Hex, Hex, Dec],
+        nr::sendmsg | nr::recvmsg => &[Dec, Hex, Hex],
+        nr::setsockopt | nr::getsockopt => &[Dec, Dec, Dec, Hex, Dec],
         _ => &[Hex, Hex, Hex, Hex, Hex, Hex],
     }
 }
