@@ -4,7 +4,8 @@
 use crate::hart_signal::HartSignal;
 use crate::stats::HartStats;
 use devices::storage::IoPriority;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The part of a hart that other threads look at.
@@ -28,6 +29,26 @@ pub(crate) struct HartShared {
     /// The guest thread's effective I/O priority (`ioprio_set(2)` encoding), which its
     /// page-cache reads carry.
     pub io_priority: AtomicU16,
+    /// The hart's own free frames, in front of its frame pool's free list.
+    pub frames: HartFrames,
+}
+
+/// A hart's own free frames (Linux's per-CPU page lists): the frames its faults take
+/// and its frees give back while it runs, in front of the frame pool's free list, so
+/// that harts faulting side by side do not meet on the pool's lock for every frame.
+/// Frames move between this list and the pool in batches; the pool keeps the logic
+/// (`crate::frames`), the list lives with the rest of the hart.
+#[derive(Default)]
+pub(crate) struct HartFrames {
+    /// The id of the pool whose frames the list holds; 0 while the hart uses no pool's
+    /// list (before it is adopted, and once it is detached).
+    pub pool: AtomicU64,
+    /// The frames, each with whether it is still zero from the host (never handed out).
+    /// Only the hart touches it, except when the pool runs dry and takes every list back.
+    pub list: Mutex<Vec<(u32, bool)>>,
+    /// The list's length, readable without its lock: the pool counts these frames as
+    /// free. Changed with the pool's lock held whenever frames move to or from the pool.
+    pub len: AtomicU32,
 }
 
 impl HartShared {
@@ -45,6 +66,7 @@ impl HartShared {
             stats,
             realtime: AtomicBool::new(false),
             io_priority: AtomicU16::new(IoPriority::DEFAULT.to_raw()),
+            frames: HartFrames::default(),
         }
     }
 

@@ -63,6 +63,26 @@ pub(crate) fn hart_in(space_id: u64) -> Option<Arc<HartShared>> {
     })
 }
 
+/// Calls `f` with the hart the calling thread runs (of any address space), if any,
+/// borrowed: no reference count moves, so that per-fault paths can look at it.
+pub(crate) fn with_hart<R>(f: impl FnOnce(Option<&HartShared>) -> R) -> R {
+    let token = thread_token();
+    let mut f = Some(f);
+    // try_with: during thread-local destruction the thread runs no hart.
+    let found = CURRENT.try_with(|c| {
+        let c = c.borrow();
+        let hart = c
+            .as_deref()
+            .filter(|h| h.owner.load(Ordering::Relaxed) == token);
+        f.take().map(|f| f(hart))
+    });
+    match (found, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(None),
+        (_, None) => unreachable!("f ran or is still here"),
+    }
+}
+
 /// Forgets `hart` if the calling thread had claimed it.
 pub(crate) fn release(hart: &Arc<HartShared>) {
     // try_with: a hart dropped during thread-local destruction has nothing to release.

@@ -199,7 +199,8 @@ impl HartMem {
         Ok(unsafe { AtomicU64::from_ptr(p.cast()) })
     }
 
-    /// Whether a request (shootdown or emulator bit) waits; one relaxed load.
+    /// Whether a request (shootdown, icache epoch change or emulator bit) waits; one
+    /// relaxed load.
     #[inline]
     pub fn interrupt_pending(&self) -> bool {
         self.signal.pending()
@@ -448,6 +449,7 @@ impl Drop for HartMem {
     fn drop(&mut self) {
         self.core.shootdown().detach(&self.shared);
         current::release(&self.shared);
+        self.core.frames().detach(&self.shared);
     }
 }
 
@@ -461,6 +463,7 @@ impl AddressSpace {
         let stats = Arc::new(HartStats::default());
         self.core().add_hart_stats(tid, stats.clone());
         let shared = Arc::new(self.core().new_hart(tid, stats));
+        self.core().frames().adopt(&shared);
         let gen = self.core().shootdown().attach(shared.clone());
         shared.acked_gen.store(gen, Ordering::SeqCst);
         HartMem::new(self.clone(), shared, gen)

@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub(crate) const EMULATOR_BITS: u32 = 0xffff;
 /// The memory manager's TLB shootdown request.
 const SHOOTDOWN_BIT: u32 = 1 << 16;
+/// The memory manager's notice that decoded code may be stale (the icache epoch moved):
+/// the hart's one stop word covers it, so its run loop checks one word per block.
+const ICACHE_BIT: u32 = 1 << 17;
 
 /// Requests another thread may raise on a hart: it sees them at its next block boundary.
 /// A fatal signal ([`HartSignal::kill`]) also ends the hart's killable waits at once.
@@ -44,6 +47,12 @@ impl HartSignal {
 
     pub(crate) fn raise_shootdown(&self) {
         self.word.fetch_or(SHOOTDOWN_BIT, Ordering::SeqCst);
+    }
+
+    /// Tells the hart that the icache epoch moved. Release: the bump before it is seen
+    /// by the hart that takes the bit.
+    pub(crate) fn raise_icache(&self) {
+        self.word.fetch_or(ICACHE_BIT, Ordering::Release);
     }
 
     pub(crate) fn clear_shootdown(&self) {

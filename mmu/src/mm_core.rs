@@ -255,8 +255,11 @@ impl MmCore {
     }
 
     /// Release: code written before the bump is visible to whoever reads the new epoch.
+    /// Every hart's stop word is raised after it, so that a running hart notices at its
+    /// next block boundary without reading the epoch there.
     pub(crate) fn bump_icache_epoch(&self) {
         self.icache_epoch.fetch_add(1, Ordering::Release);
+        self.shootdown.raise_icache();
     }
 
     /// The hart the calling thread runs in this space, if any.

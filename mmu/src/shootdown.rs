@@ -164,6 +164,14 @@ impl Shootdown {
         }
     }
 
+    /// Tells every hart that decoded code may be stale (see
+    /// [`crate::hart_signal::HartSignal::raise_icache`]); waits for none.
+    pub(crate) fn raise_icache(&self) {
+        for h in self.harts.lock().iter() {
+            h.signal.raise_icache();
+        }
+    }
+
     /// Wakes parked initiators: a hart calls this after acknowledging or leaving guest code.
     pub(crate) fn notify_waiters(&self) {
         if self.nwaiters.load(Ordering::SeqCst) == 0 {

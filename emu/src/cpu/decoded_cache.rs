@@ -12,13 +12,13 @@
 
 use super::compressed::expand_compressed;
 use super::decode::decode;
+use super::fused::fuse;
 use super::handlers::handler_for;
 use super::insn::{Insn, Op};
-use super::slot::Slot;
+use super::slot::{Code, Slot};
 use super::HartEnv;
 use devices::cast::u64_to_usize;
 use mmu::MemFault;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -42,18 +42,18 @@ pub(super) struct Block<E> {
     pub(super) pc: u64,
     /// Guest address after the last instruction, where control falls through to.
     pub(super) fallthrough: u64,
-    /// The block that last followed this one by falling through, checked by address
-    /// before use.
-    fall_link: Cell<u32>,
-    /// The instructions.
-    pub(super) code: Box<[Slot<E>]>,
+    /// The instructions; the terminator's link is the block that last followed this one
+    /// by falling through, checked by address before use.
+    pub(super) code: Code<E>,
 }
 
 impl<E> Block<E> {
     /// The link of falling through past the last instruction.
     #[inline(always)]
     pub(super) fn fall_link(&self) -> u32 {
-        self.fall_link.get()
+        self.code
+            .get(self.code.len())
+            .map_or(NONE, |terminator| terminator.link.get())
     }
 }
 
@@ -136,13 +136,13 @@ impl<E: HartEnv> DecodedCache<E> {
         let Some(block) = self.blocks.get(from as usize) else {
             return;
         };
-        match way {
-            Way::FellThrough => block.fall_link.set(to),
-            Way::Taken(k) => {
-                if let Some(slot) = block.code.get(k) {
-                    slot.link.set(to);
-                }
-            }
+        // Falling through is the terminator's way out, after the last instruction.
+        let k = match way {
+            Way::FellThrough => block.code.len(),
+            Way::Taken(k) => k,
+        };
+        if let Some(slot) = block.code.get(k) {
+            slot.link.set(to);
         }
     }
 
@@ -202,12 +202,12 @@ impl<E: HartEnv> DecodedCache<E> {
                 break;
             }
         }
+        fuse(&mut code);
         self.insns += code.len();
         self.blocks.push(Block {
             pc,
             fallthrough: at,
-            fall_link: Cell::new(NONE),
-            code: code.into_boxed_slice(),
+            code: Code::new(code, pc, NONE),
         });
         Ok(u32::try_from(self.blocks.len() - 1).expect("fewer than 2^32 blocks"))
     }
@@ -267,12 +267,7 @@ fn prepare<E: HartEnv>(insn: Insn, pc: u64) -> Slot<E> {
         Auipc | Jal | Beq | Bne | Blt | Bge | Bltu | Bgeu => pc.wrapping_add(imm),
         _ => imm,
     };
-    Slot {
-        run: handler_for::<E>(&insn),
-        imm,
-        insn,
-        link: Cell::new(NONE),
-    }
+    Slot::new(handler_for::<E>(&insn), imm, insn, NONE)
 }
 
 /// Hashes guest page numbers: keys are already well spread in their low bits, so a

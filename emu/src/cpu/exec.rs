@@ -3,8 +3,13 @@
 //! must be reported to the caller.
 
 use super::decoded_cache::{Block, DecodedCache, Way};
-use super::slot::{next, Flow, Slot};
+use super::slot::{Flow, Slot};
 use super::{Cpu, Exit, HartEnv};
+
+/// How many times a block may start over by its own loop branch before the run loop
+/// sees it again. Only a bound on the handler chain's depth where the compiler does not
+/// turn the calls into jumps: the checks a pass makes are those of the run loop.
+const MAX_LOOPS: u32 = 64;
 
 /// How a block ended, when it did not end the run.
 #[derive(Clone, Copy)]
@@ -18,8 +23,8 @@ enum Left {
 impl Cpu {
     /// Runs decoded code from `self.pc` until an exit.
     ///
-    /// The request flag, the icache epoch and the budget's end
-    /// ([`super::Pacing::stop_at`]) are checked between blocks, that is at every taken
+    /// The budget's end ([`super::Pacing::stop_at`]) and the request flag (which an icache
+    /// epoch change raises too) are checked between blocks, that is at every taken
     /// branch or jump and at least every [`super::decoded_cache::MAX_BLOCK`]
     /// instructions.
     pub(super) fn run_blocks<E: HartEnv>(
@@ -44,10 +49,9 @@ impl Cpu {
                         Err(exit) => return exit,
                     };
                     if let Left::To(_, next, link) = left {
-                        if !env.interrupt_pending()
-                            && env.icache_epoch() == epoch
-                            && self.instret < self.pacing.stop_at
-                        {
+                        // The stop word covers epoch changes: the epoch is read only on
+                        // the slow way, in `enter_block`.
+                        if self.instret < self.pacing.stop_at && !env.interrupt_pending() {
                             if let Some((linked, linked_block)) = cache.linked(link, next) {
                                 id = linked;
                                 block = linked_block;
@@ -81,7 +85,8 @@ impl Cpu {
         self.pc = block.fallthrough;
         let len = block.code.len();
         self.instret += len as u64;
-        match next(self, &block.code, env) {
+        self.loops = MAX_LOOPS;
+        match block.code.run(self, env) {
             Flow::FellThrough => Ok(Left::To(
                 Way::FellThrough,
                 block.fallthrough,
@@ -115,7 +120,7 @@ impl Cpu {
             Flow::Trap => {
                 // The instruction does not retire; the run stops at it.
                 let k = len - 1 - self.unrun;
-                self.pc = block.pc.wrapping_add(code_bytes(&code[..k]));
+                self.pc = block.pc.wrapping_add(code_bytes(&code.insns()[..k]));
                 self.instret -= self.unrun as u64 + 1;
                 Err(self
                     .trap
@@ -126,7 +131,7 @@ impl Cpu {
             // reads the count of those before it).
             Flow::Csr => {
                 self.instret -= 1;
-                self.exec_csr(&code[len - 1].insn, env);
+                self.exec_csr(&code.insns()[len - 1].insn, env);
                 self.instret += 1;
                 Ok(Left::To(
                     Way::FellThrough,

@@ -10,67 +10,94 @@
 use super::alu::{self, sext32};
 use super::float::box_s;
 use super::insn::{Insn, Op};
-use super::slot::{next, Flow, Handler, Slot};
+use super::slot::{next, At, Flow, Handler, Slot};
 use super::{Cpu, Exit, HartEnv};
 use devices::cast::{low_i32, low_u16, low_u32, low_u8};
 use std::sync::atomic::{fence, Ordering};
 
 impl Cpu {
-    /// Stops the run for `exit` at the instruction followed in its block by `rest`.
+    /// Stops the run for `exit` at instruction `s`.
     #[cold]
-    fn trap<E>(&mut self, exit: Exit, rest: &[Slot<E>]) -> Flow {
+    fn trap<E>(&mut self, exit: Exit, s: &Slot<E>) -> Flow {
         self.trap = Some(exit);
-        self.unrun = rest.len();
+        self.unrun = usize::from(s.rest);
         Flow::Trap
     }
 
-    /// Whether an operation other harts can observe, followed in its block by `rest`,
-    /// lies beyond [`super::Pacing::exact_until`] and so must wait for the clock.
+    /// Whether an operation other harts can observe, instruction `s`, lies beyond
+    /// [`super::Pacing::exact_until`] and so must wait for the clock.
     #[inline(always)]
-    fn beyond_exact<E>(&self, rest: &[Slot<E>]) -> bool {
-        self.position(rest) > self.pacing.exact_until
+    fn beyond_exact<E>(&self, s: &Slot<E>) -> bool {
+        self.position(s) > self.pacing.exact_until
     }
 
-    /// The count of instructions retired before the one followed in its block by
-    /// `rest` (while a block runs, `instret` counts the whole block).
+    /// The count of instructions retired before instruction `s` (while a block runs,
+    /// `instret` counts the whole block).
     #[inline(always)]
-    fn position<E>(&self, rest: &[Slot<E>]) -> u64 {
-        self.instret - rest.len() as u64 - 1
+    fn position<E>(&self, s: &Slot<E>) -> u64 {
+        self.instret - u64::from(s.rest) - 1
     }
 
-    /// Whether a load or store that missed the TLB, followed by `rest`, may go on: it is
-    /// not beyond the exact window. Its page walk and any fault it takes charge the
-    /// clock for time the window did not count, so a limited window then closes at it:
-    /// the next operation others can observe goes back to the clock first.
+    /// Whether a load or store `s` that missed the TLB may go on: it is not beyond the
+    /// exact window. Its page walk and any fault it takes charge the clock for time the
+    /// window did not count, so a limited window then closes at it: the next operation
+    /// others can observe goes back to the clock first.
     #[cold]
-    fn miss_may_run<E>(&mut self, rest: &[Slot<E>]) -> bool {
-        if self.beyond_exact(rest) {
+    fn miss_may_run<E>(&mut self, s: &Slot<E>) -> bool {
+        if self.beyond_exact(s) {
             return false;
         }
         if self.pacing.exact_until != u64::MAX {
-            self.pacing.exact_until = self.position(rest);
+            self.pacing.exact_until = self.position(s);
         }
         true
     }
 
-    /// Leaves the block for `target` from instruction `s`, followed by `rest`.
+    /// Whether the block running may start over at once from a loop branch `s`: the
+    /// budget is not spent, no request waits and the bound on chained passes allows it.
     #[inline(always)]
-    fn jump<E>(&mut self, s: &Slot<E>, target: u64, rest: &[Slot<E>]) -> Flow {
-        self.unrun = rest.len();
+    fn may_loop<E: HartEnv>(&mut self, s: &Slot<E>, env: &E) -> bool {
+        let retired = self.instret - u64::from(s.rest);
+        if self.loops == 0 || retired >= self.pacing.stop_at || env.interrupt_pending() {
+            return false;
+        }
+        self.loops -= 1;
+        true
+    }
+
+    /// Leaves the block for `target` from instruction `s`.
+    #[inline(always)]
+    pub(super) fn jump<E>(&mut self, s: &Slot<E>, target: u64) -> Flow {
+        self.unrun = usize::from(s.rest);
         self.taken_link = s.link.get();
         self.pc = target;
         Flow::Jump
     }
 }
 
+/// Takes the branch or jal at `at` to the target in its immediate. One back to the
+/// start of its own block runs the block again at once, counting the pass, unless the
+/// run loop must look (as it would between blocks); any other leaves the block.
+#[inline(always)]
+pub(super) fn take<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+    let s = at.slot();
+    if s.back != 0 && cpu.may_loop(s, env) {
+        cpu.instret += u64::from(s.back);
+        let start = at.block_start();
+        return (start.slot().run)(cpu, start, env);
+    }
+    cpu.jump(s, s.imm)
+}
+
 /// Defines handlers computing rd from rs1 and the immediate.
 macro_rules! reg_imm {
     ($($name:ident: |$a:ident, $imm:ident| $value:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+            let s = at.slot();
             let $a = cpu.x[s.rs1()];
             let $imm = s.imm;
             cpu.x[s.rd()] = $value;
-            next(cpu, rest, env)
+            next(cpu, at, env)
         }
     )*};
 }
@@ -78,11 +105,12 @@ macro_rules! reg_imm {
 /// Defines handlers computing rd from rs1 and rs2.
 macro_rules! reg_reg {
     ($($name:ident: |$a:ident, $b:ident| $value:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+            let s = at.slot();
             let $a = cpu.x[s.rs1()];
             let $b = cpu.x[s.rs2()];
             cpu.x[s.rd()] = $value;
-            next(cpu, rest, env)
+            next(cpu, at, env)
         }
     )*};
 }
@@ -90,13 +118,14 @@ macro_rules! reg_reg {
 /// Defines conditional branches to the absolute target in the immediate.
 macro_rules! branch {
     ($($name:ident: |$a:ident, $b:ident| $taken:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+            let s = at.slot();
             let $a = cpu.x[s.rs1()];
             let $b = cpu.x[s.rs2()];
             if $taken {
-                cpu.jump(s, s.imm, rest)
+                take(cpu, at, env)
             } else {
-                next(cpu, rest, env)
+                next(cpu, at, env)
             }
         }
     )*};
@@ -106,12 +135,13 @@ macro_rules! branch {
 /// read rs2.
 macro_rules! branch_zero {
     ($($name:ident: |$a:ident| $taken:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+            let s = at.slot();
             let $a = cpu.x[s.rs1()];
             if $taken {
-                cpu.jump(s, s.imm, rest)
+                take(cpu, at, env)
             } else {
-                next(cpu, rest, env)
+                next(cpu, at, env)
             }
         }
     )*};
@@ -123,27 +153,30 @@ macro_rules! branch_zero {
 /// which other harts can observe, so only the miss waits for the clock's exact window.
 macro_rules! load {
     ($($name:ident: $size:literal, $file:ident, $extend:expr;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+            let s = at.slot();
             #[inline(always)]
-            fn done<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E, v: u64) -> Flow {
+            fn done<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E, v: u64) -> Flow {
+                let s = at.slot();
                 cpu.$file[s.rd()] = $extend(v);
                 cpu.x[0] = 0;
-                next(cpu, rest, env)
+                next(cpu, at, env)
             }
             #[cold]
             #[inline(never)]
-            fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-                if !cpu.miss_may_run(rest) {
-                    return cpu.trap(Exit::Quantum, rest);
+            fn miss<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+                let s = at.slot();
+                if !cpu.miss_may_run(s) {
+                    return cpu.trap(Exit::Quantum, s);
                 }
                 match env.load(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
-                    Ok(v) => done(cpu, s, rest, env, v),
-                    Err(fault) => cpu.trap(Exit::Fault(fault), rest),
+                    Ok(v) => done(cpu, at, env, v),
+                    Err(fault) => cpu.trap(Exit::Fault(fault), s),
                 }
             }
             match env.load_hit(cpu.x[s.rs1()].wrapping_add(s.imm), $size) {
-                Some(v) => done(cpu, s, rest, env, v),
-                None => miss(cpu, s, rest, env),
+                Some(v) => done(cpu, at, env, v),
+                None => miss(cpu, at, env),
             }
         }
     )*};
@@ -153,21 +186,23 @@ macro_rules! load {
 /// with the miss out of line as for loads.
 macro_rules! store {
     ($($name:ident: $size:literal, $file:ident;)*) => {$(
-        fn $name<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+        fn $name<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+            let s = at.slot();
             #[cold]
             #[inline(never)]
-            fn miss<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-                if !cpu.miss_may_run(rest) {
-                    return cpu.trap(Exit::Quantum, rest);
+            fn miss<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+                let s = at.slot();
+                if !cpu.miss_may_run(s) {
+                    return cpu.trap(Exit::Quantum, s);
                 }
                 match env.store(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
-                    Ok(()) => next(cpu, rest, env),
-                    Err(fault) => cpu.trap(Exit::Fault(fault), rest),
+                    Ok(()) => next(cpu, at, env),
+                    Err(fault) => cpu.trap(Exit::Fault(fault), s),
                 }
             }
             match env.store_hit(cpu.x[s.rs1()].wrapping_add(s.imm), $size, cpu.$file[s.rs2()]) {
-                true => next(cpu, rest, env),
-                false => miss(cpu, s, rest, env),
+                true => next(cpu, at, env),
+                false => miss(cpu, at, env),
             }
         }
     )*};
@@ -261,70 +296,75 @@ store! {
 }
 
 /// jal: the link is the block's fall-through address, since a jump ends its block.
-fn jal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
+fn jal<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+    let s = at.slot();
     cpu.x[s.rd()] = cpu.pc;
     cpu.x[0] = 0;
-    cpu.jump(s, s.imm, rest)
+    take(cpu, at, env)
 }
 
 /// jalr: the target is read before rd is written, which may be the same register.
-fn jalr<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
+fn jalr<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, _: &mut E) -> Flow {
+    let s = at.slot();
     let target = cpu.x[s.rs1()].wrapping_add(s.imm) & !1;
     cpu.x[s.rd()] = cpu.pc;
     cpu.x[0] = 0;
-    cpu.jump(s, target, rest)
+    cpu.jump(s, target)
 }
 
-fn nop<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-    next(cpu, rest, env)
+fn nop<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+    next(cpu, at, env)
 }
 
-fn illegal<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
+fn illegal<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, _: &mut E) -> Flow {
+    let s = at.slot();
     cpu.trap(
         Exit::IllegalInstruction {
             insn: s.insn.imm as u32,
         },
-        rest,
+        s,
     )
 }
 
-fn ebreak<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], _: &mut E) -> Flow {
-    cpu.trap(Exit::Breakpoint, rest)
+fn ebreak<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, _: &mut E) -> Flow {
+    cpu.trap(Exit::Breakpoint, at.slot())
 }
 
-fn ecall<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
+fn ecall<E: HartEnv>(_: &mut Cpu, _: At<'_, E>, _: &mut E) -> Flow {
     Flow::Ecall
 }
 
-fn fence_i<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
+fn fence_i<E: HartEnv>(_: &mut Cpu, _: At<'_, E>, _: &mut E) -> Flow {
     Flow::FenceI
 }
 
-fn fence_rw<E: HartEnv>(cpu: &mut Cpu, _: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+fn fence_rw<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
     fence(Ordering::SeqCst);
-    next(cpu, rest, env)
+    next(cpu, at, env)
 }
 
-fn csr<E: HartEnv>(_: &mut Cpu, _: &Slot<E>, _: &[Slot<E>], _: &mut E) -> Flow {
+fn csr<E: HartEnv>(_: &mut Cpu, _: At<'_, E>, _: &mut E) -> Flow {
     Flow::Csr
 }
 
 /// An LR, SC or AMO: other harts observe it, so it runs only inside the clock's exact
 /// window.
-fn atomic<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
-    if cpu.beyond_exact(rest) {
-        return cpu.trap(Exit::Quantum, rest);
+fn atomic<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+    let s = at.slot();
+    if cpu.beyond_exact(s) {
+        return cpu.trap(Exit::Quantum, s);
     }
     match cpu.exec_atomic(&s.insn, env) {
-        Ok(()) => next(cpu, rest, env),
-        Err(fault) => cpu.trap(Exit::Fault(fault), rest),
+        Ok(()) => next(cpu, at, env),
+        Err(fault) => cpu.trap(Exit::Fault(fault), s),
     }
 }
 
-fn float<E: HartEnv>(cpu: &mut Cpu, s: &Slot<E>, rest: &[Slot<E>], env: &mut E) -> Flow {
+fn float<E: HartEnv>(cpu: &mut Cpu, at: At<'_, E>, env: &mut E) -> Flow {
+    let s = at.slot();
     match cpu.exec_float(&s.insn) {
-        Ok(()) => next(cpu, rest, env),
-        Err(exit) => cpu.trap(exit, rest),
+        Ok(()) => next(cpu, at, env),
+        Err(exit) => cpu.trap(exit, s),
     }
 }
 

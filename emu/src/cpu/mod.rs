@@ -15,6 +15,7 @@ mod decoded_cache;
 mod exec;
 mod float;
 pub mod fpu;
+mod fused;
 mod handlers;
 pub mod insn;
 mod pacing;
@@ -53,10 +54,12 @@ pub trait HartEnv {
     fn atomic_u32(&mut self, addr: u64) -> Result<&AtomicU32, MemFault>;
     /// The host atomic behind the aligned, writable u64 at `addr`.
     fn atomic_u64(&mut self, addr: u64) -> Result<&AtomicU64, MemFault>;
-    /// Whether the hart must stop at the next block boundary.
+    /// Whether the hart must stop at the next block boundary: the hart's one stop word,
+    /// which every change of [`icache_epoch`](Self::icache_epoch) also raises.
     fn interrupt_pending(&self) -> bool;
     /// Changes whenever decoded code may be stale (munmap, mprotect, code writes, remote
-    /// icache flushes).
+    /// icache flushes); each change raises [`interrupt_pending`](Self::interrupt_pending)
+    /// after it, so the run loop reads the epoch only when it stops or starts.
     fn icache_epoch(&self) -> u64;
     /// Nanoseconds of the hart's clock, for the `time` CSR.
     fn now_ns(&self) -> u64;
@@ -114,6 +117,10 @@ pub struct Cpu {
     unrun: usize,
     /// The link of the jump that left the block, for the run loop.
     taken_link: u32,
+    /// How many more times the block running may start over by a loop branch before
+    /// the run loop sees it again: bounds the chain of handler calls where the compiler
+    /// keeps them as calls.
+    loops: u32,
     /// Decoded code (a `DecodedCache` for the [`HartEnv`] type the hart runs on, whose
     /// handlers it holds); `None` until the first run, and while a run holds it.
     icache: Option<Box<dyn Any + Send>>,
@@ -134,6 +141,7 @@ impl Cpu {
             trap: None,
             unrun: 0,
             taken_link: 0,
+            loops: 0,
             icache: None,
         }
     }
@@ -183,6 +191,7 @@ impl Cpu {
             trap: None,
             unrun: 0,
             taken_link: 0,
+            loops: 0,
             icache: None,
         }
     }
