@@ -12,9 +12,11 @@ use crate::os::host_cpus;
 use crate::os::injector;
 use crate::os::machine::Machine;
 use crate::os::priorities::Priorities;
+use crate::os::proc_table::ProcTable;
 use crate::os::process::{host_ids, Process, RunOptions};
 use crate::os::random::{Purpose, RandomSource};
-use crate::thread::Thread;
+use crate::os::signal_state::SignalState;
+use crate::thread::{run_hart, Thread};
 use anyhow::{anyhow, bail, Context, Result};
 use devices::trace::{Owner, Recorder, WhenFull};
 use devices::{HostClock, SharedClock, TaskKind, VirtualClock};
@@ -201,7 +203,17 @@ pub fn run(args: RunArgs) -> Result<()> {
         thread_prio: args.thread_prio.clone(),
         injections: injections.len(),
     };
-    let proc = Process::new(mm.clone(), files, opts);
+    let table = ProcTable::new(machine.pid, machine.ppid);
+    let signals = SignalState::default();
+    let proc = Process::new(
+        mm.clone(),
+        Arc::new(files),
+        signals,
+        opts,
+        machine.pid,
+        table.clone(),
+    );
+    table.set_image(machine.pid, proc.clone());
     if let Some(v) = &virtual_clock {
         end_on_stall(v, &proc);
     }
@@ -230,7 +242,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     // The first thread is called after the program: `--thread-prio` may name it.
     crate::syscall::sched::take_named_priorities(&mut thread);
-    hart_loop::run(thread, cpu);
+    run_hart(hart_loop::run, thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     mm.clock().park_forever()
 }

@@ -54,6 +54,7 @@ guest_tests! {
     sockets => "sockets",
     procfs => "procfs",
     sched_calls => "sched_calls",
+    procs => "procs",
 }
 
 #[test]
