@@ -185,7 +185,7 @@ fn new_anon_page(cx: Cx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutco
             stats.add(counter, 1);
             if let Some(swap) = space.swap() {
                 if let Backing::Private = vma.backing {
-                    swap.note_mapped(addr, frame);
+                    swap.note_mapped(space.id(), addr, frame);
                 }
                 reclaim::direct(cx);
             }

@@ -293,7 +293,7 @@ fn map_folio(
 /// the space over its memory limit.
 fn new_private_copy(cx: Cx<'_>, addr: u64, frame: FrameId) {
     if let Some(swap) = cx.core.swap() {
-        swap.note_mapped(addr, frame);
+        swap.note_mapped(cx.core.id(), addr, frame);
         reclaim::direct(cx);
     }
 }

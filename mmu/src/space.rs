@@ -7,6 +7,7 @@
 
 use crate::errno::Errno;
 use crate::filewrite::{self, WritePos, WriteSource};
+use crate::machine::MachineMemory;
 use crate::mm_core::{MmConfig, MmCore};
 use crate::pagecache::{CachedFile, PageCache};
 use crate::rwsem::queue::SemSnapshot;
@@ -30,17 +31,42 @@ impl std::fmt::Debug for AddressSpace {
     }
 }
 
-impl AddressSpace {
-    /// Creates an empty address space, with its background reclaimer (under a memory
-    /// limit) and its flusher.
-    pub fn new(cfg: MmConfig) -> std::io::Result<Arc<Self>> {
-        let limited = cfg.cache.mem_limit.is_some();
-        let core = Arc::new(MmCore::new(cfg)?);
-        if limited {
-            reclaim::spawn_kswapd(&core)?;
+impl MachineMemory {
+    /// The memory of a new machine configured as `cfg` (its frame pool, page cache,
+    /// swap, memory limit and clock), with its background reclaimer (under a memory
+    /// limit) and its flusher, which end once the machine is gone.
+    pub fn start(cfg: &MmConfig) -> std::io::Result<Arc<MachineMemory>> {
+        let machine = Arc::new(MachineMemory::new(cfg)?);
+        if machine.is_limited() {
+            reclaim::spawn_kswapd(&machine)?;
         }
-        writeback::spawn_flusher(&core)?;
+        writeback::spawn_flusher(&machine)?;
+        Ok(machine)
+    }
+}
+
+impl AddressSpace {
+    /// Creates an empty address space on a machine memory of its own
+    /// ([`MachineMemory::start`] of `cfg`).
+    pub fn new(cfg: MmConfig) -> std::io::Result<Arc<Self>> {
+        let machine = MachineMemory::start(&cfg)?;
+        AddressSpace::new_on(&machine, cfg)
+    }
+
+    /// Creates an empty address space on `machine`, sharing its frames, page cache,
+    /// swap and memory limit with the machine's other spaces (execve's new image).
+    /// `cfg` gives the space's own settings (mmap range, fault policy, `mmap_lock`
+    /// handoff, fork lock); its frame pool, cache and clock are the machine's, whatever
+    /// `cfg` says.
+    pub fn new_on(machine: &Arc<MachineMemory>, cfg: MmConfig) -> std::io::Result<Arc<Self>> {
+        let core = MmCore::new_on(machine, cfg)?;
         Ok(Arc::new(AddressSpace { core }))
+    }
+
+    /// The machine memory this space is built on, to build others on
+    /// ([`AddressSpace::new_on`]).
+    pub fn machine(&self) -> &Arc<MachineMemory> {
+        self.core.machine()
     }
 
     /// The state the layers below share.
@@ -123,7 +149,7 @@ impl AddressSpace {
         reclaim::truncate(&self.core, &self.core.caller(), file);
     }
 
-    /// The page cache of this space's files.
+    /// The page cache of the machine's files.
     pub fn page_cache(&self) -> &PageCache {
         self.core.page_cache()
     }
@@ -266,7 +292,8 @@ impl AddressSpace {
         mm.vmas.iter().cloned().collect()
     }
 
-    /// Frames currently allocated to this space.
+    /// Frames currently allocated on this space's machine (every space built on it
+    /// counts).
     pub fn frames_in_use(&self) -> u32 {
         self.core.frames().in_use()
     }

@@ -95,7 +95,7 @@ pub(crate) fn swap_fault(
             swap.cache.remove(slot, &folio);
             folio.evict();
             swap.file.free(slot);
-            swap.note_mapped(addr, folio.frame());
+            swap.note_mapped(space.id(), addr, folio.frame());
         }
         folio.unlock();
         if mapped {
