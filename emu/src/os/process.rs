@@ -304,8 +304,8 @@ impl Process {
     }
 
     /// The end of a process other than the initial one: its other threads are killed,
-    /// its files closed if no other process shares them, its file mappings written back
-    /// if the address space is its own, and its parent is told.
+    /// its files closed if no other process shares them, and its parent is told. Its
+    /// file pages stay in the machine's one page cache, which every process reads.
     fn end_child(&self, how: ExitHow) {
         for t in self.live_threads() {
             t.queue(crate::abi::siginfo::SigInfo::sent_by_self(
@@ -317,27 +317,9 @@ impl Process {
         if Arc::strong_count(&self.files) == 1 {
             self.files.close_all();
         }
-        if self.owns_mm() {
-            if let Err(e) = cached_files::sync_all(&self.mm) {
-                eprintln!(
-                    "faultline: writing back file mappings failed: errno {}",
-                    e.0
-                );
-            }
-        }
         let pid = self.pid;
         self.table
             .exited(pid, how, &|parent: &Process| parent.child_ended(pid, how));
-    }
-
-    /// Whether no other live process runs in this address space (a vfork child runs in
-    /// its parent's until it execs).
-    fn owns_mm(&self) -> bool {
-        !self
-            .table
-            .all()
-            .iter()
-            .any(|p| p.pid != self.pid && Arc::ptr_eq(&p.mm, &self.mm))
     }
 
     /// Ends the run with `status`.

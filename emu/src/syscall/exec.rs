@@ -211,7 +211,8 @@ fn load_errno(e: &LoadError) -> Errno {
     }
 }
 
-/// Loads `prog` into a new address space configured as the caller's, with the
+/// Loads `prog` into a new address space configured as the caller's, on the same
+/// machine memory, with the
 /// environment `env` and AT_EXECFN `execfn`; returns the space and the image.
 fn build_image(
     t: &Thread,
@@ -220,7 +221,9 @@ fn build_image(
     execfn: &[u8],
 ) -> Result<(Arc<AddressSpace>, loader::LoadedImage, Vec<String>), Errno> {
     let old = &t.proc;
-    let mm = AddressSpace::new(old.mm.config().clone()).map_err(|_| Errno::ENOMEM)?;
+    // On the same machine memory: one page cache, swap and memory limit for all.
+    let mm = AddressSpace::new_on(old.mm.machine(), old.mm.config().clone())
+        .map_err(|_| Errno::ENOMEM)?;
     trampoline::map_into(&mm).map_err(|_| Errno::ENOMEM)?;
     let text = |v: &[Vec<u8>]| -> Vec<String> {
         v.iter()
