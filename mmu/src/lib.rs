@@ -53,6 +53,7 @@
 
 mod caller;
 mod config;
+mod cow;
 mod current;
 mod dirty;
 mod errno;
@@ -63,6 +64,7 @@ mod file_fault;
 mod file_readahead;
 mod filewrite;
 mod folio;
+mod fork;
 mod frames;
 mod hart_mem;
 mod hart_signal;

@@ -13,7 +13,7 @@ use crate::pagecache::{CachedFile, PageCache};
 use crate::rwsem::queue::SemSnapshot;
 use crate::stats::MmStats;
 use crate::vma::Vma;
-use crate::{madvise, mlock, mman, reclaim, uaccess, writeback};
+use crate::{fork, madvise, mlock, mman, reclaim, uaccess, writeback};
 use devices::storage::{LatencyModel, StorageDevice};
 use devices::SharedClock;
 use std::sync::Arc;
@@ -268,15 +268,15 @@ impl AddressSpace {
         self.core.stats()
     }
 
-    /// Runs `copy` the way fork's `dup_mmap` runs its copying: with `mmap_lock` held for
-    /// write and every VMA write-locked, so no fault can run under a per-VMA lock
-    /// meanwhile. `copy` gets the VMAs in address order.
-    pub fn dup_mmap<R>(&self, copy: impl FnOnce(&[Vma]) -> R) -> R {
-        let caller = self.core.caller();
-        let mm = self.core.lock_write(&caller);
-        mm.write_lock_all();
-        let vmas: Vec<Vma> = mm.vmas.iter().cloned().collect();
-        copy(&vmas)
+    /// fork(2)'s memory side (Linux's `dup_mmap`): a new address space on the same
+    /// machine with a copy of this one's VMAs (less `MADV_DONTFORK` ones and `mlock`),
+    /// its private pages shared copy-on-write, its shared mappings shared. Takes
+    /// `mmap_lock` for write and write-locks the VMAs the space's `fork_lock` names
+    /// (`MmConfig::fork_lock`) while it copies. EINTR if the caller's hart is killed while
+    /// it waits for the lock; ENOMEM if the new space cannot be made.
+    pub fn fork(&self) -> Result<Arc<AddressSpace>, Errno> {
+        let core = fork::fork(&self.core)?;
+        Ok(Arc::new(AddressSpace { core }))
     }
 
     /// The state of `mmap_lock`: holders, wait queue, handoff bit (for diagnostics and

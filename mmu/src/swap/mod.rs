@@ -98,9 +98,14 @@ impl Swap {
         &self.lru
     }
 
-    /// Frees `slot`, which nothing refers to any more, with its swap-cache folio if any,
-    /// once `lock` has taken that folio's lock (so no I/O on it is in flight).
+    /// An entry naming `slot` is gone: unless other entries still name it, frees the
+    /// slot with its swap-cache folio if any, once `lock` has taken that folio's lock (so
+    /// no I/O on it is in flight).
     pub(crate) fn discard(&self, slot: u32, frames: &FramePool, lock: impl FnOnce(&Folio)) {
+        if self.file.put_shared(slot) {
+            // Another entry (a fork's other side) still names the slot.
+            return;
+        }
         if let Some(folio) = self.cache.get(slot) {
             lock(&folio);
             if self.cache.remove(slot, &folio) {
