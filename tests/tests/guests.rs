@@ -55,6 +55,7 @@ guest_tests! {
     procfs => "procfs",
     sched_calls => "sched_calls",
     procs => "procs",
+    fork => "fork",
 }
 
 #[test]

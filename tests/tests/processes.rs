@@ -4,7 +4,7 @@
 //! guests.rs).
 
 use std::os::unix::fs::PermissionsExt;
-use tests::{guests_dir, run_faultline, shell_status, Scratch};
+use tests::{count, guests_dir, run_faultline, shell_status, Scratch};
 
 /// Writes an executable file `name` holding `text` in `dir`; returns its path.
 fn script(dir: &Scratch, name: &str, text: &str) -> String {
@@ -144,4 +144,44 @@ fn stats_list_every_process_with_its_parent_and_harts() {
         "in pid order: {pids:?}"
     );
     assert!(procs.iter().skip(1).any(|p| p["ppid"] != 1000));
+}
+
+#[test]
+fn fork_counters_reach_the_stats_from_every_process() {
+    let dir = Scratch::new("fork-stats");
+    let stats = dir.0.join("stats.json");
+    let stats_arg = stats.display().to_string();
+    let out = run_faultline(
+        &["--clock", "virtual", "--stats", &stats_arg],
+        &guests_dir().join("fork"),
+        &[],
+    );
+    assert_eq!(
+        shell_status(&out),
+        0,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    // Four forks by the initial process (one from its second thread, 1003) and one by
+    // its child 1005, whose address space is gone when the statistics are written.
+    assert_eq!(count(&doc["total"], "fork.count"), 5);
+    assert!(count(&doc["total"], "fork.cow_faults") > 0);
+    let hart = |tid: u64| {
+        doc["harts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["tid"] == tid)
+            .unwrap_or_else(|| panic!("no hart {tid}"))
+            .clone()
+    };
+    assert_eq!(count(&hart(1000), "fork.count"), 3);
+    assert_eq!(count(&hart(1003), "fork.count"), 1);
+    assert_eq!(count(&hart(1005), "fork.count"), 1);
+    assert!(count(&hart(1006), "instructions") > 0);
+    let procs = doc["processes"].as_array().unwrap();
+    let grandchild = procs.iter().find(|p| p["pid"] == 1006).expect("1006");
+    assert_eq!(grandchild["ppid"], 1005);
 }

@@ -87,6 +87,16 @@ pub(crate) struct ProcSummary {
     pub harts: Vec<u32>,
 }
 
+/// Named counters, as `--stats` writes them.
+pub(crate) type Counters = BTreeMap<String, u64>;
+
+/// Adds every counter of `from` to `into`.
+pub(crate) fn add_counters(into: &mut Counters, from: &Counters) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
 /// Which children a wait accepts (wait4's pid argument, waitid's idtype and id).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ChildSet {
@@ -108,6 +118,8 @@ pub(crate) struct ProcTable<I> {
     procs: Mutex<BTreeMap<u32, Entry<I>>>,
     /// Every process made in the run, for the statistics.
     summaries: Mutex<BTreeMap<u32, ProcSummary>>,
+    /// The counters of harts whose image is gone, by thread id (summed over images).
+    retired: Mutex<BTreeMap<u32, Counters>>,
     next_id: AtomicU32,
     initial: u32,
 }
@@ -133,6 +145,7 @@ impl<I> ProcTable<I> {
         Arc::new(ProcTable {
             procs: Mutex::new(BTreeMap::from([(pid, entry)])),
             summaries: Mutex::new(BTreeMap::from([(pid, summary)])),
+            retired: Mutex::default(),
             // The initial process's id is taken by its first thread.
             next_id: AtomicU32::new(pid),
             initial: pid,
@@ -151,9 +164,13 @@ impl<I> ProcTable<I> {
 
     /// Records process `pid`'s running image (at start and at each execve).
     pub(crate) fn set_image(&self, pid: u32, image: Arc<I>) {
-        if let Some(e) = self.procs.lock().get_mut(&pid) {
-            e.image = Some(image);
-        }
+        let old = self
+            .procs
+            .lock()
+            .get_mut(&pid)
+            .and_then(|e| e.image.replace(image));
+        // Dropped unlocked: an image's end may look at the table.
+        drop(old);
     }
 
     /// Adds process `pid`, a child of `ppid` in its group and session, running `image`.
@@ -189,6 +206,19 @@ impl<I> ProcTable<I> {
                 s.harts.push(tid);
             }
         }
+    }
+
+    /// Keeps the counters of an image that is gone, by thread id, for the statistics.
+    pub(crate) fn retire(&self, per_hart: BTreeMap<u32, Counters>) {
+        let mut retired = self.retired.lock();
+        for (tid, counters) in per_hart {
+            add_counters(retired.entry(tid).or_default(), &counters);
+        }
+    }
+
+    /// The counters of every hart whose image is gone, by thread id.
+    pub(crate) fn retired(&self) -> BTreeMap<u32, Counters> {
+        self.retired.lock().clone()
     }
 
     /// Every process of the run, in pid order.
@@ -336,7 +366,7 @@ impl<I> ProcTable<I> {
             return;
         };
         e.exit = Some(how);
-        e.image = None;
+        let gone = e.image.take();
         let ppid = e.ppid;
         let vfork = e.vfork_parent.take();
         let mut orphan_zombies = false;
@@ -353,6 +383,8 @@ impl<I> ProcTable<I> {
         }
         wake(procs.get_mut(&ppid));
         drop(procs);
+        // Dropped unlocked: an image's end may look at the table.
+        drop(gone);
         if let Some(p) = vfork {
             p.unpark();
         }

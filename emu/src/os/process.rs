@@ -7,7 +7,7 @@ use super::guest_clocks::{GuestClocks, ProcessSched};
 use super::machine::Machine;
 use super::posix_timers::PosixTimers;
 use super::priorities::SchedTable;
-use super::proc_table::{ExitHow, ProcTable};
+use super::proc_table::{add_counters, Counters, ExitHow, ProcTable};
 use super::random::RandomSource;
 use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
@@ -371,19 +371,24 @@ impl Process {
 
     /// Writes the run's statistics as JSON to `path`, as they stand.
     pub(crate) fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
-        let mm = self.mm.stats();
-        let harts_live = self.harts.lock().clone();
+        let mut mm = self.mm.stats();
+        let (others, mut insns) = self.other_images();
+        for (tid, counters) in others {
+            add_counters(mm.per_hart.entry(tid).or_default(), &counters);
+            add_counters(&mut mm.total, &counters);
+        }
+        for (tid, h) in self.harts.lock().iter() {
+            *insns.entry(*tid).or_default() += h.instructions.load(Ordering::Relaxed);
+        }
         let sched: BTreeMap<u32, SchedStats> = self.sched_stats().into_iter().collect();
         let mut harts = Vec::new();
         let mut total_insns = 0;
         for (tid, counters) in &mm.per_hart {
             let mut h = Map::new();
             h.insert("tid".into(), json!(tid));
-            let insns = harts_live
-                .get(tid)
-                .map_or(0, |h| h.instructions.load(Ordering::Relaxed));
-            total_insns += insns;
-            h.insert("instructions".into(), json!(insns));
+            let n = insns.get(tid).copied().unwrap_or(0);
+            total_insns += n;
+            h.insert("instructions".into(), json!(n));
             for (k, v) in counters {
                 h.insert(k.clone(), json!(v));
             }
@@ -442,6 +447,62 @@ impl Process {
         let tmp = path.with_extension("tmp~");
         std::fs::write(&tmp, text + "\n")?;
         std::fs::rename(&tmp, path)
+    }
+}
+
+impl Process {
+    /// The hart counters of every other address space of the run (those of live
+    /// processes, and those whose images are gone), by thread id, and the instructions
+    /// their harts retired. Each space counts once, however many processes share it.
+    fn other_images(&self) -> (Vec<(u32, Counters)>, BTreeMap<u32, u64>) {
+        let mut counters = Vec::new();
+        let mut insns = BTreeMap::new();
+        let mut seen = vec![self.mm.clone()];
+        for p in self.table.all() {
+            if std::ptr::eq(&*p, self) {
+                continue;
+            }
+            for (tid, h) in p.harts.lock().iter() {
+                *insns.entry(*tid).or_default() += h.instructions.load(Ordering::Relaxed);
+            }
+            if !seen.iter().any(|m| Arc::ptr_eq(m, &p.mm)) {
+                counters.extend(p.mm.stats().per_hart);
+                seen.push(p.mm.clone());
+            }
+        }
+        for (tid, mut c) in self.table.retired() {
+            *insns.entry(tid).or_default() += c.remove(INSTRUCTIONS).unwrap_or(0);
+            counters.push((tid, c));
+        }
+        (counters, insns)
+    }
+}
+
+/// The counter of retired instructions, as `--stats` names it.
+const INSTRUCTIONS: &str = "instructions";
+
+impl Drop for Process {
+    /// An image that is gone leaves its harts' counters to the run's statistics: their
+    /// instructions, and their memory counters if no other image shares the space.
+    fn drop(&mut self) {
+        let shared = self
+            .table
+            .all()
+            .iter()
+            .any(|p| Arc::ptr_eq(&p.mm, &self.mm));
+        let mut per_hart = match shared {
+            false => self.mm.stats().per_hart,
+            true => BTreeMap::new(),
+        };
+        for (tid, h) in self.harts.lock().iter() {
+            let n = h.instructions.load(Ordering::Relaxed);
+            *per_hart
+                .entry(*tid)
+                .or_default()
+                .entry(INSTRUCTIONS.into())
+                .or_default() += n;
+        }
+        self.table.retire(per_hart);
     }
 }
 

@@ -1,8 +1,9 @@
-//! A clone without CLONE_THREAD: a new process, child of the caller's. With CLONE_VM
-//! (vfork, glibc's posix_spawn, system and popen) it runs in the caller's address space
-//! until it execs; with CLONE_VFORK the calling thread waits until the child execs or
-//! exits. Without CLONE_VM (fork) it needs its own copy-on-write copy of the address
-//! space, which the memory manager does not make yet: ENOSYS.
+//! A clone without CLONE_THREAD: a new process, child of the caller's, whose one thread
+//! starts with a copy of the calling thread's registers. Without CLONE_VM (fork) it gets
+//! a copy-on-write copy of the caller's address space (`AddressSpace::fork`, Linux's
+//! `dup_mmap`); with CLONE_VM (vfork, glibc's posix_spawn, system and popen) it runs in
+//! the caller's until it execs. With CLONE_VFORK the calling thread waits until the
+//! child execs or exits.
 
 use super::new_hart::{
     start_hart, CloneArgs, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_PARENT_SETTID, CLONE_VM,
@@ -19,18 +20,18 @@ const CLONE_VFORK: u64 = 0x4000;
 
 /// Makes the new process; returns its pid.
 pub(super) fn clone_process(t: &mut Thread, cpu: &Cpu, c: CloneArgs) -> Result<i64, Errno> {
-    if c.flags & CLONE_VM == 0 {
-        t.proc.warn_unsupported_clone(c.flags);
-        return Err(Errno::ENOSYS);
-    }
     let parent = t.proc.clone();
+    let mm = match c.flags & CLONE_VM {
+        0 => parent.mm.fork()?,
+        _ => parent.mm.clone(),
+    };
     let files = match c.flags & CLONE_FILES {
         0 => Arc::new(parent.files.copy()?),
         _ => parent.files.clone(),
     };
     let pid = parent.alloc_tid();
     let child = Process::new(
-        parent.mm.clone(),
+        mm,
         files,
         parent.signals.inherited(false),
         parent.opts.clone(),
