@@ -46,12 +46,14 @@ fn guest_path(program: &Path, root: Option<&Path>) -> String {
 /// end as a deadlocked program would be ended by hand: the clock's report on stderr, the
 /// guest's output flushed, `--stats` written, exit status 3.
 fn end_on_stall(clock: &VirtualClock, proc: &Arc<Process>) {
-    let proc = Arc::downgrade(proc);
+    let table = Arc::downgrade(&proc.table);
     clock.set_stall_handler(Box::new(move |report| {
         eprint!("{report}");
         let _ = std::io::stdout().flush();
-        // Every task waits without a host lock held, so the counters can be read.
-        if let Some(p) = proc.upgrade() {
+        // Every task waits without a host lock held, so the counters can be read. The
+        // initial process's image now: an execve may have replaced the first.
+        let now = table.upgrade().and_then(|t| t.image(t.initial()));
+        if let Some(p) = now {
             if let Err(e) = p.finish_trace() {
                 eprintln!("faultline: cannot write the trace: {e}");
             }

@@ -195,9 +195,29 @@ static void check_wnohang(void)
     memset(&info, 0xff, sizeof info);
     waitid(P_PID, pid, &info, WEXITED | WNOHANG);
     printf("waitid WNOHANG: si_pid %d\n", info.si_pid);
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf);
+    printf("/proc/CHILD/cmdline ends with pause: %s\n",
+           n > 6 && !memcmp(buf + n - 6, "pause", 6) ? "yes" : "no");
+    if (fd >= 0)
+        close(fd);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    fd = open(path, O_RDONLY);
+    n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    char ppid_line[32];
+    snprintf(ppid_line, sizeof ppid_line, "\nPPid:\t%d\n", (int)getpid());
+    printf("/proc/CHILD/status names us its parent: %s\n", strstr(buf, ppid_line) ? "yes" : "no");
+    if (fd >= 0)
+        close(fd);
     kill(pid, SIGKILL);
     st = wait_for(pid);
     printf("SIGKILL: word %#x\n", st);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    errno = 0;
+    printf("/proc/REAPED/status: %s\n", open(path, O_RDONLY) < 0 ? strerror(errno) : "opened");
     printf("no children: %s\n", wait(&st) < 0 && errno == ECHILD ? "ECHILD" : "a child");
 }
 

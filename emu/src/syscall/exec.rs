@@ -96,11 +96,20 @@ fn head(fd: &OwnedFd) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
+/// What a `#!` line names.
+#[derive(Debug, PartialEq, Eq)]
+struct Shebang {
+    /// The interpreter's path.
+    interp: Vec<u8>,
+    /// Its one argument, if the line gives one.
+    arg: Option<Vec<u8>>,
+}
+
 /// A `#!` line's interpreter and its one optional argument (Linux's binfmt_script: the
 /// line ends at a newline or the end of the buffer; blanks around both are dropped; the
 /// argument is everything after the interpreter's name, inner blanks included). None if
 /// the file is no script; ENOEXEC if the line names no interpreter.
-fn shebang(head: &[u8]) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
+fn shebang(head: &[u8]) -> Result<Option<Shebang>, Errno> {
     let Some(line) = head.strip_prefix(b"#!") else {
         return Ok(None);
     };
@@ -113,10 +122,10 @@ fn shebang(head: &[u8]) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
     }
     let (interp, rest) = line.split_at(name_len);
     let arg = trim(rest, blank);
-    Ok(Some((
-        interp.to_vec(),
-        (!arg.is_empty()).then(|| arg.to_vec()),
-    )))
+    Ok(Some(Shebang {
+        interp: interp.to_vec(),
+        arg: (!arg.is_empty()).then(|| arg.to_vec()),
+    }))
 }
 
 /// `s` without the leading and trailing bytes `drop` selects.
@@ -185,7 +194,7 @@ fn resolve(
                 argv,
             });
         }
-        let Some((interp, arg)) = shebang(&head)? else {
+        let Some(Shebang { interp, arg }) = shebang(&head)? else {
             return Err(Errno(libc::ENOEXEC));
         };
         // The interpreter, its argument, the script's path, then argv[1..].
@@ -330,7 +339,7 @@ mod tests {
 
     #[test]
     fn a_shebang_line_gives_the_interpreter_and_one_argument() {
-        let s = |h: &[u8]| shebang(h).unwrap();
+        let s = |h: &[u8]| shebang(h).unwrap().map(|s| (s.interp, s.arg));
         assert_eq!(s(b"\x7fELF"), None);
         assert_eq!(s(b"#!/bin/sh\necho"), Some((b"/bin/sh".to_vec(), None)));
         assert_eq!(

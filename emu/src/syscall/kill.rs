@@ -65,7 +65,7 @@ fn any_thread(t: &Thread, tid: u64) -> Result<Target, Errno> {
 /// the caller (-1), or process group -pid; ESRCH if it names none.
 fn process_target(t: &Thread, pid: u64) -> Result<Target, Errno> {
     let table = &t.proc.table;
-    let procs = match pid as i64 as i32 {
+    let procs = match low_i32(pid) {
         0 => table.group(table.pgid(t.proc.pid)?),
         -1 => {
             let others: Vec<_> = table
