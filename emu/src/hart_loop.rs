@@ -10,6 +10,7 @@
 use crate::abi::outcome::Outcome;
 use crate::abi::siginfo::SigInfo;
 use crate::cpu::{Cpu, Exit, HartEnv};
+use crate::os::proc_table::ExitHow;
 use crate::os::process::REQ_EXIT;
 use crate::os::thread_signals::REQ_SIGNAL;
 use crate::signal_delivery;
@@ -188,12 +189,15 @@ pub(crate) fn run(mut t: Thread, mut cpu: Cpu) {
                     Outcome::Resume => {}
                     Outcome::ExitThread(status) => {
                         if t.proc.remove_thread(t.tid) == 0 {
-                            t.proc.exit(status);
+                            t.proc.exit(ExitHow::Code(status));
                         }
                         t.proc.retarget_shared();
                         return;
                     }
-                    Outcome::ExitGroup(status) => t.proc.exit(status),
+                    Outcome::ExitGroup(status) => {
+                        t.proc.exit(ExitHow::Code(status));
+                        return;
+                    }
                     Outcome::Signal(signal, why) => t.die(&cpu, signal, &why),
                 }
                 signal_delivery::pending(&mut t, &mut cpu, syscall_a0);

@@ -8,6 +8,7 @@
 //! without waiting for simulated device time, `--stats` written) with the status of a
 //! guest killed by that signal.
 
+use crate::os::proc_table::ExitHow;
 use crate::os::process::Process;
 use mmu::AddressSpace;
 use std::sync::{Arc, OnceLock};
@@ -72,7 +73,14 @@ pub(crate) fn watch(mm: Arc<AddressSpace>) -> std::io::Result<Watch> {
                 signal_name(sig)
             );
             match target.get() {
-                Some(proc) => proc.exit(128 + sig),
+                Some(proc) => {
+                    // The initial process's image now: an execve may have replaced it.
+                    let table = &proc.table;
+                    if let Some(now) = table.image(table.initial()) {
+                        now.exit(ExitHow::Signal(sig));
+                    }
+                    std::process::exit(128 + sig)
+                }
                 None => {
                     mm.page_cache().finish_io_promptly();
                     std::process::exit(128 + sig)

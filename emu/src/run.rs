@@ -12,9 +12,11 @@ use crate::os::host_cpus;
 use crate::os::injector;
 use crate::os::machine::Machine;
 use crate::os::priorities::Priorities;
+use crate::os::proc_table::ProcTable;
 use crate::os::process::{host_ids, Process, RunOptions};
 use crate::os::random::{Purpose, RandomSource};
-use crate::thread::Thread;
+use crate::os::signal_state::SignalState;
+use crate::thread::{run_hart, Thread};
 use anyhow::{anyhow, bail, Context, Result};
 use devices::trace::{Owner, Recorder, WhenFull};
 use devices::{HostClock, SharedClock, TaskKind, VirtualClock};
@@ -44,12 +46,14 @@ fn guest_path(program: &Path, root: Option<&Path>) -> String {
 /// end as a deadlocked program would be ended by hand: the clock's report on stderr, the
 /// guest's output flushed, `--stats` written, exit status 3.
 fn end_on_stall(clock: &VirtualClock, proc: &Arc<Process>) {
-    let proc = Arc::downgrade(proc);
+    let table = Arc::downgrade(&proc.table);
     clock.set_stall_handler(Box::new(move |report| {
         eprint!("{report}");
         let _ = std::io::stdout().flush();
-        // Every task waits without a host lock held, so the counters can be read.
-        if let Some(p) = proc.upgrade() {
+        // Every task waits without a host lock held, so the counters can be read. The
+        // initial process's image now: an execve may have replaced the first.
+        let now = table.upgrade().and_then(|t| t.image(t.initial()));
+        if let Some(p) = now {
             if let Err(e) = p.finish_trace() {
                 eprintln!("faultline: cannot write the trace: {e}");
             }
@@ -215,7 +219,17 @@ pub fn run(args: RunArgs) -> Result<()> {
         thread_prio: args.thread_prio.clone(),
         injections: injections.len(),
     };
-    let proc = Process::new(mm.clone(), files, opts);
+    let table = ProcTable::new(machine.pid, machine.ppid);
+    let signals = SignalState::default();
+    let proc = Process::new(
+        mm.clone(),
+        Arc::new(files),
+        signals,
+        opts,
+        machine.pid,
+        table.clone(),
+    );
+    table.set_image(machine.pid, proc.clone());
     if let Some(v) = &virtual_clock {
         end_on_stall(v, &proc);
     }
@@ -244,7 +258,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     // The first thread is called after the program: `--thread-prio` may name it.
     crate::syscall::sched::take_named_priorities(&mut thread);
-    hart_loop::run(thread, cpu);
+    run_hart(hart_loop::run, thread, cpu);
     // The main guest thread ended with others still running: they decide the exit.
     mm.clock().park_forever()
 }

@@ -6,6 +6,7 @@ use crate::abi::altstack::AltStack;
 use crate::abi::signo;
 use crate::cpu::Cpu;
 use crate::os::priorities::Priorities;
+use crate::os::proc_table::ExitHow;
 use crate::os::process::{HartLive, Process};
 use crate::os::thread_signals::ThreadSignals;
 use crate::os::wait::{WaitWhat, Waiter};
@@ -67,21 +68,46 @@ pub(crate) enum RestartBlock {
     },
 }
 
+/// What a thread that ends deep in a system call or a signal's delivery unwinds with, to
+/// the top of its hart, where it ends ([`run_hart`]).
+struct ThreadEnded;
+
+/// Ends the calling thread from anywhere in its hart's stack, dropping what it holds.
+pub(crate) fn end_thread() -> ! {
+    std::panic::resume_unwind(Box::new(ThreadEnded))
+}
+
+/// Runs `entry(t, cpu)` until the thread ends, by returning or by [`end_thread`]; any
+/// other panic goes on unwinding.
+pub(crate) fn run_hart(entry: HartEntry, t: Thread, cpu: Cpu) {
+    let run = std::panic::AssertUnwindSafe(move || entry(t, cpu));
+    if let Err(payload) = std::panic::catch_unwind(run) {
+        if !payload.is::<ThreadEnded>() {
+            std::panic::resume_unwind(payload)
+        }
+    }
+}
+
 /// Runs a thread's hart until the thread ends (the run loop, `hart_loop::run`).
 pub(crate) type HartEntry = fn(Thread, Cpu);
 
 impl Thread {
-    /// Kills the whole process with a fatal signal, reporting it on one stderr line.
+    /// Kills the whole process with a fatal signal, reporting it on one stderr line if
+    /// it is the initial process (a child's end is its parent's to report). The thread
+    /// ends here: its stack unwinds to the top of its hart ([`end_thread`]).
     pub(crate) fn die(&self, cpu: &Cpu, signal: i32, detail: &str) -> ! {
-        eprintln!(
-            "faultline: {} in tid {} at pc {:#x}: {}",
-            signo::name(signal),
-            self.tid,
-            cpu.pc,
-            detail
-        );
+        if self.proc.is_initial() && !self.proc.is_over() {
+            eprintln!(
+                "faultline: {} in tid {} at pc {:#x}: {}",
+                signo::name(signal),
+                self.tid,
+                cpu.pc,
+                detail
+            );
+        }
         self.live.settle(cpu.instret);
-        self.proc.exit(128 + signal)
+        self.proc.exit(ExitHow::Signal(signal));
+        end_thread()
     }
 
     /// The blocked-signal mask.

@@ -23,6 +23,7 @@
 
 pub use crate::types::{Access, FaultError, FaultKind, MemFault};
 
+use crate::cow::wp_page;
 use crate::fault_state::{FaultCtx, FaultOutcome, PageFaultHandler, Waits};
 use crate::file_fault::file_fault;
 use crate::mm_core::{Cx, MmCore, MmState};
@@ -118,7 +119,7 @@ fn anon_fault(
     mut waits: Waits<'_, '_>,
 ) -> FaultOutcome {
     loop {
-        match swap_fault(cx, vma, addr, &mut waits) {
+        match swap_fault(cx, vma, (addr, access), &mut waits) {
             // Not a swap entry: a new page.
             FaultOutcome::Again => {}
             outcome => return outcome,
@@ -141,6 +142,12 @@ fn new_anon_page(cx: Cx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutco
     let current = Pte::from_bits(slot.load(Ordering::Acquire));
     if current.is_swap() {
         return FaultOutcome::Again;
+    }
+    if current.is_valid() && !current.allows(access) && access == Access::Write {
+        if let Backing::Private = vma.backing {
+            // Write-protected for copy on write (fork, or a swap-in of a shared slot).
+            return wp_page(cx, vma, addr, slot, current);
+        }
     }
     if current.is_valid() {
         // Another hart installed it since this one walked. Entries carry their VMA's
@@ -185,7 +192,7 @@ fn new_anon_page(cx: Cx<'_>, vma: &Vma, addr: u64, access: Access) -> FaultOutco
             stats.add(counter, 1);
             if let Some(swap) = space.swap() {
                 if let Backing::Private = vma.backing {
-                    swap.note_mapped(addr, frame);
+                    swap.note_mapped(space.id(), addr, frame);
                 }
                 reclaim::direct(cx);
             }

@@ -11,10 +11,10 @@
 //! swap (`do_swap_page`), never from the file.
 
 use crate::caller::Caller;
+use crate::cow::{copy_frame, new_private_copy, wp_page};
 use crate::fault_state::{FaultOutcome, Waits};
 use crate::file_readahead::AccessHint;
 use crate::folio::Folio;
-use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
 use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, Lookup};
@@ -27,7 +27,6 @@ use crate::types::{prot, Access, PAGE_SIZE};
 use crate::types::{FaultError, FaultKind};
 use crate::vma::{Backing, Vma, VmaFlags};
 use devices::cast::u64_to_usize;
-use devices::Cost;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -70,7 +69,7 @@ pub(crate) fn file_fault(
         let outcome = if current.is_swap() {
             // A private copy of the page went to swap: it comes back from there, never
             // from the file.
-            swap_fault(cx, vma, addr, &mut waits)
+            swap_fault(cx, vma, (addr, access), &mut waits)
         } else if !current.is_valid() {
             fill_entry(fault, &mut waits)
         } else if current.allows(access) {
@@ -288,34 +287,11 @@ fn map_folio(
     }
 }
 
-/// A private copy of a file page now mapped at `addr`: anonymous memory, which goes to
-/// swap (when there is swap) like any other, so it is a reclaim candidate and may push
-/// the space over its memory limit.
-fn new_private_copy(cx: Cx<'_>, addr: u64, frame: FrameId) {
-    if let Some(swap) = cx.core.swap() {
-        swap.note_mapped(addr, frame);
-        reclaim::direct(cx);
-    }
-}
-
-/// A new frame holding a copy of `frame`'s bytes.
-fn copy_frame(space: &MmCore, frame: u32) -> Option<u32> {
-    let copy = space.frames().alloc_zeroed()?;
-    space.clock().charge(Cost::PageCopy, 1);
-    // SAFETY: `copy` is ours alone; `frame` is pinned by its folio (or entry).
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            space.frames().host_ptr(frame),
-            space.frames().host_ptr(copy),
-            u64_to_usize(PAGE_SIZE),
-        )
-    };
-    Some(copy)
-}
-
 /// A store to a page mapped without write permission in a writable `vma`: a shared
 /// mapping marks the folio dirty and gains write permission; a private mapping copies a
-/// page-cache page (its own copy, write-protected by mprotect, just regains it).
+/// page-cache page, and its own copy takes the write-protect fault of private pages
+/// ([`wp_page`]: regains write permission, or is copied while a fork's other side maps
+/// it too).
 fn write_upgrade(fault: FileFault<'_>, current: Pte) -> FaultOutcome {
     let FileFault {
         cx: Cx {
@@ -340,7 +316,8 @@ fn write_upgrade(fault: FileFault<'_>, current: Pte) -> FaultOutcome {
             Some(copy) => Pte::new(copy, vma.prot),
             None => return FaultOutcome::Error(FaultError::OutOfMemory),
         },
-        (_, None) => current.with_prot(vma.prot),
+        (true, None) => current.with_prot(vma.prot),
+        (false, None) => return wp_page(fault.cx, vma, addr, slot, current),
     };
     match slot.compare_exchange(
         current.bits(),

@@ -52,6 +52,8 @@
 //! - façade: `space` (`AddressSpace`), `hart_mem` (`HartMem`).
 
 mod caller;
+mod config;
+mod cow;
 mod current;
 mod dirty;
 mod errno;
@@ -62,11 +64,13 @@ mod file_fault;
 mod file_readahead;
 mod filewrite;
 mod folio;
+mod fork;
 mod frames;
 mod hart_mem;
 mod hart_signal;
 mod invalidate;
 mod lru;
+mod machine;
 pub mod madvise;
 mod mlock;
 mod mm_core;
@@ -96,13 +100,16 @@ mod vma_index;
 mod vma_lock;
 mod writeback;
 
+pub use config::MmConfig;
 pub use errno::Errno;
 pub use filewrite::{WritePos, WriteSource};
 pub use hart_mem::HartMem;
 pub use hart_signal::HartSignal;
-pub use mm_core::{MmConfig, DEFAULT_MAX_MAP_COUNT};
+pub use config::DEFAULT_MAX_MAP_COUNT;
+pub use machine::MachineMemory;
 pub use policy::{
-    FaultBacking, FaultLock, FaultPolicy, IoWait, Knobs, PageWait, PolicyError, WaitAction,
+    FaultBacking, FaultLock, FaultPolicy, ForkLock, IoWait, Knobs, PageWait, PolicyError,
+    WaitAction,
 };
 pub use rwsem::queue::{Contention, SemSnapshot, TidList, WaitKind};
 pub use space::AddressSpace;

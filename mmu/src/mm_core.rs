@@ -1,5 +1,6 @@
-//! [`MmCore`]: the state one address space's layers share — frames, page table, page
-//! cache, swap, `mmap_lock` and the VMAs, the TLB shootdown state and the counters — and
+//! [`MmCore`]: the state one address space's layers share — page table, `mmap_lock` and
+//! the VMAs, the TLB shootdown state, the harts' counters, and the [`MachineMemory`] it is
+//! built on (frames, page cache, swap, shared with the machine's other spaces) — and
 //! [`MmConfig`], what it is built from.
 //!
 //! The services, the fault layer and the mm calls work on an `MmCore`; the layers below
@@ -7,67 +8,25 @@
 //! module, which adds its lock calls to `MmCore`.
 
 use crate::caller::{Caller, HartShared};
+pub(crate) use crate::config::MmConfig;
 use crate::current;
 use crate::folio::Folio;
 use crate::frames::FramePool;
-use crate::pagecache::{CacheConfig, PageCache};
-use crate::pagetable::{PageTable, TASK_SIZE};
-use crate::policy::FaultPolicy;
-use crate::rwsem::{RwSemaphore, DEFAULT_HANDOFF_NS, MMAP_LOCK_COUNTERS};
+use crate::machine::MachineMemory;
+use crate::pagecache::PageCache;
+use crate::pagetable::{PageTable, Pte, TASK_SIZE};
+use crate::rwsem::{RwSemaphore, MMAP_LOCK_COUNTERS};
 use crate::shmem::SharedAnon;
 use crate::shootdown::Shootdown;
 use crate::stats::{Daemon, HartStats, MmStats, StatsOwner};
 use crate::swap::Swap;
 use crate::vma::{VmaFlags, VmaTree};
 use crate::vma_index::VmaIndex;
-use devices::storage::{DeviceConfig, ErrorInjection};
-use devices::{HostClock, SharedClock};
+use devices::SharedClock;
 use parking_lot::Mutex;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Linux's default `vm.max_map_count`.
-pub const DEFAULT_MAX_MAP_COUNT: usize = 65530;
-
-/// Configuration of an address space.
-#[derive(Clone, Debug)]
-pub struct MmConfig {
-    /// Bytes of host virtual memory reserved for guest frames (lazily backed by the host).
-    pub frame_pool_bytes: u64,
-    /// Lowest address a non-fixed mmap may return.
-    pub mmap_min_addr: u64,
-    /// Top of the region non-fixed mmaps are placed below (they grow down from here).
-    pub mmap_base: u64,
-    /// Linux's `vm.max_map_count`: the most VMAs the space may have; an mmap, or a split
-    /// by munmap or mprotect, that would pass it fails with ENOMEM.
-    pub max_map_count: usize,
-    /// How faults take their locks.
-    pub policy: FaultPolicy,
-    /// How long the first waiter for `mmap_lock` waits before it may claim a handoff
-    /// (real-time threads claim it at once).
-    pub mmap_lock_handoff_ns: u64,
-    /// The page cache's storage device and read-around window.
-    pub cache: CacheConfig,
-    /// The run's clock: every time read and every wait of this address space, its
-    /// devices and its daemons goes through it.
-    pub clock: SharedClock,
-}
-
-impl Default for MmConfig {
-    fn default() -> Self {
-        MmConfig {
-            frame_pool_bytes: 16 << 30,
-            mmap_min_addr: 0x10000,
-            mmap_base: 0x3f_a000_0000,
-            max_map_count: DEFAULT_MAX_MAP_COUNT,
-            policy: FaultPolicy::default(),
-            mmap_lock_handoff_ns: DEFAULT_HANDOFF_NS,
-            cache: CacheConfig::default(),
-            clock: Arc::new(HostClock::new()),
-        }
-    }
-}
 
 /// What `mmap_lock` protects.
 pub(crate) struct MmState {
@@ -99,10 +58,8 @@ static NEXT_SPACE_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct MmCore {
     id: u64,
     cfg: MmConfig,
-    frames: Arc<FramePool>,
-    page_cache: PageCache,
-    /// Swap for anonymous memory, when configured.
-    swap: Option<Arc<Swap>>,
+    /// The memory the space's pages live in, shared with the machine's other spaces.
+    machine: Arc<MachineMemory>,
     page_table: PageTable,
     pub(crate) mmap_lock: RwSemaphore<MmState>,
     /// The VMAs as faults see them without `mmap_lock`.
@@ -113,23 +70,39 @@ pub(crate) struct MmCore {
     hart_stats: Mutex<Vec<(u32, Arc<HartStats>)>>,
     /// Stats of work done on no hart's behalf.
     unattributed: HartStats,
-    /// Stats of each background thread, in [`Daemon::ALL`] order.
-    daemon_stats: [HartStats; Daemon::ALL.len()],
 }
 
 impl Drop for MmCore {
-    /// The daemons hold only weak references: wake them so they see the space is gone
-    /// and end now, rather than at their next period (a run that creates many spaces
-    /// would otherwise pile up sleeping threads).
+    /// Linux's `exit_mmap`: the frames and swap slots the space's entries hold go back
+    /// to the machine, which outlives it (no hart uses the space any more: its harts
+    /// hold it alive). The machine's generation of mappings keeps what this space's had
+    /// come to.
     fn drop(&mut self) {
-        self.page_cache.dirty().wake.unpark();
-        self.page_cache.kswapd_wake().unpark();
+        let nobody = Caller(None);
+        let mut slots = Vec::new();
+        self.page_table
+            .for_each_present(0, TASK_SIZE, |_, slot, _| {
+                let old = Pte::from_bits(slot.swap(0, Ordering::AcqRel));
+                if old.is_valid() {
+                    self.machine.frames().put(old.frame());
+                } else if old.is_swap() {
+                    slots.push(old.swap_slot());
+                }
+            });
+        for slot in slots {
+            self.free_swap_entry(&nobody, slot);
+        }
+        self.machine.retire(self.vma_index.generation());
     }
 }
 
 impl MmCore {
-    /// The empty state of a new address space configured as `cfg`.
-    pub(crate) fn new(cfg: MmConfig) -> io::Result<MmCore> {
+    /// The empty state of a new address space on `machine`, configured as `cfg` (whose
+    /// frame pool, cache and clock are replaced by the machine's), registered with it.
+    pub(crate) fn new_on(
+        machine: &Arc<MachineMemory>,
+        mut cfg: MmConfig,
+    ) -> io::Result<Arc<MmCore>> {
         if cfg.mmap_base > TASK_SIZE || cfg.mmap_min_addr >= cfg.mmap_base {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -139,21 +112,13 @@ impl MmCore {
                 ),
             ));
         }
-        let frames = Arc::new(FramePool::new(cfg.frame_pool_bytes)?);
-        let limited = cfg.cache.mem_limit.is_some();
-        Ok(MmCore {
+        let shared = machine.config();
+        cfg.frame_pool_bytes = shared.frame_pool_bytes;
+        cfg.cache = shared.cache.clone();
+        cfg.clock = shared.clock.clone();
+        let core = Arc::new(MmCore {
             id: NEXT_SPACE_ID.fetch_add(1, Ordering::Relaxed),
-            page_cache: PageCache::new(frames.clone(), &cfg.cache, &cfg.clock)?,
-            swap: match cfg.cache.swap {
-                None => None,
-                Some(bytes) => Some(Arc::new(Swap::new(
-                    bytes,
-                    swap_device(&cfg.cache),
-                    cfg.clock.clone(),
-                    limited,
-                )?)),
-            },
-            frames,
+            machine: machine.clone(),
             page_table: PageTable::new(),
             mmap_lock: RwSemaphore::new(
                 MmState {
@@ -171,9 +136,42 @@ impl MmCore {
             icache_epoch: AtomicU64::new(0),
             hart_stats: Mutex::new(Vec::new()),
             unattributed: HartStats::default(),
-            daemon_stats: Default::default(),
             cfg,
-        })
+        });
+        machine.register(core.clone());
+        Ok(core)
+    }
+
+    /// The machine memory the space is built on.
+    pub(crate) fn machine(&self) -> &Arc<MachineMemory> {
+        &self.machine
+    }
+
+    /// The spaces of this space's machine alive now, itself included, in creation
+    /// order.
+    pub(crate) fn machine_spaces(&self) -> Vec<Arc<MmCore>> {
+        self.machine.spaces()
+    }
+
+    /// Asks the harts of every space of the machine to flush their TLBs lazily
+    /// ([`Shootdown::flush_lazily`]): reclaim cleared accessed bits that any space's
+    /// entries may hold.
+    pub(crate) fn flush_machine_lazily(&self) {
+        for s in self.machine_spaces() {
+            s.shootdown().flush_lazily();
+        }
+    }
+
+    /// A number that moves whenever the VMAs of any space of the machine change, a
+    /// space is created or one goes: reclaim looks at pages it set aside as unevictable
+    /// (mlocked) again then.
+    pub(crate) fn machine_generation(&self) -> u64 {
+        let live = self
+            .machine_spaces()
+            .iter()
+            .map(|s| s.vma_index().generation())
+            .fold(0, u64::wrapping_add);
+        live.wrapping_add(self.machine.retired_generations())
     }
 
     /// The unique id harts of this space are tagged with.
@@ -186,19 +184,19 @@ impl MmCore {
         self.hart_stats.lock().push((tid, stats));
     }
 
-    /// The page cache of this space's files.
+    /// The page cache of the machine's files.
     pub(crate) fn page_cache(&self) -> &PageCache {
-        &self.page_cache
+        self.machine.page_cache()
     }
 
-    /// Swap for anonymous memory, when configured.
+    /// The machine's swap for anonymous memory, when configured.
     pub(crate) fn swap(&self) -> Option<&Swap> {
-        self.swap.as_deref()
+        self.machine.swap()
     }
 
-    /// A new shared anonymous memory object, whose pages may go to this space's swap.
+    /// A new shared anonymous memory object, whose pages may go to the machine's swap.
     pub(crate) fn new_shared_anon(&self) -> SharedAnon {
-        SharedAnon::with_swap(self.frames.clone(), self.swap.clone())
+        self.machine.new_shared_anon()
     }
 
     /// The run's clock, as the space was configured with it.
@@ -222,8 +220,8 @@ impl MmCore {
                 .chain([(StatsOwner::Nobody, &self.unattributed)]),
         );
         // The storage device is shared by every hart: its counters exist only in total.
-        stats.total.extend(self.page_cache.io_counters());
-        if let Some(swap) = &self.swap {
+        stats.total.extend(self.page_cache().io_counters());
+        if let Some(swap) = self.swap() {
             stats.total.extend(swap.counters());
         }
         stats
@@ -233,8 +231,7 @@ impl MmCore {
     fn daemons(&self) -> impl Iterator<Item = (StatsOwner, &HartStats)> {
         Daemon::ALL
             .into_iter()
-            .zip(&self.daemon_stats)
-            .map(|(d, s)| (StatsOwner::Daemon(d), s))
+            .map(|d| (StatsOwner::Daemon(d), self.machine.daemon_stats(d)))
     }
 
     pub(crate) fn page_table(&self) -> &PageTable {
@@ -242,7 +239,7 @@ impl MmCore {
     }
 
     pub(crate) fn frames(&self) -> &Arc<FramePool> {
-        &self.frames
+        self.machine.frames()
     }
 
     pub(crate) fn shootdown(&self) -> &Shootdown {
@@ -275,7 +272,7 @@ impl MmCore {
         match &caller.0 {
             Some(h) => &h.stats,
             None => match current::daemon() {
-                Some(d) => &self.daemon_stats[d as usize],
+                Some(d) => self.machine.daemon_stats(d),
                 None => &self.unattributed,
             },
         }
@@ -320,12 +317,4 @@ impl MmCore {
     pub(crate) fn new_hart(&self, tid: u32, stats: Arc<HartStats>) -> HartShared {
         HartShared::new(tid, self.id, stats)
     }
-}
-
-/// The swap device: the page cache's device model, minus injected errors (swapped-out
-/// pages must come back); the default device model when the cache has none.
-fn swap_device(cache: &CacheConfig) -> DeviceConfig {
-    let mut cfg = cache.device.clone().unwrap_or_default();
-    cfg.errors = ErrorInjection::never();
-    cfg
 }

@@ -241,10 +241,17 @@ pub(crate) fn mprotect(space: &MmCore, addr: u64, len: u64, prot: u32) -> Result
             Backing::File(_) => new & !prot::WRITE,
             _ => new,
         };
+        // A private page a fork's other side maps too stays write-protected: a store
+        // must copy it.
+        let private = matches!(v.backing, Backing::Private);
+        let frames = space.frames();
         space
             .page_table()
             .for_each_valid(v.start, v.end, |_, slot, old| {
-                let pte = old.with_prot(mapped);
+                let pte = match private && frames.refcount(old.frame()) != 1 {
+                    true => old.with_prot(mapped & !prot::WRITE),
+                    false => old.with_prot(mapped),
+                };
                 slot.store(pte.bits(), Ordering::Release);
                 inv.flush |= old.downgrade_needs_flush(pte);
             });

@@ -45,13 +45,14 @@ impl<'a> MmWriteGuard<'a> {
         }
     }
 
-    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers. Under a
-    /// policy whose `first` is `mmap` for every backing, such as `mmap` (a kernel without
-    /// per-VMA locks), there are none to take.
-    pub(crate) fn write_lock(&self, node: &VmaNode) {
+    /// Linux's `vma_start_write`: write-locks `node`, waiting for its readers; returns
+    /// the nanoseconds it waited. Under a policy whose `first` is `mmap` for every
+    /// backing, such as `mmap` (a kernel without per-VMA locks), there are none to take.
+    pub(crate) fn write_lock(&self, node: &VmaNode) -> u64 {
         if !self.space.config().policy.tries_vma_lock() {
-            return;
+            return 0;
         }
+        let mut waited = 0;
         let stats = self.space.stats_of(self.caller);
         let clock = self.space.clock();
         let span = (node.vma().start, node.vma().end);
@@ -68,11 +69,13 @@ impl<'a> MmWriteGuard<'a> {
                 );
                 self.space.blocking(self.caller, drain);
                 trace::end(&[]);
-                stats.add(Counter::VmaLockWriteWaitNs, clock.now_ns() - start);
+                waited = clock.now_ns() - start;
+                stats.add(Counter::VmaLockWriteWaitNs, waited);
             });
         if locked {
             stats.add(Counter::VmaLockWriteLocked, 1);
         }
+        waited
     }
 
     /// Write-locks and detaches what the last tree change displaced.
@@ -110,11 +113,15 @@ impl<'a> MmWriteGuard<'a> {
         self.settle();
     }
 
-    /// Write-locks every VMA, as fork's `dup_mmap` does before copying them.
-    pub(crate) fn write_lock_all(&self) {
-        for node in self.mm.vmas.nodes() {
-            self.write_lock(node);
-        }
+    /// Write-locks every VMA `pick` selects, as fork's `dup_mmap` does before copying
+    /// them; returns the nanoseconds it waited for their readers.
+    pub(crate) fn write_lock_where(&self, pick: impl Fn(&Vma) -> bool) -> u64 {
+        self.mm
+            .vmas
+            .nodes()
+            .filter(|n| pick(n.vma()))
+            .map(|n| self.write_lock(n))
+            .sum()
     }
 
     /// Sets the flags every new VMA gets (mlockall(MCL_FUTURE)).

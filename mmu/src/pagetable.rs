@@ -79,6 +79,12 @@ impl Pte {
         Pte(((slot as u64) << Self::FRAME_SHIFT) | Self::SWAP)
     }
 
+    /// The same mapping without write permission (what fork leaves a private page
+    /// mapped with on both sides).
+    pub(crate) fn write_protected(self) -> Pte {
+        Pte(self.0 & !Self::WRITE)
+    }
+
     /// Whether the entry is a swap entry ([`Pte::swap`]).
     pub(crate) fn is_swap(self) -> bool {
         self.0 & (Self::VALID | Self::SWAP) == Self::SWAP

@@ -58,6 +58,44 @@ impl FaultLock {
     }
 }
 
+/// Which of the parent's VMAs fork write-locks while `dup_mmap` copies them
+/// (`--fork-lock`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ForkLock {
+    /// Every VMA, as Linux does: no fault of the parent runs under a per-VMA lock
+    /// meanwhile.
+    #[default]
+    All,
+    /// Only anonymous and private (copy-on-write) VMAs, whose entries fork write-protects,
+    /// as proposed on linux-mm in May 2026: shared file VMAs stay open to faults, so fork
+    /// need not wait behind a file fault that holds its VMA lock across I/O.
+    AnonCow,
+}
+
+impl ForkLock {
+    /// `all` or `anon-cow`, as `--fork-lock` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForkLock::All => "all",
+            ForkLock::AnonCow => "anon-cow",
+        }
+    }
+}
+
+impl FromStr for ForkLock {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<Self, PolicyError> {
+        match s {
+            "all" => Ok(ForkLock::All),
+            "anon-cow" => Ok(ForkLock::AnonCow),
+            _ => Err(PolicyError(format!(
+                "fork lock `{s}`: expected `all` or `anon-cow`"
+            ))),
+        }
+    }
+}
+
 /// What a fault is for, as far as a policy tells faults apart. Declared in
 /// [`FaultBacking::ALL`]'s order: a backing's discriminant indexes a policy's knobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

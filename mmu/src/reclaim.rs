@@ -21,6 +21,7 @@ use crate::caller::Caller;
 use crate::current;
 use crate::frames::FramePool;
 use crate::lru::{self, Look, Lru, Pass, Refs, Scanner, BATCH};
+use crate::machine::MachineMemory;
 use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{CachedFile, LruEntry, LruSlot, Watermark};
 use crate::pagetable;
@@ -62,17 +63,17 @@ pub(crate) fn direct(cx: Cx<'_>) {
     }
 }
 
-/// Starts the background reclaimer (Linux's kswapd) of `space`: woken when resident
+/// Starts the background reclaimer (Linux's kswapd) of `machine`: woken when resident
 /// memory rises above the low watermark, it frees cached pages down to the high one.
-/// Its work is counted as the `kswapd` daemon's. It ends once the space is gone.
-pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
-    let wake = space.page_cache().kswapd_wake();
-    let clock = space.clock().clone();
-    let weak = Arc::downgrade(space);
+/// Its work is counted as the `kswapd` daemon's. It ends once the machine is gone.
+pub(crate) fn spawn_kswapd(machine: &Arc<MachineMemory>) -> std::io::Result<()> {
+    let wake = machine.page_cache().kswapd_wake();
+    let clock = machine.config().clock.clone();
+    let weak = Arc::downgrade(machine);
     let builder = std::thread::Builder::new().name("kswapd".into());
     let recorder = trace::current();
     devices::spawn_task(
-        space.clock(),
+        &machine.config().clock,
         builder,
         "kswapd",
         TaskKind::Daemon,
@@ -86,7 +87,7 @@ pub(crate) fn spawn_kswapd(space: &Arc<MmCore>) -> std::io::Result<()> {
     .map(drop)
 }
 
-fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
+fn kswapd(machine: &Weak<MachineMemory>, clock: &SharedClock, wake: &Parker) {
     current::become_daemon(Daemon::Kswapd);
     // Whether the last pass left memory above the high watermark: only then is the
     // periodic wake-up work, not an idle one.
@@ -98,8 +99,13 @@ fn kswapd(space: &Weak<MmCore>, clock: &SharedClock, wake: &Parker) {
         } else {
             clock.park_idle_until(wake, deadline);
         }
-        let Some(space) = space.upgrade() else {
+        let Some(machine) = machine.upgrade() else {
             return;
+        };
+        // The pass acts for the oldest space: its work reaches every space's pages.
+        let Some(space) = machine.first_space::<MmCore>() else {
+            behind = false;
+            continue;
         };
         let want = space.page_cache().frames_over(Watermark::High);
         if want > 0 {
@@ -119,7 +125,7 @@ fn shrink(cx: Cx<'_>, want: u64) -> u64 {
         caller,
         stats,
     } = cx;
-    let generation = space.vma_index().generation();
+    let generation = space.machine_generation();
     let file_lru = space.page_cache().lru();
     let anon_lru = space.swap().map(|s| s.candidates());
     file_lru.lock().rescue_unevictable(generation);
@@ -222,7 +228,7 @@ fn shrink_file(space: &MmCore, caller: &Caller, nr: usize) -> Pass {
     };
     let pass = lru::shrink_list(space.page_cache().lru(), &mut scanner, nr);
     if scanner.young_cleared {
-        space.shootdown().flush_lazily();
+        space.flush_machine_lazily();
     }
     pass
 }

@@ -1,7 +1,12 @@
 //! Reverse mapping of page-cache pages: the page-table entries that map a folio, found
-//! by walking the lock-free VMA snapshot for VMAs of its file (Linux walks the file's
-//! `i_mmap` tree). Reclaim harvests their accessed bits and clears them; write-back
-//! write-protects them (`folio_mkclean`).
+//! by walking the lock-free VMA snapshot of every space of the machine, in creation
+//! order, for VMAs of its file (Linux walks the file's `i_mmap` tree). Reclaim harvests
+//! their accessed bits and clears them; write-back write-protects them (`folio_mkclean`).
+//!
+//! Entries of another space than the caller's are changed on nobody's behalf, with the
+//! caller's hart out of guest state meanwhile ([`across_spaces`]): the other space's
+//! shootdown must not wait for a hart it does not know, nor that hart's own initiators
+//! for it.
 
 use crate::caller::Caller;
 use crate::folio::Folio;
@@ -15,8 +20,8 @@ use crate::vma_index::VmaView;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Calls `f(vma, slot, pte)` for each valid entry that maps `folio` (page `pgoff` of
-/// `file`). Entries that map another frame (a private copy) are left out.
+/// Calls `f(vma, slot, pte)` for each valid entry of `space` that maps `folio` (page
+/// `pgoff` of `file`). Entries that map another frame (a private copy) are left out.
 fn each_mapping(
     space: &MmCore,
     file: &Arc<CachedFile>,
@@ -43,15 +48,55 @@ fn each_mapping(
     }
 }
 
-/// Replaces each entry that maps `folio` (page `pgoff` of `file`) with what `change`
-/// makes of it, noting in `inv` what TLBs must forget.
+/// Runs `each(space, caller)` for every space of `space`'s machine, in creation order:
+/// for `space` itself on `caller`'s behalf, for the others on nobody's, with `caller`'s
+/// hart out of guest state while there are others (see the module docs).
+pub(crate) fn across_spaces(
+    space: &MmCore,
+    caller: &Caller,
+    mut each: impl FnMut(&MmCore, &Caller),
+) {
+    let spaces = space.machine_spaces();
+    let mut run = || {
+        let nobody = Caller(None);
+        for s in &spaces {
+            match s.id() == space.id() {
+                true => each(s, caller),
+                false => each(s, &nobody),
+            }
+        }
+    };
+    match spaces.len() {
+        0 | 1 => run(),
+        _ => space.blocking(caller, run),
+    }
+}
+
+/// Replaces each entry of every space that maps `folio` (page `pgoff` of `file`) with
+/// what `change` makes of it; the TLBs of each space forget them before this returns,
+/// and the frame references of cleared entries go then.
 fn for_each_mapping(
+    space: &MmCore,
+    caller: &Caller,
+    file: &Arc<CachedFile>,
+    pgoff: u64,
+    folio: &Folio,
+    change: impl Fn(Pte) -> Pte,
+) {
+    across_spaces(space, caller, |s, caller| {
+        let mut inv = Invalidation::new(s, caller);
+        change_mappings(s, &mut inv, file, pgoff, folio, &change);
+    });
+}
+
+/// [`for_each_mapping`] in one space, noting in `inv` what its TLBs must forget.
+fn change_mappings(
     space: &MmCore,
     inv: &mut Invalidation,
     file: &Arc<CachedFile>,
     pgoff: u64,
     folio: &Folio,
-    change: impl Fn(Pte) -> Pte,
+    change: &impl Fn(Pte) -> Pte,
 ) {
     each_mapping(space, file, pgoff, folio, |_, slot, pte| {
         let new = change(pte);
@@ -81,7 +126,7 @@ pub(crate) struct Mapped {
     pub locked: bool,
 }
 
-/// Test-and-clears the accessed bit of every entry that maps `folio`.
+/// Test-and-clears the accessed bit of every entry of every space that maps `folio`.
 pub(crate) fn referenced(
     space: &MmCore,
     file: &Arc<CachedFile>,
@@ -89,18 +134,20 @@ pub(crate) fn referenced(
     folio: &Folio,
 ) -> Mapped {
     let mut m = Mapped::default();
-    each_mapping(space, file, pgoff, folio, |vma, slot, pte| {
-        m.locked |= vma.flags.contains(VmaFlags::LOCKED);
-        if pagetable::test_and_clear_accessed(slot) {
-            m.young += 1;
-            m.exec |= pte.allows(Access::Exec);
-        }
-    });
+    for s in space.machine_spaces() {
+        each_mapping(&s, file, pgoff, folio, |vma, slot, pte| {
+            m.locked |= vma.flags.contains(VmaFlags::LOCKED);
+            if pagetable::test_and_clear_accessed(slot) {
+                m.young += 1;
+                m.exec |= pte.allows(Access::Exec);
+            }
+        });
+    }
     m
 }
 
-/// Clears every entry that maps `folio`; the frame references they held go once the
-/// TLBs are shot down (before this returns).
+/// Clears every entry of every space that maps `folio`; the frame references they held
+/// go once the TLBs are shot down (before this returns).
 pub(crate) fn unmap(
     space: &MmCore,
     caller: &Caller,
@@ -108,12 +155,12 @@ pub(crate) fn unmap(
     pgoff: u64,
     folio: &Folio,
 ) {
-    let mut inv = Invalidation::new(space, caller);
-    for_each_mapping(space, &mut inv, file, pgoff, folio, |_| Pte::EMPTY);
+    for_each_mapping(space, caller, file, pgoff, folio, |_| Pte::EMPTY);
 }
 
-/// Takes write permission from every entry that maps `folio`, and shoots down the TLBs
-/// before returning, so that the next store to it faults and marks it dirty.
+/// Takes write permission from every entry of every space that maps `folio`, and shoots
+/// down the TLBs before returning, so that the next store to it faults and marks it
+/// dirty.
 pub(crate) fn write_protect(
     space: &MmCore,
     caller: &Caller,
@@ -121,8 +168,7 @@ pub(crate) fn write_protect(
     pgoff: u64,
     folio: &Folio,
 ) {
-    let mut inv = Invalidation::new(space, caller);
-    for_each_mapping(space, &mut inv, file, pgoff, folio, |pte| {
+    for_each_mapping(space, caller, file, pgoff, folio, |pte| {
         let mut p = prot::READ;
         if pte.allows(Access::Exec) {
             p |= prot::EXEC;

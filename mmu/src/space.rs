@@ -7,12 +7,13 @@
 
 use crate::errno::Errno;
 use crate::filewrite::{self, WritePos, WriteSource};
+use crate::machine::MachineMemory;
 use crate::mm_core::{MmConfig, MmCore};
 use crate::pagecache::{CachedFile, PageCache};
 use crate::rwsem::queue::SemSnapshot;
 use crate::stats::MmStats;
 use crate::vma::Vma;
-use crate::{madvise, mlock, mman, reclaim, uaccess, writeback};
+use crate::{fork, madvise, mlock, mman, reclaim, uaccess, writeback};
 use devices::storage::{LatencyModel, StorageDevice};
 use devices::SharedClock;
 use std::sync::Arc;
@@ -30,17 +31,42 @@ impl std::fmt::Debug for AddressSpace {
     }
 }
 
-impl AddressSpace {
-    /// Creates an empty address space, with its background reclaimer (under a memory
-    /// limit) and its flusher.
-    pub fn new(cfg: MmConfig) -> std::io::Result<Arc<Self>> {
-        let limited = cfg.cache.mem_limit.is_some();
-        let core = Arc::new(MmCore::new(cfg)?);
-        if limited {
-            reclaim::spawn_kswapd(&core)?;
+impl MachineMemory {
+    /// The memory of a new machine configured as `cfg` (its frame pool, page cache,
+    /// swap, memory limit and clock), with its background reclaimer (under a memory
+    /// limit) and its flusher, which end once the machine is gone.
+    pub fn start(cfg: &MmConfig) -> std::io::Result<Arc<MachineMemory>> {
+        let machine = Arc::new(MachineMemory::new(cfg)?);
+        if machine.is_limited() {
+            reclaim::spawn_kswapd(&machine)?;
         }
-        writeback::spawn_flusher(&core)?;
+        writeback::spawn_flusher(&machine)?;
+        Ok(machine)
+    }
+}
+
+impl AddressSpace {
+    /// Creates an empty address space on a machine memory of its own
+    /// ([`MachineMemory::start`] of `cfg`).
+    pub fn new(cfg: MmConfig) -> std::io::Result<Arc<Self>> {
+        let machine = MachineMemory::start(&cfg)?;
+        AddressSpace::new_on(&machine, cfg)
+    }
+
+    /// Creates an empty address space on `machine`, sharing its frames, page cache,
+    /// swap and memory limit with the machine's other spaces (execve's new image).
+    /// `cfg` gives the space's own settings (mmap range, fault policy, `mmap_lock`
+    /// handoff, fork lock); its frame pool, cache and clock are the machine's, whatever
+    /// `cfg` says.
+    pub fn new_on(machine: &Arc<MachineMemory>, cfg: MmConfig) -> std::io::Result<Arc<Self>> {
+        let core = MmCore::new_on(machine, cfg)?;
         Ok(Arc::new(AddressSpace { core }))
+    }
+
+    /// The machine memory this space is built on, to build others on
+    /// ([`AddressSpace::new_on`]).
+    pub fn machine(&self) -> &Arc<MachineMemory> {
+        self.core.machine()
     }
 
     /// The state the layers below share.
@@ -135,7 +161,7 @@ impl AddressSpace {
         reclaim::truncate(&self.core, &self.core.caller(), file);
     }
 
-    /// The page cache of this space's files.
+    /// The page cache of the machine's files.
     pub fn page_cache(&self) -> &PageCache {
         self.core.page_cache()
     }
@@ -254,15 +280,15 @@ impl AddressSpace {
         self.core.stats()
     }
 
-    /// Runs `copy` the way fork's `dup_mmap` runs its copying: with `mmap_lock` held for
-    /// write and every VMA write-locked, so no fault can run under a per-VMA lock
-    /// meanwhile. `copy` gets the VMAs in address order.
-    pub fn dup_mmap<R>(&self, copy: impl FnOnce(&[Vma]) -> R) -> R {
-        let caller = self.core.caller();
-        let mm = self.core.lock_write(&caller);
-        mm.write_lock_all();
-        let vmas: Vec<Vma> = mm.vmas.iter().cloned().collect();
-        copy(&vmas)
+    /// fork(2)'s memory side (Linux's `dup_mmap`): a new address space on the same
+    /// machine with a copy of this one's VMAs (less `MADV_DONTFORK` ones and `mlock`),
+    /// its private pages shared copy-on-write, its shared mappings shared. Takes
+    /// `mmap_lock` for write and write-locks the VMAs the space's `fork_lock` names
+    /// (`MmConfig::fork_lock`) while it copies. EINTR if the caller's hart is killed while
+    /// it waits for the lock; ENOMEM if the new space cannot be made.
+    pub fn fork(&self) -> Result<Arc<AddressSpace>, Errno> {
+        let core = fork::fork(&self.core)?;
+        Ok(Arc::new(AddressSpace { core }))
     }
 
     /// The state of `mmap_lock`: holders, wait queue, handoff bit (for diagnostics and
@@ -278,7 +304,8 @@ impl AddressSpace {
         mm.vmas.iter().cloned().collect()
     }
 
-    /// Frames currently allocated to this space.
+    /// Frames currently allocated on this space's machine (every space built on it
+    /// counts).
     pub fn frames_in_use(&self) -> u32 {
         self.core.frames().in_use()
     }

@@ -138,6 +138,14 @@ counters! {
     TlbMisses => "tlb.misses",
     /// Whole-TLB flushes (shootdown acknowledgements, re-entries after invalidations).
     TlbFlushes => "tlb.flushes",
+    /// Address spaces forked (`dup_mmap` runs).
+    ForkCount => "fork.count",
+    /// Nanoseconds the parent held `mmap_lock` for write in `dup_mmap`.
+    ForkDupMmapNs => "fork.dup_mmap_ns",
+    /// Stores to a private page a fork left shared that copied it.
+    ForkCowFaults => "fork.cow_faults",
+    /// Nanoseconds fork waited for the readers of the parent's VMAs to drain.
+    ForkVmaWriteWaitNs => "fork.vma_write_wait_ns",
 }
 
 /// Which decade of nanoseconds a wait falls in: 0 for under 1 µs, 1 for 1–10 µs, … 7

@@ -8,7 +8,7 @@ use devices::cast::u64_to_usize;
 use devices::storage::{BackingStore, DeviceConfig, IoOp, IoPriority, StorageDevice};
 use devices::SharedClock;
 use parking_lot::Mutex;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::sync::Arc;
 
@@ -20,6 +20,9 @@ struct Slots {
     free: BTreeSet<u32>,
     /// Slots never used yet start here.
     next: u32,
+    /// Slots more than one entry names (fork copied a swap entry: Linux's
+    /// `swap_duplicate`), with how many entries beyond the first do.
+    shared: BTreeMap<u32, u32>,
 }
 
 /// A swap area of page-sized slots.
@@ -49,6 +52,7 @@ impl SwapFile {
             slots: Mutex::new(Slots {
                 free: BTreeSet::new(),
                 next: 0,
+                shared: BTreeMap::new(),
             }),
             capacity,
         })
@@ -71,9 +75,37 @@ impl SwapFile {
         })
     }
 
-    /// Gives `slot` back; no I/O on it may be in flight.
+    /// Gives `slot` back; no I/O on it may be in flight, and no other entry names it
+    /// ([`SwapFile::put_shared`] first).
     pub(crate) fn free(&self, slot: u32) {
-        self.slots.lock().free.insert(slot);
+        let mut s = self.slots.lock();
+        debug_assert!(!s.shared.contains_key(&slot), "free of shared slot {slot}");
+        s.free.insert(slot);
+    }
+
+    /// Notes that one more entry names the used `slot` (fork copied one).
+    pub(crate) fn dup(&self, slot: u32) {
+        *self.slots.lock().shared.entry(slot).or_insert(0) += 1;
+    }
+
+    /// Whether other entries than the caller's name `slot`.
+    pub(crate) fn is_shared(&self, slot: u32) -> bool {
+        self.slots.lock().shared.contains_key(&slot)
+    }
+
+    /// An entry naming `slot` is gone: if others still name it, forgets one of them and
+    /// returns `true` (the slot stays); `false` when that entry was the last, whose
+    /// owner frees the slot.
+    pub(crate) fn put_shared(&self, slot: u32) -> bool {
+        let mut s = self.slots.lock();
+        let Some(n) = s.shared.get_mut(&slot) else {
+            return false;
+        };
+        *n -= 1;
+        if *n == 0 {
+            s.shared.remove(&slot);
+        }
+        true
     }
 
     /// Slots in use.

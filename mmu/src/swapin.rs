@@ -11,18 +11,19 @@ use crate::pagetable::Pte;
 use crate::policy::{FaultBacking, PageWait};
 use crate::stats::Counter;
 use crate::swap::{Batch, Found, Swap};
-use crate::types::{FaultError, FaultKind, PAGE_SIZE};
+use crate::types::{prot, Access, FaultError, FaultKind, PAGE_SIZE};
 use crate::vma::Vma;
 use std::sync::atomic::Ordering;
 
 /// Linux's `do_swap_page`: the entry at `addr` of the private `vma` (anonymous, or a
 /// file mapping whose copy on write went to swap) is (or was) a swap entry. Returns
 /// [`FaultOutcome::Again`] once the entry no longer is one (another fault mapped it, or
-/// it was zapped, or there is no swap): the caller looks at it afresh.
+/// it was zapped, or there is no swap, or it maps the page write-protected and `access`
+/// is a store): the caller looks at it afresh.
 pub(crate) fn swap_fault(
     cx: Cx<'_>,
     vma: &Vma,
-    addr: u64,
+    (addr, access): (u64, Access),
     waits: &mut Waits<'_, '_>,
 ) -> FaultOutcome {
     let Cx {
@@ -81,7 +82,19 @@ pub(crate) fn swap_fault(
             }
             continue;
         }
-        let pte = Pte::new(folio.frame(), vma.prot);
+        // A slot other entries still name (a fork's other side) keeps its folio in the
+        // swap cache for them: this entry takes a reference of its own, write-protected,
+        // so a store copies. So is a page some other entry already maps.
+        let frames = space.frames();
+        let shared = swap.file.is_shared(slot);
+        let exclusive = !shared && frames.refcount(folio.frame()) == 1;
+        if shared {
+            frames.get(folio.frame());
+        }
+        let pte = match exclusive {
+            true => Pte::new(folio.frame(), vma.prot),
+            false => Pte::new(folio.frame(), vma.prot & !prot::WRITE),
+        };
         let mapped = pte_slot
             .compare_exchange(
                 entry.bits(),
@@ -91,11 +104,18 @@ pub(crate) fn swap_fault(
             )
             .is_ok();
         if mapped {
-            // The entry now holds the cache's frame reference; the slot is done with.
-            swap.cache.remove(slot, &folio);
-            folio.evict();
-            swap.file.free(slot);
-            swap.note_mapped(addr, folio.frame());
+            if !(shared && swap.file.put_shared(slot)) {
+                // The last entry of the slot: the slot is done with, and the cache's
+                // frame reference goes (to the entry, unless it took its own).
+                if swap.cache.remove(slot, &folio) && shared {
+                    frames.put(folio.frame());
+                }
+                folio.evict();
+                swap.file.free(slot);
+            }
+            swap.note_mapped(space.id(), addr, folio.frame());
+        } else if shared {
+            frames.put(folio.frame());
         }
         folio.unlock();
         if mapped {
@@ -104,7 +124,12 @@ pub(crate) fn swap_fault(
                 false => Counter::FaultsMinor,
             };
             stats.add(counter, 1);
-            return FaultOutcome::Done(pte);
+            // A store to a page mapped write-protected: the caller looks at the entry
+            // again and takes the write-protect fault.
+            return match pte.allows(access) {
+                true => FaultOutcome::Done(pte),
+                false => FaultOutcome::Again,
+            };
         }
     }
 }

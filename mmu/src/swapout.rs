@@ -23,12 +23,13 @@ use crate::mm_core::{Cx, MmCore};
 use crate::pagetable::{self, Pte};
 use crate::shmem_swap;
 use crate::stats::Counter;
-use crate::swap::{Batch, Swap};
+use crate::swap::{AnonPage, Batch, Swap};
 use crate::types::{Access, PAGE_SIZE};
 use crate::vma::{Backing, Vma, VmaFlags};
 use crate::vma_index::VmaView;
 use devices::cast::u64_to_usize;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// Swaps out the private anonymous page mapped at `addr` (if it still maps `frame`,
 /// when given). Returns whether a frame was freed.
@@ -84,17 +85,24 @@ pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
     let Some(swap) = space.swap() else {
         return Pass::default();
     };
-    let mut view = VmaView::default();
-    space.vma_index().refresh(&mut view);
+    let spaces = space
+        .machine_spaces()
+        .into_iter()
+        .map(|s| {
+            let mut view = VmaView::default();
+            s.vma_index().refresh(&mut view);
+            (s, view)
+        })
+        .collect();
     let mut scanner = AnonScanner {
         cx,
         swap,
-        view,
+        spaces,
         young_cleared: false,
     };
     let mut pass = lru::shrink_list(&swap.lru, &mut scanner, nr);
     if scanner.young_cleared {
-        space.shootdown().flush_lazily();
+        space.flush_machine_lazily();
     }
     // Pages read in and not mapped are younger than the mapped ones on the lists (on
     // Linux's inactive list they join at the young end): they go next, with no write.
@@ -107,31 +115,49 @@ pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
     // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
     // apart.
     let want = (nr as u64).saturating_sub(pass.freed);
-    let (scanned, freed) = shmem_swap::shrink(cx, &scanner.view, want, nr);
+    let own = scanner.spaces.iter().find(|(s, _)| s.id() == space.id());
+    let (scanned, freed) = match own {
+        Some((_, view)) => shmem_swap::shrink(cx, view, want, nr),
+        None => (0, 0),
+    };
     pass.scanned += scanned;
     pass.freed += freed;
     pass
 }
 
-/// How reclaim looks at and swaps out private anonymous pages.
+/// How reclaim looks at and swaps out private anonymous pages, of every space of the
+/// machine.
 struct AnonScanner<'a> {
+    /// Whose reclaim this is.
     cx: Cx<'a>,
     swap: &'a Swap,
-    view: VmaView,
+    /// The machine's spaces alive when the pass began, with their VMAs as then.
+    spaces: Vec<(Arc<MmCore>, VmaView)>,
     /// Whether an accessed bit was cleared (the TLBs are then flushed lazily).
     young_cleared: bool,
 }
 
+impl AnonScanner<'_> {
+    /// The space a listed page was mapped in, with its VMAs; `None` once it is gone.
+    fn space_of(&self, page: &AnonPage) -> Option<&(Arc<MmCore>, VmaView)> {
+        self.spaces.iter().find(|(s, _)| s.id() == page.space)
+    }
+}
+
 impl Scanner for AnonScanner<'_> {
-    type Page = (u64, FrameId);
+    type Page = AnonPage;
     const ANON: bool = true;
 
-    fn look(&mut self, &(addr, frame): &(u64, FrameId)) -> Look {
-        let Some(slot) = self.cx.core.page_table().slot(addr) else {
+    fn look(&mut self, page: &AnonPage) -> Look {
+        let Some((space, view)) = self.space_of(page) else {
+            return Look::Gone;
+        };
+        let (addr, frame) = (page.addr, page.frame);
+        let Some(slot) = space.page_table().slot(addr) else {
             return Look::Gone;
         };
         let pte = Pte::from_bits(slot.load(Ordering::Acquire));
-        let Some(vma) = self.view.find(addr).map(|n| n.vma()) else {
+        let Some(vma) = view.find(addr).map(|n| n.vma()) else {
             return Look::Gone;
         };
         if !pte.is_valid() || pte.frame() != frame {
@@ -152,10 +178,26 @@ impl Scanner for AnonScanner<'_> {
     }
 
     /// Anonymous pages have no flags of their own: their entries' bits say it all.
-    fn set_flags(&mut self, _: &(u64, FrameId), _: bool, _: bool) {}
+    fn set_flags(&mut self, _: &AnonPage, _: bool, _: bool) {}
 
-    fn reclaim(&mut self, &(addr, frame): &(u64, FrameId)) -> bool {
-        swap_out(self.cx, self.swap, addr, Some(frame))
+    fn reclaim(&mut self, page: &AnonPage) -> bool {
+        let Some((space, _)) = self.space_of(page) else {
+            return false;
+        };
+        let cx = self.cx;
+        if space.id() == cx.core.id() {
+            return swap_out(cx, self.swap, page.addr, Some(page.frame));
+        }
+        // Another space's page: its shootdown runs on nobody's behalf, with the reclaimer
+        // out of guest state (as the reverse mappings do).
+        let other = Cx {
+            core: space,
+            caller: &Caller(None),
+            stats: cx.stats,
+        };
+        cx.core.blocking(cx.caller, || {
+            swap_out(other, self.swap, page.addr, Some(page.frame))
+        })
     }
 }
 
@@ -175,7 +217,7 @@ fn swappable(vma: &Vma) -> bool {
 /// is stale and goes when next looked at).
 pub(crate) fn note_moved(space: &MmCore, vma: &Vma, addr: u64, frame: FrameId) {
     if let Some(swap) = space.swap().filter(|_| swappable(vma)) {
-        swap.note_mapped(addr, frame);
+        swap.note_mapped(space.id(), addr, frame);
     }
 }
 
@@ -205,7 +247,7 @@ pub(crate) fn deactivate(space: &MmCore, vma: &Vma, start: u64, end: u64) {
     };
     swap.lru
         .lock()
-        .make_cold(|&(addr, _)| (start..end).contains(&addr));
+        .make_cold(|p| p.space == space.id() && (start..end).contains(&p.addr));
 }
 
 /// MADV_WILLNEED of the private anonymous part `[start, end)` of `vma`: starts reading

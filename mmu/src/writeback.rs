@@ -25,6 +25,7 @@
 use crate::caller::Caller;
 use crate::current;
 use crate::folio::Folio;
+use crate::machine::MachineMemory;
 use crate::mm_core::{Cx, MmCore};
 use crate::pagecache::{file_region, CachedFile, PageCache};
 use crate::rmap;
@@ -325,14 +326,14 @@ pub(crate) fn balance_dirty_pages(space: &MmCore, caller: &Caller, file: &Arc<Ca
     }
 }
 
-/// Starts the flusher of `space` (Linux's writeback worker): it ends once the space is
+/// Starts the flusher of `machine` (Linux's writeback worker): it ends once the machine is
 /// gone. Its work is counted as the `flusher` daemon's.
-pub(crate) fn spawn_flusher(space: &Arc<MmCore>) -> io::Result<()> {
-    let weak = Arc::downgrade(space);
+pub(crate) fn spawn_flusher(machine: &Arc<MachineMemory>) -> io::Result<()> {
+    let weak = Arc::downgrade(machine);
     let builder = std::thread::Builder::new().name("flusher".into());
     let recorder = trace::current();
     devices::spawn_task(
-        space.clock(),
+        &machine.config().clock,
         builder,
         "flusher",
         TaskKind::Daemon,
@@ -346,12 +347,12 @@ pub(crate) fn spawn_flusher(space: &Arc<MmCore>) -> io::Result<()> {
     .map(drop)
 }
 
-fn flusher(space: &Weak<MmCore>) {
+fn flusher(machine: &Weak<MachineMemory>) {
     current::become_daemon(Daemon::Flusher);
-    let Some((clock, acct, (period_ns, expire_ns))) = space.upgrade().map(|s| {
-        let cache = s.page_cache();
+    let Some((clock, acct, (period_ns, expire_ns))) = machine.upgrade().map(|m| {
+        let cache = m.page_cache();
         (
-            s.clock().clone(),
+            m.config().clock.clone(),
             cache.dirty().clone(),
             cache.writeback_times(),
         )
@@ -371,12 +372,17 @@ fn flusher(space: &Weak<MmCore>) {
         } else {
             clock.park_until(&acct.wake, deadline)
         };
-        let Some(space) = space.upgrade() else {
+        let Some(machine) = machine.upgrade() else {
             return;
         };
         if !woken && period_ns == 0 {
             continue;
         }
+        // The pass acts for the oldest space: write-protecting a page reaches every
+        // space's mappings of it.
+        let Some(space) = machine.first_space::<MmCore>() else {
+            continue;
+        };
         let caller = space.caller();
         let w = Writer(space.cx(&caller));
         let expired_before = clock.now_ns().saturating_sub(expire_ns);

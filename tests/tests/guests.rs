@@ -55,6 +55,8 @@ guest_tests! {
     netsock => "netsock",
     procfs => "procfs",
     sched_calls => "sched_calls",
+    procs => "procs",
+    fork => "fork",
 }
 
 #[test]

@@ -49,6 +49,15 @@ pub(crate) enum SigSource {
         /// The 112 bytes after si_signo, si_errno, si_code and the padding.
         fields: [u8; SIGINFO_SIZE - 16],
     },
+    /// A child process's end (`si_pid`, `si_uid`, `si_status`; its CPU times read 0).
+    Child {
+        /// The child's process id.
+        pid: u32,
+        /// Its real user id.
+        uid: u32,
+        /// Its exit code, or the signal that killed it.
+        status: i32,
+    },
     /// A POSIX timer's expiry (`si_tid`, `si_overrun`, `si_value`).
     Timer {
         /// The timer's id.
@@ -125,6 +134,18 @@ impl SigInfo {
         SigInfo::sent(signo, code, pid, uid)
     }
 
+    /// SIGCHLD for child `pid`'s end: `code` is CLD_EXITED or CLD_KILLED, `status` the
+    /// exit code or the signal.
+    pub(crate) fn child(code: i32, pid: u32, status: i32) -> SigInfo {
+        // SAFETY: getuid cannot fail and touches no memory.
+        let uid = unsafe { libc::getuid() };
+        SigInfo {
+            signo: signo::SIGCHLD,
+            code,
+            source: SigSource::Child { pid, uid, status },
+        }
+    }
+
     /// A siginfo the guest gave rt_(tg)sigqueueinfo, for `signo`.
     pub(crate) fn queued(signo: i32, raw: &[u8; SIGINFO_SIZE]) -> SigInfo {
         let code = i32::from_le_bytes(raw[8..12].try_into().expect("4 bytes"));
@@ -146,6 +167,7 @@ impl SigInfo {
             (SigSource::Process { .. }, _) => Some("kill"),
             (SigSource::Queued { .. }, _) => Some("sigqueue"),
             (SigSource::Timer { .. }, _) => Some("a timer"),
+            (SigSource::Child { .. }, _) => Some("a child's end"),
         }
     }
 
@@ -162,6 +184,11 @@ impl SigInfo {
                 b[20..24].copy_from_slice(&uid.to_le_bytes());
             }
             SigSource::Queued { fields } => b[16..].copy_from_slice(&fields),
+            SigSource::Child { pid, uid, status } => {
+                b[16..20].copy_from_slice(&pid.to_le_bytes());
+                b[20..24].copy_from_slice(&uid.to_le_bytes());
+                b[24..28].copy_from_slice(&status.to_le_bytes());
+            }
             SigSource::Timer { id, overrun, value } => {
                 b[16..20].copy_from_slice(&id.to_le_bytes());
                 b[20..24].copy_from_slice(&overrun.to_le_bytes());
@@ -190,6 +217,9 @@ impl fmt::Display for SigInfo {
             }
             SigSource::Timer { id, overrun, .. } => {
                 write!(f, "si_timerid={id}, si_overrun={overrun}}}")
+            }
+            SigSource::Child { pid, uid, status } => {
+                write!(f, "si_pid={pid}, si_uid={uid}, si_status={status}}}")
             }
         }
     }

@@ -22,6 +22,10 @@ pub(crate) fn encode(info: &SigInfo) -> [u8; SIGNALFD_SIGINFO_SIZE] {
             b[44..48].copy_from_slice(&raw[24..28]);
             b[48..56].copy_from_slice(&raw[24..32]);
         }
+        SigSource::Child { status, .. } => {
+            b[12..20].copy_from_slice(&raw[16..24]);
+            b[40..44].copy_from_slice(&status.to_le_bytes());
+        }
         SigSource::Timer { .. } => {
             // si_tid and si_overrun, then the value.
             b[24..28].copy_from_slice(&raw[16..20]);

@@ -9,6 +9,10 @@ pub(crate) const SIGTRAP: i32 = 5;
 pub(crate) const SIGBUS: i32 = 7;
 /// Segmentation fault.
 pub(crate) const SIGSEGV: i32 = 11;
+/// Kill: cannot be caught, blocked or ignored.
+pub(crate) const SIGKILL: i32 = 9;
+/// A child process ended.
+pub(crate) const SIGCHLD: i32 = 17;
 
 /// The names of signals 1 to 31, in number order (riscv64 uses the generic numbers).
 const NAMES: [&str; 31] = [

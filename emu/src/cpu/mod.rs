@@ -196,6 +196,17 @@ impl Cpu {
         }
     }
 
+    /// The hart of a thread that execve'd a new image, starting at `pc`: every register
+    /// and fcsr zero, no decoded code and no reservation; the retired-instruction count
+    /// and the clock's limits go on.
+    pub fn exec(&mut self, pc: u64) {
+        *self = Cpu {
+            instret: self.instret,
+            pacing: self.pacing,
+            ..Cpu::new(pc)
+        };
+    }
+
     /// The fcsr CSR: fflags | frm << 5.
     pub fn fcsr(&self) -> u32 {
         u32::from(self.fflags) | u32::from(self.frm) << 5

@@ -11,6 +11,7 @@ use crate::os::files::Files;
 use elf::{ElfFile, Placement};
 use goblin::elf::{header, program_header};
 use mmu::{map, prot, AddressSpace, PAGE_SIZE};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use thiserror::Error;
@@ -127,7 +128,19 @@ pub fn load(
             path: name.clone(),
             err,
         })?;
-    let file = ElfFile::read(name.clone(), fd.into())?;
+    load_opened(mm, files, name, fd.into(), start)
+}
+
+/// [`load`] of the program open at `fd`, called `name` in messages (execve opened it as
+/// the guest's opens are).
+pub fn load_opened(
+    mm: &AddressSpace,
+    files: &Files,
+    name: String,
+    fd: OwnedFd,
+    start: &StartInfo,
+) -> Result<LoadedImage, LoadError> {
+    let file = ElfFile::read(name.clone(), fd)?;
     let program = file.parse()?;
     let map_err = |why: String| LoadError::Map {
         path: name.clone(),

@@ -211,6 +211,26 @@ impl FdTable {
         closed
     }
 
+    /// A copy for a new process (fork, vfork): the same open files in the same slots,
+    /// with their close-on-exec flags.
+    pub fn copy(&self) -> FdTable {
+        let slots = self
+            .slots
+            .lock()
+            .iter()
+            .map(|s| {
+                s.as_ref().map(|s| Slot {
+                    file: s.file.clone(),
+                    cloexec: s.cloexec,
+                })
+            })
+            .collect();
+        FdTable {
+            slots: Mutex::new(slots),
+            limit: self.limit,
+        }
+    }
+
     /// Closes every close-on-exec guest fd, as a successful execve does; returns the closed
     /// host files for the caller to drop.
     pub fn close_on_exec(&self) -> Vec<Arc<HostFd>> {

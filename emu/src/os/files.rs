@@ -25,7 +25,7 @@ pub struct Files {
     /// The working directory and root confinement.
     pub(crate) paths: Resolver,
     /// The program's path as the guest sees it (/proc/self/exe).
-    pub(crate) exe: Vec<u8>,
+    exe: RwLock<Vec<u8>>,
     /// The program's arguments, each NUL-terminated (/proc/self/cmdline).
     cmdline: RwLock<Vec<u8>>,
     /// The count of calls that changed host files behind the page cache.
@@ -66,12 +66,40 @@ impl Files {
         Ok(Files {
             fds,
             paths,
-            exe,
+            exe: RwLock::new(exe),
             cmdline: RwLock::default(),
             host_changes: HostChanges::default(),
             cpus,
             socket_names: SocketNames::default(),
         })
+    }
+
+    /// A copy for a new process (fork, vfork): the same open files, working directory,
+    /// program and arguments; EMFILE if the root cannot be reopened.
+    pub(crate) fn copy(&self) -> Result<Files, Errno> {
+        Ok(Files {
+            fds: self.fds.copy(),
+            paths: self.paths.try_clone().map_err(|_| Errno(libc::EMFILE))?,
+            exe: RwLock::new(self.exe()),
+            cmdline: RwLock::new(self.cmdline()),
+            host_changes: self.host_changes.clone(),
+            cpus: self.cpus,
+        })
+    }
+
+    /// The program's path as the guest sees it (/proc/self/exe).
+    pub(crate) fn exe(&self) -> Vec<u8> {
+        self.exe.read().clone()
+    }
+
+    /// Records the program a successful execve started, by its guest path.
+    pub(crate) fn set_exe(&self, exe: Vec<u8>) {
+        *self.exe.write() = exe;
+    }
+
+    /// Closes every guest fd, as the end of the last process using the table does.
+    pub(crate) fn close_all(&self) {
+        drop(self.fds.close_range(0, u32::MAX, false));
     }
 
     /// The number of CPUs the synthesized CPU files describe.

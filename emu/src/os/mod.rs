@@ -4,6 +4,7 @@
 //! call runs here.
 
 pub(crate) mod cached_files;
+pub(crate) mod child_signal;
 pub(crate) mod fd_registry;
 pub mod fdtable;
 pub mod files;
@@ -21,6 +22,7 @@ pub(crate) mod pending;
 pub(crate) mod posix_timers;
 pub(crate) mod priorities;
 pub(crate) mod proc_maps;
+pub(crate) mod proc_table;
 pub(crate) mod process;
 pub(crate) mod procfs;
 pub(crate) mod random;

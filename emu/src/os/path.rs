@@ -160,6 +160,27 @@ impl Resolver {
         })
     }
 
+    /// A copy for a new process (fork, vfork): the same root and sysroot, and a working
+    /// directory of its own that starts where this one is.
+    pub fn try_clone(&self) -> std::io::Result<Resolver> {
+        let root = match &self.root {
+            Some(r) => Some(Root {
+                fd: r.fd.try_clone()?,
+                host: r.host.clone(),
+            }),
+            None => None,
+        };
+        let cwd = self.cwd.read();
+        Ok(Resolver {
+            root,
+            sysroot: self.sysroot.clone(),
+            cwd: RwLock::new(Cwd {
+                guest: cwd.guest.clone(),
+                dir: cwd.dir.clone(),
+            }),
+        })
+    }
+
     /// The guest view of host path `host`: itself without a root, the path below the root
     /// under one; None if it lies outside the root.
     pub fn guest_view(&self, host: &Path) -> Option<Vec<u8>> {

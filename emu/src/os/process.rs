@@ -7,6 +7,7 @@ use super::guest_clocks::{GuestClocks, ProcessSched};
 use super::machine::Machine;
 use super::posix_timers::PosixTimers;
 use super::priorities::SchedTable;
+use super::proc_table::{add_counters, Counters, ExitHow, ProcTable};
 use super::random::RandomSource;
 use super::signal_fds::SignalFds;
 use super::signal_state::SignalState;
@@ -23,7 +24,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 /// How the guest was started, as the system calls need to know it.
@@ -87,12 +88,15 @@ const EXIT_SETTLE_POLL_NS: u64 = 20_000;
 pub(crate) struct Process {
     /// The address space the harts share.
     pub mm: Arc<AddressSpace>,
-    /// The fd table, working directory and root.
-    pub files: Files,
+    /// The fd table, working directory and root (shared with the processes a clone
+    /// with CLONE_FILES made).
+    pub files: Arc<Files>,
     /// Start-up options.
     pub opts: RunOptions,
     /// The process id the guest sees.
     pub pid: u32,
+    /// The run's processes: this one's relations to the others.
+    pub table: Arc<ProcTable<Process>>,
     /// Futex wait queues.
     pub futexes: FutexTable,
     /// Signal dispositions.
@@ -117,17 +121,23 @@ pub(crate) struct Process {
     pub injections_fired: AtomicU64,
     /// Every hart that ever ran, live or ended, with what it published.
     harts: Mutex<BTreeMap<u32, Arc<HartLive>>>,
-    next_tid: AtomicU32,
     warned: Mutex<HashSet<u64>>,
+    /// Whether this image is over: the process ends, or an execve replaced it.
     exiting: Mutex<bool>,
     /// What the trace holds, once it is finished.
     trace_summary: Mutex<Option<TraceSummary>>,
 }
 
 impl Process {
-    /// A process with no threads yet.
-    pub(crate) fn new(mm: Arc<AddressSpace>, files: Files, opts: RunOptions) -> Arc<Process> {
-        let pid = opts.machine.pid;
+    /// Process `pid` of `table` (or a new image of it), with no threads yet.
+    pub(crate) fn new(
+        mm: Arc<AddressSpace>,
+        files: Arc<Files>,
+        signals: SignalState,
+        opts: RunOptions,
+        pid: u32,
+        table: Arc<ProcTable<Process>>,
+    ) -> Arc<Process> {
         Arc::new_cyclic(|me: &Weak<Process>| Process {
             clocks: GuestClocks::new(mm.clock().clone(), me.clone() as Weak<dyn ProcessSched>),
             timers: Arc::new(Timers::new(
@@ -142,13 +152,13 @@ impl Process {
             files,
             opts,
             pid,
+            table,
             futexes: FutexTable::default(),
-            signals: SignalState::default(),
+            signals,
             threads: Mutex::new(BTreeMap::new()),
             names: ThreadNames::default(),
             injections_fired: AtomicU64::new(0),
             harts: Mutex::new(BTreeMap::new()),
-            next_tid: AtomicU32::new(pid),
             warned: Mutex::new(HashSet::new()),
             exiting: Mutex::new(false),
             trace_summary: Mutex::new(None),
@@ -175,7 +185,12 @@ impl Process {
 
     /// Allocates a thread id (the first one is the pid).
     pub(crate) fn alloc_tid(&self) -> u32 {
-        self.next_tid.fetch_add(1, Ordering::Relaxed)
+        self.table.alloc_id()
+    }
+
+    /// Whether this is the run's initial process, whose end ends the run.
+    pub(crate) fn is_initial(&self) -> bool {
+        self.pid == self.table.initial()
     }
 
     /// Records a live thread called `name` whose hart `hart` interrupts, starting with
@@ -189,6 +204,7 @@ impl Process {
         blocked: u64,
     ) -> (Arc<HartLive>, Arc<ThreadSignals>) {
         self.names.set(tid, name);
+        self.table.add_hart(self.pid, tid);
         let sig = Arc::new(ThreadSignals::new(tid, hart, blocked));
         self.threads.lock().insert(tid, sig.clone());
         let live = Arc::new(HartLive::default());
@@ -256,19 +272,58 @@ impl Process {
         }
     }
 
-    /// Ends the whole process with `status` (exit_group or a fatal signal): writes every
-    /// dirty page back (promptly: the device no longer waits) and the statistics, and
-    /// exits the emulator (with status 2 instead if the statistics cannot be written). Only the first caller proceeds; the others park
-    /// forever while it exits.
-    pub(crate) fn exit(&self, status: i32) -> ! {
-        {
-            let mut e = self.exiting.lock();
-            if *e {
-                drop(e);
-                self.mm.clock().park_forever();
-            }
-            *e = true;
+    /// Whether this image is over (the process ended or exec'd).
+    pub(crate) fn is_over(&self) -> bool {
+        *self.exiting.lock()
+    }
+
+    /// Marks this image as over (the process ends or execs); false if it already was,
+    /// by another thread.
+    pub(crate) fn end_image(&self) -> bool {
+        let mut e = self.exiting.lock();
+        !std::mem::replace(&mut *e, true)
+    }
+
+    /// Ends the whole process as `how` says (exit_group or a fatal signal). Only the
+    /// first caller acts; later ones, and every caller once an execve replaced this
+    /// image, return at once and end their thread.
+    ///
+    /// The initial process's end ends the run: every dirty page is written back
+    /// (promptly: the device no longer waits), the statistics are written and the
+    /// emulator exits with the status a shell would report (2 instead if the statistics
+    /// cannot be written); other processes still running end with it. Any other
+    /// process releases its files, becomes a zombie for its parent and returns.
+    pub(crate) fn exit(&self, how: ExitHow) {
+        if !self.end_image() {
+            return;
         }
+        if self.is_initial() {
+            self.end_run(how.host_status())
+        }
+        self.end_child(how);
+    }
+
+    /// The end of a process other than the initial one: its other threads are killed,
+    /// its files closed if no other process shares them, and its parent is told. Its
+    /// file pages stay in the machine's one page cache, which every process reads.
+    fn end_child(&self, how: ExitHow) {
+        for t in self.live_threads() {
+            t.queue(crate::abi::siginfo::SigInfo::sent_by_self(
+                crate::abi::signo::SIGKILL,
+                crate::abi::siginfo::code::SI_KERNEL,
+                self.pid,
+            ));
+        }
+        if Arc::strong_count(&self.files) == 1 {
+            self.files.close_all();
+        }
+        let pid = self.pid;
+        self.table
+            .exited(pid, how, &|parent: &Process| parent.child_ended(pid, how));
+    }
+
+    /// Ends the run with `status`.
+    fn end_run(&self, status: i32) -> ! {
         // Write-backs in flight and the exit's own end without simulated device time.
         self.mm.page_cache().finish_io_promptly();
         for s in self.threads.lock().values() {
@@ -316,19 +371,24 @@ impl Process {
 
     /// Writes the run's statistics as JSON to `path`, as they stand.
     pub(crate) fn write_stats(&self, path: &std::path::Path) -> std::io::Result<()> {
-        let mm = self.mm.stats();
-        let harts_live = self.harts.lock().clone();
+        let mut mm = self.mm.stats();
+        let (others, mut insns) = self.other_images();
+        for (tid, counters) in others {
+            add_counters(mm.per_hart.entry(tid).or_default(), &counters);
+            add_counters(&mut mm.total, &counters);
+        }
+        for (tid, h) in self.harts.lock().iter() {
+            *insns.entry(*tid).or_default() += h.instructions.load(Ordering::Relaxed);
+        }
         let sched: BTreeMap<u32, SchedStats> = self.sched_stats().into_iter().collect();
         let mut harts = Vec::new();
         let mut total_insns = 0;
         for (tid, counters) in &mm.per_hart {
             let mut h = Map::new();
             h.insert("tid".into(), json!(tid));
-            let insns = harts_live
-                .get(tid)
-                .map_or(0, |h| h.instructions.load(Ordering::Relaxed));
-            total_insns += insns;
-            h.insert("instructions".into(), json!(insns));
+            let n = insns.get(tid).copied().unwrap_or(0);
+            total_insns += n;
+            h.insert("instructions".into(), json!(n));
             for (k, v) in counters {
                 h.insert(k.clone(), json!(v));
             }
@@ -369,12 +429,80 @@ impl Process {
             total.insert("inject.fired".into(), json!(fired));
         }
         let policy = policy_json(&self.mm.config().policy);
-        let doc = json!({ "policy": policy, "harts": harts, "daemons": daemons, "total": total });
+        let processes: Vec<Value> = self
+            .table
+            .summaries()
+            .into_iter()
+            .map(|p| json!({ "pid": p.pid, "ppid": p.ppid, "harts": p.harts }))
+            .collect();
+        let doc = json!({
+            "policy": policy,
+            "processes": processes,
+            "harts": harts,
+            "daemons": daemons,
+            "total": total,
+        });
         let text = serde_json::to_string_pretty(&doc)?;
         // Written beside and renamed, so a reader never sees a half-written file.
         let tmp = path.with_extension("tmp~");
         std::fs::write(&tmp, text + "\n")?;
         std::fs::rename(&tmp, path)
+    }
+}
+
+impl Process {
+    /// The hart counters of every other address space of the run (those of live
+    /// processes, and those whose images are gone), by thread id, and the instructions
+    /// their harts retired. Each space counts once, however many processes share it.
+    fn other_images(&self) -> (Vec<(u32, Counters)>, BTreeMap<u32, u64>) {
+        let mut counters = Vec::new();
+        let mut insns = BTreeMap::new();
+        let mut seen = vec![self.mm.clone()];
+        for p in self.table.all() {
+            if std::ptr::eq(&*p, self) {
+                continue;
+            }
+            for (tid, h) in p.harts.lock().iter() {
+                *insns.entry(*tid).or_default() += h.instructions.load(Ordering::Relaxed);
+            }
+            if !seen.iter().any(|m| Arc::ptr_eq(m, &p.mm)) {
+                counters.extend(p.mm.stats().per_hart);
+                seen.push(p.mm.clone());
+            }
+        }
+        for (tid, mut c) in self.table.retired() {
+            *insns.entry(tid).or_default() += c.remove(INSTRUCTIONS).unwrap_or(0);
+            counters.push((tid, c));
+        }
+        (counters, insns)
+    }
+}
+
+/// The counter of retired instructions, as `--stats` names it.
+const INSTRUCTIONS: &str = "instructions";
+
+impl Drop for Process {
+    /// An image that is gone leaves its harts' counters to the run's statistics: their
+    /// instructions, and their memory counters if no other image shares the space.
+    fn drop(&mut self) {
+        let shared = self
+            .table
+            .all()
+            .iter()
+            .any(|p| Arc::ptr_eq(&p.mm, &self.mm));
+        let mut per_hart = match shared {
+            false => self.mm.stats().per_hart,
+            true => BTreeMap::new(),
+        };
+        for (tid, h) in self.harts.lock().iter() {
+            let n = h.instructions.load(Ordering::Relaxed);
+            *per_hart
+                .entry(*tid)
+                .or_default()
+                .entry(INSTRUCTIONS.into())
+                .or_default() += n;
+        }
+        self.table.retire(per_hart);
     }
 }
 

@@ -76,6 +76,22 @@ impl SignalState {
         old
     }
 
+    /// The dispositions of a new process: a copy of these (fork, vfork), or for a new
+    /// image (`exec`) with every caught signal back to SIG_DFL and ignored ones still
+    /// ignored. Nothing is pending in it.
+    pub(crate) fn inherited(&self, exec: bool) -> SignalState {
+        let mut actions = *self.actions.lock();
+        if exec {
+            for a in actions.iter_mut().filter(|a| a.handler != SIG_IGN) {
+                *a = SigAction::default();
+            }
+        }
+        SignalState {
+            actions: Mutex::new(actions),
+            ..SignalState::default()
+        }
+    }
+
     /// Resets `signal`'s action to SIG_DFL (SA_RESETHAND).
     pub(crate) fn reset_to_default(&self, signal: i32) {
         self.actions.lock()[(signal - 1) as usize] = SigAction::default();

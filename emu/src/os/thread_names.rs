@@ -21,6 +21,13 @@ impl ThreadNames {
         self.names.lock().remove(&tid);
     }
 
+    /// The name of live thread `tid`, or of the live thread with the lowest id if it
+    /// has ended (a process's name, as /proc/PID/status shows it).
+    pub(crate) fn of(&self, tid: u32) -> Option<String> {
+        let names = self.names.lock();
+        names.get(&tid).or(names.values().next()).cloned()
+    }
+
     /// The live thread called `name`, the one with the lowest id if several are.
     pub(crate) fn find(&self, name: &str) -> Option<u32> {
         self.names

@@ -1,4 +1,5 @@
-//! Sending signals: kill, tkill, tgkill, rt_sigqueueinfo and rt_tgsigqueueinfo. The
+//! Sending signals: kill, tkill, tgkill, rt_sigqueueinfo and rt_tgsigqueueinfo, to any
+//! process or process group of the run and any thread of any process. The
 //! target thread takes the signal at its next block boundary or, if it is blocked in a
 //! system call, at once ([`crate::os::signal_send`]).
 
@@ -6,16 +7,20 @@ use crate::abi::nr;
 use crate::abi::outcome::{ret, Outcome};
 use crate::abi::siginfo::{code, SigInfo, SIGINFO_SIZE};
 use crate::abi::signo::NSIG;
+use crate::os::process::Process;
 use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
+use std::sync::Arc;
 
 /// Who a signal goes to.
 enum Target {
-    /// The process (some thread that does not block it).
-    Process,
-    /// One thread.
-    Thread(u32),
+    /// These processes (in each, some thread that does not block it).
+    Processes(Vec<Arc<Process>>),
+    /// One thread of one process.
+    Thread(Arc<Process>, u32),
+    /// A zombie: it exists, so the call succeeds, but nothing takes the signal.
+    Zombie,
 }
 
 /// Checks a signal number: None for 0 (only whether the target exists is asked).
@@ -27,40 +32,68 @@ fn signal_number(signal: u64) -> Result<Option<i32>, Errno> {
     }
 }
 
-/// The thread-group id argument of tgkill and rt_tgsigqueueinfo: only this process's.
-fn check_tgid(t: &Thread, tgid: u64) -> Result<(), Errno> {
-    match tgid as i64 {
-        g if g <= 0 => Err(Errno::EINVAL),
-        g if g == i64::from(t.proc.pid) => Ok(()),
-        _ => Err(Errno::ESRCH),
+/// A positive id argument, as a u32.
+fn positive(id: u64) -> Result<u32, Errno> {
+    match id as i64 {
+        i if i <= 0 => Err(Errno::EINVAL),
+        i => u32::try_from(i).map_err(|_| Errno::ESRCH),
     }
 }
 
-/// A thread id argument: a live thread of this process.
-fn thread_target(t: &Thread, tid: u64) -> Result<Target, Errno> {
-    match tid as i64 {
-        id if id <= 0 => Err(Errno::EINVAL),
-        id => {
-            let id = u32::try_from(id).map_err(|_| Errno::ESRCH)?;
-            t.proc.thread(id).ok_or(Errno::ESRCH)?;
-            Ok(Target::Thread(id))
-        }
-    }
+/// tgkill's and rt_tgsigqueueinfo's thread `tid` of process `tgid`.
+fn thread_of(t: &Thread, tgid: u64, tid: u64) -> Result<Target, Errno> {
+    let (tgid, tid) = (positive(tgid)?, positive(tid)?);
+    let proc = t.proc.table.image(tgid).ok_or(Errno::ESRCH)?;
+    proc.thread(tid).ok_or(Errno::ESRCH)?;
+    Ok(Target::Thread(proc, tid))
 }
 
-/// kill's pid argument: this process (its pid, 0 for its group, -1 for every process
-/// it may signal, which is only itself).
+/// tkill's thread `tid`, in whichever process it runs.
+fn any_thread(t: &Thread, tid: u64) -> Result<Target, Errno> {
+    let tid = positive(tid)?;
+    let proc = t
+        .proc
+        .table
+        .all()
+        .into_iter()
+        .find(|p| p.thread(tid).is_some())
+        .ok_or(Errno::ESRCH)?;
+    Ok(Target::Thread(proc, tid))
+}
+
+/// kill's pid argument: a process, the caller's process group (0), every process but
+/// the caller (-1), or process group -pid; ESRCH if it names none.
 fn process_target(t: &Thread, pid: u64) -> Result<Target, Errno> {
-    match pid as i64 {
-        0 | -1 => Ok(Target::Process),
-        p if p == i64::from(t.proc.pid) => Ok(Target::Process),
-        _ => Err(Errno::ESRCH),
+    let table = &t.proc.table;
+    let procs = match low_i32(pid) {
+        0 => table.group(table.pgid(t.proc.pid)?),
+        -1 => {
+            let others: Vec<_> = table
+                .all()
+                .into_iter()
+                .filter(|p| p.pid != t.proc.pid)
+                .collect();
+            // Alone in the run, the caller signals itself rather than nobody.
+            match others.is_empty() {
+                true => vec![t.proc.clone()],
+                false => others,
+            }
+        }
+        g if g < 0 => table.group(g.unsigned_abs()),
+        p => match table.image(p.unsigned_abs()) {
+            Some(proc) => vec![proc],
+            None if table.exists(p.unsigned_abs()) => return Ok(Target::Zombie),
+            None => Vec::new(),
+        },
+    };
+    if procs.is_empty() {
+        return Err(Errno::ESRCH);
     }
+    Ok(Target::Processes(procs))
 }
 
 /// Sends `make(signo)` to `target` once the signal number has been checked.
 fn send(
-    t: &Thread,
     target: Result<Target, Errno>,
     signal: u64,
     make: impl FnOnce(i32) -> Result<SigInfo, Errno>,
@@ -72,23 +105,30 @@ fn send(
     let info = make(signo)?;
     match target {
         // A signal merged into one already pending, or ignored, is still sent.
-        Target::Process => {
-            t.proc.signal_process(info);
+        Target::Processes(procs) => {
+            for p in procs {
+                p.signal_process(info);
+            }
         }
-        Target::Thread(tid) => {
-            t.proc.signal_thread(tid, info)?;
+        Target::Thread(proc, tid) => {
+            proc.signal_thread(tid, info)?;
         }
+        Target::Zombie => {}
     }
     Ok(0)
 }
 
 /// Reads the siginfo given to rt_(tg)sigqueueinfo. A process may not pretend to be
-/// the kernel or kill (si_code ≥ 0) or tkill when signalling another process; here
-/// every target is the sender's own process, which Linux allows.
-fn queued_info(t: &Thread, addr: u64, signo: i32) -> Result<SigInfo, Errno> {
+/// the kernel or kill (si_code ≥ 0) or tkill when it signals another process (EPERM).
+fn queued_info(t: &Thread, addr: u64, signo: i32, pid: u64) -> Result<SigInfo, Errno> {
     let mut raw = [0u8; SIGINFO_SIZE];
     t.proc.mm.read_bytes(addr, &mut raw)?;
-    Ok(SigInfo::queued(signo, &raw))
+    let info = SigInfo::queued(signo, &raw);
+    let other = pid as i64 != i64::from(t.proc.pid);
+    if other && (info.code >= 0 || info.code == code::SI_TKILL) {
+        return Err(Errno::EPERM);
+    }
+    Ok(info)
 }
 
 /// Handles the signal-sending calls; None if `n` is not one of them.
@@ -96,19 +136,15 @@ pub(crate) fn handle(t: &Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
     let pid = t.proc.pid;
     let sent = |code| move |signo| Ok(SigInfo::sent_by_self(signo, code, pid));
     Some(ret(match n {
-        nr::kill => send(t, process_target(t, a[0]), a[1], sent(code::SI_USER)),
-        nr::tkill => send(t, thread_target(t, a[0]), a[1], sent(code::SI_TKILL)),
-        nr::tgkill => {
-            let target = check_tgid(t, a[0]).and_then(|()| thread_target(t, a[1]));
-            send(t, target, a[2], sent(code::SI_TKILL))
-        }
-        nr::rt_sigqueueinfo => send(t, process_target(t, a[0]), a[1], |signo| {
-            queued_info(t, a[2], signo)
+        nr::kill => send(process_target(t, a[0]), a[1], sent(code::SI_USER)),
+        nr::tkill => send(any_thread(t, a[0]), a[1], sent(code::SI_TKILL)),
+        nr::tgkill => send(thread_of(t, a[0], a[1]), a[2], sent(code::SI_TKILL)),
+        nr::rt_sigqueueinfo => send(process_target(t, a[0]), a[1], |signo| {
+            queued_info(t, a[2], signo, a[0])
         }),
-        nr::rt_tgsigqueueinfo => {
-            let target = check_tgid(t, a[0]).and_then(|()| thread_target(t, a[1]));
-            send(t, target, a[2], |signo| queued_info(t, a[3], signo))
-        }
+        nr::rt_tgsigqueueinfo => send(thread_of(t, a[0], a[1]), a[2], |signo| {
+            queued_info(t, a[3], signo, a[0])
+        }),
         _ => return None,
     }))
 }

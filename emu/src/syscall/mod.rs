@@ -1,13 +1,17 @@
 //! The Linux system-call layer (riscv64 numbers): dispatch, and one module per family.
 
 pub(crate) mod blocking_io;
+pub(crate) mod children;
 pub(crate) mod clone;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod exec;
 pub(crate) mod fs;
 pub(crate) mod futex;
 pub(crate) mod kill;
 pub(crate) mod mm;
+pub(crate) mod new_hart;
+pub(crate) mod new_process;
 pub(crate) mod poll;
 pub(crate) mod priority;
 pub(crate) mod restart;
@@ -189,6 +193,12 @@ fn route(t: &mut Thread, cpu: &mut Cpu, n: u64, a: [u64; 6]) -> Outcome {
         return o;
     }
     if let Some(o) = clone::handle(t, cpu, n, a) {
+        return o;
+    }
+    if let Some(o) = exec::handle(t, cpu, n, a) {
+        return o;
+    }
+    if let Some(o) = children::handle(t, n, a) {
         return o;
     }
     if let Some(o) = time::handle(t, n, a) {

@@ -14,6 +14,8 @@ const RLIMIT_NOFILE: u64 = 7;
 const RLIM_INFINITY: u64 = u64::MAX;
 const PR_SET_NAME: u64 = 15;
 const PR_GET_NAME: u64 = 16;
+/// prctl: make the caller the reaper of its descendants' orphans.
+const PR_SET_CHILD_SUBREAPER: u64 = 36;
 /// prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name): names anonymous memory.
 const PR_SET_VMA: u64 = 0x53564d41;
 const PR_SET_VMA_ANON_NAME: u64 = 0;
@@ -169,6 +171,9 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
                 b[..n].copy_from_slice(&t.name.as_bytes()[..n]);
                 ret(mm.write_bytes(a[1], &b).map(|_| 0))
             }
+            // Every orphan goes to the initial process here, the reaper of them all; a
+            // subreaper elsewhere in the tree is accepted and has no effect.
+            PR_SET_CHILD_SUBREAPER => Outcome::Return(0),
             PR_SET_VMA if a[1] == PR_SET_VMA_ANON_NAME => ret(set_anon_name(t, a).map(|_| 0)),
             _ => ret(Err(Errno::EINVAL)),
         },
@@ -186,7 +191,6 @@ pub(crate) fn handle(t: &mut Thread, n: u64, a: [u64; 6]) -> Option<Outcome> {
             ret(mm.write_bytes(a[0], &b).map(|_| 0))
         }
         nr::getrusage => ret(super::rusage::getrusage(t, a)),
-        nr::wait4 | nr::waitid => ret(Err(Errno(10))), // ECHILD: no child processes yet
         nr::membarrier => Outcome::Return(0),
         nr::personality => Outcome::Return(0),
         _ => return None,

@@ -30,14 +30,27 @@ use swapcache::SwapCache;
 /// Slots one device request reads at most.
 const MAX_RUN: usize = 32;
 
-/// Swap of one address space: its area, its swap cache and its reclaim candidates.
+/// A private anonymous page on the reclaim candidates' lists: which space maps it (its
+/// id: the machine's spaces share one swap), where, and its frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct AnonPage {
+    /// The id of the address space that mapped it.
+    pub space: u64,
+    /// Its page-aligned address in that space.
+    pub addr: u64,
+    /// The frame it was mapped with.
+    pub frame: FrameId,
+}
+
+/// Swap of one machine: its area, its swap cache and its reclaim candidates.
 pub(crate) struct Swap {
     pub(crate) file: SwapFile,
     /// Folios of slots with I/O in flight or read back but not mapped yet.
     pub(crate) cache: SwapCache,
-    /// Private anonymous pages that may be swapped out, by address and frame (stale
-    /// entries are dropped when their address no longer maps the frame).
-    pub(crate) lru: Mutex<Lru<(u64, FrameId)>>,
+    /// Private anonymous pages that may be swapped out, by space, address and frame
+    /// (stale entries are dropped when their address no longer maps the frame, or their
+    /// space is gone).
+    pub(crate) lru: Mutex<Lru<AnonPage>>,
     /// Whether reclaim runs at all (a memory limit is set): only then are candidates
     /// worth keeping.
     pub(crate) tracks_candidates: bool,
@@ -68,22 +81,31 @@ impl Swap {
         &self.clock
     }
 
-    /// Notes a private anonymous page just mapped at `addr`, as a reclaim candidate: it
-    /// enters the inactive list.
-    pub(crate) fn note_mapped(&self, addr: u64, frame: FrameId) {
+    /// Notes a private anonymous page just mapped at `addr` of space `space`, as a
+    /// reclaim candidate: it enters the inactive list.
+    pub(crate) fn note_mapped(&self, space: u64, addr: u64, frame: FrameId) {
         if self.tracks_candidates {
-            self.lru.lock().add((addr & !(PAGE_SIZE - 1), frame));
+            self.lru.lock().add(AnonPage {
+                space,
+                addr: addr & !(PAGE_SIZE - 1),
+                frame,
+            });
         }
     }
 
     /// The reclaim candidates' active and inactive lists.
-    pub(crate) fn candidates(&self) -> &Mutex<Lru<(u64, FrameId)>> {
+    pub(crate) fn candidates(&self) -> &Mutex<Lru<AnonPage>> {
         &self.lru
     }
 
-    /// Frees `slot`, which nothing refers to any more, with its swap-cache folio if any,
-    /// once `lock` has taken that folio's lock (so no I/O on it is in flight).
+    /// An entry naming `slot` is gone: unless other entries still name it, frees the
+    /// slot with its swap-cache folio if any, once `lock` has taken that folio's lock (so
+    /// no I/O on it is in flight).
     pub(crate) fn discard(&self, slot: u32, frames: &FramePool, lock: impl FnOnce(&Folio)) {
+        if self.file.put_shared(slot) {
+            // Another entry (a fork's other side) still names the slot.
+            return;
+        }
         if let Some(folio) = self.cache.get(slot) {
             lock(&folio);
             if self.cache.remove(slot, &folio) {

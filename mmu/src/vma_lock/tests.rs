@@ -261,17 +261,18 @@ fn fork_write_locks_every_vma_and_the_session_end_releases_them_all() {
     let stats = HartStats::default();
     let a = space.mmap(0, 2 * P, RW, ANON).unwrap();
     let b = space.mmap(a - 8 * P, 2 * P, prot::READ, ANON).unwrap();
-    let seen = space.dup_mmap(|vmas| {
-        for v in vmas {
+    let caller = space.core().caller();
+    let seen = crate::fork::dup_mmap(space.core(), &caller, |mm, _| {
+        for v in mm.vmas.iter() {
             assert!(
                 fault_lock(&space, v.start, &stats).is_none(),
                 "{:#x}",
                 v.start
             );
         }
-        vmas.len()
+        mm.vmas.len()
     });
-    assert_eq!(seen, 2);
+    assert_eq!(seen, Ok(2));
     assert_eq!(stats.get(Counter::VmaLockAbort), 2);
     // Nothing changed, yet every VMA is readable again: released all at once.
     for addr in [a, b] {

@@ -160,7 +160,7 @@ impl Files {
         }
         let path = self.path(mem, a[1])?;
         let target = match proc_self_link(&path) {
-            Some(ProcSelfLink::Exe) => self.exe.clone(),
+            Some(ProcSelfLink::Exe) => self.exe(),
             Some(ProcSelfLink::Fd(fd)) => self.fd_link(fd)?,
             None => {
                 let at = self
