@@ -84,6 +84,7 @@ impl Files {
             cmdline: RwLock::new(self.cmdline()),
             host_changes: self.host_changes.clone(),
             cpus: self.cpus,
+            socket_names: self.socket_names.clone(),
         })
     }
 

@@ -8,6 +8,7 @@
 //! the guest's. Abstract names (a leading NUL) and unnamed sockets pass through.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -44,10 +45,11 @@ pub(crate) struct HostAddr {
 }
 
 /// The guest names of the AF_UNIX sockets the guest bound under names of its own
-/// resolution, keyed by the name the host knows them by.
-#[derive(Debug, Default)]
+/// resolution, keyed by the name the host knows them by. Clones share the names: a
+/// socket file is the machine's, whichever process bound it.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct SocketNames {
-    by_host: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    by_host: Arc<Mutex<BTreeMap<Vec<u8>, Vec<u8>>>>,
 }
 
 /// Family of the address in `bytes` (at least two bytes long).
