@@ -11,7 +11,8 @@
  *   tcp4 tcp6  loopback echo on an ephemeral port; getsockname/getpeername.
  *   udp        sendto/recvfrom with the sender's address.
  *   epoll      a non-blocking accept is EAGAIN, then ready through epoll.
- *   options    SO_RCVTIMEO (a timed-out recv is EAGAIN), SO_LINGER,
+ *   options    MSG_WAITALL across two sends; SO_RCVTIMEO (a timed-out
+ *              recv is EAGAIN), SO_LINGER,
  *              SO_TYPE read back; SO_PEERCRED names this process's pid.
  *   errors     EAFNOSUPPORT, EFAULT, ENOENT, ENOTSOCK, EINVAL, ECONNREFUSED.
  */
@@ -279,8 +280,32 @@ static void epoll_accept(void)
     printf("ok epoll\n");
 }
 
+static int waitall_sv[2];
+
+static void *send_halves(void *arg)
+{
+    (void)arg;
+    struct timespec ts = { 0, 20000000 };
+    send(waitall_sv[1], "ab", 2, 0);
+    nanosleep(&ts, NULL);
+    send(waitall_sv[1], "cd", 2, 0);
+    return NULL;
+}
+
 static void options(void)
 {
+    /* MSG_WAITALL gathers a stream's bytes sent in two parts. */
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, waitall_sv) != 0)
+        fail("options", "socketpair");
+    pthread_t th;
+    check_pthread(pthread_create(&th, NULL, send_halves, NULL), "pthread_create");
+    char four[5] = { 0 };
+    if (recv(waitall_sv[0], four, 4, MSG_WAITALL) != 4 || strcmp(four, "abcd") != 0)
+        fail("options", "MSG_WAITALL gave '%s'", four);
+    pthread_join(th, NULL);
+    close(waitall_sv[0]);
+    close(waitall_sv[1]);
+
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
         fail("options", "socketpair");

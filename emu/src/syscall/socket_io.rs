@@ -8,12 +8,16 @@
 //! messages than SCM_RIGHTS and SCM_CREDENTIALS are refused with EINVAL, as Linux
 //! refuses unknown ones; messages of other levels pass as they are.
 
+use crate::abi::nr;
+use crate::os::fdtable::HostFd;
+use crate::os::host_poll;
 use crate::os::socket_addr::Use;
 use crate::thread::Thread;
 use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
+use super::blocking_io;
 use super::sockaddr_io::{count, host, host_addr, socklen, swap_pid, write_addr, AddrBuf};
 use devices::cast::u64_to_usize;
 
@@ -129,10 +133,7 @@ pub(super) fn sendto(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
 
 /// Translates the guest's control messages in place for the host: SCM_RIGHTS guest
 /// fds become host fds (kept open by the returned files until the send is done).
-fn control_to_host(
-    t: &Thread,
-    control: &mut [u8],
-) -> Result<Vec<std::sync::Arc<crate::os::fdtable::HostFd>>, Errno> {
+fn control_to_host(t: &Thread, control: &mut [u8]) -> Result<Vec<std::sync::Arc<HostFd>>, Errno> {
     let mut held = Vec::new();
     let mut off = 0;
     while off + CMSG_HDR <= control.len() {
@@ -248,6 +249,92 @@ fn host_recv(
     })
 }
 
+/// Whether `file` is a stream socket, whose MSG_WAITALL waits for the whole buffer
+/// (a datagram socket's takes one datagram whatever the flag says).
+fn is_stream(file: &HostFd) -> bool {
+    let mut ty: libc::c_int = 0;
+    let mut len = socklen(std::mem::size_of::<libc::c_int>());
+    // SAFETY: ty has room for `len` bytes.
+    let r = unsafe {
+        libc::getsockopt(
+            file.raw(),
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&raw mut ty).cast(),
+            &mut len,
+        )
+    };
+    r == 0 && ty == libc::SOCK_STREAM
+}
+
+/// What a receive asks for besides the data.
+#[derive(Clone, Copy)]
+struct Wants {
+    /// The sender's address.
+    name: bool,
+    /// Room for this many control bytes.
+    control: usize,
+}
+
+/// A receive as [`host_recv`] makes it, except that MSG_WAITALL on a blocking stream
+/// socket gathers the buffer through the interruptible wait rather than blocking in
+/// the host: a signal, EOF or an error after some bytes returns those bytes, as Linux
+/// does, and before any is the wait's EINTR or restart.
+fn recv_waiting(
+    t: &Thread,
+    fd: u64,
+    file: &HostFd,
+    data: &mut [u8],
+    wants: Wants,
+    flags: i32,
+) -> Result<Received, Errno> {
+    let Wants {
+        name: want_name,
+        control: room,
+    } = wants;
+    let gathers = flags & libc::MSG_WAITALL != 0
+        && flags & (libc::MSG_PEEK | libc::MSG_DONTWAIT) == 0
+        && host_poll::blocking(file.raw())
+        && is_stream(file);
+    if !gathers {
+        return host_recv(file.raw(), data, want_name, room, flags);
+    }
+    let step = (flags & !libc::MSG_WAITALL) | libc::MSG_DONTWAIT;
+    let mut first: Option<Received> = None;
+    let mut total = 0;
+    while total < data.len() {
+        let (name, ctl) = match first {
+            None => (want_name, room),
+            Some(_) => (false, 0),
+        };
+        match host_recv(file.raw(), &mut data[total..], name, ctl, step) {
+            Ok(got) if got.n == 0 => break,
+            Ok(got) => {
+                total += got.n;
+                first.get_or_insert(got);
+                continue;
+            }
+            Err(e) if e == Errno::EAGAIN => {}
+            Err(_) if total > 0 => break,
+            Err(e) => return Err(e),
+        }
+        if let Err(code) = blocking_io::wait_for(t, file, libc::POLLIN, nr::recvfrom, fd) {
+            if total > 0 {
+                break;
+            }
+            return Err(Errno(i32::try_from(-code).unwrap_or(libc::EINTR)));
+        }
+    }
+    let mut got = first.unwrap_or(Received {
+        n: 0,
+        name: None,
+        control: Vec::new(),
+        flags: 0,
+    });
+    got.n = total;
+    Ok(got)
+}
+
 /// recvfrom(fd, buf, len, flags, addr, addrlen).
 pub(super) fn recvfrom(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let file = t.proc.files.file(a[0])?;
@@ -255,7 +342,17 @@ pub(super) fn recvfrom(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
         .unwrap_or(usize::MAX)
         .min(MAX_TRANSFER);
     let mut buf = vec![0u8; len];
-    let got = host_recv(file.raw(), &mut buf, a[4] != 0, 0, low_i32(a[3]))?;
+    let got = recv_waiting(
+        t,
+        a[0],
+        &file,
+        &mut buf,
+        Wants {
+            name: a[4] != 0,
+            control: 0,
+        },
+        low_i32(a[3]),
+    )?;
     t.proc.mm.write_bytes(a[1], &buf[..got.n.min(len)])?;
     if let Some(name) = &got.name {
         write_addr(t, a[4], a[5], name.filled())?;
@@ -310,7 +407,17 @@ pub(super) fn recvmsg(t: &Thread, a: [u64; 6]) -> Result<i64, Errno> {
     let mut data = vec![0u8; buffers.iter().map(|b| b.1).sum()];
     let room = u64_to_usize(msg.controllen.min(MAX_CONTROL));
     let want_name = msg.name != 0;
-    let mut got = host_recv(file.raw(), &mut data, want_name, room, flags)?;
+    let mut got = recv_waiting(
+        t,
+        a[0],
+        &file,
+        &mut data,
+        Wants {
+            name: want_name,
+            control: room,
+        },
+        flags,
+    )?;
     let mut out_flags = got.flags;
     control_to_guest(
         t,
