@@ -4,7 +4,7 @@
 //! guests.rs).
 
 use std::os::unix::fs::PermissionsExt;
-use tests::{count, guests_dir, run_faultline, shell_status, Scratch};
+use tests::{count, guests_dir, have_cross_libc, run_faultline, shell_status, Scratch, CROSS_ROOT};
 
 /// Writes an executable file `name` holding `text` in `dir`; returns its path.
 fn script(dir: &Scratch, name: &str, text: &str) -> String {
@@ -184,4 +184,16 @@ fn fork_counters_reach_the_stats_from_every_process() {
     let procs = doc["processes"].as_array().unwrap();
     let grandchild = procs.iter().find(|p| p["pid"] == 1006).expect("1006");
     assert_eq!(grandchild["ppid"], 1005);
+}
+
+#[test]
+fn execve_starts_a_dynamically_linked_program_found_through_the_sysroot() {
+    if !have_cross_libc() {
+        return;
+    }
+    let hello = guests_dir().join("hello-dynamic").display().to_string();
+    let (status, out) = exec(&["-L", CROSS_ROOT], &hello, &["x"]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.starts_with("hello, world\nargc=2\n"), "{out}");
+    assert!(out.contains("argv[1]=x\n"), "{out}");
 }
