@@ -367,3 +367,44 @@ fn with_all_a_file_fault_waits_behind_dup_mmap_and_with_anon_cow_it_need_not() {
         }
     }
 }
+
+#[test]
+fn reclaim_swaps_out_a_page_fork_shares_from_both_sides_at_once() {
+    let limit = 32;
+    let parent = small_space(CacheConfig {
+        swap: Some(1 << 20),
+        mem_limit: Some(limit * P),
+        ..CacheConfig::default()
+    });
+    let base = fill(&parent, 16, 1);
+    let child = parent.fork().unwrap();
+    let more = fill(&parent, 48, 100);
+    let swapped = |s: &AddressSpace, p: u64| s.core().page_table().lookup(base + p * P);
+    let both: Vec<u64> = (0..16)
+        .filter(|&p| swapped(&parent, p).is_swap() && swapped(&child, p).is_swap())
+        .collect();
+    assert!(!both.is_empty(), "no shared page went to swap");
+    for &p in &both {
+        assert_eq!(
+            swapped(&parent, p).swap_slot(),
+            swapped(&child, p).swap_slot(),
+            "one slot for both sides"
+        );
+    }
+    assert!(u64::from(parent.frames_in_use()) <= limit + 1);
+    child.write_bytes(base, &[b'c'; 4]).unwrap();
+    for p in 0..16 {
+        assert_eq!(
+            page_byte(&parent, base + p * P),
+            1 + low_u8(p),
+            "parent {p}"
+        );
+    }
+    for p in 1..16 {
+        assert_eq!(page_byte(&child, base + p * P), 1 + low_u8(p), "child {p}");
+    }
+    let mut b = [0u8; 4];
+    child.read_bytes(base, &mut b).unwrap();
+    assert_eq!(b, [b'c'; 4]);
+    assert_eq!(page_byte(&parent, more + 47 * P), 147);
+}
