@@ -233,7 +233,7 @@ fn swap_out_shared(
             _ => return false,
         }
     }
-    if mappers.is_empty() || frames.refcount(page.frame) != mappers.len() as u32 {
+    if mappers.is_empty() || u64::from(frames.refcount(page.frame)) != mappers.len() as u64 {
         return false;
     }
     let lock = |f: &Folio| cx.core.lock_folio(cx.caller, f);
