@@ -112,14 +112,10 @@ pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
         .shrink(space.frames(), want, nr, space.clock().as_ref());
     pass.scanned += scanned;
     pass.freed += freed;
-    // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
-    // apart.
+    // Shared anonymous memory is not on the lists: the objects the VMAs of every space
+    // map are scanned apart.
     let want = (nr as u64).saturating_sub(pass.freed);
-    let own = scanner.spaces.iter().find(|(s, _)| s.id() == space.id());
-    let (scanned, freed) = match own {
-        Some((_, view)) => shmem_swap::shrink(cx, view, want, nr),
-        None => (0, 0),
-    };
+    let (scanned, freed) = shmem_swap::shrink(cx, &scanner.spaces, want, nr);
     pass.scanned += scanned;
     pass.freed += freed;
     pass

@@ -408,3 +408,43 @@ fn reclaim_swaps_out_a_page_fork_shares_from_both_sides_at_once() {
     assert_eq!(b, [b'c'; 4]);
     assert_eq!(page_byte(&parent, more + 47 * P), 147);
 }
+
+#[test]
+fn reclaim_swaps_out_shared_memory_both_sides_map() {
+    let limit = 32;
+    let pages = 24;
+    let parent = small_space(CacheConfig {
+        swap: Some(1 << 20),
+        mem_limit: Some(limit * P),
+        ..CacheConfig::default()
+    });
+    let shared = parent
+        .mmap(0, pages * P, RW, map::SHARED | map::ANONYMOUS)
+        .unwrap();
+    for p in 0..pages {
+        parent
+            .write_bytes(shared + p * P, &[1 + low_u8(p); 64])
+            .unwrap();
+    }
+    let child = parent.fork().unwrap();
+    for p in 0..pages {
+        assert_eq!(child.read_bytes(shared + p * P, &mut [0u8; 1]), Ok(()));
+    }
+    fill(&parent, 32, 100);
+    let out = |p: u64| {
+        let (a, b) = (
+            frame_at(&parent, shared + p * P),
+            frame_at(&child, shared + p * P),
+        );
+        a.is_none() && b.is_none()
+    };
+    assert!((0..pages).any(out), "no shared page left both spaces");
+    child.write_bytes(shared, &[b'c'; 8]).unwrap();
+    let mut b = [0u8; 8];
+    parent.read_bytes(shared, &mut b).unwrap();
+    assert_eq!(b, [b'c'; 8], "still one object");
+    for p in 1..pages {
+        parent.read_bytes(shared + p * P, &mut b).unwrap();
+        assert_eq!(b, [1 + low_u8(p); 8], "page {p}");
+    }
+}
