@@ -3,7 +3,7 @@ use crate::pagecache::tests::{small_space, MemFile};
 use crate::pagecache::CacheConfig;
 use crate::policy::{FaultPolicy, ForkLock};
 use crate::space::AddressSpace;
-use crate::stats::HartStats;
+use crate::stats::{Counter, HartStats};
 use crate::types::{madv, map, prot, PAGE_SIZE};
 use crate::vma_index::{lock_vma_for_fault, VmaReadGuard, VmaView};
 use devices::cast::{low_u8, u64_to_usize};
@@ -339,6 +339,13 @@ fn with_all_a_file_fault_waits_behind_dup_mmap_and_with_anon_cow_it_need_not() {
                 fork_lock == ForkLock::AnonCow,
                 "{name:?}: the file VMA"
             );
+            // The attempts that found their VMA write-locked abort to mmap_lock, which
+            // fork holds: with `all` the file fault's too.
+            let aborts = match fork_lock {
+                ForkLock::All => 2,
+                ForkLock::AnonCow => 1,
+            };
+            assert_eq!(stats.get(Counter::VmaLockAbort), aborts, "{name:?}");
             // A file fault holding its VMA lock across I/O when fork comes.
             let held = fault_lock(&space, shared, &stats).expect("free");
             let forker = {
