@@ -15,7 +15,7 @@ use devices::storage::{
 };
 use devices::{CostModel, SharedClock, VirtualConfig};
 use mmu::pagecache::{check_fault_around, check_mem_limit, check_readahead, CacheConfig};
-use mmu::{FaultPolicy, MmConfig};
+use mmu::{FaultPolicy, ForkLock, MmConfig};
 use rand::RngCore;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -270,6 +270,11 @@ pub struct RunArgs {
     /// (nobody steals the lock from it after that; a real-time thread claims it at once).
     #[arg(long, value_name = "TIME", default_value = "4ms", value_parser = spec::parse_duration, allow_hyphen_values = true)]
     pub rwsem_handoff: u64,
+    /// Which of the parent's VMAs fork write-locks while it copies them: `all` (Linux's
+    /// dup_mmap) or `anon-cow` (only anonymous and private copy-on-write VMAs, so fork
+    /// does not wait behind file faults holding their VMA lock across I/O).
+    #[arg(long, value_name = "MODE", default_value = "all")]
+    pub fork_lock: ForkLock,
     /// Service latency of the simulated storage device behind guest files: `fixed:5ms`,
     /// `uniform:1ms..9ms`, `exp:2ms`, `lognormal:2ms,40ms` (median, p99) or a mixture
     /// such as `mix:0.9*fixed:1ms+0.1*fixed:50ms`.
@@ -421,6 +426,7 @@ impl RunArgs {
             policy: self.policy.clone(),
             mmap_lock_handoff_ns: self.rwsem_handoff,
             max_map_count: self.max_map_count,
+            fork_lock: self.fork_lock,
             cache: self.cache_config(),
             clock,
             ..MmConfig::default()

@@ -3,7 +3,8 @@
  * write the same private pages (data, heap, stack, a private file mapping)
  * and each sees its own values; a MAP_SHARED anonymous mapping stays shared;
  * a child reports through a pipe and its exit status; a child forked from a
- * thread of a threaded process has that one thread; a grandchild is waited
+ * thread of a threaded process has that one thread; a threaded child's exit
+ * ends its other threads; a grandchild is waited
  * for by its own parent.  Output is printed by the parent only after its
  * child ended, so it never depends on scheduling.
  *
@@ -153,6 +154,37 @@ static void check_threaded(void)
     printf("fork from a second thread: child exit %ld\n", (long)ret);
 }
 
+static void *sleep_long(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {10, 0};
+    nanosleep(&ts, NULL);
+    return NULL;
+}
+
+static void *spin(void *arg)
+{
+    (void)arg;
+    for (volatile long i = 0;; i++)
+        ;
+    return NULL;
+}
+
+/* A child's exit ends its other threads too, asleep or running. */
+static void check_threaded_child_exit(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t a, b;
+        pthread_create(&a, NULL, sleep_long, NULL);
+        pthread_create(&b, NULL, spin, NULL);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        exit(3);
+    }
+    printf("threaded child's exit ends it: status %d\n", wait_exit(pid));
+}
+
 static void check_ids_and_grandchild(void)
 {
     pid_t me = getpid();
@@ -187,6 +219,7 @@ int main(void)
     check_cow();
     check_file_mapping();
     check_threaded();
+    check_threaded_child_exit();
     check_ids_and_grandchild();
     printf("fork: done\n");
     return 0;

@@ -108,6 +108,16 @@ static void check_vfork(void)
     int st = wait_for(pid);
     printf("vfork+execve exit 3: word %#x\n", st);
 
+    /* fork, then execve of /proc/self/exe: the program itself, not the emulator. */
+    pid = fork();
+    if (pid == 0) {
+        char *argv[] = {"again", "exit", "8", NULL};
+        execve("/proc/self/exe", argv, environ);
+        _exit(127);
+    }
+    st = wait_for(pid);
+    printf("fork+execve /proc/self/exe exit 8: word %#x\n", st);
+
     pid = vfork();
     if (pid == 0)
         _exit(5);

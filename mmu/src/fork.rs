@@ -123,8 +123,8 @@ fn copy_private_pages(parent: &MmCore, child: &MmCore, vma: &Vma, inv: &mut Inva
             }
             let frame = pte.frame();
             // The reference first, then the compare-exchange: reclaim, which swaps out
-            // only frames held once, either took the page before (and the exchange
-            // fails) or finds it held twice.
+            // a frame only when the entries it found hold every reference to it, either
+            // took the page before (and the exchange fails) or finds it held once more.
             frames.get(frame);
             let protected = pte.write_protected();
             if slot

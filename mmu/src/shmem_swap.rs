@@ -2,21 +2,24 @@
 //! `shmem_swapin_folio`).
 //!
 //! A page of a [`SharedAnon`] object goes out once no page table maps it: reclaim
-//! clears every entry that maps it, through the VMAs of the object, shoots down the
+//! clears every entry that maps it, through the VMAs of the object in every space of
+//! the machine (a fork's parent and child share the object), shoots down each space's
 //! TLBs, and — if the object's reference is then the only one — records the slot in
 //! the object in place of the frame and writes the page through the swap cache. A
 //! fault that finds the slot reads it back through the swap cache and, like Linux's
 //! shmem fault, waits for it holding its lock (no retry), then makes the frame the
 //! object's page again and frees the slot.
 //!
-//! Reclaim reaches these pages by a scan of its own over the objects the VMAs map, a
-//! clock hand per object, not through the anonymous reclaim candidates.
+//! Reclaim reaches these pages by a scan of its own over the objects the VMAs of the
+//! machine's spaces map, a clock hand per object, not through the anonymous reclaim
+//! candidates.
 
 use crate::folio::Folio;
 use crate::frames::FrameId;
 use crate::invalidate::Invalidation;
-use crate::mm_core::Cx;
+use crate::mm_core::{Cx, MmCore};
 use crate::pagetable::Pte;
+use crate::rmap::across_spaces;
 use crate::shmem::{SharedAnon, ShmemPage};
 use crate::swap::{Batch, Found};
 use crate::types::prot;
@@ -99,14 +102,20 @@ pub(crate) fn get_page(
 }
 
 /// Reclaim's share of shared anonymous memory: swaps out up to `want` pages of the
-/// objects `view`'s VMAs map, taking one page of each in turn, looking at no more than
-/// `budget`. Returns how many it looked at and how many it freed.
-pub(crate) fn shrink(cx: Cx<'_>, view: &VmaView, want: u64, budget: usize) -> (usize, u64) {
+/// objects the VMAs of `spaces` (each space with its VMAs) map, taking one page of each
+/// in turn, looking at no more than `budget`. Returns how many it looked at and how many
+/// it freed.
+pub(crate) fn shrink(
+    cx: Cx<'_>,
+    spaces: &[(Arc<MmCore>, VmaView)],
+    want: u64,
+    budget: usize,
+) -> (usize, u64) {
     if want == 0 {
         return (0, 0);
     }
     let mut objects: Vec<&Arc<SharedAnon>> = Vec::new();
-    for n in view.nodes() {
+    for n in spaces.iter().flat_map(|(_, view)| view.nodes()) {
         if let Backing::Shared(o) = &n.vma().backing {
             if !objects.iter().any(|x| Arc::ptr_eq(x, o)) {
                 objects.push(o);
@@ -123,7 +132,7 @@ pub(crate) fn shrink(cx: Cx<'_>, view: &VmaView, want: u64, budget: usize) -> (u
                 return false;
             };
             scanned += 1;
-            if swap_out(cx, view, obj, pgoff, frame) {
+            if swap_out(cx, spaces, obj, pgoff, frame) {
                 freed += 1;
             }
             true
@@ -134,7 +143,13 @@ pub(crate) fn shrink(cx: Cx<'_>, view: &VmaView, want: u64, budget: usize) -> (u
 
 /// Swaps out page `pgoff` of `obj`, resident in `frame`, unless something still holds
 /// the frame once every mapping of it is gone. Returns whether the frame was freed.
-fn swap_out(cx: Cx<'_>, view: &VmaView, obj: &Arc<SharedAnon>, pgoff: u64, frame: FrameId) -> bool {
+fn swap_out(
+    cx: Cx<'_>,
+    spaces: &[(Arc<MmCore>, VmaView)],
+    obj: &Arc<SharedAnon>,
+    pgoff: u64,
+    frame: FrameId,
+) -> bool {
     let Cx {
         core: space,
         caller,
@@ -143,23 +158,29 @@ fn swap_out(cx: Cx<'_>, view: &VmaView, obj: &Arc<SharedAnon>, pgoff: u64, frame
     let Some(swap) = space.swap() else {
         return false;
     };
-    let mappers: Vec<&Vma> = view
-        .nodes()
-        .map(|n| n.vma())
-        .filter(|v| maps(v, obj, pgoff))
-        .collect();
-    let locked = VmaFlags::LOCKED;
-    if mappers
+    let mappers = |view: &'_ VmaView| -> Vec<Vma> {
+        view.nodes()
+            .map(|n| n.vma())
+            .filter(|v| maps(v, obj, pgoff))
+            .cloned()
+            .collect()
+    };
+    let locked =
+        |v: &Vma| v.flags.contains(VmaFlags::LOCKED) || v.flags.contains(VmaFlags::LOCKONFAULT);
+    if spaces
         .iter()
-        .any(|v| v.flags.contains(locked) || v.flags.contains(VmaFlags::LOCKONFAULT))
+        .any(|(_, view)| mappers(view).iter().any(locked))
     {
         return false;
     }
-    {
-        let mut inv = Invalidation::new(space, caller);
-        for v in mappers {
+    across_spaces(space, caller, |s, caller| {
+        let Some((_, view)) = spaces.iter().find(|(o, _)| o.id() == s.id()) else {
+            return;
+        };
+        let mut inv = Invalidation::new(s, caller);
+        for v in mappers(view) {
             let addr = v.start + (pgoff - v.pgoff) * PAGE_SIZE;
-            let Some(entry) = space.page_table().slot(addr) else {
+            let Some(entry) = s.page_table().slot(addr) else {
                 continue;
             };
             let pte = Pte::from_bits(entry.load(Ordering::Acquire));
@@ -173,7 +194,7 @@ fn swap_out(cx: Cx<'_>, view: &VmaView, obj: &Arc<SharedAnon>, pgoff: u64, frame
                 inv.release_after_flush(frame);
             }
         }
-    }
+    });
     // Mapped again meanwhile, or pinned by a system call's copy: it stays.
     let frames = space.frames();
     if frames.refcount(frame) != 1 {

@@ -112,14 +112,10 @@ pub(crate) fn shrink(cx: Cx<'_>, nr: usize) -> Pass {
         .shrink(space.frames(), want, nr, space.clock().as_ref());
     pass.scanned += scanned;
     pass.freed += freed;
-    // Shared anonymous memory is not on the lists: the objects the VMAs map are scanned
-    // apart.
+    // Shared anonymous memory is not on the lists: the objects the VMAs of every space
+    // map are scanned apart.
     let want = (nr as u64).saturating_sub(pass.freed);
-    let own = scanner.spaces.iter().find(|(s, _)| s.id() == space.id());
-    let (scanned, freed) = match own {
-        Some((_, view)) => shmem_swap::shrink(cx, view, want, nr),
-        None => (0, 0),
-    };
+    let (scanned, freed) = shmem_swap::shrink(cx, &scanner.spaces, want, nr);
     pass.scanned += scanned;
     pass.freed += freed;
     pass
@@ -185,6 +181,9 @@ impl Scanner for AnonScanner<'_> {
             return false;
         };
         let cx = self.cx;
+        if space.frames().refcount(page.frame) > 1 {
+            return swap_out_shared(cx, self.swap, &self.spaces, page);
+        }
         if space.id() == cx.core.id() {
             return swap_out(cx, self.swap, page.addr, Some(page.frame));
         }
@@ -199,6 +198,73 @@ impl Scanner for AnonScanner<'_> {
             swap_out(other, self.swap, page.addr, Some(page.frame))
         })
     }
+}
+
+/// Swaps out the private page `page` names, which more than one entry maps: a fork left
+/// it in several spaces, at the same address (Linux's `try_to_unmap` through the
+/// anon_vma). Only when those entries hold every reference to the frame (no copy in
+/// progress, no system call's pin) and none is mlocked: each entry becomes a swap entry
+/// of one slot, its share count raised for each but the first, each space's TLBs are
+/// shot down (on nobody's behalf, the reclaimer out of guest state), then the page is
+/// written. An entry that changed meanwhile (its side copied the page) keeps the frame.
+/// Returns whether the frame was freed.
+fn swap_out_shared(
+    cx: Cx<'_>,
+    swap: &Swap,
+    spaces: &[(Arc<MmCore>, VmaView)],
+    page: &AnonPage,
+) -> bool {
+    let frames = cx.core.frames();
+    let mut mappers = Vec::new();
+    for (space, view) in spaces {
+        let Some(entry) = space.page_table().slot(page.addr) else {
+            continue;
+        };
+        let pte = Pte::from_bits(entry.load(Ordering::Acquire));
+        if !pte.is_valid() || pte.frame() != page.frame {
+            continue;
+        }
+        match view.find(page.addr).map(|n| n.vma()) {
+            Some(vma) if swappable(vma) => mappers.push((space, entry, pte)),
+            _ => return false,
+        }
+    }
+    if mappers.is_empty() || u64::from(frames.refcount(page.frame)) != mappers.len() as u64 {
+        return false;
+    }
+    let lock = |f: &Folio| cx.core.lock_folio(cx.caller, f);
+    let Some((slot, folio)) = swap.begin_write(page.frame, frames, lock) else {
+        return false;
+    };
+    let mut swapped = 0;
+    cx.core.blocking(cx.caller, || {
+        let nobody = Caller(None);
+        for (space, entry, pte) in &mappers {
+            let out = Pte::swap(slot).bits();
+            if entry
+                .compare_exchange(pte.bits(), out, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                continue;
+            }
+            // The first entry's frame reference goes to the swap-cache folio; the others'
+            // go once their space's TLBs are shot down.
+            let mut inv = Invalidation::new(space, &nobody);
+            inv.flush = true;
+            inv.code = pte.allows(Access::Exec);
+            if swapped > 0 {
+                swap.file.dup(slot);
+                inv.release_after_flush(page.frame);
+            }
+            swapped += 1;
+        }
+    });
+    if swapped == 0 {
+        swap.abandon_write(slot, &folio);
+        return false;
+    }
+    swap.finish_write(slot, &folio, frames, cx.caller.io(), cx.stats);
+    swapped == mappers.len()
 }
 
 /// Whether `vma`'s anonymous pages may go to swap: it is private (anonymous, or a file

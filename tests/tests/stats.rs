@@ -39,6 +39,10 @@ const COUNTERS: &[&str] = &[
     "mmap_lock.read_wait_ns",
     "mmap_lock.write_wait_ns",
     "tlb.shootdowns",
+    "fork.count",
+    "fork.dup_mmap_ns",
+    "fork.cow_faults",
+    "fork.vma_write_wait_ns",
 ];
 
 #[test]

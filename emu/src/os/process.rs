@@ -540,7 +540,7 @@ impl Process {
         // Keyed apart from syscall numbers by the high bit.
         if self.warned.lock().insert(flags | 1 << 63) {
             eprintln!(
-                "faultline: warning: clone with flags {flags:#x} (a new process) is not supported yet; returns ENOSYS"
+                "faultline: warning: clone of a thread with flags {flags:#x} is not supported; returns ENOSYS"
             );
         }
     }

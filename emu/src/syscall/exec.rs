@@ -274,7 +274,14 @@ fn exec(t: &mut Thread, cpu: &mut Cpu, dirfd: u64, a: [u64; 4]) -> Result<(), Er
     let argv = read_strings(&mm, argv_addr)?;
     let env = read_strings(&mm, envp_addr)?;
     let files = t.proc.files.clone();
-    let prog = resolve(&files, dirfd, &path, flags, argv)?;
+    // /proc/self/exe is faultline's own file on the host: the guest means its program.
+    let own = format!("/proc/{}/exe", t.proc.pid);
+    let target = match path.as_slice() {
+        b"/proc/self/exe" => files.exe(),
+        p if p == own.as_bytes() => files.exe(),
+        _ => path.clone(),
+    };
+    let prog = resolve(&files, dirfd, &target, flags, argv)?;
     let exe = prog.path.clone();
     let (new_mm, image, argv) = build_image(t, prog, &env, &path)?;
 

@@ -3,7 +3,7 @@ use crate::pagecache::tests::{small_space, MemFile};
 use crate::pagecache::CacheConfig;
 use crate::policy::{FaultPolicy, ForkLock};
 use crate::space::AddressSpace;
-use crate::stats::HartStats;
+use crate::stats::{Counter, HartStats};
 use crate::types::{madv, map, prot, PAGE_SIZE};
 use crate::vma_index::{lock_vma_for_fault, VmaReadGuard, VmaView};
 use devices::cast::{low_u8, u64_to_usize};
@@ -339,6 +339,13 @@ fn with_all_a_file_fault_waits_behind_dup_mmap_and_with_anon_cow_it_need_not() {
                 fork_lock == ForkLock::AnonCow,
                 "{name:?}: the file VMA"
             );
+            // The attempts that found their VMA write-locked abort to mmap_lock, which
+            // fork holds: with `all` the file fault's too.
+            let aborts = match fork_lock {
+                ForkLock::All => 2,
+                ForkLock::AnonCow => 1,
+            };
+            assert_eq!(stats.get(Counter::VmaLockAbort), aborts, "{name:?}");
             // A file fault holding its VMA lock across I/O when fork comes.
             let held = fault_lock(&space, shared, &stats).expect("free");
             let forker = {
@@ -365,5 +372,86 @@ fn with_all_a_file_fault_waits_behind_dup_mmap_and_with_anon_cow_it_need_not() {
             assert_eq!(total(&space, "fork.count"), 2, "{name:?}");
             assert!(total(&space, "fork.dup_mmap_ns") > 0, "{name:?}");
         }
+    }
+}
+
+#[test]
+fn reclaim_swaps_out_a_page_fork_shares_from_both_sides_at_once() {
+    let limit = 32;
+    let parent = small_space(CacheConfig {
+        swap: Some(1 << 20),
+        mem_limit: Some(limit * P),
+        ..CacheConfig::default()
+    });
+    let base = fill(&parent, 16, 1);
+    let child = parent.fork().unwrap();
+    let more = fill(&parent, 48, 100);
+    let swapped = |s: &AddressSpace, p: u64| s.core().page_table().lookup(base + p * P);
+    let both: Vec<u64> = (0..16)
+        .filter(|&p| swapped(&parent, p).is_swap() && swapped(&child, p).is_swap())
+        .collect();
+    assert!(!both.is_empty(), "no shared page went to swap");
+    for &p in &both {
+        assert_eq!(
+            swapped(&parent, p).swap_slot(),
+            swapped(&child, p).swap_slot(),
+            "one slot for both sides"
+        );
+    }
+    assert!(u64::from(parent.frames_in_use()) <= limit + 1);
+    child.write_bytes(base, &[b'c'; 4]).unwrap();
+    for p in 0..16 {
+        assert_eq!(
+            page_byte(&parent, base + p * P),
+            1 + low_u8(p),
+            "parent {p}"
+        );
+    }
+    for p in 1..16 {
+        assert_eq!(page_byte(&child, base + p * P), 1 + low_u8(p), "child {p}");
+    }
+    let mut b = [0u8; 4];
+    child.read_bytes(base, &mut b).unwrap();
+    assert_eq!(b, [b'c'; 4]);
+    assert_eq!(page_byte(&parent, more + 47 * P), 147);
+}
+
+#[test]
+fn reclaim_swaps_out_shared_memory_both_sides_map() {
+    let limit = 32;
+    let pages = 24;
+    let parent = small_space(CacheConfig {
+        swap: Some(1 << 20),
+        mem_limit: Some(limit * P),
+        ..CacheConfig::default()
+    });
+    let shared = parent
+        .mmap(0, pages * P, RW, map::SHARED | map::ANONYMOUS)
+        .unwrap();
+    for p in 0..pages {
+        parent
+            .write_bytes(shared + p * P, &[1 + low_u8(p); 64])
+            .unwrap();
+    }
+    let child = parent.fork().unwrap();
+    for p in 0..pages {
+        assert_eq!(child.read_bytes(shared + p * P, &mut [0u8; 1]), Ok(()));
+    }
+    fill(&parent, 32, 100);
+    let out = |p: u64| {
+        let (a, b) = (
+            frame_at(&parent, shared + p * P),
+            frame_at(&child, shared + p * P),
+        );
+        a.is_none() && b.is_none()
+    };
+    assert!((0..pages).any(out), "no shared page left both spaces");
+    child.write_bytes(shared, &[b'c'; 8]).unwrap();
+    let mut b = [0u8; 8];
+    parent.read_bytes(shared, &mut b).unwrap();
+    assert_eq!(b, [b'c'; 8], "still one object");
+    for p in 1..pages {
+        parent.read_bytes(shared + p * P, &mut b).unwrap();
+        assert_eq!(b, [1 + low_u8(p); 8], "page {p}");
     }
 }
