@@ -23,6 +23,11 @@
 //!
 //! The parent's TLBs are shot down before its locks are released: a hart must not keep
 //! storing to a page through a translation made before it was write-protected.
+//!
+//! Not modelled: a system call of another parent thread that pinned a private page for a
+//! copy into it (`uaccess`) before fork may finish its copy after fork shared the page,
+//! so the child sees those bytes too; Linux copies such pinned pages at fork
+//! (`page_needs_cow_for_dma`).
 
 use crate::caller::Caller;
 use crate::errno::Errno;
