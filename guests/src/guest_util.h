@@ -223,22 +223,24 @@ static void write_pages(int fd, size_t npages,
 
 /*
  * A file of npages pages (page k filled by fill), made in DIR as
- * faultline-NAME-PID-0 with write(2), synced, mapped privately read-only with
- * MADV_RANDOM (a fault reads its one page, no read-around), unlinked, every
+ * faultline-NAME-PID-0 with write(2), synced, mapped read-only (SHARING is
+ * MAP_PRIVATE or MAP_SHARED) with MADV_RANDOM (a fault reads its one page, no
+ * read-around), unlinked, every
  * page touched once and the whole mapping paged out with MADV_PAGEOUT, so
  * that each later fault reads its page from the storage device.  Returns the
  * mapping; the file stays open as *fd for further mappings of it.
  */
 __attribute__((unused))
 static char *map_paged_out(const char *dir, const char *name, size_t npages,
-                           void (*fill)(uint8_t *page, size_t k, void *ctx), int *fd)
+                           void (*fill)(uint8_t *page, size_t k, void *ctx), int *fd,
+                           int sharing)
 {
     char path[4096];
     *fd = create_file(dir, name, 0, path, sizeof path);
     write_pages(*fd, npages, fill, NULL);
     if (fsync(*fd) != 0)
         fail("fsync", "%s", strerror(errno));
-    char *map = mmap(NULL, npages * PAGE, PROT_READ, MAP_PRIVATE, *fd, 0);
+    char *map = mmap(NULL, npages * PAGE, PROT_READ, sharing, *fd, 0);
     if (map == MAP_FAILED)
         fail("mmap", "%s", strerror(errno));
     unlink(path);

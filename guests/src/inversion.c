@@ -49,6 +49,7 @@
  */
 #include "guest_util.h"
 #include "faultline.h"
+#include "faulter.h"
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -113,29 +114,10 @@ static void *faulter(void *arg)
     note("faulter", "nice 19", fl_set_nice(19));
     note("faulter", "I/O class idle", fl_set_ioprio(FL_IOPRIO_CLASS_IDLE, 0));
     size_t slice = npages / (size_t)threads;
-    char *first = map + (size_t)id * slice * PAGE;
-    struct fl_hist *h = &fault_hist[id];
+    struct faulter f = {map + (size_t)id * slice * PAGE, slice, (size_t)id * slice, tag, skipped,
+                        &fault_hist[id], &stop, &faulted, &bad};
     pthread_barrier_wait(&start);
-    while (!atomic_load(&stop)) {
-        for (size_t k = 0; k < slice && !atomic_load(&stop); k++) {
-            if (skipped((size_t)id * slice + k))
-                continue;
-            fl_trace_begin("faulter page read");
-            uint64_t t0 = fl_now_ns();
-            uint64_t w = *(volatile uint64_t *)(first + k * PAGE);
-            uint64_t t1 = fl_now_ns();
-            fl_trace_end();
-            fl_hist_record(h, t1 - t0);
-            if (w != tag((size_t)id * slice + k))
-                atomic_fetch_add(&bad, 1);
-            atomic_fetch_add(&faulted, 1);
-        }
-        /* Out again, so the next pass reads them from the device again. */
-        if (!atomic_load(&stop)) {
-            fl_trace_instant("faulter pass done");
-            madvise(first, slice * PAGE, MADV_PAGEOUT);
-        }
-    }
+    faulter_run(&f);
     return NULL;
 }
 
@@ -201,7 +183,7 @@ static void *rt(void *arg)
 /* Maps the file, none of its pages in the page cache, and the second VMA of it. */
 static void setup(void)
 {
-    map = map_paged_out(dir, "inversion", npages, fill, &map_fd);
+    map = map_paged_out(dir, "inversion", npages, fill, &map_fd, MAP_PRIVATE);
     other = mmap(NULL, RANGE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, map_fd,
                  (off_t)(npages / 2) * PAGE);
     if (other == MAP_FAILED)

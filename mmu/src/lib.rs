@@ -101,11 +101,11 @@ mod vma_lock;
 mod writeback;
 
 pub use config::MmConfig;
+pub use config::DEFAULT_MAX_MAP_COUNT;
 pub use errno::Errno;
 pub use filewrite::{WritePos, WriteSource};
 pub use hart_mem::HartMem;
 pub use hart_signal::HartSignal;
-pub use config::DEFAULT_MAX_MAP_COUNT;
 pub use machine::MachineMemory;
 pub use policy::{
     FaultBacking, FaultLock, FaultPolicy, ForkLock, IoWait, Knobs, PageWait, PolicyError,

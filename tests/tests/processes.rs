@@ -111,14 +111,14 @@ fn the_run_ends_with_the_initial_process_and_its_status() {
     );
 }
 
-#[test]
-fn stats_list_every_process_with_its_parent_and_harts() {
-    let dir = Scratch::new("stats");
+/// The `--stats` document of a virtual run of `guest`, which must exit 0.
+fn virtual_stats(guest: &str) -> serde_json::Value {
+    let dir = Scratch::new(&format!("{guest}-stats"));
     let stats = dir.0.join("stats.json");
     let stats_arg = stats.display().to_string();
     let out = run_faultline(
         &["--clock", "virtual", "--stats", &stats_arg],
-        &guests_dir().join("procs"),
+        &guests_dir().join(guest),
         &[],
     );
     assert_eq!(
@@ -127,8 +127,12 @@ fn stats_list_every_process_with_its_parent_and_harts() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap()
+}
+
+#[test]
+fn stats_list_every_process_with_its_parent_and_harts() {
+    let doc = virtual_stats("procs");
     let procs = doc["processes"].as_array().expect("a processes array");
     // Under the virtual clock ids are fixed: 1000 first, then in creation order.
     assert_eq!(procs[0]["pid"], 1000);
@@ -148,22 +152,7 @@ fn stats_list_every_process_with_its_parent_and_harts() {
 
 #[test]
 fn fork_counters_reach_the_stats_from_every_process() {
-    let dir = Scratch::new("fork-stats");
-    let stats = dir.0.join("stats.json");
-    let stats_arg = stats.display().to_string();
-    let out = run_faultline(
-        &["--clock", "virtual", "--stats", &stats_arg],
-        &guests_dir().join("fork"),
-        &[],
-    );
-    assert_eq!(
-        shell_status(&out),
-        0,
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    let doc = virtual_stats("fork");
     // Five forks by the initial process (one from its second thread, 1003) and one by
     // a child, whose address space is gone when the statistics are written.
     assert_eq!(count(&doc["total"], "fork.count"), 6);

@@ -5,6 +5,17 @@
 
 use tests::{guests_dir, run_faultline, status_and_stdout, Scratch};
 
+/// Asserts that the netsock run `out` passed every check.
+fn assert_all_ok(out: &std::process::Output) {
+    let (status, stdout) = status_and_stdout(out);
+    assert_eq!(
+        (status, stdout.lines().last()),
+        (0, Some("netsock: all ok")),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn unix_socket_paths_stay_inside_the_root() {
     let root = Scratch::new("root");
@@ -14,13 +25,7 @@ fn unix_socket_paths_stay_inside_the_root() {
         &guests_dir().join("netsock"),
         &["/../../d".into(), "keep".into()],
     );
-    let (status, stdout) = status_and_stdout(&out);
-    assert_eq!(
-        (status, stdout.lines().last()),
-        (0, Some("netsock: all ok")),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_all_ok(&out);
     // The kept server socket is a socket file in ROOT/d, named for the guest's pid.
     use std::os::unix::fs::FileTypeExt;
     let socks: Vec<_> = std::fs::read_dir(root.0.join("d"))
@@ -49,13 +54,7 @@ fn a_deep_root_does_not_lengthen_socket_names() {
         &guests_dir().join("netsock"),
         &["/d".into()],
     );
-    let (status, stdout) = status_and_stdout(&out);
-    assert_eq!(
-        (status, stdout.lines().last()),
-        (0, Some("netsock: all ok")),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_all_ok(&out);
 }
 
 #[test]
@@ -67,11 +66,5 @@ fn sockets_under_the_virtual_clock() {
         &guests_dir().join("netsock"),
         &["/tmp".into()],
     );
-    let (status, stdout) = status_and_stdout(&out);
-    assert_eq!(
-        (status, stdout.lines().last()),
-        (0, Some("netsock: all ok")),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_all_ok(&out);
 }

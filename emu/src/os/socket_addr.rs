@@ -8,9 +8,9 @@
 //! the guest's. Abstract names (a leading NUL) and unnamed sockets pass through.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use mmu::Errno;
 use parking_lot::Mutex;

@@ -243,6 +243,10 @@ pub(crate) fn check(src: &Source, file: ScenarioFile) -> Result<Scenario, Scenar
         c.size("mm.fault_around", v)?;
         opt("--fault-around", v.get_ref().clone());
     }
+    if let Some(v) = &file.mm.fork_lock {
+        c.parse("mm.fork_lock", v, mmu::ForkLock::from_str)?;
+        opt("--fork-lock", v.get_ref().clone());
+    }
 
     // [storage]
     let s = &file.storage;

@@ -77,6 +77,8 @@ pub(crate) struct Mm {
     pub(crate) readahead: Option<Text>,
     /// Fault-around window of a file fault.
     pub(crate) fault_around: Option<Text>,
+    /// Which VMAs fork write-locks: `all` or `anon-cow`.
+    pub(crate) fork_lock: Option<Text>,
 }
 
 /// `[storage]`.

@@ -48,6 +48,7 @@ insn = "1ns"
 [mm]
 policy = "hold-file"
 readahead = "64KiB"
+fork_lock = "anon-cow"
 [storage]
 latency = "fixed:5ms"
 depth = 4
@@ -89,6 +90,7 @@ rounds = "round"
         "--cpus 2",
         "--cost insn=1ns",
         "--readahead 64KiB",
+        "--fork-lock anon-cow",
         "--storage-latency fixed:5ms",
         "--storage-depth 8",
         "--mem-limit 64MiB",
@@ -108,7 +110,7 @@ rounds = "round"
 #[test]
 fn a_dozen_kinds_of_mistake_are_refused_at_their_line() {
     let f = Folder::new();
-    let cases: [(&str, &str); 18] = [
+    let cases: [(&str, &str); 19] = [
         // A priority its parser refuses.
         (
             "[[process]]\nprogram = \"prog\"\npriorities = [{ thread = \"a\", set = \"nice:40\" }]\n",
@@ -131,6 +133,7 @@ fn a_dozen_kinds_of_mistake_are_refused_at_their_line() {
         // A value its option's parser refuses.
         ("[storage]\nlatency = \"fast\"\n", "s.toml:2:11: storage.latency:"),
         ("[memory]\nlimit = \"lots\"\n", "s.toml:2:9: memory.limit:"),
+        ("[mm]\nfork_lock = \"some\"\n", "s.toml:2:13: mm.fork_lock: fork lock `some`"),
         // Out of range.
         ("[machine]\ncpus = 0\n", "s.toml:2:8: machine.cpus: 0 is out of range (expected 1 to 4096)"),
         // An unknown clock, and a virtual-only key on the host clock.
