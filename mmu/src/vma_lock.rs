@@ -192,4 +192,4 @@ impl VmaLock {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,7 @@ use crate::policy::{FaultPolicy, ForkLock};
 use crate::space::AddressSpace;
 use crate::stats::{Counter, HartStats};
 use crate::types::{madv, map, prot, PAGE_SIZE};
-use crate::vma_index::{lock_vma_for_fault, VmaReadGuard, VmaView};
+use crate::vma_lock::tests::fault_lock;
 use devices::cast::{low_u8, u64_to_usize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -268,18 +268,6 @@ fn a_child_gone_frees_exactly_its_own_frames_and_slots() {
     );
 }
 
-/// Read-locks the VMA at `addr` as a fault would.
-fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaReadGuard> {
-    let mut view = VmaView::default();
-    space.core().vma_index().refresh(&mut view);
-    lock_vma_for_fault(
-        space.core().vma_index(),
-        &mut view,
-        addr,
-        (stats, space.clock().as_ref()),
-        |_| true,
-    )
-}
 
 fn wait_for(what: &str, cond: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -97,8 +97,9 @@ fn space() -> Arc<AddressSpace> {
 const RW: u32 = prot::READ | prot::WRITE;
 const ANON: u32 = map::PRIVATE | map::ANONYMOUS;
 
-/// Read-locks the VMA at `addr` as a fault would, with a freshly refreshed view.
-fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaReadGuard> {
+/// Read-locks the VMA at `addr` as a fault would, with a freshly refreshed view (fork's
+/// tests use it too).
+pub(crate) fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaReadGuard> {
     let mut view = VmaView::default();
     space.core().vma_index().refresh(&mut view);
     lock_vma_for_fault(
