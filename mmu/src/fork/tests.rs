@@ -268,7 +268,6 @@ fn a_child_gone_frees_exactly_its_own_frames_and_slots() {
     );
 }
 
-
 fn wait_for(what: &str, cond: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !cond() {

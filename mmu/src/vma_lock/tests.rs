@@ -99,7 +99,11 @@ const ANON: u32 = map::PRIVATE | map::ANONYMOUS;
 
 /// Read-locks the VMA at `addr` as a fault would, with a freshly refreshed view (fork's
 /// tests use it too).
-pub(crate) fn fault_lock(space: &AddressSpace, addr: u64, stats: &HartStats) -> Option<VmaReadGuard> {
+pub(crate) fn fault_lock(
+    space: &AddressSpace,
+    addr: u64,
+    stats: &HartStats,
+) -> Option<VmaReadGuard> {
     let mut view = VmaView::default();
     space.core().vma_index().refresh(&mut view);
     lock_vma_for_fault(
