@@ -108,10 +108,10 @@ fn warm_start_vma_retry_takes_mmap_lock_less_and_waits_for_it_less_than_vma() {
 /// The memcg thrash case: about 45% of retries find their page reclaimed again under
 /// mainline, 0.03-1.7% with the series.
 #[test]
-#[ignore = "measured divergence: retry_io_miss share vma -> vma-retry 49.6% -> 48.1% run \
-            from one checkout, 44.7% -> 47.0% from another (the program's path, and so the \
-            guest's stack, differs); medians over seeds 0-4: 46.6% -> 47.5% and 49.4% -> \
-            47.4%; the difference is within the run's variation"]
+#[ignore = "measured divergence: retry_io_miss share vma -> vma-retry 49.1% -> 48.7% at \
+            seed 0, medians over seeds 0-4 45.9% -> 46.8%; earlier builds 49.6% -> 48.1% \
+            from one checkout and 44.7% -> 47.0% from another (the program's path, and so \
+            the guest's stack, differs); the difference is within the run's variation"]
 fn thrash_vma_retry_misses_fewer_retries_than_vma() {
     // Each run repeats exactly, but any perturbation (the seed, the length of the
     // program's path in argv) moves the share by more than the policies differ: the
@@ -128,8 +128,8 @@ fn thrash_vma_retry_misses_fewer_retries_than_vma() {
 /// The memcg thrash case's throughput: 37.9-39.2 rounds/s under mainline, 59.9-90.7
 /// with the series.
 #[test]
-#[ignore = "measured divergence: rounds per second vma -> vma-retry 17.4 -> 17.2 \
-            (published +58% to +139%); the retries miss about as often under both, so \
+#[ignore = "measured divergence: rounds per second vma -> vma-retry 17.3 -> 17.2 (medians \
+            over seeds 0-4 16.8 -> 17.0; published +58% to +139%); the retries miss about as often under both, so \
             vma-retry saves only their short mmap_lock waits"]
 fn thrash_vma_retry_completes_more_rounds_than_vma() {
     // With about as many retries missing under both policies, vma-retry saves only the
@@ -143,7 +143,7 @@ fn thrash_vma_retry_completes_more_rounds_than_vma() {
 /// The size of the thrash case's change in missed retries: ~45% of retries under
 /// mainline, 0.03-1.7% with the series.
 #[test]
-#[ignore = "measured divergence: retry_io_miss share vma 49.6% -> vma-retry 48.1% \
+#[ignore = "measured divergence: retry_io_miss share vma 49.1% -> vma-retry 48.7% \
             (published ~45% -> <= 2%); the model's pages are reclaimed whichever lock \
             the retry takes"]
 fn thrash_vma_retry_retries_almost_never_miss() {
@@ -162,8 +162,8 @@ fn thrash_vma_retry_retries_almost_never_miss() {
 /// The thrash case under Matthew Wilcox's proposal: a fault that never drops the VMA
 /// lock never misses, so it should complete more rounds than `vma` too.
 #[test]
-#[ignore = "measured divergence: rounds per second vma 17.4, vma-hold 14.5 (-17%); \
-            no retry misses, but 28% more faults: pages are reclaimed from under the \
+#[ignore = "measured divergence: rounds per second vma 17.3, vma-hold 14.3 (-17%); \
+            no retry misses, but 28% more faults (an earlier build's count): pages are reclaimed from under the \
             mappings and faulted again more often"]
 fn thrash_vma_hold_completes_more_rounds_than_vma() {
     // vma-hold misses no retry (0 against vma's 16,286), but takes 41,146 faults to
