@@ -2,6 +2,7 @@
 //! (through [`crate::os::socket_addr`]), the buffer a host call fills with an address,
 //! and host results as errnos.
 
+use crate::os::fdtable::HostFd;
 use crate::os::socket_addr::{HostAddr, Use, SOCKADDR_MAX};
 use crate::thread::Thread;
 use devices::cast::{low_i32, u64_to_usize};
@@ -108,4 +109,22 @@ pub(crate) fn swap_pid(ucred: &mut [u8], from: u32, to: u32) {
             pid.copy_from_slice(&to.to_le_bytes());
         }
     }
+}
+
+/// The int value of `file`'s SOL_SOCKET option `name` (SO_DOMAIN, SO_TYPE, SO_ERROR).
+pub(super) fn int_sockopt(file: &HostFd, name: libc::c_int) -> Result<libc::c_int, Errno> {
+    let mut value: libc::c_int = 0;
+    let mut len = socklen(std::mem::size_of::<libc::c_int>());
+    // SAFETY: value has room for `len` bytes.
+    let r = unsafe {
+        libc::getsockopt(
+            file.raw(),
+            libc::SOL_SOCKET,
+            name,
+            (&raw mut value).cast(),
+            &mut len,
+        )
+    };
+    host(r.into())?;
+    Ok(value)
 }

@@ -18,7 +18,7 @@ use devices::cast::low_i32;
 use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use super::sockaddr_io::{host, host_addr, socklen, write_addr, AddrBuf};
+use super::sockaddr_io::{host, host_addr, int_sockopt, socklen, write_addr, AddrBuf};
 use super::{blocking_io, socket_io, socket_opt};
 
 /// Socket type flags, the same on riscv64 as on the host.
@@ -116,19 +116,7 @@ fn name(t: &Thread, a: [u64; 6], use_: Use) -> Outcome {
 
 /// Whether `file` is an AF_INET or AF_INET6 socket.
 fn is_internet(file: &HostFd) -> bool {
-    let mut domain: libc::c_int = 0;
-    let mut len = socklen(std::mem::size_of::<libc::c_int>());
-    // SAFETY: domain has room for `len` bytes.
-    let r = unsafe {
-        libc::getsockopt(
-            file.raw(),
-            libc::SOL_SOCKET,
-            libc::SO_DOMAIN,
-            (&raw mut domain).cast(),
-            &mut len,
-        )
-    };
-    r == 0 && (domain == libc::AF_INET || domain == libc::AF_INET6)
+    int_sockopt(file, libc::SO_DOMAIN).is_ok_and(|d| d == libc::AF_INET || d == libc::AF_INET6)
 }
 
 /// Sets or clears O_NONBLOCK on `file`'s host open file.
@@ -140,20 +128,7 @@ fn set_nonblocking(file: &HostFd, on: bool) {
 
 /// The error a finished non-blocking connect left on `file` (SO_ERROR).
 fn socket_error(file: &HostFd) -> Result<(), Errno> {
-    let mut err: libc::c_int = 0;
-    let mut len = socklen(std::mem::size_of::<libc::c_int>());
-    // SAFETY: err has room for `len` bytes.
-    let r = unsafe {
-        libc::getsockopt(
-            file.raw(),
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&raw mut err).cast(),
-            &mut len,
-        )
-    };
-    host(r.into())?;
-    match err {
+    match int_sockopt(file, libc::SO_ERROR)? {
         0 => Ok(()),
         e => Err(Errno(e)),
     }

@@ -18,7 +18,9 @@ use mmu::Errno;
 use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::blocking_io;
-use super::sockaddr_io::{count, host, host_addr, socklen, swap_pid, write_addr, AddrBuf};
+use super::sockaddr_io::{
+    count, host, host_addr, int_sockopt, socklen, swap_pid, write_addr, AddrBuf,
+};
 use devices::cast::u64_to_usize;
 
 /// The most bytes one call moves (a short transfer, as a stream socket may make; a
@@ -252,19 +254,7 @@ fn host_recv(
 /// Whether `file` is a stream socket, whose MSG_WAITALL waits for the whole buffer
 /// (a datagram socket's takes one datagram whatever the flag says).
 fn is_stream(file: &HostFd) -> bool {
-    let mut ty: libc::c_int = 0;
-    let mut len = socklen(std::mem::size_of::<libc::c_int>());
-    // SAFETY: ty has room for `len` bytes.
-    let r = unsafe {
-        libc::getsockopt(
-            file.raw(),
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&raw mut ty).cast(),
-            &mut len,
-        )
-    };
-    r == 0 && ty == libc::SOCK_STREAM
+    int_sockopt(file, libc::SO_TYPE).is_ok_and(|ty| ty == libc::SOCK_STREAM)
 }
 
 /// What a receive asks for besides the data.
